@@ -1,0 +1,73 @@
+/* backend.h: the table of kernels a context runs on, chosen once when the context is created.
+ * Every slot must be filled: pcavs_backend_check() refuses a table with a missing op at
+ * creation time, so there is never a silent fallback to a slower or different path.
+ * Memory slots move data between host and the backend's memory (identity copies on CPU). */
+#ifndef PCAVS_ENGINE_BACKEND_H
+#define PCAVS_ENGINE_BACKEND_H
+
+#include "activation.h"
+#include "batchnorm.h"
+#include "bilinear.h"
+#include "binary.h"
+#include "concat.h"
+#include "conv2d.h"
+#include "conv_transpose2d.h"
+#include "linear.h"
+#include "modconv.h"
+#include "pool.h"
+#include "softmax.h"
+#include "upfirdn2d.h"
+
+typedef pcavs_status (*pcavs_unary_fn)(const pcavs_kctx *, size_t, const float *, float *);
+typedef pcavs_status (*pcavs_binary_fn)(const pcavs_kctx *, const int[4], const float *, const int[4],
+                                        const float *, pcavs_act, float *);
+
+typedef struct pcavs_backend {
+    const char *name;
+    int on_device; /* 1: operands live in device memory */
+
+    /* memory */
+    pcavs_status (*mem_alloc)(size_t bytes, void **out);
+    void (*mem_free)(void *p);
+    pcavs_status (*to_device)(const pcavs_kctx *kc, void *dst, const void *src, size_t bytes);
+    pcavs_status (*to_host)(const pcavs_kctx *kc, void *dst, const void *src, size_t bytes);
+    pcavs_status (*sync)(const pcavs_kctx *kc);
+
+    /* operators */
+    pcavs_status (*conv2d)(const pcavs_kctx *, const pcavs_conv2d_desc *, const float *, const float *,
+                           const float *, float *);
+    pcavs_status (*conv_transpose2d)(const pcavs_kctx *, const pcavs_conv_transpose2d_desc *, const float *,
+                                     const float *, const float *, float *);
+    pcavs_status (*linear)(const pcavs_kctx *, int, int, int, const float *, const float *, const float *,
+                           pcavs_act, float *);
+    pcavs_status (*batchnorm)(const pcavs_kctx *, int, int, int, const float *, const float *, const float *,
+                              pcavs_act, float *);
+    pcavs_unary_fn relu, sigmoid, tanh_;
+    pcavs_status (*fused_lrelu)(const pcavs_kctx *, int, int, int, const float *, const float *,
+                                const float *, float, float *);
+    pcavs_status (*noise_inject)(const pcavs_kctx *, int, int, int, const float *, const float *, float,
+                                 float *);
+    pcavs_status (*softmax)(const pcavs_kctx *, int, int, int, const float *, float *);
+    pcavs_status (*maxpool2d)(const pcavs_kctx *, const pcavs_maxpool2d_desc *, const float *, float *);
+    pcavs_status (*global_avgpool)(const pcavs_kctx *, int, int, const float *, float *);
+    pcavs_status (*adaptive_avgpool)(const pcavs_kctx *, int, int, int, int, int, const float *, float *);
+    pcavs_status (*bilinear)(const pcavs_kctx *, int, int, int, int, int, const float *, float *);
+    pcavs_binary_fn add, mul;
+    pcavs_status (*concat)(const pcavs_kctx *, int, int, const float *const *, const int *, int, float *);
+    pcavs_status (*upfirdn2d)(const pcavs_kctx *, const pcavs_upfirdn2d_desc *, const float *, const float *,
+                              float *);
+    pcavs_status (*modconv)(const pcavs_kctx *, const pcavs_modconv_desc *, const float *, const float *,
+                            const float *, const float *, float *);
+    pcavs_status (*modconv_demod)(const pcavs_kctx *, const pcavs_modconv_desc *, const float *,
+                                  const float *, float *);
+} pcavs_backend;
+
+extern const pcavs_backend pcavs_backend_ref; /* naive loops: the truth */
+extern const pcavs_backend pcavs_backend_cpu; /* OpenBLAS + SIMD + OpenMP */
+/* The CUDA table, or NULL (with a message) when this build has no CUDA or no GPU is present. */
+const pcavs_backend *pcavs_backend_cuda(void);
+
+/* Fails naming the first empty slot. */
+pcavs_status pcavs_backend_check(const pcavs_backend *be);
+
+#endif

@@ -1,0 +1,64 @@
+/* cpu_features.c: CPUID probing and OpenBLAS core selection (see cpu_features.h). */
+#include "cpu_features.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
+/* OpenBLAS exports these (cblas.h declares them; declared here to avoid the include). */
+extern void openblas_set_num_threads(int num_threads);
+extern char *openblas_get_corename(void);
+
+pcavs_cpu_features pcavs_cpu_detect(void) {
+    pcavs_cpu_features f;
+    memset(&f, 0, sizeof f);
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    f.avx2 = __builtin_cpu_supports("avx2");
+    f.fma = __builtin_cpu_supports("fma");
+    f.avx512f = __builtin_cpu_supports("avx512f");
+    f.avx512bw = __builtin_cpu_supports("avx512bw");
+    f.avx512vl = __builtin_cpu_supports("avx512vl");
+    f.avx512dq = __builtin_cpu_supports("avx512dq");
+    unsigned a, b, c, d;
+    if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) f.avx512_bf16 = (a >> 5) & 1;
+    f.avx512_bf16 = f.avx512_bf16 && f.avx512f;
+#endif
+    return f;
+}
+
+const char *pcavs_cpu_blas_coretype(void) {
+    pcavs_cpu_features f = pcavs_cpu_detect();
+    if (f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq) return "SKYLAKEX";
+    if (f.avx2 && f.fma) return "HASWELL";
+    return NULL;
+}
+
+const char *pcavs_cpu_blas_core_in_use(void) {
+    const char *n = openblas_get_corename();
+    return n ? n : "unknown";
+}
+
+void pcavs_cpu_init_blas_env(int argc, char **argv) {
+    (void)argc;
+    if (getenv("OPENBLAS_CORETYPE") || getenv("PCAVS_NO_BLAS_REEXEC")) return;
+    const char *core = pcavs_cpu_blas_coretype();
+    if (!core) return;
+    setenv("OPENBLAS_CORETYPE", core, 1);
+    setenv("PCAVS_NO_BLAS_REEXEC", "1", 1);
+    execv("/proc/self/exe", argv); /* returns only on failure: carry on with the current core */
+}
+
+void pcavs_cpu_set_threads(int n) {
+    if (n < 1) n = 1;
+#ifdef _OPENMP
+    omp_set_num_threads(n);
+#endif
+    openblas_set_num_threads(n);
+}

@@ -1,0 +1,36 @@
+/* conv2d.h: 2-D convolution (PyTorch nn.Conv2d / F.conv2d, dilation 1), any kernel size,
+ * stride, zero padding and groups, optional bias, optional fused ReLU.
+ * Used by V (7x7/2 stem, 1x1, 32-group 3x3), E (7x7/2, 3x3, 1x1, 3x3/2 68->1), A_sync
+ * (3x3 from 1 channel, 3x3/2, 1x1) and the generator's shared-weight modulated convs. */
+#ifndef PCAVS_KERNELS_CONV2D_H
+#define PCAVS_KERNELS_CONV2D_H
+
+#include "kctx.h"
+
+typedef struct pcavs_conv2d_desc {
+    int n, c_in, h, w;     /* input  [n, c_in, h, w] */
+    int c_out, kh, kw;     /* weight [c_out, c_in/groups, kh, kw] */
+    int stride_h, stride_w;
+    int pad_h, pad_w;      /* zero padding on both sides */
+    int groups;            /* c_in and c_out divisible by groups */
+    pcavs_act act;         /* applied after the bias */
+} pcavs_conv2d_desc;
+
+static inline int pcavs_conv2d_out_h(const pcavs_conv2d_desc *d) {
+    return (d->h + 2 * d->pad_h - d->kh) / d->stride_h + 1;
+}
+static inline int pcavs_conv2d_out_w(const pcavs_conv2d_desc *d) {
+    return (d->w + 2 * d->pad_w - d->kw) / d->stride_w + 1;
+}
+/* Checks the descriptor (positive sizes, divisibility); fails with a message naming the field. */
+pcavs_status pcavs_conv2d_check(const pcavs_conv2d_desc *d);
+
+/* y [n, c_out, out_h, out_w] = conv(x, w) + bias (bias [c_out] or NULL), then act. */
+pcavs_status pcavs_conv2d_ref(const pcavs_kctx *kc, const pcavs_conv2d_desc *d, const float *x,
+                              const float *w, const float *bias, float *y);
+pcavs_status pcavs_conv2d_cpu(const pcavs_kctx *kc, const pcavs_conv2d_desc *d, const float *x,
+                              const float *w, const float *bias, float *y);
+pcavs_status pcavs_conv2d_cuda(const pcavs_kctx *kc, const pcavs_conv2d_desc *d, const float *x,
+                               const float *w, const float *bias, float *y);
+
+#endif

@@ -1,0 +1,46 @@
+/* modconv.h: StyleGAN2's modulated convolution (rosinality ModulatedConv2d) as one op.
+ *   scale = 1/sqrt(c_in*k*k)
+ *   w_b[o,c,i,j] = weight[o,c,i,j] * scale * style[b,c]
+ *   demodulate: w_b[o,...] *= 1/sqrt(sum_{c,i,j} w_b[o,c,i,j]^2 + 1e-8)
+ *   plain (upsample 0): y_b = conv2d(x_b, w_b, pad k/2)
+ *   upsample 1: y_b = Blur(conv_transpose2d(x_b, w_b^T, stride 2, pad 0)), Blur = upfirdn2d
+ *               with `blur` [4,4] (outer([1,3,3,1])/64*4 upstream), up 1, pad (1,1): 2h x 2w.
+ * `style` is the modulation output style[b,c] = s_b . mod_w[c] / sqrt(2560) + mod_b[c]
+ * (compute it with the linear op). Two formulations with one signature:
+ *   _ref  : per-sample weights, exactly upstream's grouped ("fused") form: the truth;
+ *   _cpu / _cuda : the batched form: y = demod[b,o] * conv(x_b * style[b,c], weight*scale),
+ *           one shared-weight convolution for the whole batch.
+ * pcavs_modconv_demod computes demod[b,o] (1 where demodulate is 0). */
+#ifndef PCAVS_KERNELS_MODCONV_H
+#define PCAVS_KERNELS_MODCONV_H
+
+#include "kctx.h"
+
+typedef struct pcavs_modconv_desc {
+    int n, c_in, h, w; /* input [n, c_in, h, w] */
+    int c_out, k;      /* weight [c_out, c_in, k, k] (upstream's 1 x out x in x k x k, squeezed) */
+    int demodulate;    /* 1 for StyledConv, 0 for ToRGB */
+    int upsample;      /* 1: transposed conv stride 2 + blur, output 2h x 2w */
+} pcavs_modconv_desc;
+
+static inline int pcavs_modconv_out_h(const pcavs_modconv_desc *d) { return d->upsample ? 2 * d->h : d->h; }
+static inline int pcavs_modconv_out_w(const pcavs_modconv_desc *d) { return d->upsample ? 2 * d->w : d->w; }
+
+/* x [n, c_in, h, w], weight [c_out, c_in, k, k], style [n, c_in], blur [4, 4] (used only when
+ * upsample), y [n, c_out, out_h, out_w]. */
+pcavs_status pcavs_modconv_ref(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *x,
+                               const float *weight, const float *style, const float *blur, float *y);
+pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *x,
+                               const float *weight, const float *style, const float *blur, float *y);
+pcavs_status pcavs_modconv_cuda(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *x,
+                                const float *weight, const float *style, const float *blur, float *y);
+
+/* demod [n, c_out] = rsqrt(scale^2 * sum_c style[b,c]^2 * sum_ij weight[o,c,i,j]^2 + 1e-8). */
+pcavs_status pcavs_modconv_demod_ref(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *weight,
+                                     const float *style, float *demod);
+pcavs_status pcavs_modconv_demod_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *weight,
+                                     const float *style, float *demod);
+pcavs_status pcavs_modconv_demod_cuda(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *weight,
+                                      const float *style, float *demod);
+
+#endif

@@ -1,0 +1,52 @@
+/* test_util.h: the tiny harness every C test uses: seeded random fills, NaN-poisoned output
+ * buffers (an unwritten element fails the comparison), error measurements printed next to
+ * their bound, skips with a reason, and the closing "N passed, N failed" line. */
+#ifndef PCAVS_TEST_UTIL_H
+#define PCAVS_TEST_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kctx.h"
+
+/* Uniform floats in [lo, hi) from a 64-bit seed (xorshift; identical on every machine). */
+void pt_fill_uniform(float *x, size_t n, uint64_t seed, float lo, float hi);
+/* Standard normal floats (Box-Muller). */
+void pt_fill_normal(float *x, size_t n, uint64_t seed, float std);
+
+/* 64-byte-aligned buffer of n floats filled with NaN (free with pt_free). Never NULL (exits the
+ * test program on allocation failure: tests are programs). */
+float *pt_alloc(size_t n);
+void pt_free(void *p);
+
+/* Measured errors: relative L2 ||got - want|| / ||want|| (double accumulation) and max abs. */
+double pt_rel_l2(const float *got, const float *want, size_t n);
+double pt_max_abs(const float *got, const float *want, size_t n);
+
+/* Records one check: prints "PASS|FAIL what: rel_l2 X <= bound B (P% of bound), max_abs M".
+ * NaN anywhere in got fails. Returns 1 when it passed. */
+int pt_check_rel_l2(const char *what, const float *got, const float *want, size_t n, double bound);
+int pt_check_max_abs(const char *what, const float *got, const float *want, size_t n, double bound);
+/* A plain boolean check with a description. */
+int pt_check(int ok, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* A check that `st` is PCAVS_OK, printing pcavs_last_error() otherwise. */
+int pt_check_ok(int st, const char *what);
+void pt_skip(const char *fmt, ...);
+
+/* Host kernel context with `scratch_mb` MiB of scratch and the given threads (0 = all). */
+pcavs_kctx pt_host_kctx(size_t scratch_mb, int n_threads);
+void pt_free_kctx(pcavs_kctx *kc);
+
+/* Directory of generated fixtures ($PCAVS_FIXTURES) or NULL; path join into a static buffer. */
+const char *pt_fixtures_dir(void);
+const char *pt_path(const char *dir, const char *name);
+
+/* Prints "N passed, N failed[, N skipped]" and returns the process exit code (0 when none failed
+ * and at least one check ran; 77 = skipped entirely is reported as 0 with the skip count). */
+int pt_finish(void);
+
+#endif
