@@ -26,6 +26,13 @@ typedef struct pcavs_backend {
     const char *name;
     int on_device; /* 1: operands live in device memory */
 
+    /* optional per-context hooks (NULL for host backends; placed before mem_alloc so that
+     * pcavs_backend_check, which walks the slots from mem_alloc on, does not require them):
+     * kctx_init creates the backend's stream and library handles in kc (cuda_stream, cublas),
+     * kctx_free releases them (and leaves kc's handles NULL). Called by pcavs_exec_create/_free. */
+    pcavs_status (*kctx_init)(pcavs_kctx *kc);
+    void (*kctx_free)(pcavs_kctx *kc);
+
     /* memory */
     pcavs_status (*mem_alloc)(size_t bytes, void **out);
     void (*mem_free)(void *p);

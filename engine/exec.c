@@ -52,9 +52,15 @@ pcavs_status pcavs_exec_create(const pcavs_exec_params *p, pcavs_exec **out) {
     ex->kc.n_threads = p->n_threads > 0 ? p->n_threads : default_threads();
     if (ex->kc.n_threads < 1) ex->kc.n_threads = 1;
     pcavs_cpu_set_threads(ex->kc.n_threads);
-    size_t scratch = p->scratch_bytes ? p->scratch_bytes : PCAVS_DEFAULT_SCRATCH;
-    pcavs_status st = be->mem_alloc(scratch, &ex->scratch_mem);
+    pcavs_status st = be->kctx_init ? be->kctx_init(&ex->kc) : PCAVS_OK; /* stream, handles (CUDA) */
     if (st != PCAVS_OK) {
+        free(ex);
+        return st;
+    }
+    size_t scratch = p->scratch_bytes ? p->scratch_bytes : PCAVS_DEFAULT_SCRATCH;
+    st = be->mem_alloc(scratch, &ex->scratch_mem);
+    if (st != PCAVS_OK) {
+        if (be->kctx_free) be->kctx_free(&ex->kc);
         free(ex);
         return st;
     }
@@ -67,6 +73,7 @@ pcavs_status pcavs_exec_create(const pcavs_exec_params *p, pcavs_exec **out) {
 void pcavs_exec_free(pcavs_exec *ex) {
     if (!ex) return;
     if (ex->scratch_mem) ex->be->mem_free(ex->scratch_mem);
+    if (ex->be->kctx_free) ex->be->kctx_free(&ex->kc);
     free(ex);
 }
 
