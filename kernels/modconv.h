@@ -26,6 +26,14 @@ typedef struct pcavs_modconv_desc {
 static inline int pcavs_modconv_out_h(const pcavs_modconv_desc *d) { return d->upsample ? 2 * d->h : d->h; }
 static inline int pcavs_modconv_out_w(const pcavs_modconv_desc *d) { return d->upsample ? 2 * d->w : d->w; }
 
+/* Checks the descriptor (sizes >= 1; upsample needs k 3, plain conv an odd k); fails naming the field. */
+pcavs_status pcavs_modconv_check(const pcavs_modconv_desc *d);
+/* Scratch bytes with which pcavs_modconv_cpu runs untiled (one GEMM for the whole batch) with
+ * n_threads threads; with less it tiles over samples and output channels, down to
+ * pcavs_modconv_cpu_min_scratch_bytes (below that it fails with PCAVS_ERR_OOM). */
+size_t pcavs_modconv_cpu_scratch_bytes(const pcavs_modconv_desc *d, int n_threads);
+size_t pcavs_modconv_cpu_min_scratch_bytes(const pcavs_modconv_desc *d, int n_threads);
+
 /* x [n, c_in, h, w], weight [c_out, c_in, k, k], style [n, c_in], blur [4, 4] (used only when
  * upsample), y [n, c_out, out_h, out_w]. */
 pcavs_status pcavs_modconv_ref(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *x,

@@ -23,6 +23,10 @@ static inline int pcavs_upfirdn2d_out_w(const pcavs_upfirdn2d_desc *d) {
     return (d->w * d->up + d->pad_x0 + d->pad_x1 - d->kw) / d->down + 1;
 }
 
+/* Checks the descriptor (sizes >= 1, pads >= 0, kernel fits); fails with a message naming the field. */
+pcavs_status pcavs_upfirdn2d_check(const pcavs_upfirdn2d_desc *d);
+
+/* _cpu needs (ow * (1 + 2*kw)) ints of scratch for its column tap table (upfirdn2d_cpu.c). */
 pcavs_status pcavs_upfirdn2d_ref(const pcavs_kctx *kc, const pcavs_upfirdn2d_desc *d, const float *x,
                                  const float *kernel, float *y);
 pcavs_status pcavs_upfirdn2d_cpu(const pcavs_kctx *kc, const pcavs_upfirdn2d_desc *d, const float *x,

@@ -1,0 +1,254 @@
+/* modconv_cpu.c: StyleGAN2 modulated convolution on the CPU in the batched form (same result as
+ * rosinality ModulatedConv2d.forward up to float rounding):
+ *   xs[c][b,p] = x[b][c][p] * style[b,c] * scale          (scratch, batch folded into columns)
+ *   G[(o,t)][b,p] = sum_c W[o][c][t] * xs[c][b,p]          (ONE cblas_sgemm for the batch, t = tap)
+ *   plain   : y[b][o][q] = demod[b,o] * sum_t G[(o,t)][b, q shifted by tap t]   (col2im gather)
+ *   upsample: T = scatter of G to the (2h+1)x(2w+1) transposed-conv grid (stride 2, no flip),
+ *             y = demod * Blur(T)   (4x4, pad 1,1), per (b, o) plane in a per-thread buffer.
+ *   k = 1 (ToRGB): y_b = W x xs_b directly (one sgemm per sample).
+ * The GEMM costs c_out*c_in*k*k*h*w*2 FLOP per sample, the same as the transposed conv itself
+ * (a polyphase 6x6 rewrite of conv_transpose+blur would cost 4x that). The weight is permuted
+ * once per call into [c_out, k*k, c_in] (scratch). Work is tiled over samples and output
+ * channels to fit kc->scratch. Also holds pcavs_modconv_demod_cpu. */
+#include <math.h>
+#include <string.h>
+
+#include <cblas.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "modconv.h"
+
+#define MC_ALIGN(b) ((((size_t)(b)) + 63) / 64 * 64)
+
+pcavs_status pcavs_modconv_demod_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d,
+                                     const float *weight, /* [c_out, c_in, k, k] */
+                                     const float *style,  /* [n, c_in] */
+                                     float *demod) {      /* [n, c_out] */
+    PCAVS_TRY(pcavs_modconv_check(d));
+    if (!kc || !weight || !style || !demod) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_demod_cpu: NULL pointer");
+    const int n = d->n, ci_n = d->c_in, co_n = d->c_out, kk = d->k * d->k;
+    if (!d->demodulate) {
+        for (size_t i = 0; i < (size_t)n * co_n; i++) demod[i] = 1.0f;
+        return PCAVS_OK;
+    }
+    const size_t need = (size_t)n * ci_n * sizeof(float);
+    if (!kc->scratch || kc->scratch_bytes < need)
+        return pcavs_fail(PCAVS_ERR_OOM, "modconv_demod_cpu: needs %zu bytes of scratch, %zu available", need,
+                          kc->scratch_bytes);
+    float *s2 = (float *)kc->scratch; /* [c_in, n]: (style*scale)^2, transposed */
+    const float scale = (float)(1.0 / sqrt((double)ci_n * kk));
+    for (int b = 0; b < n; b++)
+        for (int c = 0; c < ci_n; c++) {
+            const float s = style[(size_t)b * ci_n + c] * scale;
+            s2[(size_t)c * n + b] = s * s;
+        }
+#pragma omp parallel for num_threads(kc->n_threads) schedule(static)
+    for (int o = 0; o < co_n; o++) {
+        enum { NB = 32 };
+        double acc[NB];
+        for (int b0 = 0; b0 < n; b0 += NB) {
+            const int nb = n - b0 < NB ? n - b0 : NB;
+            for (int b = 0; b < nb; b++) acc[b] = 0.0;
+            for (int c = 0; c < ci_n; c++) {
+                const float *wc = weight + ((size_t)o * ci_n + c) * kk; /* [k, k] */
+                float q = 0.0f;
+                for (int t = 0; t < kk; t++) q += wc[t] * wc[t];
+                const float *sc = s2 + (size_t)c * n + b0;
+                for (int b = 0; b < nb; b++) acc[b] += (double)sc[b] * q;
+            }
+            for (int b = 0; b < nb; b++) demod[(size_t)(b0 + b) * co_n + o] = (float)(1.0 / sqrt(acc[b] + 1e-8));
+        }
+    }
+    return PCAVS_OK;
+}
+
+/* Scratch plan: demod [n*c_out] | Wp [c_out*kk*c_in] (k > 1) | T [threads * th*tw] (upsample) |
+ * xs [c_in * nb*hw] | G [ob*kk * nb*hw] (k > 1). The demod computation reuses the xs area. */
+typedef struct mc_plan {
+    size_t fixed, per_xs, per_g; /* bytes: fixed part; xs per sample; G per (sample, output channel) */
+} mc_plan;
+
+static mc_plan mc_plan_of(const pcavs_modconv_desc *d, int n_threads) {
+    mc_plan p;
+    const size_t hw = (size_t)d->h * d->w, kk = (size_t)d->k * d->k;
+    p.fixed = MC_ALIGN((size_t)d->n * d->c_out * sizeof(float));
+    if (d->k > 1) p.fixed += MC_ALIGN((size_t)d->c_out * kk * d->c_in * sizeof(float));
+    if (d->upsample) p.fixed += (size_t)(n_threads < 1 ? 1 : n_threads) * MC_ALIGN((size_t)(2 * d->h + 1) * (2 * d->w + 1) * sizeof(float));
+    p.per_xs = (size_t)d->c_in * hw * sizeof(float);
+    p.per_g = d->k > 1 ? kk * hw * sizeof(float) : 0;
+    return p;
+}
+
+size_t pcavs_modconv_cpu_scratch_bytes(const pcavs_modconv_desc *d, int n_threads) {
+    if (pcavs_modconv_check(d) != PCAVS_OK) return 0;
+    const mc_plan p = mc_plan_of(d, n_threads);
+    size_t demod_tmp = (size_t)d->n * d->c_in * sizeof(float);
+    size_t work = (size_t)d->n * (p.per_xs + p.per_g * d->c_out) + 128;
+    return p.fixed + (work > demod_tmp ? work : demod_tmp);
+}
+
+size_t pcavs_modconv_cpu_min_scratch_bytes(const pcavs_modconv_desc *d, int n_threads) {
+    if (pcavs_modconv_check(d) != PCAVS_OK) return 0;
+    const mc_plan p = mc_plan_of(d, n_threads);
+    size_t demod_tmp = (size_t)d->n * d->c_in * sizeof(float);
+    size_t work = p.per_xs + p.per_g + 128;
+    return p.fixed + (work > demod_tmp ? work : demod_tmp);
+}
+
+pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d,
+                               const float *x,      /* [n, c_in, h, w] */
+                               const float *weight, /* [c_out, c_in, k, k] */
+                               const float *style,  /* [n, c_in] */
+                               const float *blur,   /* [4, 4], upsample only */
+                               float *y) {          /* [n, c_out, out_h, out_w] */
+    PCAVS_TRY(pcavs_modconv_check(d));
+    if (!kc || !x || !weight || !style || !y || (d->upsample && !blur))
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_cpu: NULL pointer");
+    const int n = d->n, ci_n = d->c_in, co_n = d->c_out, h = d->h, w = d->w, k = d->k, kk = k * k, pad = k / 2;
+    const int nt = kc->n_threads < 1 ? 1 : kc->n_threads;
+    const size_t hw = (size_t)h * w;
+    const int th = 2 * h + 1, tw = 2 * w + 1, oh = pcavs_modconv_out_h(d), ow = pcavs_modconv_out_w(d);
+    const mc_plan pl = mc_plan_of(d, nt);
+    const size_t min_need = pcavs_modconv_cpu_min_scratch_bytes(d, nt);
+    if (!kc->scratch || kc->scratch_bytes < min_need)
+        return pcavs_fail(PCAVS_ERR_OOM,
+                          "modconv_cpu: [n=%d, %d->%d, %dx%d, k=%d%s] needs at least %zu bytes of scratch "
+                          "(%zu untiled), %zu available",
+                          n, ci_n, co_n, h, w, k, d->upsample ? ", upsample" : "", min_need,
+                          pcavs_modconv_cpu_scratch_bytes(d, nt), kc->scratch_bytes);
+    /* carve the scratch */
+    char *sp = (char *)kc->scratch;
+    float *demod = (float *)sp; /* [n, c_out] */
+    sp += MC_ALIGN((size_t)n * co_n * sizeof(float));
+    float *wp = NULL; /* [c_out, kk, c_in] */
+    if (k > 1) {
+        wp = (float *)sp;
+        sp += MC_ALIGN((size_t)co_n * kk * ci_n * sizeof(float));
+    }
+    float *tbuf = NULL; /* [threads, th*tw] */
+    const size_t tstride = MC_ALIGN((size_t)th * tw * sizeof(float)) / sizeof(float);
+    if (d->upsample) {
+        tbuf = (float *)sp;
+        sp += (size_t)nt * tstride * sizeof(float);
+    }
+    const size_t avail = kc->scratch_bytes - (size_t)(sp - (char *)kc->scratch) - 128;
+    pcavs_kctx sub = *kc;
+    sub.scratch = sp;
+    sub.scratch_bytes = kc->scratch_bytes - (size_t)(sp - (char *)kc->scratch);
+    PCAVS_TRY(pcavs_modconv_demod_cpu(&sub, d, weight, style, demod));
+    (void)pl.fixed;
+
+    /* tile: nb samples x ob output channels */
+    int nb = n, ob = co_n;
+    while (nb > 1 && (size_t)nb * (pl.per_xs + pl.per_g * ob) > avail) nb = (nb + 1) / 2;
+    if ((size_t)nb * (pl.per_xs + pl.per_g * ob) > avail && pl.per_g) {
+        ob = (int)((avail - pl.per_xs) / pl.per_g);
+        if (ob > co_n) ob = co_n;
+        if (ob < 1) ob = 1;
+    }
+    float *xs = (float *)sp;                                       /* [c_in, nb*hw] (k>1) or [nb, c_in, hw] */
+    float *g = (float *)(sp + MC_ALIGN((size_t)nb * pl.per_xs));   /* [ob*kk, nb*hw] */
+    const float scale = (float)(1.0 / sqrt((double)ci_n * kk));
+
+    if (k > 1) { /* permute the weight once: wp[o][t][c] = W[o][c][t] */
+#pragma omp parallel for num_threads(nt) schedule(static)
+        for (int o = 0; o < co_n; o++)
+            for (int c = 0; c < ci_n; c++) {
+                const float *src = weight + ((size_t)o * ci_n + c) * kk;
+                float *dst = wp + (size_t)o * kk * ci_n + c;
+                for (int t = 0; t < kk; t++) dst[(size_t)t * ci_n] = src[t];
+            }
+    }
+    for (int b0 = 0; b0 < n; b0 += nb) {
+        const int cb = n - b0 < nb ? n - b0 : nb;
+        const size_t ncol = (size_t)cb * hw;
+        /* xs = x * style * scale */
+#pragma omp parallel for num_threads(nt) schedule(static) collapse(2)
+        for (int b = 0; b < cb; b++)
+            for (int c = 0; c < ci_n; c++) {
+                const float s = style[(size_t)(b0 + b) * ci_n + c] * scale;
+                const float *src = x + ((size_t)(b0 + b) * ci_n + c) * hw;
+                float *dst = k > 1 ? xs + (size_t)c * ncol + (size_t)b * hw : xs + ((size_t)b * ci_n + c) * hw;
+                for (size_t p = 0; p < hw; p++) dst[p] = src[p] * s;
+            }
+        if (k == 1) {
+            for (int b = 0; b < cb; b++)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, co_n, (int)hw, ci_n, 1.0f, weight, ci_n,
+                            xs + (size_t)b * ci_n * hw, (int)hw, 0.0f, y + (size_t)(b0 + b) * co_n * hw, (int)hw);
+            if (d->demodulate) {
+#pragma omp parallel for num_threads(nt) schedule(static) collapse(2)
+                for (int b = 0; b < cb; b++)
+                    for (int o = 0; o < co_n; o++) {
+                        const float dm = demod[(size_t)(b0 + b) * co_n + o];
+                        float *yo = y + ((size_t)(b0 + b) * co_n + o) * hw;
+                        for (size_t p = 0; p < hw; p++) yo[p] *= dm;
+                    }
+            }
+            continue;
+        }
+        for (int o0 = 0; o0 < co_n; o0 += ob) {
+            const int cob = co_n - o0 < ob ? co_n - o0 : ob;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cob * kk, (int)ncol, ci_n, 1.0f,
+                        wp + (size_t)o0 * kk * ci_n, ci_n, xs, (int)ncol, 0.0f, g, (int)ncol);
+#pragma omp parallel for num_threads(nt) schedule(static) collapse(2)
+            for (int b = 0; b < cb; b++)
+                for (int oo = 0; oo < cob; oo++) {
+                    const int o = o0 + oo;
+                    const float dm = demod[(size_t)(b0 + b) * co_n + o];
+                    const float *go = g + (size_t)oo * kk * ncol + (size_t)b * hw; /* tap t at go + t*ncol: [h, w] */
+                    float *yo = y + ((size_t)(b0 + b) * co_n + o) * oh * ow;     /* [oh, ow] */
+                    if (!d->upsample) {
+                        memset(yo, 0, hw * sizeof(float));
+                        for (int i = 0; i < k; i++)
+                            for (int j = 0; j < k; j++) {
+                                const float *gt = go + (size_t)(i * k + j) * ncol;
+                                const int dy = i - pad, dx = j - pad;
+                                const int y_lo = dy < 0 ? -dy : 0, y_hi = dy > 0 ? h - dy : h;
+                                const int x_lo = dx < 0 ? -dx : 0, x_hi = dx > 0 ? w - dx : w;
+                                for (int yy = y_lo; yy < y_hi; yy++) {
+                                    float *yr = yo + (size_t)yy * w;
+                                    const float *gr = gt + (size_t)(yy + dy) * w + dx;
+                                    for (int xx = x_lo; xx < x_hi; xx++) yr[xx] += gr[xx];
+                                }
+                            }
+                        for (size_t p = 0; p < hw; p++) yo[p] *= dm;
+                        continue;
+                    }
+#ifdef _OPENMP
+                    float *tp = tbuf + (size_t)omp_get_thread_num() * tstride; /* [th, tw] */
+#else
+                    float *tp = tbuf;
+#endif
+                    memset(tp, 0, (size_t)th * tw * sizeof(float));
+                    for (int i = 0; i < 3; i++)
+                        for (int j = 0; j < 3; j++) { /* conv_transpose scatter: T[2y+i][2x+j] += G_t[y][x] */
+                            const float *gt = go + (size_t)(i * 3 + j) * ncol;
+                            for (int yy = 0; yy < h; yy++) {
+                                float *tr = tp + (size_t)(2 * yy + i) * tw + j;
+                                const float *gr = gt + (size_t)yy * w;
+                                for (int xx = 0; xx < w; xx++) tr[2 * xx] += gr[xx];
+                            }
+                        }
+                    /* Blur (upfirdn2d up 1, pad 1,1, flipped kernel) and demodulation */
+                    for (int oy = 0; oy < oh; oy++) {
+                        float *yr = yo + (size_t)oy * ow;
+                        memset(yr, 0, (size_t)ow * sizeof(float));
+                        for (int ky = 0; ky < 4; ky++) {
+                            const int ty = oy + ky - 1;
+                            if (ty < 0 || ty >= th) continue;
+                            const float *tr = tp + (size_t)ty * tw;
+                            for (int kx = 0; kx < 4; kx++) {
+                                const float kv = blur[(3 - ky) * 4 + (3 - kx)] * dm;
+                                const int lo = kx == 0 ? 1 : 0, hi = tw + 1 - kx < ow ? tw + 1 - kx : ow;
+                                const float *ts = tr + kx - 1;
+                                for (int ox = lo; ox < hi; ox++) yr[ox] += kv * ts[ox];
+                            }
+                        }
+                    }
+                }
+        }
+    }
+    return PCAVS_OK;
+}

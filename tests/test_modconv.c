@@ -1,0 +1,203 @@
+/* test_modconv.c: StyleGAN2 modulated convolution (rosinality ModulatedConv2d) — the batched
+ * _cpu form vs the per-sample grouped _ref on every generator layer kind (PCAVS.md section 5:
+ * conv1 512->512 3x3 at 7x7, ToRGB 1x1 to 3 channels at 7..224, the five upsampling convs and
+ * plain convs at each resolution; channels reduced at the large resolutions to keep _ref quick),
+ * batch 1 and 8; demod _cpu vs _ref; both vs PyTorch fixtures (ops/modconv.safetensors from
+ * tests/reference/op_fixtures_stylegan.py); tiling under a small scratch; errors. */
+#include <stdio.h>
+#include <string.h>
+
+#include "modconv.h"
+#include "safetensors.h"
+#include "test_util.h"
+
+static float g_blur[16];
+
+static void make_blur(void) { /* outer([1,3,3,1]) / 64 * 4 */
+    const float v[4] = {1, 3, 3, 1};
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) g_blur[i * 4 + j] = v[i] * v[j] / 64.0f * 4.0f;
+}
+
+static size_t out_count(const pcavs_modconv_desc *d) {
+    return (size_t)d->n * d->c_out * pcavs_modconv_out_h(d) * pcavs_modconv_out_w(d);
+}
+
+/* Runs _ref and _cpu; compares cpu vs ref and (when want) both vs the fixture. cpu_kc may have
+ * a reduced scratch to force tiling. */
+static void run_case(pcavs_kctx *kc, pcavs_kctx *cpu_kc, const char *name, const pcavs_modconv_desc *d,
+                     const float *x, const float *wt, const float *style, const float *want) {
+    const size_t on = out_count(d);
+    float *yr = pt_alloc(on), *yc = pt_alloc(on);
+    char what[200];
+    snprintf(what, sizeof what, "%s ref", name);
+    const int ref_ok = pt_check_ok(pcavs_modconv_ref(kc, d, x, wt, style, g_blur, yr), what);
+    if (ref_ok && want) {
+        snprintf(what, sizeof what, "%s ref vs torch", name);
+        pt_check_rel_l2(what, yr, want, on, 1e-5);
+    }
+    snprintf(what, sizeof what, "%s cpu", name);
+    if (pt_check_ok(pcavs_modconv_cpu(cpu_kc, d, x, wt, style, g_blur, yc), what)) {
+        if (ref_ok) {
+            snprintf(what, sizeof what, "%s cpu vs ref", name);
+            pt_check_rel_l2(what, yc, yr, on, 1e-5);
+        }
+        if (want) {
+            snprintf(what, sizeof what, "%s cpu vs torch", name);
+            pt_check_rel_l2(what, yc, want, on, 1e-5);
+        }
+    }
+    pt_free(yr);
+    pt_free(yc);
+}
+
+typedef struct mc_case {
+    const char *name;
+    int n, c_in, c_out, h, k, demod, up;
+} mc_case;
+
+static void random_case(pcavs_kctx *kc, const mc_case *c, uint64_t seed, size_t cpu_scratch) {
+    pcavs_modconv_desc d = {c->n, c->c_in, c->h, c->h, c->c_out, c->k, c->demod, c->up};
+    const size_t xn = (size_t)d.n * d.c_in * d.h * d.w, wn = (size_t)d.c_out * d.c_in * d.k * d.k;
+    float *x = pt_alloc(xn), *wt = pt_alloc(wn), *st = pt_alloc((size_t)d.n * d.c_in);
+    pt_fill_normal(x, xn, seed, 1.0f);
+    pt_fill_normal(wt, wn, seed + 1, 1.0f);
+    pt_fill_uniform(st, (size_t)d.n * d.c_in, seed + 2, 0.2f, 1.8f); /* EqualLinear bias_init 1 */
+    pcavs_kctx ckc = *kc;
+    if (cpu_scratch) ckc.scratch_bytes = cpu_scratch;
+    run_case(kc, &ckc, c->name, &d, x, wt, st, NULL);
+    /* demodulation coefficients alone */
+    float *dr = pt_alloc((size_t)d.n * d.c_out), *dc = pt_alloc((size_t)d.n * d.c_out);
+    char what[200];
+    snprintf(what, sizeof what, "%s demod", c->name);
+    if (pt_check_ok(pcavs_modconv_demod_ref(kc, &d, wt, st, dr), what) &&
+        pt_check_ok(pcavs_modconv_demod_cpu(kc, &d, wt, st, dc), what)) {
+        snprintf(what, sizeof what, "%s demod cpu vs ref", c->name);
+        pt_check_rel_l2(what, dc, dr, (size_t)d.n * d.c_out, 1e-6);
+    }
+    pt_free(dr);
+    pt_free(dc);
+    pt_free(x);
+    pt_free(wt);
+    pt_free(st);
+}
+
+int main(void) {
+    make_blur();
+    pcavs_kctx kc = pt_host_kctx(64, 0);
+    /* every generator layer kind; channel counts reduced where _ref would be slow */
+    static const mc_case cases[] = {
+        {"conv1_512_7_b1", 1, 512, 512, 7, 3, 1, 0},
+        {"conv1_64_7_b8", 8, 64, 64, 7, 3, 1, 0},
+        {"torgb_512_7_b8", 8, 512, 3, 7, 1, 0, 0},
+        {"torgb_512_14_b1", 1, 512, 3, 14, 1, 0, 0},
+        {"torgb_512_28_b1", 1, 512, 3, 28, 1, 0, 0},
+        {"torgb_512_56_b8", 8, 512, 3, 56, 1, 0, 0},
+        {"torgb_256_112_b1", 1, 256, 3, 112, 1, 0, 0},
+        {"torgb_128_224_b8", 8, 128, 3, 224, 1, 0, 0},
+        {"up_512_7to14_b1", 1, 512, 512, 7, 3, 1, 1},
+        {"up_64_7to14_b8", 8, 64, 64, 7, 3, 1, 1},
+        {"up_128_14to28_b1", 1, 128, 128, 14, 3, 1, 1},
+        {"up_32_28to56_b8", 8, 32, 32, 28, 3, 1, 1},
+        {"up_64to32_56to112_b1", 1, 64, 32, 56, 3, 1, 1},
+        {"up_32to16_112to224_b1", 1, 32, 16, 112, 3, 1, 1},
+        {"conv_128_14_b1", 1, 128, 128, 14, 3, 1, 0},
+        {"conv_64_28_b8", 8, 32, 32, 28, 3, 1, 0},
+        {"conv_32_56_b1", 1, 32, 32, 56, 3, 1, 0},
+        {"conv_32to16_112_b1", 1, 32, 16, 112, 3, 1, 0},
+        {"conv_16_224_b1", 1, 16, 16, 224, 3, 1, 0},
+        {"odd_up_nodemod_5x9", 3, 7, 5, 5, 3, 0, 1},
+        {"odd_conv_k5_nodemod", 2, 6, 7, 9, 5, 0, 0},
+        {"odd_1x1_demod", 2, 9, 4, 6, 1, 1, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) random_case(&kc, &cases[i], 100 + 7 * i, 0);
+    /* non-square input */
+    {
+        pcavs_modconv_desc d = {2, 5, 6, 11, 4, 3, 1, 1};
+        const size_t xn = (size_t)2 * 5 * 6 * 11, wn = (size_t)4 * 5 * 9;
+        float *x = pt_alloc(xn), *wt = pt_alloc(wn), *st = pt_alloc(10);
+        pt_fill_normal(x, xn, 1, 1.0f);
+        pt_fill_normal(wt, wn, 2, 1.0f);
+        pt_fill_uniform(st, 10, 3, -1.0f, 2.0f);
+        run_case(&kc, &kc, "nonsquare_up_6x11", &d, x, wt, st, NULL);
+        d.upsample = 0;
+        run_case(&kc, &kc, "nonsquare_conv_6x11", &d, x, wt, st, NULL);
+        pt_free(x);
+        pt_free(wt);
+        pt_free(st);
+    }
+    /* tiling: scratch just above the minimum forces one sample and few output channels per GEMM */
+    {
+        const mc_case tc[] = {{"tiled_up_64_14_b4", 4, 64, 48, 14, 3, 1, 1}, {"tiled_conv_64_14_b4", 4, 64, 48, 14, 3, 1, 0}};
+        for (int i = 0; i < 2; i++) {
+            pcavs_modconv_desc d = {tc[i].n, tc[i].c_in, tc[i].h, tc[i].h, tc[i].c_out, tc[i].k, 1, tc[i].up};
+            const size_t mn = pcavs_modconv_cpu_min_scratch_bytes(&d, kc.n_threads);
+            const size_t full = pcavs_modconv_cpu_scratch_bytes(&d, kc.n_threads);
+            pt_check(mn > 0 && mn < full && full <= kc.scratch_bytes, "%s: min scratch %zu < untiled %zu <= %zu",
+                     tc[i].name, mn, full, kc.scratch_bytes);
+            random_case(&kc, &tc[i], 900 + i, mn + (size_t)d.k * d.k * d.h * d.w * 4 * 5); /* ~6 channels/tile */
+        }
+        pcavs_modconv_desc d = {4, 64, 14, 14, 48, 3, 1, 1};
+        pcavs_kctx small = kc;
+        small.scratch_bytes = pcavs_modconv_cpu_min_scratch_bytes(&d, kc.n_threads) - 64;
+        float *x = pt_alloc(4 * 64 * 196), *wt = pt_alloc(48 * 64 * 9), *st = pt_alloc(4 * 64), *y = pt_alloc(4 * 48 * 784);
+        pt_check(pcavs_modconv_cpu(&small, &d, x, wt, st, g_blur, y) == PCAVS_ERR_OOM, "too little scratch gives OOM (%s)",
+                 pcavs_last_error());
+        pcavs_modconv_desc bad = d;
+        bad.k = 1;
+        pt_check(pcavs_modconv_cpu(&kc, &bad, x, wt, st, g_blur, y) == PCAVS_ERR_UNSUPPORTED,
+                 "upsample with k=1 is rejected (%s)", pcavs_last_error());
+        bad = d;
+        bad.c_in = 0;
+        pt_check(pcavs_modconv_ref(&kc, &bad, x, wt, st, g_blur, y) == PCAVS_ERR_INVALID_ARG,
+                 "c_in=0 is rejected (%s)", pcavs_last_error());
+        pt_free(x);
+        pt_free(wt);
+        pt_free(st);
+        pt_free(y);
+    }
+
+    /* PyTorch fixtures (upstream grouped form in torch float32) */
+    const char *fix = pt_fixtures_dir();
+    pcavs_st_file *f = NULL;
+    if (!fix || pcavs_st_open(pt_path(fix, "ops/modconv.safetensors"), &f) != PCAVS_OK) {
+        pt_skip("modconv vs PyTorch: fixture ops/modconv.safetensors missing (run "
+                "tests/reference/op_fixtures_stylegan.py --out $PCAVS_FIXTURES)");
+    } else {
+        const int64_t bs[2] = {4, 4};
+        const float *blur_t;
+        if (pt_check_ok(pcavs_st_get_f32(f, "blur", 2, bs, &blur_t), "fixture blur [4,4]"))
+            pt_check_rel_l2("fixture blur == outer([1,3,3,1])/64*4", blur_t, g_blur, 16, 1e-7);
+        int ncase = 0;
+        for (int i = 0; i < pcavs_st_metadata_count(f); i++) {
+            const char *name, *val;
+            pcavs_st_metadata_at(f, i, &name, &val);
+            pcavs_modconv_desc d;
+            memset(&d, 0, sizeof d);
+            if (!pt_check(sscanf(val, "%d %d %d %d %d %d %d", &d.n, &d.c_in, &d.c_out, &d.h, &d.k, &d.demodulate,
+                                 &d.upsample) == 7,
+                          "fixture metadata %s = '%s' parses", name, val))
+                continue;
+            d.w = d.h;
+            const int64_t xs[4] = {d.n, d.c_in, d.h, d.w}, ws[4] = {d.c_out, d.c_in, d.k, d.k}, ss[2] = {d.n, d.c_in};
+            const int64_t ys[4] = {d.n, d.c_out, pcavs_modconv_out_h(&d), pcavs_modconv_out_w(&d)};
+            const float *x, *wt, *st, *y;
+            char key[128];
+            int ok = 1;
+            snprintf(key, sizeof key, "%s.x", name);
+            ok = ok && pt_check_ok(pcavs_st_get_f32(f, key, 4, xs, &x), key);
+            snprintf(key, sizeof key, "%s.weight", name);
+            ok = ok && pt_check_ok(pcavs_st_get_f32(f, key, 4, ws, &wt), key);
+            snprintf(key, sizeof key, "%s.style", name);
+            ok = ok && pt_check_ok(pcavs_st_get_f32(f, key, 2, ss, &st), key);
+            snprintf(key, sizeof key, "%s.y", name);
+            ok = ok && pt_check_ok(pcavs_st_get_f32(f, key, 4, ys, &y), key);
+            if (ok) run_case(&kc, &kc, name, &d, x, wt, st, y);
+            ncase++;
+        }
+        pt_check(ncase >= 6, "modconv fixture holds %d cases (>= 6)", ncase);
+        pcavs_st_close(f);
+    }
+    pt_free_kctx(&kc);
+    return pt_finish();
+}
