@@ -236,8 +236,8 @@ const pcavs_backend *pcavs_backend_cuda(void) {
     cudaError_t e = cudaGetDeviceCount(&count);
     if (e != cudaSuccess) {
         cudaGetLastError();
-        pcavs_fail(PCAVS_ERR_UNSUPPORTED, "no usable CUDA device: %s (%s)", cudaGetErrorString(e),
-                   cudaGetErrorName(e));
+        pcavs_fail(PCAVS_ERR_UNSUPPORTED, "no usable CUDA device: %s (%s; needs an NVIDIA GPU and a driver for CUDA %d.%d)",
+                   cudaGetErrorString(e), cudaGetErrorName(e), CUDART_VERSION / 1000, (CUDART_VERSION % 1000) / 10);
         return NULL;
     }
     if (count < 1) {
