@@ -6,64 +6,67 @@
  *  - everything else: tiled im2col into kc->scratch (columns = output pixels of one or several
  *    images; a tile holds K x NT floats, NT bounded by the scratch size, never the whole image)
  *    + cblas_sgemm, with bias + ReLU fused into the pass that finalises each tile.
- * Threads: OpenMP (kc->n_threads) for the im2col / direct / epilogue loops and OpenBLAS's own
- * threads for the sgemm, which is called from serial code (Debian's pthread OpenBLAS serialises
- * sgemm calls issued from inside parallel regions). */
+ * Threads: one OpenMP region per call (kc->n_threads; one thread below ~2 MFLOP) with
+ * single-threaded sgemm inside it: either all threads fill one im2col tile and each multiplies
+ * its slice of output channels ("shared", many output channels), or threads take independent
+ * (image, group, column tile) tasks with private scratch slices ("private": grouped convs, few
+ * channels, batches). OpenBLAS's own threads are set to 1 for the call and restored after
+ * (Debian's pthread OpenBLAS plus OpenMP workers would oversubscribe the cores: measured in
+ * bench/bench_conv2d.c, see the report in the commit that introduced this). */
 #include <string.h>
 
 #include <cblas.h>
+#ifdef _OPENMP
+#include <omp.h>
+#else
+static int omp_get_thread_num(void) { return 0; }
+static int omp_get_num_threads(void) { return 1; }
+#endif
 
 #include "conv2d.h"
 
 #define PCAVS_CONV_DIRECT_K 64 /* below this many MACs per output, the direct kernel wins */
 #define PCAVS_CONV_NT_MAX 2048 /* columns per GEMM tile: beyond this sgemm gains nothing */
+#define PCAVS_CONV_SERIAL_FLOPS 2e6 /* below this, one thread */
 
-/* Fills col[k][jj] (k = ((ci * kh + ky) * kw + kx) over the cig channels of group g, jj in
- * [0, nt)) for output columns j0 .. j0+nt-1 of the flattened [n, oh*ow] pixel space. */
-static void im2col_tile(const pcavs_conv2d_desc *d, const float *x, int g, long j0, int nt, int oh, int ow,
-                        float *col, int n_threads) { /* col [cig*kh*kw, nt] */
+/* Fills row k (k = (ci * kh + ky) * kw + kx over the cig channels of group g) of an im2col
+ * tile: dst[jj] for output columns j0 .. j0+nt-1 of the flattened [n, oh*ow] pixel space. */
+static void im2col_row(const pcavs_conv2d_desc *d, const float *x, int g, int k, long j0, int nt, int oh, int ow,
+                       float *dst) { /* [nt] */
     const int cig = d->c_in / d->groups, kk = d->kh * d->kw;
-    const int K = cig * kk;
     const long P = (long)oh * ow;
-#pragma omp parallel for num_threads(n_threads) schedule(static) if (n_threads > 1 && (long)K * nt > 32768)
-    for (int k = 0; k < K; k++) {
-        const int ci = k / kk, ky = (k % kk) / d->kw, kx = k % d->kw;
-        float *dst = col + (size_t)k * nt;
-        long j = j0;
-        const long jend = j0 + nt;
-        while (j < jend) {
-            const long b = j / P, p = j % P;
-            const int oy = (int)(p / ow), ox0 = (int)(p % ow);
-            const int run = (int)((jend - j) < (long)(ow - ox0) ? (jend - j) : (ow - ox0));
-            const int iy = oy * d->stride_h - d->pad_h + ky;
-            float *o = dst + (j - j0);
-            if (iy < 0 || iy >= d->h) {
-                memset(o, 0, (size_t)run * sizeof(float));
+    const int ci = k / kk, ky = (k % kk) / d->kw, kx = k % d->kw;
+    long j = j0;
+    const long jend = j0 + nt;
+    while (j < jend) {
+        const long b = j / P, p = j % P;
+        const int oy = (int)(p / ow), ox0 = (int)(p % ow);
+        const int run = (int)((jend - j) < (long)(ow - ox0) ? (jend - j) : (ow - ox0));
+        const int iy = oy * d->stride_h - d->pad_h + ky;
+        float *o = dst + (j - j0);
+        if (iy < 0 || iy >= d->h) {
+            memset(o, 0, (size_t)run * sizeof(float));
+        } else {
+            const float *xr = x + (((size_t)b * d->c_in + (size_t)g * cig + ci) * d->h + iy) * d->w;
+            const int sw = d->stride_w, off = kx - d->pad_w;
+            /* valid t: 0 <= (ox0 + t) * sw + off < w */
+            int lo = 0, hi = run;
+            while (lo < run && (ox0 + lo) * sw + off < 0) o[lo++] = 0.0f;
+            while (hi > lo && (ox0 + hi - 1) * sw + off >= d->w) o[--hi] = 0.0f;
+            if (sw == 1) {
+                memcpy(o + lo, xr + ox0 + lo + off, (size_t)(hi - lo) * sizeof(float));
             } else {
-                const float *xr = x + (((size_t)b * d->c_in + (size_t)g * cig + ci) * d->h + iy) * d->w;
-                const int sw = d->stride_w, off = kx - d->pad_w;
-                if (sw == 1) {
-                    for (int t = 0; t < run; t++) {
-                        const int ix = ox0 + t + off;
-                        o[t] = (ix >= 0 && ix < d->w) ? xr[ix] : 0.0f;
-                    }
-                } else {
-                    for (int t = 0; t < run; t++) {
-                        const int ix = (ox0 + t) * sw + off;
-                        o[t] = (ix >= 0 && ix < d->w) ? xr[ix] : 0.0f;
-                    }
-                }
+                const float *xs = xr + (size_t)ox0 * sw + off;
+                for (int t = lo; t < hi; t++) o[t] = xs[(size_t)t * sw];
             }
-            j += run;
         }
+        j += run;
     }
 }
 
-/* y rows [rows][len] with row stride ldy: y = act(y + bias[row]). */
-static void epilogue_inplace(float *y, int rows, long len, long ldy, const float *bias, pcavs_act act,
-                             int n_threads) {
+/* y rows [rows][len] with row stride ldy: y = act(y + bias[row]) (bias may be NULL). */
+static void epilogue_rows(float *y, int rows, long len, long ldy, const float *bias, pcavs_act act) {
     if (!bias && act == PCAVS_ACT_NONE) return;
-#pragma omp parallel for num_threads(n_threads) schedule(static) if (n_threads > 1 && rows * len > 32768)
     for (int r = 0; r < rows; r++) {
         float *yr = y + (size_t)r * ldy;
         const float bv = bias ? bias[r] : 0.0f;
@@ -74,6 +77,27 @@ static void epilogue_inplace(float *y, int rows, long len, long ldy, const float
             }
         } else {
             for (long t = 0; t < len; t++) yr[t] += bv;
+        }
+    }
+}
+
+/* Copies tile rows [rows][nimg*P] (GEMM output of whole images b0..) to y channels c0.., with bias and act. */
+static void scatter_rows(const pcavs_conv2d_desc *d, const float *tile, int rows, int cur, long P, int b0, int c0,
+                         const float *bias, float *y) {
+    const int nimg = (int)(cur / P);
+    for (int r = 0; r < rows; r++) {
+        const float bv = bias ? bias[r] : 0.0f;
+        for (int i = 0; i < nimg; i++) {
+            const float *src = tile + (size_t)r * cur + (size_t)i * P;
+            float *dst = y + ((size_t)(b0 + i) * d->c_out + (size_t)c0 + r) * P;
+            if (d->act == PCAVS_ACT_RELU) {
+                for (long t = 0; t < P; t++) {
+                    const float v = src[t] + bv;
+                    dst[t] = v < 0.0f ? 0.0f : v;
+                }
+            } else {
+                for (long t = 0; t < P; t++) dst[t] = src[t] + bv;
+            }
         }
     }
 }
@@ -127,32 +151,28 @@ pcavs_status pcavs_conv2d_cpu(const pcavs_kctx *kc, const pcavs_conv2d_desc *d, 
                               float *y) {        /* [n, c_out, oh, ow] */
     PCAVS_TRY(pcavs_conv2d_check(d));
     if (!kc || !x || !w || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "conv2d_cpu: NULL context or operand");
-    const int nt_threads = kc->n_threads > 0 ? kc->n_threads : 1;
     const int oh = pcavs_conv2d_out_h(d), ow = pcavs_conv2d_out_w(d);
     const long P = (long)oh * ow;
     const int G = d->groups, cig = d->c_in / G, cog = d->c_out / G;
     const int K = cig * d->kh * d->kw;
+    const double flops = 2.0 * d->n * d->c_out * (double)P * K;
+    int nth = kc->n_threads > 0 ? kc->n_threads : 1;
+    if (flops < PCAVS_CONV_SERIAL_FLOPS) nth = 1; /* a parallel region costs more than it saves */
 
     if (K < PCAVS_CONV_DIRECT_K) {
-        conv_direct(d, x, w, bias, y, oh, ow, nt_threads);
+        conv_direct(d, x, w, bias, y, oh, ow, nth);
         return PCAVS_OK;
     }
-    if (d->kh == 1 && d->kw == 1 && d->stride_h == 1 && d->stride_w == 1 && d->pad_h == 0 && d->pad_w == 0) {
-        for (int b = 0; b < d->n; b++)
-            for (int g = 0; g < G; g++) {
-                const float *xb = x + ((size_t)b * d->c_in + (size_t)g * cig) * P;
-                float *yb = y + ((size_t)b * d->c_out + (size_t)g * cog) * P;
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cog, (int)P, cig, 1.0f, w + (size_t)g * cog * cig,
-                            cig, xb, (int)P, 0.0f, yb, (int)P);
-                epilogue_inplace(yb, cog, P, P, bias ? bias + (size_t)g * cog : NULL, d->act, nt_threads);
-            }
-        return PCAVS_OK;
-    }
-
-    /* im2col tiles. Per-image mode (tiles inside one image, GEMM writes y directly) when an image
-     * has enough pixels for an efficient GEMM; otherwise tiles of whole images with the GEMM
-     * result staged in scratch and scattered to y by the epilogue. */
-    const size_t avail = kc->scratch_bytes / sizeof(float);
+    const int is_1x1 = d->kh == 1 && d->kw == 1 && d->stride_h == 1 && d->stride_w == 1 && d->pad_h == 0 &&
+                       d->pad_w == 0;
+    /* Shared mode: all threads fill one im2col tile, then each multiplies its slice of the output
+     * channels. Private mode: independent tasks (image, group, column tile), each thread with its
+     * own slice of scratch. Shared needs enough output channels per thread. */
+    const int shared = nth > 1 && cog >= 64 * nth;
+    const size_t avail_all = kc->scratch ? kc->scratch_bytes / sizeof(float) : 0;
+    const size_t avail = shared ? avail_all : (avail_all / (size_t)nth) & ~(size_t)15; /* per tile buffer set */
+    /* Per-image tiles (GEMM writes y directly) when an image has enough pixels for an efficient
+     * GEMM, else tiles of whole images staged in scratch (small maps at batch > 1). */
     const long total = (long)d->n * P;
     int per_image = P >= 512 || d->n == 1;
     long nt = 0;
@@ -160,60 +180,123 @@ pcavs_status pcavs_conv2d_cpu(const pcavs_kctx *kc, const pcavs_conv2d_desc *d, 
         long ipt = (long)(avail / ((size_t)(K + cog) * (size_t)P)); /* whole images per tile */
         if (ipt * P > PCAVS_CONV_NT_MAX) ipt = PCAVS_CONV_NT_MAX / P > 0 ? PCAVS_CONV_NT_MAX / P : 1;
         if (ipt > d->n) ipt = d->n;
+        if (!shared && ipt > 1 && (long)G * ((d->n + ipt - 1) / ipt) < 2 * nth) /* leave work for every thread */
+            ipt = (d->n * G + 2 * nth - 1) / (2 * nth) > 0 ? (d->n * G + 2 * nth - 1) / (2 * nth) : 1;
         nt = ipt * P;
         if (ipt < 1 || (size_t)nt * (size_t)(K + cog) > avail) per_image = 1; /* one image does not fit */
     }
     if (per_image) {
-        nt = (long)(avail / (size_t)K);
+        nt = is_1x1 ? P : (long)(avail / (size_t)K);
         if (nt > P) nt = P;
         if (nt > PCAVS_CONV_NT_MAX) nt = PCAVS_CONV_NT_MAX;
-        if (nt >= 64 && nt < P) nt &= ~15L; /* whole SIMD panels */
+        if (!shared && nth > 1) { /* enough tasks to balance the threads */
+            const long want_tiles = (4L * nth + (long)d->n * G - 1) / ((long)d->n * G);
+            const long cap = (P + want_tiles - 1) / want_tiles;
+            if (cap < nt) nt = cap;
+        }
+        if (nt >= 64 && nt < P) nt = (nt + 15) & ~15L; /* whole SIMD panels */
+        if (!is_1x1 && (size_t)nt * (size_t)K > avail) nt = (long)(avail / (size_t)K);
     }
-    if (nt < 1 || !kc->scratch)
+    if (nt < 1 || (!is_1x1 && !kc->scratch))
         return pcavs_fail(PCAVS_ERR_OOM,
-                          "conv2d_cpu: scratch of %zu bytes cannot hold one im2col column of %d floats (c_in=%d k=%dx%d)",
-                          kc->scratch_bytes, K, d->c_in, d->kh, d->kw);
-    float *col = (float *)kc->scratch;            /* [K, nt] */
-    float *tile = col + (size_t)K * (size_t)nt; /* [cog, nt] (multi-image mode) */
+                          "conv2d_cpu: scratch of %zu bytes cannot hold one im2col column of %d floats per thread "
+                          "(c_in=%d k=%dx%d, %d threads)",
+                          kc->scratch_bytes, K, d->c_in, d->kh, d->kw, nth);
+    const long tiles_per_image = per_image ? (P + nt - 1) / nt : 0;
+    const long n_tiles = per_image ? (long)d->n * tiles_per_image : (total + nt - 1) / nt;
+    const long n_tasks = (long)G * n_tiles;
 
-    for (int g = 0; g < G; g++) {
-        const float *wg = w + (size_t)g * cog * K; /* [cog, K] */
-        const float *bg = bias ? bias + (size_t)g * cog : NULL;
-        if (per_image) {
-            for (int b = 0; b < d->n; b++)
-                for (long p0 = 0; p0 < P; p0 += nt) {
-                    const int cur = (int)(P - p0 < nt ? P - p0 : nt);
-                    im2col_tile(d, x, g, (long)b * P + p0, cur, oh, ow, col, nt_threads);
-                    float *yt = y + ((size_t)b * d->c_out + (size_t)g * cog) * P + p0;
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cog, cur, K, 1.0f, wg, K, col, cur, 0.0f, yt,
-                                (int)P);
-                    epilogue_inplace(yt, cog, cur, P, bg, d->act, nt_threads);
+    /* Single-threaded sgemm inside our OpenMP region (Debian's OpenBLAS is the pthread build: its
+     * own threads would oversubscribe the cores); restored on exit. */
+    const int blas_threads = openblas_get_num_threads();
+    if (blas_threads != 1) openblas_set_num_threads(1);
+
+#pragma omp parallel num_threads(nth)
+    {
+        const int tid = omp_get_thread_num(), nthr = omp_get_num_threads();
+        float *col = (float *)kc->scratch + (shared ? 0 : (size_t)tid * avail); /* [K, nt] */
+        float *tile = col + (size_t)K * nt;                                       /* [cog, nt] */
+        /* shared mode: this thread's output-channel slice */
+        int m_per = (cog + nthr - 1) / nthr;
+        m_per = (m_per + 15) & ~15;
+        const int m0 = shared ? (tid * m_per < cog ? tid * m_per : cog) : 0;
+        const int m1 = shared ? (m0 + m_per < cog ? m0 + m_per : cog) : cog;
+        if (shared) {
+            for (long task = 0; task < n_tasks; task++) {
+                const int g = (int)(task / n_tiles);
+                const long tl = task % n_tiles;
+                long j0;
+                int cur, b = 0;
+                if (per_image) {
+                    b = (int)(tl / tiles_per_image);
+                    const long p0 = (tl % tiles_per_image) * nt;
+                    j0 = (long)b * P + p0;
+                    cur = (int)(P - p0 < nt ? P - p0 : nt);
+                } else {
+                    j0 = tl * nt;
+                    cur = (int)(total - j0 < nt ? total - j0 : nt);
                 }
-        } else {
-            for (long j0 = 0; j0 < total; j0 += nt) {
-                const int cur = (int)(total - j0 < nt ? total - j0 : nt); /* whole images */
-                im2col_tile(d, x, g, j0, cur, oh, ow, col, nt_threads);
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cog, cur, K, 1.0f, wg, K, col, cur, 0.0f, tile,
-                            cur);
-                const int nimg = (int)(cur / P), b0 = (int)(j0 / P);
-#pragma omp parallel for num_threads(nt_threads) schedule(static) if (nt_threads > 1 && (long)cog * cur > 32768)
-                for (int r = 0; r < cog; r++) {
-                    const float bv = bg ? bg[r] : 0.0f;
-                    for (int i = 0; i < nimg; i++) {
-                        const float *src = tile + (size_t)r * cur + (size_t)i * P;
-                        float *dst = y + ((size_t)(b0 + i) * d->c_out + (size_t)g * cog + r) * P;
-                        if (d->act == PCAVS_ACT_RELU) {
-                            for (long t = 0; t < P; t++) {
-                                const float v = src[t] + bv;
-                                dst[t] = v < 0.0f ? 0.0f : v;
-                            }
-                        } else {
-                            for (long t = 0; t < P; t++) dst[t] = src[t] + bv;
-                        }
+                const float *bmat = col;
+                int ldb = cur;
+                if (is_1x1 && per_image) {
+                    bmat = x + ((size_t)b * d->c_in + (size_t)g * cig) * P + (j0 - (long)b * P);
+                    ldb = (int)P;
+                } else {
+#pragma omp for schedule(static)
+                    for (int k = 0; k < K; k++) im2col_row(d, x, g, k, j0, cur, oh, ow, col + (size_t)k * cur);
+                }
+                if (m1 > m0) {
+                    const float *wg = w + ((size_t)g * cog + m0) * K;
+                    const float *bg = bias ? bias + (size_t)g * cog + m0 : NULL;
+                    if (per_image) {
+                        float *yt = y + ((size_t)b * d->c_out + (size_t)g * cog + m0) * P + (j0 - (long)b * P);
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m1 - m0, cur, K, 1.0f, wg, K, bmat, ldb,
+                                    0.0f, yt, (int)P);
+                        epilogue_rows(yt, m1 - m0, cur, P, bg, d->act);
+                    } else {
+                        float *tt = tile + (size_t)m0 * cur;
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m1 - m0, cur, K, 1.0f, wg, K, bmat, ldb,
+                                    0.0f, tt, cur);
+                        scatter_rows(d, tt, m1 - m0, cur, P, (int)(j0 / P), g * cog + m0, bg, y);
                     }
+                }
+#pragma omp barrier
+            }
+        } else {
+#pragma omp for schedule(dynamic, 1)
+            for (long task = 0; task < n_tasks; task++) {
+                const int g = (int)(task / n_tiles);
+                const long tl = task % n_tiles;
+                const float *wg = w + (size_t)g * cog * K;
+                const float *bg = bias ? bias + (size_t)g * cog : NULL;
+                if (per_image) {
+                    const int b = (int)(tl / tiles_per_image);
+                    const long p0 = (tl % tiles_per_image) * nt;
+                    const int cur = (int)(P - p0 < nt ? P - p0 : nt);
+                    const float *bmat = col;
+                    int ldb = cur;
+                    if (is_1x1) {
+                        bmat = x + ((size_t)b * d->c_in + (size_t)g * cig) * P + p0;
+                        ldb = (int)P;
+                    } else {
+                        for (int k = 0; k < K; k++)
+                            im2col_row(d, x, g, k, (long)b * P + p0, cur, oh, ow, col + (size_t)k * cur);
+                    }
+                    float *yt = y + ((size_t)b * d->c_out + (size_t)g * cog) * P + p0;
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cog, cur, K, 1.0f, wg, K, bmat, ldb, 0.0f,
+                                yt, (int)P);
+                    epilogue_rows(yt, cog, cur, P, bg, d->act);
+                } else {
+                    const long j0 = tl * nt;
+                    const int cur = (int)(total - j0 < nt ? total - j0 : nt); /* whole images */
+                    for (int k = 0; k < K; k++) im2col_row(d, x, g, k, j0, cur, oh, ow, col + (size_t)k * cur);
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cog, cur, K, 1.0f, wg, K, col, cur, 0.0f,
+                                tile, cur);
+                    scatter_rows(d, tile, cog, cur, P, (int)(j0 / P), g * cog, bg, y);
                 }
             }
         }
     }
+    if (blas_threads != 1) openblas_set_num_threads(blas_threads);
     return PCAVS_OK;
 }

@@ -3,12 +3,18 @@
  * GEMM + col2im: for a tile of input pixels (columns j of the flattened [n, h*w] space, one or
  * several images), pack x into xt [c_in, nt], compute cols [c_out*kh*kw, nt] = w^T . xt with
  * cblas_sgemm (w [c_in, c_out*kh*kw] read transposed), then scatter-add every column into y,
- * which was first filled with the bias. Tiles are bounded by kc->scratch. OpenMP over output
- * channels in col2im (each thread owns whole output planes: no races); sgemm is called from
- * serial code and threads itself. */
+ * which was first filled with the bias. Tiles are bounded by kc->scratch. One OpenMP region per
+ * call; each thread owns a range of output channels (its rows of cols, its output planes: no
+ * races) and calls a single-threaded sgemm (same threading plan as conv2d_cpu.c). */
 #include <string.h>
 
 #include <cblas.h>
+#ifdef _OPENMP
+#include <omp.h>
+#else
+static int omp_get_thread_num(void) { return 0; }
+static int omp_get_num_threads(void) { return 1; }
+#endif
 
 #include "conv_transpose2d.h"
 
@@ -48,45 +54,62 @@ pcavs_status pcavs_conv_transpose2d_cpu(const pcavs_kctx *kc, const pcavs_conv_t
         for (long t = 0; t < OP; t++) yo[t] = bv;
     }
 
-    for (long j0 = 0; j0 < total; j0 += nt) {
-        const int cur = (int)(total - j0 < nt ? total - j0 : nt);
-        /* pack: xt[ci][jj] = x[b][ci][p] for j = j0 + jj = b*P + p */
-#pragma omp parallel for num_threads(nth) schedule(static) if (nth > 1 && (long)d->c_in * cur > 32768)
-        for (int ci = 0; ci < d->c_in; ci++) {
-            long j = j0;
-            while (j < j0 + cur) {
-                const long b = j / P, p = j % P;
-                const long run = (j0 + cur - j) < (P - p) ? (j0 + cur - j) : (P - p);
-                memcpy(xt + (size_t)ci * cur + (j - j0), x + ((size_t)b * d->c_in + ci) * P + p,
-                       (size_t)run * sizeof(float));
-                j += run;
+    /* One OpenMP region; single-threaded sgemm inside it (OpenBLAS threads set to 1 for the call,
+     * restored after). Each thread owns a range of output channels: it computes their rows of
+     * cols and scatters them, so only the packing needs a barrier. */
+    int nthr_use = nth;
+    if (2.0 * d->n * P * (double)M * d->c_in < 2e6) nthr_use = 1;
+    const int blas_threads = openblas_get_num_threads();
+    if (blas_threads != 1) openblas_set_num_threads(1);
+#pragma omp parallel num_threads(nthr_use)
+    {
+        const int tid = omp_get_thread_num(), nthr = omp_get_num_threads();
+        const int co_per = (d->c_out + nthr - 1) / nthr;
+        const int co0 = tid * co_per < d->c_out ? tid * co_per : d->c_out;
+        const int co1 = co0 + co_per < d->c_out ? co0 + co_per : d->c_out;
+        for (long j0 = 0; j0 < total; j0 += nt) {
+            const int cur = (int)(total - j0 < nt ? total - j0 : nt);
+            /* pack: xt[ci][jj] = x[b][ci][p] for j = j0 + jj = b*P + p */
+#pragma omp for schedule(static)
+            for (int ci = 0; ci < d->c_in; ci++) {
+                long j = j0;
+                while (j < j0 + cur) {
+                    const long b = j / P, p = j % P;
+                    const long run = (j0 + cur - j) < (P - p) ? (j0 + cur - j) : (P - p);
+                    memcpy(xt + (size_t)ci * cur + (j - j0), x + ((size_t)b * d->c_in + ci) * P + p,
+                           (size_t)run * sizeof(float));
+                    j += run;
+                }
             }
-        }
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, cur, d->c_in, 1.0f, w, M, xt, cur, 0.0f, cols, cur);
-        /* col2im: thread per output channel (all images of the tile) */
-#pragma omp parallel for num_threads(nth) schedule(static) if (nth > 1 && (long)M * cur > 32768)
-        for (int co = 0; co < d->c_out; co++) {
-            for (int ky = 0; ky < d->kh; ky++)
-                for (int kx = 0; kx < d->kw; kx++) {
-                    const float *cr = cols + ((size_t)co * kk + (size_t)ky * d->kw + kx) * cur;
-                    long j = j0;
-                    while (j < j0 + cur) {
-                        const long b = j / P, p = j % P;
-                        const int iy = (int)(p / d->w), ix0 = (int)(p % d->w);
-                        const int run = (int)((j0 + cur - j) < (d->w - ix0) ? (j0 + cur - j) : (d->w - ix0));
-                        const int oy = iy * s + ky - d->pad;
-                        if (oy >= 0 && oy < oh) {
-                            float *yr = y + (((size_t)b * d->c_out + co) * oh + oy) * ow;
-                            const float *src = cr + (j - j0);
-                            for (int t = 0; t < run; t++) {
-                                const int ox = (ix0 + t) * s + kx - d->pad;
-                                if (ox >= 0 && ox < ow) yr[ox] += src[t];
+            if (co1 > co0) {
+                /* cols rows [co0*kk, co1*kk) = w[:, co0*kk : co1*kk]^T . xt */
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (co1 - co0) * kk, cur, d->c_in, 1.0f,
+                            w + (size_t)co0 * kk, M, xt, cur, 0.0f, cols + (size_t)co0 * kk * cur, cur);
+                for (int co = co0; co < co1; co++)
+                    for (int ky = 0; ky < d->kh; ky++)
+                        for (int kx = 0; kx < d->kw; kx++) {
+                            const float *cr = cols + ((size_t)co * kk + (size_t)ky * d->kw + kx) * cur;
+                            long j = j0;
+                            while (j < j0 + cur) {
+                                const long b = j / P, p = j % P;
+                                const int iy = (int)(p / d->w), ix0 = (int)(p % d->w);
+                                const int run = (int)((j0 + cur - j) < (d->w - ix0) ? (j0 + cur - j) : (d->w - ix0));
+                                const int oy = iy * s + ky - d->pad;
+                                if (oy >= 0 && oy < oh) {
+                                    float *yr = y + (((size_t)b * d->c_out + co) * oh + oy) * ow;
+                                    const float *src = cr + (j - j0);
+                                    for (int t = 0; t < run; t++) {
+                                        const int ox = (ix0 + t) * s + kx - d->pad;
+                                        if (ox >= 0 && ox < ow) yr[ox] += src[t];
+                                    }
+                                }
+                                j += run;
                             }
                         }
-                        j += run;
-                    }
-                }
+            }
+#pragma omp barrier /* xt is rewritten by the next tile's packing */
         }
     }
+    if (blas_threads != 1) openblas_set_num_threads(blas_threads);
     return PCAVS_OK;
 }
