@@ -14,7 +14,7 @@ biases, ToRGB biases, the learned constant, the fixed noise buffers noises.noise
 training-only tensors. BatchNorm running statistics are calibrated on a synthetic batch (the
 statistics the layer actually sees, then perturbed: mean + 0.2 std N(0,1), var * U(0.6, 1.6)), so
 activations stay O(1) through the deep nets. At the end the whole inference dataflow runs on
-synthetic inputs and the output statistics are printed; the script fails if anything is non-finite,
+the demo inputs (synthetic ones if no demo folder is found) and the output statistics are printed; the script fails if anything is non-finite,
 saturated (most of |frame| > 0.99) or constant.
 """
 import argparse
@@ -54,6 +54,33 @@ def randomize_plain(m, gen):
             mod.running_mean.copy_(_randn(gen, mod.running_mean.shape) * 0.1)
             mod.running_var.copy_(_uniform(gen, mod.running_var.shape, 0.5, 2.0))
             mod.num_batches_tracked.fill_(int(torch.randint(1000, 1000000, (1,), generator=gen)))
+
+
+@torch.no_grad()
+def shrink_residual_branches(V, gen):
+    """ResNeXt bn3 (last BN of each residual branch): gamma U(0.2, 0.5), as trained ResNets have, so the
+    all-positive residual stream does not grow block after block."""
+    for mod in V.modules():
+        if isinstance(mod, P.Bottleneck):
+            mod.bn3.weight.copy_(_uniform(gen, mod.bn3.weight.shape, 0.2, 0.5))
+
+
+@torch.no_grad()
+def normalize_outputs(nets, vtaps, gen):
+    """Data-dependent scales (vtaps: V's stage outputs on the calibration images): V.conv1x1 so that
+    id_map has std ~1 on the calibration images (the
+    generator's demodulated convs keep the scale of their input map), and every G modulation
+    (EqualLinear, lr_mul 1) so that its style deviation from the bias has std ~0.4."""
+    V = nets["V"]
+    feats, maps = vtaps["V.layer4"].mean((2, 3)), vtaps["V.conv1x1"]  # per image: [n, 2048], [n, 512, 7, 7]
+    scale = 1.0 / maps.std().item()
+    V.conv1x1.weight.mul_(scale)
+    V.conv1x1.bias.mul_(scale)
+    styles = torch.cat([feats, 1.5 * _randn(gen, (feats.shape[0], 512))], 1)  # [n, 2560]
+    for mod in nets["G"].modules():
+        if isinstance(mod, P.EqualLinear) and mod.lr_mul == 1.0:
+            dev = torch.nn.functional.linear(styles, mod.weight * mod.scale).std().item()
+            mod.weight.mul_(0.4 / dev)
 
 
 @torch.no_grad()
@@ -107,10 +134,18 @@ def calibrate(m, run, gen):
 
 
 def synthetic_images(gen, n):
-    """Smooth random images in [-1, 1]: [n, 3, 224, 224]."""
-    low = _uniform(gen, (n, 3, 14, 14), -1.0, 1.0)
-    img = torch.nn.functional.interpolate(low, size=(224, 224), mode="bilinear", align_corners=False)
-    return (img + 0.1 * _randn(gen, img.shape)).clamp(-1, 1)
+    """Natural-image-like random images in [-1, 1]: [n, 3, 224, 224]. 1/f noise (octaves 4..224 px)
+    with a random brightness, contrast and colour cast per image, so that the calibrated BatchNorm
+    statistics cover the spread of real face crops."""
+    img = torch.zeros(n, 3, 224, 224)
+    for size in (4, 8, 16, 32, 64, 224):
+        amp = 4.0 / size ** 0.5
+        low = _randn(gen, (n, 1, size, size)) + 0.3 * _randn(gen, (n, 3, size, size))
+        img += amp * torch.nn.functional.interpolate(low, size=(224, 224), mode="bilinear", align_corners=False)
+    img = (img - img.mean((1, 2, 3), keepdim=True)) / img.std((1, 2, 3), keepdim=True)
+    img = img * _uniform(gen, (n, 1, 1, 1), 0.25, 0.6) + _uniform(gen, (n, 1, 1, 1), -0.5, 0.3)
+    img = img + 0.1 * _randn(gen, (n, 3, 1, 1))
+    return img.clamp(-1, 1)
 
 
 def synthetic_mels(gen, b):
@@ -126,12 +161,15 @@ def make_nets(seed):
     nets = {name: P.build(name) for name in P.NETS}
     for name in ("V", "E", "A_sync"):
         randomize_plain(nets[name], gen)
+    shrink_residual_branches(nets["V"], gen)
     randomize_generator(nets["G"], gen)
-    cal_img = synthetic_images(gen, 2)
+    cal_img = synthetic_images(gen, 4)
     cal_mel = synthetic_mels(gen, 8)
-    calibrate(nets["V"], lambda: nets["V"].encode(cal_img), gen)
+    vtaps = {}  # the calibrating pass already runs in eval mode with the new statistics: reuse its taps
+    calibrate(nets["V"], lambda: nets["V"].encode(cal_img, vtaps), gen)
     calibrate(nets["E"], lambda: nets["E"].feature(cal_img), gen)
     calibrate(nets["A_sync"], lambda: nets["A_sync"].feature(cal_mel), gen)
+    normalize_outputs(nets, vtaps, gen)
     for m in nets.values():
         m.eval()
     return nets, gen
@@ -143,15 +181,31 @@ def _stats(name, t):
           f"min {t.min():+.4f} max {t.max():+.4f}")
 
 
+def demo_inputs():
+    """The demo's id image, mel window and pose frame of output frame 2 (dump_stages.py
+    preprocessing), or (None, None, None, 'synthetic inputs') when no demo folder is found."""
+    import numpy as np
+    import dump_stages as D
+    try:
+        demo = D.find_demo_dir(None)
+    except SystemExit:
+        return None, None, None, "synthetic inputs"
+    ids = D.load_image(os.path.join(demo, D.ID_IMG))[None]
+    spec = D.spectrogram(D.read_wav(os.path.join(demo, D.AUDIO)))
+    mels = torch.from_numpy(np.stack([spec[4 * k - 8:4 * k + 12].T for k in (2,)]))[:, None]
+    pose = torch.stack([D.load_image(os.path.join(demo, D.POSE_DIR, f"{k:06d}.jpg")) for k in (2,)])
+    return ids, mels, pose, f"demo inputs from {demo}"
+
+
 @torch.no_grad()
 def sanity_check(nets, gen):
-    """Full dataflow on synthetic inputs (1 id image, 2 frames, fixed noise); returns a list of problems."""
+    """Full dataflow on the demo (or synthetic) inputs, 1 frame, fixed noise; returns a list of problems."""
     taps = {}
-    ids = synthetic_images(gen, 1)
-    pose = synthetic_images(gen, 2)
-    mels = synthetic_mels(gen, 2)
+    ids, mels, pose, what = demo_inputs()
+    if ids is None:
+        ids, mels, pose = synthetic_images(gen, 1), synthetic_mels(gen, 1), synthetic_images(gen, 1)
     ref, drv = P.inference(nets, ids, mels, pose, noise="fixed", taps=taps)
-    print("output statistics (synthetic inputs, fixed noise):")
+    print(f"output statistics ({what}, 1 frame, fixed noise):")
     for k in ("V.id_feature", "V.id_map", "E.ref.feature", "E.pose.feature", "E.pose.headpose_embed",
               "A.embedding", "E.mouth_embed", "style.driven"):
         _stats(k, taps[k])
