@@ -38,7 +38,10 @@ static void jpeg_err_exit(j_common_ptr cinfo) {
     longjmp(e->jb, 1);
 }
 
-static void jpeg_quiet(j_common_ptr cinfo, int level) { (void)cinfo, (void)level; }
+/* Silences libjpeg's stderr output but keeps counting warnings (corrupt/truncated data are warnings). */
+static void jpeg_quiet(j_common_ptr cinfo, int level) {
+    if (level < 0) cinfo->err->num_warnings++;
+}
 
 static pcavs_status decode_jpeg(const uint8_t *data, size_t size, const char *what, pcavs_image *out) {
     struct jpeg_decompress_struct cinfo;
