@@ -5,7 +5,8 @@
  *   plain   : y[b][o][q] = demod[b,o] * sum_t G[(o,t)][b, q shifted by tap t]   (col2im gather)
  *   upsample: T = scatter of G to the (2h+1)x(2w+1) transposed-conv grid (stride 2, no flip),
  *             y = demod * Blur(T)   (4x4, pad 1,1), per (b, o) plane in a per-thread buffer.
- *   k = 1 (ToRGB): y_b = W x xs_b directly (one sgemm per sample).
+ *   k = 1: y_b = W x xs_b (one sgemm per sample); with c_out <= 16 (ToRGB) a direct streaming
+ *          loop over x with per-sample weights W*style*scale instead (memory-bound, no copy).
  * The GEMM costs c_out*c_in*k*k*h*w*2 FLOP per sample, the same as the transposed conv itself
  * (a polyphase 6x6 rewrite of conv_transpose+blur would cost 4x that). The weight is permuted
  * once per call into [c_out, k*k, c_in] (scratch). Work is tiled over samples and output
@@ -20,6 +21,8 @@
 
 #include "modconv.h"
 
+#define MC_SMALL_COUT 16 /* k = 1 with at most this many outputs (ToRGB: 3) takes the direct path */
+#define MC_PCHUNK 256    /* pixels per work item of the direct path */
 #define MC_ALIGN(b) ((((size_t)(b)) + 63) / 64 * 64)
 
 pcavs_status pcavs_modconv_demod_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d,
@@ -140,6 +143,32 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
     PCAVS_TRY(pcavs_modconv_demod_cpu(&sub, d, weight, style, demod));
     (void)pl.fixed;
 
+    if (k == 1 && co_n <= MC_SMALL_COUT) { /* ToRGB: stream x once with per-sample weights, no copy, no GEMM */
+        const long chunks = (long)((hw + MC_PCHUNK - 1) / MC_PCHUNK);
+#pragma omp parallel for num_threads(nt) schedule(static)
+        for (long r = 0; r < (long)n * chunks; r++) {
+            const int b = (int)(r / chunks);
+            const size_t p0 = (size_t)(r % chunks) * MC_PCHUNK, np = hw - p0 < MC_PCHUNK ? hw - p0 : MC_PCHUNK;
+            float acc[MC_SMALL_COUT][MC_PCHUNK];
+            for (int o = 0; o < co_n; o++) memset(acc[o], 0, np * sizeof(float));
+            const float sc = (float)(1.0 / sqrt((double)ci_n));
+            for (int c = 0; c < ci_n; c++) {
+                const float s = style[(size_t)b * ci_n + c] * sc;
+                const float *xr = x + ((size_t)b * ci_n + c) * hw + p0;
+                for (int o = 0; o < co_n; o++) {
+                    const float wv = weight[(size_t)o * ci_n + c] * s;
+                    float *a = acc[o];
+                    for (size_t p = 0; p < np; p++) a[p] += wv * xr[p];
+                }
+            }
+            for (int o = 0; o < co_n; o++) {
+                const float dm = demod[(size_t)b * co_n + o];
+                float *yo = y + ((size_t)b * co_n + o) * hw + p0;
+                for (size_t p = 0; p < np; p++) yo[p] = acc[o][p] * dm;
+            }
+        }
+        return PCAVS_OK;
+    }
     /* tile: nb samples x ob output channels */
     int nb = n, ob = co_n;
     while (nb > 1 && (size_t)nb * (pl.per_xs + pl.per_g * ob) > avail) nb = (nb + 1) / 2;

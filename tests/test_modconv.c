@@ -109,6 +109,7 @@ int main(void) {
         {"odd_up_nodemod_5x9", 3, 7, 5, 5, 3, 0, 1},
         {"odd_conv_k5_nodemod", 2, 6, 7, 9, 5, 0, 0},
         {"odd_1x1_demod", 2, 9, 4, 6, 1, 1, 0},
+        {"odd_1x1_cout20_gemm_path", 2, 9, 20, 6, 1, 1, 0}, /* c_out > 16: the sgemm path of k = 1 */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) random_case(&kc, &cases[i], 100 + 7 * i, 0);
     /* non-square input */

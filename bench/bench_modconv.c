@@ -1,0 +1,151 @@
+/* bench_modconv.c: pcavs_modconv_cpu (batched StyleGAN2 modulated conv) on every generator layer
+ * (PCAVS.md section 5) at batch 1 and 8, then the whole generator's modconv sequence per frame.
+ * Validated against pcavs_modconv_ref on cheap cases first. GFLOP/s counts the convolution
+ * proper, 2*c_out*c_in*k*k*h*w per sample on the input grid (for the upsampling layers that is
+ * the transposed conv; the blur and demodulation are not counted).
+ * Usage: bench_modconv [--quick]   (--quick: batch 1 only); threads from $PCAVS_THREADS. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <string.h>
+
+#include "bench_util.h"
+#include "cpu_features.h"
+#include "arena.h"
+#include "modconv.h"
+
+typedef struct layer {
+    const char *name;
+    int c_in, c_out, h, k, demod, up;
+} layer;
+
+/* the generator's modconv sequence for one frame: conv1, to_rgb1, then per resolution up/conv/to_rgb */
+static const layer g_layers[] = {
+    {"conv1 3x3", 512, 512, 7, 3, 1, 0},     {"to_rgb1 1x1", 512, 3, 7, 1, 0, 0},
+    {"up 7->14", 512, 512, 7, 3, 1, 1},      {"conv 14", 512, 512, 14, 3, 1, 0},
+    {"to_rgb 14", 512, 3, 14, 1, 0, 0},      {"up 14->28", 512, 512, 14, 3, 1, 1},
+    {"conv 28", 512, 512, 28, 3, 1, 0},      {"to_rgb 28", 512, 3, 28, 1, 0, 0},
+    {"up 28->56", 512, 512, 28, 3, 1, 1},    {"conv 56", 512, 512, 56, 3, 1, 0},
+    {"to_rgb 56", 512, 3, 56, 1, 0, 0},      {"up 56->112", 512, 256, 56, 3, 1, 1},
+    {"conv 112", 256, 256, 112, 3, 1, 0},    {"to_rgb 112", 256, 3, 112, 1, 0, 0},
+    {"up 112->224", 256, 128, 112, 3, 1, 1}, {"conv 224", 128, 128, 224, 3, 1, 0},
+    {"to_rgb 224", 128, 3, 224, 1, 0, 0},
+};
+#define N_LAYERS (int)(sizeof g_layers / sizeof g_layers[0])
+
+static float g_blur[16];
+
+typedef struct run_ctx {
+    pcavs_kctx *kc;
+    pcavs_modconv_desc d;
+    const float *x, *w, *s;
+    float *y;
+    int failed;
+} run_ctx;
+
+static void run_one(void *p) {
+    run_ctx *r = (run_ctx *)p;
+    if (pcavs_modconv_cpu(r->kc, &r->d, r->x, r->w, r->s, g_blur, r->y) != PCAVS_OK) {
+        if (!r->failed) fprintf(stderr, "modconv_cpu failed: %s\n", pcavs_last_error());
+        r->failed = 1;
+    }
+}
+
+typedef struct seq_ctx {
+    pcavs_kctx *kc;
+    int n;
+    float *x[N_LAYERS], *w[N_LAYERS], *s, *y;
+    int failed;
+} seq_ctx;
+
+static void run_seq(void *p) {
+    seq_ctx *q = (seq_ctx *)p;
+    for (int i = 0; i < N_LAYERS; i++) {
+        const layer *L = &g_layers[i];
+        pcavs_modconv_desc d = {q->n, L->c_in, L->h, L->h, L->c_out, L->k, L->demod, L->up};
+        if (pcavs_modconv_cpu(q->kc, &d, q->x[i], q->w[i], q->s, g_blur, q->y) != PCAVS_OK) {
+            if (!q->failed) fprintf(stderr, "modconv_cpu (%s) failed: %s\n", L->name, pcavs_last_error());
+            q->failed = 1;
+        }
+    }
+}
+
+static double layer_flops(const layer *L, int n) { return 2.0 * n * L->c_out * L->c_in * L->k * L->k * L->h * L->h; }
+
+static int validate(pcavs_kctx *kc, const layer *L, int n) {
+    pcavs_modconv_desc d = {n, L->c_in, L->h, L->h, L->c_out, L->k, L->demod, L->up};
+    const size_t xn = (size_t)n * L->c_in * L->h * L->h, wn = (size_t)L->c_out * L->c_in * L->k * L->k;
+    const size_t yn = (size_t)n * L->c_out * pcavs_modconv_out_h(&d) * pcavs_modconv_out_w(&d);
+    float *x = pb_alloc_uniform(xn, 1), *w = pb_alloc_uniform(wn, 2), *s = pb_alloc_uniform((size_t)n * L->c_in, 3);
+    float *y = pb_alloc_uniform(yn, 4), *yr = pb_alloc_uniform(yn, 5);
+    int ok = pcavs_modconv_ref(kc, &d, x, w, s, g_blur, yr) == PCAVS_OK &&
+             pcavs_modconv_cpu(kc, &d, x, w, s, g_blur, y) == PCAVS_OK && pb_validate(L->name, y, yr, yn, 1e-5);
+    pcavs_aligned_free(x), pcavs_aligned_free(w), pcavs_aligned_free(s), pcavs_aligned_free(y), pcavs_aligned_free(yr);
+    return ok;
+}
+
+int main(int argc, char **argv) {
+    /* GOMP threads spinning after our OpenMP regions starve the pthread OpenBLAS workers on a
+     * small machine (measured 3-5x slower small layers on 2 cores); libgomp reads the policy at
+     * load time, so set it and re-execute once unless the user chose a policy. */
+    if (!getenv("OMP_WAIT_POLICY")) {
+        setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+        execv("/proc/self/exe", argv); /* returns only on failure: carry on */
+    }
+    pcavs_cpu_init_blas_env(argc, argv);
+    const int quick = argc > 1 && !strcmp(argv[1], "--quick");
+    const float v[4] = {1, 3, 3, 1};
+    for (int i = 0; i < 16; i++) g_blur[i] = v[i / 4] * v[i % 4] / 64.0f * 4.0f;
+    const int threads = pb_threads();
+    pcavs_cpu_set_threads(threads);
+    pcavs_kctx kc = pb_host_kctx(768, threads);
+
+    const layer vcases[] = {{"validate up 64->48 @14", 64, 48, 14, 3, 1, 1},
+                            {"validate conv 64->48 @14", 64, 48, 14, 3, 1, 0},
+                            {"validate to_rgb 64->3 @28", 64, 3, 28, 1, 0, 0}};
+    for (int i = 0; i < 3; i++)
+        if (!validate(&kc, &vcases[i], 2)) {
+            fprintf(stderr, "validation failed: %s\n", pcavs_last_error());
+            return 1;
+        }
+    pb_header(threads);
+
+    const int batches[2] = {1, 8};
+    for (int bi = 0; bi < (quick ? 1 : 2); bi++) {
+        const int n = batches[bi];
+        seq_ctx q;
+        memset(&q, 0, sizeof q);
+        q.kc = &kc;
+        q.n = n;
+        q.s = pb_alloc_uniform((size_t)n * 512, 7);
+        size_t ymax = 0;
+        for (int i = 0; i < N_LAYERS; i++) {
+            const layer *L = &g_layers[i];
+            const size_t yn = (size_t)n * L->c_out * (L->up ? 4 : 1) * L->h * L->h;
+            if (yn > ymax) ymax = yn;
+            q.x[i] = pb_alloc_uniform((size_t)n * L->c_in * L->h * L->h, 10 + i);
+            q.w[i] = pb_alloc_uniform((size_t)L->c_out * L->c_in * L->k * L->k, 40 + i);
+        }
+        q.y = pb_alloc_uniform(ymax, 99);
+        double total_flops = 0;
+        for (int i = 0; i < N_LAYERS; i++) {
+            const layer *L = &g_layers[i];
+            run_ctx r = {&kc, {n, L->c_in, L->h, L->h, L->c_out, L->k, L->demod, L->up}, q.x[i], q.w[i], q.s, q.y, 0};
+            const double ms = pb_time_ms(run_one, &r, 0.3);
+            if (r.failed) return 1;
+            char shape[96];
+            snprintf(shape, sizeof shape, "b%d %d->%d %dx%d k%d", n, L->c_in, L->c_out, L->h, L->h, L->k);
+            pb_row(L->name, shape, ms, layer_flops(L, n), 0.0);
+            total_flops += layer_flops(L, n);
+        }
+        const double ms = pb_time_ms(run_seq, &q, 1.0);
+        if (q.failed) return 1;
+        char shape[96];
+        snprintf(shape, sizeof shape, "b%d, per frame: %.1f ms", n, ms / n);
+        pb_row("generator modconv sequence (17 layers)", shape, ms, total_flops, 0.0);
+        for (int i = 0; i < N_LAYERS; i++) pcavs_aligned_free(q.x[i]), pcavs_aligned_free(q.w[i]);
+        pcavs_aligned_free(q.s), pcavs_aligned_free(q.y);
+    }
+    pcavs_aligned_free(kc.scratch);
+    return 0;
+}
