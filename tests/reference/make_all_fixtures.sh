@@ -36,7 +36,11 @@ if [ -f "$HERE/make_checkpoints.py" ]; then
   fi
   if [ -f "$HERE/dump_stages.py" ]; then
     step "dump_stages.py"
-    "$PY" "$HERE/dump_stages.py" --ckpt "$FIX/ckpt/legacy" --out "$FIX/stages.safetensors" --frames 4
+    # Without the native converter, also write the raw tensors as <net>.<key> (model_raw.safetensors,
+    # the names pcavs-convert writes) so that test_networks can still run.
+    RAW=()
+    [ -f "$FIX/model.safetensors" ] || RAW=(--weights-out "$FIX/model_raw.safetensors")
+    "$PY" "$HERE/dump_stages.py" --ckpt "$FIX/ckpt/legacy" --out "$FIX/stages.safetensors" --frames 4 "${RAW[@]}"
   fi
 fi
 
