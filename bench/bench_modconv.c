@@ -6,12 +6,12 @@
  * Usage: bench_modconv [--quick]   (--quick: batch 1 only); threads from $PCAVS_THREADS. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "arena.h"
 #include "bench_util.h"
 #include "cpu_features.h"
-#include "arena.h"
 #include "modconv.h"
 
 typedef struct layer {
@@ -21,15 +21,12 @@ typedef struct layer {
 
 /* the generator's modconv sequence for one frame: conv1, to_rgb1, then per resolution up/conv/to_rgb */
 static const layer g_layers[] = {
-    {"conv1 3x3", 512, 512, 7, 3, 1, 0},     {"to_rgb1 1x1", 512, 3, 7, 1, 0, 0},
-    {"up 7->14", 512, 512, 7, 3, 1, 1},      {"conv 14", 512, 512, 14, 3, 1, 0},
-    {"to_rgb 14", 512, 3, 14, 1, 0, 0},      {"up 14->28", 512, 512, 14, 3, 1, 1},
-    {"conv 28", 512, 512, 28, 3, 1, 0},      {"to_rgb 28", 512, 3, 28, 1, 0, 0},
-    {"up 28->56", 512, 512, 28, 3, 1, 1},    {"conv 56", 512, 512, 56, 3, 1, 0},
-    {"to_rgb 56", 512, 3, 56, 1, 0, 0},      {"up 56->112", 512, 256, 56, 3, 1, 1},
-    {"conv 112", 256, 256, 112, 3, 1, 0},    {"to_rgb 112", 256, 3, 112, 1, 0, 0},
-    {"up 112->224", 256, 128, 112, 3, 1, 1}, {"conv 224", 128, 128, 224, 3, 1, 0},
-    {"to_rgb 224", 128, 3, 224, 1, 0, 0},
+    {"conv1 3x3", 512, 512, 7, 3, 1, 0},  {"to_rgb1 1x1", 512, 3, 7, 1, 0, 0},  {"up 7->14", 512, 512, 7, 3, 1, 1},
+    {"conv 14", 512, 512, 14, 3, 1, 0},   {"to_rgb 14", 512, 3, 14, 1, 0, 0},   {"up 14->28", 512, 512, 14, 3, 1, 1},
+    {"conv 28", 512, 512, 28, 3, 1, 0},   {"to_rgb 28", 512, 3, 28, 1, 0, 0},   {"up 28->56", 512, 512, 28, 3, 1, 1},
+    {"conv 56", 512, 512, 56, 3, 1, 0},   {"to_rgb 56", 512, 3, 56, 1, 0, 0},   {"up 56->112", 512, 256, 56, 3, 1, 1},
+    {"conv 112", 256, 256, 112, 3, 1, 0}, {"to_rgb 112", 256, 3, 112, 1, 0, 0}, {"up 112->224", 256, 128, 112, 3, 1, 1},
+    {"conv 224", 128, 128, 224, 3, 1, 0}, {"to_rgb 224", 128, 3, 224, 1, 0, 0},
 };
 #define N_LAYERS (int)(sizeof g_layers / sizeof g_layers[0])
 
@@ -46,7 +43,8 @@ typedef struct run_ctx {
 static void run_one(void *p) {
     run_ctx *r = (run_ctx *)p;
     if (pcavs_modconv_cpu(r->kc, &r->d, r->x, r->w, r->s, g_blur, r->y) != PCAVS_OK) {
-        if (!r->failed) fprintf(stderr, "modconv_cpu failed: %s\n", pcavs_last_error());
+        if (!r->failed)
+            fprintf(stderr, "modconv_cpu failed: %s\n", pcavs_last_error());
         r->failed = 1;
     }
 }
@@ -64,7 +62,8 @@ static void run_seq(void *p) {
         const layer *L = &g_layers[i];
         pcavs_modconv_desc d = {q->n, L->c_in, L->h, L->h, L->c_out, L->k, L->demod, L->up};
         if (pcavs_modconv_cpu(q->kc, &d, q->x[i], q->w[i], q->s, g_blur, q->y) != PCAVS_OK) {
-            if (!q->failed) fprintf(stderr, "modconv_cpu (%s) failed: %s\n", L->name, pcavs_last_error());
+            if (!q->failed)
+                fprintf(stderr, "modconv_cpu (%s) failed: %s\n", L->name, pcavs_last_error());
             q->failed = 1;
         }
     }
@@ -95,7 +94,8 @@ int main(int argc, char **argv) {
     pcavs_cpu_init_blas_env(argc, argv);
     const int quick = argc > 1 && !strcmp(argv[1], "--quick");
     const float v[4] = {1, 3, 3, 1};
-    for (int i = 0; i < 16; i++) g_blur[i] = v[i / 4] * v[i % 4] / 64.0f * 4.0f;
+    for (int i = 0; i < 16; i++)
+        g_blur[i] = v[i / 4] * v[i % 4] / 64.0f * 4.0f;
     const int threads = pb_threads();
     pcavs_cpu_set_threads(threads);
     pcavs_kctx kc = pb_host_kctx(768, threads);
@@ -122,7 +122,8 @@ int main(int argc, char **argv) {
         for (int i = 0; i < N_LAYERS; i++) {
             const layer *L = &g_layers[i];
             const size_t yn = (size_t)n * L->c_out * (L->up ? 4 : 1) * L->h * L->h;
-            if (yn > ymax) ymax = yn;
+            if (yn > ymax)
+                ymax = yn;
             q.x[i] = pb_alloc_uniform((size_t)n * L->c_in * L->h * L->h, 10 + i);
             q.w[i] = pb_alloc_uniform((size_t)L->c_out * L->c_in * L->k * L->k, 40 + i);
         }
@@ -132,18 +133,21 @@ int main(int argc, char **argv) {
             const layer *L = &g_layers[i];
             run_ctx r = {&kc, {n, L->c_in, L->h, L->h, L->c_out, L->k, L->demod, L->up}, q.x[i], q.w[i], q.s, q.y, 0};
             const double ms = pb_time_ms(run_one, &r, 0.3);
-            if (r.failed) return 1;
+            if (r.failed)
+                return 1;
             char shape[96];
             snprintf(shape, sizeof shape, "b%d %d->%d %dx%d k%d", n, L->c_in, L->c_out, L->h, L->h, L->k);
             pb_row(L->name, shape, ms, layer_flops(L, n), 0.0);
             total_flops += layer_flops(L, n);
         }
         const double ms = pb_time_ms(run_seq, &q, 1.0);
-        if (q.failed) return 1;
+        if (q.failed)
+            return 1;
         char shape[96];
         snprintf(shape, sizeof shape, "b%d, per frame: %.1f ms", n, ms / n);
         pb_row("generator modconv sequence (17 layers)", shape, ms, total_flops, 0.0);
-        for (int i = 0; i < N_LAYERS; i++) pcavs_aligned_free(q.x[i]), pcavs_aligned_free(q.w[i]);
+        for (int i = 0; i < N_LAYERS; i++)
+            pcavs_aligned_free(q.x[i]), pcavs_aligned_free(q.w[i]);
         pcavs_aligned_free(q.s), pcavs_aligned_free(q.y);
     }
     pcavs_aligned_free(kc.scratch);

@@ -30,10 +30,12 @@ pcavs_status pcavs_modconv_demod_cpu(const pcavs_kctx *kc, const pcavs_modconv_d
                                      const float *style,  /* [n, c_in] */
                                      float *demod) {      /* [n, c_out] */
     PCAVS_TRY(pcavs_modconv_check(d));
-    if (!kc || !weight || !style || !demod) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_demod_cpu: NULL pointer");
+    if (!kc || !weight || !style || !demod)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_demod_cpu: NULL pointer");
     const int n = d->n, ci_n = d->c_in, co_n = d->c_out, kk = d->k * d->k;
     if (!d->demodulate) {
-        for (size_t i = 0; i < (size_t)n * co_n; i++) demod[i] = 1.0f;
+        for (size_t i = 0; i < (size_t)n * co_n; i++)
+            demod[i] = 1.0f;
         return PCAVS_OK;
     }
     const size_t need = (size_t)n * ci_n * sizeof(float);
@@ -53,15 +55,19 @@ pcavs_status pcavs_modconv_demod_cpu(const pcavs_kctx *kc, const pcavs_modconv_d
         double acc[NB];
         for (int b0 = 0; b0 < n; b0 += NB) {
             const int nb = n - b0 < NB ? n - b0 : NB;
-            for (int b = 0; b < nb; b++) acc[b] = 0.0;
+            for (int b = 0; b < nb; b++)
+                acc[b] = 0.0;
             for (int c = 0; c < ci_n; c++) {
                 const float *wc = weight + ((size_t)o * ci_n + c) * kk; /* [k, k] */
                 float q = 0.0f;
-                for (int t = 0; t < kk; t++) q += wc[t] * wc[t];
+                for (int t = 0; t < kk; t++)
+                    q += wc[t] * wc[t];
                 const float *sc = s2 + (size_t)c * n + b0;
-                for (int b = 0; b < nb; b++) acc[b] += (double)sc[b] * q;
+                for (int b = 0; b < nb; b++)
+                    acc[b] += (double)sc[b] * q;
             }
-            for (int b = 0; b < nb; b++) demod[(size_t)(b0 + b) * co_n + o] = (float)(1.0 / sqrt(acc[b] + 1e-8));
+            for (int b = 0; b < nb; b++)
+                demod[(size_t)(b0 + b) * co_n + o] = (float)(1.0 / sqrt(acc[b] + 1e-8));
         }
     }
     return PCAVS_OK;
@@ -77,15 +83,19 @@ static mc_plan mc_plan_of(const pcavs_modconv_desc *d, int n_threads) {
     mc_plan p;
     const size_t hw = (size_t)d->h * d->w, kk = (size_t)d->k * d->k;
     p.fixed = MC_ALIGN((size_t)d->n * d->c_out * sizeof(float));
-    if (d->k > 1) p.fixed += MC_ALIGN((size_t)d->c_out * kk * d->c_in * sizeof(float));
-    if (d->upsample) p.fixed += (size_t)(n_threads < 1 ? 1 : n_threads) * MC_ALIGN((size_t)(2 * d->h + 1) * (2 * d->w + 1) * sizeof(float));
+    if (d->k > 1)
+        p.fixed += MC_ALIGN((size_t)d->c_out * kk * d->c_in * sizeof(float));
+    if (d->upsample)
+        p.fixed +=
+            (size_t)(n_threads < 1 ? 1 : n_threads) * MC_ALIGN((size_t)(2 * d->h + 1) * (2 * d->w + 1) * sizeof(float));
     p.per_xs = (size_t)d->c_in * hw * sizeof(float);
     p.per_g = d->k > 1 ? kk * hw * sizeof(float) : 0;
     return p;
 }
 
 size_t pcavs_modconv_cpu_scratch_bytes(const pcavs_modconv_desc *d, int n_threads) {
-    if (pcavs_modconv_check(d) != PCAVS_OK) return 0;
+    if (pcavs_modconv_check(d) != PCAVS_OK)
+        return 0;
     const mc_plan p = mc_plan_of(d, n_threads);
     size_t demod_tmp = (size_t)d->n * d->c_in * sizeof(float);
     size_t work = (size_t)d->n * (p.per_xs + p.per_g * d->c_out) + 128;
@@ -93,15 +103,15 @@ size_t pcavs_modconv_cpu_scratch_bytes(const pcavs_modconv_desc *d, int n_thread
 }
 
 size_t pcavs_modconv_cpu_min_scratch_bytes(const pcavs_modconv_desc *d, int n_threads) {
-    if (pcavs_modconv_check(d) != PCAVS_OK) return 0;
+    if (pcavs_modconv_check(d) != PCAVS_OK)
+        return 0;
     const mc_plan p = mc_plan_of(d, n_threads);
     size_t demod_tmp = (size_t)d->n * d->c_in * sizeof(float);
     size_t work = p.per_xs + p.per_g + 128;
     return p.fixed + (work > demod_tmp ? work : demod_tmp);
 }
 
-pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d,
-                               const float *x,      /* [n, c_in, h, w] */
+pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *x, /* [n, c_in, h, w] */
                                const float *weight, /* [c_out, c_in, k, k] */
                                const float *style,  /* [n, c_in] */
                                const float *blur,   /* [4, 4], upsample only */
@@ -150,7 +160,8 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
             const int b = (int)(r / chunks);
             const size_t p0 = (size_t)(r % chunks) * MC_PCHUNK, np = hw - p0 < MC_PCHUNK ? hw - p0 : MC_PCHUNK;
             float acc[MC_SMALL_COUT][MC_PCHUNK];
-            for (int o = 0; o < co_n; o++) memset(acc[o], 0, np * sizeof(float));
+            for (int o = 0; o < co_n; o++)
+                memset(acc[o], 0, np * sizeof(float));
             const float sc = (float)(1.0 / sqrt((double)ci_n));
             for (int c = 0; c < ci_n; c++) {
                 const float s = style[(size_t)b * ci_n + c] * sc;
@@ -158,27 +169,32 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
                 for (int o = 0; o < co_n; o++) {
                     const float wv = weight[(size_t)o * ci_n + c] * s;
                     float *a = acc[o];
-                    for (size_t p = 0; p < np; p++) a[p] += wv * xr[p];
+                    for (size_t p = 0; p < np; p++)
+                        a[p] += wv * xr[p];
                 }
             }
             for (int o = 0; o < co_n; o++) {
                 const float dm = demod[(size_t)b * co_n + o];
                 float *yo = y + ((size_t)b * co_n + o) * hw + p0;
-                for (size_t p = 0; p < np; p++) yo[p] = acc[o][p] * dm;
+                for (size_t p = 0; p < np; p++)
+                    yo[p] = acc[o][p] * dm;
             }
         }
         return PCAVS_OK;
     }
     /* tile: nb samples x ob output channels */
     int nb = n, ob = co_n;
-    while (nb > 1 && (size_t)nb * (pl.per_xs + pl.per_g * ob) > avail) nb = (nb + 1) / 2;
+    while (nb > 1 && (size_t)nb * (pl.per_xs + pl.per_g * ob) > avail)
+        nb = (nb + 1) / 2;
     if ((size_t)nb * (pl.per_xs + pl.per_g * ob) > avail && pl.per_g) {
         ob = (int)((avail - pl.per_xs) / pl.per_g);
-        if (ob > co_n) ob = co_n;
-        if (ob < 1) ob = 1;
+        if (ob > co_n)
+            ob = co_n;
+        if (ob < 1)
+            ob = 1;
     }
-    float *xs = (float *)sp;                                       /* [c_in, nb*hw] (k>1) or [nb, c_in, hw] */
-    float *g = (float *)(sp + MC_ALIGN((size_t)nb * pl.per_xs));   /* [ob*kk, nb*hw] */
+    float *xs = (float *)sp;                                     /* [c_in, nb*hw] (k>1) or [nb, c_in, hw] */
+    float *g = (float *)(sp + MC_ALIGN((size_t)nb * pl.per_xs)); /* [ob*kk, nb*hw] */
     const float scale = (float)(1.0 / sqrt((double)ci_n * kk));
 
     if (k > 1) { /* permute the weight once: wp[o][t][c] = W[o][c][t] */
@@ -187,7 +203,8 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
             for (int c = 0; c < ci_n; c++) {
                 const float *src = weight + ((size_t)o * ci_n + c) * kk;
                 float *dst = wp + (size_t)o * kk * ci_n + c;
-                for (int t = 0; t < kk; t++) dst[(size_t)t * ci_n] = src[t];
+                for (int t = 0; t < kk; t++)
+                    dst[(size_t)t * ci_n] = src[t];
             }
     }
     for (int b0 = 0; b0 < n; b0 += nb) {
@@ -200,7 +217,8 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
                 const float s = style[(size_t)(b0 + b) * ci_n + c] * scale;
                 const float *src = x + ((size_t)(b0 + b) * ci_n + c) * hw;
                 float *dst = k > 1 ? xs + (size_t)c * ncol + (size_t)b * hw : xs + ((size_t)b * ci_n + c) * hw;
-                for (size_t p = 0; p < hw; p++) dst[p] = src[p] * s;
+                for (size_t p = 0; p < hw; p++)
+                    dst[p] = src[p] * s;
             }
         if (k == 1) {
             for (int b = 0; b < cb; b++)
@@ -212,7 +230,8 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
                     for (int o = 0; o < co_n; o++) {
                         const float dm = demod[(size_t)(b0 + b) * co_n + o];
                         float *yo = y + ((size_t)(b0 + b) * co_n + o) * hw;
-                        for (size_t p = 0; p < hw; p++) yo[p] *= dm;
+                        for (size_t p = 0; p < hw; p++)
+                            yo[p] *= dm;
                     }
             }
             continue;
@@ -227,7 +246,7 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
                     const int o = o0 + oo;
                     const float dm = demod[(size_t)(b0 + b) * co_n + o];
                     const float *go = g + (size_t)oo * kk * ncol + (size_t)b * hw; /* tap t at go + t*ncol: [h, w] */
-                    float *yo = y + ((size_t)(b0 + b) * co_n + o) * oh * ow;     /* [oh, ow] */
+                    float *yo = y + ((size_t)(b0 + b) * co_n + o) * oh * ow;       /* [oh, ow] */
                     if (!d->upsample) {
                         memset(yo, 0, hw * sizeof(float));
                         for (int i = 0; i < k; i++)
@@ -239,10 +258,12 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
                                 for (int yy = y_lo; yy < y_hi; yy++) {
                                     float *yr = yo + (size_t)yy * w;
                                     const float *gr = gt + (size_t)(yy + dy) * w + dx;
-                                    for (int xx = x_lo; xx < x_hi; xx++) yr[xx] += gr[xx];
+                                    for (int xx = x_lo; xx < x_hi; xx++)
+                                        yr[xx] += gr[xx];
                                 }
                             }
-                        for (size_t p = 0; p < hw; p++) yo[p] *= dm;
+                        for (size_t p = 0; p < hw; p++)
+                            yo[p] *= dm;
                         continue;
                     }
 #ifdef _OPENMP
@@ -257,7 +278,8 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
                             for (int yy = 0; yy < h; yy++) {
                                 float *tr = tp + (size_t)(2 * yy + i) * tw + j;
                                 const float *gr = gt + (size_t)yy * w;
-                                for (int xx = 0; xx < w; xx++) tr[2 * xx] += gr[xx];
+                                for (int xx = 0; xx < w; xx++)
+                                    tr[2 * xx] += gr[xx];
                             }
                         }
                     /* Blur (upfirdn2d up 1, pad 1,1, flipped kernel) and demodulation */
@@ -266,13 +288,15 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
                         memset(yr, 0, (size_t)ow * sizeof(float));
                         for (int ky = 0; ky < 4; ky++) {
                             const int ty = oy + ky - 1;
-                            if (ty < 0 || ty >= th) continue;
+                            if (ty < 0 || ty >= th)
+                                continue;
                             const float *tr = tp + (size_t)ty * tw;
                             for (int kx = 0; kx < 4; kx++) {
                                 const float kv = blur[(3 - ky) * 4 + (3 - kx)] * dm;
                                 const int lo = kx == 0 ? 1 : 0, hi = tw + 1 - kx < ow ? tw + 1 - kx : ow;
                                 const float *ts = tr + kx - 1;
-                                for (int ox = lo; ox < hi; ox++) yr[ox] += kv * ts[ox];
+                                for (int ox = lo; ox < hi; ox++)
+                                    yr[ox] += kv * ts[ox];
                             }
                         }
                     }

@@ -20,12 +20,14 @@ extern "C" {
 #define MC_ALIGN(b) ((((size_t)(b)) + 255) / 256 * 256)
 
 static pcavs_status cu_check(cudaError_t e, const char *what) {
-    if (e == cudaSuccess) return PCAVS_OK;
+    if (e == cudaSuccess)
+        return PCAVS_OK;
     cudaGetLastError();
     return pcavs_fail(PCAVS_ERR_BACKEND, "modconv_cuda: %s: %s", what, cudaGetErrorString(e));
 }
 static pcavs_status cublas_check(cublasStatus_t s, const char *what) {
-    if (s == CUBLAS_STATUS_SUCCESS) return PCAVS_OK;
+    if (s == CUBLAS_STATUS_SUCCESS)
+        return PCAVS_OK;
     return pcavs_fail(PCAVS_ERR_BACKEND, "modconv_cuda: %s: %s", what, cublasGetStatusString(s));
 }
 static int blocks_for(long n) {
@@ -33,8 +35,8 @@ static int blocks_for(long n) {
     return (int)(b < 1 ? 1 : (b > 65535L * 8 ? 65535L * 8 : b));
 }
 
-__global__ void k_demod(int n, int c_in, int c_out, int kk, float scale, int demodulate,
-                        const float *__restrict__ wt, const float *__restrict__ style, float *__restrict__ demod) {
+__global__ void k_demod(int n, int c_in, int c_out, int kk, float scale, int demodulate, const float *__restrict__ wt,
+                        const float *__restrict__ style, float *__restrict__ demod) {
     for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < (long)n * c_out; i += (long)gridDim.x * blockDim.x) {
         const int o = (int)(i % c_out), b = (int)(i / c_out);
         if (!demodulate) {
@@ -45,7 +47,8 @@ __global__ void k_demod(int n, int c_in, int c_out, int kk, float scale, int dem
         for (int c = 0; c < c_in; c++) {
             const float *wc = wt + ((size_t)o * c_in + c) * kk;
             float q = 0.0f;
-            for (int t = 0; t < kk; t++) q = fmaf(wc[t], wc[t], q);
+            for (int t = 0; t < kk; t++)
+                q = fmaf(wc[t], wc[t], q);
             const float s = style[(size_t)b * c_in + c] * scale;
             acc = fmaf(s * s, q, acc);
         }
@@ -69,8 +72,10 @@ __global__ void k_style(int cb, int b0, int c_in, long hw, float scale, int batc
         const long p = i % hw;
         const int c = (int)((i / hw) % c_in), b = (int)(i / (hw * c_in));
         const float v = x[((size_t)(b0 + b) * c_in + c) * hw + p] * (style[(size_t)(b0 + b) * c_in + c] * scale);
-        if (batched_cols) xs[(size_t)c * cb * hw + (size_t)b * hw + p] = v;
-        else xs[i] = v;
+        if (batched_cols)
+            xs[(size_t)c * cb * hw + (size_t)b * hw + p] = v;
+        else
+            xs[i] = v;
     }
 }
 
@@ -80,8 +85,8 @@ __global__ void k_scale(long hw, int c_out, long total, const float *__restrict_
 }
 
 /* plain conv: y[b][o][yy][xx] = demod * sum_t G[(o,t)][b, (yy+i-pad, xx+j-pad)] */
-__global__ void k_gather(int cb, int b0, int o0, int cob, int c_out, int h, int w, int k,
-                         const float *__restrict__ g, const float *__restrict__ demod, float *__restrict__ y) {
+__global__ void k_gather(int cb, int b0, int o0, int cob, int c_out, int h, int w, int k, const float *__restrict__ g,
+                         const float *__restrict__ demod, float *__restrict__ y) {
     const long hw = (long)h * w, ncol = (long)cb * hw, total = (long)cb * cob * hw;
     const int kk = k * k, pad = k / 2;
     for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < total; i += (long)gridDim.x * blockDim.x) {
@@ -90,10 +95,12 @@ __global__ void k_gather(int cb, int b0, int o0, int cob, int c_out, int h, int 
         float acc = 0.0f;
         for (int a = 0; a < k; a++) {
             const int iy = yy + a - pad;
-            if (iy < 0 || iy >= h) continue;
+            if (iy < 0 || iy >= h)
+                continue;
             for (int c = 0; c < k; c++) {
                 const int ix = xx + c - pad;
-                if (ix < 0 || ix >= w) continue;
+                if (ix < 0 || ix >= w)
+                    continue;
                 acc += go[(size_t)(a * k + c) * ncol + (size_t)iy * w + ix];
             }
         }
@@ -107,10 +114,12 @@ __device__ __forceinline__ float t_at(const float *go, long ncol, int h, int w, 
     float v = 0.0f;
     for (int i = ty & 1; i < 3; i += 2) {
         const int yy = (ty - i) >> 1;
-        if (yy < 0 || yy >= h) continue;
+        if (yy < 0 || yy >= h)
+            continue;
         for (int j = tx & 1; j < 3; j += 2) {
             const int xx = (tx - j) >> 1;
-            if (xx < 0 || xx >= w) continue;
+            if (xx < 0 || xx >= w)
+                continue;
             v += go[(size_t)(i * 3 + j) * ncol + (size_t)yy * w + xx];
         }
     }
@@ -122,15 +131,18 @@ __global__ void k_upblur(int cb, int b0, int o0, int cob, int c_out, int h, int 
     const int oh = 2 * h, ow = 2 * w, th = 2 * h + 1, tw = 2 * w + 1;
     const long ohw = (long)oh * ow, ncol = (long)cb * h * w, total = (long)cb * cob * ohw;
     for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < total; i += (long)gridDim.x * blockDim.x) {
-        const int ox = (int)(i % ow), oy = (int)((i / ow) % oh), oo = (int)((i / ohw) % cob), b = (int)(i / (ohw * cob));
+        const int ox = (int)(i % ow), oy = (int)((i / ow) % oh), oo = (int)((i / ohw) % cob),
+                  b = (int)(i / (ohw * cob));
         const float *go = g + (size_t)oo * 9 * ncol + (size_t)b * h * w;
         float acc = 0.0f;
         for (int ky = 0; ky < 4; ky++) {
             const int ty = oy + ky - 1;
-            if (ty < 0 || ty >= th) continue;
+            if (ty < 0 || ty >= th)
+                continue;
             for (int kx = 0; kx < 4; kx++) {
                 const int tx = ox + kx - 1;
-                if (tx < 0 || tx >= tw) continue;
+                if (tx < 0 || tx >= tw)
+                    continue;
                 acc = fmaf(t_at(go, ncol, h, w, ty, tx), blur[(3 - ky) * 4 + (3 - kx)], acc);
             }
         }
@@ -144,7 +156,8 @@ extern "C" pcavs_status pcavs_modconv_demod_cuda(const pcavs_kctx *kc, const pca
                                                  const float *style,  /* [n, c_in] */
                                                  float *demod) {      /* [n, c_out] */
     PCAVS_TRY(pcavs_modconv_check(d));
-    if (!kc || !weight || !style || !demod) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_demod_cuda: NULL pointer");
+    if (!kc || !weight || !style || !demod)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_demod_cuda: NULL pointer");
     cudaStream_t s = (cudaStream_t)kc->cuda_stream;
     const float scale = (float)(1.0 / sqrt((double)d->c_in * d->k * d->k));
     k_demod<<<blocks_for((long)d->n * d->c_out), 256, 0, s>>>(d->n, d->c_in, d->c_out, d->k * d->k, scale,
@@ -161,20 +174,23 @@ extern "C" pcavs_status pcavs_modconv_cuda(const pcavs_kctx *kc, const pcavs_mod
     PCAVS_TRY(pcavs_modconv_check(d));
     if (!kc || !x || !weight || !style || !y || (d->upsample && !blur))
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_cuda: NULL pointer");
-    if (!kc->cublas) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_cuda: no cuBLAS handle in the kernel context");
+    if (!kc->cublas)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_cuda: no cuBLAS handle in the kernel context");
     const int n = d->n, ci_n = d->c_in, co_n = d->c_out, h = d->h, w = d->w, k = d->k, kk = k * k;
     const long hw = (long)h * w;
     cudaStream_t s = (cudaStream_t)kc->cuda_stream;
     cublasHandle_t hb = (cublasHandle_t)kc->cublas;
     PCAVS_TRY(cublas_check(cublasSetStream(hb, s), "cublasSetStream"));
 
-    const size_t fixed = MC_ALIGN((size_t)n * co_n * sizeof(float)) +
-                         (k > 1 ? MC_ALIGN((size_t)co_n * kk * ci_n * sizeof(float)) : 0);
+    const size_t fixed =
+        MC_ALIGN((size_t)n * co_n * sizeof(float)) + (k > 1 ? MC_ALIGN((size_t)co_n * kk * ci_n * sizeof(float)) : 0);
     const size_t per_xs = (size_t)ci_n * hw * sizeof(float), per_g = k > 1 ? (size_t)kk * hw * sizeof(float) : 0;
     const size_t min_need = fixed + MC_ALIGN(per_xs) + per_g + 256;
     if (!kc->scratch || kc->scratch_bytes < min_need)
-        return pcavs_fail(PCAVS_ERR_OOM, "modconv_cuda: [n=%d, %d->%d, %dx%d, k=%d] needs at least %zu bytes of "
-                          "device scratch, %zu available", n, ci_n, co_n, h, w, k, min_need, kc->scratch_bytes);
+        return pcavs_fail(PCAVS_ERR_OOM,
+                          "modconv_cuda: [n=%d, %d->%d, %dx%d, k=%d] needs at least %zu bytes of "
+                          "device scratch, %zu available",
+                          n, ci_n, co_n, h, w, k, min_need, kc->scratch_bytes);
     char *sp = (char *)kc->scratch;
     float *demod = (float *)sp; /* [n, c_out] */
     sp += MC_ALIGN((size_t)n * co_n * sizeof(float));
@@ -185,13 +201,16 @@ extern "C" pcavs_status pcavs_modconv_cuda(const pcavs_kctx *kc, const pcavs_mod
     }
     const size_t avail = kc->scratch_bytes - fixed - 256;
     int nb = n, ob = co_n;
-    while (nb > 1 && (size_t)nb * (per_xs + per_g * ob) > avail) nb = (nb + 1) / 2;
+    while (nb > 1 && (size_t)nb * (per_xs + per_g * ob) > avail)
+        nb = (nb + 1) / 2;
     if ((size_t)nb * (per_xs + per_g * ob) > avail && per_g) {
         ob = (int)((avail - per_xs) / per_g);
-        if (ob > co_n) ob = co_n;
-        if (ob < 1) ob = 1;
+        if (ob > co_n)
+            ob = co_n;
+        if (ob < 1)
+            ob = 1;
     }
-    float *xs = (float *)sp;                             /* [c_in, nb*hw] or [nb, c_in, hw] */
+    float *xs = (float *)sp;                                  /* [c_in, nb*hw] or [nb, c_in, hw] */
     float *g = (float *)(sp + MC_ALIGN((size_t)nb * per_xs)); /* [ob*kk, nb*hw] */
     const float scale = (float)(1.0 / sqrt((double)ci_n * kk));
     const float one = 1.0f, zero = 0.0f;

@@ -11,7 +11,8 @@
 #include "modconv.h"
 
 pcavs_status pcavs_modconv_check(const pcavs_modconv_desc *d) {
-    if (!d) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv: descriptor is NULL");
+    if (!d)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv: descriptor is NULL");
     if (d->n < 1 || d->c_in < 1 || d->h < 1 || d->w < 1)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv: input [n=%d, c_in=%d, h=%d, w=%d] has a non-positive size",
                           d->n, d->c_in, d->h, d->w);
@@ -33,7 +34,8 @@ pcavs_status pcavs_modconv_demod_ref(const pcavs_kctx *kc, const pcavs_modconv_d
                                      float *demod) {      /* [n, c_out] */
     (void)kc;
     PCAVS_TRY(pcavs_modconv_check(d));
-    if (!weight || !style || !demod) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_demod_ref: NULL pointer");
+    if (!weight || !style || !demod)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_demod_ref: NULL pointer");
     const int kk = d->k * d->k;
     const float scale = (float)(1.0 / sqrt((double)d->c_in * kk));
     for (int b = 0; b < d->n; b++)
@@ -45,7 +47,8 @@ pcavs_status pcavs_modconv_demod_ref(const pcavs_kctx *kc, const pcavs_modconv_d
             double s = 0.0;
             for (int c = 0; c < d->c_in; c++)
                 for (int t = 0; t < kk; t++) {
-                    const float wv = (scale * weight[((size_t)o * d->c_in + c) * kk + t]) * style[(size_t)b * d->c_in + c];
+                    const float wv =
+                        (scale * weight[((size_t)o * d->c_in + c) * kk + t]) * style[(size_t)b * d->c_in + c];
                     s += (double)wv * wv;
                 }
             demod[(size_t)b * d->c_out + o] = (float)(1.0 / sqrt(s + 1e-8));
@@ -53,8 +56,7 @@ pcavs_status pcavs_modconv_demod_ref(const pcavs_kctx *kc, const pcavs_modconv_d
     return PCAVS_OK;
 }
 
-pcavs_status pcavs_modconv_ref(const pcavs_kctx *kc, const pcavs_modconv_desc *d,
-                               const float *x,      /* [n, c_in, h, w] */
+pcavs_status pcavs_modconv_ref(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *x, /* [n, c_in, h, w] */
                                const float *weight, /* [c_out, c_in, k, k] */
                                const float *style,  /* [n, c_in] */
                                const float *blur,   /* [4, 4], upsample only */
@@ -70,8 +72,8 @@ pcavs_status pcavs_modconv_ref(const pcavs_kctx *kc, const pcavs_modconv_desc *d
     if (!kc->scratch || kc->scratch_bytes < need)
         return pcavs_fail(PCAVS_ERR_OOM, "modconv_ref: needs %zu bytes of scratch, %zu available", need,
                           kc->scratch_bytes);
-    float *wb = (float *)kc->scratch;                          /* [c_in, k, k] weight of (b, o) */
-    double *acc = (double *)((char *)kc->scratch + wbytes);    /* [th, tw] */
+    float *wb = (float *)kc->scratch;                           /* [c_in, k, k] weight of (b, o) */
+    double *acc = (double *)((char *)kc->scratch + wbytes);     /* [th, tw] */
     const float scale = (float)(1.0 / sqrt((double)ci_n * kk)); /* upstream: python float * float32 tensor */
     const int pad = k / 2;
     for (int b = 0; b < n; b++)
@@ -86,9 +88,11 @@ pcavs_status pcavs_modconv_ref(const pcavs_kctx *kc, const pcavs_modconv_desc *d
                 }
             if (d->demodulate) {
                 const float dm = (float)(1.0 / sqrt(s + 1e-8));
-                for (size_t t = 0; t < (size_t)ci_n * kk; t++) wb[t] *= dm;
+                for (size_t t = 0; t < (size_t)ci_n * kk; t++)
+                    wb[t] *= dm;
             }
-            for (size_t t = 0; t < (size_t)th * tw; t++) acc[t] = 0.0;
+            for (size_t t = 0; t < (size_t)th * tw; t++)
+                acc[t] = 0.0;
             for (int c = 0; c < ci_n; c++) {
                 const float *xc = x + ((size_t)b * ci_n + c) * h * w; /* [h, w] */
                 for (int i = 0; i < k; i++)
@@ -101,10 +105,12 @@ pcavs_status pcavs_modconv_ref(const pcavs_kctx *kc, const pcavs_modconv_desc *d
                         } else { /* conv2d: y[y][x] += x[y+i-pad][x+j-pad] * w[i][j] */
                             for (int yy = 0; yy < h; yy++) {
                                 const int iy = yy + i - pad;
-                                if (iy < 0 || iy >= h) continue;
+                                if (iy < 0 || iy >= h)
+                                    continue;
                                 for (int xx = 0; xx < w; xx++) {
                                     const int ix = xx + j - pad;
-                                    if (ix < 0 || ix >= w) continue;
+                                    if (ix < 0 || ix >= w)
+                                        continue;
                                     acc[(size_t)yy * tw + xx] += xc[(size_t)iy * w + ix] * wv;
                                 }
                             }
@@ -113,7 +119,8 @@ pcavs_status pcavs_modconv_ref(const pcavs_kctx *kc, const pcavs_modconv_desc *d
             }
             float *yo = y + ((size_t)b * co_n + o) * oh * ow; /* [oh, ow] */
             if (!d->upsample) {
-                for (size_t t = 0; t < (size_t)oh * ow; t++) yo[t] = (float)acc[t];
+                for (size_t t = 0; t < (size_t)oh * ow; t++)
+                    yo[t] = (float)acc[t];
                 continue;
             }
             /* Blur: upfirdn2d(t, blur, up 1, pad 1,1) on the float-rounded transposed-conv output */
@@ -122,10 +129,12 @@ pcavs_status pcavs_modconv_ref(const pcavs_kctx *kc, const pcavs_modconv_desc *d
                     double v = 0.0;
                     for (int ky = 0; ky < 4; ky++) {
                         const int ty = oy + ky - 1;
-                        if (ty < 0 || ty >= th) continue;
+                        if (ty < 0 || ty >= th)
+                            continue;
                         for (int kx = 0; kx < 4; kx++) {
                             const int tx = ox + kx - 1;
-                            if (tx < 0 || tx >= tw) continue;
+                            if (tx < 0 || tx >= tw)
+                                continue;
                             v += (double)(float)acc[(size_t)ty * tw + tx] * blur[(3 - ky) * 4 + (3 - kx)];
                         }
                     }

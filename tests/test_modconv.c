@@ -16,7 +16,8 @@ static float g_blur[16];
 static void make_blur(void) { /* outer([1,3,3,1]) / 64 * 4 */
     const float v[4] = {1, 3, 3, 1};
     for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 4; j++) g_blur[i * 4 + j] = v[i] * v[j] / 64.0f * 4.0f;
+        for (int j = 0; j < 4; j++)
+            g_blur[i * 4 + j] = v[i] * v[j] / 64.0f * 4.0f;
 }
 
 static size_t out_count(const pcavs_modconv_desc *d) {
@@ -25,8 +26,8 @@ static size_t out_count(const pcavs_modconv_desc *d) {
 
 /* Runs _ref and _cpu; compares cpu vs ref and (when want) both vs the fixture. cpu_kc may have
  * a reduced scratch to force tiling. */
-static void run_case(pcavs_kctx *kc, pcavs_kctx *cpu_kc, const char *name, const pcavs_modconv_desc *d,
-                     const float *x, const float *wt, const float *style, const float *want) {
+static void run_case(pcavs_kctx *kc, pcavs_kctx *cpu_kc, const char *name, const pcavs_modconv_desc *d, const float *x,
+                     const float *wt, const float *style, const float *want) {
     const size_t on = out_count(d);
     float *yr = pt_alloc(on), *yc = pt_alloc(on);
     char what[200];
@@ -64,7 +65,8 @@ static void random_case(pcavs_kctx *kc, const mc_case *c, uint64_t seed, size_t 
     pt_fill_normal(wt, wn, seed + 1, 1.0f);
     pt_fill_uniform(st, (size_t)d.n * d.c_in, seed + 2, 0.2f, 1.8f); /* EqualLinear bias_init 1 */
     pcavs_kctx ckc = *kc;
-    if (cpu_scratch) ckc.scratch_bytes = cpu_scratch;
+    if (cpu_scratch)
+        ckc.scratch_bytes = cpu_scratch;
     run_case(kc, &ckc, c->name, &d, x, wt, st, NULL);
     /* demodulation coefficients alone */
     float *dr = pt_alloc((size_t)d.n * d.c_out), *dc = pt_alloc((size_t)d.n * d.c_out);
@@ -87,31 +89,21 @@ int main(void) {
     pcavs_kctx kc = pt_host_kctx(64, 0);
     /* every generator layer kind; channel counts reduced where _ref would be slow */
     static const mc_case cases[] = {
-        {"conv1_512_7_b1", 1, 512, 512, 7, 3, 1, 0},
-        {"conv1_64_7_b8", 8, 64, 64, 7, 3, 1, 0},
-        {"torgb_512_7_b8", 8, 512, 3, 7, 1, 0, 0},
-        {"torgb_512_14_b1", 1, 512, 3, 14, 1, 0, 0},
-        {"torgb_512_28_b1", 1, 512, 3, 28, 1, 0, 0},
-        {"torgb_512_56_b8", 8, 512, 3, 56, 1, 0, 0},
-        {"torgb_256_112_b1", 1, 256, 3, 112, 1, 0, 0},
-        {"torgb_128_224_b8", 8, 128, 3, 224, 1, 0, 0},
-        {"up_512_7to14_b1", 1, 512, 512, 7, 3, 1, 1},
-        {"up_64_7to14_b8", 8, 64, 64, 7, 3, 1, 1},
-        {"up_128_14to28_b1", 1, 128, 128, 14, 3, 1, 1},
-        {"up_32_28to56_b8", 8, 32, 32, 28, 3, 1, 1},
-        {"up_64to32_56to112_b1", 1, 64, 32, 56, 3, 1, 1},
-        {"up_32to16_112to224_b1", 1, 32, 16, 112, 3, 1, 1},
-        {"conv_128_14_b1", 1, 128, 128, 14, 3, 1, 0},
-        {"conv_64_28_b8", 8, 32, 32, 28, 3, 1, 0},
-        {"conv_32_56_b1", 1, 32, 32, 56, 3, 1, 0},
-        {"conv_32to16_112_b1", 1, 32, 16, 112, 3, 1, 0},
-        {"conv_16_224_b1", 1, 16, 16, 224, 3, 1, 0},
-        {"odd_up_nodemod_5x9", 3, 7, 5, 5, 3, 0, 1},
-        {"odd_conv_k5_nodemod", 2, 6, 7, 9, 5, 0, 0},
-        {"odd_1x1_demod", 2, 9, 4, 6, 1, 1, 0},
+        {"conv1_512_7_b1", 1, 512, 512, 7, 3, 1, 0},        {"conv1_64_7_b8", 8, 64, 64, 7, 3, 1, 0},
+        {"torgb_512_7_b8", 8, 512, 3, 7, 1, 0, 0},          {"torgb_512_14_b1", 1, 512, 3, 14, 1, 0, 0},
+        {"torgb_512_28_b1", 1, 512, 3, 28, 1, 0, 0},        {"torgb_512_56_b8", 8, 512, 3, 56, 1, 0, 0},
+        {"torgb_256_112_b1", 1, 256, 3, 112, 1, 0, 0},      {"torgb_128_224_b8", 8, 128, 3, 224, 1, 0, 0},
+        {"up_512_7to14_b1", 1, 512, 512, 7, 3, 1, 1},       {"up_64_7to14_b8", 8, 64, 64, 7, 3, 1, 1},
+        {"up_128_14to28_b1", 1, 128, 128, 14, 3, 1, 1},     {"up_32_28to56_b8", 8, 32, 32, 28, 3, 1, 1},
+        {"up_64to32_56to112_b1", 1, 64, 32, 56, 3, 1, 1},   {"up_32to16_112to224_b1", 1, 32, 16, 112, 3, 1, 1},
+        {"conv_128_14_b1", 1, 128, 128, 14, 3, 1, 0},       {"conv_64_28_b8", 8, 32, 32, 28, 3, 1, 0},
+        {"conv_32_56_b1", 1, 32, 32, 56, 3, 1, 0},          {"conv_32to16_112_b1", 1, 32, 16, 112, 3, 1, 0},
+        {"conv_16_224_b1", 1, 16, 16, 224, 3, 1, 0},        {"odd_up_nodemod_5x9", 3, 7, 5, 5, 3, 0, 1},
+        {"odd_conv_k5_nodemod", 2, 6, 7, 9, 5, 0, 0},       {"odd_1x1_demod", 2, 9, 4, 6, 1, 1, 0},
         {"odd_1x1_cout20_gemm_path", 2, 9, 20, 6, 1, 1, 0}, /* c_out > 16: the sgemm path of k = 1 */
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) random_case(&kc, &cases[i], 100 + 7 * i, 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        random_case(&kc, &cases[i], 100 + 7 * i, 0);
     /* non-square input */
     {
         pcavs_modconv_desc d = {2, 5, 6, 11, 4, 3, 1, 1};
@@ -129,7 +121,8 @@ int main(void) {
     }
     /* tiling: scratch just above the minimum forces one sample and few output channels per GEMM */
     {
-        const mc_case tc[] = {{"tiled_up_64_14_b4", 4, 64, 48, 14, 3, 1, 1}, {"tiled_conv_64_14_b4", 4, 64, 48, 14, 3, 1, 0}};
+        const mc_case tc[] = {{"tiled_up_64_14_b4", 4, 64, 48, 14, 3, 1, 1},
+                              {"tiled_conv_64_14_b4", 4, 64, 48, 14, 3, 1, 0}};
         for (int i = 0; i < 2; i++) {
             pcavs_modconv_desc d = {tc[i].n, tc[i].c_in, tc[i].h, tc[i].h, tc[i].c_out, tc[i].k, 1, tc[i].up};
             const size_t mn = pcavs_modconv_cpu_min_scratch_bytes(&d, kc.n_threads);
@@ -141,17 +134,18 @@ int main(void) {
         pcavs_modconv_desc d = {4, 64, 14, 14, 48, 3, 1, 1};
         pcavs_kctx small = kc;
         small.scratch_bytes = pcavs_modconv_cpu_min_scratch_bytes(&d, kc.n_threads) - 64;
-        float *x = pt_alloc(4 * 64 * 196), *wt = pt_alloc(48 * 64 * 9), *st = pt_alloc(4 * 64), *y = pt_alloc(4 * 48 * 784);
-        pt_check(pcavs_modconv_cpu(&small, &d, x, wt, st, g_blur, y) == PCAVS_ERR_OOM, "too little scratch gives OOM (%s)",
-                 pcavs_last_error());
+        float *x = pt_alloc(4 * 64 * 196), *wt = pt_alloc(48 * 64 * 9), *st = pt_alloc(4 * 64),
+              *y = pt_alloc(4 * 48 * 784);
+        pt_check(pcavs_modconv_cpu(&small, &d, x, wt, st, g_blur, y) == PCAVS_ERR_OOM,
+                 "too little scratch gives OOM (%s)", pcavs_last_error());
         pcavs_modconv_desc bad = d;
         bad.k = 1;
         pt_check(pcavs_modconv_cpu(&kc, &bad, x, wt, st, g_blur, y) == PCAVS_ERR_UNSUPPORTED,
                  "upsample with k=1 is rejected (%s)", pcavs_last_error());
         bad = d;
         bad.c_in = 0;
-        pt_check(pcavs_modconv_ref(&kc, &bad, x, wt, st, g_blur, y) == PCAVS_ERR_INVALID_ARG,
-                 "c_in=0 is rejected (%s)", pcavs_last_error());
+        pt_check(pcavs_modconv_ref(&kc, &bad, x, wt, st, g_blur, y) == PCAVS_ERR_INVALID_ARG, "c_in=0 is rejected (%s)",
+                 pcavs_last_error());
         pt_free(x);
         pt_free(wt);
         pt_free(st);
@@ -193,7 +187,8 @@ int main(void) {
             ok = ok && pt_check_ok(pcavs_st_get_f32(f, key, 2, ss, &st), key);
             snprintf(key, sizeof key, "%s.y", name);
             ok = ok && pt_check_ok(pcavs_st_get_f32(f, key, 4, ys, &y), key);
-            if (ok) run_case(&kc, &kc, name, &d, x, wt, st, y);
+            if (ok)
+                run_case(&kc, &kc, name, &d, x, wt, st, y);
             ncase++;
         }
         pt_check(ncase >= 6, "modconv fixture holds %d cases (>= 6)", ncase);
