@@ -172,7 +172,7 @@ pcavs_status pcavs_audio_resample(const float *in, size_t n_in, int sr_in, int s
     if (!in || !out || !n_out || sr_in <= 0 || sr_out <= 0)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_audio_resample: bad arguments");
     double ratio = (double)sr_out / sr_in;
-    size_t n_res = (size_t)((double)n_in * (double)sr_out / (double)sr_in); /* resampy's int(n*sr_new/sr_orig) */
+    size_t n_res = (size_t)((double)n_in * ratio); /* resampy 0.2.2: int(n * sample_ratio) */
     size_t n_fix = (size_t)ceil((double)n_in * ratio);                   /* librosa fix_length */
     if (n_res < 1) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "audio: %zu samples are too few to resample", n_in);
     /* kaiser_best: 64 zero crossings x 512 steps, rolloff 0.9475937167399596, Kaiser beta 14.769656459379492:
@@ -196,8 +196,8 @@ pcavs_status pcavs_audio_resample(const float *in, size_t n_in, int sr_in, int s
     delta[NWIN - 1] = 0.0;
     double scale = ratio < 1.0 ? ratio : 1.0, step = 1.0 / ratio;
     int index_step = (int)(scale * NUM_TABLE);
-    for (size_t t = 0; t < n_res; t++) {
-        double tr = (double)t * step; /* resampy >= 0.3: t_out = arange(n)*time_increment */
+    double tr = 0.0; /* resampy 0.2.2: time_register accumulates += 1/ratio (>= 0.3 uses t/ratio) */
+    for (size_t t = 0; t < n_res; t++, tr += step) {
         long n = (long)tr;
         double frac = scale * (tr - (double)n), index_frac = frac * NUM_TABLE;
         long offset = (long)index_frac;

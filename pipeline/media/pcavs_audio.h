@@ -35,8 +35,11 @@ extern "C" {
  * in float32 (np.mean(axis=0)). *samples is malloc'ed (free with free()). */
 pcavs_status pcavs_audio_load_native(const char *path, float **samples /* [n] */, size_t *n, int *rate);
 
-/* resampy.resample(y, sr_in, sr_out, filter='kaiser_best') (resampy 0.2.2 semantics: accumulated time
- * register, float32 accumulation) followed by librosa's fix_length to ceil(n*sr_out/sr_in).
+/* resampy.resample(y, sr_in, sr_out, filter='kaiser_best') with resampy 0.2.2 (the 2021 stack): its
+ * kaiser_best table (64 zero crossings x 512, rolloff 0.9476, Kaiser beta 14.77, regenerated here in
+ * double), accumulated time register, output length int(n*ratio), float32 accumulation; then librosa's
+ * fix_length to ceil(n*sr_out/sr_in). resampy >= 0.3 ships a different kaiser_best (50 x 8192) and
+ * gives different numbers.
  * *out is malloc'ed. */
 pcavs_status pcavs_audio_resample(const float *in /* [n_in] */, size_t n_in, int sr_in, int sr_out,
                                   float **out /* [n_out] */, size_t *n_out);

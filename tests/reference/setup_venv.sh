@@ -5,11 +5,12 @@
 # The venv sees Debian's numpy 1.24 (--system-site-packages); everything else comes from PyPI.
 # Pins: versions that install on Python 3.11 with numpy 1.24 and compute what upstream computed:
 #   lws 1.2.8 (the sqrt-Hann/2 analysis window of >= 1.2.6, np.fft), librosa 0.10.1 (mel filterbank
-#   identical to 0.7/0.8; called with keywords), resampy 0.4.2 (kaiser_best), opencv-python-headless
+#   identical to 0.7/0.8; called with keywords), resampy 0.2.2 (the 2021 kaiser_best table;
+#   >= 0.3 ships a different one), opencv-python-headless
 #   4.8.1.78 (bundles libjpeg-turbo: the same JPEG numbers as Debian's libjpeg62-turbo).
 set -euo pipefail
 VENV=${1:?usage: setup_venv.sh VENV_DIR}
-PINS=(numpy==1.24.2 "Cython<3" lws==1.2.8 librosa==0.10.1 resampy==0.4.2 soundfile==0.12.1
+PINS=(numpy==1.24.2 "Cython<3" lws==1.2.8 librosa==0.10.1 resampy==0.2.2 soundfile==0.12.1
       opencv-python-headless==4.8.1.78)
 STAMP="$VENV/.pcavs-pins"
 if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "${PINS[*]}" ]; then
