@@ -70,26 +70,31 @@ static void check_no_fixture_parts(void) {
     const char *bin = getenv("PCAVS_BINARY_DIR");
     char path[4096];
     snprintf(path, sizeof path, "%s/test_audio_preproc.npy", bin ? bin : "/tmp");
-    for (int f64 = 0; f64 < 2; f64++) {
+    for (int mode = 0; mode < 3; mode++) { /* 0: float32 C order, 1: float64, 2: float32 Fortran order */
+        int f64 = mode == 1, fortran = mode == 2;
         FILE *f = fopen(path, "wb");
         char hdr[118];
-        snprintf(hdr, sizeof hdr, "{'descr': '<f%d', 'fortran_order': False, 'shape': (%zu, 80), }", f64 ? 8 : 4, M);
+        snprintf(hdr, sizeof hdr, "{'descr': '<f%d', 'fortran_order': %s, 'shape': (%zu, 80), }", f64 ? 8 : 4,
+                 fortran ? "True" : "False", M);
         size_t hl = strlen(hdr);
         memset(hdr + hl, ' ', sizeof hdr - 1 - hl);
         hdr[sizeof hdr - 1] = '\n';
         fwrite("\x93NUMPY\x01\x00\x76\x00", 1, 10, f);
         fwrite(hdr, 1, sizeof hdr, f);
         for (size_t i = 0; i < M * 80; i++) {
-            double d = mel[i];
+            size_t src = fortran ? (i % M) * 80 + i / M : i;
+            double d = mel[src];
             if (f64) fwrite(&d, 8, 1, f);
-            else fwrite(&mel[i], 4, 1, f);
+            else fwrite(&mel[src], 4, 1, f);
         }
         fclose(f);
         float *back = NULL;
         size_t T = 0;
-        if (pt_check_ok(pcavs_audio_load_npy(path, &back, &T), f64 ? "load float64 .npy" : "load float32 .npy")) {
+        static const char *const what[3] = {".npy float32 round trip", ".npy float64 round trip",
+                                            ".npy float32 Fortran-order round trip"};
+        if (pt_check_ok(pcavs_audio_load_npy(path, &back, &T), what[mode])) {
             pt_check(T == M, ".npy rows %zu == %zu", T, M);
-            pt_check_max_abs(f64 ? ".npy float64 round trip" : ".npy float32 round trip", back, mel, M * 80, 0.0);
+            pt_check_max_abs(what[mode], back, mel, M * 80, 0.0);
             free(back);
         }
     }

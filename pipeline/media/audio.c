@@ -451,8 +451,11 @@ pcavs_status pcavs_audio_load_npy(const char *path, float **mel, size_t *T) {
     hdr[hl] = 0;
     int is_f4 = strstr(hdr, "'<f4'") != NULL, is_f8 = strstr(hdr, "'<f8'") != NULL;
     const char *sh = strstr(hdr, "'shape':");
-    if ((!is_f4 && !is_f8) || strstr(hdr, "'fortran_order': True") || !sh) {
-        st = pcavs_fail(PCAVS_ERR_FORMAT, "spectrogram %s: need a C-order float32/float64 array, header %s", path, hdr);
+    /* np.save of `S.astype(float32).T` (what upstream computes) writes fortran_order True: both are read. */
+    int fortran = strstr(hdr, "'fortran_order': True") != NULL;
+    if ((!is_f4 && !is_f8) || !sh) {
+        st = pcavs_fail(PCAVS_ERR_FORMAT, "spectrogram %s: need a little-endian float32/float64 array, header %s",
+                        path, hdr);
         goto done;
     }
     long rows = 0, cols = 0;
@@ -473,12 +476,13 @@ pcavs_status pcavs_audio_load_npy(const char *path, float **mel, size_t *T) {
     }
     const uint8_t *p = data + hoff + hlen;
     for (size_t i = 0; i < count; i++) {
+        size_t dst = fortran ? (i % (size_t)rows) * (size_t)cols + i / (size_t)rows : i; /* column-major source */
         if (is_f4) {
-            memcpy(&out[i], p + 4 * i, 4);
+            memcpy(&out[dst], p + 4 * i, 4);
         } else {
             double d;
             memcpy(&d, p + 8 * i, 8);
-            out[i] = (float)d; /* np.array(...).astype('float32') */
+            out[dst] = (float)d; /* np.array(...).astype('float32') */
         }
     }
     *mel = out;

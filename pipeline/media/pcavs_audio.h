@@ -64,7 +64,8 @@ pcavs_status pcavs_audio_melspectrogram(const float *y /* [n] */, size_t n, floa
 /* The whole upstream chain for one file (load, normalise, melspectrogram). *mel is malloc'ed. */
 pcavs_status pcavs_audio_spectrogram_file(const char *path, float **mel /* [M, 80] */, size_t *M);
 
-/* Loads an upstream precomputed spectrogram (.npy, float32 or float64 [T, 80], C order); *mel is malloc'ed. */
+/* Loads an upstream precomputed spectrogram (.npy, little-endian float32 or float64 [T, 80], C or Fortran
+ * order); *mel is malloc'ed, C order. */
 pcavs_status pcavs_audio_load_npy(const char *path, float **mel /* [T, 80] */, size_t *T);
 
 /* Output frames for a spectrogram of M rows: k = 2 .. M/4-3, i.e. max(0, M/4 - 4) frames. */
