@@ -18,14 +18,7 @@ pcavs_status pcavs_fail(pcavs_status st, const char *fmt, ...) {
 
 pcavs_status pcavs_fail_context(pcavs_status st, const char *what) {
     char tmp[PCAVS_ERROR_CAP];
-    size_t n = strlen(what);
-    if (n > PCAVS_ERROR_CAP / 2) n = PCAVS_ERROR_CAP / 2;
-    memcpy(tmp, what, n);
-    tmp[n] = ':';
-    tmp[n + 1] = ' ';
-    size_t rest = PCAVS_ERROR_CAP - n - 3;
-    strncpy(tmp + n + 2, g_error_message, rest);
-    tmp[PCAVS_ERROR_CAP - 1] = '\0';
+    snprintf(tmp, sizeof tmp, "%.400s: %.600s", what, g_error_message);
     memcpy(g_error_message, tmp, sizeof tmp);
     return st;
 }
