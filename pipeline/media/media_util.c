@@ -208,9 +208,12 @@ static void err_tail(FILE *err, char *tail, size_t cap) {
     fseek(err, from, SEEK_SET);
     size_t r = fread(tail, 1, cap - 1, err);
     tail[r] = 0;
-    /* one line: newlines become "; ", trailing separators removed */
-    for (size_t i = 0; i < r; i++)
-        if (tail[i] == '\n' || tail[i] == '\r') tail[i] = (i + 1 < r) ? ';' : 0;
+    /* keep the last non-empty line (ffmpeg's final complaint) */
+    while (r > 0 && (tail[r - 1] == '\n' || tail[r - 1] == '\r' || tail[r - 1] == ' ')) tail[--r] = 0;
+    char *last = strrchr(tail, '\n');
+    if (last) memmove(tail, last + 1, strlen(last + 1) + 1);
+    for (char *c = tail; *c; c++)
+        if (*c == '\r') *c = ' ';
 }
 
 int pcavs_proc_finish(pcavs_proc *p, char *errtail, size_t cap) {
