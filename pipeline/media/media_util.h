@@ -27,11 +27,11 @@ pcavs_status pcavs_media_commit_temp(FILE *f, char *tmp_path, const char *path);
 int pcavs_media_have_program(const char *name);
 
 typedef struct pcavs_proc {
-    pid_t pid;        /* child pid, 0 when none */
-    int in_fd;        /* write end of the child's stdin (a socket: writes never raise SIGPIPE), or -1 */
-    int out_fd;       /* read end of the child's stdout, or -1 */
-    FILE *err;        /* temporary file holding the child's stderr */
-    char prog[64];    /* argv[0], for messages */
+    pid_t pid;     /* child pid, 0 when none */
+    int in_fd;     /* write end of the child's stdin (a socket: writes never raise SIGPIPE), or -1 */
+    int out_fd;    /* read end of the child's stdout, or -1 */
+    FILE *err;     /* temporary file holding the child's stderr */
+    char prog[64]; /* argv[0], for messages */
 } pcavs_proc;
 
 /* Spawns argv[0] (searched on PATH) with argv (NULL-terminated). want_stdin/want_stdout connect those

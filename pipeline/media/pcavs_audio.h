@@ -26,7 +26,7 @@ extern "C" {
 #define PCAVS_AUDIO_HOP 160
 #define PCAVS_AUDIO_NBINS 641 /* NFFT/2 + 1 */
 #define PCAVS_AUDIO_NMELS 80
-#define PCAVS_AUDIO_WIN_T 20  /* mel steps per output frame window (5 video frames x 4) */
+#define PCAVS_AUDIO_WIN_T 20 /* mel steps per output frame window (5 video frames x 4) */
 
 /* Decodes any audio to mono float32 at its native rate, like librosa.load(sr=None) of the 2021 stack:
  * formats libsndfile recognises by content (WAV/FLAC/OGG/...) are read with it (PCM16 -> x/32768 exactly);

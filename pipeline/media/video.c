@@ -22,19 +22,29 @@ static pcavs_status check_readable(const char *path, const char *what) {
     struct stat st;
     if (stat(path, &st) != 0)
         return pcavs_fail(PCAVS_ERR_IO, "%s %s: cannot open: %s", what, path, strerror(errno));
-    if (!S_ISREG(st.st_mode)) return pcavs_fail(PCAVS_ERR_IO, "%s %s: not a regular file", what, path);
-    if (st.st_size == 0) return pcavs_fail(PCAVS_ERR_FORMAT, "%s %s: empty file", what, path);
+    if (!S_ISREG(st.st_mode))
+        return pcavs_fail(PCAVS_ERR_IO, "%s %s: not a regular file", what, path);
+    if (st.st_size == 0)
+        return pcavs_fail(PCAVS_ERR_FORMAT, "%s %s: empty file", what, path);
     return PCAVS_OK;
 }
 
 pcavs_status pcavs_video_probe(const char *path, pcavs_video_info *info) {
-    if (!path || !info) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_video_probe: NULL argument");
+    if (!path || !info)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_video_probe: NULL argument");
     memset(info, 0, sizeof *info);
     info->n_frames = -1;
     PCAVS_TRY(check_readable(path, "video"));
-    const char *argv[] = {"ffprobe", "-v", "error", "-count_packets", "-show_entries",
-                          "stream=codec_type,width,height,r_frame_rate,nb_frames,nb_read_packets", "-of",
-                          "default=noprint_wrappers=1", path, NULL};
+    const char *argv[] = {"ffprobe",
+                          "-v",
+                          "error",
+                          "-count_packets",
+                          "-show_entries",
+                          "stream=codec_type,width,height,r_frame_rate,nb_frames,nb_read_packets",
+                          "-of",
+                          "default=noprint_wrappers=1",
+                          path,
+                          NULL};
     pcavs_proc p;
     PCAVS_TRY(pcavs_proc_spawn(argv, 0, 1, &p));
     char buf[8192];
@@ -43,7 +53,8 @@ pcavs_status pcavs_video_probe(const char *path, pcavs_video_info *info) {
     buf[got] = 0;
     char err[300];
     int code = pcavs_proc_finish(&p, err, sizeof err);
-    if (st != PCAVS_OK) return st;
+    if (st != PCAVS_OK)
+        return st;
     if (code != 0)
         return pcavs_fail(PCAVS_ERR_FORMAT, "video %s: not a readable video (ffprobe: %s)", path,
                           err[0] ? err : "failed");
@@ -51,18 +62,24 @@ pcavs_status pcavs_video_probe(const char *path, pcavs_video_info *info) {
     for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
         if (!strncmp(line, "codec_type=", 11)) {
             int is_video = !strcmp(line + 11, "video");
-            if (!strcmp(line + 11, "audio")) info->has_audio = 1;
+            if (!strcmp(line + 11, "audio"))
+                info->has_audio = 1;
             cur = is_video && !seen_video;
-            if (is_video) seen_video = 1;
+            if (is_video)
+                seen_video = 1;
         } else if (cur) {
-            if (!strncmp(line, "width=", 6)) info->width = atoi(line + 6);
-            else if (!strncmp(line, "height=", 7)) info->height = atoi(line + 7);
-            else if (!strncmp(line, "nb_frames=", 10) && atol(line + 10) > 0) info->n_frames = atol(line + 10);
+            if (!strncmp(line, "width=", 6))
+                info->width = atoi(line + 6);
+            else if (!strncmp(line, "height=", 7))
+                info->height = atoi(line + 7);
+            else if (!strncmp(line, "nb_frames=", 10) && atol(line + 10) > 0)
+                info->n_frames = atol(line + 10);
             else if (!strncmp(line, "nb_read_packets=", 16) && info->n_frames <= 0 && atol(line + 16) > 0)
                 info->n_frames = atol(line + 16); /* containers without a frame count in their header */
             else if (!strncmp(line, "r_frame_rate=", 13)) {
                 double a = 0, b = 1;
-                if (sscanf(line + 13, "%lf/%lf", &a, &b) >= 1 && b > 0) info->fps = a / b;
+                if (sscanf(line + 13, "%lf/%lf", &a, &b) >= 1 && b > 0)
+                    info->fps = a / b;
             }
         }
     }
@@ -82,12 +99,14 @@ struct pcavs_video_reader {
 };
 
 pcavs_status pcavs_video_open(const char *path, pcavs_video_reader **out, pcavs_video_info *info) {
-    if (!out) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_video_open: NULL argument");
+    if (!out)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_video_open: NULL argument");
     *out = NULL;
     pcavs_video_info vi;
     PCAVS_TRY(pcavs_video_probe(path, &vi));
     pcavs_video_reader *r = calloc(1, sizeof *r);
-    if (!r) return pcavs_fail(PCAVS_ERR_OOM, "video %s: out of memory", path);
+    if (!r)
+        return pcavs_fail(PCAVS_ERR_OOM, "video %s: out of memory", path);
     r->info = vi;
     r->frame_bytes = (size_t)vi.width * vi.height * 3;
     r->frame = malloc(r->frame_bytes);
@@ -97,23 +116,26 @@ pcavs_status pcavs_video_open(const char *path, pcavs_video_reader **out, pcavs_
         return pcavs_fail(PCAVS_ERR_OOM, "video %s: out of memory", path);
     }
     /* every decoded frame, in order, no frame-rate conversion (-vsync 0), as RGB24 */
-    const char *argv[] = {"ffmpeg", "-nostdin", "-v", "error", "-i", path, "-map", "0:v:0", "-vsync", "0",
-                          "-f", "rawvideo", "-pix_fmt", "rgb24", "-", NULL};
+    const char *argv[] = {"ffmpeg", "-nostdin", "-v", "error",    "-i",       path,    "-map", "0:v:0",
+                          "-vsync", "0",        "-f", "rawvideo", "-pix_fmt", "rgb24", "-",    NULL};
     pcavs_status st = pcavs_proc_spawn(argv, 0, 1, &r->proc);
     if (st != PCAVS_OK) {
         free(r->frame), free(r->path), free(r);
         return st;
     }
-    if (info) *info = vi;
+    if (info)
+        *info = vi;
     *out = r;
     return PCAVS_OK;
 }
 
 pcavs_status pcavs_video_read(pcavs_video_reader *r, const uint8_t **rgb, int *got) {
-    if (!r || !rgb || !got) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_video_read: NULL argument");
+    if (!r || !rgb || !got)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_video_read: NULL argument");
     *got = 0;
     *rgb = NULL;
-    if (r->done) return PCAVS_OK;
+    if (r->done)
+        return PCAVS_OK;
     size_t n = 0;
     PCAVS_TRY(pcavs_proc_read(&r->proc, r->frame, r->frame_bytes, &n));
     if (n == r->frame_bytes) {
@@ -126,8 +148,8 @@ pcavs_status pcavs_video_read(pcavs_video_reader *r, const uint8_t **rgb, int *g
     char err[300];
     int code = pcavs_proc_finish(&r->proc, err, sizeof err);
     if (code != 0)
-        return pcavs_fail(PCAVS_ERR_FORMAT, "video %s: decoding failed after %ld frames (ffmpeg exit %d: %s)",
-                          r->path, r->n_read, code, err);
+        return pcavs_fail(PCAVS_ERR_FORMAT, "video %s: decoding failed after %ld frames (ffmpeg exit %d: %s)", r->path,
+                          r->n_read, code, err);
     if (n != 0)
         return pcavs_fail(PCAVS_ERR_FORMAT, "video %s: truncated: stream ended inside frame %ld", r->path, r->n_read);
     if (r->info.n_frames > 0 && r->n_read < r->info.n_frames)
@@ -141,8 +163,10 @@ pcavs_status pcavs_video_read(pcavs_video_reader *r, const uint8_t **rgb, int *g
 long pcavs_video_frames_read(const pcavs_video_reader *r) { return r ? r->n_read : 0; }
 
 void pcavs_video_close(pcavs_video_reader *r) {
-    if (!r) return;
-    if (!r->done) pcavs_proc_kill(&r->proc);
+    if (!r)
+        return;
+    if (!r->done)
+        pcavs_proc_kill(&r->proc);
     free(r->frame);
     free(r->path);
     free(r);
@@ -152,23 +176,27 @@ void pcavs_video_close(pcavs_video_reader *r) {
 
 const char *pcavs_frames_path(const char *dir, size_t idx, char *buf, size_t cap) {
     snprintf(buf, cap, "%s/%06zu.jpg", dir, idx);
-    if (access(buf, F_OK) == 0) return buf;
+    if (access(buf, F_OK) == 0)
+        return buf;
     snprintf(buf, cap, "%s/%06zu.png", dir, idx);
-    if (access(buf, F_OK) == 0) return buf;
+    if (access(buf, F_OK) == 0)
+        return buf;
     snprintf(buf, cap, "%s/%06zu.jpg", dir, idx);
     return buf;
 }
 
 pcavs_status pcavs_frames_count(const char *dir, size_t *n) {
     struct stat st;
-    if (!dir || !n) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_frames_count: NULL argument");
+    if (!dir || !n)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_frames_count: NULL argument");
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return pcavs_fail(PCAVS_ERR_IO, "frames folder %s: not a directory", dir);
     char buf[4096];
     size_t k = 0;
     for (;; k++) {
         pcavs_frames_path(dir, k, buf, sizeof buf);
-        if (access(buf, R_OK) != 0) break;
+        if (access(buf, R_OK) != 0)
+            break;
     }
     *n = k;
     return PCAVS_OK;
@@ -197,9 +225,11 @@ pcavs_status pcavs_video_writer_open(const char *out_path, int width, int height
     if (width % 2 || height % 2)
         return pcavs_fail(PCAVS_ERR_SHAPE, "video %s: H.264 yuv420p needs even sizes, got %dx%d", out_path, width,
                           height);
-    if (audio_path) PCAVS_TRY(check_readable(audio_path, "audio"));
+    if (audio_path)
+        PCAVS_TRY(check_readable(audio_path, "audio"));
     pcavs_video_writer *w = calloc(1, sizeof *w);
-    if (!w) return pcavs_fail(PCAVS_ERR_OOM, "video %s: out of memory", out_path);
+    if (!w)
+        return pcavs_fail(PCAVS_ERR_OOM, "video %s: out of memory", out_path);
     w->width = width, w->height = height;
     w->path = strdup(out_path);
     FILE *f = NULL;
@@ -214,16 +244,20 @@ pcavs_status pcavs_video_writer_open(const char *out_path, int width, int height
     snprintf(rate, sizeof rate, "%d", fps);
     const char *argv[40];
     int a = 0;
-    const char *head[] = {"ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24",
-                          "-s", size, "-r", rate, "-i", "pipe:0"};
-    for (size_t i = 0; i < sizeof head / sizeof *head; i++) argv[a++] = head[i];
-    if (audio_path) argv[a++] = "-i", argv[a++] = audio_path;
+    const char *head[] = {"ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt",
+                          "rgb24",  "-s",       size, "-r",    rate, "-i", "pipe:0"};
+    for (size_t i = 0; i < sizeof head / sizeof *head; i++)
+        argv[a++] = head[i];
+    if (audio_path)
+        argv[a++] = "-i", argv[a++] = audio_path;
     argv[a++] = "-map", argv[a++] = "0:v:0";
-    if (audio_path) argv[a++] = "-map", argv[a++] = "1:a:0";
+    if (audio_path)
+        argv[a++] = "-map", argv[a++] = "1:a:0";
     const char *venc[] = {"-c:v", "libx264", "-pix_fmt", "yuv420p", "-crf", "18", "-preset", "medium"};
-    for (size_t i = 0; i < sizeof venc / sizeof *venc; i++) argv[a++] = venc[i];
-    if (audio_path) argv[a++] = "-c:a", argv[a++] = "aac", argv[a++] = "-b:a", argv[a++] = "128k",
-                    argv[a++] = "-shortest";
+    for (size_t i = 0; i < sizeof venc / sizeof *venc; i++)
+        argv[a++] = venc[i];
+    if (audio_path)
+        argv[a++] = "-c:a", argv[a++] = "aac", argv[a++] = "-b:a", argv[a++] = "128k", argv[a++] = "-shortest";
     argv[a++] = "-movflags", argv[a++] = "+faststart", argv[a++] = "-f", argv[a++] = "mp4";
     argv[a++] = w->tmp;
     argv[a] = NULL;
@@ -238,15 +272,18 @@ pcavs_status pcavs_video_writer_open(const char *out_path, int width, int height
 }
 
 pcavs_status pcavs_video_writer_write(pcavs_video_writer *w, const uint8_t *rgb) {
-    if (!w || !rgb) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "video writer: NULL argument");
+    if (!w || !rgb)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "video writer: NULL argument");
     pcavs_status st = pcavs_proc_write(&w->proc, rgb, (size_t)w->width * w->height * 3);
-    if (st != PCAVS_OK) return pcavs_fail_context(st, w->path);
+    if (st != PCAVS_OK)
+        return pcavs_fail_context(st, w->path);
     w->n_written++;
     return PCAVS_OK;
 }
 
 pcavs_status pcavs_video_writer_close(pcavs_video_writer *w) {
-    if (!w) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "video writer: NULL");
+    if (!w)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "video writer: NULL");
     char err[400];
     int code = pcavs_proc_finish(&w->proc, err, sizeof err);
     struct stat st;
@@ -260,13 +297,15 @@ pcavs_status pcavs_video_writer_close(pcavs_video_writer *w) {
     else if (rename(w->tmp, w->path) != 0)
         rc = pcavs_fail(PCAVS_ERR_IO, "video %s: cannot rename the temporary file onto it: %s", w->path,
                         strerror(errno));
-    if (rc != PCAVS_OK) unlink(w->tmp);
+    if (rc != PCAVS_OK)
+        unlink(w->tmp);
     writer_free(w);
     return rc;
 }
 
 void pcavs_video_writer_abort(pcavs_video_writer *w) {
-    if (!w) return;
+    if (!w)
+        return;
     pcavs_proc_kill(&w->proc);
     unlink(w->tmp);
     writer_free(w);
