@@ -10,6 +10,11 @@
 
 #define PAR_MIN 32768 /* elements read below which one thread is faster */
 
+#define ROWMAX_W 1024 /* widest row of the separable max-pool path (stack buffer) */
+
+/* max as PyTorch's max_pool2d: a NaN wins */
+static inline float max_nan(float m, float v) { return (v > m || v != v) ? v : m; }
+
 static int nthreads(const pcavs_kctx *kc) { return kc && kc->n_threads > 0 ? kc->n_threads : 1; }
 
 pcavs_status pcavs_maxpool2d_cpu(const pcavs_kctx *kc, const pcavs_maxpool2d_desc *d, const float *x, /* [n, c, h, w] */
@@ -37,6 +42,31 @@ pcavs_status pcavs_maxpool2d_cpu(const pcavs_kctx *kc, const pcavs_maxpool2d_des
                     const float a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], e = r1[2 * ox + 1];
                     const float m0 = (b > a || b != b) ? b : a, m1 = (e > c || e != e) ? e : c;
                     yr[ox] = (m1 > m0 || m1 != m1) ? m1 : m0;
+                }
+            }
+            continue;
+        }
+        if (w <= ROWMAX_W) {
+            /* separable: the column-wise max of the window's rows into a row buffer, then the
+             * max over each window's columns (max is exact, so the order does not matter) */
+            float col[ROWMAX_W];
+            for (int oy = 0; oy < oh; oy++) {
+                int y0 = oy * s - pad, y1 = y0 + k;
+                y0 = y0 < 0 ? 0 : y0;
+                y1 = y1 > h ? h : y1;
+                memcpy(col, xp + (size_t)y0 * w, (size_t)w * sizeof(float));
+                for (int iy = y0 + 1; iy < y1; iy++) {
+                    const float *xr = xp + (size_t)iy * w;
+                    for (int ix = 0; ix < w; ix++) col[ix] = max_nan(col[ix], xr[ix]);
+                }
+                float *yr = yp + (size_t)oy * ow;
+                for (int ox = 0; ox < ow; ox++) {
+                    int x0 = ox * s - pad, x1 = x0 + k;
+                    x0 = x0 < 0 ? 0 : x0;
+                    x1 = x1 > w ? w : x1;
+                    float m = col[x0];
+                    for (int ix = x0 + 1; ix < x1; ix++) m = max_nan(m, col[ix]);
+                    yr[ox] = m;
                 }
             }
             continue;
