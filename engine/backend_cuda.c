@@ -131,72 +131,6 @@ static pcavs_status cuda_kctx_init(pcavs_kctx *kc) {
 
 /* ---- the table ---- */
 
-/* Transitional (while issue 6's kernels land one .cu at a time): a slot is filled only when its
- * kernels/<op>_cuda.cu exists in the tree, so a CUDA build links at every step; an empty slot
- * makes pcavs_backend_check refuse the backend at context creation (never a silent fallback).
- * Once every .cu exists these guards can go (then a missing symbol is a link error). Adding a
- * .cu requires a rebuild of this file (touch it) in an existing build directory. */
-#if __has_include("../kernels/conv2d_cuda.cu")
-#define PCAVS_K_CONV2D pcavs_conv2d_cuda
-#else
-#define PCAVS_K_CONV2D NULL
-#endif
-#if __has_include("../kernels/conv_transpose2d_cuda.cu")
-#define PCAVS_K_CONVT pcavs_conv_transpose2d_cuda
-#else
-#define PCAVS_K_CONVT NULL
-#endif
-#if __has_include("../kernels/linear_cuda.cu")
-#define PCAVS_K_LINEAR pcavs_linear_cuda
-#else
-#define PCAVS_K_LINEAR NULL
-#endif
-#if __has_include("../kernels/batchnorm_cuda.cu")
-#define PCAVS_K_BATCHNORM pcavs_batchnorm_cuda
-#else
-#define PCAVS_K_BATCHNORM NULL
-#endif
-#if __has_include("../kernels/activation_cuda.cu")
-#define PCAVS_K_ACT(f) pcavs_##f##_cuda
-#else
-#define PCAVS_K_ACT(f) NULL
-#endif
-#if __has_include("../kernels/softmax_cuda.cu")
-#define PCAVS_K_SOFTMAX pcavs_softmax_cuda
-#else
-#define PCAVS_K_SOFTMAX NULL
-#endif
-#if __has_include("../kernels/pool_cuda.cu")
-#define PCAVS_K_POOL(f) pcavs_##f##_cuda
-#else
-#define PCAVS_K_POOL(f) NULL
-#endif
-#if __has_include("../kernels/bilinear_cuda.cu")
-#define PCAVS_K_BILINEAR pcavs_bilinear_cuda
-#else
-#define PCAVS_K_BILINEAR NULL
-#endif
-#if __has_include("../kernels/binary_cuda.cu")
-#define PCAVS_K_BINARY(f) pcavs_##f##_cuda
-#else
-#define PCAVS_K_BINARY(f) NULL
-#endif
-#if __has_include("../kernels/concat_cuda.cu")
-#define PCAVS_K_CONCAT pcavs_concat_cuda
-#else
-#define PCAVS_K_CONCAT NULL
-#endif
-#if __has_include("../kernels/upfirdn2d_cuda.cu")
-#define PCAVS_K_UPFIRDN2D pcavs_upfirdn2d_cuda
-#else
-#define PCAVS_K_UPFIRDN2D NULL
-#endif
-#if __has_include("../kernels/modconv_cuda.cu")
-#define PCAVS_K_MODCONV(f) pcavs_##f##_cuda
-#else
-#define PCAVS_K_MODCONV(f) NULL
-#endif
-
 static const pcavs_backend cuda_table = {
     .name = "cuda",
     .on_device = 1,
@@ -207,26 +141,26 @@ static const pcavs_backend cuda_table = {
     .to_device = cuda_to_device,
     .to_host = cuda_to_host,
     .sync = cuda_sync,
-    .conv2d = PCAVS_K_CONV2D,
-    .conv_transpose2d = PCAVS_K_CONVT,
-    .linear = PCAVS_K_LINEAR,
-    .batchnorm = PCAVS_K_BATCHNORM,
-    .relu = PCAVS_K_ACT(relu),
-    .sigmoid = PCAVS_K_ACT(sigmoid),
-    .tanh_ = PCAVS_K_ACT(tanh),
-    .fused_lrelu = PCAVS_K_ACT(fused_lrelu),
-    .noise_inject = PCAVS_K_ACT(noise_inject),
-    .softmax = PCAVS_K_SOFTMAX,
-    .maxpool2d = PCAVS_K_POOL(maxpool2d),
-    .global_avgpool = PCAVS_K_POOL(global_avgpool),
-    .adaptive_avgpool = PCAVS_K_POOL(adaptive_avgpool),
-    .bilinear = PCAVS_K_BILINEAR,
-    .add = PCAVS_K_BINARY(add),
-    .mul = PCAVS_K_BINARY(mul),
-    .concat = PCAVS_K_CONCAT,
-    .upfirdn2d = PCAVS_K_UPFIRDN2D,
-    .modconv = PCAVS_K_MODCONV(modconv),
-    .modconv_demod = PCAVS_K_MODCONV(modconv_demod),
+    .conv2d = pcavs_conv2d_cuda,
+    .conv_transpose2d = pcavs_conv_transpose2d_cuda,
+    .linear = pcavs_linear_cuda,
+    .batchnorm = pcavs_batchnorm_cuda,
+    .relu = pcavs_relu_cuda,
+    .sigmoid = pcavs_sigmoid_cuda,
+    .tanh_ = pcavs_tanh_cuda,
+    .fused_lrelu = pcavs_fused_lrelu_cuda,
+    .noise_inject = pcavs_noise_inject_cuda,
+    .softmax = pcavs_softmax_cuda,
+    .maxpool2d = pcavs_maxpool2d_cuda,
+    .global_avgpool = pcavs_global_avgpool_cuda,
+    .adaptive_avgpool = pcavs_adaptive_avgpool_cuda,
+    .bilinear = pcavs_bilinear_cuda,
+    .add = pcavs_add_cuda,
+    .mul = pcavs_mul_cuda,
+    .concat = pcavs_concat_cuda,
+    .upfirdn2d = pcavs_upfirdn2d_cuda,
+    .modconv = pcavs_modconv_cuda,
+    .modconv_demod = pcavs_modconv_demod_cuda,
 };
 
 /* Probes once per call (cheap after the first): no driver, a driver older than the runtime,
