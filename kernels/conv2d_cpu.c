@@ -27,7 +27,12 @@ static int omp_get_num_threads(void) { return 1; }
 
 #define PCAVS_CONV_DIRECT_K 64 /* below this many MACs per output, the direct kernel wins */
 #define PCAVS_CONV_NT_MAX 2048 /* columns per GEMM tile: beyond this sgemm gains nothing */
-#define PCAVS_CONV_SERIAL_FLOPS 2e6 /* below this, one thread */
+#ifndef PCAVS_CONV_SERIAL_FLOPS
+#define PCAVS_CONV_SERIAL_FLOPS 1e7 /* below this (~1 ms on one core), one thread: fewer barriers to wait on */
+#endif
+#ifndef PCAVS_CONV_SHARED_M
+#define PCAVS_CONV_SHARED_M 128 /* shared-tile mode needs this many output channels per thread (measured: 128->128 at 224 is 1.5-1.9x faster in private mode) */
+#endif
 
 /* Fills row k (k = (ci * kh + ky) * kw + kx over the cig channels of group g) of an im2col
  * tile: dst[jj] for output columns j0 .. j0+nt-1 of the flattened [n, oh*ow] pixel space. */
@@ -168,7 +173,7 @@ pcavs_status pcavs_conv2d_cpu(const pcavs_kctx *kc, const pcavs_conv2d_desc *d, 
     /* Shared mode: all threads fill one im2col tile, then each multiplies its slice of the output
      * channels. Private mode: independent tasks (image, group, column tile), each thread with its
      * own slice of scratch. Shared needs enough output channels per thread. */
-    const int shared = nth > 1 && cog >= 64 * nth;
+    const int shared = nth > 1 && cog >= PCAVS_CONV_SHARED_M * nth;
     const size_t avail_all = kc->scratch ? kc->scratch_bytes / sizeof(float) : 0;
     const size_t avail = shared ? avail_all : (avail_all / (size_t)nth) & ~(size_t)15; /* per tile buffer set */
     /* Per-image tiles (GEMM writes y directly) when an image has enough pixels for an efficient

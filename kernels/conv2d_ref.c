@@ -33,6 +33,7 @@ pcavs_status pcavs_conv2d_ref(const pcavs_kctx *kc, const pcavs_conv2d_desc *d, 
                               float *y) {        /* [n, c_out, oh, ow] */
     (void)kc;
     PCAVS_TRY(pcavs_conv2d_check(d));
+    if (!x || !w || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "conv2d_ref: x, w or y is NULL");
     const int oh = pcavs_conv2d_out_h(d), ow = pcavs_conv2d_out_w(d);
     const int cig = d->c_in / d->groups, cog = d->c_out / d->groups;
     for (int b = 0; b < d->n; b++)

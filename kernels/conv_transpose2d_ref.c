@@ -28,6 +28,7 @@ pcavs_status pcavs_conv_transpose2d_ref(const pcavs_kctx *kc, const pcavs_conv_t
                                         float *y) {        /* [n, c_out, oh, ow] */
     (void)kc;
     PCAVS_TRY(pcavs_conv_transpose2d_check(d));
+    if (!x || !w || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "conv_transpose2d_ref: x, w or y is NULL");
     const int oh = pcavs_conv_transpose2d_out_h(d), ow = pcavs_conv_transpose2d_out_w(d), s = d->stride;
     for (int b = 0; b < d->n; b++)
         for (int co = 0; co < d->c_out; co++)
