@@ -20,7 +20,19 @@
 #include "pool.h"
 #include "softmax.h"
 
-enum op { OP_LRELU, OP_RELU, OP_SIGMOID, OP_TANH, OP_SOFTMAX, OP_MAXPOOL, OP_GAP, OP_BILINEAR, OP_ADD, OP_MUL, OP_CONCAT };
+enum op {
+    OP_LRELU,
+    OP_RELU,
+    OP_SIGMOID,
+    OP_TANH,
+    OP_SOFTMAX,
+    OP_MAXPOOL,
+    OP_GAP,
+    OP_BILINEAR,
+    OP_ADD,
+    OP_MUL,
+    OP_CONCAT
+};
 
 typedef struct {
     const char *label;
@@ -72,18 +84,28 @@ static void run(void *p) {
     switch (c->op) {
     case OP_LRELU:
         st = (r->ref ? pcavs_fused_lrelu_ref : pcavs_fused_lrelu_cpu)(r->kc, c->n, c->c, hw, r->x, r->aux,
-                                                                     r->aux + c->c, 0.3f, r->y);
+                                                                      r->aux + c->c, 0.3f, r->y);
         break;
-    case OP_RELU: st = (r->ref ? pcavs_relu_ref : pcavs_relu_cpu)(r->kc, nx, r->x, r->y); break;
-    case OP_SIGMOID: st = (r->ref ? pcavs_sigmoid_ref : pcavs_sigmoid_cpu)(r->kc, nx, r->x, r->y); break;
-    case OP_TANH: st = (r->ref ? pcavs_tanh_ref : pcavs_tanh_cpu)(r->kc, nx, r->x, r->y); break;
-    case OP_SOFTMAX: st = (r->ref ? pcavs_softmax_ref : pcavs_softmax_cpu)(r->kc, planes, c->h, c->w, r->x, r->y); break;
+    case OP_RELU:
+        st = (r->ref ? pcavs_relu_ref : pcavs_relu_cpu)(r->kc, nx, r->x, r->y);
+        break;
+    case OP_SIGMOID:
+        st = (r->ref ? pcavs_sigmoid_ref : pcavs_sigmoid_cpu)(r->kc, nx, r->x, r->y);
+        break;
+    case OP_TANH:
+        st = (r->ref ? pcavs_tanh_ref : pcavs_tanh_cpu)(r->kc, nx, r->x, r->y);
+        break;
+    case OP_SOFTMAX:
+        st = (r->ref ? pcavs_softmax_ref : pcavs_softmax_cpu)(r->kc, planes, c->h, c->w, r->x, r->y);
+        break;
     case OP_MAXPOOL: {
         const pcavs_maxpool2d_desc d = {c->n, c->c, c->h, c->w, c->p0, c->p1, c->p2};
         st = (r->ref ? pcavs_maxpool2d_ref : pcavs_maxpool2d_cpu)(r->kc, &d, r->x, r->y);
         break;
     }
-    case OP_GAP: st = (r->ref ? pcavs_global_avgpool_ref : pcavs_global_avgpool_cpu)(r->kc, planes, hw, r->x, r->y); break;
+    case OP_GAP:
+        st = (r->ref ? pcavs_global_avgpool_ref : pcavs_global_avgpool_cpu)(r->kc, planes, hw, r->x, r->y);
+        break;
     case OP_BILINEAR:
         st = (r->ref ? pcavs_bilinear_ref : pcavs_bilinear_cpu)(r->kc, planes, c->h, c->w, c->p0, c->p1, r->x, r->y);
         break;
@@ -104,7 +126,8 @@ static void run(void *p) {
         break;
     }
     }
-    if (st != PCAVS_OK) r->st = st;
+    if (st != PCAVS_OK)
+        r->st = st;
 }
 
 /* Output elements and total bytes moved (inputs + output, each once). */
@@ -112,17 +135,26 @@ static void traffic(const bcase *c, size_t *ny, double *bytes) {
     const size_t nx = (size_t)c->n * c->c * c->h * c->w, planes = (size_t)c->n * c->c;
     double extra = 0;
     switch (c->op) {
-    case OP_LRELU: *ny = nx, extra = (double)c->n * c->h * c->w + c->c; break;
+    case OP_LRELU:
+        *ny = nx, extra = (double)c->n * c->h * c->w + c->c;
+        break;
     case OP_MAXPOOL: {
         const pcavs_maxpool2d_desc d = {c->n, c->c, c->h, c->w, c->p0, c->p1, c->p2};
         *ny = planes * pcavs_maxpool2d_out_h(&d) * pcavs_maxpool2d_out_w(&d);
         break;
     }
-    case OP_GAP: *ny = planes; break;
-    case OP_BILINEAR: *ny = planes * c->p0 * c->p1; break;
+    case OP_GAP:
+        *ny = planes;
+        break;
+    case OP_BILINEAR:
+        *ny = planes * c->p0 * c->p1;
+        break;
     case OP_ADD:
-    case OP_MUL: *ny = nx, extra = c->p0 ? (double)planes : (double)nx; break;
-    default: *ny = nx;
+    case OP_MUL:
+        *ny = nx, extra = c->p0 ? (double)planes : (double)nx;
+        break;
+    default:
+        *ny = nx;
     }
     *bytes = 4.0 * ((double)nx + extra + (double)*ny);
 }
@@ -139,7 +171,8 @@ static void copy_run(void *p) {
 #pragma omp parallel for num_threads(c->nth) schedule(static)
     for (int b = 0; b < 64; b++) {
         const size_t i0 = (size_t)b * blk, len = i0 >= c->n ? 0 : (c->n - i0 < blk ? c->n - i0 : blk);
-        if (len) memcpy(c->dst + i0, c->src + i0, len * sizeof(float));
+        if (len)
+            memcpy(c->dst + i0, c->src + i0, len * sizeof(float));
     }
 }
 
@@ -160,7 +193,8 @@ int main(int argc, char **argv) {
     int failed = 0;
     for (int ci = 0; ci < N_CASES; ci++) {
         const bcase *c = &CASES[ci];
-        if (quick && c->n == 8 && c->op == OP_LRELU) continue;
+        if (quick && c->n == 8 && c->op == OP_LRELU)
+            continue;
         size_t ny;
         double bytes;
         traffic(c, &ny, &bytes);
@@ -171,7 +205,8 @@ int main(int argc, char **argv) {
         r.aux = pb_alloc_uniform((size_t)c->c + (size_t)c->n * c->h * c->w, 30 + ci);
         r.y = pb_alloc_uniform(ny, 40 + ci);
         float *want = pb_alloc_uniform(ny, 50 + ci);
-        for (size_t i = 0; i < nx; i++) r.x[i] = 8.0f * r.x[i] - 4.0f; /* signed inputs for the activations */
+        for (size_t i = 0; i < nx; i++)
+            r.x[i] = 8.0f * r.x[i] - 4.0f; /* signed inputs for the activations */
         run_ctx rr = r;
         rr.ref = 1;
         rr.y = want;

@@ -19,7 +19,8 @@ static cudaStream_t act_stream(const pcavs_kctx *kc) { return kc ? (cudaStream_t
 
 static pcavs_status act_launched(const char *op) {
     cudaError_t e = cudaGetLastError();
-    if (e != cudaSuccess) return pcavs_fail(PCAVS_ERR_BACKEND, "%s: launch: %s", op, cudaGetErrorString(e));
+    if (e != cudaSuccess)
+        return pcavs_fail(PCAVS_ERR_BACKEND, "%s: launch: %s", op, cudaGetErrorString(e));
     return PCAVS_OK;
 }
 
@@ -39,24 +40,26 @@ static __global__ void k_act_unary(size_t count, int kind, const float *x, float
 }
 
 static pcavs_status act_unary(const pcavs_kctx *kc, const char *op, int kind, size_t count, const float *x, float *y) {
-    if (count == 0) return PCAVS_OK;
-    if (!x || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "%s: NULL operand", op);
+    if (count == 0)
+        return PCAVS_OK;
+    if (!x || !y)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "%s: NULL operand", op);
     k_act_unary<<<act_blocks(count), 256, 0, act_stream(kc)>>>(count, kind, x, y);
     return act_launched(op);
 }
 
 extern "C" pcavs_status pcavs_relu_cuda(const pcavs_kctx *kc, size_t count, const float *x, /* [count] device */
-                                        float *y) {                                       /* [count] device */
+                                        float *y) {                                         /* [count] device */
     return act_unary(kc, "relu_cuda", 0, count, x, y);
 }
 
 extern "C" pcavs_status pcavs_sigmoid_cuda(const pcavs_kctx *kc, size_t count, const float *x, /* [count] device */
-                                           float *y) {                                       /* [count] device */
+                                           float *y) {                                         /* [count] device */
     return act_unary(kc, "sigmoid_cuda", 1, count, x, y);
 }
 
 extern "C" pcavs_status pcavs_tanh_cuda(const pcavs_kctx *kc, size_t count, const float *x, /* [count] device */
-                                        float *y) {                                       /* [count] device */
+                                        float *y) {                                         /* [count] device */
     return act_unary(kc, "tanh_cuda", 2, count, x, y);
 }
 
@@ -71,7 +74,8 @@ static __global__ void k_act_noise_lrelu(size_t total, int c, int hw, const floa
             v = __fadd_rn(v, wn);
         }
         if (lrelu) {
-            if (bias) v = v + bias[plane % (size_t)c];
+            if (bias)
+                v = v + bias[plane % (size_t)c];
             v = (v > 0.0f ? v : v * 0.2f) * ACT_SQRT2_F;
         }
         y[i] = v;
@@ -81,14 +85,15 @@ static __global__ void k_act_noise_lrelu(size_t total, int c, int hw, const floa
 static pcavs_status check_nchw(const char *op, int n, int c, int hw, const float *x, const float *y) {
     if (n < 1 || c < 1 || hw < 1)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "%s: non-positive size n=%d c=%d hw=%d", op, n, c, hw);
-    if (!x || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "%s: NULL operand", op);
+    if (!x || !y)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "%s: NULL operand", op);
     return PCAVS_OK;
 }
 
 extern "C" pcavs_status pcavs_fused_lrelu_cuda(const pcavs_kctx *kc, int n, int c, int hw,
-                                               const float *x,     /* [n, c, hw] device */
-                                               const float *bias,  /* [c] device or NULL */
-                                               const float *noise, /* [n, hw] device or NULL */
+                                               const float *x,                 /* [n, c, hw] device */
+                                               const float *bias,              /* [c] device or NULL */
+                                               const float *noise,             /* [n, hw] device or NULL */
                                                float noise_weight, float *y) { /* [n, c, hw] device */
     PCAVS_TRY(check_nchw("fused_lrelu_cuda", n, c, hw, x, y));
     const size_t total = (size_t)n * c * hw;
@@ -97,11 +102,12 @@ extern "C" pcavs_status pcavs_fused_lrelu_cuda(const pcavs_kctx *kc, int n, int 
 }
 
 extern "C" pcavs_status pcavs_noise_inject_cuda(const pcavs_kctx *kc, int n, int c, int hw,
-                                                const float *x,     /* [n, c, hw] device */
-                                                const float *noise, /* [n, hw] device */
+                                                const float *x,                 /* [n, c, hw] device */
+                                                const float *noise,             /* [n, hw] device */
                                                 float noise_weight, float *y) { /* [n, c, hw] device */
     PCAVS_TRY(check_nchw("noise_inject_cuda", n, c, hw, x, y));
-    if (!noise) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "noise_inject_cuda: NULL noise");
+    if (!noise)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "noise_inject_cuda: NULL noise");
     const size_t total = (size_t)n * c * hw;
     k_act_noise_lrelu<<<act_blocks(total), 256, 0, act_stream(kc)>>>(total, c, hw, x, NULL, noise, noise_weight, 0, y);
     return act_launched("noise_inject_cuda");

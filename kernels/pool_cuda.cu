@@ -18,7 +18,8 @@ static cudaStream_t pool_stream(const pcavs_kctx *kc) { return kc ? (cudaStream_
 
 static pcavs_status pool_launched(const char *op) {
     cudaError_t e = cudaGetLastError();
-    if (e != cudaSuccess) return pcavs_fail(PCAVS_ERR_BACKEND, "%s: launch: %s", op, cudaGetErrorString(e));
+    if (e != cudaSuccess)
+        return pcavs_fail(PCAVS_ERR_BACKEND, "%s: launch: %s", op, cudaGetErrorString(e));
     return PCAVS_OK;
 }
 
@@ -34,7 +35,8 @@ static __global__ void k_maxpool(long total, int h, int w, int oh, int ow, int k
         for (int iy = y0; iy < y1; iy++)
             for (int ix = x0; ix < x1; ix++) {
                 const float v = xp[(size_t)iy * w + ix];
-                if (v > m || isnan(v)) m = v;
+                if (v > m || isnan(v))
+                    m = v;
             }
         y[t] = m;
     }
@@ -43,7 +45,8 @@ static __global__ void k_maxpool(long total, int h, int w, int oh, int ow, int k
 extern "C" pcavs_status pcavs_maxpool2d_cuda(const pcavs_kctx *kc, const pcavs_maxpool2d_desc *d,
                                              const float *x, /* [n, c, h, w] device */
                                              float *y) {     /* [n, c, oh, ow] device */
-    if (!d || !x || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "maxpool2d_cuda: NULL operand");
+    if (!d || !x || !y)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "maxpool2d_cuda: NULL operand");
     if (d->n < 1 || d->c < 1 || d->h < 1 || d->w < 1 || d->k < 1 || d->stride < 1 || d->pad < 0 || 2 * d->pad > d->k)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "maxpool2d_cuda: bad size n=%d c=%d h=%d w=%d k=%d stride=%d pad=%d",
                           d->n, d->c, d->h, d->w, d->k, d->stride, d->pad);
@@ -63,14 +66,17 @@ static __global__ void k_global_avg(int planes, int hw, const float *x, float *y
     for (int pl = blockIdx.x; pl < planes; pl += gridDim.x) {
         const float *xp = x + (size_t)pl * hw;
         float s = 0.0f;
-        for (int p = threadIdx.x; p < hw; p += blockDim.x) s += xp[p];
+        for (int p = threadIdx.x; p < hw; p += blockDim.x)
+            s += xp[p];
         part[threadIdx.x] = s;
         __syncthreads();
         for (int half = blockDim.x / 2; half > 0; half /= 2) {
-            if ((int)threadIdx.x < half) part[threadIdx.x] += part[threadIdx.x + half];
+            if ((int)threadIdx.x < half)
+                part[threadIdx.x] += part[threadIdx.x + half];
             __syncthreads();
         }
-        if (threadIdx.x == 0) y[pl] = part[0] / (float)hw;
+        if (threadIdx.x == 0)
+            y[pl] = part[0] / (float)hw;
         __syncthreads();
     }
 }
@@ -80,7 +86,8 @@ extern "C" pcavs_status pcavs_global_avgpool_cuda(const pcavs_kctx *kc, int plan
                                                   float *y) {     /* [planes] device */
     if (planes < 1 || hw < 1)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "global_avgpool_cuda: non-positive size planes=%d hw=%d", planes, hw);
-    if (!x || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "global_avgpool_cuda: NULL operand");
+    if (!x || !y)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "global_avgpool_cuda: NULL operand");
     const int blocks = planes > 65535 ? 65535 : planes;
     k_global_avg<<<blocks, GAP_THREADS, 0, pool_stream(kc)>>>(planes, hw, x, y);
     return pool_launched("global_avgpool_cuda");
@@ -95,7 +102,8 @@ static __global__ void k_adaptive_avg(long total, int h, int w, int oh, int ow, 
         const float *xp = x + (size_t)pl * h * w;
         float s = 0.0f;
         for (int iy = y0; iy < y1; iy++)
-            for (int ix = x0; ix < x1; ix++) s += xp[(size_t)iy * w + ix];
+            for (int ix = x0; ix < x1; ix++)
+                s += xp[(size_t)iy * w + ix];
         y[t] = s / (float)((y1 - y0) * (x1 - x0));
     }
 }
@@ -106,8 +114,10 @@ extern "C" pcavs_status pcavs_adaptive_avgpool_cuda(const pcavs_kctx *kc, int pl
     if (planes < 1 || h < 1 || w < 1 || oh < 1 || ow < 1)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "adaptive_avgpool_cuda: non-positive size planes=%d %dx%d -> %dx%d",
                           planes, h, w, oh, ow);
-    if (!x || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "adaptive_avgpool_cuda: NULL operand");
-    if (oh == 1 && ow == 1) return pcavs_global_avgpool_cuda(kc, planes, h * w, x, y);
+    if (!x || !y)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "adaptive_avgpool_cuda: NULL operand");
+    if (oh == 1 && ow == 1)
+        return pcavs_global_avgpool_cuda(kc, planes, h * w, x, y);
     const long total = (long)planes * oh * ow;
     k_adaptive_avg<<<pool_blocks(total), 256, 0, pool_stream(kc)>>>(total, h, w, oh, ow, x, y);
     return pool_launched("adaptive_avgpool_cuda");

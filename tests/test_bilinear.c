@@ -18,11 +18,16 @@ typedef struct {
 
 /* Keep in sync with BILINEAR_CASES in tests/reference/op_fixtures_misc.py. */
 static const bl_case CASES[] = {
-    {"fan3_to7", 1, 256, 3, 3, 7, 7},          {"fan3_to7_n8", 8, 256, 3, 3, 7, 7},
-    {"fan7_to14_n8", 8, 256, 7, 7, 14, 14},    {"fan14_to28", 1, 256, 14, 14, 28, 28},
-    {"fan28_to56_n2", 2, 256, 28, 28, 56, 56}, {"odd_5x7_to_11x3", 2, 3, 5, 7, 11, 3},
-    {"from_1x1", 1, 2, 1, 1, 4, 4},            {"down_9_to_4", 1, 3, 9, 9, 4, 4},
-    {"same_size", 1, 2, 4, 6, 4, 6},           {"wide_1x5_to_3x17", 2, 2, 1, 5, 3, 17},
+    {"fan3_to7", 1, 256, 3, 3, 7, 7},
+    {"fan3_to7_n8", 8, 256, 3, 3, 7, 7},
+    {"fan7_to14_n8", 8, 256, 7, 7, 14, 14},
+    {"fan14_to28", 1, 256, 14, 14, 28, 28},
+    {"fan28_to56_n2", 2, 256, 28, 28, 56, 56},
+    {"odd_5x7_to_11x3", 2, 3, 5, 7, 11, 3},
+    {"from_1x1", 1, 2, 1, 1, 4, 4},
+    {"down_9_to_4", 1, 3, 9, 9, 4, 4},
+    {"same_size", 1, 2, 4, 6, 4, 6},
+    {"wide_1x5_to_3x17", 2, 2, 1, 5, 3, 17},
 };
 #define N_CASES ((int)(sizeof CASES / sizeof CASES[0]))
 
@@ -52,7 +57,8 @@ int main(void) {
             int ok = pcavs_st_get_f32(fx, key, 4, sx, &x) == PCAVS_OK;
             snprintf(key, sizeof key, "%s.y", c->name);
             ok = ok && pcavs_st_get_f32(fx, key, 4, sy, &yt) == PCAVS_OK;
-            if (!pt_check(ok, "fixture tensors %s.x/.y (%s)", c->name, ok ? "ok" : pcavs_last_error())) continue;
+            if (!pt_check(ok, "fixture tensors %s.x/.y (%s)", c->name, ok ? "ok" : pcavs_last_error()))
+                continue;
         } else {
             own = pt_alloc(nx);
             pt_fill_normal(own, nx, 700 + ci, 1.0f);
@@ -86,11 +92,12 @@ int main(void) {
     float y4[4];
     pt_check_ok(pcavs_bilinear_cpu(&kc, 1, 1, 2, 1, 4, x2, y4), "bilinear 1x2 -> 1x4");
     pt_check_max_abs("bilinear [1, 3] -> [1, 1.5, 2.5, 3] (clamp at 0, edge index)", y4, w4, 4, 0.0);
-    pt_check(pcavs_bilinear_cpu(&kc, 1, 1, 2, 0, 4, x2, y4) == PCAVS_ERR_INVALID_ARG, "bilinear_cpu oh=0 -> INVALID_ARG (%s)",
-             pcavs_last_error());
+    pt_check(pcavs_bilinear_cpu(&kc, 1, 1, 2, 0, 4, x2, y4) == PCAVS_ERR_INVALID_ARG,
+             "bilinear_cpu oh=0 -> INVALID_ARG (%s)", pcavs_last_error());
     pt_check(pcavs_bilinear_ref(&kc, 1, 1, 2, 1, 4, NULL, y4) == PCAVS_ERR_INVALID_ARG,
              "bilinear_ref NULL x -> INVALID_ARG (%s)", pcavs_last_error());
-    if (fx) pcavs_st_close(fx);
+    if (fx)
+        pcavs_st_close(fx);
     pt_free_kctx(&kc);
     return pt_finish();
 }

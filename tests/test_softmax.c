@@ -19,8 +19,8 @@ typedef struct {
 
 /* Keep in sync with SOFTMAX_CASES in tests/reference/op_fixtures_misc.py. */
 static const sm_case CASES[] = {
-    {"async_n1", 2560, 3, 1, 1.0f}, {"async_n8", 8 * 2560, 3, 1, 3.0f}, {"mid_axis", 5, 7, 33, 2.0f},
-    {"large_logits", 4, 9, 3, 60.0f}, {"single", 6, 1, 5, 1.0f},       {"long_row", 3, 1000, 1, 4.0f},
+    {"async_n1", 2560, 3, 1, 1.0f},   {"async_n8", 8 * 2560, 3, 1, 3.0f}, {"mid_axis", 5, 7, 33, 2.0f},
+    {"large_logits", 4, 9, 3, 60.0f}, {"single", 6, 1, 5, 1.0f},          {"long_row", 3, 1000, 1, 4.0f},
 };
 #define N_CASES ((int)(sizeof CASES / sizeof CASES[0]))
 
@@ -43,9 +43,11 @@ int main(void) {
         float *own = NULL;
         if (fx) {
             snprintf(key, sizeof key, "%s.x", c->name);
-            if (pcavs_st_get_f32(fx, key, 3, sh, &x) != PCAVS_OK) x = NULL;
+            if (pcavs_st_get_f32(fx, key, 3, sh, &x) != PCAVS_OK)
+                x = NULL;
             snprintf(key, sizeof key, "%s.y", c->name);
-            if (pcavs_st_get_f32(fx, key, 3, sh, &yt) != PCAVS_OK) yt = NULL;
+            if (pcavs_st_get_f32(fx, key, 3, sh, &yt) != PCAVS_OK)
+                yt = NULL;
             if (!pt_check(x && yt, "fixture tensors %s.x/.y (%s)", c->name, x && yt ? "ok" : pcavs_last_error()))
                 continue;
         } else {
@@ -76,8 +78,10 @@ int main(void) {
         for (int o = 0; o < c->outer; o++)
             for (int i = 0; i < c->inner; i++) {
                 double s = 0.0;
-                for (int l = 0; l < c->len; l++) s += yc[((size_t)o * c->len + l) * c->inner + i];
-                if (fabs(s - 1.0) > worst || s != s) worst = s != s ? INFINITY : fabs(s - 1.0);
+                for (int l = 0; l < c->len; l++)
+                    s += yc[((size_t)o * c->len + l) * c->inner + i];
+                if (fabs(s - 1.0) > worst || s != s)
+                    worst = s != s ? INFINITY : fabs(s - 1.0);
             }
         pt_check(worst <= 1e-5, "%s: cpu rows sum to 1: worst |sum - 1| %.3e <= 1e-5", c->name, worst);
         pt_free(yr);
@@ -91,11 +95,12 @@ int main(void) {
     pt_check_ok(pcavs_softmax_cpu(&kc, 1, 3, 1, big, yb), "softmax_cpu huge logits");
     const float wb[3] = {0.7310585786f, 0.2689414214f, 0.0f};
     pt_check_max_abs("softmax_cpu(1000, 999, -1000)", yb, wb, 3, 1e-6);
-    pt_check(pcavs_softmax_cpu(&kc, 0, 3, 1, big, yb) == PCAVS_ERR_INVALID_ARG, "softmax_cpu outer=0 -> INVALID_ARG (%s)",
-             pcavs_last_error());
-    pt_check(pcavs_softmax_ref(&kc, 1, 3, 1, NULL, yb) == PCAVS_ERR_INVALID_ARG, "softmax_ref NULL x -> INVALID_ARG (%s)",
-             pcavs_last_error());
-    if (fx) pcavs_st_close(fx);
+    pt_check(pcavs_softmax_cpu(&kc, 0, 3, 1, big, yb) == PCAVS_ERR_INVALID_ARG,
+             "softmax_cpu outer=0 -> INVALID_ARG (%s)", pcavs_last_error());
+    pt_check(pcavs_softmax_ref(&kc, 1, 3, 1, NULL, yb) == PCAVS_ERR_INVALID_ARG,
+             "softmax_ref NULL x -> INVALID_ARG (%s)", pcavs_last_error());
+    if (fx)
+        pcavs_st_close(fx);
     pt_free_kctx(&kc);
     return pt_finish();
 }
