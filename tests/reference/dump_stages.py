@@ -172,7 +172,7 @@ def main():
     ap.add_argument("--frames", type=int, default=4, help="output frames (batch B)")
     ap.add_argument("--demo-dir", default=None)
     ap.add_argument("--g-stage-frames", type=int, default=1, help="frames kept in the G.driven.* stage tensors")
-    ap.add_argument("--no-nonoise", action="store_true", help="skip the noise-mode 'none' run")
+    ap.add_argument("--no-nonoise", action="store_true", help="skip the noise-mode 'none' run (driving pose only)")
     ap.add_argument("--weights-out", default=None, help="also write every checkpoint tensor as <net>.<key>")
     args = ap.parse_args()
     t0 = time.time()
@@ -225,7 +225,6 @@ def main():
     if not args.no_nonoise:
         with torch.no_grad():
             idm = taps["V.id_map"].expand(B, -1, -1, -1).contiguous()
-            d["out_nonoise.ref"] = G(taps["style.ref"], idm, "none")
             d["out_nonoise.driven"] = G(taps["style.driven"], idm, "none")
 
     bad = [k for k, v in d.items() if v.is_floating_point() and not torch.isfinite(v).all()]

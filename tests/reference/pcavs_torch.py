@@ -648,14 +648,16 @@ def inference(nets, id_imgs, mels, pose_imgs, noise="fixed", mouth_feature_weigh
     _tap(taps, "A.mouth_feature", a)
     mouth = E.mouth_embed(a)  # [B, 500]
     _tap(taps, "E.mouth_embed", mouth)
-    ref = E.feature(id_imgs, taps, "E.ref.").mean(0, keepdim=True)  # [1, 512]
+    # Upstream repeats the reference feature per output frame before the heads (B identical rows;
+    # kept so that the heads' GEMMs have the upstream shapes).
+    ref = E.feature(id_imgs, taps, "E.ref.").mean(0, keepdim=True).expand(B, -1)  # [B, 512]
     ref_h = E.to_headpose(ref)
     _tap(taps, "E.ref.to_headpose", ref_h)
-    ref_pose = E.headpose_embed(ref_h)
+    ref_pose = E.headpose_embed(ref_h)  # [B, 12]
     _tap(taps, "E.ref.headpose_embed", ref_pose)
     idf = id_feature.expand(B, -1)
     idm = id_map.expand(B, -1, -1, -1).contiguous()
-    style_ref = torch.cat([idf, torch.cat([mouth, ref_pose.expand(B, -1)], 1)], 1)  # [B, 2560]
+    style_ref = torch.cat([idf, torch.cat([mouth, ref_pose], 1)], 1)  # [B, 2560]
     _tap(taps, "style.ref", style_ref)
     out_ref = G(style_ref, idm, noise, None if g_taps is None else g_taps.get("ref"), "G.ref.")
     out_drv = None
