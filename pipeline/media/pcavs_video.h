@@ -53,6 +53,10 @@ typedef struct pcavs_video_writer pcavs_video_writer;
  * is muxed in as AAC, cut to the video's length (-shortest). */
 pcavs_status pcavs_video_writer_open(const char *out_path, int width, int height, int fps, const char *audio_path,
                                      pcavs_video_writer **out);
+/* The same, with the muxed audio starting audio_skip_s seconds into audio_path (ffmpeg input -ss; the video
+ * still starts at 0): used to put the generated frames in sync with their audio windows. */
+pcavs_status pcavs_video_writer_open_skip(const char *out_path, int width, int height, int fps, const char *audio_path,
+                                          double audio_skip_s, pcavs_video_writer **out);
 pcavs_status pcavs_video_writer_write(pcavs_video_writer *w, const uint8_t *rgb /* [height, width, 3] */);
 /* Finishes the file and renames it onto out_path; on any failure removes the temporary file. Frees w. */
 pcavs_status pcavs_video_writer_close(pcavs_video_writer *w);

@@ -219,7 +219,12 @@ static void writer_free(pcavs_video_writer *w) {
 
 pcavs_status pcavs_video_writer_open(const char *out_path, int width, int height, int fps, const char *audio_path,
                                      pcavs_video_writer **out) {
-    if (!out_path || !out || width <= 0 || height <= 0 || fps <= 0)
+    return pcavs_video_writer_open_skip(out_path, width, height, fps, audio_path, 0.0, out);
+}
+
+pcavs_status pcavs_video_writer_open_skip(const char *out_path, int width, int height, int fps, const char *audio_path,
+                                          double audio_skip_s, pcavs_video_writer **out) {
+    if (!out_path || !out || width <= 0 || height <= 0 || fps <= 0 || !(audio_skip_s >= 0 && audio_skip_s < 1e6))
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "video writer: bad arguments");
     *out = NULL;
     if (width % 2 || height % 2)
@@ -239,8 +244,9 @@ pcavs_status pcavs_video_writer_open(const char *out_path, int width, int height
         return st == PCAVS_ERR_OOM ? pcavs_fail(st, "video %s: out of memory", out_path) : st;
     }
     fclose(f); /* ffmpeg overwrites the (empty) temporary file */
-    char size[32], rate[16];
+    char size[32], rate[16], skip[32];
     snprintf(size, sizeof size, "%dx%d", width, height);
+    snprintf(skip, sizeof skip, "%.6f", audio_skip_s);
     snprintf(rate, sizeof rate, "%d", fps);
     const char *argv[40];
     int a = 0;
@@ -248,6 +254,8 @@ pcavs_status pcavs_video_writer_open(const char *out_path, int width, int height
                           "rgb24",  "-s",       size, "-r",    rate, "-i", "pipe:0"};
     for (size_t i = 0; i < sizeof head / sizeof *head; i++)
         argv[a++] = head[i];
+    if (audio_path && audio_skip_s > 0)
+        argv[a++] = "-ss", argv[a++] = skip; /* input option: the audio starts audio_skip_s into the file */
     if (audio_path)
         argv[a++] = "-i", argv[a++] = audio_path;
     argv[a++] = "-map", argv[a++] = "0:v:0";

@@ -1,0 +1,453 @@
+/* pcavs-infer: the command users run; upstream's inference.py (+ experiments/demo_vox.sh) as a program.
+ *   pcavs-infer --model model.safetensors --face FACE --audio AUDIO [--pose POSE] -o out.mp4
+ *   pcavs-infer --model model.safetensors --csv demo.csv -o results/ [--shard I/N]
+ * Parses flags (getopt_long), loads the model once, renders each clip with pcavs_render_clip, draws a
+ * progress bar on stderr when it is a terminal, prints one summary line per clip.
+ * Exit status: 0 success, 1 a clip failed (one line on stderr saying why), 2 usage error. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cpu_features.h"
+#include "pcavs.h"
+#include "pcavs_model.h"
+#include "pcavs_render.h"
+#include "safetensors.h"
+
+#define PROG "pcavs-infer"
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: " PROG " --model MODEL.safetensors --face FACE (--audio AUDIO | --mel MEL.npy) [--pose POSE] -o OUT.mp4 "
+            "[options]\n"
+            "       " PROG " --model MODEL.safetensors --csv FILE -o OUT_DIR [--shard I/N] [options]\n"
+            "\n"
+            "Renders a talking-face video with PC-AVS: the identity of FACE, the mouth of AUDIO, the head pose of\n"
+            "POSE. Converted weights come from pcavs-convert (official checkpoints, or --synthesize for tests).\n"
+            "\n"
+            "inputs:\n"
+            "  -m, --model FILE        converted weights (pcavs-convert CHECKPOINT_DIR -o FILE)\n"
+            "  -f, --face FACE         identity: a 224x224 VoxCeleb2-style face crop (jpg/png), a folder of such\n"
+            "                          images, or a video (every frame an identity image); several are averaged\n"
+            "      --num-faces N       use only the first N identity images of a folder/video (default: all)\n"
+            "  -a, --audio AUDIO       driving speech: wav/flac/ogg (libsndfile) or anything ffmpeg reads (mp3, m4a,\n"
+            "                          the audio of an mp4...); resampled to 16 kHz mono; muxed into the output\n"
+            "      --mel FILE.npy      upstream's precomputed spectrogram [T, 80] instead of AUDIO's (AUDIO, if\n"
+            "                          also given, is only muxed in)\n"
+            "  -p, --pose POSE         head-pose source: a video or a folder of %%06d.jpg frames from 000000; played\n"
+            "                          forward then backward as long as the audio lasts. Default: the identity\n"
+            "                          image's own pose\n"
+            "      --pose-frames N     use only the first N pose frames (default: all)\n"
+            "      --mouth-frames DIR  ground-truth frames (%%06d.jpg) shown in the side-by-side video\n"
+            "      --csv FILE          upstream metadata CSV (8 space-separated fields per row: id folder, id count,\n"
+            "                          pose folder, pose frames, audio, mouth folder, mouth frames, spectrogram.npy\n"
+            "                          or dummy); one clip per row, written to OUT_DIR/id_*_pose_*_audio_*.mp4\n"
+            "      --shard I/N         with --csv: only rows r with r %% N == I (split a CSV across machines)\n"
+            "outputs:\n"
+            "  -o, --output OUT        the generated video (H.264 MP4, 25 fps, the audio muxed in); with --csv a\n"
+            "                          directory. Written to a temporary file and renamed on success: a failed run\n"
+            "                          never leaves a truncated file nor replaces an existing one\n"
+            "      --output-pose WHICH driving (default: the pose source's pose), reference (the identity image's\n"
+            "                          pose, upstream's G_Fix_Pose) or both; only what is asked for is computed\n"
+            "      --output-ref FILE   with --output-pose both: the reference-pose video (default OUT_ref.mp4)\n"
+            "      --side-by-side[=FILE]  also write identity | generated | pose source | mouth source, like\n"
+            "                          upstream's avconcat.mp4 (default name OUT_concat.mp4)\n"
+            "      --frames DIR        also write every generated frame as a lossless PNG, DIR/%%06d.png\n"
+            "                          (DIR/ref_%%06d.png for the reference pose with --output-pose both)\n"
+            "      --upstream-timing   mux the audio from its start like upstream, whose video then runs 2 frames\n"
+            "                          (80 ms) ahead of its audio. Default: in sync (the audio starts 80 ms in)\n"
+            "      --max-frames N      stop after N frames (previews)\n"
+            "execution:\n"
+            "      --device D          cpu (default), cuda, or ref (naive reference kernels: slow)\n"
+            "  -t, --threads N         CPU threads (default: all cores)\n"
+            "  -b, --batch N           frames per network call (default 4; larger is faster on a GPU)\n"
+            "      --noise MODE        generator noise: random (default, upstream's), fixed (the checkpoint's\n"
+            "                          noise buffers: reproducible, comparable with PyTorch) or none\n"
+            "      --seed N            seed of the random noise (default 0)\n"
+            "  -q, --quiet             no progress bar and no summary line (errors are still printed)\n"
+            "  -v, --verbose           log model loading and backend details\n"
+            "  -h, --help              this help\n"
+            "  -V, --version           the version\n"
+            "\n"
+            "Each output frame k (k = 2 .. n_mel/4 - 3) uses the 0.2 s audio window centred on it, so a clip has\n"
+            "n_mel/4 - 4 frames (n_mel: 10 ms spectrogram steps) and the audio must be longer than ~0.35 s.\n");
+}
+
+/* ---------------------------------------------------------------- progress */
+
+typedef struct progress {
+    int bar;
+    double t0, t_first;
+    long first_done;
+} progress;
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void on_progress(void *user, long done, long total) {
+    progress *pg = user;
+    double t = now_s();
+    if (done == 0 || pg->t_first == 0) {
+        pg->t_first = t;
+        pg->first_done = done;
+    }
+    if (!pg->bar) return;
+    double el = t - pg->t_first;
+    double fps = el > 0 && done > pg->first_done ? (done - pg->first_done) / el : 0;
+    char eta[32] = "--:--";
+    if (fps > 0) {
+        long s = (long)((total - done) / fps + 0.5);
+        snprintf(eta, sizeof eta, "%ld:%02ld", s / 60, s % 60);
+    }
+    int width = 30, fill = total > 0 ? (int)(width * done / total) : width;
+    char bar[64];
+    for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
+    bar[width] = 0;
+    fprintf(stderr, "\r[%s] %ld/%ld frames  %.2f frames/s  ETA %s   ", bar, done, total, fps, eta);
+    if (done == total) fputc('\n', stderr);
+    fflush(stderr);
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+static int parse_long(const char *s, long lo, long hi, long *out) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || end == s || v < lo || v > hi) return 0;
+    *out = v;
+    return 1;
+}
+
+/* "out.mp4" + "_concat" -> "out_concat.mp4" (malloc'ed). */
+static char *derive(const char *out, const char *suffix) {
+    const char *dot = strrchr(out, '.'), *slash = strrchr(out, '/');
+    size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - out) : strlen(out);
+    size_t n = stem + strlen(suffix) + 8;
+    char *r = malloc(n);
+    if (r) snprintf(r, n, "%.*s%s.mp4", (int)stem, out, suffix);
+    return r;
+}
+
+static void warn_if_synthetic(const char *model_path) {
+    pcavs_st_file *f = NULL;
+    if (pcavs_st_open(model_path, &f) != PCAVS_OK) return; /* the model load reports it */
+    const char *v = pcavs_st_metadata(f, "synthetic");
+    if (v && !strcmp(v, "1"))
+        fprintf(stderr,
+                "\n"
+                "*****************************************************************************************\n"
+                "* WARNING: %s holds SYNTHESIZED RANDOM weights (pcavs-convert --synthesize).\n"
+                "* The output is NOT A FACE: it only exercises the pipeline. For real results put the\n"
+                "* official checkpoints in checkpoints/ and run pcavs-convert checkpoints/ -o model.safetensors\n"
+                "*****************************************************************************************\n\n",
+                model_path);
+    pcavs_st_close(f);
+}
+
+typedef struct opts {
+    const char *csv;
+    const char *sbs; /* "" = derive the name */
+    int shard_i, shard_n;
+    int quiet;
+    const char *device_name;
+    int threads;
+} opts;
+
+/* Renders one clip; prints the summary. Returns 0 or 1. */
+static int run_clip(pcavs_model *m, pcavs_exec *ex, pcavs_render_params *rp, const opts *o, const char *label) {
+    progress pg = {.bar = !o->quiet && isatty(2), .t0 = now_s()};
+    pcavs_render_result res;
+    pcavs_status st = pcavs_render_clip(m, rp, on_progress, &pg, &res);
+    if (pg.bar && st != PCAVS_OK) fputc('\n', stderr);
+    if (st != PCAVS_OK) {
+        fprintf(stderr, PROG ": %s%s%s\n", label ? label : "", label ? ": " : "", pcavs_last_error());
+        return 1;
+    }
+    if (!o->quiet) {
+        double gen = res.total_seconds - res.load_seconds;
+        const char *where = rp->output ? rp->output : rp->frames_dir ? rp->frames_dir : rp->side_by_side;
+        printf(PROG ": %s: %ld frames (%.2f s of video) in %.1f s (%.1f s inputs + identity), %.2f frames/s, "
+               "backend %s, batch %d\n",
+               where, res.n_frames, res.video_seconds, res.total_seconds, res.load_seconds,
+               gen > 0 ? res.n_frames / gen : 0.0, pcavs_exec_backend_name(ex), rp->batch);
+        fflush(stdout);
+    }
+    return 0;
+}
+
+/* Fills in the derived output names of one clip (side-by-side, reference-pose video). */
+static int set_outputs(pcavs_render_params *rp, const opts *o, char **own_sbs, char **own_ref) {
+    *own_sbs = *own_ref = NULL;
+    if (o->sbs) {
+        if (o->sbs[0])
+            rp->side_by_side = o->sbs;
+        else if (rp->output)
+            rp->side_by_side = *own_sbs = derive(rp->output, "_concat");
+        else
+            return 0;
+    }
+    if (rp->output_pose == PCAVS_OUTPUT_BOTH && !rp->output_ref && rp->output)
+        rp->output_ref = *own_ref = derive(rp->output, "_ref");
+    return 1;
+}
+
+enum {
+    OPT_MEL = 256,
+    OPT_POSE_FRAMES,
+    OPT_MOUTH,
+    OPT_CSV,
+    OPT_SHARD,
+    OPT_OUTPUT_POSE,
+    OPT_OUTPUT_REF,
+    OPT_SBS,
+    OPT_FRAMES,
+    OPT_UPSTREAM,
+    OPT_MAX_FRAMES,
+    OPT_DEVICE,
+    OPT_NOISE,
+    OPT_SEED,
+    OPT_NUM_FACES
+};
+
+int main(int argc, char **argv) {
+    pcavs_cpu_init_blas_env(argc, argv);
+    static const struct option lo[] = {{"model", required_argument, 0, 'm'},
+                                       {"face", required_argument, 0, 'f'},
+                                       {"audio", required_argument, 0, 'a'},
+                                       {"pose", required_argument, 0, 'p'},
+                                       {"output", required_argument, 0, 'o'},
+                                       {"threads", required_argument, 0, 't'},
+                                       {"batch", required_argument, 0, 'b'},
+                                       {"quiet", no_argument, 0, 'q'},
+                                       {"verbose", no_argument, 0, 'v'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {"version", no_argument, 0, 'V'},
+                                       {"mel", required_argument, 0, OPT_MEL},
+                                       {"pose-frames", required_argument, 0, OPT_POSE_FRAMES},
+                                       {"mouth-frames", required_argument, 0, OPT_MOUTH},
+                                       {"csv", required_argument, 0, OPT_CSV},
+                                       {"shard", required_argument, 0, OPT_SHARD},
+                                       {"output-pose", required_argument, 0, OPT_OUTPUT_POSE},
+                                       {"output-ref", required_argument, 0, OPT_OUTPUT_REF},
+                                       {"side-by-side", optional_argument, 0, OPT_SBS},
+                                       {"frames", required_argument, 0, OPT_FRAMES},
+                                       {"upstream-timing", no_argument, 0, OPT_UPSTREAM},
+                                       {"max-frames", required_argument, 0, OPT_MAX_FRAMES},
+                                       {"device", required_argument, 0, OPT_DEVICE},
+                                       {"noise", required_argument, 0, OPT_NOISE},
+                                       {"seed", required_argument, 0, OPT_SEED},
+                                       {"num-faces", required_argument, 0, OPT_NUM_FACES},
+                                       {0, 0, 0, 0}};
+    pcavs_render_params rp;
+    pcavs_render_params_init(&rp);
+    opts o = {.shard_i = 0, .shard_n = 1, .device_name = "cpu"};
+    const char *model_path = NULL;
+    pcavs_exec_params xp;
+    pcavs_exec_params_init(&xp);
+    long v;
+    int c;
+#define BAD(...)                                                                                                       \
+    do {                                                                                                               \
+        fprintf(stderr, PROG ": " __VA_ARGS__);                                                                        \
+        fprintf(stderr, " (see " PROG " --help)\n");                                                                   \
+        return 2;                                                                                                      \
+    } while (0)
+    while ((c = getopt_long(argc, argv, "m:f:a:p:o:t:b:qvhV", lo, NULL)) != -1) {
+        switch (c) {
+        case 'm': model_path = optarg; break;
+        case 'f': rp.face = optarg; break;
+        case 'a': rp.audio = optarg; break;
+        case 'p': rp.pose = optarg; break;
+        case 'o': rp.output = optarg; break;
+        case 't':
+            if (!parse_long(optarg, 0, 1024, &v)) BAD("--threads needs a number 0..1024, got '%s'", optarg);
+            xp.n_threads = (int)v;
+            break;
+        case 'b':
+            if (!parse_long(optarg, 1, 256, &v)) BAD("--batch needs a number 1..256, got '%s'", optarg);
+            rp.batch = (int)v;
+            break;
+        case 'q': o.quiet = 1; break;
+        case 'v': xp.log_level = PCAVS_LOG_INFO; break;
+        case 'h': usage(stdout); return 0;
+        case 'V':
+            printf(PROG " %d.%d.%d\n", PCAVS_VERSION_MAJOR, PCAVS_VERSION_MINOR, PCAVS_VERSION_PATCH);
+            return 0;
+        case OPT_MEL: rp.mel = optarg; break;
+        case OPT_POSE_FRAMES:
+            if (!parse_long(optarg, 1, 100000000, &v)) BAD("--pose-frames needs a positive count, got '%s'", optarg);
+            rp.pose_frames = v;
+            break;
+        case OPT_MOUTH: rp.mouth = optarg; break;
+        case OPT_CSV: o.csv = optarg; break;
+        case OPT_SHARD: {
+            int i, n, k = 0;
+            if (sscanf(optarg, "%d/%d%n", &i, &n, &k) != 2 || optarg[k] || n < 1 || i < 0 || i >= n)
+                BAD("--shard needs I/N with 0 <= I < N, got '%s'", optarg);
+            o.shard_i = i, o.shard_n = n;
+            break;
+        }
+        case OPT_OUTPUT_POSE:
+            if (!strcmp(optarg, "driving")) rp.output_pose = PCAVS_OUTPUT_DRIVING;
+            else if (!strcmp(optarg, "reference")) rp.output_pose = PCAVS_OUTPUT_REFERENCE;
+            else if (!strcmp(optarg, "both")) rp.output_pose = PCAVS_OUTPUT_BOTH;
+            else BAD("--output-pose must be driving, reference or both, got '%s'", optarg);
+            break;
+        case OPT_OUTPUT_REF: rp.output_ref = optarg; break;
+        case OPT_SBS: o.sbs = optarg ? optarg : ""; break;
+        case OPT_FRAMES: rp.frames_dir = optarg; break;
+        case OPT_UPSTREAM: rp.upstream_timing = 1; break;
+        case OPT_MAX_FRAMES:
+            if (!parse_long(optarg, 1, 100000000, &v)) BAD("--max-frames needs a positive count, got '%s'", optarg);
+            rp.max_frames = v;
+            break;
+        case OPT_DEVICE:
+            if (!strcmp(optarg, "cpu")) xp.device = PCAVS_DEVICE_CPU;
+            else if (!strcmp(optarg, "cuda")) xp.device = PCAVS_DEVICE_CUDA;
+            else if (!strcmp(optarg, "ref")) xp.device = PCAVS_DEVICE_REF;
+            else BAD("--device must be cpu, cuda or ref, got '%s'", optarg);
+            o.device_name = optarg;
+            break;
+        case OPT_NOISE:
+            if (!strcmp(optarg, "random")) rp.noise = PCAVS_NOISE_RANDOM;
+            else if (!strcmp(optarg, "fixed")) rp.noise = PCAVS_NOISE_FIXED;
+            else if (!strcmp(optarg, "none")) rp.noise = PCAVS_NOISE_NONE;
+            else BAD("--noise must be random, fixed or none, got '%s'", optarg);
+            break;
+        case OPT_SEED: {
+            char *end;
+            errno = 0;
+            unsigned long long s = strtoull(optarg, &end, 10);
+            if (errno || *end || end == optarg || optarg[0] == '-')
+                BAD("--seed needs a non-negative integer, got '%s'", optarg);
+            rp.seed = s;
+            break;
+        }
+        case OPT_NUM_FACES:
+            if (!parse_long(optarg, 1, 1000000, &v)) BAD("--num-faces needs a positive count, got '%s'", optarg);
+            rp.max_faces = (int)v;
+            break;
+        default: fprintf(stderr, "(see " PROG " --help)\n"); return 2;
+        }
+    }
+    if (optind < argc) BAD("unexpected argument '%s'", argv[optind]);
+    if (!model_path) BAD("--model is required");
+    if (!rp.output && !rp.frames_dir && !(o.sbs && o.sbs[0])) BAD("-o OUT.mp4 (or --frames DIR) is required");
+    if (o.csv) {
+        if (rp.face || rp.audio || rp.pose || rp.mel || rp.mouth)
+            BAD("--csv takes the inputs from the CSV rows: drop --face/--audio/--pose/--mel/--mouth-frames");
+        if (!rp.output) BAD("--csv needs -o OUT_DIR");
+        if (rp.output_ref || (o.sbs && o.sbs[0]) || rp.frames_dir)
+            BAD("with --csv, outputs are named per row: use --side-by-side without a name, and no --output-ref/--frames");
+    } else {
+        if (o.shard_n != 1) BAD("--shard needs --csv");
+        if (!rp.face) BAD("--face is required");
+        if (!rp.audio && !rp.mel) BAD("--audio (or --mel) is required");
+    }
+    if (o.quiet) xp.log_level = PCAVS_LOG_ERROR;
+
+    /* the CSV is read (and its rows checked) before the model is loaded */
+    char **rows = NULL;
+    int n_rows = 0;
+    if (o.csv) {
+        FILE *f = fopen(o.csv, "r");
+        if (!f) {
+            fprintf(stderr, PROG ": csv %s: cannot open: %s\n", o.csv, strerror(errno));
+            return 1;
+        }
+        char line[16384];
+        int cap = 0;
+        while (fgets(line, sizeof line, f)) {
+            line[strcspn(line, "\r\n")] = 0;
+            if (!line[strspn(line, " \t")]) continue; /* blank */
+            if (n_rows == cap) {
+                cap = cap ? cap * 2 : 16;
+                rows = realloc(rows, cap * sizeof *rows);
+                if (!rows) return fprintf(stderr, PROG ": out of memory\n"), 1;
+            }
+            rows[n_rows++] = strdup(line);
+        }
+        fclose(f);
+        if (n_rows == 0) {
+            fprintf(stderr, PROG ": csv %s: no rows\n", o.csv);
+            return 1;
+        }
+        if (mkdir(rp.output, 0755) != 0 && errno != EEXIST) {
+            fprintf(stderr, PROG ": output folder %s: cannot create: %s\n", rp.output, strerror(errno));
+            return 1;
+        }
+        struct stat sb;
+        if (stat(rp.output, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+            fprintf(stderr, PROG ": with --csv, -o must be a folder; %s is not one\n", rp.output);
+            return 1;
+        }
+    }
+
+    double t0 = now_s();
+    pcavs_exec *ex = NULL;
+    pcavs_model *m = NULL;
+    if (pcavs_exec_create(&xp, &ex) != PCAVS_OK) {
+        fprintf(stderr, PROG ": device %s: %s\n", o.device_name, pcavs_last_error());
+        return 1;
+    }
+    warn_if_synthetic(model_path);
+    if (pcavs_model_load(ex, model_path, &m) != PCAVS_OK) {
+        fprintf(stderr, PROG ": %s\n", pcavs_last_error());
+        pcavs_exec_free(ex);
+        return 1;
+    }
+    if (!o.quiet && xp.log_level <= PCAVS_LOG_INFO)
+        fprintf(stderr, PROG ": model loaded in %.1f s (%.0f MB of weights, backend %s)\n", now_s() - t0,
+                pcavs_model_weight_bytes(m) / 1e6, pcavs_exec_backend_name(ex));
+
+    int failed = 0, done = 0;
+    if (!o.csv) {
+        char *own_sbs, *own_ref;
+        if (!set_outputs(&rp, &o, &own_sbs, &own_ref)) {
+            fprintf(stderr, PROG ": --side-by-side without a name needs -o\n");
+            failed = 1;
+        } else {
+            failed = run_clip(m, ex, &rp, &o, NULL);
+            done = 1;
+        }
+        free(own_sbs), free(own_ref);
+    } else {
+        const char *dir = rp.output;
+        for (int r = 0; r < n_rows; r++) {
+            if (r % o.shard_n != o.shard_i) continue;
+            pcavs_render_params row = rp;
+            char name[1600], label[64];
+            snprintf(label, sizeof label, "csv %s row %d", o.csv, r + 1);
+            if (pcavs_render_parse_csv_line(rows[r], &row, name, sizeof name) != PCAVS_OK) {
+                fprintf(stderr, PROG ": %s: %s\n", label, pcavs_last_error());
+                failed++;
+                continue;
+            }
+            char out[2048];
+            snprintf(out, sizeof out, "%s/%s.mp4", dir, name);
+            row.output = out;
+            char *own_sbs, *own_ref;
+            set_outputs(&row, &o, &own_sbs, &own_ref);
+            failed += run_clip(m, ex, &row, &o, label);
+            done++;
+            free(own_sbs), free(own_ref);
+        }
+        if (!o.quiet)
+            printf(PROG ": csv %s: shard %d/%d: %d clips, %d failed\n", o.csv, o.shard_i, o.shard_n, done, failed);
+    }
+    for (int r = 0; r < n_rows; r++) free(rows[r]);
+    free(rows);
+    pcavs_model_free(m);
+    pcavs_exec_free(ex);
+    return failed ? 1 : 0;
+}

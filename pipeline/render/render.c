@@ -1,0 +1,643 @@
+/* render.c: one clip from files to MP4 (upstream inference.py `inference_single_audio` over
+ * data/voxtest_dataset.py `VOXTestDataset`): identity averaged over its images, spectrogram windows,
+ * ping-pong pose embeddings computed once per pose frame (util.calc_loop_idx), batches through
+ * A_sync / E / G, frames streamed into ffmpeg. See pcavs_render.h for the timing and memory notes. */
+#define _GNU_SOURCE
+#include "pcavs_render.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pcavs_audio.h"
+#include "pcavs_image.h"
+#include "pcavs_video.h"
+#include "status.h"
+
+#define IMG PCAVS_IMG
+#define RGB_BYTES ((size_t)IMG * IMG * 3)   /* one 224x224 RGB frame */
+#define CHW ((size_t)3 * IMG * IMG)         /* one [3, 224, 224] tensor */
+#define MAP_N ((size_t)512 * 7 * 7)         /* id_map */
+#define WIN_N ((size_t)PCAVS_AUDIO_NMELS * PCAVS_AUDIO_WIN_T)
+
+void pcavs_render_params_init(pcavs_render_params *p) {
+    memset(p, 0, sizeof *p);
+    p->output_pose = PCAVS_OUTPUT_DRIVING;
+    p->batch = 4;
+    p->noise = PCAVS_NOISE_RANDOM;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int is_dir(const char *p) {
+    struct stat st;
+    return p && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int is_file(const char *p) {
+    struct stat st;
+    return p && stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int has_ext(const char *p, const char *ext) {
+    size_t n = strlen(p), e = strlen(ext);
+    return n > e && !strcasecmp(p + n - e, ext);
+}
+
+static int is_image_name(const char *p) {
+    return has_ext(p, ".jpg") || has_ext(p, ".jpeg") || has_ext(p, ".png");
+}
+
+/* 1 when the file starts like a JPEG or PNG. */
+static int looks_like_image(const char *p) {
+    unsigned char b[4] = {0};
+    FILE *f = fopen(p, "rb");
+    if (!f) return 0;
+    size_t n = fread(b, 1, 4, f);
+    fclose(f);
+    return n >= 3 && ((b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) || (b[0] == 0x89 && b[1] == 'P' && b[2] == 'N'));
+}
+
+static pcavs_status check_input(const char *path, const char *what) {
+    struct stat st;
+    if (stat(path, &st) != 0) return pcavs_fail(PCAVS_ERR_IO, "%s %s: cannot open: %s", what, path, strerror(errno));
+    if (!S_ISDIR(st.st_mode) && access(path, R_OK) != 0)
+        return pcavs_fail(PCAVS_ERR_IO, "%s %s: not readable: %s", what, path, strerror(errno));
+    return PCAVS_OK;
+}
+
+/* Loads one image file and applies upstream's crop + resize (refusing non-224x224 frames). */
+static pcavs_status load_crop(const char *path, const char *what, uint8_t *rgb /* [224, 224, 3] */) {
+    pcavs_image img = {0};
+    pcavs_status st = pcavs_image_load(path, &img);
+    if (st == PCAVS_OK) st = pcavs_image_crop_resize(&img, path, rgb);
+    pcavs_image_free(&img);
+    return st == PCAVS_OK ? st : pcavs_fail_context(st, what);
+}
+
+/* ---------------------------------------------------------------- identity source */
+
+typedef struct face_src {
+    const char *path;
+    int kind;     /* 0 image, 1 folder, 2 video */
+    char **files; /* folder: sorted image names */
+    int n_files, next;
+    pcavs_video_reader *vr;
+    pcavs_video_info vi;
+    int limit, n_read;
+} face_src;
+
+static int name_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static void face_close(face_src *f) {
+    for (int i = 0; i < f->n_files; i++) free(f->files[i]);
+    free(f->files);
+    pcavs_video_close(f->vr);
+    memset(f, 0, sizeof *f);
+}
+
+static pcavs_status face_open(face_src *f, const char *path, int limit) {
+    memset(f, 0, sizeof *f);
+    f->path = path;
+    f->limit = limit;
+    PCAVS_TRY(check_input(path, "face"));
+    if (is_dir(path)) {
+        f->kind = 1;
+        DIR *d = opendir(path);
+        if (!d) return pcavs_fail(PCAVS_ERR_IO, "face folder %s: cannot list: %s", path, strerror(errno));
+        int cap = 0;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (e->d_name[0] == '.' || !is_image_name(e->d_name)) continue;
+            if (f->n_files == cap) {
+                cap = cap ? cap * 2 : 64;
+                char **nf = realloc(f->files, cap * sizeof *nf);
+                if (!nf) break;
+                f->files = nf;
+            }
+            if (!(f->files[f->n_files] = strdup(e->d_name))) break;
+            f->n_files++;
+        }
+        closedir(d);
+        if (f->n_files == 0) return pcavs_fail(PCAVS_ERR_IO, "face folder %s: no .jpg or .png image in it", path);
+        qsort(f->files, f->n_files, sizeof *f->files, name_cmp);
+    } else if (is_image_name(path) || looks_like_image(path)) {
+        f->kind = 0;
+    } else {
+        f->kind = 2;
+        PCAVS_TRY(pcavs_video_open(path, &f->vr, &f->vi));
+    }
+    return PCAVS_OK;
+}
+
+/* The next identity image (cropped), *got = 0 at the end. */
+static pcavs_status face_next(face_src *f, uint8_t *rgb, int *got) {
+    *got = 0;
+    if (f->limit > 0 && f->n_read >= f->limit) return PCAVS_OK;
+    if (f->kind == 0) {
+        if (f->n_read > 0) return PCAVS_OK;
+        PCAVS_TRY(load_crop(f->path, "face", rgb));
+    } else if (f->kind == 1) {
+        if (f->next >= f->n_files) return PCAVS_OK;
+        char buf[4096];
+        snprintf(buf, sizeof buf, "%s/%s", f->path, f->files[f->next++]);
+        PCAVS_TRY(load_crop(buf, "face", rgb));
+    } else {
+        const uint8_t *frame;
+        int g = 0;
+        PCAVS_TRY(pcavs_video_read(f->vr, &frame, &g));
+        if (!g) {
+            if (f->n_read == 0) return pcavs_fail(PCAVS_ERR_FORMAT, "face video %s: no frame decoded", f->path);
+            return PCAVS_OK;
+        }
+        char what[4200];
+        snprintf(what, sizeof what, "%s frame %d", f->path, f->n_read);
+        pcavs_image img = {f->vi.width, f->vi.height, (uint8_t *)frame}; /* refused unless 224x224 */
+        PCAVS_TRY(pcavs_image_crop_resize(&img, what, rgb));
+    }
+    f->n_read++;
+    *got = 1;
+    return PCAVS_OK;
+}
+
+/* ---------------------------------------------------------------- pose source */
+
+typedef struct pose_src {
+    const char *path;
+    int kind; /* 0 none, 1 folder, 2 video */
+    size_t P;
+    float *h;         /* [P, 512] embeddings */
+    uint8_t *have;    /* [P] */
+    uint8_t *rgb;     /* video + side-by-side: [P, 224, 224, 3] crops */
+    int keep_rgb;
+    pcavs_video_reader *vr;
+    pcavs_video_info vi;
+    size_t next_decode;
+} pose_src;
+
+static void pose_close(pose_src *s) {
+    free(s->h);
+    free(s->have);
+    free(s->rgb);
+    pcavs_video_close(s->vr);
+    memset(s, 0, sizeof *s);
+}
+
+static pcavs_status pose_open(pose_src *s, const char *path, long want, int keep_rgb) {
+    memset(s, 0, sizeof *s);
+    if (!path) return PCAVS_OK;
+    s->path = path;
+    PCAVS_TRY(check_input(path, "pose source"));
+    size_t avail = 0;
+    if (is_dir(path)) {
+        s->kind = 1;
+        PCAVS_TRY(pcavs_frames_count(path, &avail));
+        if (avail == 0) return pcavs_fail(PCAVS_ERR_IO, "pose folder %s: no frame 000000.jpg/.png in it", path);
+    } else {
+        s->kind = 2;
+        PCAVS_TRY(pcavs_video_open(path, &s->vr, &s->vi));
+        if (s->vi.n_frames <= 0) return pcavs_fail(PCAVS_ERR_FORMAT, "pose video %s: frame count unknown", path);
+        avail = (size_t)s->vi.n_frames;
+        s->keep_rgb = keep_rgb;
+    }
+    if (want > 0 && (size_t)want > avail)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pose source %s: has %zu frames, %ld were asked for", path, avail,
+                          want);
+    s->P = want > 0 ? (size_t)want : avail;
+    s->h = malloc(s->P * PCAVS_POSE_DIM * sizeof(float));
+    s->have = calloc(s->P, 1);
+    if (s->keep_rgb) s->rgb = malloc(s->P * RGB_BYTES);
+    if (!s->h || !s->have || (s->keep_rgb && !s->rgb))
+        return pcavs_fail(PCAVS_ERR_OOM, "pose source %s: out of memory for %zu frames", path, s->P);
+    return PCAVS_OK;
+}
+
+/* Runs E on the n tensors in `frames` and stores h for pose indices idx[0..n). */
+static pcavs_status pose_flush(pose_src *s, pcavs_model *m, int n, const float *frames, const size_t *idx, float *h) {
+    if (n == 0) return PCAVS_OK;
+    PCAVS_TRY(pcavs_encode_pose(m, n, frames, h));
+    for (int i = 0; i < n; i++) {
+        memcpy(s->h + idx[i] * PCAVS_POSE_DIM, h + (size_t)i * PCAVS_POSE_DIM, PCAVS_POSE_DIM * sizeof(float));
+        s->have[idx[i]] = 1;
+    }
+    return PCAVS_OK;
+}
+
+/* Makes sure h is known for the pose indices need[0..b); work buffers hold batch frames. */
+static pcavs_status pose_ensure(pose_src *s, pcavs_model *m, int batch, const size_t *need, int b, float *frames,
+                                size_t *idx, float *hbuf, uint8_t *rgb) {
+    int n = 0;
+    if (s->kind == 1) {
+        for (int i = 0; i < b; i++) {
+            size_t k = need[i];
+            if (s->have[k]) continue;
+            int dup = 0;
+            for (int j = 0; j < n; j++) dup |= idx[j] == k;
+            if (dup) continue;
+            char buf[4096];
+            pcavs_frames_path(s->path, k, buf, sizeof buf);
+            PCAVS_TRY(load_crop(buf, "pose frame", rgb));
+            pcavs_image_to_tensor(rgb, IMG, IMG, frames + (size_t)n * CHW);
+            idx[n++] = k;
+            if (n == batch) {
+                PCAVS_TRY(pose_flush(s, m, n, frames, idx, hbuf));
+                n = 0;
+            }
+        }
+        return pose_flush(s, m, n, frames, idx, hbuf);
+    }
+    /* video: decode front to back up to the largest index not yet known */
+    size_t top = 0;
+    int any = 0;
+    for (int i = 0; i < b; i++)
+        if (!s->have[need[i]]) {
+            any = 1;
+            if (need[i] > top) top = need[i];
+        }
+    if (!any) return PCAVS_OK;
+    while (s->next_decode <= top) {
+        const uint8_t *frame;
+        int got = 0;
+        PCAVS_TRY(pcavs_video_read(s->vr, &frame, &got));
+        if (!got)
+            return pcavs_fail(PCAVS_ERR_FORMAT, "pose video %s: ended after %zu frames, %zu announced", s->path,
+                              s->next_decode, s->P);
+        char what[4200];
+        snprintf(what, sizeof what, "pose video %s frame %zu", s->path, s->next_decode);
+        pcavs_image img = {s->vi.width, s->vi.height, (uint8_t *)frame}; /* refused unless 224x224 */
+        PCAVS_TRY(pcavs_image_crop_resize(&img, what, rgb));
+        if (s->keep_rgb) memcpy(s->rgb + s->next_decode * RGB_BYTES, rgb, RGB_BYTES);
+        pcavs_image_to_tensor(rgb, IMG, IMG, frames + (size_t)n * CHW);
+        idx[n++] = s->next_decode++;
+        if (n == batch) {
+            PCAVS_TRY(pose_flush(s, m, n, frames, idx, hbuf));
+            n = 0;
+        }
+    }
+    PCAVS_TRY(pose_flush(s, m, n, frames, idx, hbuf));
+    if (s->next_decode == s->P) { /* everything is cached: let ffmpeg go */
+        pcavs_video_close(s->vr);
+        s->vr = NULL;
+    }
+    return PCAVS_OK;
+}
+
+/* The cropped pose frame k for the side-by-side panel. */
+static pcavs_status pose_rgb(pose_src *s, size_t k, uint8_t *rgb) {
+    if (s->kind == 2) {
+        memcpy(rgb, s->rgb + k * RGB_BYTES, RGB_BYTES);
+        return PCAVS_OK;
+    }
+    char buf[4096];
+    pcavs_frames_path(s->path, k, buf, sizeof buf);
+    return load_crop(buf, "pose frame", rgb);
+}
+
+/* ---------------------------------------------------------------- the clip */
+
+typedef struct clip {
+    face_src face;
+    pose_src pose;
+    float *mel; /* [M, 80] */
+    size_t M;
+    pcavs_video_writer *w_main, *w_ref, *w_sbs;
+    float *buf; /* one allocation for every work buffer */
+} clip;
+
+static void clip_abort(clip *c) {
+    pcavs_video_writer_abort(c->w_main);
+    pcavs_video_writer_abort(c->w_ref);
+    pcavs_video_writer_abort(c->w_sbs);
+    c->w_main = c->w_ref = c->w_sbs = NULL;
+    face_close(&c->face);
+    pose_close(&c->pose);
+    free(c->mel);
+    free(c->buf);
+}
+
+/* Averages V (and, when ref_pose is not NULL, E) over every identity image, B at a time: the same
+ * numbers as pcavs_encode_identity on all images at once (double sums, divided once). */
+static pcavs_status encode_identity(clip *c, pcavs_model *m, int batch, float *id_feature, float *id_map,
+                                    float *ref_pose, uint8_t *first_rgb, int *n_faces, float *images, uint8_t *rgb) {
+    double *acc = calloc(PCAVS_ID_DIM + MAP_N + PCAVS_POSE_DIM, sizeof(double));
+    float *feat = malloc((size_t)batch * (PCAVS_ID_DIM + MAP_N + PCAVS_POSE_DIM) * sizeof(float));
+    if (!acc || !feat) {
+        free(acc), free(feat);
+        return pcavs_fail(PCAVS_ERR_OOM, "face %s: out of memory", c->face.path);
+    }
+    float *maps = feat + (size_t)batch * PCAVS_ID_DIM, *fan = maps + (size_t)batch * MAP_N;
+    pcavs_status st = PCAVS_OK;
+    int total = 0;
+    for (int done = 0; !done && st == PCAVS_OK;) {
+        int n = 0;
+        while (n < batch) {
+            int got = 0;
+            st = face_next(&c->face, rgb, &got);
+            if (st != PCAVS_OK || !got) {
+                done = 1;
+                break;
+            }
+            if (total + n == 0) memcpy(first_rgb, rgb, RGB_BYTES);
+            pcavs_image_to_tensor(rgb, IMG, IMG, images + (size_t)n * CHW);
+            n++;
+        }
+        if (st != PCAVS_OK || n == 0) break;
+        st = pcavs_v_forward(m, n, images, feat, maps);
+        if (st == PCAVS_OK && ref_pose) st = pcavs_e_forward(m, n, images, fan, NULL);
+        for (int i = 0; st == PCAVS_OK && i < n; i++) {
+            for (size_t j = 0; j < PCAVS_ID_DIM; j++) acc[j] += feat[(size_t)i * PCAVS_ID_DIM + j];
+            for (size_t j = 0; j < MAP_N; j++) acc[PCAVS_ID_DIM + j] += maps[(size_t)i * MAP_N + j];
+            if (ref_pose)
+                for (size_t j = 0; j < PCAVS_POSE_DIM; j++)
+                    acc[PCAVS_ID_DIM + MAP_N + j] += fan[(size_t)i * PCAVS_POSE_DIM + j];
+        }
+        total += n;
+    }
+    if (st == PCAVS_OK && total == 0) st = pcavs_fail(PCAVS_ERR_FORMAT, "face %s: no identity image", c->face.path);
+    if (st == PCAVS_OK) {
+        for (size_t j = 0; j < PCAVS_ID_DIM; j++) id_feature[j] = (float)(acc[j] / total);
+        for (size_t j = 0; j < MAP_N; j++) id_map[j] = (float)(acc[PCAVS_ID_DIM + j] / total);
+        if (ref_pose) {
+            float mean[PCAVS_POSE_DIM];
+            for (size_t j = 0; j < PCAVS_POSE_DIM; j++) mean[j] = (float)(acc[PCAVS_ID_DIM + MAP_N + j] / total);
+            st = pcavs_headpose_from_feature(m, 1, mean, ref_pose);
+        }
+    }
+    *n_faces = total;
+    free(acc), free(feat);
+    return st;
+}
+
+static pcavs_status write_png(const char *dir, const char *prefix, long j, const uint8_t *rgb) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s%06ld.png", dir, prefix, j);
+    return pcavs_image_write_png(path, rgb, IMG, IMG);
+}
+
+/* Copies a 224x224 panel into column `col` of a side-by-side row image of `panels` panels. */
+static void put_panel(uint8_t *row, int panels, int col, const uint8_t *rgb) {
+    for (int y = 0; y < IMG; y++)
+        memcpy(row + ((size_t)y * IMG * panels + (size_t)col * IMG) * 3, rgb + (size_t)y * IMG * 3, (size_t)IMG * 3);
+}
+
+pcavs_status pcavs_render_clip(pcavs_model *m, const pcavs_render_params *p, pcavs_progress_fn progress, void *user,
+                               pcavs_render_result *res) {
+    double t0 = now_s();
+    if (!m || !p) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_render_clip: NULL argument");
+    if (!p->face) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "render: no face (identity) input given");
+    if (!p->audio && !p->mel) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "render: no audio or spectrogram given");
+    if (!p->output && !p->side_by_side && !p->frames_dir && !p->output_ref)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "render: no output given");
+    if (p->batch < 1 || p->batch > 256)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "render: batch must be 1..256, got %d", p->batch);
+    if (p->output_pose == PCAVS_OUTPUT_BOTH && !p->output_ref && !p->frames_dir)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "render: both poses asked for but no output for the reference one");
+    int want_video = p->output || p->output_ref || p->side_by_side;
+    if (want_video && !pcavs_video_ffmpeg_available())
+        return pcavs_fail(PCAVS_ERR_UNSUPPORTED,
+                          "ffmpeg/ffprobe are not installed (needed to write %s): install them (apt-get install ffmpeg)",
+                          p->output ? p->output : p->output_ref ? p->output_ref : p->side_by_side);
+    if (res) memset(res, 0, sizeof *res);
+
+    clip c;
+    memset(&c, 0, sizeof c);
+    const int B = p->batch;
+    pcavs_status st;
+
+    /* ---- spectrogram: frames k = 2 .. M/4-3 ---- */
+    if (p->audio && (st = check_input(p->audio, "audio")) != PCAVS_OK) return st;
+    if (p->mel) {
+        st = check_input(p->mel, "spectrogram");
+        if (st == PCAVS_OK) st = pcavs_audio_load_npy(p->mel, &c.mel, &c.M);
+    } else {
+        st = pcavs_audio_spectrogram_file(p->audio, &c.mel, &c.M);
+    }
+    if (st != PCAVS_OK) return st;
+    long total = (long)pcavs_audio_num_output_frames(c.M);
+    if (total < 1) {
+        free(c.mel);
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG,
+                          "%s %s: too short: %.2f s (%zu spectrogram rows) gives no video frame; the audio must be "
+                          "longer than 5 video frames (0.2 s, one audio window) plus the 2 frames skipped at each end "
+                          "(~0.35 s in all)",
+                          p->mel ? "spectrogram" : "audio", p->mel ? p->mel : p->audio, c.M / 100.0, c.M);
+    }
+    if (p->max_frames > 0 && p->max_frames < total) total = p->max_frames;
+
+    /* what to compute: the driving-pose pass only with a pose source; the reference pose only if asked
+     * for (or as the stand-in pose when there is no pose source) */
+    const int gen_drv = p->pose && p->output_pose != PCAVS_OUTPUT_REFERENCE;
+    const int gen_ref = !gen_drv || p->output_pose == PCAVS_OUTPUT_BOTH;
+    int panels = 2 + (gen_drv && gen_ref && p->output_pose == PCAVS_OUTPUT_BOTH) + (gen_drv ? 1 : 0) +
+                 (p->mouth ? 1 : 0);
+
+    /* ---- inputs opened and checked before any output is created ---- */
+    if ((st = face_open(&c.face, p->face, p->max_faces)) != PCAVS_OK) goto fail;
+    if ((st = pose_open(&c.pose, gen_drv ? p->pose : NULL, p->pose_frames, p->side_by_side != NULL)) != PCAVS_OK)
+        goto fail;
+    if (p->pose && !gen_drv && (st = check_input(p->pose, "pose source")) != PCAVS_OK) goto fail;
+    if (p->mouth && !is_dir(p->mouth)) {
+        st = pcavs_fail(PCAVS_ERR_IO, "mouth frames %s: not a directory", p->mouth);
+        goto fail;
+    }
+
+    /* ---- work buffers ---- */
+    size_t n_float = (size_t)B * CHW * 2 /* frames, frames_ref */ + (size_t)B * CHW /* input tensors */ +
+                     (size_t)B * WIN_N + (size_t)B * PCAVS_POSE_DIM * 3 + PCAVS_ID_DIM + MAP_N + PCAVS_POSE_DIM;
+    size_t n_bytes = n_float * sizeof(float) + RGB_BYTES * (3 + (size_t)panels) + (size_t)B * sizeof(size_t) * 2;
+    c.buf = malloc(n_bytes);
+    if (!c.buf) {
+        st = pcavs_fail(PCAVS_ERR_OOM, "render: cannot allocate %.1f MB of work buffers", n_bytes / 1e6);
+        goto fail;
+    }
+    float *frames = c.buf, *frames_ref = frames + (size_t)B * CHW, *inputs = frames_ref + (size_t)B * CHW;
+    float *mel_win = inputs + (size_t)B * CHW, *a = mel_win + (size_t)B * WIN_N;
+    float *hb = a + (size_t)B * PCAVS_POSE_DIM, *hwork = hb + (size_t)B * PCAVS_POSE_DIM;
+    float *id_feature = hwork + (size_t)B * PCAVS_POSE_DIM, *id_map = id_feature + PCAVS_ID_DIM;
+    float *ref_pose = id_map + MAP_N;
+    uint8_t *rgb = (uint8_t *)(ref_pose + PCAVS_POSE_DIM), *rgb2 = rgb + RGB_BYTES, *id_rgb = rgb2 + RGB_BYTES;
+    uint8_t *row = id_rgb + RGB_BYTES;
+    size_t *need = (size_t *)(row + RGB_BYTES * (size_t)panels), *idx = need + B;
+
+    /* ---- outputs (temporary files; renamed at the end) ---- */
+    double skip = p->upstream_timing ? 0.0 : PCAVS_RENDER_SYNC_SKIP_S;
+    const char *mux = p->audio; /* with only a spectrogram there is no audio to mux */
+    if (p->frames_dir && mkdir(p->frames_dir, 0755) != 0 && errno != EEXIST) {
+        st = pcavs_fail(PCAVS_ERR_IO, "frames folder %s: cannot create: %s", p->frames_dir, strerror(errno));
+        goto fail;
+    }
+    if (p->frames_dir && (!is_dir(p->frames_dir) || access(p->frames_dir, W_OK) != 0)) {
+        st = pcavs_fail(PCAVS_ERR_IO, "frames folder %s: not a writable directory", p->frames_dir);
+        goto fail;
+    }
+    if (p->output && (st = pcavs_video_writer_open_skip(p->output, IMG, IMG, PCAVS_RENDER_FPS, mux, skip,
+                                                        &c.w_main)) != PCAVS_OK)
+        goto fail;
+    if (p->output_ref && p->output_pose == PCAVS_OUTPUT_BOTH &&
+        (st = pcavs_video_writer_open_skip(p->output_ref, IMG, IMG, PCAVS_RENDER_FPS, mux, skip, &c.w_ref)) !=
+            PCAVS_OK)
+        goto fail;
+    if (p->side_by_side && (st = pcavs_video_writer_open_skip(p->side_by_side, IMG * panels, IMG, PCAVS_RENDER_FPS,
+                                                              mux, skip, &c.w_sbs)) != PCAVS_OK)
+        goto fail;
+
+    /* ---- identity ---- */
+    int n_faces = 0;
+    if ((st = encode_identity(&c, m, B, id_feature, id_map, gen_ref ? ref_pose : NULL, id_rgb, &n_faces, inputs,
+                              rgb)) != PCAVS_OK)
+        goto fail;
+    double t_load = now_s() - t0;
+    if (progress) progress(user, 0, total);
+
+    /* ---- frames ---- */
+    pcavs_noise_params noise = {.mode = p->noise, .seed = p->seed};
+    for (long j0 = 0; j0 < total; j0 += B) {
+        int b = (int)(total - j0 < B ? total - j0 : B);
+        for (int i = 0; i < b; i++) {
+            size_t k = (size_t)(j0 + i + 2);
+            if ((st = pcavs_audio_window(c.mel, c.M, k, mel_win + (size_t)i * WIN_N)) != PCAVS_OK) goto fail;
+        }
+        if ((st = pcavs_encode_audio(m, b, mel_win, a)) != PCAVS_OK) goto fail;
+        noise.first_frame = j0;
+        if (gen_drv) {
+            for (int i = 0; i < b; i++) need[i] = pcavs_pose_loop_index((size_t)(j0 + i + 2), c.pose.P);
+            if ((st = pose_ensure(&c.pose, m, B, need, b, inputs, idx, hwork, rgb)) != PCAVS_OK) goto fail;
+            for (int i = 0; i < b; i++)
+                memcpy(hb + (size_t)i * PCAVS_POSE_DIM, c.pose.h + need[i] * PCAVS_POSE_DIM,
+                       PCAVS_POSE_DIM * sizeof(float));
+            if ((st = pcavs_generate(m, b, id_feature, id_map, b, hb, a, &noise, frames)) != PCAVS_OK) goto fail;
+        }
+        if (gen_ref &&
+            (st = pcavs_generate(m, b, id_feature, id_map, 1, ref_pose, a, &noise, gen_drv ? frames_ref : frames)) !=
+                PCAVS_OK)
+            goto fail;
+        if (!gen_drv) memcpy(frames_ref, frames, (size_t)b * CHW * sizeof(float)); /* no pose: both the same */
+        for (int i = 0; i < b; i++) {
+            long j = j0 + i;
+            size_t k = (size_t)(j + 2);
+            pcavs_image_from_tensor(frames + (size_t)i * CHW, IMG, IMG, rgb);
+            pcavs_image_from_tensor(frames_ref + (size_t)i * CHW, IMG, IMG, rgb2);
+            if (c.w_main && (st = pcavs_video_writer_write(c.w_main, rgb)) != PCAVS_OK) goto fail;
+            if (c.w_ref && (st = pcavs_video_writer_write(c.w_ref, rgb2)) != PCAVS_OK) goto fail;
+            if (p->frames_dir) {
+                if ((st = write_png(p->frames_dir, "", j, rgb)) != PCAVS_OK) goto fail;
+                if (p->output_pose == PCAVS_OUTPUT_BOTH && (st = write_png(p->frames_dir, "ref_", j, rgb2)) != PCAVS_OK)
+                    goto fail;
+            }
+            if (c.w_sbs) {
+                int col = 0;
+                put_panel(row, panels, col++, id_rgb);
+                put_panel(row, panels, col++, rgb);
+                if (gen_drv && p->output_pose == PCAVS_OUTPUT_BOTH) put_panel(row, panels, col++, rgb2);
+                if (gen_drv) {
+                    if ((st = pose_rgb(&c.pose, need[i], rgb)) != PCAVS_OK) goto fail;
+                    put_panel(row, panels, col++, rgb);
+                }
+                if (p->mouth) {
+                    char path[4200];
+                    pcavs_frames_path(p->mouth, k, path, sizeof path);
+                    if (access(path, R_OK) == 0) {
+                        if ((st = load_crop(path, "mouth frame", rgb)) != PCAVS_OK) goto fail;
+                    } else {
+                        memset(rgb, 127, RGB_BYTES); /* past the ground truth's end: upstream's zero tensor */
+                    }
+                    put_panel(row, panels, col++, rgb);
+                }
+                if ((st = pcavs_video_writer_write(c.w_sbs, row)) != PCAVS_OK) goto fail;
+            }
+        }
+        if (progress) progress(user, j0 + b, total);
+    }
+
+    /* ---- finish: every output renamed only now ---- */
+    pcavs_video_writer *ws[3] = {c.w_main, c.w_ref, c.w_sbs};
+    c.w_main = c.w_ref = c.w_sbs = NULL;
+    st = PCAVS_OK;
+    for (int i = 0; i < 3; i++) {
+        if (!ws[i]) continue;
+        if (st == PCAVS_OK)
+            st = pcavs_video_writer_close(ws[i]);
+        else
+            pcavs_video_writer_abort(ws[i]);
+    }
+    if (res) {
+        res->n_frames = total;
+        res->video_seconds = (double)total / PCAVS_RENDER_FPS;
+        res->load_seconds = t_load;
+        res->total_seconds = now_s() - t0;
+        res->pose_frames_used = (long)c.pose.P;
+        res->n_faces = n_faces;
+    }
+    clip_abort(&c);
+    return st;
+
+fail:
+    clip_abort(&c);
+    return st;
+}
+
+/* ---------------------------------------------------------------- metadata CSV */
+
+static const char *base_name(const char *p, char *buf, size_t cap) {
+    size_t n = strlen(p);
+    while (n > 1 && p[n - 1] == '/') n--;
+    size_t s = n;
+    while (s > 0 && p[s - 1] != '/') s--;
+    snprintf(buf, cap, "%.*s", (int)(n - s), p + s);
+    return buf;
+}
+
+pcavs_status pcavs_render_parse_csv_line(char *line, pcavs_render_params *p, char *name, size_t name_cap) {
+    char *f[9];
+    int n = 0;
+    for (char *s = line; *s && n < 9;) {
+        while (*s && isspace((unsigned char)*s)) s++;
+        if (!*s) break;
+        f[n++] = s;
+        while (*s && !isspace((unsigned char)*s)) s++;
+        if (*s) *s++ = 0;
+    }
+    if (n != 8)
+        return pcavs_fail(PCAVS_ERR_FORMAT,
+                          "CSV row: expected 8 space-separated fields (id folder, id count, pose folder, pose frames, "
+                          "audio, mouth folder, mouth frames, spectrogram|dummy), got %d",
+                          n);
+    char *end;
+    long ref_num = strtol(f[1], &end, 10), pose_num;
+    if (*end || ref_num < 0) return pcavs_fail(PCAVS_ERR_FORMAT, "CSV row: field 2 (id count) '%s' is not a count", f[1]);
+    pose_num = strtol(f[3], &end, 10);
+    if (*end || pose_num < 0)
+        return pcavs_fail(PCAVS_ERR_FORMAT, "CSV row: field 4 (pose frames) '%s' is not a count", f[3]);
+    p->face = f[0];
+    p->max_faces = (int)ref_num;
+    /* upstream: a pose path that is not a folder means the identity's own pose; we also accept a video */
+    if (is_dir(f[2]) || is_file(f[2])) {
+        p->pose = f[2];
+        p->pose_frames = pose_num;
+    } else {
+        p->pose = NULL;
+        p->pose_frames = 0;
+    }
+    p->audio = f[4];
+    p->mouth = is_dir(f[5]) ? f[5] : NULL;
+    p->mel = is_file(f[7]) ? f[7] : NULL;
+    if (name) {
+        char a[512], b[512], c[512];
+        base_name(f[4], c, sizeof c);
+        char *dot = strrchr(c, '.');
+        if (dot && dot != c) *dot = 0;
+        snprintf(name, name_cap, "id_%s_pose_%s_audio_%s", base_name(f[0], a, sizeof a),
+                 base_name(p->pose ? f[2] : f[0], b, sizeof b), c);
+    }
+    return PCAVS_OK;
+}
