@@ -212,13 +212,7 @@ static void test_errors(const pcavs_kctx *kc) {
 int main(void) {
     pcavs_kctx kc = pt_host_kctx(16, 0);
     pcavs_st_file *fx = NULL;
-    const char *dir = pt_fixtures_dir();
-    if (!dir)
-        pt_skip("PyTorch comparison: PCAVS_FIXTURES is not set (run tests/reference/op_fixtures_misc.py)");
-    else if (pcavs_st_open(pt_path(dir, "ops/activation.safetensors"), &fx) != PCAVS_OK) {
-        pt_skip("PyTorch comparison: %s", pcavs_last_error());
-        fx = NULL;
-    }
+    fx = pt_open_op_fixtures("activation", "op_fixtures_misc.py");
     test_unary(&kc, fx);
     test_lrelu(&kc, fx, LCASES, COUNT(LCASES), 0);
     test_lrelu(&kc, fx, NCASES, COUNT(NCASES), 1);

@@ -24,17 +24,6 @@ static const bn_case CASES[] = {
 };
 #define N_CASES ((int)(sizeof CASES / sizeof CASES[0]))
 
-static const float *fixture(pcavs_st_file *f, const char *cname, const char *what, int ndim, const int64_t *shape) {
-    char key[256];
-    snprintf(key, sizeof key, "%s.%s", cname, what);
-    const float *p = NULL;
-    if (pcavs_st_get_f32(f, key, ndim, shape, &p) != PCAVS_OK) {
-        pt_check(0, "fixture tensor %s: %s", key, pcavs_last_error());
-        return NULL;
-    }
-    return p;
-}
-
 /* Random BN statistics like the fixture's: gamma in [0.25, 1.75), beta, mean in [-0.5, 0.5), var in [0.01, 2.01). */
 static void random_bn(int c, uint64_t seed, float *gamma, float *beta, float *mean, float *var) {
     pt_fill_uniform(gamma, (size_t)c, seed, 0.25f, 1.75f);
@@ -59,13 +48,7 @@ static void bn_direct(int n, int c, int hw, const float *x, const float *g, cons
 int main(void) {
     pcavs_kctx kc = pt_host_kctx(16, 0);
     pcavs_st_file *fx = NULL;
-    const char *dir = pt_fixtures_dir();
-    if (!dir)
-        pt_skip("PyTorch comparison: PCAVS_FIXTURES is not set (run tests/reference/op_fixtures_conv.py)");
-    else if (pcavs_st_open(pt_path(dir, "ops/batchnorm.safetensors"), &fx) != PCAVS_OK) {
-        pt_skip("PyTorch comparison: %s", pcavs_last_error());
-        fx = NULL;
-    }
+    fx = pt_open_op_fixtures("batchnorm", "op_fixtures_conv.py");
     char what[256];
     for (int ci = 0; ci < N_CASES; ci++) {
         const bn_case *c = &CASES[ci];
@@ -76,12 +59,12 @@ int main(void) {
         const float *x, *g, *b, *m, *v, *yt = NULL;
         float *own = NULL;
         if (fx) {
-            x = fixture(fx, c->name, "x", 4, sx);
-            g = fixture(fx, c->name, "gamma", 1, sc);
-            b = fixture(fx, c->name, "beta", 1, sc);
-            m = fixture(fx, c->name, "mean", 1, sc);
-            v = fixture(fx, c->name, "var", 1, sc);
-            yt = fixture(fx, c->name, "y", 4, sx);
+            x = pt_fixture_f32(fx, c->name, "x", 4, sx);
+            g = pt_fixture_f32(fx, c->name, "gamma", 1, sc);
+            b = pt_fixture_f32(fx, c->name, "beta", 1, sc);
+            m = pt_fixture_f32(fx, c->name, "mean", 1, sc);
+            v = pt_fixture_f32(fx, c->name, "var", 1, sc);
+            yt = pt_fixture_f32(fx, c->name, "y", 4, sx);
             if (!x || !g || !b || !m || !v || !yt) continue;
         } else {
             own = pt_alloc(nx + 4 * (size_t)c->c);
@@ -132,14 +115,14 @@ int main(void) {
         const float *x, *wt, *b, *g, *be, *m, *v, *yt = NULL;
         float *own = NULL;
         if (fx && with_bias) {
-            x = fixture(fx, "fold", "x", 4, sx);
-            wt = fixture(fx, "fold", "w", 4, sw);
-            b = fixture(fx, "fold", "b", 1, sc);
-            g = fixture(fx, "fold", "gamma", 1, sc);
-            be = fixture(fx, "fold", "beta", 1, sc);
-            m = fixture(fx, "fold", "mean", 1, sc);
-            v = fixture(fx, "fold", "var", 1, sc);
-            yt = fixture(fx, "fold", "y", 4, sy);
+            x = pt_fixture_f32(fx, "fold", "x", 4, sx);
+            wt = pt_fixture_f32(fx, "fold", "w", 4, sw);
+            b = pt_fixture_f32(fx, "fold", "b", 1, sc);
+            g = pt_fixture_f32(fx, "fold", "gamma", 1, sc);
+            be = pt_fixture_f32(fx, "fold", "beta", 1, sc);
+            m = pt_fixture_f32(fx, "fold", "mean", 1, sc);
+            v = pt_fixture_f32(fx, "fold", "var", 1, sc);
+            yt = pt_fixture_f32(fx, "fold", "y", 4, sy);
             if (!x || !wt || !b || !g || !be || !m || !v || !yt) break;
         } else {
             own = pt_alloc(nx + nw + 5 * (size_t)co);

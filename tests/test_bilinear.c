@@ -37,13 +37,7 @@ int main(void) {
     kc0.scratch = NULL;
     kc0.scratch_bytes = 0;
     pcavs_st_file *fx = NULL;
-    const char *dir = pt_fixtures_dir();
-    if (!dir)
-        pt_skip("PyTorch comparison: PCAVS_FIXTURES is not set (run tests/reference/op_fixtures_misc.py)");
-    else if (pcavs_st_open(pt_path(dir, "ops/bilinear.safetensors"), &fx) != PCAVS_OK) {
-        pt_skip("PyTorch comparison: %s", pcavs_last_error());
-        fx = NULL;
-    }
+    fx = pt_open_op_fixtures("bilinear", "op_fixtures_misc.py");
     char what[256], key[256];
     for (int ci = 0; ci < N_CASES; ci++) {
         const bl_case *c = &CASES[ci];

@@ -104,13 +104,7 @@ static void run_cases(const pcavs_kctx *kc, pcavs_st_file *fx, const char *tag) 
 int main(void) {
     pcavs_kctx kc = pt_host_kctx(16, 0);
     pcavs_st_file *fx = NULL;
-    const char *dir = pt_fixtures_dir();
-    if (!dir)
-        pt_skip("PyTorch comparison: PCAVS_FIXTURES is not set (run tests/reference/op_fixtures_misc.py)");
-    else if (pcavs_st_open(pt_path(dir, "ops/binary.safetensors"), &fx) != PCAVS_OK) {
-        pt_skip("PyTorch comparison: %s", pcavs_last_error());
-        fx = NULL;
-    }
+    fx = pt_open_op_fixtures("binary", "op_fixtures_misc.py");
     run_cases(&kc, fx, "");
     pcavs_kctx kc1 = pt_host_kctx(1, 1); /* single-threaded path */
     run_cases(&kc1, NULL, " (1 thread)");

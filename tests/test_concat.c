@@ -28,13 +28,7 @@ static const cat_case CASES[] = {
 int main(void) {
     pcavs_kctx kc = pt_host_kctx(16, 0);
     pcavs_st_file *fx = NULL;
-    const char *dir = pt_fixtures_dir();
-    if (!dir)
-        pt_skip("PyTorch comparison: PCAVS_FIXTURES is not set (run tests/reference/op_fixtures_misc.py)");
-    else if (pcavs_st_open(pt_path(dir, "ops/concat.safetensors"), &fx) != PCAVS_OK) {
-        pt_skip("PyTorch comparison: %s", pcavs_last_error());
-        fx = NULL;
-    }
+    fx = pt_open_op_fixtures("concat", "op_fixtures_misc.py");
     char what[256], key[256];
     for (int ci = 0; ci < N_CASES; ci++) {
         const cat_case *c = &CASES[ci];

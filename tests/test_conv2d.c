@@ -70,28 +70,10 @@ static pcavs_conv2d_desc desc_of(const conv_case *c) {
     return d;
 }
 
-/* Fixture tensor "<case>.<what>" with the given shape, or NULL (message printed) when absent. */
-static const float *fixture(pcavs_st_file *f, const char *cname, const char *what, int ndim, const int64_t *shape) {
-    char key[256];
-    snprintf(key, sizeof key, "%s.%s", cname, what);
-    const float *p = NULL;
-    if (pcavs_st_get_f32(f, key, ndim, shape, &p) != PCAVS_OK) {
-        pt_check(0, "fixture tensor %s: %s", key, pcavs_last_error());
-        return NULL;
-    }
-    return p;
-}
-
 int main(void) {
     pcavs_kctx kc = pt_host_kctx(64, 0);
     pcavs_st_file *fx = NULL;
-    const char *dir = pt_fixtures_dir();
-    if (!dir)
-        pt_skip("PyTorch comparison: PCAVS_FIXTURES is not set (run tests/reference/op_fixtures_conv.py)");
-    else if (pcavs_st_open(pt_path(dir, "ops/conv2d.safetensors"), &fx) != PCAVS_OK) {
-        pt_skip("PyTorch comparison: %s", pcavs_last_error());
-        fx = NULL;
-    }
+    fx = pt_open_op_fixtures("conv2d", "op_fixtures_conv.py");
 
     for (int ci = 0; ci < N_CASES; ci++) {
         const conv_case *c = &CASES[ci];
@@ -105,10 +87,10 @@ int main(void) {
         const float *x = NULL, *w = NULL, *b = NULL, *yt = NULL;
         float *xg = NULL, *wg = NULL, *bg = NULL;
         if (fx) {
-            x = fixture(fx, c->name, "x", 4, sx);
-            w = fixture(fx, c->name, "w", 4, sw);
-            b = c->bias ? fixture(fx, c->name, "b", 1, sb) : NULL;
-            yt = fixture(fx, c->name, "y", 4, sy);
+            x = pt_fixture_f32(fx, c->name, "x", 4, sx);
+            w = pt_fixture_f32(fx, c->name, "w", 4, sw);
+            b = c->bias ? pt_fixture_f32(fx, c->name, "b", 1, sb) : NULL;
+            yt = pt_fixture_f32(fx, c->name, "y", 4, sy);
             if (!x || !w || !yt || (c->bias && !b)) continue;
         } else {
             xg = pt_alloc(nx);

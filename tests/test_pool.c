@@ -167,13 +167,7 @@ static void test_avg(const pcavs_kctx *kc, const av_case *cases, int ncases, int
 
 int main(void) {
     pcavs_kctx kc = pt_host_kctx(16, 0);
-    const char *dir = pt_fixtures_dir();
-    if (!dir)
-        pt_skip("PyTorch comparison: PCAVS_FIXTURES is not set (run tests/reference/op_fixtures_misc.py)");
-    else if (pcavs_st_open(pt_path(dir, "ops/pool.safetensors"), &g_fx) != PCAVS_OK) {
-        pt_skip("PyTorch comparison: %s", pcavs_last_error());
-        g_fx = NULL;
-    }
+    g_fx = pt_open_op_fixtures("pool", "op_fixtures_misc.py");
     test_maxpool(&kc);
     test_avg(&kc, GAP, COUNT(GAP), 1);
     test_avg(&kc, AD, COUNT(AD), 0);

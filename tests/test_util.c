@@ -11,6 +11,7 @@
 #endif
 
 #include "arena.h"
+#include "safetensors.h"
 
 static int g_pass, g_fail, g_skip;
 
@@ -162,6 +163,34 @@ const char *pt_path(const char *dir, const char *name) {
     static _Thread_local char buf[4096];
     snprintf(buf, sizeof buf, "%s/%s", dir, name);
     return buf;
+}
+
+struct pcavs_st_file *pt_open_op_fixtures(const char *op, const char *generator) {
+    const char *dir = pt_fixtures_dir();
+    if (!dir) {
+        pt_skip("PyTorch comparison: PCAVS_FIXTURES is not set (run tests/reference/%s)", generator);
+        return NULL;
+    }
+    char name[256];
+    snprintf(name, sizeof name, "ops/%s.safetensors", op);
+    pcavs_st_file *f = NULL;
+    if (pcavs_st_open(pt_path(dir, name), &f) != PCAVS_OK) {
+        pt_skip("PyTorch comparison: %s", pcavs_last_error());
+        return NULL;
+    }
+    return f;
+}
+
+const float *pt_fixture_f32(struct pcavs_st_file *f, const char *case_name, const char *what, int ndim,
+                            const int64_t *shape) {
+    char key[256];
+    snprintf(key, sizeof key, "%s.%s", case_name, what);
+    const float *p = NULL;
+    if (pcavs_st_get_f32(f, key, ndim, shape, &p) != PCAVS_OK) {
+        pt_check(0, "fixture tensor %s: %s", key, pcavs_last_error());
+        return NULL;
+    }
+    return p;
 }
 
 int pt_finish(void) {

@@ -45,6 +45,14 @@ void pt_free_kctx(pcavs_kctx *kc);
 const char *pt_fixtures_dir(void);
 const char *pt_path(const char *dir, const char *name);
 
+/* Opens $PCAVS_FIXTURES/ops/<op>.safetensors (written by tests/reference/<generator>), or prints
+ * SKIP for the PyTorch comparison with the reason and returns NULL. */
+struct pcavs_st_file *pt_open_op_fixtures(const char *op, const char *generator);
+/* Fixture tensor "<case_name>.<what>" that must be F32 of the given shape; NULL (a FAIL is
+ * recorded with the reader's message) when absent or misshapen. */
+const float *pt_fixture_f32(struct pcavs_st_file *f, const char *case_name, const char *what, int ndim,
+                            const int64_t *shape);
+
 /* Prints "N passed, N failed[, N skipped]" and returns the process exit code (0 when none failed
  * and at least one check ran; 77 = skipped entirely is reported as 0 with the skip count). */
 int pt_finish(void);
