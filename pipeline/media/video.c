@@ -248,7 +248,7 @@ pcavs_status pcavs_video_writer_open_skip(const char *out_path, int width, int h
     snprintf(size, sizeof size, "%dx%d", width, height);
     snprintf(skip, sizeof skip, "%.6f", audio_skip_s);
     snprintf(rate, sizeof rate, "%d", fps);
-    const char *argv[40];
+    const char *argv[48]; /* 42 used at most */
     int a = 0;
     const char *head[] = {"ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt",
                           "rgb24",  "-s",       size, "-r",    rate, "-i", "pipe:0"};

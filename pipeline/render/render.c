@@ -424,13 +424,15 @@ pcavs_status pcavs_render_clip(pcavs_model *m, const pcavs_render_params *p, pca
     }
     if (st != PCAVS_OK) return st;
     long total = (long)pcavs_audio_num_output_frames(c.M);
-    if (total < 1) {
+    /* 5 video frames (20 spectrogram rows, one audio window) plus the 7 rows lws adds: below that the
+     * clip is shorter than one window (at most one frame, made of padding) */
+    if (c.M < (size_t)PCAVS_AUDIO_WIN_T + 7 || total < 1) {
         free(c.mel);
         return pcavs_fail(PCAVS_ERR_INVALID_ARG,
-                          "%s %s: too short: %.2f s (%zu spectrogram rows) gives no video frame; the audio must be "
-                          "longer than 5 video frames (0.2 s, one audio window) plus the 2 frames skipped at each end "
-                          "(~0.35 s in all)",
-                          p->mel ? "spectrogram" : "audio", p->mel ? p->mel : p->audio, c.M / 100.0, c.M);
+                          "%s %s: too short: %.2f s (%zu spectrogram rows); the audio must last at least 5 video "
+                          "frames (0.2 s, one audio window)",
+                          p->mel ? "spectrogram" : "audio", p->mel ? p->mel : p->audio,
+                          c.M > 7 ? (c.M - 7) / 100.0 : 0.0, c.M);
     }
     if (p->max_frames > 0 && p->max_frames < total) total = p->max_frames;
 
