@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# test_infer_cli.sh: pcavs-infer end to end with a synthesized model (pcavs-convert --synthesize), kept
+# short (~5 frames a clip; the CPU generator costs ~1-2 s a frame on 2 cores):
+#   - the bundled demo's kinds of input (identity jpg folder, a WAV named .mp3, a pose frames folder,
+#     mouth frames) and mp4 inputs (identity video, AAC audio in an mp4, pose video): ffprobe frame count
+#     == n_mel//4 - 4, duration, an audio stream; side-by-side width; PNG frames;
+#   - timing: a click in the input audio lands 80 ms earlier in the output audio by default (in sync)
+#     and at its own time with --upstream-timing;
+#   - --csv with --shard, --mel .npy with --frames only;
+#   - every error case: one line, non-zero exit, no partial output, an existing output left alone.
+# usage: test_infer_cli.sh PCAVS_INFER PCAVS_CONVERT SOURCE_DIR
+set -uo pipefail
+INFER=$1
+CONVERT=$2
+SRC=$3
+EX=$SRC/examples
+PY=/usr/bin/python3
+W=$(mktemp -d /tmp/pcavs-test-infer.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+pass=0
+fail=0
+ok() { echo "PASS $*"; pass=$((pass + 1)); }
+bad() { echo "FAIL $*"; fail=$((fail + 1)); }
+check() { # check DESCRIPTION COMMAND...
+  local d=$1; shift
+  if "$@"; then ok "$d"; else bad "$d"; fi
+}
+for p in ffmpeg ffprobe; do
+  command -v $p >/dev/null || { echo "SKIP: $p not installed"; echo "0 passed, 0 failed, 1 skipped"; exit 0; }
+done
+
+"$CONVERT" --synthesize -o "$W/model.safetensors" --seed 3 >/dev/null || { echo "FAIL pcavs-convert --synthesize"; exit 1; }
+M="$W/model.safetensors"
+RUN=("$INFER" --model "$M" --device cpu --noise fixed -q)
+
+# n_mel for a file's audio as pcavs decodes it: ceil(samples/160) + 7 at 16 kHz mono
+n_out() { # n_out AUDIO -> expected frames n_mel//4 - 4
+  local n
+  n=$(ffmpeg -v error -i "$1" -map 0:a:0 -f s16le -ac 1 -ar 16000 - | wc -c)
+  n=$((n / 2))
+  echo $(((((n + 159) / 160) + 7) / 4 - 4))
+}
+frames_of() { ffprobe -v error -select_streams v:0 -count_frames -show_entries stream=nb_read_frames -of csv=p=0 "$1"; }
+width_of() { ffprobe -v error -select_streams v:0 -show_entries stream=width -of csv=p=0 "$1"; }
+vdur_of() { ffprobe -v error -select_streams v:0 -show_entries stream=duration -of csv=p=0 "$1"; }
+has_audio() { [ -n "$(ffprobe -v error -select_streams a -show_entries stream=codec_type -of csv=p=0 "$1")" ]; }
+# time (s) of the first loud sample of a file's audio
+click_at() {
+  ffmpeg -v error -i "$1" -map 0:a:0 -f s16le -ac 1 -ar 16000 - |
+    $PY -c 'import sys,numpy as np; y=np.frombuffer(sys.stdin.buffer.read(),np.int16).astype(float); i=np.nonzero(np.abs(y)>8000)[0]; print(i[0]/16000 if len(i) else -1)'
+}
+near() { $PY -c "import sys; sys.exit(0 if abs(float('$1')-float('$2'))<=float('$3') else 1)"; }
+
+# a 0.30 s, 16 kHz mono WAV (named .mp3 like the demo's) of quiet tone with a loud click at 0.15 s:
+# n_mel = 30 + 7 = 37 -> 37//4 - 4 = 5 frames
+ffmpeg -v error -f lavfi -i "aevalsrc='if(between(t,0.150,0.170),0.9*sin(2*PI*1000*t),0.02*sin(2*PI*220*t))':s=16000:d=0.30" \
+  -c:a pcm_s16le -f wav "$W/click.mp3"
+
+# ---- 1. demo-like inputs: jpg folder + WAV named .mp3 + pose folder + mouth frames (in sync) ----
+want=$(n_out "$W/click.mp3")
+"${RUN[@]}" -f "$EX/Input/517600055" -a "$W/click.mp3" -p "$EX/Pose_Source/517600078" \
+  --mouth-frames "$EX/Mouth_Source/681600002" -o "$W/demo.mp4" --side-by-side --frames "$W/png" -b 5
+rc=$?
+check "demo inputs: exit 0" [ $rc -eq 0 ]
+check "demo inputs: frames $(frames_of "$W/demo.mp4") == n_mel//4-4 = $want" [ "$(frames_of "$W/demo.mp4")" = "$want" ]
+check "demo inputs: video duration $(vdur_of "$W/demo.mp4") == $want/25 s" near "$(vdur_of "$W/demo.mp4")" "$($PY -c "print($want / 25)")" 0.001
+check "demo inputs: audio stream present" has_audio "$W/demo.mp4"
+check "side-by-side: 4 panels (width $(width_of "$W/demo_concat.mp4") == 896)" [ "$(width_of "$W/demo_concat.mp4")" = 896 ]
+check "side-by-side: $want frames + audio" eval '[ "$(frames_of "$W/demo_concat.mp4")" = "$want" ] && has_audio "$W/demo_concat.mp4"'
+check "PNG frames: $want files" [ "$(ls "$W/png" | grep -c '^[0-9]\{6\}\.png$')" = "$want" ]
+t=$(click_at "$W/demo.mp4")
+check "sync: the click at 0.150 s of the input plays at $t s (want 0.070: audio starts 80 ms in)" near "$t" 0.070 0.012
+check "no temporary files left" [ -z "$(ls "$W" | grep tmp-)" ]
+
+# ---- 2. mp4 inputs: identity video, AAC audio in an mp4, pose video; upstream timing ----
+ffmpeg -v error -loop 1 -i "$EX/Input/517600055/000000.jpg" -frames:v 3 -r 25 -c:v libx264 -pix_fmt yuv444p \
+  -qp 0 "$W/face.mp4"
+ffmpeg -v error -f lavfi -i color=c=gray:s=224x224:r=25:d=0.30 -i "$W/click.mp3" -c:v libx264 -c:a aac \
+  -shortest "$W/speech.mp4"
+want=$(n_out "$W/speech.mp4")
+"${RUN[@]}" -f "$W/face.mp4" -a "$W/speech.mp4" -p "$EX/Pose_Source/00473.mp4" -o "$W/mp4in.mp4" \
+  --upstream-timing -b 5
+rc=$?
+check "mp4 inputs: exit 0" [ $rc -eq 0 ]
+check "mp4 inputs: frames $(frames_of "$W/mp4in.mp4") == n_mel//4-4 = $want" [ "$(frames_of "$W/mp4in.mp4")" = "$want" ]
+check "mp4 inputs: audio stream present" has_audio "$W/mp4in.mp4"
+t=$(click_at "$W/mp4in.mp4")
+check "--upstream-timing: the click plays at $t s (want 0.150: audio from 0)" near "$t" 0.150 0.015
+
+# ---- 3. CSV with --shard: only row 1 of 2 runs (1 frame, reference pose only) ----
+cat >"$W/rows.csv" <<EOF
+$EX/Input/517600055 1 $EX/Pose_Source/517600078 40 $W/click.mp3 $EX/Mouth_Source/681600002 40 dummy
+$EX/Input/517600055 1 nonexistent_pose 0 $W/click.mp3 none 0 dummy
+EOF
+"${RUN[@]}" --csv "$W/rows.csv" -o "$W/csv_out" --shard 1/2 --max-frames 1 --output-pose reference
+rc=$?
+check "csv shard 1/2: exit 0" [ $rc -eq 0 ]
+check "csv shard 1/2: row 1 written (no pose folder: the identity's pose, named as upstream)" \
+  [ -f "$W/csv_out/id_517600055_pose_517600055_audio_click.mp4" ]
+check "csv shard 1/2: row 0 skipped" [ "$(ls "$W/csv_out" | wc -l)" = 1 ]
+
+# ---- 4. --mel .npy, PNG frames only ----
+$PY -c "import numpy as np; np.save('$W/mel.npy', np.random.RandomState(0).rand(40, 80).astype(np.float32))"
+"${RUN[@]}" -f "$EX/Input/517600055" --mel "$W/mel.npy" --frames "$W/melpng" --max-frames 1
+rc=$?
+check "--mel npy + --frames: exit 0 and one PNG" eval '[ $rc -eq 0 ] && [ -f "$W/melpng/000000.png" ]'
+
+# ---- 5. errors: one clear line, exit != 0 ----
+expect_fail() { # expect_fail DESCRIPTION PATTERN COMMAND...
+  local d=$1 pat=$2; shift 2
+  local out rc
+  out=$("$@" 2>&1 >/dev/null)
+  rc=$?
+  if [ $rc -ne 0 ] && echo "$out" | grep -qi -- "$pat"; then
+    ok "$d (exit $rc): $(echo "$out" | tail -1)"
+  else
+    bad "$d: exit $rc, message: $out (wanted /$pat/)"
+  fi
+}
+ffmpeg -v error -f lavfi -i "sine=f=300:d=0.10" -ar 16000 -ac 1 "$W/tiny.wav"
+head -c 3000 /dev/urandom >"$W/corrupt.jpg"
+head -c 2000 "$EX/Input/517600055/000000.jpg" >"$W/truncated.jpg"
+ffmpeg -v error -i "$EX/Input/517600055/000000.jpg" -vf scale=256:256 "$W/big.jpg"
+A=(-a "$W/click.mp3")
+expect_fail "missing face" "cannot open" "${RUN[@]}" -f "$W/nope.jpg" "${A[@]}" -o "$W/e1.mp4"
+expect_fail "missing audio" "cannot open" "${RUN[@]}" -f "$W/big.jpg" -a "$W/nope.wav" -o "$W/e2.mp4"
+expect_fail "missing model" "model\|cannot open\|No such" "$INFER" -q -m "$W/nope.safetensors" -f "$W/big.jpg" "${A[@]}" -o "$W/e3.mp4"
+expect_fail "corrupt face image" "JPEG\|corrupt" "${RUN[@]}" -f "$W/corrupt.jpg" "${A[@]}" -o "$W/e4.mp4"
+expect_fail "truncated face image" "corrupt\|truncated\|JPEG" "${RUN[@]}" -f "$W/truncated.jpg" "${A[@]}" -o "$W/e5.mp4"
+expect_fail "audio shorter than 5 video frames" "too short" "${RUN[@]}" -f "$EX/Input/517600055" -a "$W/tiny.wav" -o "$W/e6.mp4"
+expect_fail "non-224 face: says so and points to alignment" "224x224.*align" "${RUN[@]}" -f "$W/big.jpg" "${A[@]}" -o "$W/e7.mp4"
+expect_fail "unwritable output" "cannot create" "${RUN[@]}" -f "$EX/Input/517600055" "${A[@]}" -o "$W/no/such/dir/out.mp4"
+expect_fail "ffmpeg not installed" "ffmpeg.*not installed" env PATH=/nonexistent "${RUN[@]}" -f "$EX/Input/517600055" "${A[@]}" -o "$W/e8.mp4"
+expect_fail "usage error: no --model" "model" "$INFER" -f x -a y -o z.mp4
+for e in e1 e2 e3 e4 e5 e6 e7 e8; do [ -e "$W/$e.mp4" ] && bad "error case $e left $e.mp4 behind"; done
+
+# a failure in the middle of generation: the existing good output is not replaced, nothing is left behind
+mkdir "$W/pose_bad"
+cp "$EX/Pose_Source/517600078/000000.jpg" "$EX/Pose_Source/517600078/000001.jpg" \
+  "$EX/Pose_Source/517600078/000002.jpg" "$W/pose_bad/"
+head -c 1000 "$EX/Pose_Source/517600078/000003.jpg" >"$W/pose_bad/000003.jpg"
+cp "$W/demo.mp4" "$W/keep.mp4"
+sum_before=$(sha256sum <"$W/keep.mp4")
+expect_fail "corrupt pose frame after the first frame was encoded" "pose frame" "${RUN[@]}" -f "$EX/Input/517600055" \
+  "${A[@]}" -p "$W/pose_bad" -o "$W/keep.mp4" -b 1
+check "existing output untouched after a failed run" [ "$(sha256sum <"$W/keep.mp4")" = "$sum_before" ]
+check "no temporary files left after failures" [ -z "$(ls "$W" | grep tmp-)" ]
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
