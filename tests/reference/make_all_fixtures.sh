@@ -27,7 +27,8 @@ if [ -f "$HERE/make_checkpoints.py" ]; then
   "$PY" "$HERE/make_checkpoints.py" --out "$FIX/ckpt" --seed 1 --format both
   if [ -f "$HERE/dump_torch_load.py" ]; then
     step "dump_torch_load.py"
-    "$PY" "$HERE/dump_torch_load.py" --ckpt "$FIX/ckpt/legacy" --out "$FIX/torch_load.safetensors"
+    "$PY" "$HERE/dump_torch_load.py" --ckpt "$FIX/ckpt/legacy" --out "$FIX/torch_load.safetensors" \
+      --make-small "$FIX/pth_small"
   fi
   # 3. The converted model (native converter) and the stage-by-stage network dumps.
   if [ -x "$BUILD/weights_tools/pcavs-convert" ]; then
