@@ -24,7 +24,8 @@
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: " PROG " --model MODEL.safetensors --face FACE (--audio AUDIO | --mel MEL.npy) [--pose POSE] -o OUT.mp4 "
+            "usage: " PROG
+            " --model MODEL.safetensors --face FACE (--audio AUDIO | --mel MEL.npy) [--pose POSE] -o OUT.mp4 "
             "[options]\n"
             "       " PROG " --model MODEL.safetensors --csv FILE -o OUT_DIR [--shard I/N] [options]\n"
             "\n"
@@ -100,7 +101,8 @@ static void on_progress(void *user, long done, long total) {
         pg->t_first = t;
         pg->first_done = done;
     }
-    if (!pg->bar) return;
+    if (!pg->bar)
+        return;
     double el = t - pg->t_first;
     double fps = el > 0 && done > pg->first_done ? (done - pg->first_done) / el : 0;
     char eta[32] = "--:--";
@@ -110,10 +112,12 @@ static void on_progress(void *user, long done, long total) {
     }
     int width = 30, fill = total > 0 ? (int)(width * done / total) : width;
     char bar[64];
-    for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
+    for (int i = 0; i < width; i++)
+        bar[i] = i < fill ? '#' : '.';
     bar[width] = 0;
     fprintf(stderr, "\r[%s] %ld/%ld frames  %.2f frames/s  ETA %s   ", bar, done, total, fps, eta);
-    if (done == total) fputc('\n', stderr);
+    if (done == total)
+        fputc('\n', stderr);
     fflush(stderr);
 }
 
@@ -123,7 +127,8 @@ static int parse_long(const char *s, long lo, long hi, long *out) {
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (errno || *end || end == s || v < lo || v > hi) return 0;
+    if (errno || *end || end == s || v < lo || v > hi)
+        return 0;
     *out = v;
     return 1;
 }
@@ -134,13 +139,15 @@ static char *derive(const char *out, const char *suffix) {
     size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - out) : strlen(out);
     size_t n = stem + strlen(suffix) + 8;
     char *r = malloc(n);
-    if (r) snprintf(r, n, "%.*s%s.mp4", (int)stem, out, suffix);
+    if (r)
+        snprintf(r, n, "%.*s%s.mp4", (int)stem, out, suffix);
     return r;
 }
 
 static void warn_if_synthetic(const char *model_path) {
     pcavs_st_file *f = NULL;
-    if (pcavs_st_open(model_path, &f) != PCAVS_OK) return; /* the model load reports it */
+    if (pcavs_st_open(model_path, &f) != PCAVS_OK)
+        return; /* the model load reports it */
     const char *v = pcavs_st_metadata(f, "synthetic");
     if (v && !strcmp(v, "1"))
         fprintf(stderr,
@@ -168,7 +175,8 @@ static int run_clip(pcavs_model *m, pcavs_exec *ex, pcavs_render_params *rp, con
     progress pg = {.bar = !o->quiet && isatty(2), .t0 = now_s()};
     pcavs_render_result res;
     pcavs_status st = pcavs_render_clip(m, rp, on_progress, &pg, &res);
-    if (pg.bar && st != PCAVS_OK) fputc('\n', stderr);
+    if (pg.bar && st != PCAVS_OK)
+        fputc('\n', stderr);
     if (st != PCAVS_OK) {
         fprintf(stderr, PROG ": %s%s%s\n", label ? label : "", label ? ": " : "", pcavs_last_error());
         return 1;
@@ -177,7 +185,7 @@ static int run_clip(pcavs_model *m, pcavs_exec *ex, pcavs_render_params *rp, con
         double gen = res.total_seconds - res.load_seconds;
         const char *where = rp->output ? rp->output : rp->frames_dir ? rp->frames_dir : rp->side_by_side;
         printf(PROG ": %s: %ld frames (%.2f s of video) in %.1f s (%.1f s inputs + identity), %.2f frames/s, "
-               "backend %s, batch %d\n",
+                    "backend %s, batch %d\n",
                where, res.n_frames, res.video_seconds, res.total_seconds, res.load_seconds,
                gen > 0 ? res.n_frames / gen : 0.0, pcavs_exec_backend_name(ex), rp->batch);
         fflush(stdout);
@@ -264,32 +272,57 @@ int main(int argc, char **argv) {
     } while (0)
     while ((c = getopt_long(argc, argv, "m:f:a:p:o:t:b:qvhV", lo, NULL)) != -1) {
         switch (c) {
-        case 'm': model_path = optarg; break;
-        case 'f': rp.face = optarg; break;
-        case 'a': rp.audio = optarg; break;
-        case 'p': rp.pose = optarg; break;
-        case 'o': rp.output = optarg; break;
+        case 'm':
+            model_path = optarg;
+            break;
+        case 'f':
+            rp.face = optarg;
+            break;
+        case 'a':
+            rp.audio = optarg;
+            break;
+        case 'p':
+            rp.pose = optarg;
+            break;
+        case 'o':
+            rp.output = optarg;
+            break;
         case 't':
-            if (!parse_long(optarg, 0, 1024, &v)) BAD("--threads needs a number 0..1024, got '%s'", optarg);
+            if (!parse_long(optarg, 0, 1024, &v))
+                BAD("--threads needs a number 0..1024, got '%s'", optarg);
             xp.n_threads = (int)v;
             break;
         case 'b':
-            if (!parse_long(optarg, 1, 256, &v)) BAD("--batch needs a number 1..256, got '%s'", optarg);
+            if (!parse_long(optarg, 1, 256, &v))
+                BAD("--batch needs a number 1..256, got '%s'", optarg);
             rp.batch = (int)v;
             break;
-        case 'q': o.quiet = 1; break;
-        case 'v': xp.log_level = PCAVS_LOG_INFO; break;
-        case 'h': usage(stdout); return 0;
+        case 'q':
+            o.quiet = 1;
+            break;
+        case 'v':
+            xp.log_level = PCAVS_LOG_INFO;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
         case 'V':
             printf(PROG " %d.%d.%d\n", PCAVS_VERSION_MAJOR, PCAVS_VERSION_MINOR, PCAVS_VERSION_PATCH);
             return 0;
-        case OPT_MEL: rp.mel = optarg; break;
+        case OPT_MEL:
+            rp.mel = optarg;
+            break;
         case OPT_POSE_FRAMES:
-            if (!parse_long(optarg, 1, 100000000, &v)) BAD("--pose-frames needs a positive count, got '%s'", optarg);
+            if (!parse_long(optarg, 1, 100000000, &v))
+                BAD("--pose-frames needs a positive count, got '%s'", optarg);
             rp.pose_frames = v;
             break;
-        case OPT_MOUTH: rp.mouth = optarg; break;
-        case OPT_CSV: o.csv = optarg; break;
+        case OPT_MOUTH:
+            rp.mouth = optarg;
+            break;
+        case OPT_CSV:
+            o.csv = optarg;
+            break;
         case OPT_SHARD: {
             int i, n, k = 0;
             if (sscanf(optarg, "%d/%d%n", &i, &n, &k) != 2 || optarg[k] || n < 1 || i < 0 || i >= n)
@@ -298,31 +331,52 @@ int main(int argc, char **argv) {
             break;
         }
         case OPT_OUTPUT_POSE:
-            if (!strcmp(optarg, "driving")) rp.output_pose = PCAVS_OUTPUT_DRIVING;
-            else if (!strcmp(optarg, "reference")) rp.output_pose = PCAVS_OUTPUT_REFERENCE;
-            else if (!strcmp(optarg, "both")) rp.output_pose = PCAVS_OUTPUT_BOTH;
-            else BAD("--output-pose must be driving, reference or both, got '%s'", optarg);
+            if (!strcmp(optarg, "driving"))
+                rp.output_pose = PCAVS_OUTPUT_DRIVING;
+            else if (!strcmp(optarg, "reference"))
+                rp.output_pose = PCAVS_OUTPUT_REFERENCE;
+            else if (!strcmp(optarg, "both"))
+                rp.output_pose = PCAVS_OUTPUT_BOTH;
+            else
+                BAD("--output-pose must be driving, reference or both, got '%s'", optarg);
             break;
-        case OPT_OUTPUT_REF: rp.output_ref = optarg; break;
-        case OPT_SBS: o.sbs = optarg ? optarg : ""; break;
-        case OPT_FRAMES: rp.frames_dir = optarg; break;
-        case OPT_UPSTREAM: rp.upstream_timing = 1; break;
+        case OPT_OUTPUT_REF:
+            rp.output_ref = optarg;
+            break;
+        case OPT_SBS:
+            o.sbs = optarg ? optarg : "";
+            break;
+        case OPT_FRAMES:
+            rp.frames_dir = optarg;
+            break;
+        case OPT_UPSTREAM:
+            rp.upstream_timing = 1;
+            break;
         case OPT_MAX_FRAMES:
-            if (!parse_long(optarg, 1, 100000000, &v)) BAD("--max-frames needs a positive count, got '%s'", optarg);
+            if (!parse_long(optarg, 1, 100000000, &v))
+                BAD("--max-frames needs a positive count, got '%s'", optarg);
             rp.max_frames = v;
             break;
         case OPT_DEVICE:
-            if (!strcmp(optarg, "cpu")) xp.device = PCAVS_DEVICE_CPU;
-            else if (!strcmp(optarg, "cuda")) xp.device = PCAVS_DEVICE_CUDA;
-            else if (!strcmp(optarg, "ref")) xp.device = PCAVS_DEVICE_REF;
-            else BAD("--device must be cpu, cuda or ref, got '%s'", optarg);
+            if (!strcmp(optarg, "cpu"))
+                xp.device = PCAVS_DEVICE_CPU;
+            else if (!strcmp(optarg, "cuda"))
+                xp.device = PCAVS_DEVICE_CUDA;
+            else if (!strcmp(optarg, "ref"))
+                xp.device = PCAVS_DEVICE_REF;
+            else
+                BAD("--device must be cpu, cuda or ref, got '%s'", optarg);
             o.device_name = optarg;
             break;
         case OPT_NOISE:
-            if (!strcmp(optarg, "random")) rp.noise = PCAVS_NOISE_RANDOM;
-            else if (!strcmp(optarg, "fixed")) rp.noise = PCAVS_NOISE_FIXED;
-            else if (!strcmp(optarg, "none")) rp.noise = PCAVS_NOISE_NONE;
-            else BAD("--noise must be random, fixed or none, got '%s'", optarg);
+            if (!strcmp(optarg, "random"))
+                rp.noise = PCAVS_NOISE_RANDOM;
+            else if (!strcmp(optarg, "fixed"))
+                rp.noise = PCAVS_NOISE_FIXED;
+            else if (!strcmp(optarg, "none"))
+                rp.noise = PCAVS_NOISE_NONE;
+            else
+                BAD("--noise must be random, fixed or none, got '%s'", optarg);
             break;
         case OPT_SEED: {
             char *end;
@@ -334,27 +388,39 @@ int main(int argc, char **argv) {
             break;
         }
         case OPT_NUM_FACES:
-            if (!parse_long(optarg, 1, 1000000, &v)) BAD("--num-faces needs a positive count, got '%s'", optarg);
+            if (!parse_long(optarg, 1, 1000000, &v))
+                BAD("--num-faces needs a positive count, got '%s'", optarg);
             rp.max_faces = (int)v;
             break;
-        default: fprintf(stderr, "(see " PROG " --help)\n"); return 2;
+        default:
+            fprintf(stderr, "(see " PROG " --help)\n");
+            return 2;
         }
     }
-    if (optind < argc) BAD("unexpected argument '%s'", argv[optind]);
-    if (!model_path) BAD("--model is required");
-    if (!rp.output && !rp.frames_dir && !(o.sbs && o.sbs[0])) BAD("-o OUT.mp4 (or --frames DIR) is required");
+    if (optind < argc)
+        BAD("unexpected argument '%s'", argv[optind]);
+    if (!model_path)
+        BAD("--model is required");
+    if (!rp.output && !rp.frames_dir && !(o.sbs && o.sbs[0]))
+        BAD("-o OUT.mp4 (or --frames DIR) is required");
     if (o.csv) {
         if (rp.face || rp.audio || rp.pose || rp.mel || rp.mouth)
             BAD("--csv takes the inputs from the CSV rows: drop --face/--audio/--pose/--mel/--mouth-frames");
-        if (!rp.output) BAD("--csv needs -o OUT_DIR");
+        if (!rp.output)
+            BAD("--csv needs -o OUT_DIR");
         if (rp.output_ref || (o.sbs && o.sbs[0]) || rp.frames_dir)
-            BAD("with --csv, outputs are named per row: use --side-by-side without a name, and no --output-ref/--frames");
+            BAD("with --csv, outputs are named per row: use --side-by-side without a name, and no "
+                "--output-ref/--frames");
     } else {
-        if (o.shard_n != 1) BAD("--shard needs --csv");
-        if (!rp.face) BAD("--face is required");
-        if (!rp.audio && !rp.mel) BAD("--audio (or --mel) is required");
+        if (o.shard_n != 1)
+            BAD("--shard needs --csv");
+        if (!rp.face)
+            BAD("--face is required");
+        if (!rp.audio && !rp.mel)
+            BAD("--audio (or --mel) is required");
     }
-    if (o.quiet) xp.log_level = PCAVS_LOG_ERROR;
+    if (o.quiet)
+        xp.log_level = PCAVS_LOG_ERROR;
 
     /* the CSV is read (and its rows checked) before the model is loaded */
     char **rows = NULL;
@@ -369,11 +435,13 @@ int main(int argc, char **argv) {
         int cap = 0;
         while (fgets(line, sizeof line, f)) {
             line[strcspn(line, "\r\n")] = 0;
-            if (!line[strspn(line, " \t")]) continue; /* blank */
+            if (!line[strspn(line, " \t")])
+                continue; /* blank */
             if (n_rows == cap) {
                 cap = cap ? cap * 2 : 16;
                 rows = realloc(rows, cap * sizeof *rows);
-                if (!rows) return fprintf(stderr, PROG ": out of memory\n"), 1;
+                if (!rows)
+                    return fprintf(stderr, PROG ": out of memory\n"), 1;
             }
             rows[n_rows++] = strdup(line);
         }
@@ -424,7 +492,8 @@ int main(int argc, char **argv) {
     } else {
         const char *dir = rp.output;
         for (int r = 0; r < n_rows; r++) {
-            if (r % o.shard_n != o.shard_i) continue;
+            if (r % o.shard_n != o.shard_i)
+                continue;
             pcavs_render_params row = rp;
             char name[1600], label[64];
             snprintf(label, sizeof label, "csv %s row %d", o.csv, r + 1);
@@ -445,7 +514,8 @@ int main(int argc, char **argv) {
         if (!o.quiet)
             printf(PROG ": csv %s: shard %d/%d: %d clips, %d failed\n", o.csv, o.shard_i, o.shard_n, done, failed);
     }
-    for (int r = 0; r < n_rows; r++) free(rows[r]);
+    for (int r = 0; r < n_rows; r++)
+        free(rows[r]);
     free(rows);
     pcavs_model_free(m);
     pcavs_exec_free(ex);

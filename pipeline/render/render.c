@@ -21,9 +21,9 @@
 #include "status.h"
 
 #define IMG PCAVS_IMG
-#define RGB_BYTES ((size_t)IMG * IMG * 3)   /* one 224x224 RGB frame */
-#define CHW ((size_t)3 * IMG * IMG)         /* one [3, 224, 224] tensor */
-#define MAP_N ((size_t)512 * 7 * 7)         /* id_map */
+#define RGB_BYTES ((size_t)IMG * IMG * 3) /* one 224x224 RGB frame */
+#define CHW ((size_t)3 * IMG * IMG)       /* one [3, 224, 224] tensor */
+#define MAP_N ((size_t)512 * 7 * 7)       /* id_map */
 #define WIN_N ((size_t)PCAVS_AUDIO_NMELS * PCAVS_AUDIO_WIN_T)
 
 void pcavs_render_params_init(pcavs_render_params *p) {
@@ -54,15 +54,14 @@ static int has_ext(const char *p, const char *ext) {
     return n > e && !strcasecmp(p + n - e, ext);
 }
 
-static int is_image_name(const char *p) {
-    return has_ext(p, ".jpg") || has_ext(p, ".jpeg") || has_ext(p, ".png");
-}
+static int is_image_name(const char *p) { return has_ext(p, ".jpg") || has_ext(p, ".jpeg") || has_ext(p, ".png"); }
 
 /* 1 when the file starts like a JPEG or PNG. */
 static int looks_like_image(const char *p) {
     unsigned char b[4] = {0};
     FILE *f = fopen(p, "rb");
-    if (!f) return 0;
+    if (!f)
+        return 0;
     size_t n = fread(b, 1, 4, f);
     fclose(f);
     return n >= 3 && ((b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) || (b[0] == 0x89 && b[1] == 'P' && b[2] == 'N'));
@@ -70,7 +69,8 @@ static int looks_like_image(const char *p) {
 
 static pcavs_status check_input(const char *path, const char *what) {
     struct stat st;
-    if (stat(path, &st) != 0) return pcavs_fail(PCAVS_ERR_IO, "%s %s: cannot open: %s", what, path, strerror(errno));
+    if (stat(path, &st) != 0)
+        return pcavs_fail(PCAVS_ERR_IO, "%s %s: cannot open: %s", what, path, strerror(errno));
     if (!S_ISDIR(st.st_mode) && access(path, R_OK) != 0)
         return pcavs_fail(PCAVS_ERR_IO, "%s %s: not readable: %s", what, path, strerror(errno));
     return PCAVS_OK;
@@ -80,7 +80,8 @@ static pcavs_status check_input(const char *path, const char *what) {
 static pcavs_status load_crop(const char *path, const char *what, uint8_t *rgb /* [224, 224, 3] */) {
     pcavs_image img = {0};
     pcavs_status st = pcavs_image_load(path, &img);
-    if (st == PCAVS_OK) st = pcavs_image_crop_resize(&img, path, rgb);
+    if (st == PCAVS_OK)
+        st = pcavs_image_crop_resize(&img, path, rgb);
     pcavs_image_free(&img);
     return st == PCAVS_OK ? st : pcavs_fail_context(st, what);
 }
@@ -100,7 +101,8 @@ typedef struct face_src {
 static int name_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 static void face_close(face_src *f) {
-    for (int i = 0; i < f->n_files; i++) free(f->files[i]);
+    for (int i = 0; i < f->n_files; i++)
+        free(f->files[i]);
     free(f->files);
     pcavs_video_close(f->vr);
     memset(f, 0, sizeof *f);
@@ -114,22 +116,27 @@ static pcavs_status face_open(face_src *f, const char *path, int limit) {
     if (is_dir(path)) {
         f->kind = 1;
         DIR *d = opendir(path);
-        if (!d) return pcavs_fail(PCAVS_ERR_IO, "face folder %s: cannot list: %s", path, strerror(errno));
+        if (!d)
+            return pcavs_fail(PCAVS_ERR_IO, "face folder %s: cannot list: %s", path, strerror(errno));
         int cap = 0;
         struct dirent *e;
         while ((e = readdir(d))) {
-            if (e->d_name[0] == '.' || !is_image_name(e->d_name)) continue;
+            if (e->d_name[0] == '.' || !is_image_name(e->d_name))
+                continue;
             if (f->n_files == cap) {
                 cap = cap ? cap * 2 : 64;
                 char **nf = realloc(f->files, cap * sizeof *nf);
-                if (!nf) break;
+                if (!nf)
+                    break;
                 f->files = nf;
             }
-            if (!(f->files[f->n_files] = strdup(e->d_name))) break;
+            if (!(f->files[f->n_files] = strdup(e->d_name)))
+                break;
             f->n_files++;
         }
         closedir(d);
-        if (f->n_files == 0) return pcavs_fail(PCAVS_ERR_IO, "face folder %s: no .jpg or .png image in it", path);
+        if (f->n_files == 0)
+            return pcavs_fail(PCAVS_ERR_IO, "face folder %s: no .jpg or .png image in it", path);
         qsort(f->files, f->n_files, sizeof *f->files, name_cmp);
     } else if (is_image_name(path) || looks_like_image(path)) {
         f->kind = 0;
@@ -143,12 +150,15 @@ static pcavs_status face_open(face_src *f, const char *path, int limit) {
 /* The next identity image (cropped), *got = 0 at the end. */
 static pcavs_status face_next(face_src *f, uint8_t *rgb, int *got) {
     *got = 0;
-    if (f->limit > 0 && f->n_read >= f->limit) return PCAVS_OK;
+    if (f->limit > 0 && f->n_read >= f->limit)
+        return PCAVS_OK;
     if (f->kind == 0) {
-        if (f->n_read > 0) return PCAVS_OK;
+        if (f->n_read > 0)
+            return PCAVS_OK;
         PCAVS_TRY(load_crop(f->path, "face", rgb));
     } else if (f->kind == 1) {
-        if (f->next >= f->n_files) return PCAVS_OK;
+        if (f->next >= f->n_files)
+            return PCAVS_OK;
         char buf[4096];
         snprintf(buf, sizeof buf, "%s/%s", f->path, f->files[f->next++]);
         PCAVS_TRY(load_crop(buf, "face", rgb));
@@ -157,7 +167,8 @@ static pcavs_status face_next(face_src *f, uint8_t *rgb, int *got) {
         int g = 0;
         PCAVS_TRY(pcavs_video_read(f->vr, &frame, &g));
         if (!g) {
-            if (f->n_read == 0) return pcavs_fail(PCAVS_ERR_FORMAT, "face video %s: no frame decoded", f->path);
+            if (f->n_read == 0)
+                return pcavs_fail(PCAVS_ERR_FORMAT, "face video %s: no frame decoded", f->path);
             return PCAVS_OK;
         }
         char what[4200];
@@ -176,9 +187,9 @@ typedef struct pose_src {
     const char *path;
     int kind; /* 0 none, 1 folder, 2 video */
     size_t P;
-    float *h;         /* [P, 512] embeddings */
-    uint8_t *have;    /* [P] */
-    uint8_t *rgb;     /* video + side-by-side: [P, 224, 224, 3] crops */
+    float *h;      /* [P, 512] embeddings */
+    uint8_t *have; /* [P] */
+    uint8_t *rgb;  /* video + side-by-side: [P, 224, 224, 3] crops */
     int keep_rgb;
     pcavs_video_reader *vr;
     pcavs_video_info vi;
@@ -195,18 +206,21 @@ static void pose_close(pose_src *s) {
 
 static pcavs_status pose_open(pose_src *s, const char *path, long want, int keep_rgb) {
     memset(s, 0, sizeof *s);
-    if (!path) return PCAVS_OK;
+    if (!path)
+        return PCAVS_OK;
     s->path = path;
     PCAVS_TRY(check_input(path, "pose source"));
     size_t avail = 0;
     if (is_dir(path)) {
         s->kind = 1;
         PCAVS_TRY(pcavs_frames_count(path, &avail));
-        if (avail == 0) return pcavs_fail(PCAVS_ERR_IO, "pose folder %s: no frame 000000.jpg/.png in it", path);
+        if (avail == 0)
+            return pcavs_fail(PCAVS_ERR_IO, "pose folder %s: no frame 000000.jpg/.png in it", path);
     } else {
         s->kind = 2;
         PCAVS_TRY(pcavs_video_open(path, &s->vr, &s->vi));
-        if (s->vi.n_frames <= 0) return pcavs_fail(PCAVS_ERR_FORMAT, "pose video %s: frame count unknown", path);
+        if (s->vi.n_frames <= 0)
+            return pcavs_fail(PCAVS_ERR_FORMAT, "pose video %s: frame count unknown", path);
         avail = (size_t)s->vi.n_frames;
         s->keep_rgb = keep_rgb;
     }
@@ -216,7 +230,8 @@ static pcavs_status pose_open(pose_src *s, const char *path, long want, int keep
     s->P = want > 0 ? (size_t)want : avail;
     s->h = malloc(s->P * PCAVS_POSE_DIM * sizeof(float));
     s->have = calloc(s->P, 1);
-    if (s->keep_rgb) s->rgb = malloc(s->P * RGB_BYTES);
+    if (s->keep_rgb)
+        s->rgb = malloc(s->P * RGB_BYTES);
     if (!s->h || !s->have || (s->keep_rgb && !s->rgb))
         return pcavs_fail(PCAVS_ERR_OOM, "pose source %s: out of memory for %zu frames", path, s->P);
     return PCAVS_OK;
@@ -224,7 +239,8 @@ static pcavs_status pose_open(pose_src *s, const char *path, long want, int keep
 
 /* Runs E on the n tensors in `frames` and stores h for pose indices idx[0..n). */
 static pcavs_status pose_flush(pose_src *s, pcavs_model *m, int n, const float *frames, const size_t *idx, float *h) {
-    if (n == 0) return PCAVS_OK;
+    if (n == 0)
+        return PCAVS_OK;
     PCAVS_TRY(pcavs_encode_pose(m, n, frames, h));
     for (int i = 0; i < n; i++) {
         memcpy(s->h + idx[i] * PCAVS_POSE_DIM, h + (size_t)i * PCAVS_POSE_DIM, PCAVS_POSE_DIM * sizeof(float));
@@ -240,10 +256,13 @@ static pcavs_status pose_ensure(pose_src *s, pcavs_model *m, int batch, const si
     if (s->kind == 1) {
         for (int i = 0; i < b; i++) {
             size_t k = need[i];
-            if (s->have[k]) continue;
+            if (s->have[k])
+                continue;
             int dup = 0;
-            for (int j = 0; j < n; j++) dup |= idx[j] == k;
-            if (dup) continue;
+            for (int j = 0; j < n; j++)
+                dup |= idx[j] == k;
+            if (dup)
+                continue;
             char buf[4096];
             pcavs_frames_path(s->path, k, buf, sizeof buf);
             PCAVS_TRY(load_crop(buf, "pose frame", rgb));
@@ -262,9 +281,11 @@ static pcavs_status pose_ensure(pose_src *s, pcavs_model *m, int batch, const si
     for (int i = 0; i < b; i++)
         if (!s->have[need[i]]) {
             any = 1;
-            if (need[i] > top) top = need[i];
+            if (need[i] > top)
+                top = need[i];
         }
-    if (!any) return PCAVS_OK;
+    if (!any)
+        return PCAVS_OK;
     while (s->next_decode <= top) {
         const uint8_t *frame;
         int got = 0;
@@ -276,7 +297,8 @@ static pcavs_status pose_ensure(pose_src *s, pcavs_model *m, int batch, const si
         snprintf(what, sizeof what, "pose video %s frame %zu", s->path, s->next_decode);
         pcavs_image img = {s->vi.width, s->vi.height, (uint8_t *)frame}; /* refused unless 224x224 */
         PCAVS_TRY(pcavs_image_crop_resize(&img, what, rgb));
-        if (s->keep_rgb) memcpy(s->rgb + s->next_decode * RGB_BYTES, rgb, RGB_BYTES);
+        if (s->keep_rgb)
+            memcpy(s->rgb + s->next_decode * RGB_BYTES, rgb, RGB_BYTES);
         pcavs_image_to_tensor(rgb, IMG, IMG, frames + (size_t)n * CHW);
         idx[n++] = s->next_decode++;
         if (n == batch) {
@@ -347,29 +369,38 @@ static pcavs_status encode_identity(clip *c, pcavs_model *m, int batch, float *i
                 done = 1;
                 break;
             }
-            if (total + n == 0) memcpy(first_rgb, rgb, RGB_BYTES);
+            if (total + n == 0)
+                memcpy(first_rgb, rgb, RGB_BYTES);
             pcavs_image_to_tensor(rgb, IMG, IMG, images + (size_t)n * CHW);
             n++;
         }
-        if (st != PCAVS_OK || n == 0) break;
+        if (st != PCAVS_OK || n == 0)
+            break;
         st = pcavs_v_forward(m, n, images, feat, maps);
-        if (st == PCAVS_OK && ref_pose) st = pcavs_e_forward(m, n, images, fan, NULL);
+        if (st == PCAVS_OK && ref_pose)
+            st = pcavs_e_forward(m, n, images, fan, NULL);
         for (int i = 0; st == PCAVS_OK && i < n; i++) {
-            for (size_t j = 0; j < PCAVS_ID_DIM; j++) acc[j] += feat[(size_t)i * PCAVS_ID_DIM + j];
-            for (size_t j = 0; j < MAP_N; j++) acc[PCAVS_ID_DIM + j] += maps[(size_t)i * MAP_N + j];
+            for (size_t j = 0; j < PCAVS_ID_DIM; j++)
+                acc[j] += feat[(size_t)i * PCAVS_ID_DIM + j];
+            for (size_t j = 0; j < MAP_N; j++)
+                acc[PCAVS_ID_DIM + j] += maps[(size_t)i * MAP_N + j];
             if (ref_pose)
                 for (size_t j = 0; j < PCAVS_POSE_DIM; j++)
                     acc[PCAVS_ID_DIM + MAP_N + j] += fan[(size_t)i * PCAVS_POSE_DIM + j];
         }
         total += n;
     }
-    if (st == PCAVS_OK && total == 0) st = pcavs_fail(PCAVS_ERR_FORMAT, "face %s: no identity image", c->face.path);
+    if (st == PCAVS_OK && total == 0)
+        st = pcavs_fail(PCAVS_ERR_FORMAT, "face %s: no identity image", c->face.path);
     if (st == PCAVS_OK) {
-        for (size_t j = 0; j < PCAVS_ID_DIM; j++) id_feature[j] = (float)(acc[j] / total);
-        for (size_t j = 0; j < MAP_N; j++) id_map[j] = (float)(acc[PCAVS_ID_DIM + j] / total);
+        for (size_t j = 0; j < PCAVS_ID_DIM; j++)
+            id_feature[j] = (float)(acc[j] / total);
+        for (size_t j = 0; j < MAP_N; j++)
+            id_map[j] = (float)(acc[PCAVS_ID_DIM + j] / total);
         if (ref_pose) {
             float mean[PCAVS_POSE_DIM];
-            for (size_t j = 0; j < PCAVS_POSE_DIM; j++) mean[j] = (float)(acc[PCAVS_ID_DIM + MAP_N + j] / total);
+            for (size_t j = 0; j < PCAVS_POSE_DIM; j++)
+                mean[j] = (float)(acc[PCAVS_ID_DIM + MAP_N + j] / total);
             st = pcavs_headpose_from_feature(m, 1, mean, ref_pose);
         }
     }
@@ -393,9 +424,12 @@ static void put_panel(uint8_t *row, int panels, int col, const uint8_t *rgb) {
 pcavs_status pcavs_render_clip(pcavs_model *m, const pcavs_render_params *p, pcavs_progress_fn progress, void *user,
                                pcavs_render_result *res) {
     double t0 = now_s();
-    if (!m || !p) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_render_clip: NULL argument");
-    if (!p->face) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "render: no face (identity) input given");
-    if (!p->audio && !p->mel) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "render: no audio or spectrogram given");
+    if (!m || !p)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_render_clip: NULL argument");
+    if (!p->face)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "render: no face (identity) input given");
+    if (!p->audio && !p->mel)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "render: no audio or spectrogram given");
     if (!p->output && !p->side_by_side && !p->frames_dir && !p->output_ref)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "render: no output given");
     if (p->batch < 1 || p->batch > 256)
@@ -404,10 +438,14 @@ pcavs_status pcavs_render_clip(pcavs_model *m, const pcavs_render_params *p, pca
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "render: both poses asked for but no output for the reference one");
     int want_video = p->output || p->output_ref || p->side_by_side;
     if (want_video && !pcavs_video_ffmpeg_available())
-        return pcavs_fail(PCAVS_ERR_UNSUPPORTED,
-                          "ffmpeg/ffprobe are not installed (needed to write %s): install them (apt-get install ffmpeg)",
-                          p->output ? p->output : p->output_ref ? p->output_ref : p->side_by_side);
-    if (res) memset(res, 0, sizeof *res);
+        return pcavs_fail(
+            PCAVS_ERR_UNSUPPORTED,
+            "ffmpeg/ffprobe are not installed (needed to write %s): install them (apt-get install ffmpeg)",
+            p->output       ? p->output
+            : p->output_ref ? p->output_ref
+                            : p->side_by_side);
+    if (res)
+        memset(res, 0, sizeof *res);
 
     clip c;
     memset(&c, 0, sizeof c);
@@ -415,14 +453,17 @@ pcavs_status pcavs_render_clip(pcavs_model *m, const pcavs_render_params *p, pca
     pcavs_status st;
 
     /* ---- spectrogram: frames k = 2 .. M/4-3 ---- */
-    if (p->audio && (st = check_input(p->audio, "audio")) != PCAVS_OK) return st;
+    if (p->audio && (st = check_input(p->audio, "audio")) != PCAVS_OK)
+        return st;
     if (p->mel) {
         st = check_input(p->mel, "spectrogram");
-        if (st == PCAVS_OK) st = pcavs_audio_load_npy(p->mel, &c.mel, &c.M);
+        if (st == PCAVS_OK)
+            st = pcavs_audio_load_npy(p->mel, &c.mel, &c.M);
     } else {
         st = pcavs_audio_spectrogram_file(p->audio, &c.mel, &c.M);
     }
-    if (st != PCAVS_OK) return st;
+    if (st != PCAVS_OK)
+        return st;
     long total = (long)pcavs_audio_num_output_frames(c.M);
     /* 5 video frames (20 spectrogram rows, one audio window) plus the 7 rows lws adds: below that the
      * clip is shorter than one window (at most one frame, made of padding) */
@@ -434,20 +475,23 @@ pcavs_status pcavs_render_clip(pcavs_model *m, const pcavs_render_params *p, pca
                           p->mel ? "spectrogram" : "audio", p->mel ? p->mel : p->audio,
                           c.M > 7 ? (c.M - 7) / 100.0 : 0.0, c.M);
     }
-    if (p->max_frames > 0 && p->max_frames < total) total = p->max_frames;
+    if (p->max_frames > 0 && p->max_frames < total)
+        total = p->max_frames;
 
     /* what to compute: the driving-pose pass only with a pose source; the reference pose only if asked
      * for (or as the stand-in pose when there is no pose source) */
     const int gen_drv = p->pose && p->output_pose != PCAVS_OUTPUT_REFERENCE;
     const int gen_ref = !gen_drv || p->output_pose == PCAVS_OUTPUT_BOTH;
-    int panels = 2 + (gen_drv && gen_ref && p->output_pose == PCAVS_OUTPUT_BOTH) + (gen_drv ? 1 : 0) +
-                 (p->mouth ? 1 : 0);
+    int panels =
+        2 + (gen_drv && gen_ref && p->output_pose == PCAVS_OUTPUT_BOTH) + (gen_drv ? 1 : 0) + (p->mouth ? 1 : 0);
 
     /* ---- inputs opened and checked before any output is created ---- */
-    if ((st = face_open(&c.face, p->face, p->max_faces)) != PCAVS_OK) goto fail;
+    if ((st = face_open(&c.face, p->face, p->max_faces)) != PCAVS_OK)
+        goto fail;
     if ((st = pose_open(&c.pose, gen_drv ? p->pose : NULL, p->pose_frames, p->side_by_side != NULL)) != PCAVS_OK)
         goto fail;
-    if (p->pose && !gen_drv && (st = check_input(p->pose, "pose source")) != PCAVS_OK) goto fail;
+    if (p->pose && !gen_drv && (st = check_input(p->pose, "pose source")) != PCAVS_OK)
+        goto fail;
     if (p->mouth && !is_dir(p->mouth)) {
         st = pcavs_fail(PCAVS_ERR_IO, "mouth frames %s: not a directory", p->mouth);
         goto fail;
@@ -482,15 +526,14 @@ pcavs_status pcavs_render_clip(pcavs_model *m, const pcavs_render_params *p, pca
         st = pcavs_fail(PCAVS_ERR_IO, "frames folder %s: not a writable directory", p->frames_dir);
         goto fail;
     }
-    if (p->output && (st = pcavs_video_writer_open_skip(p->output, IMG, IMG, PCAVS_RENDER_FPS, mux, skip,
-                                                        &c.w_main)) != PCAVS_OK)
+    if (p->output &&
+        (st = pcavs_video_writer_open_skip(p->output, IMG, IMG, PCAVS_RENDER_FPS, mux, skip, &c.w_main)) != PCAVS_OK)
         goto fail;
     if (p->output_ref && p->output_pose == PCAVS_OUTPUT_BOTH &&
-        (st = pcavs_video_writer_open_skip(p->output_ref, IMG, IMG, PCAVS_RENDER_FPS, mux, skip, &c.w_ref)) !=
-            PCAVS_OK)
+        (st = pcavs_video_writer_open_skip(p->output_ref, IMG, IMG, PCAVS_RENDER_FPS, mux, skip, &c.w_ref)) != PCAVS_OK)
         goto fail;
-    if (p->side_by_side && (st = pcavs_video_writer_open_skip(p->side_by_side, IMG * panels, IMG, PCAVS_RENDER_FPS,
-                                                              mux, skip, &c.w_sbs)) != PCAVS_OK)
+    if (p->side_by_side && (st = pcavs_video_writer_open_skip(p->side_by_side, IMG * panels, IMG, PCAVS_RENDER_FPS, mux,
+                                                              skip, &c.w_sbs)) != PCAVS_OK)
         goto fail;
 
     /* ---- identity ---- */
@@ -499,7 +542,8 @@ pcavs_status pcavs_render_clip(pcavs_model *m, const pcavs_render_params *p, pca
                               rgb)) != PCAVS_OK)
         goto fail;
     double t_load = now_s() - t0;
-    if (progress) progress(user, 0, total);
+    if (progress)
+        progress(user, 0, total);
 
     /* ---- frames ---- */
     pcavs_noise_params noise = {.mode = p->noise, .seed = p->seed};
@@ -507,32 +551,40 @@ pcavs_status pcavs_render_clip(pcavs_model *m, const pcavs_render_params *p, pca
         int b = (int)(total - j0 < B ? total - j0 : B);
         for (int i = 0; i < b; i++) {
             size_t k = (size_t)(j0 + i + 2);
-            if ((st = pcavs_audio_window(c.mel, c.M, k, mel_win + (size_t)i * WIN_N)) != PCAVS_OK) goto fail;
+            if ((st = pcavs_audio_window(c.mel, c.M, k, mel_win + (size_t)i * WIN_N)) != PCAVS_OK)
+                goto fail;
         }
-        if ((st = pcavs_encode_audio(m, b, mel_win, a)) != PCAVS_OK) goto fail;
+        if ((st = pcavs_encode_audio(m, b, mel_win, a)) != PCAVS_OK)
+            goto fail;
         noise.first_frame = j0;
         if (gen_drv) {
-            for (int i = 0; i < b; i++) need[i] = pcavs_pose_loop_index((size_t)(j0 + i + 2), c.pose.P);
-            if ((st = pose_ensure(&c.pose, m, B, need, b, inputs, idx, hwork, rgb)) != PCAVS_OK) goto fail;
+            for (int i = 0; i < b; i++)
+                need[i] = pcavs_pose_loop_index((size_t)(j0 + i + 2), c.pose.P);
+            if ((st = pose_ensure(&c.pose, m, B, need, b, inputs, idx, hwork, rgb)) != PCAVS_OK)
+                goto fail;
             for (int i = 0; i < b; i++)
                 memcpy(hb + (size_t)i * PCAVS_POSE_DIM, c.pose.h + need[i] * PCAVS_POSE_DIM,
                        PCAVS_POSE_DIM * sizeof(float));
-            if ((st = pcavs_generate(m, b, id_feature, id_map, b, hb, a, &noise, frames)) != PCAVS_OK) goto fail;
+            if ((st = pcavs_generate(m, b, id_feature, id_map, b, hb, a, &noise, frames)) != PCAVS_OK)
+                goto fail;
         }
-        if (gen_ref &&
-            (st = pcavs_generate(m, b, id_feature, id_map, 1, ref_pose, a, &noise, gen_drv ? frames_ref : frames)) !=
-                PCAVS_OK)
+        if (gen_ref && (st = pcavs_generate(m, b, id_feature, id_map, 1, ref_pose, a, &noise,
+                                            gen_drv ? frames_ref : frames)) != PCAVS_OK)
             goto fail;
-        if (!gen_drv) memcpy(frames_ref, frames, (size_t)b * CHW * sizeof(float)); /* no pose: both the same */
+        if (!gen_drv)
+            memcpy(frames_ref, frames, (size_t)b * CHW * sizeof(float)); /* no pose: both the same */
         for (int i = 0; i < b; i++) {
             long j = j0 + i;
             size_t k = (size_t)(j + 2);
             pcavs_image_from_tensor(frames + (size_t)i * CHW, IMG, IMG, rgb);
             pcavs_image_from_tensor(frames_ref + (size_t)i * CHW, IMG, IMG, rgb2);
-            if (c.w_main && (st = pcavs_video_writer_write(c.w_main, rgb)) != PCAVS_OK) goto fail;
-            if (c.w_ref && (st = pcavs_video_writer_write(c.w_ref, rgb2)) != PCAVS_OK) goto fail;
+            if (c.w_main && (st = pcavs_video_writer_write(c.w_main, rgb)) != PCAVS_OK)
+                goto fail;
+            if (c.w_ref && (st = pcavs_video_writer_write(c.w_ref, rgb2)) != PCAVS_OK)
+                goto fail;
             if (p->frames_dir) {
-                if ((st = write_png(p->frames_dir, "", j, rgb)) != PCAVS_OK) goto fail;
+                if ((st = write_png(p->frames_dir, "", j, rgb)) != PCAVS_OK)
+                    goto fail;
                 if (p->output_pose == PCAVS_OUTPUT_BOTH && (st = write_png(p->frames_dir, "ref_", j, rgb2)) != PCAVS_OK)
                     goto fail;
             }
@@ -540,25 +592,30 @@ pcavs_status pcavs_render_clip(pcavs_model *m, const pcavs_render_params *p, pca
                 int col = 0;
                 put_panel(row, panels, col++, id_rgb);
                 put_panel(row, panels, col++, rgb);
-                if (gen_drv && p->output_pose == PCAVS_OUTPUT_BOTH) put_panel(row, panels, col++, rgb2);
+                if (gen_drv && p->output_pose == PCAVS_OUTPUT_BOTH)
+                    put_panel(row, panels, col++, rgb2);
                 if (gen_drv) {
-                    if ((st = pose_rgb(&c.pose, need[i], rgb)) != PCAVS_OK) goto fail;
+                    if ((st = pose_rgb(&c.pose, need[i], rgb)) != PCAVS_OK)
+                        goto fail;
                     put_panel(row, panels, col++, rgb);
                 }
                 if (p->mouth) {
                     char path[4200];
                     pcavs_frames_path(p->mouth, k, path, sizeof path);
                     if (access(path, R_OK) == 0) {
-                        if ((st = load_crop(path, "mouth frame", rgb)) != PCAVS_OK) goto fail;
+                        if ((st = load_crop(path, "mouth frame", rgb)) != PCAVS_OK)
+                            goto fail;
                     } else {
                         memset(rgb, 127, RGB_BYTES); /* past the ground truth's end: upstream's zero tensor */
                     }
                     put_panel(row, panels, col++, rgb);
                 }
-                if ((st = pcavs_video_writer_write(c.w_sbs, row)) != PCAVS_OK) goto fail;
+                if ((st = pcavs_video_writer_write(c.w_sbs, row)) != PCAVS_OK)
+                    goto fail;
             }
         }
-        if (progress) progress(user, j0 + b, total);
+        if (progress)
+            progress(user, j0 + b, total);
     }
 
     /* ---- finish: every output renamed only now ---- */
@@ -566,7 +623,8 @@ pcavs_status pcavs_render_clip(pcavs_model *m, const pcavs_render_params *p, pca
     c.w_main = c.w_ref = c.w_sbs = NULL;
     st = PCAVS_OK;
     for (int i = 0; i < 3; i++) {
-        if (!ws[i]) continue;
+        if (!ws[i])
+            continue;
         if (st == PCAVS_OK)
             st = pcavs_video_writer_close(ws[i]);
         else
@@ -592,9 +650,11 @@ fail:
 
 static const char *base_name(const char *p, char *buf, size_t cap) {
     size_t n = strlen(p);
-    while (n > 1 && p[n - 1] == '/') n--;
+    while (n > 1 && p[n - 1] == '/')
+        n--;
     size_t s = n;
-    while (s > 0 && p[s - 1] != '/') s--;
+    while (s > 0 && p[s - 1] != '/')
+        s--;
     snprintf(buf, cap, "%.*s", (int)(n - s), p + s);
     return buf;
 }
@@ -603,11 +663,15 @@ pcavs_status pcavs_render_parse_csv_line(char *line, pcavs_render_params *p, cha
     char *f[9];
     int n = 0;
     for (char *s = line; *s && n < 9;) {
-        while (*s && isspace((unsigned char)*s)) s++;
-        if (!*s) break;
+        while (*s && isspace((unsigned char)*s))
+            s++;
+        if (!*s)
+            break;
         f[n++] = s;
-        while (*s && !isspace((unsigned char)*s)) s++;
-        if (*s) *s++ = 0;
+        while (*s && !isspace((unsigned char)*s))
+            s++;
+        if (*s)
+            *s++ = 0;
     }
     if (n != 8)
         return pcavs_fail(PCAVS_ERR_FORMAT,
@@ -616,7 +680,8 @@ pcavs_status pcavs_render_parse_csv_line(char *line, pcavs_render_params *p, cha
                           n);
     char *end;
     long ref_num = strtol(f[1], &end, 10), pose_num;
-    if (*end || ref_num < 0) return pcavs_fail(PCAVS_ERR_FORMAT, "CSV row: field 2 (id count) '%s' is not a count", f[1]);
+    if (*end || ref_num < 0)
+        return pcavs_fail(PCAVS_ERR_FORMAT, "CSV row: field 2 (id count) '%s' is not a count", f[1]);
     pose_num = strtol(f[3], &end, 10);
     if (*end || pose_num < 0)
         return pcavs_fail(PCAVS_ERR_FORMAT, "CSV row: field 4 (pose frames) '%s' is not a count", f[3]);
@@ -637,7 +702,8 @@ pcavs_status pcavs_render_parse_csv_line(char *line, pcavs_render_params *p, cha
         char a[512], b[512], c[512];
         base_name(f[4], c, sizeof c);
         char *dot = strrchr(c, '.');
-        if (dot && dot != c) *dot = 0;
+        if (dot && dot != c)
+            *dot = 0;
         snprintf(name, name_cap, "id_%s_pose_%s_audio_%s", base_name(f[0], a, sizeof a),
                  base_name(p->pose ? f[2] : f[0], b, sizeof b), c);
     }
