@@ -1,0 +1,120 @@
+"""bench_vs_pytorch.py: merges one run of bench/bench_generator (pcavs) and tests/reference/bench_pytorch.py
+(the official-structure PyTorch modules) into docs/bench/cpu.md (Markdown table), cpu.dat (gnuplot data for
+bench/plot_cpu.gp) and cpu.json. Called by bench/bench_vs_pytorch.sh, which runs both benchmarks.
+
+GFLOP per frame (2 x the multiply-accumulates of PCAVS.md section 1): G 69.4, E 12.66, A_sync 0.94, V 8.56;
+the driven-pose frame is A_sync + E + G = 83.0 (V and the reference pose are computed once per video).
+The pcavs driven-pose row is the sum of its A_sync, E and G rows at the same batch (the style heads are
+< 0.1 ms); the PyTorch row is timed as one call (bench_pytorch.py 'pipeline, driven pose').
+"""
+import argparse
+import json
+import re
+import sys
+
+GFLOP = {"V": 8.56, "E": 12.66, "A_sync": 0.94, "G": 69.4}
+GFLOP["A_sync+E+G"] = GFLOP["A_sync"] + GFLOP["E"] + GFLOP["G"]
+ORDER = ["A_sync+E+G", "G", "E", "A_sync", "V"]
+LABEL = {"A_sync+E+G": "driven-pose frame (A_sync+E+G)", "G": "G (generator)", "E": "E (pose encoder + to_headpose)",
+         "A_sync": "A_sync (audio encoder)", "V": "V (identity, once per video)"}
+C_NAMES = {"G (random noise)": "G", "V": "V", "E (+to_headpose)": "E", "A_sync": "A_sync"}
+PT_NAMES = {"G (per frame, fused modconv)": "G", "V (once per video)": "V", "E (per pose frame)": "E",
+            "A_sync (per frame)": "A_sync", "pipeline, driven pose (A+E+G)": "A_sync+E+G"}
+
+
+def parse_pcavs(path):
+    txt = open(path).read()
+    m = re.search(r"machine: (\d+) threads, OpenBLAS core (\S+), measured sgemm peak ([\d.]+) GFLOP/s, "
+                  r"FMA peak ([\d.]+) GFLOP/s", txt)
+    if not m:
+        sys.exit(f"bench_vs_pytorch: no peak line in {path}:\n{txt}")
+    info = {"threads": int(m.group(1)), "blas_core": m.group(2), "sgemm_peak": float(m.group(3)),
+            "fma_peak": float(m.group(4))}
+    rows = {}
+    for line in txt.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[0] in C_NAMES:
+            rows[(C_NAMES[cells[0]], int(cells[1]))] = float(cells[3])
+    for b in sorted({b for _, b in rows}):
+        if all((n, b) in rows for n in ("A_sync", "E", "G")):
+            rows[("A_sync+E+G", b)] = rows[("A_sync", b)] + rows[("E", b)] + rows[("G", b)]
+    m = re.search(r"arenas (\d+) MB", txt)
+    info["arenas_mb"] = int(m.group(1)) if m else None
+    m = re.search(r"model \S+ \((\d+) MB of weights\)", txt)
+    info["weights_mb"] = int(m.group(1)) if m else None
+    return info, rows
+
+
+def parse_pytorch(path):
+    d = json.load(open(path))
+    rows = {}
+    for r in d["rows"]:
+        if r["what"] in PT_NAMES:
+            rows[(PT_NAMES[r["what"]], r["batch"])] = r["ms_per_frame"]
+    return d.get("torch", "?"), rows
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pcavs-log", required=True)
+    ap.add_argument("--pytorch-json", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--load", default="?")
+    ap.add_argument("--cpu", default="?")
+    a = ap.parse_args()
+    info, c = parse_pcavs(a.pcavs_log)
+    torch_ver, p = parse_pytorch(a.pytorch_json)
+    sg, fm = info["sgemm_peak"], info["fma_peak"]
+    batches = sorted({b for _, b in c})
+    lines = [
+        f"# pcavs vs the official PyTorch modules, CPU, {a.threads} threads",
+        "",
+        f"Machine: {a.cpu}; OpenBLAS core {info['blas_core']}; peaks measured in this run: OpenBLAS sgemm "
+        f"{sg:.1f} GFLOP/s, FMA loop {fm:.1f} GFLOP/s. Load average (1/5/15 min) before / between / after: "
+        f"{a.load}. PyTorch {torch_ver} (Debian python3-torch), tests/reference/pcavs_torch.py: upstream's module "
+        "structure, grouped (\"fused\") modulated convolution, fixed noise; median of 1 run after 1 warm-up. pcavs: "
+        "bench/bench_generator (median of >= 3 calls after 1 warm-up, random noise). The driven-pose frame is the "
+        "work per output frame once V and the reference pose are cached (pcavs: sum of its A_sync, E and G rows). "
+        "GFLOP/frame: G 69.4, E 12.7, A_sync 0.9, V 8.6 (2 x MACs, PCAVS.md section 1).",
+        "",
+        "| network | batch | pcavs ms/frame | PyTorch ms/frame | speed-up | pcavs GFLOP/s | % sgemm peak | % FMA peak |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    dat = ["# label batch pcavs_ms pytorch_ms pcavs_gflops pytorch_gflops sgemm_peak fma_peak"]
+    rows = []
+    for n in ORDER:
+        for b in batches:
+            if (n, b) not in c:
+                continue
+            ms = c[(n, b)]
+            pt = p.get((n, b))
+            if pt is None and n == "V":
+                pt = p.get(("V", 1)) if b == 1 else None
+            gf = GFLOP[n] / (ms * 1e-3)
+            ratio = f"{pt / ms:.1f}x" if pt else "n/a"
+            lines.append(f"| {LABEL[n]} | {b} | {ms:.1f} | {pt:.1f} | {ratio} | {gf:.1f} | {100 * gf / sg:.0f} % | "
+                         f"{100 * gf / fm:.0f} % |" if pt else
+                         f"| {LABEL[n]} | {b} | {ms:.1f} | n/a | n/a | {gf:.1f} | {100 * gf / sg:.0f} % | "
+                         f"{100 * gf / fm:.0f} % |")
+            ptg = GFLOP[n] / (pt * 1e-3) if pt else 0
+            dat.append(f'"{n} b{b}" {b} {ms:.3f} {pt if pt else 0:.3f} {gf:.3f} {ptg:.3f} {sg:.3f} {fm:.3f}')
+            rows.append({"network": n, "batch": b, "pcavs_ms_per_frame": ms, "pytorch_ms_per_frame": pt,
+                         "pcavs_gflops": gf, "pytorch_gflops": ptg or None})
+    lines.append("")
+    if info["arenas_mb"] is not None:
+        lines.append(f"pcavs memory in this benchmark: weights {info['weights_mb']} MB, activation arenas "
+                     f"{info['arenas_mb']} MB (all four networks planned for batch 8).")
+    lines.append("")
+    lines.append("Command: `bench/bench_vs_pytorch.sh BUILD_DIR` (raw outputs: pcavs_raw.txt, pytorch_raw.txt).")
+    with open(f"{a.out}/cpu.md", "w") as f:
+        f.write("\n".join(lines) + "\n")
+    with open(f"{a.out}/cpu.dat", "w") as f:
+        f.write("\n".join(dat) + "\n")
+    with open(f"{a.out}/cpu.json", "w") as f:
+        json.dump({"threads": a.threads, "load": a.load, "cpu": a.cpu, "torch": torch_ver, **info, "rows": rows}, f,
+                  indent=1)
+
+
+if __name__ == "__main__":
+    main()

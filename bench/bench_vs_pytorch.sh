@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# bench_vs_pytorch.sh: pcavs (CPU backend) against the official-structure PyTorch modules
+# (tests/reference/pcavs_torch.py on Debian's python3-torch), side by side, same thread count, same
+# machine, one run. Per network (V, E, A_sync, G) and for the driven-pose frame (A_sync + E + G)
+# at batch 1 and 8: ms/frame of both, the speed-up, pcavs GFLOP/s and its fraction of the sgemm and
+# FMA peaks measured in the same run (bench_util.c). Writes OUT/cpu.md (table), OUT/cpu.png
+# (gnuplot chart, bench/plot_cpu.gp), OUT/cpu.json (raw rows) and the two raw logs.
+# Builds nothing: pass a configured and built build directory.
+#
+# Usage: bench/bench_vs_pytorch.sh BUILD_DIR [--model M.safetensors] [--threads N] [--out DIR]
+#                                  [--quick]
+#   --model   converted model (default: $PCAVS_MODEL, else a random-weight model synthesized once
+#             with BUILD_DIR's pcavs-convert into BUILD_DIR/bench-model.safetensors: timings do not
+#             depend on the weights' values)
+#   --threads default 2 (both engines)          --out default docs/bench (relative to the repo)
+#   --quick   batch 1 only on the PyTorch side (about 1 minute less)
+# Takes about 4-5 minutes on a 2-core machine (most of it the PyTorch generator at batch 8).
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+PY=${PCAVS_PYTHON:-/usr/bin/python3}
+
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ $# -ge 1 ] || usage
+BUILD=$1
+shift
+MODEL=${PCAVS_MODEL:-}
+THREADS=2
+OUT=$ROOT/docs/bench
+PT_BATCHES=1,8
+while [ $# -gt 0 ]; do
+    case $1 in
+    --model) MODEL=$2; shift 2 ;;
+    --threads) THREADS=$2; shift 2 ;;
+    --out) OUT=$2; shift 2 ;;
+    --quick) PT_BATCHES=1; shift ;;
+    -h | --help) usage ;;
+    *) echo "bench_vs_pytorch: unknown argument $1" >&2; usage ;;
+    esac
+done
+BG=$BUILD/bench/bench_generator
+[ -x "$BG" ] || { echo "bench_vs_pytorch: $BG not found: build first (cmake --build $BUILD)" >&2; exit 2; }
+command -v gnuplot > /dev/null || echo "bench_vs_pytorch: gnuplot not found (apt-get install gnuplot-nox): no PNG" >&2
+if [ -z "$MODEL" ]; then
+    MODEL=$BUILD/bench-model.safetensors
+    if [ ! -s "$MODEL" ]; then
+        echo "bench_vs_pytorch: synthesizing random weights into $MODEL (timing only)" >&2
+        "$BUILD/weights_tools/pcavs-convert" --synthesize -o "$MODEL" -q
+    fi
+fi
+mkdir -p "$OUT"
+LOG_C=$OUT/pcavs_raw.txt
+LOG_PT=$OUT/pytorch_raw.txt
+JSON_PT=$(mktemp /tmp/pcavs-bench-pt.XXXXXX.json)
+trap 'rm -f "$JSON_PT"' EXIT
+
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "bench_vs_pytorch: load before: $LOAD_BEFORE; pcavs ($BG, $THREADS threads)..." >&2
+PCAVS_THREADS=$THREADS "$BG" "$MODEL" > "$LOG_C"
+LOAD_MID=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "bench_vs_pytorch: PyTorch reference ($THREADS threads, batches $PT_BATCHES)..." >&2
+"$PY" "$ROOT/tests/reference/bench_pytorch.py" --threads "$THREADS" --batches "$PT_BATCHES" --iters 1 --warmup 1 \
+    --no-inference --json "$JSON_PT" > "$LOG_PT" 2>&1
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+"$PY" "$HERE/bench_vs_pytorch.py" --pcavs-log "$LOG_C" --pytorch-json "$JSON_PT" --out "$OUT" --threads "$THREADS" \
+    --load "$LOAD_BEFORE / $LOAD_MID / $LOAD_AFTER" --cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+if command -v gnuplot > /dev/null; then
+    (cd "$OUT" && gnuplot "$HERE/plot_cpu.gp")
+    echo "bench_vs_pytorch: wrote $OUT/cpu.md and $OUT/cpu.png" >&2
+fi
+cat "$OUT/cpu.md"
