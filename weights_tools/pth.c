@@ -107,7 +107,7 @@ static void *palloc(pcavs_pth *p, size_t n) {
 /* ------------------------------------------------------------------ unpickler */
 
 typedef struct upk {
-    pcavs_pth *p;
+    pcavs_pth *p = NULL;
     const uint8_t *in; /* [len] */
     size_t len, pos;
     pv **stack;
@@ -268,7 +268,7 @@ static pcavs_status persistent_load(upk *u, pv *pid) {
     if (pid->count == 6 && it[5]->kind != PV_NONE)
         return pcavs_fail(PCAVS_ERR_UNSUPPORTED, "file %s: pickle byte %zu: storage views (view_metadata) are not supported",
                           u->p->label, u->pos);
-    int idx;
+    int idx = -1;
     PCAVS_TRY(add_storage(u, it[2], (pcavs_pth_stype)it[1]->i, it[4]->i, &idx));
     pv *v = new_pv(u, PV_STORAGE);
     if (!v) return OOM(u->p);
@@ -324,7 +324,7 @@ static pcavs_status do_reduce(upk *u, pv *f, pv *args) {
 static pcavs_status pop_mark(upk *u, pv ***items, size_t *n) {
     if (!u->nmarks) return fail_at(u, "no MARK on the stack");
     size_t m = u->marks[--u->nmarks];
-    *items = u->stack + m;
+    *items = u->stack ? u->stack + m : NULL; /* no stack yet: an empty mark */
     *n = u->sp - m;
     u->sp = m;
     return PCAVS_OK;
@@ -394,8 +394,8 @@ static pcavs_status unpickle(pcavs_pth *p, const uint8_t *in, size_t len, int al
     for (;;) {
         if (!need(u, 1)) return fail_at(u, "pickle ends without STOP (truncated?)");
         uint8_t op = in[u->pos++];
-        pv *a, *b, *c, **items;
-        size_t n;
+        pv *a, *b, *c, **items = NULL;
+        size_t n = 0;
         switch (op) {
         case 0x80: /* PROTO */
             if (!need(u, 1)) return fail_at(u, "truncated PROTO");
@@ -860,7 +860,7 @@ static pcavs_status pth_parse(pcavs_pth *p, const char *path) {
 pcavs_status pcavs_pth_open_memory(const void *data, size_t size, const char *label, pcavs_pth **out) {
     if (!out || (!data && size)) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_pth_open_memory: bad arguments");
     *out = NULL;
-    pcavs_pth *p;
+    pcavs_pth *p = NULL;
     PCAVS_TRY(pth_new(label ? label : "(memory)", size, &p));
     static const uint8_t empty[8];
     p->base = data ? data : empty;
@@ -884,7 +884,7 @@ pcavs_status pcavs_pth_open(const char *path, pcavs_pth **out) {
         close(fd);
         return pcavs_fail(PCAVS_ERR_IO, "file %s: not a regular file", path);
     }
-    pcavs_pth *p;
+    pcavs_pth *p = NULL;
     pcavs_status st = pth_new(path, (size_t)sb.st_size, &p);
     if (st != PCAVS_OK) {
         close(fd);
