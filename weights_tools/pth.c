@@ -107,7 +107,7 @@ static void *palloc(pcavs_pth *p, size_t n) {
 /* ------------------------------------------------------------------ unpickler */
 
 typedef struct upk {
-    pcavs_pth *p = NULL;
+    pcavs_pth *p;
     const uint8_t *in; /* [len] */
     size_t len, pos;
     pv **stack;
