@@ -1,0 +1,399 @@
+/* align_clip.c: clip-level alignment (upstream scripts/align_68.py align_folder): landmarks of every frame,
+ * the three points averaged over the clip, one similarity transform onto (87,59) (137,59) (112,120), the
+ * per-frame mouth bias smoothed 0.2 previous + 0.8 current, and the OpenCV-exact warp to 224x224 with a
+ * black border. Upstream gives up on a frame without exactly one face; here several faces -> the largest
+ * (counted and reported), no face -> points interpolated from the neighbouring frames (counted, reported),
+ * no face anywhere -> an error. Also the paste-back of generated faces over a whole clip. Inputs: an image,
+ * a folder of images (name order) or a video (ffmpeg); outputs: a %06d.png folder or a video. */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "pcavs_align.h"
+#include "pcavs_image.h"
+#include "pcavs_video.h"
+#include "status.h"
+
+/* ---- frame sources: image, folder of images, video ---- */
+
+typedef struct frame_src {
+    const char *path;
+    char **files; /* images (folder or single file), NULL for a video */
+    long n_files, next;
+    pcavs_video_reader *vr;
+    pcavs_video_info vi;
+    pcavs_image img;
+} frame_src;
+
+static int has_ext(const char *name, const char *const *exts) {
+    const char *dot = strrchr(name, '.');
+    if (!dot) return 0;
+    for (; *exts; exts++) {
+        const char *a = dot + 1, *b = *exts;
+        while (*a && *b && tolower((unsigned char)*a) == *b) a++, b++;
+        if (!*a && !*b) return 1;
+    }
+    return 0;
+}
+static const char *const image_exts[] = {"jpg", "jpeg", "png", NULL};
+static const char *const video_exts[] = {"mp4", "mov", "mkv", "avi", "webm", NULL};
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static void src_close(frame_src *s) {
+    for (long i = 0; i < s->n_files; i++) free(s->files[i]);
+    free(s->files);
+    if (s->vr) pcavs_video_close(s->vr);
+    pcavs_image_free(&s->img);
+    memset(s, 0, sizeof *s);
+}
+
+static pcavs_status src_open(const char *path, frame_src *s) {
+    memset(s, 0, sizeof *s);
+    s->path = path;
+    struct stat st;
+    if (stat(path, &st) != 0) return pcavs_fail(PCAVS_ERR_IO, "file %s: cannot open: %s", path, strerror(errno));
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        if (!d) return pcavs_fail(PCAVS_ERR_IO, "folder %s: cannot read: %s", path, strerror(errno));
+        struct dirent *e;
+        long cap = 0;
+        while ((e = readdir(d))) {
+            if (e->d_name[0] == '.' || !has_ext(e->d_name, image_exts)) continue;
+            if (s->n_files == cap) {
+                cap = cap ? 2 * cap : 64;
+                char **f = realloc(s->files, (size_t)cap * sizeof *f);
+                if (!f) break;
+                s->files = f;
+            }
+            size_t len = strlen(path) + strlen(e->d_name) + 2;
+            char *p = malloc(len);
+            if (!p) break;
+            snprintf(p, len, "%s/%s", path, e->d_name);
+            s->files[s->n_files++] = p;
+        }
+        closedir(d);
+        if (s->n_files == 0) {
+            src_close(s);
+            return pcavs_fail(PCAVS_ERR_FORMAT, "folder %s: no .jpg/.png images", path);
+        }
+        qsort(s->files, (size_t)s->n_files, sizeof *s->files, cmp_str);
+        s->vi.fps = 25;
+        return PCAVS_OK;
+    }
+    if (has_ext(path, image_exts)) {
+        s->files = malloc(sizeof *s->files);
+        if (!s->files || !(s->files[0] = strdup(path))) {
+            src_close(s);
+            return pcavs_fail(PCAVS_ERR_OOM, "align: out of memory");
+        }
+        s->n_files = 1;
+        s->vi.fps = 25;
+        return PCAVS_OK;
+    }
+    pcavs_status rc = pcavs_video_open(path, &s->vr, &s->vi);
+    if (rc != PCAVS_OK) return rc;
+    if (!(s->vi.fps > 0)) s->vi.fps = 25;
+    return PCAVS_OK;
+}
+
+/* Next frame: *rgb valid until the next call; *got = 0 at the end. */
+static pcavs_status src_next(frame_src *s, const uint8_t **rgb, int *w, int *h, int *got) {
+    *got = 0;
+    if (s->vr) {
+        PCAVS_TRY(pcavs_video_read(s->vr, rgb, got));
+        *w = s->vi.width, *h = s->vi.height;
+        return PCAVS_OK;
+    }
+    if (s->next >= s->n_files) return PCAVS_OK;
+    pcavs_image_free(&s->img);
+    PCAVS_TRY(pcavs_image_load(s->files[s->next++], &s->img));
+    *rgb = s->img.rgb, *w = s->img.width, *h = s->img.height, *got = 1;
+    return PCAVS_OK;
+}
+
+/* ---- frame sinks: %06d.png folder or video ---- */
+
+typedef struct frame_sink {
+    const char *path;
+    pcavs_video_writer *vw;
+    int w, h; /* video size (even) */
+    long n;
+} frame_sink;
+
+static int is_video_path(const char *p) { return has_ext(p, video_exts); }
+
+static pcavs_status sink_open(const char *path, int w, int h, double fps, const char *audio, frame_sink *k) {
+    memset(k, 0, sizeof *k);
+    k->path = path;
+    if (is_video_path(path)) {
+        k->w = w & ~1, k->h = h & ~1;
+        if (k->w <= 0 || k->h <= 0) return pcavs_fail(PCAVS_ERR_SHAPE, "file %s: frame too small for video", path);
+        int ifps = (int)lround(fps > 0 ? fps : 25);
+        return pcavs_video_writer_open(path, k->w, k->h, ifps < 1 ? 1 : ifps, audio, &k->vw);
+    }
+    if (mkdir(path, 0777) != 0 && errno != EEXIST)
+        return pcavs_fail(PCAVS_ERR_IO, "folder %s: cannot create: %s", path, strerror(errno));
+    return PCAVS_OK;
+}
+
+static pcavs_status sink_write(frame_sink *k, const uint8_t *rgb, int w, int h) {
+    if (k->vw) {
+        if (w == k->w && h == k->h) {
+            PCAVS_TRY(pcavs_video_writer_write(k->vw, rgb));
+        } else { /* odd size: drop the last column/row */
+            uint8_t *tmp = malloc((size_t)k->w * k->h * 3);
+            if (!tmp) return pcavs_fail(PCAVS_ERR_OOM, "align: out of memory");
+            for (int y = 0; y < k->h; y++) memcpy(tmp + (size_t)y * k->w * 3, rgb + (size_t)y * w * 3, (size_t)k->w * 3);
+            pcavs_status rc = pcavs_video_writer_write(k->vw, tmp);
+            free(tmp);
+            PCAVS_TRY(rc);
+        }
+    } else {
+        char p[4096];
+        snprintf(p, sizeof p, "%s/%06ld.png", k->path, k->n);
+        PCAVS_TRY(pcavs_image_write_png(p, rgb, w, h));
+    }
+    k->n++;
+    return PCAVS_OK;
+}
+
+static pcavs_status sink_close(frame_sink *k, pcavs_status rc) {
+    if (!k->vw) return rc;
+    if (rc != PCAVS_OK) {
+        pcavs_video_writer_abort(k->vw);
+        k->vw = NULL;
+        return rc;
+    }
+    rc = pcavs_video_writer_close(k->vw);
+    k->vw = NULL;
+    return rc;
+}
+
+/* ---- alignment ---- */
+
+void pcavs_align_result_free(pcavs_align_result *r) {
+    if (!r) return;
+    free(r->transforms);
+    free(r->three);
+    free(r->detected);
+    memset(r, 0, sizeof *r);
+}
+
+static pcavs_status grow(pcavs_align_result *r, long *cap, long n) {
+    if (n < *cap) return PCAVS_OK;
+    long c = *cap ? 2 * *cap : 256;
+    double *t = realloc(r->three, (size_t)c * 6 * sizeof(double));
+    if (t) r->three = t;
+    uint8_t *d = realloc(r->detected, (size_t)c);
+    if (d) r->detected = d;
+    if (!t || !d) return pcavs_fail(PCAVS_ERR_OOM, "align: out of memory");
+    *cap = c;
+    return PCAVS_OK;
+}
+
+/* Linear interpolation of the three points of frames without a face between the nearest detected frames;
+ * held constant before the first and after the last detection. */
+static void interpolate(double *three, const uint8_t *det, long n) {
+    long prev = -1;
+    for (long i = 0; i < n; i++) {
+        if (!det[i]) continue;
+        long lo = prev < 0 ? 0 : prev + 1;
+        for (long j = lo; j < i; j++) {
+            double t = prev < 0 ? 1.0 : (double)(j - prev) / (double)(i - prev);
+            for (int k = 0; k < 6; k++)
+                three[6 * j + k] = prev < 0 ? three[6 * i + k] : (1 - t) * three[6 * prev + k] + t * three[6 * i + k];
+        }
+        prev = i;
+    }
+    for (long j = prev + 1; j < n && prev >= 0; j++) memcpy(three + 6 * j, three + 6 * prev, 6 * sizeof(double));
+}
+
+pcavs_status pcavs_align_clip(const char *input, const char *output, const pcavs_align_params *p,
+                              pcavs_align_result *res) {
+    if (!input || !output || !res) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "align: NULL input, output or result");
+    memset(res, 0, sizeof *res);
+    pcavs_align_params dp = {0};
+    dp.smooth_prev = -1;
+    if (!p) p = &dp;
+    int size = p->size > 0 ? p->size : PCAVS_ALIGN_SIZE;
+    FILE *log = p->log;
+
+    pcavs_landmarker *lm = NULL;
+    PCAVS_TRY(pcavs_landmarker_open(p->model, &lm));
+    frame_src s;
+    pcavs_status rc = src_open(input, &s);
+    if (rc != PCAVS_OK) {
+        pcavs_landmarker_close(lm);
+        return rc;
+    }
+    res->fps = s.vi.fps;
+    res->has_audio = s.vr ? s.vi.has_audio : 0;
+
+    /* pass 1: landmarks */
+    long cap = 0, n = 0, first_lost = -1, first_multi = -1;
+    for (;;) {
+        if (p->max_frames > 0 && n >= p->max_frames) break;
+        const uint8_t *rgb;
+        int w, h, got;
+        if ((rc = src_next(&s, &rgb, &w, &h, &got)) != PCAVS_OK || !got) break;
+        if (n == 0) res->src_width = w, res->src_height = h;
+        if ((rc = grow(res, &cap, n)) != PCAVS_OK) break;
+        double pts[2 * PCAVS_ALIGN_N_LANDMARKS];
+        int nf = 0;
+        if ((rc = pcavs_landmarker_detect(lm, rgb, w, h, &nf, pts, NULL)) != PCAVS_OK) break;
+        res->detected[n] = nf > 0;
+        if (nf > 0) {
+            pcavs_align_three_points(pts, res->three + 6 * n);
+            res->n_detected++;
+        } else if (first_lost < 0) {
+            first_lost = n;
+        }
+        if (nf > 1) {
+            res->n_multi++;
+            if (first_multi < 0) first_multi = n;
+        }
+        n++;
+    }
+    src_close(&s);
+    pcavs_landmarker_close(lm);
+    res->n_frames = n;
+    if (rc != PCAVS_OK) goto fail;
+    if (n == 0) {
+        rc = pcavs_fail(PCAVS_ERR_FORMAT, "file %s: no frames", input);
+        goto fail;
+    }
+    if (res->n_detected == 0) {
+        rc = pcavs_fail(PCAVS_ERR_FORMAT, "file %s: no face found in any of its %ld frame(s)", input, n);
+        goto fail;
+    }
+    if (res->n_multi && log)
+        fprintf(log, "pcavs-align: %s: several faces in %ld of %ld frames (first: frame %ld); the largest face was used\n",
+                input, res->n_multi, n, first_multi);
+    res->n_interpolated = n - res->n_detected;
+    if (res->n_interpolated && log)
+        fprintf(log,
+                "pcavs-align: %s: no face in %ld of %ld frames (first: frame %ld); their landmarks were "
+                "interpolated from the neighbouring frames\n",
+                input, res->n_interpolated, n, first_lost);
+    interpolate(res->three, res->detected, n);
+
+    res->transforms = malloc((size_t)n * 6 * sizeof(double));
+    if (!res->transforms) {
+        rc = pcavs_fail(PCAVS_ERR_OOM, "align: out of memory");
+        goto fail;
+    }
+    if ((rc = pcavs_align_transforms(res->three, res->detected, n, p->smooth_prev, res->m_clip, res->transforms)) !=
+        PCAVS_OK)
+        goto fail;
+
+    /* pass 2: warp */
+    if ((rc = src_open(input, &s)) != PCAVS_OK) goto fail;
+    frame_sink k;
+    uint8_t *out = malloc((size_t)size * size * 3);
+    rc = out ? sink_open(output, size, size, res->fps, res->has_audio ? input : NULL, &k)
+             : pcavs_fail(PCAVS_ERR_OOM, "align: out of memory");
+    if (rc != PCAVS_OK) {
+        free(out);
+        src_close(&s);
+        goto fail;
+    }
+    for (long i = 0; i < n; i++) {
+        const uint8_t *rgb;
+        int w, h, got;
+        if ((rc = src_next(&s, &rgb, &w, &h, &got)) != PCAVS_OK) break;
+        if (!got) {
+            rc = pcavs_fail(PCAVS_ERR_FORMAT, "file %s: frame %ld vanished between the two passes", input, i);
+            break;
+        }
+        if ((rc = pcavs_warp_affine_u8(rgb, w, h, (size_t)w * 3, 3, res->transforms + 6 * i, out, size, size, 0)) !=
+            PCAVS_OK)
+            break;
+        if ((rc = sink_write(&k, out, size, size)) != PCAVS_OK) break;
+    }
+    rc = sink_close(&k, rc);
+    free(out);
+    src_close(&s);
+    if (rc != PCAVS_OK) goto fail;
+    if (log)
+        fprintf(log, "pcavs-align: %s -> %s: %ld frames aligned (%ld with a detected face)\n", input, output, n,
+                res->n_detected);
+    return PCAVS_OK;
+fail:
+    pcavs_align_result_free(res);
+    return rc;
+}
+
+pcavs_status pcavs_align_paste_clip(const char *original, const pcavs_align_result *res, const char *generated,
+                                    int upstream_crop, double feather, const char *audio, const char *output,
+                                    FILE *log) {
+    if (!original || !res || !res->transforms || res->n_frames <= 0 || !generated || !output)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "align: paste_clip: missing original, transforms or generated frames");
+    frame_src so, sg;
+    PCAVS_TRY(src_open(original, &so));
+    pcavs_status rc = src_open(generated, &sg);
+    if (rc != PCAVS_OK) {
+        src_close(&so);
+        return rc;
+    }
+    frame_sink k;
+    int sink_open_ok = 0;
+    uint8_t *frame = NULL;
+    int fw = 0, fh = 0;
+    long i = 0;
+    for (;; i++) {
+        const uint8_t *g;
+        int gw, gh, got;
+        if ((rc = src_next(&sg, &g, &gw, &gh, &got)) != PCAVS_OK || !got) break;
+        if (gw != gh) {
+            rc = pcavs_fail(PCAVS_ERR_SHAPE, "file %s: generated frame %ld is %dx%d, not square", generated, i, gw, gh);
+            break;
+        }
+        if (i < res->n_frames) { /* next original frame (the last one is reused past the end) */
+            const uint8_t *o;
+            int ow, oh, ogot;
+            if ((rc = src_next(&so, &o, &ow, &oh, &ogot)) != PCAVS_OK) break;
+            if (!ogot) {
+                rc = pcavs_fail(PCAVS_ERR_FORMAT, "file %s: fewer frames than when it was aligned", original);
+                break;
+            }
+            if (!frame) {
+                fw = ow, fh = oh;
+                frame = malloc((size_t)fw * fh * 3 * 2);
+                if (!frame) {
+                    rc = pcavs_fail(PCAVS_ERR_OOM, "align: out of memory");
+                    break;
+                }
+                if ((rc = sink_open(output, fw, fh, res->fps, audio, &k)) != PCAVS_OK) break;
+                sink_open_ok = 1;
+            } else if (ow != fw || oh != fh) {
+                rc = pcavs_fail(PCAVS_ERR_SHAPE, "file %s: frame %ld changes size", original, i);
+                break;
+            }
+            memcpy(frame + (size_t)fw * fh * 3, o, (size_t)fw * fh * 3); /* keep the clean original */
+        }
+        memcpy(frame, frame + (size_t)fw * fh * 3, (size_t)fw * fh * 3);
+        long oi = i < res->n_frames ? i : res->n_frames - 1;
+        double f2f[6];
+        if ((rc = pcavs_align_face_to_frame(res->transforms + 6 * oi, gw, upstream_crop, f2f)) != PCAVS_OK) break;
+        if ((rc = pcavs_align_paste(frame, fw, fh, g, gw, f2f, feather)) != PCAVS_OK) break;
+        if ((rc = sink_write(&k, frame, fw, fh)) != PCAVS_OK) break;
+    }
+    if (rc == PCAVS_OK && i == 0) rc = pcavs_fail(PCAVS_ERR_FORMAT, "file %s: no generated frames", generated);
+    if (sink_open_ok) rc = sink_close(&k, rc);
+    free(frame);
+    src_close(&so);
+    src_close(&sg);
+    if (rc == PCAVS_OK && log) {
+        fprintf(log, "pcavs-align: pasted %ld generated frames back into %s (%dx%d) -> %s\n", i, original, fw, fh,
+                output);
+        if (i > res->n_frames)
+            fprintf(log, "pcavs-align: %ld generated frames past the %ld original ones were pasted onto the last\n",
+                    i - res->n_frames, res->n_frames);
+    }
+    return rc;
+}
