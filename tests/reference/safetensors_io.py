@@ -16,7 +16,8 @@ _NP = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
 def _to_numpy(value):
     if hasattr(value, "detach"):  # torch tensor
         value = value.detach().cpu().contiguous().numpy()
-    return np.ascontiguousarray(value)
+    arr = np.asarray(value)  # np.ascontiguousarray would turn a 0-d tensor into shape [1]
+    return arr if arr.flags.c_contiguous else arr.copy(order="C")
 
 
 def save(path, tensors, metadata=None):
