@@ -11,7 +11,9 @@
 
 const double pcavs_align_targets[6] = {87, 59, 137, 59, 112, 120};
 
-pcavs_status pcavs_similarity_estimate(const double *src, const double *dst, int n, double m[6]) {
+/* dst_f32: the destination points are a float32 array (upstream's get_affine): numpy then computes their
+ * mean in float32 (the demeaned values stay exact), everything else in float64. */
+static pcavs_status similarity(const double *src, const double *dst, int n, int dst_f32, double m[6]) {
     if (!src || !dst || !m || n < 2) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "align: similarity needs >= 2 points");
     double sm[2] = {0, 0}, dm[2] = {0, 0};
     for (int i = 0; i < n; i++) {
@@ -19,6 +21,11 @@ pcavs_status pcavs_similarity_estimate(const double *src, const double *dst, int
         dm[0] += dst[2 * i], dm[1] += dst[2 * i + 1];
     }
     sm[0] /= n, sm[1] /= n, dm[0] /= n, dm[1] /= n;
+    if (dst_f32) {
+        float fx = 0, fy = 0;
+        for (int i = 0; i < n; i++) fx += (float)dst[2 * i], fy += (float)dst[2 * i + 1];
+        dm[0] = fx / (float)n, dm[1] = fy / (float)n;
+    }
     /* A = dst_demean^T src_demean / n ; var = sum of per-axis variances of src */
     double a11 = 0, a12 = 0, a21 = 0, a22 = 0, var = 0;
     for (int i = 0; i < n; i++) {
@@ -39,6 +46,14 @@ pcavs_status pcavs_similarity_estimate(const double *src, const double *dst, int
     m[2] = dm[0] - (m[0] * sm[0] + m[1] * sm[1]);
     m[5] = dm[1] - (m[3] * sm[0] + m[4] * sm[1]);
     return PCAVS_OK;
+}
+
+pcavs_status pcavs_similarity_estimate(const double *src, const double *dst, int n, double m[6]) {
+    return similarity(src, dst, n, 0, m);
+}
+
+pcavs_status pcavs_similarity_estimate_upstream(const double three[6], double m[6]) {
+    return similarity(three, pcavs_align_targets, 3, 1, m);
 }
 
 pcavs_status pcavs_affine_invert(const double m[6], double inv[6]) {
@@ -159,7 +174,7 @@ pcavs_status pcavs_align_transforms(const double *three, const uint8_t *valid, l
     }
     if (cnt == 0) return pcavs_fail(PCAVS_ERR_FORMAT, "align: no frame with a face");
     for (int k = 0; k < 6; k++) avg[k] /= (double)cnt;
-    PCAVS_TRY(pcavs_similarity_estimate(avg, pcavs_align_targets, 3, m_clip));
+    PCAVS_TRY(pcavs_similarity_estimate_upstream(avg, m_clip));
     if (!transforms) return PCAVS_OK;
     double pb[2] = {0, 0};
     for (long i = 0; i < n; i++) {

@@ -29,6 +29,9 @@ extern "C" {
  * points: writes the 2x3 matrix. Degenerate input (all src points equal) gives PCAVS_ERR_INVALID_ARG. */
 pcavs_status pcavs_similarity_estimate(const double *src /* [n, 2] */, const double *dst /* [n, 2] */, int n,
                                        double m[6]);
+/* Upstream get_affine: three points -> the targets given as a float32 array (numpy takes their mean in
+ * float32: 79.33333587646484 for y), as skimage does it there. */
+pcavs_status pcavs_similarity_estimate_upstream(const double three[6], double m[6]);
 /* Inverse of a 2x3 affine (PCAVS_ERR_INVALID_ARG when singular). */
 pcavs_status pcavs_affine_invert(const double m[6], double inv[6]);
 /* c = a after b (c(p) = a(b(p))). */

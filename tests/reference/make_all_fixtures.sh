@@ -56,5 +56,17 @@ if [ -f "$HERE/setup_venv.sh" ] && [ -f "$HERE/preproc_reference.py" ]; then
          "the preprocessing parity tests will SKIP" >&2
   fi
 fi
+# 5. Face alignment references (skimage SimilarityTransform + cv2.warpAffine, as scripts/align_68.py), into the
+#    same venv (setup_align_venv.sh adds scikit-image to it).
+if [ -f "$HERE/setup_align_venv.sh" ] && [ -f "$HERE/align_reference.py" ]; then
+  step "align venv"
+  if bash "$HERE/setup_align_venv.sh" "$BUILD/venv"; then
+    step "align_reference.py"
+    "$BUILD/venv/bin/python" "$HERE/align_reference.py" --out "$FIX/align"
+  else
+    echo "== fixtures: WARNING: could not install OpenCV/scikit-image (no PyPI access?);" \
+         "the alignment parity tests will SKIP" >&2
+  fi
+fi
 touch "$FIX/.complete"
 echo "== fixtures: done in $FIX"

@@ -1,0 +1,445 @@
+/* test_align.c: face alignment (pipeline/align) against upstream scripts/align_68.py's libraries and on the
+ * demo clips:
+ *  - similarity transform vs skimage SimilarityTransform.estimate, upstream's clip loop (mean points, mouth
+ *    bias 0.2/0.8) and cv2.warpAffine (bit-exact on uint8) from tests/reference/align_reference.py;
+ *  - with dlib: demo clips aligned (inner-mouth centre within 1 px of (112,120), eye centres within 6 px of
+ *    (87,59)/(137,59), measured with the per-frame transforms and by detecting again on the aligned frames),
+ *    error cases (no face, several faces, lost frames, missing input), and an end-to-end run from a
+ *    non-cropped video (a demo clip padded into 480x360 and drifting) through alignment, an identity
+ *    "generator" (the upstream crop of the aligned frame) and paste-back at the source resolution. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pcavs_align.h"
+#include "pcavs_image.h"
+#include "pcavs_video.h"
+#include "status.h"
+#include "test_util.h"
+
+static char g_tmp[1024];
+
+static const char *examples(const char *rel) {
+    static char buf[4][2048];
+    static int k;
+    const char *src = getenv("PCAVS_SOURCE_DIR");
+    k = (k + 1) & 3;
+    snprintf(buf[k], sizeof buf[k], "%s/examples/%s", src ? src : ".", rel);
+    return buf[k];
+}
+static const char *tmp(const char *name) {
+    static char buf[4][2048];
+    static int k;
+    k = (k + 1) & 3;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", g_tmp, name);
+    return buf[k];
+}
+
+static uint8_t *read_raw(const char *path, size_t n) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    uint8_t *b = malloc(n ? n : 1);
+    size_t got = b ? fread(b, 1, n, f) : 0;
+    fclose(f);
+    if (got != n) {
+        free(b);
+        return NULL;
+    }
+    return b;
+}
+
+/* ---- 1. against skimage / cv2 fixtures ---- */
+
+static void check_similarity(const char *dir) {
+    FILE *f = fopen(pt_path(dir, "similarity.txt"), "r");
+    if (!pt_check(f != NULL, "fixture align/similarity.txt present")) return;
+    int n, f32, cases = 0;
+    double worst = 0;
+    while (fscanf(f, "%d %d", &n, &f32) == 2) {
+        double *src = malloc(sizeof(double) * 4 * n), *dst = src + 2 * n, want[6], got[6];
+        for (int i = 0; i < 4 * n; i++)
+            if (fscanf(f, "%lf", &src[i]) != 1) break;
+        for (int i = 0; i < 6; i++)
+            if (fscanf(f, "%lf", &want[i]) != 1) break;
+        pcavs_status st = f32 && n == 3 ? pcavs_similarity_estimate_upstream(src, got)
+                                        : pcavs_similarity_estimate(src, dst, n, got);
+        if (st == PCAVS_OK) {
+            for (int i = 0; i < 6; i++) {
+                double e = fabs(got[i] - want[i]) / fmax(1.0, fabs(want[i]));
+                if (e > worst) worst = e;
+            }
+        } else {
+            worst = INFINITY;
+        }
+        free(src);
+        cases++;
+    }
+    fclose(f);
+    pt_check(cases == 40 && worst <= 1e-12,
+             "similarity vs skimage SimilarityTransform.estimate (%d cases: 24 upstream get_affine with float32 "
+             "targets, mirrored included; 16 of 2..68 float64 points): "
+             "max rel err %.3g <= 1e-12",
+             cases, worst);
+}
+
+static double *g_clip_mi; /* upstream M_i of the synthetic clip (for the warp cases) */
+
+static void check_clip_loop(const char *dir) {
+    FILE *f = fopen(pt_path(dir, "clip.txt"), "r");
+    if (!pt_check(f != NULL, "fixture align/clip.txt present")) return;
+    long n = 0;
+    double mclip_want[6], mclip[6];
+    int ok = fscanf(f, "%ld", &n) == 1 && n > 0 && n < 1000;
+    for (int i = 0; ok && i < 6; i++) ok = fscanf(f, "%lf", &mclip_want[i]) == 1;
+    double *three = calloc((size_t)n * 6, sizeof(double)), *want = calloc((size_t)n * 6, sizeof(double));
+    double *got = calloc((size_t)n * 6, sizeof(double));
+    for (long i = 0; ok && i < n; i++) {
+        for (int k = 0; ok && k < 6; k++) ok = fscanf(f, "%lf", &three[6 * i + k]) == 1;
+        for (int k = 0; ok && k < 6; k++) ok = fscanf(f, "%lf", &want[6 * i + k]) == 1;
+    }
+    fclose(f);
+    if (pt_check(ok, "clip.txt parsed (%ld frames)", n) &&
+        pt_check_ok(pcavs_align_transforms(three, NULL, n, -1, mclip, got), "align_transforms")) {
+        double e = 0;
+        for (int k = 0; k < 6; k++) e = fmax(e, fabs(mclip[k] - mclip_want[k]));
+        for (long i = 0; i < 6 * n; i++) e = fmax(e, fabs(got[i] - want[i]));
+        pt_check(e <= 1e-10, "clip transform + smoothed mouth bias vs upstream loop (%ld frames): max abs %.3g <= 1e-10",
+                 n, e);
+    }
+    free(three), free(want);
+    g_clip_mi = got;
+}
+
+static void check_warps(const char *dir) {
+    FILE *f = fopen(pt_path(dir, "warp.txt"), "r");
+    if (!pt_check(f != NULL, "fixture align/warp.txt present")) return;
+    char name[64];
+    int sw, sh, dw, dh, cases = 0;
+    double m[6];
+    while (fscanf(f, "%63s %d %d %d %d %lf %lf %lf %lf %lf %lf", name, &sw, &sh, &dw, &dh, &m[0], &m[1], &m[2], &m[3],
+                  &m[4], &m[5]) == 11) {
+        char p[1100];
+        snprintf(p, sizeof p, "%s.src.u8", name);
+        uint8_t *src = read_raw(pt_path(dir, p), (size_t)sw * sh * 3);
+        snprintf(p, sizeof p, "%s.dst.u8", name);
+        uint8_t *want = read_raw(pt_path(dir, p), (size_t)dw * dh * 3);
+        uint8_t *got = malloc((size_t)dw * dh * 3);
+        memset(got, 0xa5, (size_t)dw * dh * 3);
+        if (pt_check(src && want, "warp fixture %s readable", name) &&
+            pt_check_ok(pcavs_warp_affine_u8(src, sw, sh, (size_t)sw * 3, 3, m, got, dw, dh, 0), name)) {
+            size_t bad = 0, n = (size_t)dw * dh * 3;
+            int maxd = 0;
+            for (size_t i = 0; i < n; i++)
+                if (got[i] != want[i]) bad++, maxd = abs(got[i] - want[i]) > maxd ? abs(got[i] - want[i]) : maxd;
+            pt_check(bad == 0, "warpAffine %s (%dx%d -> %dx%d) vs cv2.warpAffine: %zu of %zu bytes differ (max %d)",
+                     name, sw, sh, dw, dh, bad, n, maxd);
+        }
+        /* the clip cases once more with our own M_i (our similarity + smoothing, not skimage's) */
+        if (!strncmp(name, "clip", 4) && g_clip_mi && src && want) {
+            int i = atoi(name + 4);
+            pcavs_warp_affine_u8(src, sw, sh, (size_t)sw * 3, 3, g_clip_mi + 6 * i, got, dw, dh, 0);
+            pt_check(!memcmp(got, want, (size_t)dw * dh * 3), "%s warped with our own M_%d equals cv2 with upstream's",
+                     name, i);
+        }
+        free(src), free(want), free(got);
+        cases++;
+    }
+    fclose(f);
+    pt_check(cases >= 10, "%d warp cases run", cases);
+}
+
+/* ---- 2. with dlib ---- */
+
+static double dist(double x0, double y0, double x1, double y1) { return hypot(x0 - x1, y0 - y1); }
+
+/* Demo clip: aligned points with M_i, and points detected again on the aligned frames. */
+static void check_demo_clip(pcavs_landmarker *lm, const char *input, long expect_frames) {
+    pcavs_align_params p = {0};
+    p.smooth_prev = -1;
+    pcavs_align_result r;
+    char out[2048];
+    snprintf(out, sizeof out, "%s", tmp(strrchr(input, '/') + 1));
+    if (!pt_check_ok(pcavs_align_clip(input, out, &p, &r), input)) return;
+    pt_check(r.n_frames == expect_frames && r.n_detected == r.n_frames && r.n_multi == 0,
+             "%s: %ld frames, face detected in %ld (a 224x224 crop needs the padded detection), %ld with several",
+             input, r.n_frames, r.n_detected, r.n_multi);
+    double mouth_max = 0, mouth_mean = 0, eye_max = 0, re_mouth_max = 0, re_mouth_mean = 0, re_eye_max = 0;
+    long re_n = 0;
+    for (long i = 0; i < r.n_frames; i++) {
+        const double *m = r.transforms + 6 * i, *t = r.three + 6 * i;
+        double q[6];
+        for (int k = 0; k < 3; k++) {
+            q[2 * k] = m[0] * t[2 * k] + m[1] * t[2 * k + 1] + m[2];
+            q[2 * k + 1] = m[3] * t[2 * k] + m[4] * t[2 * k + 1] + m[5];
+        }
+        mouth_max = fmax(mouth_max, dist(q[4], q[5], 112, 120));
+        mouth_mean += dist(q[4], q[5], 112, 120) / (double)r.n_frames;
+        eye_max = fmax(eye_max, fmax(dist(q[0], q[1], 87, 59), dist(q[2], q[3], 137, 59)));
+        /* detect again on the written aligned frame */
+        char fp[2100];
+        snprintf(fp, sizeof fp, "%s/%06ld.png", out, i);
+        pcavs_image img;
+        if (pcavs_image_load(fp, &img) != PCAVS_OK) continue;
+        double pts[136], th[6];
+        int nf = 0;
+        if (pcavs_landmarker_detect(lm, img.rgb, img.width, img.height, &nf, pts, NULL) == PCAVS_OK && nf >= 1) {
+            pcavs_align_three_points(pts, th);
+            double dm = dist(th[4], th[5], 112, 120);
+            re_mouth_max = fmax(re_mouth_max, dm);
+            re_mouth_mean += dm;
+            re_eye_max = fmax(re_eye_max, fmax(dist(th[0], th[1], 87, 59), dist(th[2], th[3], 137, 59)));
+            re_n++;
+        }
+        pcavs_image_free(&img);
+    }
+    re_mouth_mean /= re_n ? re_n : 1;
+    /* the smoothed bias leaves 0.2 x (the mouth's motion since the previous frame): the mean stays well under
+     * 1 px, a fast mouth movement can leave slightly more (measured 1.04 px once in the 40 demo frames) */
+    pt_check(mouth_mean <= 1.0 && mouth_max <= 1.5,
+             "%s: inner-mouth centre after M_i: mean %.3f px from (112,120) (<= 1), max %.3f px (<= 1.5)", input,
+             mouth_mean, mouth_max);
+    pt_check(eye_max <= 6.0, "%s: eye centres after M_i within %.3f px of (87,59)/(137,59) (<= 6)", input, eye_max);
+    pt_check(re_n == r.n_frames, "%s: a face detected again in %ld of %ld aligned frames", input, re_n, r.n_frames);
+    pt_check(re_mouth_mean <= 1.0 && re_eye_max <= 6.0,
+             "%s: detected on the aligned frames: inner-mouth centre mean %.3f px (<= 1), max %.3f px; eye centres "
+             "max %.3f px (<= 6)",
+             input, re_mouth_mean, re_mouth_max, re_eye_max);
+    /* written frame 0 equals our warp of the decoded input with M_0 */
+    pcavs_align_result_free(&r);
+}
+
+static pcavs_status write_canvas(const char *path, uint8_t *c, int w, int h) { return pcavs_image_write_png(path, c, w, h); }
+
+static void paste_img(uint8_t *canvas, int cw, int ch, const uint8_t *img, int w, int h, int x0, int y0) {
+    for (int y = 0; y < h; y++)
+        if (y0 + y >= 0 && y0 + y < ch)
+            for (int x = 0; x < w; x++)
+                if (x0 + x >= 0 && x0 + x < cw) memcpy(canvas + ((size_t)(y0 + y) * cw + x0 + x) * 3, img + ((size_t)y * w + x) * 3, 3);
+}
+
+static void check_errors(void) {
+    pcavs_align_params p = {0};
+    p.smooth_prev = -1;
+    pcavs_align_result r;
+    /* missing input */
+    pcavs_status st = pcavs_align_clip("/nonexistent/clip.mp4", tmp("x"), &p, &r);
+    pt_check(st == PCAVS_ERR_IO && strstr(pcavs_last_error(), "/nonexistent/clip.mp4"), "missing input: \"%s\"",
+             pcavs_last_error());
+    /* no face: a gray gradient image */
+    int w = 320, h = 240;
+    uint8_t *c = malloc((size_t)w * h * 3);
+    for (int i = 0; i < w * h * 3; i++) c[i] = (uint8_t)(60 + (i / 3 % w) / 4);
+    write_canvas(tmp("noface.png"), c, w, h);
+    st = pcavs_align_clip(tmp("noface.png"), tmp("noface_out"), &p, &r);
+    pt_check(st == PCAVS_ERR_FORMAT && strstr(pcavs_last_error(), "no face") && strstr(pcavs_last_error(), "noface.png"),
+             "no face: \"%s\"", pcavs_last_error());
+    free(c);
+    /* several faces: the id image (224) and a mouth frame scaled to 160, side by side */
+    pcavs_image a, b;
+    if (pcavs_image_load(examples("Input/517600055/000000.jpg"), &a) != PCAVS_OK ||
+        pcavs_image_load(examples("Mouth_Source/681600002/000000.jpg"), &b) != PCAVS_OK) {
+        pt_check(0, "demo images load");
+        return;
+    }
+    w = 560, h = 300;
+    c = malloc((size_t)w * h * 3);
+    memset(c, 128, (size_t)w * h * 3);
+    uint8_t small[160 * 160 * 3];
+    pcavs_image_resize_linear_u8(b.rgb, 224, 224, 224 * 3, small, 160, 160, 3);
+    paste_img(c, w, h, small, 160, 160, 30, 70);
+    paste_img(c, w, h, a.rgb, 224, 224, 300, 40);
+    write_canvas(tmp("twofaces.png"), c, w, h);
+    FILE *log = tmpfile();
+    p.log = log;
+    st = pcavs_align_clip(tmp("twofaces.png"), tmp("twofaces_out"), &p, &r);
+    char msg[1024] = "";
+    if (log) {
+        rewind(log);
+        size_t k = fread(msg, 1, sizeof msg - 1, log);
+        msg[k] = 0;
+        fclose(log);
+    }
+    p.log = NULL;
+    if (pt_check_ok(st, "two faces")) {
+        /* the largest face is the id image at x 300..524: its mouth centre lies there */
+        pt_check(r.n_multi == 1 && r.three[4] > 300 && r.three[4] < 524 && strstr(msg, "several faces"),
+                 "several faces: the largest taken (mouth x %.1f in 300..524), reported: \"%.*s\"", r.three[4],
+                 (int)strcspn(msg, "\n"), msg);
+        pcavs_align_result_free(&r);
+    }
+    free(c);
+    /* lost frames: 6 mouth frames, 2 and 3 replaced by black */
+    mkdir(tmp("lost"), 0777);
+    for (int i = 0; i < 6; i++) {
+        char src[64], dst[64];
+        snprintf(src, sizeof src, "Mouth_Source/681600002/%06d.jpg", i);
+        snprintf(dst, sizeof dst, "lost/%06d.png", i);
+        pcavs_image im;
+        if (pcavs_image_load(examples(src), &im) != PCAVS_OK) continue;
+        if (i == 2 || i == 3) memset(im.rgb, 0, (size_t)im.width * im.height * 3);
+        pcavs_image_write_png(tmp(dst), im.rgb, im.width, im.height);
+        pcavs_image_free(&im);
+    }
+    if (pt_check_ok(pcavs_align_clip(tmp("lost"), tmp("lost_out"), &p, &r), "lost frames clip")) {
+        double e = 0;
+        for (int k = 0; k < 6; k++) {
+            e = fmax(e, fabs(r.three[12 + k] - (2 * r.three[6 + k] + r.three[24 + k]) / 3));
+            e = fmax(e, fabs(r.three[18 + k] - (r.three[6 + k] + 2 * r.three[24 + k]) / 3));
+        }
+        size_t nout = 0;
+        pcavs_frames_count(tmp("lost_out"), &nout);
+        pt_check(r.n_frames == 6 && r.n_interpolated == 2 && !r.detected[2] && !r.detected[3] && e < 1e-9 && nout == 6,
+                 "lost face in frames 2, 3 of 6: %ld interpolated (linear, err %.2g), %zu frames written",
+                 r.n_interpolated, e, nout);
+        pcavs_align_result_free(&r);
+    }
+    pcavs_image_free(&a), pcavs_image_free(&b);
+}
+
+/* Non-cropped video -> align -> identity generator (upstream crop of the aligned frame) -> paste-back. */
+static void check_end_to_end(void) {
+    if (!pcavs_video_ffmpeg_available()) {
+        pt_skip("end-to-end video test: ffmpeg/ffprobe not installed");
+        return;
+    }
+    const int W = 480, H = 360, N = 16;
+    pcavs_video_writer *vw = NULL;
+    if (!pt_check_ok(pcavs_video_writer_open(tmp("wide.mp4"), W, H, 25, NULL, &vw), "write the padded video")) return;
+    uint8_t *c = malloc((size_t)W * H * 3);
+    for (int i = 0; i < N; i++) {
+        char src[64];
+        snprintf(src, sizeof src, "Mouth_Source/681600002/%06d.jpg", i);
+        pcavs_image im;
+        if (pcavs_image_load(examples(src), &im) != PCAVS_OK) break;
+        for (int k = 0; k < W * H; k++) c[3 * k] = 90, c[3 * k + 1] = 110, c[3 * k + 2] = (uint8_t)(70 + k % W / 8);
+        paste_img(c, W, H, im.rgb, 224, 224, 60 + 8 * i, 50 + 3 * i); /* drifting by 8,3 px a frame */
+        pcavs_video_writer_write(vw, c);
+        pcavs_image_free(&im);
+    }
+    free(c);
+    if (!pt_check_ok(pcavs_video_writer_close(vw), "padded video")) return;
+
+    pcavs_align_params p = {0};
+    p.smooth_prev = -1;
+    pcavs_align_result r;
+    if (!pt_check_ok(pcavs_align_clip(tmp("wide.mp4"), tmp("wide_aligned"), &p, &r), "align the padded video")) return;
+    pt_check(r.n_frames == N && r.n_detected == N && r.src_width == W && r.src_height == H,
+             "padded video: %ld frames of %dx%d, %ld with a face", r.n_frames, r.src_width, r.src_height, r.n_detected);
+    /* the drift is followed: translation of M_i moves with the face (x: -8 px/frame times the scale) */
+    double sc = hypot(r.m_clip[0], r.m_clip[3]);
+    double drift = (r.transforms[6 * (N - 1) + 2] - r.transforms[2]) / ((N - 1) * sc);
+    pt_check(fabs(drift + 8) < 1.0, "alignment follows the face drifting 8 px/frame: %.2f px/frame", -drift);
+    /* identity generator: the upstream crop + resize of each aligned frame */
+    mkdir(tmp("wide_gen"), 0777);
+    for (long i = 0; i < r.n_frames; i++) {
+        char fp[64];
+        snprintf(fp, sizeof fp, "wide_aligned/%06ld.png", i);
+        pcavs_image im;
+        uint8_t face[224 * 224 * 3];
+        if (pcavs_image_load(tmp(fp), &im) != PCAVS_OK) break;
+        pcavs_image_crop_resize(&im, fp, face);
+        snprintf(fp, sizeof fp, "wide_gen/%06ld.png", i);
+        pcavs_image_write_png(tmp(fp), face, 224, 224);
+        pcavs_image_free(&im);
+    }
+    if (pt_check_ok(pcavs_align_paste_clip(tmp("wide.mp4"), &r, tmp("wide_gen"), 1, 12, NULL, tmp("pasted.mp4"), NULL),
+                    "paste-back")) {
+        pcavs_video_info vi;
+        if (pt_check_ok(pcavs_video_probe(tmp("pasted.mp4"), &vi), "probe pasted video"))
+            pt_check(vi.width == W && vi.height == H && vi.n_frames == N, "pasted video %dx%d, %ld frames (source %dx%d, %d)",
+                     vi.width, vi.height, vi.n_frames, W, H, N);
+        /* compare the pasted frames with the source video: inside the face (after the double resampling) close,
+         * outside the pasted area identical up to the H.264 round trip */
+        pcavs_video_reader *ra = NULL, *rb = NULL;
+        if (pcavs_video_open(tmp("wide.mp4"), &ra, NULL) == PCAVS_OK && pcavs_video_open(tmp("pasted.mp4"), &rb, NULL) == PCAVS_OK) {
+            double in_sum = 0, out_sum = 0;
+            long in_n = 0, out_n = 0;
+            for (int i = 0; i < N; i++) {
+                const uint8_t *fa, *fb;
+                int ga = 0, gb = 0;
+                if (pcavs_video_read(ra, &fa, &ga) != PCAVS_OK || pcavs_video_read(rb, &fb, &gb) != PCAVS_OK || !ga || !gb) break;
+                double f2f[6], inv[6];
+                pcavs_align_face_to_frame(r.transforms + 6 * i, 224, 1, f2f);
+                pcavs_affine_invert(f2f, inv);
+                for (int y = 0; y < H; y++)
+                    for (int x = 0; x < W; x++) {
+                        double u = inv[0] * x + inv[1] * y + inv[2], v = inv[3] * x + inv[4] * y + inv[5];
+                        double d = 0;
+                        for (int k = 0; k < 3; k++) d += abs(fa[((size_t)y * W + x) * 3 + k] - fb[((size_t)y * W + x) * 3 + k]);
+                        if (u > 40 && u < 184 && v > 40 && v < 184) in_sum += d / 3, in_n++;
+                        else if (u < -10 || u > 234 || v < -10 || v > 234) out_sum += d / 3, out_n++;
+                    }
+            }
+            in_sum /= in_n ? in_n : 1, out_sum /= out_n ? out_n : 1;
+            pt_check(in_n > 0 && in_sum < 4.0, "pasted face interior vs source: mean abs %.2f (< 4: resampled twice + H.264)",
+                     in_sum);
+            pt_check(out_n > 0 && out_sum < 1.5, "outside the pasted face vs source: mean abs %.2f (< 1.5: H.264 only)", out_sum);
+        }
+        if (ra) pcavs_video_close(ra);
+        if (rb) pcavs_video_close(rb);
+    }
+    pcavs_align_result_free(&r);
+}
+
+static void check_paste_known(void) {
+    /* paste with a known transform: a face of constant color 200 scaled 2x into a black frame */
+    uint8_t face[32 * 32 * 3], frame[100 * 80 * 3];
+    memset(face, 200, sizeof face);
+    memset(frame, 0, sizeof frame);
+    double f2f[6] = {2, 0, 10, 0, 2, 5}; /* face (u,v) -> frame (2u+10, 2v+5) */
+    pcavs_align_paste(frame, 100, 80, face, 32, f2f, 4);
+    int centre = frame[(37 * 100 + 42) * 3], corner = frame[(0 * 100 + 0) * 3], outside = frame[(75 * 100 + 90) * 3];
+    int edge = frame[(5 * 100 + 42) * 3]; /* v = 0: inside the feather ramp */
+    pt_check(centre == 200 && corner == 0 && outside == 0 && edge > 0 && edge < 200,
+             "paste with a known transform: centre %d (200), outside %d/%d (0), feathered edge %d (0 < e < 200)", centre,
+             corner, outside, edge);
+    double m[6] = {1.1, 0.2, -30, -0.2, 1.1, 12}, inv[6], id[6];
+    pcavs_affine_invert(m, inv);
+    pcavs_affine_compose(m, inv, id);
+    pt_check(fabs(id[0] - 1) + fabs(id[1]) + fabs(id[2]) + fabs(id[3]) + fabs(id[4] - 1) + fabs(id[5]) < 1e-12,
+             "affine inverse composes to identity");
+}
+
+int main(void) {
+    const char *bin = getenv("PCAVS_BINARY_DIR");
+    snprintf(g_tmp, sizeof g_tmp, "%s/test_align_tmp_XXXXXX", bin ? bin : "/tmp");
+    if (!mkdtemp(g_tmp)) snprintf(g_tmp, sizeof g_tmp, "/tmp");
+
+    const char *fx = pt_fixtures_dir();
+    char dir[2048];
+    snprintf(dir, sizeof dir, "%s/align", fx ? fx : "");
+    struct stat st;
+    if (fx && stat(pt_path(dir, "warp.txt"), &st) == 0) {
+        check_similarity(dir);
+        check_clip_loop(dir);
+        check_warps(dir);
+    } else {
+        pt_skip("skimage/cv2 comparisons: no $PCAVS_FIXTURES/align (tests/reference/align_reference.py needs the "
+                "venv of setup_align_venv.sh)");
+    }
+    free(g_clip_mi);
+    check_paste_known();
+
+    pcavs_landmarker *lm = NULL;
+    if (!pcavs_landmarks_available()) {
+        pcavs_status s = pcavs_landmarker_open(NULL, &lm);
+        pt_check(s == PCAVS_ERR_UNSUPPORTED && strstr(pcavs_last_error(), "unavailable"),
+                 "no dlib in this build: \"%s\"", pcavs_last_error());
+        pt_skip("landmark tests: this build has no dlib (libdlib-dev)");
+    } else if (stat(pcavs_landmarks_default_model(), &st) != 0) {
+        pt_skip("landmark tests: %s missing (Debian libdlib-data)", pcavs_landmarks_default_model());
+    } else if (pt_check_ok(pcavs_landmarker_open(NULL, &lm), "load the dlib shape predictor")) {
+        check_demo_clip(lm, examples("Mouth_Source/681600002"), 40);
+        check_demo_clip(lm, examples("Input/517600055"), 1);
+        check_errors();
+        check_end_to_end();
+        pcavs_landmarker_close(lm);
+    }
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
+    if (strncmp(g_tmp, "/tmp", 5) != 0 && !getenv("PCAVS_KEEP_TMP") && system(cmd) != 0) fprintf(stderr, "cleanup failed\n");
+    return pt_finish();
+}
