@@ -27,6 +27,8 @@
 #define MC_SMALL_COUT 16 /* k = 1 with at most this many outputs (ToRGB: 3) takes the direct path */
 #define MC_PCHUNK 256    /* pixels per work item of the direct path */
 #define MC_ALIGN(b) ((((size_t)(b)) + 63) / 64 * 64)
+/* upsample, per thread: the transposed-conv grid as even/odd column phases [2h+1][2][w+3] + 2 rows of w */
+#define MC_TBUF_FLOATS(h, w) ((size_t)(2 * (h) + 1) * 2 * ((w) + 3) + 2 * (size_t)((w) + 16))
 
 pcavs_status pcavs_modconv_demod_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d,
                                      const float *weight, /* [c_out, c_in, k, k] */
@@ -90,7 +92,7 @@ static mc_plan mc_plan_of(const pcavs_modconv_desc *d, int n_threads) {
         p.fixed += MC_ALIGN((size_t)d->c_out * kk * d->c_in * sizeof(float));
     if (d->upsample)
         p.fixed +=
-            (size_t)(n_threads < 1 ? 1 : n_threads) * MC_ALIGN((size_t)(2 * d->h + 1) * (2 * d->w + 1) * sizeof(float));
+            (size_t)(n_threads < 1 ? 1 : n_threads) * MC_ALIGN(MC_TBUF_FLOATS(d->h, d->w) * sizeof(float));
     p.per_xs = (size_t)d->c_in * hw * sizeof(float);
     p.per_g = d->k > 1 ? kk * hw * sizeof(float) : 0;
     return p;
@@ -222,7 +224,7 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
     const int n = d->n, ci_n = d->c_in, co_n = d->c_out, h = d->h, w = d->w, k = d->k, kk = k * k, pad = k / 2;
     const int nt = kc->n_threads < 1 ? 1 : kc->n_threads;
     const size_t hw = (size_t)h * w;
-    const int th = 2 * h + 1, tw = 2 * w + 1, oh = pcavs_modconv_out_h(d), ow = pcavs_modconv_out_w(d);
+    const int th = 2 * h + 1, oh = pcavs_modconv_out_h(d), ow = pcavs_modconv_out_w(d);
     const mc_plan pl = mc_plan_of(d, nt);
     const size_t min_need = pcavs_modconv_cpu_min_scratch_bytes(d, nt);
     if (!kc->scratch || kc->scratch_bytes < min_need)
@@ -241,7 +243,7 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
         sp += MC_ALIGN((size_t)co_n * kk * ci_n * sizeof(float));
     }
     float *tbuf = NULL; /* [threads, th*tw] */
-    const size_t tstride = MC_ALIGN((size_t)th * tw * sizeof(float)) / sizeof(float);
+    const size_t tstride = MC_ALIGN(MC_TBUF_FLOATS(h, w) * sizeof(float)) / sizeof(float);
     if (d->upsample) {
         tbuf = (float *)sp;
         sp += (size_t)nt * tstride * sizeof(float);
@@ -378,33 +380,44 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
 #else
                     float *tp = tbuf;
 #endif
-                    memset(tp, 0, (size_t)th * tw * sizeof(float));
+                    /* The (2h+1) x (2w+1) transposed-conv grid T as column phases, so that every pass is
+                     * contiguous (vectorisable): Te[r][X] = T[r][2X] (X = 0..w), To[r][X] = T[r][2X+1]
+                     * (X = 0..w-1), each row with a zero guard column on the left (X = -1) and zeros
+                     * beyond its end. Row r of phase q at tp + (2r + q) * ts + 1. */
+                    const size_t ts = (size_t)w + 3;
+                    memset(tp, 0, (size_t)th * 2 * ts * sizeof(float));
                     for (int i = 0; i < 3; i++)
-                        for (int j = 0; j < 3; j++) { /* conv_transpose scatter: T[2y+i][2x+j] += G_t[y][x] */
+                        for (int j = 0; j < 3; j++) { /* conv_transpose: T[2y+i][2x+j] += G_t[y][x] */
                             const float *gt = go + (size_t)(i * 3 + j) * ncol;
+                            const int q = j & 1, sh = j >> 1;
                             for (int yy = 0; yy < h; yy++) {
-                                float *tr = tp + (size_t)(2 * yy + i) * tw + j;
+                                float *tr = tp + (size_t)(2 * (2 * yy + i) + q) * ts + 1 + sh;
                                 const float *gr = gt + (size_t)yy * w;
-                                for (int xx = 0; xx < w; xx++)
-                                    tr[2 * xx] += gr[xx];
+                                for (int xx = 0; xx < w; xx++) tr[xx] += gr[xx];
                             }
                         }
-                    /* Blur (upfirdn2d up 1, pad 1,1, flipped kernel) and demodulation */
+                    /* Blur (upfirdn2d up 1, pad 1,1, flipped kernel kf[a][b] = blur[3-a][3-b]) and demod:
+                     * y[oy][ox] = dm * sum_{a,b} kf[a][b] T[oy+a-1][ox+b-1]; with ox = 2X (E) or 2X+1 (O):
+                     *   E[X] = kf0 To[X-1] + kf1 Te[X] + kf2 To[X] + kf3 Te[X+1]
+                     *   O[X] = kf0 Te[X] + kf1 To[X] + kf2 Te[X+1] + kf3 To[X+1]   (To[-1] = To[w] = 0) */
+                    float *er = tp + (size_t)th * 2 * ts, *orow = er + w + 16;
                     for (int oy = 0; oy < oh; oy++) {
-                        float *yr = yo + (size_t)oy * ow;
-                        memset(yr, 0, (size_t)ow * sizeof(float));
+                        for (int xx = 0; xx < w; xx++) er[xx] = orow[xx] = 0.0f;
                         for (int ky = 0; ky < 4; ky++) {
                             const int ty = oy + ky - 1;
-                            if (ty < 0 || ty >= th)
-                                continue;
-                            const float *tr = tp + (size_t)ty * tw;
-                            for (int kx = 0; kx < 4; kx++) {
-                                const float kv = blur[(3 - ky) * 4 + (3 - kx)] * dm;
-                                const int lo = kx == 0 ? 1 : 0, hi = tw + 1 - kx < ow ? tw + 1 - kx : ow;
-                                const float *ts = tr + kx - 1;
-                                for (int ox = lo; ox < hi; ox++)
-                                    yr[ox] += kv * ts[ox];
+                            if (ty < 0 || ty >= th) continue;
+                            const float *te = tp + (size_t)(2 * ty) * ts + 1, *to = te + ts;
+                            const float *kr = blur + (3 - ky) * 4;
+                            const float k0 = kr[3] * dm, k1 = kr[2] * dm, k2 = kr[1] * dm, k3 = kr[0] * dm;
+                            for (int xx = 0; xx < w; xx++) {
+                                er[xx] += k0 * to[xx - 1] + k1 * te[xx] + k2 * to[xx] + k3 * te[xx + 1];
+                                orow[xx] += k0 * te[xx] + k1 * to[xx] + k2 * te[xx + 1] + k3 * to[xx + 1];
                             }
+                        }
+                        float *yr = yo + (size_t)oy * ow;
+                        for (int xx = 0; xx < w; xx++) {
+                            yr[2 * xx] = er[xx];
+                            yr[2 * xx + 1] = orow[xx];
                         }
                     }
                 }
