@@ -1,13 +1,31 @@
 /* activation_cpu.c: production CPU elementwise activations (see activation.h): ReLU, sigmoid,
  * tanh, and the StyledConv's NoiseInjection + FusedLeakyReLU, with the same float evaluation
  * order as upstream ((x + w*noise) + bias, leaky 0.2, * (float)2**0.5). OpenMP over blocks or
- * (image, channel) planes, skipped for small inputs; inner loops are plain and vectorisable.
+ * (image, channel) planes, skipped for small inputs; inner loops are plain and vectorisable;
+ * sigmoid and tanh use the AVX2+FMA spans of activation_cpu_avx2.c where the CPU has them (libm otherwise).
  * y may equal x. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "activation.h"
+#include "cpu_features.h"
+
+/* AVX2+FMA spans (activation_cpu_avx2.c), chosen at run time. */
+void pcavs_sigmoid_span_avx2(const float *x, float *y, size_t n);
+void pcavs_tanh_span_avx2(const float *x, float *y, size_t n);
+static int use_avx2(void) {
+    static int cached = -1; /* benign race: every thread computes the same value */
+    if (cached < 0) {
+#if defined(__x86_64__)
+        const pcavs_cpu_features f = pcavs_cpu_detect();
+        cached = f.avx2 && f.fma;
+#else
+        cached = 0;
+#endif
+    }
+    return cached;
+}
 
 #define SQRT2_F 1.41421356237309504880f
 #define BLOCK 16384   /* elements per OpenMP work item of the flat ops */
@@ -53,9 +71,14 @@ pcavs_status pcavs_relu_cpu(const pcavs_kctx *kc, size_t count, const float *x, 
 pcavs_status pcavs_sigmoid_cpu(const pcavs_kctx *kc, size_t count, const float *x, /* [count] */
                                float *y) {                                         /* [count] */
     PCAVS_TRY(check_unary("sigmoid_cpu", count, x, y));
+    const int simd = use_avx2();
     FLAT_LOOP(kc, count, x, y, {
-        for (size_t i = 0; i < len_; i++)
-            ys[i] = 1.0f / (1.0f + expf(-xs[i]));
+        if (simd) {
+            pcavs_sigmoid_span_avx2(xs, ys, len_);
+        } else {
+            for (size_t i = 0; i < len_; i++)
+                ys[i] = 1.0f / (1.0f + expf(-xs[i]));
+        }
     });
     return PCAVS_OK;
 }
@@ -63,9 +86,14 @@ pcavs_status pcavs_sigmoid_cpu(const pcavs_kctx *kc, size_t count, const float *
 pcavs_status pcavs_tanh_cpu(const pcavs_kctx *kc, size_t count, const float *x, /* [count] */
                             float *y) {                                         /* [count] */
     PCAVS_TRY(check_unary("tanh_cpu", count, x, y));
+    const int simd = use_avx2();
     FLAT_LOOP(kc, count, x, y, {
-        for (size_t i = 0; i < len_; i++)
-            ys[i] = tanhf(xs[i]);
+        if (simd) {
+            pcavs_tanh_span_avx2(xs, ys, len_);
+        } else {
+            for (size_t i = 0; i < len_; i++)
+                ys[i] = tanhf(xs[i]);
+        }
     });
     return PCAVS_OK;
 }
