@@ -62,6 +62,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--load", default="?")
     ap.add_argument("--cpu", default="?")
+    ap.add_argument("--pt-iters", type=int, default=1)
     a = ap.parse_args()
     info, c = parse_pcavs(a.pcavs_log)
     torch_ver, p = parse_pytorch(a.pytorch_json)
@@ -73,7 +74,7 @@ def main():
         f"Machine: {a.cpu}; OpenBLAS core {info['blas_core']}; peaks measured in this run: OpenBLAS sgemm "
         f"{sg:.1f} GFLOP/s, FMA loop {fm:.1f} GFLOP/s. Load average (1/5/15 min) before / between / after: "
         f"{a.load}. PyTorch {torch_ver} (Debian python3-torch), tests/reference/pcavs_torch.py: upstream's module "
-        "structure, grouped (\"fused\") modulated convolution, fixed noise; median of 1 run after 1 warm-up. pcavs: "
+        f"structure, grouped (\"fused\") modulated convolution, fixed noise; median of {a.pt_iters} run(s) after 1 warm-up. pcavs: "
         "bench/bench_generator (median of >= 3 calls after 1 warm-up, random noise). The driven-pose frame is the "
         "work per output frame once V and the reference pose are cached (pcavs: sum of its A_sync, E and G rows). "
         "GFLOP/frame: G 69.4, E 12.7, A_sync 0.9, V 8.6 (2 x MACs, PCAVS.md section 1).",
