@@ -146,5 +146,23 @@ expect_fail "corrupt pose frame after the first frame was encoded" "pose frame" 
 check "existing output untouched after a failed run" [ "$(sha256sum <"$W/keep.mp4")" = "$sum_before" ]
 check "no temporary files left after failures" [ -z "$(ls "$W" | grep tmp-)" ]
 
+# ---- --align / --paste-back: a non-cropped clip (a demo clip padded and shifted into 480x360) ----
+if "$INFER" --help | grep -q -- --align && ls /usr/share/dlib/shape_predictor_68_face_landmarks.dat* >/dev/null 2>&1; then
+  want=$(n_out "$W/click.mp3")
+  ffmpeg -v error -y -i "$EX/Pose_Source/00473.mp4" -t 0.6 -vf "pad=480:360:130:70" -c:v libx264 -crf 18 "$W/padded.mp4"
+  ffmpeg -v error -y -i "$EX/Pose_Source/00473.mp4" -vf "pad=480:360:100:40" -frames:v 1 "$W/padded_face.png"
+  "${RUN[@]}" -f "$W/padded_face.png" -a "$W/click.mp3" -p "$W/padded.mp4" --align --paste-back "$W/pasted.mp4" \
+    -o "$W/aligned_gen.mp4" >"$W/align.log" 2>&1
+  rc=$?
+  check "--align: exit 0" [ $rc -eq 0 ]
+  check "--align: generated $(frames_of "$W/aligned_gen.mp4") frames == $want" [ "$(frames_of "$W/aligned_gen.mp4")" = "$want" ]
+  check "--paste-back: source resolution (width $(width_of "$W/pasted.mp4") == 480)" [ "$(width_of "$W/pasted.mp4")" = 480 ]
+  check "--paste-back: $want frames + audio" eval '[ "$(frames_of "$W/pasted.mp4")" = "$want" ] && has_audio "$W/pasted.mp4"'
+  expect_fail "--paste-back without --align" "needs --align" "${RUN[@]}" -f "$EX/Input/517600055" "${A[@]}" \
+    --paste-back "$W/x.mp4" -o "$W/e9.mp4"
+else
+  echo "SKIP --align: this build has no landmark detector (dlib) or its model is not installed"
+fi
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

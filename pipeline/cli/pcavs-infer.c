@@ -6,6 +6,7 @@
  * Exit status: 0 success, 1 a clip failed (one line on stderr saying why), 2 usage error. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "cpu_features.h"
+#include "pcavs_align.h"
 #include "pcavs.h"
 #include "pcavs_model.h"
 #include "pcavs_render.h"
@@ -64,6 +66,12 @@ static void usage(FILE *f) {
             "      --upstream-timing   mux the audio from its start like upstream, whose video then runs 2 frames\n"
             "                          (80 ms) ahead of its audio. Default: in sync (the audio starts 80 ms in)\n"
             "      --max-frames N      stop after N frames (previews)\n"
+            "alignment (self-prepared footage that is not a VoxCeleb2-style crop):\n"
+            "      --align             detect 68 landmarks in FACE and POSE (dlib), align them like upstream's\n"
+            "                          preprocessing to 224x224 crops, then render from the aligned frames\n"
+            "      --paste-back FILE   with --align: map the generated faces back into the original POSE frames\n"
+            "                          (FACE when there is no POSE) with a feathered mask: a video at the source\n"
+            "                          resolution, the audio muxed in\n"
             "execution:\n"
             "      --device D          cpu (default), cuda, or ref (naive reference kernels: slow)\n"
             "  -t, --threads N         CPU threads (default: all cores)\n"
@@ -168,7 +176,67 @@ typedef struct opts {
     int quiet;
     const char *device_name;
     int threads;
+    int align;              /* --align */
+    const char *paste_back; /* --paste-back FILE */
 } opts;
+
+static int run_clip(pcavs_model *m, pcavs_exec *ex, pcavs_render_params *rp, const opts *o, const char *label);
+
+/* ---------------------------------------------------------------- --align / --paste-back */
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+/* Aligns FACE (and POSE) into a temporary folder of 224x224 crops, renders from them, and with
+ * --paste-back maps the generated faces back into the original frames. Returns 0 or 1. */
+static int run_aligned_clip(pcavs_model *m, pcavs_exec *ex, pcavs_render_params *rp, const opts *o) {
+    const char *tmp = getenv("TMPDIR");
+    char dir[1024], face_dir[1100], pose_dir[1100];
+    snprintf(dir, sizeof dir, "%s/pcavs-align-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir)) {
+        fprintf(stderr, PROG ": --align: cannot create a temporary folder in %s: %s\n", tmp ? tmp : "/tmp",
+                strerror(errno));
+        return 1;
+    }
+    snprintf(face_dir, sizeof face_dir, "%s/face", dir);
+    snprintf(pose_dir, sizeof pose_dir, "%s/pose", dir);
+    pcavs_align_params ap = {.smooth_prev = -1, .log = o->quiet ? NULL : stderr};
+    pcavs_align_result face_res = {0}, pose_res = {0};
+    const char *orig_face = rp->face, *orig_pose = rp->pose;
+    int failed = 1;
+    if (pcavs_align_clip(orig_face, face_dir, &ap, &face_res) != PCAVS_OK) {
+        fprintf(stderr, PROG ": --align: face %s: %s\n", orig_face, pcavs_last_error());
+        goto done;
+    }
+    rp->face = face_dir;
+    if (orig_pose) {
+        if (pcavs_align_clip(orig_pose, pose_dir, &ap, &pose_res) != PCAVS_OK) {
+            fprintf(stderr, PROG ": --align: pose %s: %s\n", orig_pose, pcavs_last_error());
+            goto done;
+        }
+        rp->pose = pose_dir;
+    }
+    failed = run_clip(m, ex, rp, o, NULL);
+    if (!failed && o->paste_back) {
+        const char *src = orig_pose ? orig_pose : orig_face;
+        const pcavs_align_result *res = orig_pose ? &pose_res : &face_res;
+        if (pcavs_align_paste_clip(src, res, rp->output, 1, 12.0, rp->audio, o->paste_back,
+                                   o->quiet ? NULL : stderr) != PCAVS_OK) {
+            fprintf(stderr, PROG ": --paste-back %s: %s\n", o->paste_back, pcavs_last_error());
+            failed = 1;
+        } else if (!o->quiet) {
+            printf(PROG ": pasted back into %s (%dx%d)\n", o->paste_back, res->src_width, res->src_height);
+        }
+    }
+done:
+    rp->face = orig_face, rp->pose = orig_pose;
+    pcavs_align_result_free(&face_res);
+    pcavs_align_result_free(&pose_res);
+    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return failed;
+}
 
 /* Renders one clip; prints the summary. Returns 0 or 1. */
 static int run_clip(pcavs_model *m, pcavs_exec *ex, pcavs_render_params *rp, const opts *o, const char *label) {
@@ -211,6 +279,8 @@ static int set_outputs(pcavs_render_params *rp, const opts *o, char **own_sbs, c
 
 enum {
     OPT_MEL = 256,
+    OPT_ALIGN,
+    OPT_PASTE_BACK,
     OPT_POSE_FRAMES,
     OPT_MOUTH,
     OPT_CSV,
@@ -241,6 +311,8 @@ int main(int argc, char **argv) {
                                        {"help", no_argument, 0, 'h'},
                                        {"version", no_argument, 0, 'V'},
                                        {"mel", required_argument, 0, OPT_MEL},
+                                       {"align", no_argument, 0, OPT_ALIGN},
+                                       {"paste-back", required_argument, 0, OPT_PASTE_BACK},
                                        {"pose-frames", required_argument, 0, OPT_POSE_FRAMES},
                                        {"mouth-frames", required_argument, 0, OPT_MOUTH},
                                        {"csv", required_argument, 0, OPT_CSV},
@@ -387,6 +459,12 @@ int main(int argc, char **argv) {
             rp.seed = s;
             break;
         }
+        case OPT_ALIGN:
+            o.align = 1;
+            break;
+        case OPT_PASTE_BACK:
+            o.paste_back = optarg;
+            break;
         case OPT_NUM_FACES:
             if (!parse_long(optarg, 1, 1000000, &v))
                 BAD("--num-faces needs a positive count, got '%s'", optarg);
@@ -419,6 +497,12 @@ int main(int argc, char **argv) {
         if (!rp.audio && !rp.mel)
             BAD("--audio (or --mel) is required");
     }
+    if (o.paste_back && !o.align)
+        BAD("--paste-back needs --align (it inverts the alignment transforms)");
+    if (o.align && o.csv)
+        BAD("--align works on one clip at a time: align with pcavs-align first, then use --csv");
+    if (o.paste_back && !rp.output)
+        BAD("--paste-back needs -o OUT.mp4 (the generated video it pastes from)");
     if (o.quiet)
         xp.log_level = PCAVS_LOG_ERROR;
 
@@ -485,7 +569,7 @@ int main(int argc, char **argv) {
             fprintf(stderr, PROG ": --side-by-side without a name needs -o\n");
             failed = 1;
         } else {
-            failed = run_clip(m, ex, &rp, &o, NULL);
+            failed = o.align ? run_aligned_clip(m, ex, &rp, &o) : run_clip(m, ex, &rp, &o, NULL);
             done = 1;
         }
         free(own_sbs), free(own_ref);
