@@ -1,6 +1,7 @@
 /* bench_elementwise.c: micro-benchmark of the memory-bound elementwise and small operators at
- * PC-AVS shapes (fused leaky ReLU + noise, ReLU/sigmoid/tanh, softmax, max / average pooling,
- * bilinear upsampling, broadcast add/mul, concat), batch 1 and 8. Each case validates
+ * PC-AVS shapes (fused leaky ReLU + noise, noise injection alone, inference BatchNorm (+ ReLU),
+ * ReLU/sigmoid/tanh, softmax, max / global / adaptive average pooling, bilinear upsampling,
+ * broadcast add/mul, concat), batch 1 and 8. Each case validates
  * pcavs_*_cpu against pcavs_*_ref on the same inputs first (rel L2 <= 1e-5), then times the _cpu
  * kernel. These ops are memory-bound, so the table reports effective bandwidth instead of FLOP/s:
  * GB/s = (bytes read + bytes written, each tensor counted once) / time, and the percentage of this
@@ -13,6 +14,7 @@
 
 #include "activation.h"
 #include "arena.h"
+#include "batchnorm.h"
 #include "bench_util.h"
 #include "bilinear.h"
 #include "binary.h"
@@ -31,7 +33,10 @@ enum op {
     OP_BILINEAR,
     OP_ADD,
     OP_MUL,
-    OP_CONCAT
+    OP_CONCAT,
+    OP_BN,
+    OP_NOISE,
+    OP_AAP
 };
 
 typedef struct {
@@ -39,7 +44,8 @@ typedef struct {
     enum op op;
     int n, c, h, w; /* input [n, c, h, w] */
     int p0, p1, p2; /* op parameters: lrelu (bias, noise); maxpool (k, stride, pad); bilinear (oh, ow);
-                       add/mul: b broadcast over h,w when p0 (SE scaling), relu when p1 */
+                       add/mul: b broadcast over h,w when p0 (SE scaling), relu when p1;
+                       batchnorm: relu when p1; adaptive avgpool (oh, ow) */
 } bcase;
 
 static const bcase CASES[] = {
@@ -63,6 +69,11 @@ static const bcase CASES[] = {
     {"add (hourglass)", OP_ADD, 1, 256, 56, 56, 0, 0, 0},
     {"mul [n,c,1,1] (SE)", OP_MUL, 8, 64, 40, 10, 1, 0, 0},
     {"concat 128+64+64 (ConvBlock)", OP_CONCAT, 8, 256, 56, 56, 0, 0, 0},
+    {"batchnorm + relu (FAN pre-activation)", OP_BN, 8, 256, 56, 56, 0, 1, 0},
+    {"batchnorm (A_sync, after ReLU)", OP_BN, 8, 32, 80, 20, 0, 0, 0},
+    {"noise injection alone", OP_NOISE, 8, 512, 56, 56, 0, 0, 0},
+    {"adaptive avgpool 7->7 (V id_map)", OP_AAP, 8, 512, 7, 7, 7, 7, 0},
+    {"adaptive avgpool 14->7", OP_AAP, 8, 512, 14, 14, 7, 7, 0},
 };
 #define N_CASES ((int)(sizeof CASES / sizeof CASES[0]))
 
@@ -119,6 +130,18 @@ static void run(void *p) {
             st = (r->ref ? pcavs_mul_ref : pcavs_mul_cpu)(r->kc, sa, r->x, sb, r->x2, act, r->y);
         break;
     }
+    case OP_BN: /* scale = aux[0..c), shift = x2[0..c) */
+        st = (r->ref ? pcavs_batchnorm_ref : pcavs_batchnorm_cpu)(r->kc, c->n, c->c, hw, r->x, r->aux, r->x2,
+                                                                  c->p1 ? PCAVS_ACT_RELU : PCAVS_ACT_NONE, r->y);
+        break;
+    case OP_NOISE: /* noise [n, hw] = aux + c */
+        st = (r->ref ? pcavs_noise_inject_ref : pcavs_noise_inject_cpu)(r->kc, c->n, c->c, hw, r->x, r->aux + c->c,
+                                                                        0.3f, r->y);
+        break;
+    case OP_AAP:
+        st = (r->ref ? pcavs_adaptive_avgpool_ref : pcavs_adaptive_avgpool_cpu)(r->kc, planes, c->h, c->w, c->p0,
+                                                                                c->p1, r->x, r->y);
+        break;
     case OP_CONCAT: {
         const int ch[3] = {c->c / 2, c->c / 4, c->c / 4};
         const float *xs[3] = {r->x, r->x + (size_t)c->n * ch[0] * hw, r->x + (size_t)c->n * (ch[0] + ch[1]) * hw};
@@ -147,7 +170,14 @@ static void traffic(const bcase *c, size_t *ny, double *bytes) {
         *ny = planes;
         break;
     case OP_BILINEAR:
+    case OP_AAP:
         *ny = planes * c->p0 * c->p1;
+        break;
+    case OP_BN:
+        *ny = nx, extra = 2.0 * c->c;
+        break;
+    case OP_NOISE:
+        *ny = nx, extra = (double)c->n * c->h * c->w;
         break;
     case OP_ADD:
     case OP_MUL:
@@ -213,7 +243,7 @@ int main(int argc, char **argv) {
         run(&rr);
         run(&r);
         char shape[96];
-        if (c->op == OP_BILINEAR)
+        if (c->op == OP_BILINEAR || c->op == OP_AAP)
             snprintf(shape, sizeof shape, "%dx%dx%dx%d -> %dx%d", c->n, c->c, c->h, c->w, c->p0, c->p1);
         else
             snprintf(shape, sizeof shape, "%dx%dx%dx%d", c->n, c->c, c->h, c->w);
