@@ -124,8 +124,10 @@ size_t pcavs_modconv_cpu_min_scratch_bytes(const pcavs_modconv_desc *d, int n_th
  * k*k-times-larger intermediate goes through memory. Threads take tiles (single-threaded sgemm each). */
 #define MC_IM2COL_MIN_NT 256          /* narrower tiles: the tap-GEMM path (small maps at batch 1) */
 #define MC_IM2COL_MAX_NT 2048
+#ifndef MC_IM2COL_TILE_FLOATS
 #define MC_IM2COL_TILE_FLOATS (8 << 20) /* im2col tile cap (K * nt): 32 MB per thread. Wide tiles matter:
                                           * each single-threaded sgemm call re-packs the whole weight */
+#endif
 
 /* dst[r][0..nt) for rows r of channel c (k*k rows), pixels p0.. of sample plane xc [h, w] scaled by s. */
 static void mc_im2col_channel(const float *xc, float s, int h, int w, int k, long p0, int nt, float *dst, int ldd) {
