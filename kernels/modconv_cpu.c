@@ -349,8 +349,27 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
         }
         for (int o0 = 0; o0 < co_n; o0 += ob) {
             const int cob = co_n - o0 < ob ? co_n - o0 : ob;
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cob * kk, (int)ncol, ci_n, 1.0f,
-                        wp + (size_t)o0 * kk * ci_n, ci_n, xs, (int)ncol, 0.0f, g, (int)ncol);
+            /* rows (o, t) split over our own threads, single-threaded sgemm each: OpenBLAS's pthreads
+             * never wake (on 2 cores their spin-yield competed with the OpenMP gather that follows) */
+            const int blas_threads = openblas_get_num_threads();
+            if (blas_threads != 1) openblas_set_num_threads(1);
+#pragma omp parallel num_threads(nt)
+            {
+#ifdef _OPENMP
+                const int tid = omp_get_thread_num(), nthr = omp_get_num_threads();
+#else
+                const int tid = 0, nthr = 1;
+#endif
+                const int rows = cob * kk;
+                int per = (rows + nthr - 1) / nthr;
+                per = (per + 15) & ~15;
+                const int r0 = tid * per < rows ? tid * per : rows, r1 = r0 + per < rows ? r0 + per : rows;
+                if (r1 > r0)
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0, (int)ncol, ci_n, 1.0f,
+                                wp + ((size_t)o0 * kk + r0) * ci_n, ci_n, xs, (int)ncol, 0.0f, g + (size_t)r0 * ncol,
+                                (int)ncol);
+            }
+            if (blas_threads != 1) openblas_set_num_threads(blas_threads);
 #pragma omp parallel for num_threads(nt) schedule(static) collapse(2)
             for (int b = 0; b < cb; b++)
                 for (int oo = 0; oo < cob; oo++) {
