@@ -15,6 +15,16 @@
 extern "C" {
 #endif
 
+/* Every public function is marked PCAVS_API: the shared library libpcavs exports exactly these
+ * (a version script generated from this header; everything else is hidden). */
+#if defined(_WIN32)
+#define PCAVS_API
+#elif defined(__GNUC__)
+#define PCAVS_API __attribute__((visibility("default")))
+#else
+#define PCAVS_API
+#endif
+
 #define PCAVS_VERSION_MAJOR 0
 #define PCAVS_VERSION_MINOR 1
 #define PCAVS_VERSION_PATCH 0
@@ -32,9 +42,9 @@ typedef enum pcavs_status {
 } pcavs_status;
 
 /* The message of the last failure on the calling thread ("" if none). */
-const char *pcavs_last_error(void);
+PCAVS_API const char *pcavs_last_error(void);
 /* A short name for a status code. */
-const char *pcavs_status_name(pcavs_status st);
+PCAVS_API const char *pcavs_status_name(pcavs_status st);
 
 typedef enum pcavs_log_level {
     PCAVS_LOG_DEBUG = 0,
@@ -62,15 +72,217 @@ typedef struct pcavs_exec_params {
     pcavs_log_level log_level; /* default PCAVS_LOG_WARN */
 } pcavs_exec_params;
 
-void pcavs_exec_params_init(pcavs_exec_params *p);
+PCAVS_API void pcavs_exec_params_init(pcavs_exec_params *p);
 
 /* An execution context: a backend chosen once, threads, scratch. Opaque. */
 typedef struct pcavs_exec pcavs_exec;
 
-pcavs_status pcavs_exec_create(const pcavs_exec_params *p, pcavs_exec **out);
-void pcavs_exec_free(pcavs_exec *ex);
+PCAVS_API pcavs_status pcavs_exec_create(const pcavs_exec_params *p, pcavs_exec **out);
+PCAVS_API void pcavs_exec_free(pcavs_exec *ex);
 /* Name of the backend in use ("cpu", "cpu-ref", "cuda"). */
-const char *pcavs_exec_backend_name(const pcavs_exec *ex);
+PCAVS_API const char *pcavs_exec_backend_name(const pcavs_exec *ex);
+
+/* ===================================================================================== *
+ * The embedding API: load a model, encode identity / pose / audio into plain float       *
+ * features (editable: swap identities, interpolate poses, scale the mouth feature),      *
+ * generate frames from features, and a streaming session (PCM in, frames out).           *
+ * ===================================================================================== */
+
+/* Library version "MAJOR.MINOR.PATCH". */
+PCAVS_API const char *pcavs_version(void);
+
+/* ---- sizes (floats) of the features, all plain host arrays ---- */
+#define PCAVS_FRAME_SIDE 224            /* input and output frames: [224, 224, 3] RGB (VoxCeleb2-style crops) */
+#define PCAVS_ID_FEATURE_SIZE 2048      /* identity feature (V, global pool) */
+#define PCAVS_ID_MAP_SIZE (512 * 7 * 7) /* identity map [512, 7, 7] (V, the generator's input map) */
+#define PCAVS_POSE_FEATURE_SIZE 512     /* head pose h = to_headpose(E(frame)) */
+#define PCAVS_AUDIO_FEATURE_SIZE 512    /* mouth feature a = 1.2 * A_sync(mel window) */
+#define PCAVS_MEL_BANDS 80              /* spectrogram row: 80 mel bands, one row per 10 ms */
+#define PCAVS_SAMPLE_RATE 16000         /* the model's audio rate */
+#define PCAVS_FPS 25                    /* output frames per second */
+#define PCAVS_SAMPLES_PER_FRAME 640     /* 16000 / 25 */
+
+/* Generator noise (StyleGAN2 noise injection). */
+typedef enum pcavs_noise_mode {
+    PCAVS_NOISE_RANDOM = 0, /* fresh N(0,1) per layer and frame, from `seed` (upstream's default) */
+    PCAVS_NOISE_FIXED = 1,  /* the checkpoint's noises.noise_0..10 buffers (randomize_noise=False) */
+    PCAVS_NOISE_NONE = 2    /* zero noise */
+} pcavs_noise_mode;
+
+typedef struct pcavs_noise_params {
+    pcavs_noise_mode mode;
+    uint64_t seed;       /* RANDOM: noise of frame t, layer l depends only on (seed, t, l) */
+    int64_t first_frame; /* RANDOM: index t of the first frame of this call */
+} pcavs_noise_params;
+
+/* ---- context: one loaded model on one device ---- */
+
+typedef struct pcavs_context pcavs_context;
+
+typedef struct pcavs_context_params {
+    pcavs_exec_params exec; /* device, threads, scratch, log callback (pcavs_exec_params_init defaults) */
+    int max_batch;          /* frames per network call (default 4; 1..256). Results do not depend on it
+                             * except for float rounding of batched GEMMs (see the streaming notes). */
+} pcavs_context_params;
+
+PCAVS_API void pcavs_context_params_init(pcavs_context_params *p);
+/* Loads a converted model (pcavs-convert output, .safetensors). p NULL = defaults. */
+PCAVS_API pcavs_status pcavs_context_create(const char *model_path, const pcavs_context_params *p,
+                                            pcavs_context **out);
+/* Frees the context (NULL is a no-op). Streams created from it must be freed first. */
+PCAVS_API void pcavs_context_free(pcavs_context *ctx);
+/* "cpu", "cpu-ref" or "cuda"; "invalid" for a bad handle. */
+PCAVS_API const char *pcavs_context_backend_name(const pcavs_context *ctx);
+
+/* Memory returned by the helpers below (pcavs_image_read, pcavs_audio_read, pcavs_video_read_frames). */
+PCAVS_API void pcavs_free(void *p);
+
+/* ---- media helpers (files -> plain arrays) ---- */
+
+/* Decodes a JPEG or PNG to RGB: *rgb [height, width, 3] (free with pcavs_free). No cropping. */
+PCAVS_API pcavs_status pcavs_image_read(const char *path, uint8_t **rgb, int *width, int *height);
+/* Writes a lossless 8-bit RGB PNG. */
+PCAVS_API pcavs_status pcavs_image_write(const char *path, const uint8_t *rgb, int width, int height);
+/* Decodes any audio file (WAV/FLAC/OGG via libsndfile, anything else via the ffmpeg program) to mono
+ * float PCM at its native rate: *pcm [n] (free with pcavs_free). */
+PCAVS_API pcavs_status pcavs_audio_read(const char *path, float **pcm, size_t *n, int *sample_rate);
+/* Decodes up to max_frames (0 = all) frames of a video (ffmpeg) or of a %06d.jpg/.png frames folder:
+ * *rgb [n_frames, height, width, 3] (free with pcavs_free). */
+PCAVS_API pcavs_status pcavs_video_read_frames(const char *path, size_t max_frames, uint8_t **rgb, size_t *n_frames,
+                                               int *width, int *height);
+
+/* ---- audio -> spectrogram ---- */
+
+typedef enum pcavs_gain_mode {
+    PCAVS_GAIN_CLIP_RMS = 0, /* upstream: scale the WHOLE clip to RMS 0.1 (gain = pcavs_audio_rms_gain) */
+    PCAVS_GAIN_FIXED = 1     /* multiply by `gain` (what a stream does: it cannot know the clip's RMS) */
+} pcavs_gain_mode;
+
+typedef struct pcavs_audio_params {
+    int sample_rate;           /* of the PCM given (default 16000; others are resampled like librosa.load) */
+    pcavs_gain_mode gain_mode; /* default PCAVS_GAIN_CLIP_RMS */
+    float gain;                /* PCAVS_GAIN_FIXED: the factor (default 1.0) */
+} pcavs_audio_params;
+
+PCAVS_API void pcavs_audio_params_init(pcavs_audio_params *p);
+/* Upstream's normalising gain of a whole 16 kHz clip: float32(0.1 / max(1e-4, rms)), numpy's float32
+ * mean. Multiplying by it (float32) gives bit for bit what PCAVS_GAIN_CLIP_RMS does. 0 on bad input. */
+PCAVS_API float pcavs_audio_rms_gain(const float *pcm, size_t n);
+/* Spectrogram rows M for n samples at sample_rate: ceil(n16/160) + 7 with n16 = ceil(n*16000/rate). */
+PCAVS_API size_t pcavs_spectrogram_rows(size_t n, int sample_rate);
+/* Output frames of a spectrogram of M rows: max(0, M/4 - 4). Frame j's window is rows [4j, 4j+20). */
+PCAVS_API size_t pcavs_num_frames(size_t n_rows);
+/* The upstream spectrogram (lws STFT 1280/160 + Slaney mel 80, dB-normalised to [0, 1]) of mono PCM:
+ * mel [n_rows, 80] with n_rows = pcavs_spectrogram_rows(n, p->sample_rate); cap_rows is the capacity of
+ * mel in rows (too small: PCAVS_ERR_SHAPE). p NULL = defaults (16 kHz, whole-clip RMS). */
+PCAVS_API pcavs_status pcavs_spectrogram(const float *pcm, size_t n, const pcavs_audio_params *p, float *mel,
+                                         size_t cap_rows, size_t *n_rows);
+
+/* ---- features ---- */
+
+/* An identity: what the generator needs of the face. Plain floats: copy, average, mix at will. */
+typedef struct pcavs_identity {
+    float id_feature[PCAVS_ID_FEATURE_SIZE]; /* mean over the images of V's id feature */
+    float id_map[PCAVS_ID_MAP_SIZE];         /* mean of V's id map [512, 7, 7] */
+    float ref_pose[PCAVS_POSE_FEATURE_SIZE]; /* to_headpose(mean of E(image)): the faces' own head pose */
+} pcavs_identity;
+
+/* Identity from n >= 1 RGB images [n, height, width, 3], each a 224x224 VoxCeleb2-style crop (upstream's
+ * crop rows 0..191, cols 16..207 + resize is applied here). Other sizes: PCAVS_ERR_SHAPE. */
+PCAVS_API pcavs_status pcavs_identity_encode(pcavs_context *ctx, int n, const uint8_t *rgb, int width, int height,
+                                             pcavs_identity *out);
+/* Head poses of n RGB frames [n, height, width, 3] (224x224 crops as above): pose [n, 512]. */
+PCAVS_API pcavs_status pcavs_pose_encode(pcavs_context *ctx, int n, const uint8_t *rgb, int width, int height,
+                                         float *pose);
+/* Mouth features of output frames first .. first+count-1 of a spectrogram mel [n_rows, 80]: audio
+ * [count, 512] (already weighted by 1.2). Frame j uses rows [4j, 4j+20) (upstream frame k = j + 2);
+ * first + count must be <= pcavs_num_frames(n_rows). */
+PCAVS_API pcavs_status pcavs_audio_encode(pcavs_context *ctx, const float *mel, size_t n_rows, size_t first,
+                                          size_t count, float *audio);
+
+/* ---- generation ---- */
+
+typedef enum pcavs_frame_format {
+    PCAVS_FRAME_RGB8 = 0,   /* uint8 [n, 224, 224, 3], upstream tensor2im ((y+1)/2*255, clipped, truncated) */
+    PCAVS_FRAME_F32_CHW = 1 /* float [n, 3, 224, 224] in [-1, 1], the generator's raw output */
+} pcavs_frame_format;
+
+/* Bytes of n frames in a format (0 for an unknown format). */
+PCAVS_API size_t pcavs_frame_bytes(pcavs_frame_format format, size_t n);
+
+/* n frames from an identity, head poses pose [n, 512] (NULL: id->ref_pose for every frame) and mouth
+ * features audio [n, 512]. noise NULL = RANDOM, seed 0, first_frame 0 (frame i uses noise index
+ * first_frame + i, so splitting a clip into calls changes nothing). out holds out_bytes bytes, at least
+ * pcavs_frame_bytes(format, n) (else PCAVS_ERR_SHAPE). */
+PCAVS_API pcavs_status pcavs_generate_frames(pcavs_context *ctx, const pcavs_identity *id, int n, const float *pose,
+                                             const float *audio, const pcavs_noise_params *noise,
+                                             pcavs_frame_format format, void *out, size_t out_bytes);
+
+/* ---- streaming ----
+ * Push 16 kHz PCM as it arrives (and, with PCAVS_STREAM_POSE_PUSHED, one pose per output frame); pull
+ * each frame as soon as its audio window is complete.
+ *
+ * Latency. Output frame j (upstream frame k = j + 2, shown at video time j/25 s, in sync with audio time
+ * (j+2)/25 s: see pcavs-infer's timing notes) uses spectrogram rows [4j, 4j+20). The lws STFT is not
+ * causal: row m covers samples [160m - 1120, 160m + 160), so row 4j+19 needs samples below 640j + 3200:
+ * frame j is ready once PCAVS_STREAM_READY_SAMPLES(j) = 640*(j+5) samples, i.e. (k+3)*40 ms of audio,
+ * were pushed. That is PCAVS_STREAM_LOOKAHEAD_MS = 120 ms of audio after the instant the frame shows
+ * ((j+2)*40 ms), plus the compute time of one frame. After pcavs_stream_finish the end of the clip is
+ * known (zeros follow, as in lws's padding) and every remaining frame becomes ready; the stream then
+ * gives exactly pcavs_num_frames(pcavs_spectrogram_rows(total samples)) frames.
+ *
+ * Gain. Upstream scales the whole clip to RMS 0.1 before the STFT, which a stream cannot know in
+ * advance: a stream multiplies its PCM by the fixed `gain` (default 1.0; pass pcavs_audio_rms_gain of
+ * a representative clip, or of the whole clip when it is known, to match upstream exactly).
+ *
+ * Equality with the offline path. The offline path is: pcavs_spectrogram with PCAVS_GAIN_FIXED and the
+ * same gain, pcavs_audio_encode, pcavs_pose_encode of the same pose frames (or the identity's ref_pose),
+ * pcavs_generate_frames with the same noise. A stream computes one frame per network call, so it equals that
+ * path bit for bit when the context's max_batch is 1 (tests/test_api.c checks this); with a larger
+ * max_batch the offline path batches its GEMMs and may differ in float rounding only. */
+
+#define PCAVS_STREAM_LOOKAHEAD_MS 120
+#define PCAVS_STREAM_READY_SAMPLES(j) ((size_t)PCAVS_SAMPLES_PER_FRAME * ((size_t)(j) + 5))
+
+typedef struct pcavs_stream pcavs_stream;
+
+typedef enum pcavs_stream_pose {
+    PCAVS_STREAM_POSE_REFERENCE = 0, /* every frame uses the identity's own pose (id->ref_pose) */
+    PCAVS_STREAM_POSE_PUSHED = 1     /* frame j uses the j-th pose pushed (frames wait for their pose) */
+} pcavs_stream_pose;
+
+typedef struct pcavs_stream_params {
+    int sample_rate;               /* must be 16000 (resample before pushing) */
+    float gain;                    /* PCM scale before the STFT (default 1.0) */
+    pcavs_stream_pose pose_source; /* default PCAVS_STREAM_POSE_REFERENCE */
+    pcavs_noise_params noise;      /* default RANDOM, seed 0, first_frame 0 */
+    pcavs_frame_format format;     /* of pulled frames (default PCAVS_FRAME_RGB8) */
+} pcavs_stream_params;
+
+PCAVS_API void pcavs_stream_params_init(pcavs_stream_params *p);
+/* A stream over ctx (which must outlive it) for a copy of the identity `id`. p NULL = defaults. */
+PCAVS_API pcavs_status pcavs_stream_create(pcavs_context *ctx, const pcavs_identity *id, const pcavs_stream_params *p,
+                                           pcavs_stream **out);
+/* Appends n mono samples (n may be 0). After pcavs_stream_finish: PCAVS_ERR_INVALID_ARG. */
+PCAVS_API pcavs_status pcavs_stream_push_pcm(pcavs_stream *s, const float *pcm, size_t n);
+/* PCAVS_STREAM_POSE_PUSHED: the pose of the next output frame, from a 224x224 RGB crop (E runs now)... */
+PCAVS_API pcavs_status pcavs_stream_push_pose(pcavs_stream *s, const uint8_t *rgb, int width, int height);
+/* ... or as a ready pose feature [512] (e.g. from pcavs_pose_encode, interpolated). */
+PCAVS_API pcavs_status pcavs_stream_push_pose_feature(pcavs_stream *s, const float *pose);
+/* Generates the next frame if its inputs are complete: *ready = 1 and out (out_bytes >=
+ * pcavs_frame_bytes(format, 1)) holds it; *ready = 0: more audio (or a pose) is needed; *ready = -1: the
+ * stream is finished and every frame was pulled. */
+PCAVS_API pcavs_status pcavs_stream_pull_frame(pcavs_stream *s, void *out, size_t out_bytes, int *ready);
+/* Declares the end of the audio: the remaining frames become ready (pull them). */
+PCAVS_API pcavs_status pcavs_stream_finish(pcavs_stream *s);
+/* Frames pulled so far. */
+PCAVS_API size_t pcavs_stream_frames_pulled(const pcavs_stream *s);
+PCAVS_API void pcavs_stream_free(pcavs_stream *s);
+
+/* Handles (context, stream) carry a magic number checked on entry: a NULL or foreign pointer gives
+ * PCAVS_ERR_INVALID_ARG. In debug builds (PCAVS_DEBUG_HANDLES, on for CMAKE_BUILD_TYPE=Debug) a freed
+ * handle's memory is kept poisoned, so use after free and double free are reported the same way
+ * (in release builds they are undefined behaviour, as with free()). */
 
 #ifdef __cplusplus
 }

@@ -70,17 +70,7 @@ pcavs_status pcavs_encode_pose(pcavs_model *m, int b, const float *frames, float
 /* Mel windows [b, 1, 80, 20] -> mouth feature a [b, 512] = 1.2 * A_sync(mel). */
 pcavs_status pcavs_encode_audio(pcavs_model *m, int b, const float *mel, float *a);
 
-typedef enum pcavs_noise_mode {
-    PCAVS_NOISE_RANDOM = 0, /* fresh N(0,1) per layer and frame, from `seed` (upstream's default) */
-    PCAVS_NOISE_FIXED = 1,  /* the checkpoint's noises.noise_0..10 buffers (randomize_noise=False) */
-    PCAVS_NOISE_NONE = 2    /* zero noise */
-} pcavs_noise_mode;
-
-typedef struct pcavs_noise_params {
-    pcavs_noise_mode mode;
-    uint64_t seed;       /* RANDOM: noise of frame t, layer l depends only on (seed, t, l) */
-    int64_t first_frame; /* RANDOM: index t of the first frame of this batch */
-} pcavs_noise_params;
+/* pcavs_noise_mode and pcavs_noise_params are public: declared in pcavs.h. */
 
 /* Frames [b, 3, 224, 224] in [-1, 1] from id_feature [2048], id_map [512, 7, 7], head pose
  * h [h_rows, 512] (h_rows = b, or 1 to use the same pose, e.g. the reference pose, for every
