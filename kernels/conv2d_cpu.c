@@ -35,37 +35,54 @@ static int omp_get_num_threads(void) { return 1; }
 #endif
 
 /* Fills row k (k = (ci * kh + ky) * kw + kx over the cig channels of group g) of an im2col
- * tile: dst[jj] for output columns j0 .. j0+nt-1 of the flattened [n, oh*ow] pixel space. */
+ * tile: dst[jj] for output columns j0 .. j0+nt-1 of the flattened [n, oh*ow] pixel space.
+ * One division at the start, then output rows are walked incrementally; the valid column range
+ * [vlo, vhi) of a row depends only on kx, so short rows (A_sync's 20/10/5-wide maps, E's low
+ * hourglass levels) cost a few compares each instead of divisions and a memcpy call. */
 static void im2col_row(const pcavs_conv2d_desc *d, const float *x, int g, int k, long j0, int nt, int oh, int ow,
                        float *dst) { /* [nt] */
     const int cig = d->c_in / d->groups, kk = d->kh * d->kw;
     const long P = (long)oh * ow;
     const int ci = k / kk, ky = (k % kk) / d->kw, kx = k % d->kw;
+    const int sw = d->stride_w, off = kx - d->pad_w;
+    /* valid output columns: 0 <= ox * sw + off < w */
+    int vlo = off < 0 ? (-off + sw - 1) / sw : 0;
+    int vhi = d->w - 1 - off >= 0 ? (d->w - 1 - off) / sw + 1 : 0;
+    if (vhi > ow) vhi = ow;
+    if (vlo > vhi) vlo = vhi;
+    const size_t plane = (size_t)d->h * d->w, bstride = (size_t)d->c_in * plane;
+    long b = j0 / P;
+    const long p0 = j0 % P;
+    int oy = (int)(p0 / ow), ox0 = (int)(p0 % ow);
+    const float *xc = x + ((size_t)b * d->c_in + (size_t)g * cig + ci) * plane; /* [h, w] */
     long j = j0;
     const long jend = j0 + nt;
     while (j < jend) {
-        const long b = j / P, p = j % P;
-        const int oy = (int)(p / ow), ox0 = (int)(p % ow);
-        const int run = (int)((jend - j) < (long)(ow - ox0) ? (jend - j) : (ow - ox0));
-        const int iy = oy * d->stride_h - d->pad_h + ky;
+        const int run = (int)(jend - j < (long)(ow - ox0) ? jend - j : (long)(ow - ox0));
         float *o = dst + (j - j0);
+        const int iy = oy * d->stride_h - d->pad_h + ky;
         if (iy < 0 || iy >= d->h) {
-            memset(o, 0, (size_t)run * sizeof(float));
+            for (int t = 0; t < run; t++) o[t] = 0.0f;
         } else {
-            const float *xr = x + (((size_t)b * d->c_in + (size_t)g * cig + ci) * d->h + iy) * d->w;
-            const int sw = d->stride_w, off = kx - d->pad_w;
-            /* valid t: 0 <= (ox0 + t) * sw + off < w */
-            int lo = 0, hi = run;
-            while (lo < run && (ox0 + lo) * sw + off < 0) o[lo++] = 0.0f;
-            while (hi > lo && (ox0 + hi - 1) * sw + off >= d->w) o[--hi] = 0.0f;
+            const float *xr = xc + (size_t)iy * d->w; /* column ox reads xr[ox * sw + off] */
+            int lo = vlo - ox0, hi = vhi - ox0;
+            lo = lo < 0 ? 0 : lo > run ? run : lo;
+            hi = hi < lo ? lo : hi > run ? run : hi;
+            for (int t = 0; t < lo; t++) o[t] = 0.0f;
             if (sw == 1) {
-                memcpy(o + lo, xr + ox0 + lo + off, (size_t)(hi - lo) * sizeof(float));
+                const int base = ox0 + off; /* >= -lo: every read below is inside the row */
+                for (int t = lo; t < hi; t++) o[t] = xr[base + t];
             } else {
-                const float *xs = xr + (size_t)ox0 * sw + off;
-                for (int t = lo; t < hi; t++) o[t] = xs[(size_t)t * sw];
+                for (int t = lo; t < hi; t++) o[t] = xr[(size_t)(ox0 + t) * sw + off];
             }
+            for (int t = hi; t < run; t++) o[t] = 0.0f;
         }
         j += run;
+        ox0 = 0;
+        if (++oy == oh) {
+            oy = 0;
+            xc += bstride;
+        }
     }
 }
 
