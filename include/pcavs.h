@@ -63,11 +63,11 @@ typedef enum pcavs_device {
 
 /* Execution settings shared by every entry point that runs kernels. */
 typedef struct pcavs_exec_params {
-    pcavs_device device;   /* default PCAVS_DEVICE_CPU */
-    int n_threads;         /* CPU threads; 0 = all cores (default) */
-    size_t scratch_bytes;  /* capped scratch area for kernels; 0 = default (256 MiB, lazily touched) */
-    int debug_nan_poison;  /* 1: fill every fresh arena buffer with NaN (catches unwritten outputs) */
-    pcavs_log_fn log;      /* NULL = messages at WARN and above go to stderr */
+    pcavs_device device;  /* default PCAVS_DEVICE_CPU */
+    int n_threads;        /* CPU threads; 0 = all cores (default) */
+    size_t scratch_bytes; /* capped scratch area for kernels; 0 = default (256 MiB, lazily touched) */
+    int debug_nan_poison; /* 1: fill every fresh arena buffer with NaN (catches unwritten outputs) */
+    pcavs_log_fn log;     /* NULL = messages at WARN and above go to stderr */
     void *log_user;
     pcavs_log_level log_level; /* default PCAVS_LOG_WARN */
 } pcavs_exec_params;
@@ -127,8 +127,7 @@ typedef struct pcavs_context_params {
 
 PCAVS_API void pcavs_context_params_init(pcavs_context_params *p);
 /* Loads a converted model (pcavs-convert output, .safetensors). p NULL = defaults. */
-PCAVS_API pcavs_status pcavs_context_create(const char *model_path, const pcavs_context_params *p,
-                                            pcavs_context **out);
+PCAVS_API pcavs_status pcavs_context_create(const char *model_path, const pcavs_context_params *p, pcavs_context **out);
 /* Frees the context (NULL is a no-op). Streams created from it must be freed first. */
 PCAVS_API void pcavs_context_free(pcavs_context *ctx);
 /* "cpu", "cpu-ref" or "cuda"; "invalid" for a bad handle. */
@@ -273,7 +272,8 @@ PCAVS_API pcavs_status pcavs_stream_push_pose_feature(pcavs_stream *s, const flo
  * pcavs_frame_bytes(format, 1)) holds it; *ready = 0: more audio (or a pose) is needed; *ready = -1: the
  * stream is finished and every frame was pulled. */
 PCAVS_API pcavs_status pcavs_stream_pull_frame(pcavs_stream *s, void *out, size_t out_bytes, int *ready);
-/* Declares the end of the audio: the remaining frames become ready (pull them). */
+/* Declares the end of the input: the remaining frames become ready (pull them). With
+ * PCAVS_STREAM_POSE_PUSHED the stream then ends at the last frame that has a pose. */
 PCAVS_API pcavs_status pcavs_stream_finish(pcavs_stream *s);
 /* Frames pulled so far. */
 PCAVS_API size_t pcavs_stream_frames_pulled(const pcavs_stream *s);

@@ -193,7 +193,8 @@ int main(void) {
     pt_check_ok(pcavs_stream_finish(s), "stream_finish");
     expect(pcavs_stream_push_pcm(s, pcm, 1), PCAVS_ERR_INVALID_ARG, "push_pcm after finish");
     for (;;) {
-        pcavs_status st = pcavs_stream_pull_frame(s, str + (pulled < 3 ? pulled : 2) * FRAME_BYTES, FRAME_BYTES, &ready);
+        pcavs_status st =
+            pcavs_stream_pull_frame(s, str + (pulled < 3 ? pulled : 2) * FRAME_BYTES, FRAME_BYTES, &ready);
         if (!quiet_ok(st, "pull_frame after finish") || ready != 1)
             break;
         pulled++;

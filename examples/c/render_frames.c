@@ -83,8 +83,8 @@ int main(int argc, char **argv) {
     /* offline frames */
     pcavs_noise_params noise = {PCAVS_NOISE_FIXED, 0, 0};
     uint8_t *frames = malloc(F * FRAME_BYTES);
-    if ((st = pcavs_generate_frames(ctx, id, (int)F, pose, audio, &noise, PCAVS_FRAME_RGB8, frames,
-                                    F * FRAME_BYTES)) != PCAVS_OK)
+    if ((st = pcavs_generate_frames(ctx, id, (int)F, pose, audio, &noise, PCAVS_FRAME_RGB8, frames, F * FRAME_BYTES)) !=
+        PCAVS_OK)
         return fail("generate", st);
     for (size_t j = 0; j < F; j++) {
         char path[4096];

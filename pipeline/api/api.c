@@ -323,8 +323,8 @@ pcavs_status pcavs_spectrogram(const float *pcm, size_t n, const pcavs_audio_par
 
 pcavs_status pcavs_api_frame_tensor(const uint8_t *rgb, int width, int height, const char *what, float *out) {
     if (width != IMG || height != IMG)
-        return pcavs_fail(PCAVS_ERR_SHAPE, "%s: frames must be %dx%d RGB crops (VoxCeleb2-style), got %dx%d", what,
-                          IMG, IMG, width, height);
+        return pcavs_fail(PCAVS_ERR_SHAPE, "%s: frames must be %dx%d RGB crops (VoxCeleb2-style), got %dx%d", what, IMG,
+                          IMG, width, height);
     uint8_t crop[RGB_BYTES];
     pcavs_image img = {width, height, (uint8_t *)rgb};
     PCAVS_TRY(pcavs_image_crop_resize(&img, what, crop));

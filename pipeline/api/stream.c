@@ -27,16 +27,16 @@ struct pcavs_stream {
     pcavs_context *ctx;
     pcavs_stream_params p;
     pcavs_identity id;
-    float *pcm;        /* samples [pcm_base, pcm_base + pcm_len), already scaled by gain */
+    float *pcm; /* samples [pcm_base, pcm_base + pcm_len), already scaled by gain */
     size_t pcm_base, pcm_len, pcm_cap;
-    size_t n_pushed;   /* samples pushed in all */
+    size_t n_pushed; /* samples pushed in all */
     int finished;
-    float *poses;      /* poses [pose_base, pose_base + pose_len) x 512 */
+    float *poses; /* poses [pose_base, pose_base + pose_len) x 512 */
     size_t pose_base, pose_len, pose_cap;
-    size_t next;       /* next output frame j */
-    float *mel;        /* [SLICE_ROWS, 80] */
-    float *win;        /* [80, 20] */
-    float *frame;      /* [3, 224, 224] */
+    size_t next;  /* next output frame j */
+    float *mel;   /* [SLICE_ROWS, 80] */
+    float *win;   /* [80, 20] */
+    float *frame; /* [3, 224, 224] */
     float a[PCAVS_AUDIO_FEATURE_SIZE];
 };
 
@@ -238,11 +238,8 @@ pcavs_status pcavs_stream_pull_frame(pcavs_stream *s, void *out, size_t out_byte
     }
     if (s->p.pose_source == PCAVS_STREAM_POSE_PUSHED && s->pose_base + s->pose_len <= j) {
         if (s->finished)
-            return pcavs_fail(PCAVS_ERR_INVALID_ARG,
-                              "pcavs_stream_pull_frame: frame %zu needs its pose (pose_source = PUSHED): push one "
-                              "pose per output frame",
-                              j);
-        return PCAVS_OK; /* its pose is not there yet */
+            *ready = -1; /* finished: no pose will come, the stream ends with the last posed frame */
+        return PCAVS_OK; /* else its pose is not there yet */
     }
 
     /* rows [4j, 4j+20) from the slice [off, end) of the signal */
@@ -258,9 +255,8 @@ pcavs_status pcavs_stream_pull_frame(pcavs_stream *s, void *out, size_t out_byte
     if (rows > SLICE_ROWS)
         return pcavs_fail(PCAVS_ERR_INTERNAL, "pcavs_stream_pull_frame: slice of %zu rows", rows);
     PCAVS_TRY(pcavs_audio_melspectrogram(s->pcm + (off - s->pcm_base), len, s->mel));
-    /* slice row r is row r + off/160 of the clip: frame j's window starts at slice row m0 - off/160, i.e.
-     * the window of "frame" k' = (m0 - off/160)/4 + 2 of the slice when that is a multiple of 4; build it
-     * directly instead (rows [m0 - off/160, +20) transposed to [80, 20], as pcavs_audio_window) */
+    /* slice row r is clip row r + off/160: the window is slice rows [m0 - off/160, +20), transposed to
+     * [80, 20] as pcavs_audio_window does */
     const float *src = s->mel + (m0 - off / HOP) * PCAVS_AUDIO_NMELS;
     if (m0 - off / HOP + PCAVS_AUDIO_WIN_T > rows)
         return pcavs_fail(PCAVS_ERR_INTERNAL, "pcavs_stream_pull_frame: window past the slice");
