@@ -128,7 +128,9 @@ typedef struct pcavs_context_params {
 PCAVS_API void pcavs_context_params_init(pcavs_context_params *p);
 /* Loads a converted model (pcavs-convert output, .safetensors). p NULL = defaults. */
 PCAVS_API pcavs_status pcavs_context_create(const char *model_path, const pcavs_context_params *p, pcavs_context **out);
-/* Frees the context (NULL is a no-op). Streams created from it must be freed first. */
+/* Frees the context (NULL is a no-op). Streams created from it must be freed first.
+ * A context and its streams are used by one thread at a time (they share the model's activation arenas);
+ * use one context per thread for parallel work. */
 PCAVS_API void pcavs_context_free(pcavs_context *ctx);
 /* "cpu", "cpu-ref" or "cuda"; "invalid" for a bad handle. */
 PCAVS_API const char *pcavs_context_backend_name(const pcavs_context *ctx);
