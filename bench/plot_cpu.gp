@@ -15,12 +15,14 @@ stats "cpu.dat" using 7 nooutput name "SG"
 stats "cpu.dat" using 8 nooutput name "FM"
 set multiplot layout 1,2 title "pcavs vs official PyTorch modules, CPU (same machine, same run, same threads)"
 set title "ms per frame (lower is better)"
+set key top right
 set logscale y
 set ylabel "ms / frame"
 plot "cpu.dat" using 3:xtic(1) title "pcavs" lc rgb "#1f77b4", \
      "" using 4 title "PyTorch (official modules)" lc rgb "#d62728"
 unset logscale y
 set title "GFLOP/s (higher is better)"
+set key top left
 set ylabel "GFLOP/s"
 set yrange [0:FM_max*1.3]
 plot "cpu.dat" using 5:xtic(1) title "pcavs" lc rgb "#1f77b4", \
