@@ -25,7 +25,8 @@
 #include "modconv.h"
 
 #define MC_SMALL_COUT 16 /* k = 1 with at most this many outputs (ToRGB: 3) takes the direct path */
-#define MC_PCHUNK 1024    /* pixels per work item of the direct path (256: 2.6-3.3x slower, too many short strided streams) */
+#define MC_PCHUNK                                                                                                      \
+    1024 /* pixels per work item of the direct path (256: 2.6-3.3x slower, too many short strided streams) */
 #define MC_ALIGN(b) ((((size_t)(b)) + 63) / 64 * 64)
 /* upsample, per thread: the transposed-conv grid as even/odd column phases [2h+1][2][w+3] + 2 rows of w */
 #define MC_TBUF_FLOATS(h, w) ((size_t)(2 * (h) + 1) * 2 * ((w) + 3) + 2 * (size_t)((w) + 16))
@@ -91,8 +92,7 @@ static mc_plan mc_plan_of(const pcavs_modconv_desc *d, int n_threads) {
     if (d->k > 1)
         p.fixed += MC_ALIGN((size_t)d->c_out * kk * d->c_in * sizeof(float));
     if (d->upsample)
-        p.fixed +=
-            (size_t)(n_threads < 1 ? 1 : n_threads) * MC_ALIGN(MC_TBUF_FLOATS(d->h, d->w) * sizeof(float));
+        p.fixed += (size_t)(n_threads < 1 ? 1 : n_threads) * MC_ALIGN(MC_TBUF_FLOATS(d->h, d->w) * sizeof(float));
     p.per_xs = (size_t)d->c_in * hw * sizeof(float);
     p.per_g = d->k > 1 ? kk * hw * sizeof(float) : 0;
     return p;
@@ -122,11 +122,12 @@ size_t pcavs_modconv_cpu_min_scratch_bytes(const pcavs_modconv_desc *d, int n_th
  * tile is demodulated while still in cache. Compared with the tap-GEMM + col2im form below, the
  * reduction is k*k times deeper (K = 9*c_in instead of c_in: 1152 instead of 128 at 224x224) and no
  * k*k-times-larger intermediate goes through memory. Threads take tiles (single-threaded sgemm each). */
-#define MC_IM2COL_MIN_NT 256          /* narrower tiles: the tap-GEMM path (small maps at batch 1) */
+#define MC_IM2COL_MIN_NT 256 /* narrower tiles: the tap-GEMM path (small maps at batch 1) */
 #define MC_IM2COL_MAX_NT 2048
 #ifndef MC_IM2COL_TILE_FLOATS
-#define MC_IM2COL_TILE_FLOATS (8 << 20) /* im2col tile cap (K * nt): 32 MB per thread. Wide tiles matter:
-                                          * each single-threaded sgemm call re-packs the whole weight */
+#define MC_IM2COL_TILE_FLOATS                                                                                          \
+    (8 << 20) /* im2col tile cap (K * nt): 32 MB per thread. Wide tiles matter:                                        \
+               * each single-threaded sgemm call re-packs the whole weight */
 #endif
 
 /* dst[r][0..nt) for rows r of channel c (k*k rows), pixels p0.. of sample plane xc [h, w] scaled by s. */
@@ -148,9 +149,12 @@ static void mc_im2col_channel(const float *xc, float s, int h, int w, int k, lon
                 } else {
                     const float *xr = xc + (size_t)iy * w + dx; /* xr[x] = x[iy][x + dx] */
                     int lo = 0, hi = run;
-                    while (lo < run && x0 + lo + dx < 0) oo[lo++] = 0.0f;
-                    while (hi > lo && x0 + hi - 1 + dx >= w) oo[--hi] = 0.0f;
-                    for (int t = lo; t < hi; t++) oo[t] = xr[x0 + t] * s;
+                    while (lo < run && x0 + lo + dx < 0)
+                        oo[lo++] = 0.0f;
+                    while (hi > lo && x0 + hi - 1 + dx >= w)
+                        oo[--hi] = 0.0f;
+                    for (int t = lo; t < hi; t++)
+                        oo[t] = xr[x0 + t] * s;
                 }
                 p += run;
             }
@@ -159,21 +163,29 @@ static void mc_im2col_channel(const float *xc, float s, int h, int w, int k, lon
 
 /* Tile width for the im2col path, or 0 when it does not apply / does not fit the scratch. */
 static long mc_im2col_nt(const pcavs_modconv_desc *d, int nt_threads, size_t avail_bytes) {
-    if (d->upsample || d->k == 1) return 0;
+    if (d->upsample || d->k == 1)
+        return 0;
     const long hw = (long)d->h * d->w, K = (long)d->c_in * d->k * d->k;
     long cap = MC_IM2COL_TILE_FLOATS / K;
-    if (cap > MC_IM2COL_MAX_NT) cap = MC_IM2COL_MAX_NT;
+    if (cap > MC_IM2COL_MAX_NT)
+        cap = MC_IM2COL_MAX_NT;
     long tpi = (hw + cap - 1) / cap; /* tiles per image */
     /* enough tiles for every thread, and a multiple of the thread count (no straggler) */
-    if ((long)d->n * tpi < 2L * nt_threads) tpi = (2L * nt_threads + d->n - 1) / d->n;
-    while (((long)d->n * tpi) % nt_threads) tpi++;
+    if ((long)d->n * tpi < 2L * nt_threads)
+        tpi = (2L * nt_threads + d->n - 1) / d->n;
+    while (((long)d->n * tpi) % nt_threads)
+        tpi++;
     long nt = (hw + tpi - 1) / tpi;
     nt = (nt + 15) & ~15L;
-    if (nt > hw) nt = hw;
-    if (nt < MC_IM2COL_MIN_NT && nt < hw) return 0;
-    if (nt < MC_IM2COL_MIN_NT && (long)d->n < 2L * nt_threads) return 0;
+    if (nt > hw)
+        nt = hw;
+    if (nt < MC_IM2COL_MIN_NT && nt < hw)
+        return 0;
+    if (nt < MC_IM2COL_MIN_NT && (long)d->n < 2L * nt_threads)
+        return 0;
     /* per thread: the tile [K, nt] (64-byte aligned slices) */
-    if ((size_t)nt_threads * MC_ALIGN((size_t)K * nt * sizeof(float)) > avail_bytes) return 0;
+    if ((size_t)nt_threads * MC_ALIGN((size_t)K * nt * sizeof(float)) > avail_bytes)
+        return 0;
     return nt;
 }
 
@@ -185,7 +197,8 @@ static void mc_run_im2col(const pcavs_modconv_desc *d, int nth, long ntile, cons
     const float scale = (float)(1.0 / sqrt((double)ci_n * kk));
     const size_t slice = MC_ALIGN((size_t)K * ntile * sizeof(float));
     const int blas_threads = openblas_get_num_threads();
-    if (blas_threads != 1) openblas_set_num_threads(1);
+    if (blas_threads != 1)
+        openblas_set_num_threads(1);
 #pragma omp parallel num_threads(nth)
     {
 #ifdef _OPENMP
@@ -208,11 +221,13 @@ static void mc_run_im2col(const pcavs_modconv_desc *d, int nth, long ntile, cons
                 for (int o = 0; o < co_n; o++) {
                     const float dm = demod[(size_t)b * co_n + o];
                     float *yr = yt + (size_t)o * hw;
-                    for (int t = 0; t < cur; t++) yr[t] *= dm;
+                    for (int t = 0; t < cur; t++)
+                        yr[t] *= dm;
                 }
         }
     }
-    if (blas_threads != 1) openblas_set_num_threads(blas_threads);
+    if (blas_threads != 1)
+        openblas_set_num_threads(blas_threads);
 }
 
 pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *x, /* [n, c_in, h, w] */
@@ -352,7 +367,8 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
             /* rows (o, t) split over our own threads, single-threaded sgemm each: OpenBLAS's pthreads
              * never wake (on 2 cores their spin-yield competed with the OpenMP gather that follows) */
             const int blas_threads = openblas_get_num_threads();
-            if (blas_threads != 1) openblas_set_num_threads(1);
+            if (blas_threads != 1)
+                openblas_set_num_threads(1);
 #pragma omp parallel num_threads(nt)
             {
 #ifdef _OPENMP
@@ -369,7 +385,8 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
                                 wp + ((size_t)o0 * kk + r0) * ci_n, ci_n, xs, (int)ncol, 0.0f, g + (size_t)r0 * ncol,
                                 (int)ncol);
             }
-            if (blas_threads != 1) openblas_set_num_threads(blas_threads);
+            if (blas_threads != 1)
+                openblas_set_num_threads(blas_threads);
 #pragma omp parallel for num_threads(nt) schedule(static) collapse(2)
             for (int b = 0; b < cb; b++)
                 for (int oo = 0; oo < cob; oo++) {
@@ -414,7 +431,8 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
                             for (int yy = 0; yy < h; yy++) {
                                 float *tr = tp + (size_t)(2 * (2 * yy + i) + q) * ts + 1 + sh;
                                 const float *gr = gt + (size_t)yy * w;
-                                for (int xx = 0; xx < w; xx++) tr[xx] += gr[xx];
+                                for (int xx = 0; xx < w; xx++)
+                                    tr[xx] += gr[xx];
                             }
                         }
                     /* Blur (upfirdn2d up 1, pad 1,1, flipped kernel kf[a][b] = blur[3-a][3-b]) and demod:
@@ -423,10 +441,12 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
                      *   O[X] = kf0 Te[X] + kf1 To[X] + kf2 Te[X+1] + kf3 To[X+1]   (To[-1] = To[w] = 0) */
                     float *er = tp + (size_t)th * 2 * ts, *orow = er + w + 16;
                     for (int oy = 0; oy < oh; oy++) {
-                        for (int xx = 0; xx < w; xx++) er[xx] = orow[xx] = 0.0f;
+                        for (int xx = 0; xx < w; xx++)
+                            er[xx] = orow[xx] = 0.0f;
                         for (int ky = 0; ky < 4; ky++) {
                             const int ty = oy + ky - 1;
-                            if (ty < 0 || ty >= th) continue;
+                            if (ty < 0 || ty >= th)
+                                continue;
                             const float *te = tp + (size_t)(2 * ty) * ts + 1, *to = te + ts;
                             const float *kr = blur + (3 - ky) * 4;
                             const float k0 = kr[3] * dm, k1 = kr[2] * dm, k2 = kr[1] * dm, k3 = kr[0] * dm;
