@@ -218,48 +218,8 @@ void pcavs_audio_params_init(pcavs_audio_params *p) {
     p->gain = 1.0f;
 }
 
-/* numpy's float32 pairwise_sum (as pcavs_audio_rms_normalize in media/audio.c). */
-static float pairwise_sum_f32(const float *a, size_t n) {
-    if (n < 8) {
-        float r = 0.0f;
-        for (size_t i = 0; i < n; i++)
-            r += a[i];
-        return r;
-    }
-    if (n <= 128) {
-        float r[8];
-        size_t i;
-        for (int j = 0; j < 8; j++)
-            r[j] = a[j];
-        for (i = 8; i < n - (n % 8); i += 8)
-            for (int j = 0; j < 8; j++)
-                r[j] += a[i + j];
-        float res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        for (; i < n; i++)
-            res += a[i];
-        return res;
-    }
-    size_t n2 = n / 2;
-    n2 -= n2 % 8;
-    return pairwise_sum_f32(a, n2) + pairwise_sum_f32(a + n2, n - n2);
-}
-
-float pcavs_audio_rms_gain(const float *pcm, size_t n) {
-    if (!pcm || n == 0)
-        return 0.0f;
-    enum { BUF = 8192 };
-    float sq[BUF], acc = 0.0f;
-    for (size_t s = 0; s < n; s += BUF) {
-        size_t m = n - s < BUF ? n - s : BUF;
-        for (size_t i = 0; i < m; i++)
-            sq[i] = pcm[s + i] * pcm[s + i];
-        acc += pairwise_sum_f32(sq, m);
-    }
-    float ms = (float)((double)acc / (double)n);
-    float rms32 = sqrtf(ms);
-    double rms = rms32 > 1e-4 ? (double)rms32 : 1e-4;
-    return (float)(0.1 / rms);
-}
+/* pcavs_audio_rms_gain (upstream's whole-clip RMS gain) is defined in media/audio.c, beside the
+ * normalisation that applies it. */
 
 static size_t samples_16k(size_t n, int rate) {
     if (rate == PCAVS_SAMPLE_RATE)

@@ -295,9 +295,10 @@ static float pairwise_sum_f32(const float *a, size_t n) {
     return pairwise_sum_f32(a, n2) + pairwise_sum_f32(a + n2, n - n2);
 }
 
-void pcavs_audio_rms_normalize(float *y, size_t n) {
+/* Upstream's gain 0.1 / max(1e-4, rms) with numpy's float32 semantics (public in pcavs.h; 0 for no samples). */
+float pcavs_audio_rms_gain(const float *y, size_t n) {
     if (!y || n == 0)
-        return;
+        return 0.0f;
     /* np.mean(y**2): add.reduce over 8192-element buffers (sequential float32 accumulation of pairwise sums),
      * then a float32 division by n (correctly rounded, so computed via double). */
     enum { BUF = 8192 };
@@ -311,7 +312,13 @@ void pcavs_audio_rms_normalize(float *y, size_t n) {
     float ms = (float)((double)acc / (double)n);
     float rms32 = sqrtf(ms);
     double rms = rms32 > 1e-4 ? (double)rms32 : 1e-4; /* np.maximum(1e-4, float32) -> float64 */
-    float gain = (float)(0.1 / rms);                  /* float32 array * float64 scalar -> float32 */
+    return (float)(0.1 / rms);                        /* float32 array * float64 scalar -> float32 */
+}
+
+void pcavs_audio_rms_normalize(float *y, size_t n) {
+    if (!y || n == 0)
+        return;
+    const float gain = pcavs_audio_rms_gain(y, n);
     for (size_t i = 0; i < n; i++)
         y[i] *= gain;
 }
