@@ -21,6 +21,9 @@ typedef struct pcavs_modconv_desc {
     int c_out, k;      /* weight [c_out, c_in, k, k] (upstream's 1 x out x in x k x k, squeezed) */
     int demodulate;    /* 1 for StyledConv, 0 for ToRGB */
     int upsample;      /* 1: transposed conv stride 2 + blur, output 2h x 2w */
+    /* optional, _cpu only: the weight already through pcavs_modconv_prepare_wino ([36, c_out, c_in]);
+     * NULL: _cpu transforms it per call when it takes the Winograd path. _ref and _cuda ignore it. */
+    const float *weight_wino;
 } pcavs_modconv_desc;
 
 static inline int pcavs_modconv_out_h(const pcavs_modconv_desc *d) { return d->upsample ? 2 * d->h : d->h; }
@@ -33,6 +36,13 @@ pcavs_status pcavs_modconv_check(const pcavs_modconv_desc *d);
  * pcavs_modconv_cpu_min_scratch_bytes (below that it fails with PCAVS_ERR_OOM). */
 size_t pcavs_modconv_cpu_scratch_bytes(const pcavs_modconv_desc *d, int n_threads);
 size_t pcavs_modconv_cpu_min_scratch_bytes(const pcavs_modconv_desc *d, int n_threads);
+
+/* The CPU Winograd form of a plain 3x3 weight, prepared once (model load) and passed as
+ * d->weight_wino: pcavs_modconv_wino_floats(d) floats (0 where _cpu would not use it: k != 3 or
+ * upsample), filled by pcavs_modconv_prepare_wino (weight [c_out, c_in, 3, 3] -> [36, c_out, c_in],
+ * the 1/sqrt(c_in*9) modulation scale stays on the input side). */
+size_t pcavs_modconv_wino_floats(const pcavs_modconv_desc *d);
+pcavs_status pcavs_modconv_prepare_wino(const pcavs_modconv_desc *d, const float *weight, float *out, int n_threads);
 
 /* x [n, c_in, h, w], weight [c_out, c_in, k, k], style [n, c_in], blur [4, 4] (used only when
  * upsample), y [n, c_out, out_h, out_w]. */

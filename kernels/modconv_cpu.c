@@ -23,6 +23,7 @@
 #endif
 
 #include "modconv.h"
+#include "winograd.h"
 
 #define MC_SMALL_COUT 16 /* k = 1 with at most this many outputs (ToRGB: 3) takes the direct path */
 #define MC_PCHUNK                                                                                                      \
@@ -230,6 +231,60 @@ static void mc_run_im2col(const pcavs_modconv_desc *d, int nth, long ntile, cons
         openblas_set_num_threads(blas_threads);
 }
 
+size_t pcavs_modconv_wino_floats(const pcavs_modconv_desc *d) {
+    if (pcavs_modconv_check(d) != PCAVS_OK || d->k != 3 || d->upsample)
+        return 0;
+    return (size_t)PCAVS_WINO_POINTS * d->c_out * d->c_in;
+}
+
+pcavs_status pcavs_modconv_prepare_wino(const pcavs_modconv_desc *d, const float *weight, float *out, int n_threads) {
+    PCAVS_TRY(pcavs_modconv_check(d));
+    if (!weight || !out)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_prepare_wino: NULL pointer");
+    if (d->k != 3 || d->upsample)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_prepare_wino: only plain 3x3 layers (k=%d, upsample=%d)",
+                          d->k, d->upsample);
+    pcavs_wino_weight(d->c_out, d->c_in, weight, 1.0f, out, n_threads);
+    return PCAVS_OK;
+}
+
+/* ---- plain 3x3 with enough tiles: Winograd F(4x4, 3x3) (kernels/winograd.h) ----
+ * in_scale = style * scale, out_scale = demod; the weight is transformed per call into the scratch
+ * unless the caller passes it transformed (d->weight_wino). Returns 0 (not taken: too few tiles or too
+ * little scratch) or 1 (done). */
+#ifndef MC_WINO_MIN_TILES
+#define MC_WINO_MIN_TILES 48 /* n * ceil(h/4) * ceil(w/4) below this: the GEMMs are too thin (7x7 at batch 1: 4) */
+#endif
+static int mc_try_wino(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *x, const float *weight,
+                       const float *style, const float *demod, char *sp, size_t avail, float *y) {
+    const size_t tiles = (size_t)d->n * ((d->h + 3) / 4) * ((d->w + 3) / 4);
+    if (d->k != 3 || d->upsample || tiles < MC_WINO_MIN_TILES)
+        return 0;
+    const int nth = kc->n_threads < 1 ? 1 : kc->n_threads;
+    const size_t s_bytes = MC_ALIGN((size_t)d->n * d->c_in * sizeof(float));
+    const size_t u_bytes = d->weight_wino ? 0 : MC_ALIGN((size_t)PCAVS_WINO_POINTS * d->c_out * d->c_in * sizeof(float));
+    pcavs_wino_conv a = {.n = d->n, .c_in = d->c_in, .h = d->h, .w = d->w, .c_out = d->c_out, .x = x,
+                         .out_scale = d->demodulate ? demod : NULL, .y = y};
+    if (avail < s_bytes + u_bytes + pcavs_wino_min_scratch_bytes(&a, nth))
+        return 0;
+    float *s_in = (float *)sp; /* [n, c_in] */
+    const float scale = (float)(1.0 / sqrt((double)d->c_in * 9));
+    for (size_t i = 0; i < (size_t)d->n * d->c_in; i++)
+        s_in[i] = style[i] * scale;
+    a.in_scale = s_in;
+    if (d->weight_wino) {
+        a.u = d->weight_wino;
+    } else {
+        float *u = (float *)(sp + s_bytes); /* [36, c_out, c_in] */
+        pcavs_wino_weight(d->c_out, d->c_in, weight, 1.0f, u, nth);
+        a.u = u;
+    }
+    pcavs_kctx sub = *kc;
+    sub.scratch = sp + s_bytes + u_bytes;
+    sub.scratch_bytes = avail - s_bytes - u_bytes;
+    return pcavs_wino_run(&sub, &a) == PCAVS_OK;
+}
+
 pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *x, /* [n, c_in, h, w] */
                                const float *weight, /* [c_out, c_in, k, k] */
                                const float *style,  /* [n, c_in] */
@@ -301,6 +356,8 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
         }
         return PCAVS_OK;
     }
+    if (mc_try_wino(kc, d, x, weight, style, demod, sp, avail, y))
+        return PCAVS_OK;
     {
         const long ntile = mc_im2col_nt(d, nt, avail);
         if (ntile > 0) {

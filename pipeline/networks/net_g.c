@@ -27,8 +27,27 @@ static size_t g_noise_offset(int l) { /* floats before layer l in a per-frame no
     return off;
 }
 
+/* The CPU backend's Winograd form of a plain 3x3 weight (kernels/modconv.h), prepared once here for the
+ * layers at >= 28x28, where modconv_cpu takes that path at every batch size (smaller maps: too few tiles
+ * at batch 1, and 37.7 MB per 512x512 layer would buy ~1 ms per frame). */
+#define G_WINO_MIN_SIDE 28
+static pcavs_status prepare_wino(pn_loader *L, pn_modconv *mc, const float *w_host) {
+    const pcavs_backend *be = L->m->ex->be;
+    mc->w_wino = NULL;
+    if (strcmp(be->name, "cpu") != 0) return PCAVS_OK;
+    pcavs_modconv_desc d = {.n = 1, .c_in = mc->c_in, .h = G_WINO_MIN_SIDE, .w = G_WINO_MIN_SIDE,
+                            .c_out = mc->c_out, .k = mc->k, .demodulate = 1};
+    size_t count = pcavs_modconv_wino_floats(&d);
+    float *u = malloc(count * sizeof(float));
+    if (!u) return pcavs_fail(PCAVS_ERR_OOM, "model: cannot allocate %zu bytes for a Winograd weight", count * 4);
+    pcavs_status st = pcavs_modconv_prepare_wino(&d, w_host, u, L->m->ex->kc.n_threads);
+    if (st == PCAVS_OK) st = pn_upload_weight(L, u, count, &mc->w_wino);
+    free(u);
+    return st;
+}
+
 static pcavs_status load_modconv(pn_loader *L, pn_modconv *mc, const char *name, int c_in, int c_out, int k,
-                                 int upsample, int demodulate, int is_rgb) {
+                                 int upsample, int demodulate, int is_rgb, int side) {
     char buf[160];
     const float *w, *p;
     int64_t ws[5] = {1, c_out, c_in, k, k};
@@ -64,6 +83,8 @@ static pcavs_status load_modconv(pn_loader *L, pn_modconv *mc, const char *name,
     mc->k = k;
     mc->upsample = upsample;
     mc->demodulate = demodulate;
+    mc->w_wino = NULL;
+    if (k == 3 && !upsample && side >= G_WINO_MIN_SIDE) PCAVS_TRY(prepare_wino(L, mc, w));
     return PCAVS_OK;
 }
 
@@ -72,16 +93,16 @@ static const int g_ch[6] = {512, 512, 512, 512, 256, 128}; /* 7, 14, 28, 56, 112
 pcavs_status pn_load_g(pn_loader *L) {
     pn_g *g = &L->m->g;
     char n[64];
-    PCAVS_TRY(load_modconv(L, &g->conv1, "conv1", 512, 512, 3, 0, 1, 0));
-    PCAVS_TRY(load_modconv(L, &g->to_rgb1, "to_rgb1", 512, 3, 1, 0, 0, 1));
+    PCAVS_TRY(load_modconv(L, &g->conv1, "conv1", 512, 512, 3, 0, 1, 0, 7));
+    PCAVS_TRY(load_modconv(L, &g->to_rgb1, "to_rgb1", 512, 3, 1, 0, 0, 1, 7));
     for (int i = 0; i < 5; i++) {
         int cin = g_ch[i], cout = g_ch[i + 1];
         snprintf(n, sizeof n, "convs.%d", 2 * i);
-        PCAVS_TRY(load_modconv(L, &g->convs[2 * i], n, cin, cout, 3, 1, 1, 0));
+        PCAVS_TRY(load_modconv(L, &g->convs[2 * i], n, cin, cout, 3, 1, 1, 0, 7 << i));
         snprintf(n, sizeof n, "convs.%d", 2 * i + 1);
-        PCAVS_TRY(load_modconv(L, &g->convs[2 * i + 1], n, cout, cout, 3, 0, 1, 0));
+        PCAVS_TRY(load_modconv(L, &g->convs[2 * i + 1], n, cout, cout, 3, 0, 1, 0, 14 << i));
         snprintf(n, sizeof n, "to_rgbs.%d", i);
-        PCAVS_TRY(load_modconv(L, &g->to_rgbs[i], n, cout, 3, 1, 0, 0, 1));
+        PCAVS_TRY(load_modconv(L, &g->to_rgbs[i], n, cout, 3, 1, 0, 0, 1, 14 << i));
     }
     size_t total = g_noise_offset(G_LAYERS);
     L->m->host_noise_fixed = malloc(total * sizeof(float));
@@ -136,7 +157,7 @@ typedef struct g_args {
 static pcavs_status styled_conv(pn_ctx *c, const pn_modconv *mc, int b, int h, const float *x, const float *style,
                                 const float *noise, float *y) {
     pcavs_modconv_desc d = {.n = b, .c_in = mc->c_in, .h = h, .w = h, .c_out = mc->c_out, .k = mc->k,
-                            .demodulate = mc->demodulate, .upsample = mc->upsample};
+                            .demodulate = mc->demodulate, .upsample = mc->upsample, .weight_wino = mc->w_wino};
     PN_K(c, c->be->modconv(c->kc, &d, x, mc->w, style, mc->blur, y));
     int ho = pcavs_modconv_out_h(&d);
     PN_K(c, c->be->fused_lrelu(c->kc, b, mc->c_out, ho * ho, y, mc->bias, noise, mc->noise_weight, y));
