@@ -3,6 +3,9 @@
  * Validated against pcavs_modconv_ref on cheap cases first. GFLOP/s counts the convolution
  * proper, 2*c_out*c_in*k*k*h*w per sample on the input grid (for the upsampling layers that is
  * the transposed conv; the blur and demodulation are not counted).
+ * Plain 3x3 layers at >= 28x28 get their weight in Winograd form prepared once, as the model loader
+ * does (pipeline/networks/net_g.c); smaller ones run as the model runs them (transformed per call when
+ * modconv_cpu takes the Winograd path, i.e. at batch 8 from 14x14).
  * Usage: bench_modconv [--quick]   (--quick: batch 1 only); threads from $PCAVS_THREADS. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +55,7 @@ static void run_one(void *p) {
 typedef struct seq_ctx {
     pcavs_kctx *kc;
     int n;
-    float *x[N_LAYERS], *w[N_LAYERS], *s, *y;
+    float *x[N_LAYERS], *w[N_LAYERS], *u[N_LAYERS], *s, *y; /* u: prepared Winograd weight or NULL */
     int failed;
 } seq_ctx;
 
@@ -60,7 +63,7 @@ static void run_seq(void *p) {
     seq_ctx *q = (seq_ctx *)p;
     for (int i = 0; i < N_LAYERS; i++) {
         const layer *L = &g_layers[i];
-        pcavs_modconv_desc d = {q->n, L->c_in, L->h, L->h, L->c_out, L->k, L->demod, L->up};
+        pcavs_modconv_desc d = {q->n, L->c_in, L->h, L->h, L->c_out, L->k, L->demod, L->up, q->u[i]};
         if (pcavs_modconv_cpu(q->kc, &d, q->x[i], q->w[i], q->s, g_blur, q->y) != PCAVS_OK) {
             if (!q->failed)
                 fprintf(stderr, "modconv_cpu (%s) failed: %s\n", L->name, pcavs_last_error());
@@ -126,12 +129,20 @@ int main(int argc, char **argv) {
                 ymax = yn;
             q.x[i] = pb_alloc_uniform((size_t)n * L->c_in * L->h * L->h, 10 + i);
             q.w[i] = pb_alloc_uniform((size_t)L->c_out * L->c_in * L->k * L->k, 40 + i);
+            pcavs_modconv_desc d = {n, L->c_in, L->h, L->h, L->c_out, L->k, L->demod, L->up, NULL};
+            if (L->k == 3 && !L->up && L->h >= 28) { /* as pipeline/networks/net_g.c prepares them */
+                q.u[i] = pb_alloc_uniform(pcavs_modconv_wino_floats(&d), 70 + i);
+                if (pcavs_modconv_prepare_wino(&d, q.w[i], q.u[i], threads) != PCAVS_OK) {
+                    fprintf(stderr, "bench_modconv: %s\n", pcavs_last_error());
+                    return 1;
+                }
+            }
         }
         q.y = pb_alloc_uniform(ymax, 99);
         double total_flops = 0;
         for (int i = 0; i < N_LAYERS; i++) {
             const layer *L = &g_layers[i];
-            run_ctx r = {&kc, {n, L->c_in, L->h, L->h, L->c_out, L->k, L->demod, L->up}, q.x[i], q.w[i], q.s, q.y, 0};
+            run_ctx r = {&kc, {n, L->c_in, L->h, L->h, L->c_out, L->k, L->demod, L->up, q.u[i]}, q.x[i], q.w[i], q.s, q.y, 0};
             const double ms = pb_time_ms(run_one, &r, 0.3);
             if (r.failed)
                 return 1;
@@ -147,7 +158,7 @@ int main(int argc, char **argv) {
         snprintf(shape, sizeof shape, "b%d, per frame: %.1f ms", n, ms / n);
         pb_row("generator modconv sequence (17 layers)", shape, ms, total_flops, 0.0);
         for (int i = 0; i < N_LAYERS; i++)
-            pcavs_aligned_free(q.x[i]), pcavs_aligned_free(q.w[i]);
+            pcavs_aligned_free(q.x[i]), pcavs_aligned_free(q.w[i]), pcavs_aligned_free(q.u[i]);
         pcavs_aligned_free(q.s), pcavs_aligned_free(q.y);
     }
     pcavs_aligned_free(kc.scratch);
