@@ -24,6 +24,9 @@ typedef struct pcavs_modconv_desc {
     /* optional, _cpu only: the weight already through pcavs_modconv_prepare_wino ([36, c_out, c_in]);
      * NULL: _cpu transforms it per call when it takes the Winograd path. _ref and _cuda ignore it. */
     const float *weight_wino;
+    /* optional, _cpu only: [c_out, c_in] = sum over the k x k taps of weight^2 (pcavs_modconv_prepare_sq),
+     * so that demodulation need not reread the weight. NULL: computed from the weight per call. */
+    const float *weight_sq;
 } pcavs_modconv_desc;
 
 static inline int pcavs_modconv_out_h(const pcavs_modconv_desc *d) { return d->upsample ? 2 * d->h : d->h; }
@@ -43,6 +46,9 @@ size_t pcavs_modconv_cpu_min_scratch_bytes(const pcavs_modconv_desc *d, int n_th
  * the 1/sqrt(c_in*9) modulation scale stays on the input side). */
 size_t pcavs_modconv_wino_floats(const pcavs_modconv_desc *d);
 pcavs_status pcavs_modconv_prepare_wino(const pcavs_modconv_desc *d, const float *weight, float *out, int n_threads);
+
+/* out [c_out, c_in] = sum_ij weight[o, c, i, j]^2 (d->weight_sq). */
+pcavs_status pcavs_modconv_prepare_sq(const pcavs_modconv_desc *d, const float *weight, float *out);
 
 /* x [n, c_in, h, w], weight [c_out, c_in, k, k], style [n, c_in], blur [4, 4] (used only when
  * upsample), y [n, c_out, out_h, out_w]. */

@@ -65,10 +65,14 @@ pcavs_status pcavs_modconv_demod_cpu(const pcavs_kctx *kc, const pcavs_modconv_d
             for (int b = 0; b < nb; b++)
                 acc[b] = 0.0;
             for (int c = 0; c < ci_n; c++) {
-                const float *wc = weight + ((size_t)o * ci_n + c) * kk; /* [k, k] */
                 float q = 0.0f;
-                for (int t = 0; t < kk; t++)
-                    q += wc[t] * wc[t];
+                if (d->weight_sq) {
+                    q = d->weight_sq[(size_t)o * ci_n + c];
+                } else {
+                    const float *wc = weight + ((size_t)o * ci_n + c) * kk; /* [k, k] */
+                    for (int t = 0; t < kk; t++)
+                        q += wc[t] * wc[t];
+                }
                 const float *sc = s2 + (size_t)c * n + b0;
                 for (int b = 0; b < nb; b++)
                     acc[b] += (double)sc[b] * q;
@@ -229,6 +233,20 @@ static void mc_run_im2col(const pcavs_modconv_desc *d, int nth, long ntile, cons
     }
     if (blas_threads != 1)
         openblas_set_num_threads(blas_threads);
+}
+
+pcavs_status pcavs_modconv_prepare_sq(const pcavs_modconv_desc *d, const float *weight, float *out) {
+    PCAVS_TRY(pcavs_modconv_check(d));
+    if (!weight || !out)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_prepare_sq: NULL pointer");
+    const size_t kk = (size_t)d->k * d->k;
+    for (size_t oc = 0; oc < (size_t)d->c_out * d->c_in; oc++) { /* the same sum, same order, as per call */
+        float q = 0.0f;
+        for (size_t t = 0; t < kk; t++)
+            q += weight[oc * kk + t] * weight[oc * kk + t];
+        out[oc] = q;
+    }
+    return PCAVS_OK;
 }
 
 size_t pcavs_modconv_wino_floats(const pcavs_modconv_desc *d) {
