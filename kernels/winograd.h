@@ -23,18 +23,17 @@
 
 /* u [36, c_out, c_in] = the transformed weight w [c_out, c_in, 3, 3] times
  * `scale`. */
-void pcavs_wino_weight(int c_out, int c_in, const float *w, float scale,
-                       float *u, int n_threads);
+void pcavs_wino_weight(int c_out, int c_in, const float *w, float scale, float *u, int n_threads);
 
 typedef struct pcavs_wino_conv {
-  int n, c_in, h, w, c_out;
-  const float *x;         /* [n, c_in, h, w] */
-  const float *u;         /* [36, c_out, c_in] from pcavs_wino_weight */
-  const float *in_scale;  /* [n, c_in] multiplies the input, or NULL */
-  const float *out_scale; /* [n, c_out] multiplies the output, or NULL */
-  const float *bias;      /* [c_out] added after out_scale, or NULL */
-  int relu;               /* 1: max(0, .) last */
-  float *y;               /* [n, c_out, h, w]; must not alias x */
+    int n, c_in, h, w, c_out;
+    const float *x;         /* [n, c_in, h, w] */
+    const float *u;         /* [36, c_out, c_in] from pcavs_wino_weight */
+    const float *in_scale;  /* [n, c_in] multiplies the input, or NULL */
+    const float *out_scale; /* [n, c_out] multiplies the output, or NULL */
+    const float *bias;      /* [c_out] added after out_scale, or NULL */
+    int relu;               /* 1: max(0, .) last */
+    float *y;               /* [n, c_out, h, w]; must not alias x */
 } pcavs_wino_conv;
 
 /* Scratch with which pcavs_wino_run works (it tiles over output tiles to fit

@@ -16,8 +16,8 @@
 #include "winograd.h"
 
 typedef struct {
-  const char *name;
-  int n, c_in, h, w, c_out, scales, bias, relu;
+    const char *name;
+    int n, c_in, h, w, c_out, scales, bias, relu;
 } wcase;
 
 static const wcase CASES[] = {
@@ -32,117 +32,102 @@ static const wcase CASES[] = {
     {"odd_6x17", 1, 16, 6, 17, 24, 1, 0, 1},
 };
 
-static void scale_input(const float *x, const float *s, int n, int c, size_t hw,
-                        float *out) {
-  for (int b = 0; b < n; b++)
-    for (int i = 0; i < c; i++)
-      for (size_t p = 0; p < hw; p++)
-        out[((size_t)b * c + i) * hw + p] =
-            x[((size_t)b * c + i) * hw + p] * s[(size_t)b * c + i];
+static void scale_input(const float *x, const float *s, int n, int c, size_t hw, float *out) {
+    for (int b = 0; b < n; b++)
+        for (int i = 0; i < c; i++)
+            for (size_t p = 0; p < hw; p++)
+                out[((size_t)b * c + i) * hw + p] = x[((size_t)b * c + i) * hw + p] * s[(size_t)b * c + i];
 }
 
 static void run_case(const wcase *t, pcavs_kctx *kc, const char *label) {
-  const size_t hw = (size_t)t->h * t->w, nx = (size_t)t->n * t->c_in * hw,
-               ny = (size_t)t->n * t->c_out * hw;
-  const size_t nwt = (size_t)t->c_out * t->c_in * 9;
-  float *x = pt_alloc(nx), *xs = pt_alloc(nx), *w = pt_alloc(nwt),
-        *u = pt_alloc(PCAVS_WINO_POINTS * nwt / 9);
-  float *bias = pt_alloc(t->c_out), *in_s = pt_alloc((size_t)t->n * t->c_in),
-        *out_s = pt_alloc((size_t)t->n * t->c_out);
-  float *want = pt_alloc(ny), *got = pt_alloc(ny);
-  pt_fill_normal(x, nx, 11, 1.0f);
-  pt_fill_normal(w, nwt, 12, (float)(1.0 / sqrt(9.0 * t->c_in)));
-  pt_fill_uniform(bias, t->c_out, 13, -0.5f, 0.5f);
-  pt_fill_uniform(in_s, (size_t)t->n * t->c_in, 14, 0.2f, 2.0f);
-  pt_fill_uniform(out_s, (size_t)t->n * t->c_out, 15, 0.2f, 2.0f);
-  /* reference: direct conv of the scaled input, then out_scale, bias, ReLU */
-  pcavs_conv2d_desc d = {.n = t->n,
+    const size_t hw = (size_t)t->h * t->w, nx = (size_t)t->n * t->c_in * hw, ny = (size_t)t->n * t->c_out * hw;
+    const size_t nwt = (size_t)t->c_out * t->c_in * 9;
+    float *x = pt_alloc(nx), *xs = pt_alloc(nx), *w = pt_alloc(nwt), *u = pt_alloc(PCAVS_WINO_POINTS * nwt / 9);
+    float *bias = pt_alloc(t->c_out), *in_s = pt_alloc((size_t)t->n * t->c_in),
+          *out_s = pt_alloc((size_t)t->n * t->c_out);
+    float *want = pt_alloc(ny), *got = pt_alloc(ny);
+    pt_fill_normal(x, nx, 11, 1.0f);
+    pt_fill_normal(w, nwt, 12, (float)(1.0 / sqrt(9.0 * t->c_in)));
+    pt_fill_uniform(bias, t->c_out, 13, -0.5f, 0.5f);
+    pt_fill_uniform(in_s, (size_t)t->n * t->c_in, 14, 0.2f, 2.0f);
+    pt_fill_uniform(out_s, (size_t)t->n * t->c_out, 15, 0.2f, 2.0f);
+    /* reference: direct conv of the scaled input, then out_scale, bias, ReLU */
+    pcavs_conv2d_desc d = {.n = t->n,
+                           .c_in = t->c_in,
+                           .h = t->h,
+                           .w = t->w,
+                           .c_out = t->c_out,
+                           .kh = 3,
+                           .kw = 3,
+                           .stride_h = 1,
+                           .stride_w = 1,
+                           .pad_h = 1,
+                           .pad_w = 1,
+                           .groups = 1,
+                           .act = PCAVS_ACT_NONE};
+    if (t->scales)
+        scale_input(x, in_s, t->n, t->c_in, hw, xs);
+    else
+        memcpy(xs, x, nx * sizeof(float));
+    pt_check_ok(pcavs_conv2d_ref(kc, &d, xs, w, NULL, want), "conv2d_ref");
+    for (int b = 0; b < t->n; b++)
+        for (int o = 0; o < t->c_out; o++)
+            for (size_t p = 0; p < hw; p++) {
+                float *v = &want[((size_t)b * t->c_out + o) * hw + p];
+                if (t->scales) *v *= out_s[(size_t)b * t->c_out + o];
+                if (t->bias) *v += bias[o];
+                if (t->relu && *v < 0.0f) *v = 0.0f;
+            }
+    pcavs_wino_weight(t->c_out, t->c_in, w, 1.0f, u, kc->n_threads);
+    pcavs_wino_conv a = {.n = t->n,
                          .c_in = t->c_in,
                          .h = t->h,
                          .w = t->w,
                          .c_out = t->c_out,
-                         .kh = 3,
-                         .kw = 3,
-                         .stride_h = 1,
-                         .stride_w = 1,
-                         .pad_h = 1,
-                         .pad_w = 1,
-                         .groups = 1,
-                         .act = PCAVS_ACT_NONE};
-  if (t->scales)
-    scale_input(x, in_s, t->n, t->c_in, hw, xs);
-  else
-    memcpy(xs, x, nx * sizeof(float));
-  pt_check_ok(pcavs_conv2d_ref(kc, &d, xs, w, NULL, want), "conv2d_ref");
-  for (int b = 0; b < t->n; b++)
-    for (int o = 0; o < t->c_out; o++)
-      for (size_t p = 0; p < hw; p++) {
-        float *v = &want[((size_t)b * t->c_out + o) * hw + p];
-        if (t->scales)
-          *v *= out_s[(size_t)b * t->c_out + o];
-        if (t->bias)
-          *v += bias[o];
-        if (t->relu && *v < 0.0f)
-          *v = 0.0f;
-      }
-  pcavs_wino_weight(t->c_out, t->c_in, w, 1.0f, u, kc->n_threads);
-  pcavs_wino_conv a = {.n = t->n,
-                       .c_in = t->c_in,
-                       .h = t->h,
-                       .w = t->w,
-                       .c_out = t->c_out,
-                       .x = x,
-                       .u = u,
-                       .in_scale = t->scales ? in_s : NULL,
-                       .out_scale = t->scales ? out_s : NULL,
-                       .bias = t->bias ? bias : NULL,
-                       .relu = t->relu,
-                       .y = got};
-  for (size_t i = 0; i < ny; i++)
-    got[i] = NAN;
-  if (pt_check_ok(pcavs_wino_run(kc, &a), "wino_run")) {
-    char what[160];
-    snprintf(what, sizeof what, "winograd %s [n%d %d->%d %dx%d%s%s%s] %s",
-             t->name, t->n, t->c_in, t->c_out, t->h, t->w,
-             t->scales ? " scales" : "", t->bias ? " bias" : "",
-             t->relu ? " relu" : "", label);
-    pt_check_rel_l2(what, got, want, ny, 1e-5);
-  }
-  pt_free(x), pt_free(xs), pt_free(w), pt_free(u), pt_free(bias), pt_free(in_s),
-      pt_free(out_s);
-  pt_free(want), pt_free(got);
+                         .x = x,
+                         .u = u,
+                         .in_scale = t->scales ? in_s : NULL,
+                         .out_scale = t->scales ? out_s : NULL,
+                         .bias = t->bias ? bias : NULL,
+                         .relu = t->relu,
+                         .y = got};
+    for (size_t i = 0; i < ny; i++) got[i] = NAN;
+    if (pt_check_ok(pcavs_wino_run(kc, &a), "wino_run")) {
+        char what[160];
+        snprintf(what, sizeof what, "winograd %s [n%d %d->%d %dx%d%s%s%s] %s", t->name, t->n, t->c_in, t->c_out, t->h,
+                 t->w, t->scales ? " scales" : "", t->bias ? " bias" : "", t->relu ? " relu" : "", label);
+        pt_check_rel_l2(what, got, want, ny, 1e-5);
+    }
+    pt_free(x), pt_free(xs), pt_free(w), pt_free(u), pt_free(bias), pt_free(in_s), pt_free(out_s);
+    pt_free(want), pt_free(got);
 }
 
 int main(void) {
-  pcavs_kctx kc = pt_host_kctx(256, 2);
-  for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++)
-    run_case(&CASES[i], &kc, "(one chunk)");
-  /* chunked: a scratch that holds a few lane groups of tiles, so chunks end mid
-   * tile row */
-  {
-    const wcase *t = &CASES[6]; /* odd_13x9, n 3: 4 x 3 tiles per sample */
-    pcavs_wino_conv a = {
-        .n = t->n, .c_in = t->c_in, .h = t->h, .w = t->w, .c_out = t->c_out};
-    pcavs_kctx small = kc;
-    small.scratch_bytes = pcavs_wino_min_scratch_bytes(&a, kc.n_threads) + 64;
-    pt_check(small.scratch_bytes < pcavs_wino_scratch_bytes(&a, kc.n_threads),
-             "chunked case: scratch %zu < untiled %zu bytes",
-             small.scratch_bytes, pcavs_wino_scratch_bytes(&a, kc.n_threads));
-    run_case(t, &small, "(chunks of 8 tiles)");
-    const wcase *g = &CASES[1]; /* 512 channels: 100 tiles in chunks of 24 */
-    pcavs_wino_conv ag = {
-        .n = g->n, .c_in = g->c_in, .h = g->h, .w = g->w, .c_out = g->c_out};
-    small.scratch_bytes = pcavs_wino_min_scratch_bytes(&ag, kc.n_threads) * 3;
-    run_case(g, &small, "(chunks of 24 tiles)");
-    /* too little scratch: a clear error, no write */
-    small.scratch_bytes = pcavs_wino_min_scratch_bytes(&a, kc.n_threads) - 1;
-    float x[1] = {0}, u[1] = {0}, y[1] = {0};
-    a.x = x, a.u = u, a.y = y;
-    pcavs_status st = pcavs_wino_run(&small, &a);
-    pt_check(st == PCAVS_ERR_OOM && strstr(pcavs_last_error(), "scratch"),
-             "scratch below the minimum: PCAVS_ERR_OOM (%d), message \"%s\"",
-             (int)st, pcavs_last_error());
-  }
-  pt_free_kctx(&kc);
-  return pt_finish();
+    pcavs_kctx kc = pt_host_kctx(256, 2);
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) run_case(&CASES[i], &kc, "(one chunk)");
+    /* chunked: a scratch that holds a few lane groups of tiles, so chunks end mid
+     * tile row */
+    {
+        const wcase *t = &CASES[6]; /* odd_13x9, n 3: 4 x 3 tiles per sample */
+        pcavs_wino_conv a = {.n = t->n, .c_in = t->c_in, .h = t->h, .w = t->w, .c_out = t->c_out};
+        pcavs_kctx small = kc;
+        small.scratch_bytes = pcavs_wino_min_scratch_bytes(&a, kc.n_threads) + 64;
+        pt_check(small.scratch_bytes < pcavs_wino_scratch_bytes(&a, kc.n_threads),
+                 "chunked case: scratch %zu < untiled %zu bytes", small.scratch_bytes,
+                 pcavs_wino_scratch_bytes(&a, kc.n_threads));
+        run_case(t, &small, "(chunks of 8 tiles)");
+        const wcase *g = &CASES[1]; /* 512 channels: 100 tiles in chunks of 24 */
+        pcavs_wino_conv ag = {.n = g->n, .c_in = g->c_in, .h = g->h, .w = g->w, .c_out = g->c_out};
+        small.scratch_bytes = pcavs_wino_min_scratch_bytes(&ag, kc.n_threads) * 3;
+        run_case(g, &small, "(chunks of 24 tiles)");
+        /* too little scratch: a clear error, no write */
+        small.scratch_bytes = pcavs_wino_min_scratch_bytes(&a, kc.n_threads) - 1;
+        float x[1] = {0}, u[1] = {0}, y[1] = {0};
+        a.x = x, a.u = u, a.y = y;
+        pcavs_status st = pcavs_wino_run(&small, &a);
+        pt_check(st == PCAVS_ERR_OOM && strstr(pcavs_last_error(), "scratch"),
+                 "scratch below the minimum: PCAVS_ERR_OOM (%d), message \"%s\"", (int)st, pcavs_last_error());
+    }
+    pt_free_kctx(&kc);
+    return pt_finish();
 }

@@ -23,12 +23,10 @@
 
 static int g_noise_side(int l) { return 7 << ((l + 1) / 2); }
 
-static size_t
-g_noise_offset(int l) { /* floats before layer l in a per-frame noise vector */
-  size_t off = 0;
-  for (int i = 0; i < l; i++)
-    off += (size_t)g_noise_side(i) * g_noise_side(i);
-  return off;
+static size_t g_noise_offset(int l) { /* floats before layer l in a per-frame noise vector */
+    size_t off = 0;
+    for (int i = 0; i < l; i++) off += (size_t)g_noise_side(i) * g_noise_side(i);
+    return off;
 }
 
 /* The CPU backend's Winograd form of a plain 3x3 weight (kernels/modconv.h),
@@ -36,389 +34,329 @@ g_noise_offset(int l) { /* floats before layer l in a per-frame noise vector */
  * path at every batch size (smaller maps: too few tiles at batch 1, and 37.7 MB
  * per 512x512 layer would buy ~1 ms per frame). */
 #define G_WINO_MIN_SIDE 28
-static pcavs_status prepare_wino(pn_loader *L, pn_modconv *mc,
-                                 const float *w_host) {
-  const pcavs_backend *be = L->m->ex->be;
-  mc->w_wino = NULL;
-  if (strcmp(be->name, "cpu") != 0)
-    return PCAVS_OK;
-  pcavs_modconv_desc d = {.n = 1,
-                          .c_in = mc->c_in,
-                          .h = G_WINO_MIN_SIDE,
-                          .w = G_WINO_MIN_SIDE,
-                          .c_out = mc->c_out,
-                          .k = mc->k,
-                          .demodulate = 1};
-  size_t count = pcavs_modconv_wino_floats(&d);
-  float *u = malloc(count * sizeof(float));
-  if (!u)
-    return pcavs_fail(PCAVS_ERR_OOM,
-                      "model: cannot allocate %zu bytes for a Winograd weight",
-                      count * 4);
-  pcavs_status st =
-      pcavs_modconv_prepare_wino(&d, w_host, u, L->m->ex->kc.n_threads);
-  if (st == PCAVS_OK)
-    st = pn_upload_weight(L, u, count, &mc->w_wino);
-  free(u);
-  return st;
+static pcavs_status prepare_wino(pn_loader *L, pn_modconv *mc, const float *w_host) {
+    const pcavs_backend *be = L->m->ex->be;
+    mc->w_wino = NULL;
+    if (strcmp(be->name, "cpu") != 0) return PCAVS_OK;
+    pcavs_modconv_desc d = {.n = 1,
+                            .c_in = mc->c_in,
+                            .h = G_WINO_MIN_SIDE,
+                            .w = G_WINO_MIN_SIDE,
+                            .c_out = mc->c_out,
+                            .k = mc->k,
+                            .demodulate = 1};
+    size_t count = pcavs_modconv_wino_floats(&d);
+    float *u = malloc(count * sizeof(float));
+    if (!u) return pcavs_fail(PCAVS_ERR_OOM, "model: cannot allocate %zu bytes for a Winograd weight", count * 4);
+    pcavs_status st = pcavs_modconv_prepare_wino(&d, w_host, u, L->m->ex->kc.n_threads);
+    if (st == PCAVS_OK) st = pn_upload_weight(L, u, count, &mc->w_wino);
+    free(u);
+    return st;
 }
 
 /* Demodulated layers on the CPU backend: the per-(o, c) sums of squared taps,
  * once (demod then reads c_out x c_in floats per call instead of the whole
  * weight). */
-static pcavs_status prepare_sq(pn_loader *L, pn_modconv *mc,
-                               const float *w_host) {
-  mc->w_sq = NULL;
-  if (strcmp(L->m->ex->be->name, "cpu") != 0)
+static pcavs_status prepare_sq(pn_loader *L, pn_modconv *mc, const float *w_host) {
+    mc->w_sq = NULL;
+    if (strcmp(L->m->ex->be->name, "cpu") != 0) return PCAVS_OK;
+    pcavs_modconv_desc d = {.n = 1,
+                            .c_in = mc->c_in,
+                            .h = 1,
+                            .w = 1,
+                            .c_out = mc->c_out,
+                            .k = mc->k,
+                            .demodulate = 1,
+                            .upsample = mc->upsample};
+    float *q = malloc((size_t)mc->c_out * mc->c_in * sizeof(float));
+    if (!q) return pcavs_fail(PCAVS_ERR_OOM, "model: cannot allocate the squared-weight sums");
+    pcavs_status st = pcavs_modconv_prepare_sq(&d, w_host, q);
+    if (st == PCAVS_OK) st = pn_upload_weight(L, q, (size_t)mc->c_out * mc->c_in, &mc->w_sq);
+    free(q);
+    return st;
+}
+
+static pcavs_status load_modconv(pn_loader *L, pn_modconv *mc, const char *name, int c_in, int c_out, int k,
+                                 int upsample, int demodulate, int is_rgb, int side) {
+    char buf[160];
+    const float *w, *p;
+    int64_t ws[5] = {1, c_out, c_in, k, k};
+    snprintf(buf, sizeof buf, "%s.conv.weight", name);
+    PCAVS_TRY(pn_get(L, buf, 5, ws, &w));
+    PCAVS_TRY(pn_upload_weight(L, w, (size_t)c_out * c_in * k * k, &mc->w));
+    snprintf(buf, sizeof buf, "%s.conv.modulation", name);
+    PCAVS_TRY(pn_load_linear(L, &mc->mod, buf, PCAVS_STYLE_DIM, c_in, (float)(1.0 / sqrt((double)PCAVS_STYLE_DIM))));
+    int64_t bs[4] = {1, c_out, 1, 1};
+    snprintf(buf, sizeof buf, is_rgb ? "%s.bias" : "%s.activate.bias", name);
+    PCAVS_TRY(pn_get(L, buf, 4, bs, &p));
+    PCAVS_TRY(pn_upload_weight(L, p, (size_t)c_out, &mc->bias));
+    mc->blur = NULL;
+    int64_t ks[2] = {4, 4};
+    if (upsample) {
+        snprintf(buf, sizeof buf, "%s.conv.blur.kernel", name);
+        PCAVS_TRY(pn_get(L, buf, 2, ks, &p));
+        PCAVS_TRY(pn_upload_weight(L, p, 16, &mc->blur));
+    } else if (is_rgb && strcmp(name, "to_rgb1") != 0) {
+        snprintf(buf, sizeof buf, "%s.upsample.kernel", name);
+        PCAVS_TRY(pn_get(L, buf, 2, ks, &p));
+        PCAVS_TRY(pn_upload_weight(L, p, 16, &mc->blur));
+    }
+    mc->noise_weight = 0.0f;
+    if (!is_rgb) {
+        int64_t ns[1] = {1};
+        snprintf(buf, sizeof buf, "%s.noise.weight", name);
+        PCAVS_TRY(pn_get(L, buf, 1, ns, &p));
+        mc->noise_weight = p[0];
+    }
+    mc->c_in = c_in;
+    mc->c_out = c_out;
+    mc->k = k;
+    mc->upsample = upsample;
+    mc->demodulate = demodulate;
+    mc->w_wino = NULL;
+    if (k == 3 && !upsample && side >= G_WINO_MIN_SIDE) PCAVS_TRY(prepare_wino(L, mc, w));
+    mc->w_sq = NULL;
+    if (demodulate) PCAVS_TRY(prepare_sq(L, mc, w));
     return PCAVS_OK;
-  pcavs_modconv_desc d = {.n = 1,
-                          .c_in = mc->c_in,
-                          .h = 1,
-                          .w = 1,
-                          .c_out = mc->c_out,
-                          .k = mc->k,
-                          .demodulate = 1,
-                          .upsample = mc->upsample};
-  float *q = malloc((size_t)mc->c_out * mc->c_in * sizeof(float));
-  if (!q)
-    return pcavs_fail(PCAVS_ERR_OOM,
-                      "model: cannot allocate the squared-weight sums");
-  pcavs_status st = pcavs_modconv_prepare_sq(&d, w_host, q);
-  if (st == PCAVS_OK)
-    st = pn_upload_weight(L, q, (size_t)mc->c_out * mc->c_in, &mc->w_sq);
-  free(q);
-  return st;
 }
 
-static pcavs_status load_modconv(pn_loader *L, pn_modconv *mc, const char *name,
-                                 int c_in, int c_out, int k, int upsample,
-                                 int demodulate, int is_rgb, int side) {
-  char buf[160];
-  const float *w, *p;
-  int64_t ws[5] = {1, c_out, c_in, k, k};
-  snprintf(buf, sizeof buf, "%s.conv.weight", name);
-  PCAVS_TRY(pn_get(L, buf, 5, ws, &w));
-  PCAVS_TRY(pn_upload_weight(L, w, (size_t)c_out * c_in * k * k, &mc->w));
-  snprintf(buf, sizeof buf, "%s.conv.modulation", name);
-  PCAVS_TRY(pn_load_linear(L, &mc->mod, buf, PCAVS_STYLE_DIM, c_in,
-                           (float)(1.0 / sqrt((double)PCAVS_STYLE_DIM))));
-  int64_t bs[4] = {1, c_out, 1, 1};
-  snprintf(buf, sizeof buf, is_rgb ? "%s.bias" : "%s.activate.bias", name);
-  PCAVS_TRY(pn_get(L, buf, 4, bs, &p));
-  PCAVS_TRY(pn_upload_weight(L, p, (size_t)c_out, &mc->bias));
-  mc->blur = NULL;
-  int64_t ks[2] = {4, 4};
-  if (upsample) {
-    snprintf(buf, sizeof buf, "%s.conv.blur.kernel", name);
-    PCAVS_TRY(pn_get(L, buf, 2, ks, &p));
-    PCAVS_TRY(pn_upload_weight(L, p, 16, &mc->blur));
-  } else if (is_rgb && strcmp(name, "to_rgb1") != 0) {
-    snprintf(buf, sizeof buf, "%s.upsample.kernel", name);
-    PCAVS_TRY(pn_get(L, buf, 2, ks, &p));
-    PCAVS_TRY(pn_upload_weight(L, p, 16, &mc->blur));
-  }
-  mc->noise_weight = 0.0f;
-  if (!is_rgb) {
-    int64_t ns[1] = {1};
-    snprintf(buf, sizeof buf, "%s.noise.weight", name);
-    PCAVS_TRY(pn_get(L, buf, 1, ns, &p));
-    mc->noise_weight = p[0];
-  }
-  mc->c_in = c_in;
-  mc->c_out = c_out;
-  mc->k = k;
-  mc->upsample = upsample;
-  mc->demodulate = demodulate;
-  mc->w_wino = NULL;
-  if (k == 3 && !upsample && side >= G_WINO_MIN_SIDE)
-    PCAVS_TRY(prepare_wino(L, mc, w));
-  mc->w_sq = NULL;
-  if (demodulate)
-    PCAVS_TRY(prepare_sq(L, mc, w));
-  return PCAVS_OK;
-}
-
-static const int g_ch[6] = {512, 512, 512,
-                            512, 256, 128}; /* 7, 14, 28, 56, 112, 224 */
+static const int g_ch[6] = {512, 512, 512, 512, 256, 128}; /* 7, 14, 28, 56, 112, 224 */
 
 pcavs_status pn_load_g(pn_loader *L) {
-  pn_g *g = &L->m->g;
-  char n[64];
-  PCAVS_TRY(load_modconv(L, &g->conv1, "conv1", 512, 512, 3, 0, 1, 0, 7));
-  PCAVS_TRY(load_modconv(L, &g->to_rgb1, "to_rgb1", 512, 3, 1, 0, 0, 1, 7));
-  for (int i = 0; i < 5; i++) {
-    int cin = g_ch[i], cout = g_ch[i + 1];
-    snprintf(n, sizeof n, "convs.%d", 2 * i);
-    PCAVS_TRY(
-        load_modconv(L, &g->convs[2 * i], n, cin, cout, 3, 1, 1, 0, 7 << i));
-    snprintf(n, sizeof n, "convs.%d", 2 * i + 1);
-    PCAVS_TRY(load_modconv(L, &g->convs[2 * i + 1], n, cout, cout, 3, 0, 1, 0,
-                           14 << i));
-    snprintf(n, sizeof n, "to_rgbs.%d", i);
-    PCAVS_TRY(load_modconv(L, &g->to_rgbs[i], n, cout, 3, 1, 0, 0, 1, 14 << i));
-  }
-  size_t total = g_noise_offset(G_LAYERS);
-  L->m->host_noise_fixed = malloc(total * sizeof(float));
-  if (!L->m->host_noise_fixed)
-    return pcavs_fail(PCAVS_ERR_OOM, "model: cannot allocate the fixed noise");
-  for (int l = 0; l < G_LAYERS; l++) {
-    int s = g_noise_side(l);
-    int64_t shp[4] = {1, 1, s, s};
-    const float *p;
-    snprintf(n, sizeof n, "noises.noise_%d", l);
-    PCAVS_TRY(pn_get(L, n, 4, shp, &p));
-    memcpy(L->m->host_noise_fixed + g_noise_offset(l), p,
-           (size_t)s * s * sizeof(float));
-  }
-  return PCAVS_OK;
+    pn_g *g = &L->m->g;
+    char n[64];
+    PCAVS_TRY(load_modconv(L, &g->conv1, "conv1", 512, 512, 3, 0, 1, 0, 7));
+    PCAVS_TRY(load_modconv(L, &g->to_rgb1, "to_rgb1", 512, 3, 1, 0, 0, 1, 7));
+    for (int i = 0; i < 5; i++) {
+        int cin = g_ch[i], cout = g_ch[i + 1];
+        snprintf(n, sizeof n, "convs.%d", 2 * i);
+        PCAVS_TRY(load_modconv(L, &g->convs[2 * i], n, cin, cout, 3, 1, 1, 0, 7 << i));
+        snprintf(n, sizeof n, "convs.%d", 2 * i + 1);
+        PCAVS_TRY(load_modconv(L, &g->convs[2 * i + 1], n, cout, cout, 3, 0, 1, 0, 14 << i));
+        snprintf(n, sizeof n, "to_rgbs.%d", i);
+        PCAVS_TRY(load_modconv(L, &g->to_rgbs[i], n, cout, 3, 1, 0, 0, 1, 14 << i));
+    }
+    size_t total = g_noise_offset(G_LAYERS);
+    L->m->host_noise_fixed = malloc(total * sizeof(float));
+    if (!L->m->host_noise_fixed) return pcavs_fail(PCAVS_ERR_OOM, "model: cannot allocate the fixed noise");
+    for (int l = 0; l < G_LAYERS; l++) {
+        int s = g_noise_side(l);
+        int64_t shp[4] = {1, 1, s, s};
+        const float *p;
+        snprintf(n, sizeof n, "noises.noise_%d", l);
+        PCAVS_TRY(pn_get(L, n, 4, shp, &p));
+        memcpy(L->m->host_noise_fixed + g_noise_offset(l), p, (size_t)s * s * sizeof(float));
+    }
+    return PCAVS_OK;
 }
 
 /* ---- deterministic N(0, 1): splitmix64 keyed by (seed, frame, layer),
  * Box-Muller ---- */
 
 static uint64_t splitmix64(uint64_t *s) {
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
 }
 
-static void fill_normal(float *x, size_t n, uint64_t seed, int64_t frame,
-                        int layer) {
-  uint64_t s = seed ^ 0x5043415653ull; /* "PCAVS" */
-  s = splitmix64(&s) ^ (uint64_t)frame * 0xD1B54A32D192ED03ull;
-  s = splitmix64(&s) ^ (uint64_t)(layer + 1) * 0x8CB92BA72F3D8DD7ull;
-  for (size_t i = 0; i < n; i += 2) {
-    /* 53-bit uniforms in (0, 1] and [0, 1) */
-    double u1 = ((splitmix64(&s) >> 11) + 1.0) * (1.0 / 9007199254740992.0);
-    double u2 = (splitmix64(&s) >> 11) * (1.0 / 9007199254740992.0);
-    double r = sqrt(-2.0 * log(u1)), t = 2.0 * M_PI * u2;
-    x[i] = (float)(r * cos(t));
-    if (i + 1 < n)
-      x[i + 1] = (float)(r * sin(t));
-  }
+static void fill_normal(float *x, size_t n, uint64_t seed, int64_t frame, int layer) {
+    uint64_t s = seed ^ 0x5043415653ull; /* "PCAVS" */
+    s = splitmix64(&s) ^ (uint64_t)frame * 0xD1B54A32D192ED03ull;
+    s = splitmix64(&s) ^ (uint64_t)(layer + 1) * 0x8CB92BA72F3D8DD7ull;
+    for (size_t i = 0; i < n; i += 2) {
+        /* 53-bit uniforms in (0, 1] and [0, 1) */
+        double u1 = ((splitmix64(&s) >> 11) + 1.0) * (1.0 / 9007199254740992.0);
+        double u2 = (splitmix64(&s) >> 11) * (1.0 / 9007199254740992.0);
+        double r = sqrt(-2.0 * log(u1)), t = 2.0 * M_PI * u2;
+        x[i] = (float)(r * cos(t));
+        if (i + 1 < n) x[i + 1] = (float)(r * sin(t));
+    }
 }
 
 /* ---- forward ---- */
 
 typedef struct g_args {
-  int b, h_rows;
-  const float *id_feature; /* host [2048] */
-  const float *id_map;     /* host [512, 7, 7] */
-  const float *h;          /* host [h_rows, 512] */
-  const float *a;          /* host [b, 512] */
-  const float *noise; /* host [G_LAYERS blocks of [b, side*side]] or NULL */
-  float *frames;      /* host [b, 3, 224, 224] */
+    int b, h_rows;
+    const float *id_feature; /* host [2048] */
+    const float *id_map;     /* host [512, 7, 7] */
+    const float *h;          /* host [h_rows, 512] */
+    const float *a;          /* host [b, 512] */
+    const float *noise;      /* host [G_LAYERS blocks of [b, side*side]] or NULL */
+    float *frames;           /* host [b, 3, 224, 224] */
 } g_args;
 
 /* StyledConv (or ToRGB without its bias when !demodulate): y = act(modconv(x))
  */
-static pcavs_status styled_conv(pn_ctx *c, const pn_modconv *mc, int b, int h,
-                                const float *x, const float *style,
+static pcavs_status styled_conv(pn_ctx *c, const pn_modconv *mc, int b, int h, const float *x, const float *style,
                                 const float *noise, float *y) {
-  pcavs_modconv_desc d = {.n = b,
-                          .c_in = mc->c_in,
-                          .h = h,
-                          .w = h,
-                          .c_out = mc->c_out,
-                          .k = mc->k,
-                          .demodulate = mc->demodulate,
-                          .upsample = mc->upsample,
-                          .weight_wino = mc->w_wino,
-                          .weight_sq = mc->w_sq};
-  PN_K(c, c->be->modconv(c->kc, &d, x, mc->w, style, mc->blur, y));
-  int ho = pcavs_modconv_out_h(&d);
-  PN_K(c, c->be->fused_lrelu(c->kc, b, mc->c_out, ho * ho, y, mc->bias, noise,
-                             mc->noise_weight, y));
-  return PCAVS_OK;
+    pcavs_modconv_desc d = {.n = b,
+                            .c_in = mc->c_in,
+                            .h = h,
+                            .w = h,
+                            .c_out = mc->c_out,
+                            .k = mc->k,
+                            .demodulate = mc->demodulate,
+                            .upsample = mc->upsample,
+                            .weight_wino = mc->w_wino,
+                            .weight_sq = mc->w_sq};
+    PN_K(c, c->be->modconv(c->kc, &d, x, mc->w, style, mc->blur, y));
+    int ho = pcavs_modconv_out_h(&d);
+    PN_K(c, c->be->fused_lrelu(c->kc, b, mc->c_out, ho * ho, y, mc->bias, noise, mc->noise_weight, y));
+    return PCAVS_OK;
 }
 
 /* ToRGB: skip_out [b, 3, h, h] = modconv(x) + bias (+ Upsample(skip_in) when
  * skip_in). */
-static pcavs_status to_rgb(pn_ctx *c, const pn_modconv *mc, int b, int h,
-                           const float *x, const float *style,
+static pcavs_status to_rgb(pn_ctx *c, const pn_modconv *mc, int b, int h, const float *x, const float *style,
                            const float *skip_in, float *tmp, float *skip_out) {
-  pcavs_modconv_desc d = {.n = b,
-                          .c_in = mc->c_in,
-                          .h = h,
-                          .w = h,
-                          .c_out = 3,
-                          .k = 1,
-                          .demodulate = 0,
-                          .upsample = 0};
-  int os[4] = {b, 3, h, h}, bs[4] = {1, 3, 1, 1};
-  if (!skip_in) {
-    PN_K(c, c->be->modconv(c->kc, &d, x, mc->w, style, NULL, tmp));
-    PN_K(c, c->be->add(c->kc, os, tmp, bs, mc->bias, PCAVS_ACT_NONE, skip_out));
+    pcavs_modconv_desc d = {
+        .n = b, .c_in = mc->c_in, .h = h, .w = h, .c_out = 3, .k = 1, .demodulate = 0, .upsample = 0};
+    int os[4] = {b, 3, h, h}, bs[4] = {1, 3, 1, 1};
+    if (!skip_in) {
+        PN_K(c, c->be->modconv(c->kc, &d, x, mc->w, style, NULL, tmp));
+        PN_K(c, c->be->add(c->kc, os, tmp, bs, mc->bias, PCAVS_ACT_NONE, skip_out));
+        return PCAVS_OK;
+    }
+    PN_K(c, c->be->modconv(c->kc, &d, x, mc->w, style, NULL, skip_out));
+    PN_K(c, c->be->add(c->kc, os, skip_out, bs, mc->bias, PCAVS_ACT_NONE, skip_out));
+    pcavs_upfirdn2d_desc u = {.planes = b * 3,
+                              .h = h / 2,
+                              .w = h / 2,
+                              .up = 2,
+                              .down = 1,
+                              .pad_x0 = 2,
+                              .pad_x1 = 1,
+                              .pad_y0 = 2,
+                              .pad_y1 = 1,
+                              .kh = 4,
+                              .kw = 4};
+    PN_K(c, c->be->upfirdn2d(c->kc, &u, skip_in, mc->blur, tmp));
+    PN_K(c, c->be->add(c->kc, os, skip_out, os, tmp, PCAVS_ACT_NONE, skip_out));
     return PCAVS_OK;
-  }
-  PN_K(c, c->be->modconv(c->kc, &d, x, mc->w, style, NULL, skip_out));
-  PN_K(c,
-       c->be->add(c->kc, os, skip_out, bs, mc->bias, PCAVS_ACT_NONE, skip_out));
-  pcavs_upfirdn2d_desc u = {.planes = b * 3,
-                            .h = h / 2,
-                            .w = h / 2,
-                            .up = 2,
-                            .down = 1,
-                            .pad_x0 = 2,
-                            .pad_x1 = 1,
-                            .pad_y0 = 2,
-                            .pad_y1 = 1,
-                            .kh = 4,
-                            .kw = 4};
-  PN_K(c, c->be->upfirdn2d(c->kc, &u, skip_in, mc->blur, tmp));
-  PN_K(c, c->be->add(c->kc, os, skip_out, os, tmp, PCAVS_ACT_NONE, skip_out));
-  return PCAVS_OK;
 }
 
 static pcavs_status g_body(pn_ctx *c, void *vargs) {
-  g_args *A = vargs;
-  const pn_g *g = &c->m->g;
-  const pn_e *e = &c->m->e;
-  int b = A->b;
-  const size_t map_n = 512 * 7 * 7, frame_n = 3 * 224 * 224;
-  float *id_rep, *mel, *hp, *mouth, *pose12,
-      *s; /* [b,2048] [b,512] [b,512] [b,500] [b,12] [b,2560] */
-  PN_ALLOC(c, id_rep, (size_t)b * PCAVS_ID_DIM);
-  PN_ALLOC(c, mel, (size_t)b * 512);
-  PN_ALLOC(c, hp, (size_t)b * 512);
-  PN_ALLOC(c, mouth, (size_t)b * 500);
-  PN_ALLOC(c, pose12, (size_t)b * 12);
-  PN_ALLOC(c, s, (size_t)b * PCAVS_STYLE_DIM);
-  float *styles[12]; /* [b, c_in] per layer: conv1, to_rgb1, convs.0..9,
-                        to_rgbs.0..4 below */
-  float *style_rgb[5];
-  PN_ALLOC(c, styles[0], (size_t)b * g->conv1.c_in);
-  PN_ALLOC(c, styles[1], (size_t)b * g->to_rgb1.c_in);
-  float *style_conv[10];
-  for (int i = 0; i < 10; i++)
-    PN_ALLOC(c, style_conv[i], (size_t)b * g->convs[i].c_in);
-  for (int i = 0; i < 5; i++)
-    PN_ALLOC(c, style_rgb[i], (size_t)b * g->to_rgbs[i].c_in);
-  size_t per_frame_noise = g_noise_offset(G_LAYERS);
-  float *noise_buf; /* [layer blocks of [b, side^2]]: always planned, so the
-                       noise mode may change */
-  PN_ALLOC(c, noise_buf, (size_t)b * per_frame_noise);
-  float *noise = A->noise ? noise_buf : NULL;
-  size_t slot =
-      (size_t)b * 128 * 224 *
-      224; /* largest feature map: 128 x 224 x 224 = 256 x 112 x 112 */
-  float *f0, *f1, *sk0, *sk1, *tmp;
-  PN_ALLOC(c, f0, slot);
-  PN_ALLOC(c, f1, slot);
-  PN_ALLOC(c, sk0, (size_t)b * frame_n);
-  PN_ALLOC(c, sk1, (size_t)b * frame_n);
-  PN_ALLOC(c, tmp, (size_t)b * frame_n);
+    g_args *A = vargs;
+    const pn_g *g = &c->m->g;
+    const pn_e *e = &c->m->e;
+    int b = A->b;
+    const size_t map_n = 512 * 7 * 7, frame_n = 3 * 224 * 224;
+    float *id_rep, *mel, *hp, *mouth, *pose12, *s; /* [b,2048] [b,512] [b,512] [b,500] [b,12] [b,2560] */
+    PN_ALLOC(c, id_rep, (size_t)b * PCAVS_ID_DIM);
+    PN_ALLOC(c, mel, (size_t)b * 512);
+    PN_ALLOC(c, hp, (size_t)b * 512);
+    PN_ALLOC(c, mouth, (size_t)b * 500);
+    PN_ALLOC(c, pose12, (size_t)b * 12);
+    PN_ALLOC(c, s, (size_t)b * PCAVS_STYLE_DIM);
+    float *styles[12]; /* [b, c_in] per layer: conv1, to_rgb1, convs.0..9,
+                          to_rgbs.0..4 below */
+    float *style_rgb[5];
+    PN_ALLOC(c, styles[0], (size_t)b * g->conv1.c_in);
+    PN_ALLOC(c, styles[1], (size_t)b * g->to_rgb1.c_in);
+    float *style_conv[10];
+    for (int i = 0; i < 10; i++) PN_ALLOC(c, style_conv[i], (size_t)b * g->convs[i].c_in);
+    for (int i = 0; i < 5; i++) PN_ALLOC(c, style_rgb[i], (size_t)b * g->to_rgbs[i].c_in);
+    size_t per_frame_noise = g_noise_offset(G_LAYERS);
+    float *noise_buf; /* [layer blocks of [b, side^2]]: always planned, so the
+                         noise mode may change */
+    PN_ALLOC(c, noise_buf, (size_t)b * per_frame_noise);
+    float *noise = A->noise ? noise_buf : NULL;
+    size_t slot = (size_t)b * 128 * 224 * 224; /* largest feature map: 128 x 224 x 224 = 256 x 112 x 112 */
+    float *f0, *f1, *sk0, *sk1, *tmp;
+    PN_ALLOC(c, f0, slot);
+    PN_ALLOC(c, f1, slot);
+    PN_ALLOC(c, sk0, (size_t)b * frame_n);
+    PN_ALLOC(c, sk1, (size_t)b * frame_n);
+    PN_ALLOC(c, tmp, (size_t)b * frame_n);
 
-  /* inputs: identity repeated over the batch (encode_identity_feature's
-   * repeat), poses */
-  for (int i = 0; i < b; i++) {
-    PCAVS_TRY(pn_upload(c, id_rep + (size_t)i * PCAVS_ID_DIM, A->id_feature,
-                        PCAVS_ID_DIM));
-    PCAVS_TRY(pn_upload(c, f0 + (size_t)i * map_n, A->id_map, map_n));
-    PCAVS_TRY(pn_upload(c, hp + (size_t)i * 512,
-                        A->h + (A->h_rows == 1 ? 0 : (size_t)i * 512), 512));
-  }
-  PCAVS_TRY(pn_upload(c, mel, A->a, (size_t)b * 512));
-  if (noise)
-    PCAVS_TRY(pn_upload(c, noise, A->noise, (size_t)b * per_frame_noise));
+    /* inputs: identity repeated over the batch (encode_identity_feature's
+     * repeat), poses */
+    for (int i = 0; i < b; i++) {
+        PCAVS_TRY(pn_upload(c, id_rep + (size_t)i * PCAVS_ID_DIM, A->id_feature, PCAVS_ID_DIM));
+        PCAVS_TRY(pn_upload(c, f0 + (size_t)i * map_n, A->id_map, map_n));
+        PCAVS_TRY(pn_upload(c, hp + (size_t)i * 512, A->h + (A->h_rows == 1 ? 0 : (size_t)i * 512), 512));
+    }
+    PCAVS_TRY(pn_upload(c, mel, A->a, (size_t)b * 512));
+    if (noise) PCAVS_TRY(pn_upload(c, noise, A->noise, (size_t)b * per_frame_noise));
 
-  /* style = cat(id_feature, mouth_embed(a), headpose_embed(h)) */
-  PN_K(c, c->be->relu(c->kc, (size_t)b * 512, mel, mel));
-  PCAVS_TRY(pn_linear_run(c, &e->mouth_embed, b, mel, mouth, PCAVS_ACT_NONE));
-  PN_K(c, c->be->relu(c->kc, (size_t)b * 512, hp, hp));
-  PCAVS_TRY(
-      pn_linear_run(c, &e->headpose_embed, b, hp, pose12, PCAVS_ACT_NONE));
-  const float *parts[3] = {id_rep, mouth, pose12};
-  int pch[3] = {PCAVS_ID_DIM, 500, 12};
-  PN_K(c, c->be->concat(c->kc, b, 3, parts, pch, 1, s));
-  int64_t ss[2] = {b, PCAVS_STYLE_DIM};
-  PCAVS_TRY(pn_stage(c, "G.style", s, 2, ss));
+    /* style = cat(id_feature, mouth_embed(a), headpose_embed(h)) */
+    PN_K(c, c->be->relu(c->kc, (size_t)b * 512, mel, mel));
+    PCAVS_TRY(pn_linear_run(c, &e->mouth_embed, b, mel, mouth, PCAVS_ACT_NONE));
+    PN_K(c, c->be->relu(c->kc, (size_t)b * 512, hp, hp));
+    PCAVS_TRY(pn_linear_run(c, &e->headpose_embed, b, hp, pose12, PCAVS_ACT_NONE));
+    const float *parts[3] = {id_rep, mouth, pose12};
+    int pch[3] = {PCAVS_ID_DIM, 500, 12};
+    PN_K(c, c->be->concat(c->kc, b, 3, parts, pch, 1, s));
+    int64_t ss[2] = {b, PCAVS_STYLE_DIM};
+    PCAVS_TRY(pn_stage(c, "G.style", s, 2, ss));
 
-  /* every layer's modulation from the same latent */
-  PCAVS_TRY(pn_linear_run(c, &g->conv1.mod, b, s, styles[0], PCAVS_ACT_NONE));
-  PCAVS_TRY(pn_linear_run(c, &g->to_rgb1.mod, b, s, styles[1], PCAVS_ACT_NONE));
-  for (int i = 0; i < 10; i++)
-    PCAVS_TRY(pn_linear_run(c, &g->convs[i].mod, b, s, style_conv[i],
-                            PCAVS_ACT_NONE));
-  for (int i = 0; i < 5; i++)
-    PCAVS_TRY(pn_linear_run(c, &g->to_rgbs[i].mod, b, s, style_rgb[i],
-                            PCAVS_ACT_NONE));
+    /* every layer's modulation from the same latent */
+    PCAVS_TRY(pn_linear_run(c, &g->conv1.mod, b, s, styles[0], PCAVS_ACT_NONE));
+    PCAVS_TRY(pn_linear_run(c, &g->to_rgb1.mod, b, s, styles[1], PCAVS_ACT_NONE));
+    for (int i = 0; i < 10; i++) PCAVS_TRY(pn_linear_run(c, &g->convs[i].mod, b, s, style_conv[i], PCAVS_ACT_NONE));
+    for (int i = 0; i < 5; i++) PCAVS_TRY(pn_linear_run(c, &g->to_rgbs[i].mod, b, s, style_rgb[i], PCAVS_ACT_NONE));
 
 #define NOISE(l) (noise ? noise + (size_t)b * g_noise_offset(l) : NULL)
-  char name[32];
-  int h = 7;
-  PCAVS_TRY(styled_conv(c, &g->conv1, b, h, f0, styles[0], NOISE(0), f1));
-  PCAVS_TRY(pn_stage4(c, "G.feat7", f1, b, g->conv1.c_out, h, h));
-  PCAVS_TRY(to_rgb(c, &g->to_rgb1, b, h, f1, styles[1], NULL, tmp, sk0));
-  PCAVS_TRY(pn_stage4(c, "G.skip7", sk0, b, 3, h, h));
-  float *skip = sk0, *skip_next = sk1;
-  for (int i = 0; i < 5; i++) {
-    PCAVS_TRY(styled_conv(c, &g->convs[2 * i], b, h, f1, style_conv[2 * i],
-                          NOISE(2 * i + 1), f0));
-    h *= 2;
-    PCAVS_TRY(styled_conv(c, &g->convs[2 * i + 1], b, h, f0,
-                          style_conv[2 * i + 1], NOISE(2 * i + 2), f1));
-    snprintf(name, sizeof name, "G.feat%d", h);
-    PCAVS_TRY(pn_stage4(c, name, f1, b, g->convs[2 * i + 1].c_out, h, h));
-    PCAVS_TRY(to_rgb(c, &g->to_rgbs[i], b, h, f1, style_rgb[i], skip, tmp,
-                     skip_next));
-    snprintf(name, sizeof name, "G.skip%d", h);
-    PCAVS_TRY(pn_stage4(c, name, skip_next, b, 3, h, h));
-    float *t = skip;
-    skip = skip_next;
-    skip_next = t;
-  }
+    char name[32];
+    int h = 7;
+    PCAVS_TRY(styled_conv(c, &g->conv1, b, h, f0, styles[0], NOISE(0), f1));
+    PCAVS_TRY(pn_stage4(c, "G.feat7", f1, b, g->conv1.c_out, h, h));
+    PCAVS_TRY(to_rgb(c, &g->to_rgb1, b, h, f1, styles[1], NULL, tmp, sk0));
+    PCAVS_TRY(pn_stage4(c, "G.skip7", sk0, b, 3, h, h));
+    float *skip = sk0, *skip_next = sk1;
+    for (int i = 0; i < 5; i++) {
+        PCAVS_TRY(styled_conv(c, &g->convs[2 * i], b, h, f1, style_conv[2 * i], NOISE(2 * i + 1), f0));
+        h *= 2;
+        PCAVS_TRY(styled_conv(c, &g->convs[2 * i + 1], b, h, f0, style_conv[2 * i + 1], NOISE(2 * i + 2), f1));
+        snprintf(name, sizeof name, "G.feat%d", h);
+        PCAVS_TRY(pn_stage4(c, name, f1, b, g->convs[2 * i + 1].c_out, h, h));
+        PCAVS_TRY(to_rgb(c, &g->to_rgbs[i], b, h, f1, style_rgb[i], skip, tmp, skip_next));
+        snprintf(name, sizeof name, "G.skip%d", h);
+        PCAVS_TRY(pn_stage4(c, name, skip_next, b, 3, h, h));
+        float *t = skip;
+        skip = skip_next;
+        skip_next = t;
+    }
 #undef NOISE
-  PN_K(c, c->be->tanh_(c->kc, (size_t)b * frame_n, skip, tmp));
-  PCAVS_TRY(pn_stage4(c, "G.frames", tmp, b, 3, 224, 224));
-  return pn_download(c, A->frames, tmp, (size_t)b * frame_n);
+    PN_K(c, c->be->tanh_(c->kc, (size_t)b * frame_n, skip, tmp));
+    PCAVS_TRY(pn_stage4(c, "G.frames", tmp, b, 3, 224, 224));
+    return pn_download(c, A->frames, tmp, (size_t)b * frame_n);
 }
 
-pcavs_status pcavs_generate(pcavs_model *m, int b, const float *id_feature,
-                            const float *id_map, int h_rows, const float *h,
-                            const float *a, const pcavs_noise_params *noise,
-                            float *frames) {
-  if (!m || !id_feature || !id_map || !h || !a || !frames)
-    return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_generate: NULL argument");
-  if (b < 1)
-    return pcavs_fail(PCAVS_ERR_INVALID_ARG,
-                      "pcavs_generate: batch must be >= 1 (got %d)", b);
-  if (h_rows != 1 && h_rows != b)
-    return pcavs_fail(
-        PCAVS_ERR_INVALID_ARG,
-        "pcavs_generate: h_rows must be 1 or the batch %d (got %d)", b, h_rows);
-  pcavs_noise_params np = {.mode = PCAVS_NOISE_RANDOM};
-  if (noise)
-    np = *noise;
-  const float *host_noise = NULL;
-  if (np.mode == PCAVS_NOISE_RANDOM || np.mode == PCAVS_NOISE_FIXED) {
-    size_t need = (size_t)b * g_noise_offset(G_LAYERS);
-    if (need > m->host_noise_cap) {
-      float *p = realloc(m->host_noise, need * sizeof(float));
-      if (!p)
-        return pcavs_fail(
-            PCAVS_ERR_OOM,
-            "pcavs_generate: cannot allocate the noise of %d frames", b);
-      m->host_noise = p;
-      m->host_noise_cap = need;
+pcavs_status pcavs_generate(pcavs_model *m, int b, const float *id_feature, const float *id_map, int h_rows,
+                            const float *h, const float *a, const pcavs_noise_params *noise, float *frames) {
+    if (!m || !id_feature || !id_map || !h || !a || !frames)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_generate: NULL argument");
+    if (b < 1) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_generate: batch must be >= 1 (got %d)", b);
+    if (h_rows != 1 && h_rows != b)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_generate: h_rows must be 1 or the batch %d (got %d)", b,
+                          h_rows);
+    pcavs_noise_params np = {.mode = PCAVS_NOISE_RANDOM};
+    if (noise) np = *noise;
+    const float *host_noise = NULL;
+    if (np.mode == PCAVS_NOISE_RANDOM || np.mode == PCAVS_NOISE_FIXED) {
+        size_t need = (size_t)b * g_noise_offset(G_LAYERS);
+        if (need > m->host_noise_cap) {
+            float *p = realloc(m->host_noise, need * sizeof(float));
+            if (!p) return pcavs_fail(PCAVS_ERR_OOM, "pcavs_generate: cannot allocate the noise of %d frames", b);
+            m->host_noise = p;
+            m->host_noise_cap = need;
+        }
+        for (int l = 0; l < G_LAYERS; l++) {
+            size_t hw = (size_t)g_noise_side(l) * g_noise_side(l);
+            float *blk = m->host_noise + (size_t)b * g_noise_offset(l); /* [b, hw] */
+            for (int i = 0; i < b; i++) {
+                if (np.mode == PCAVS_NOISE_FIXED)
+                    memcpy(blk + i * hw, m->host_noise_fixed + g_noise_offset(l), hw * sizeof(float));
+                else
+                    fill_normal(blk + i * hw, hw, np.seed, np.first_frame + i, l);
+            }
+        }
+        host_noise = m->host_noise;
+    } else if (np.mode != PCAVS_NOISE_NONE) {
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_generate: unknown noise mode %d", (int)np.mode);
     }
-    for (int l = 0; l < G_LAYERS; l++) {
-      size_t hw = (size_t)g_noise_side(l) * g_noise_side(l);
-      float *blk = m->host_noise + (size_t)b * g_noise_offset(l); /* [b, hw] */
-      for (int i = 0; i < b; i++) {
-        if (np.mode == PCAVS_NOISE_FIXED)
-          memcpy(blk + i * hw, m->host_noise_fixed + g_noise_offset(l),
-                 hw * sizeof(float));
-        else
-          fill_normal(blk + i * hw, hw, np.seed, np.first_frame + i, l);
-      }
-    }
-    host_noise = m->host_noise;
-  } else if (np.mode != PCAVS_NOISE_NONE) {
-    return pcavs_fail(PCAVS_ERR_INVALID_ARG,
-                      "pcavs_generate: unknown noise mode %d", (int)np.mode);
-  }
-  g_args A = {b, h_rows, id_feature, id_map, h, a, host_noise, frames};
-  return pn_run(m, PN_WS_G, b, g_body, &A);
+    g_args A = {b, h_rows, id_feature, id_map, h, a, host_noise, frames};
+    return pn_run(m, PN_WS_G, b, g_body, &A);
 }
