@@ -20,6 +20,10 @@
 #include "kctx.h"
 
 #define PCAVS_WINO_POINTS 36 /* 6 x 6 transformed points per tile */
+/* internal to winograd_cpu*.c: tiles per output-transform step, and the floats per column-phase array
+ * of the input transform's row buffers (the tiles of a row + 1, padded) */
+#define WINO_LANES 8
+#define WINO_PHASE_STRIDE(tw) ((size_t)(tw) + 9)
 
 /* u [36, c_out, c_in] = the transformed weight w [c_out, c_in, 3, 3] times
  * `scale`. */
