@@ -44,6 +44,8 @@ def main():
     ap.add_argument("--iters", type=int, default=2)
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--no-inference", action="store_true", help="skip the upstream inference() rows")
+    ap.add_argument("--extra-inference-batches", default="",
+                    help="also time upstream inference() alone at these batches (e.g. 16, the official demo's)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -83,6 +85,12 @@ def main():
             if not args.no_inference:
                 ms = timed(lambda: P.inference(nets, img1, mels, imgs, "fixed"), 1, 0)
                 add("upstream inference() (2 G passes)", b, ms, b)
+
+        for b in [int(v) for v in args.extra_inference_batches.split(",") if v]:
+            imgs = torch.rand(b, 3, 224, 224) * 2 - 1
+            mels = torch.rand(b, 1, 80, 20)
+            ms = timed(lambda: P.inference(nets, img1, mels, imgs, "fixed"), 1, 0)
+            add("upstream inference() (2 G passes)", b, ms, b)
 
     print(f"\nPyTorch {torch.__version__} CPU reference, {args.threads} threads, {platform.processor() or platform.machine()}, "
           f"median of {args.iters} runs after {args.warmup} warm-up\n")
