@@ -28,32 +28,34 @@ static int omp_get_thread_num(void) { return 0; }
 #endif
 #define WINO_ALIGN(b) ((((size_t)(b)) + 63) / 64 * 64)
 
-/* ---- weights: u[p][o][c] = (G g G^T)[p] * scale, in double ---- */
+/* ---- weights: u[p][o][c] = (G g G^T)[p] * scale ----
+ * With G' = 24 G (integer entries, exact in float) the products and sums before the final scale are
+ * ordinary float sums of the 9 taps; one rounding more for scale / 576. Vectorised over input
+ * channels (E's convolutions transform their weights per call: it has to be cheap). */
 
-static const double wino_g[6][3] = {{1.0 / 4, 0, 0},
-                                    {-1.0 / 6, -1.0 / 6, -1.0 / 6},
-                                    {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-                                    {1.0 / 24, 1.0 / 12, 1.0 / 6},
-                                    {1.0 / 24, -1.0 / 12, 1.0 / 6},
-                                    {0, 0, 1}};
+static const float wino_g24[6][3] = {{6, 0, 0}, {-4, -4, -4}, {-4, 4, -4}, {1, 2, 4}, {1, -2, 4}, {0, 0, 24}};
 
 void pcavs_wino_weight(int c_out, int c_in, const float *w,    /* [c_out, c_in, 3, 3] */
                        float scale, float *u, int n_threads) { /* [36, c_out, c_in] */
     const size_t plane = (size_t)c_out * c_in;
+    const float post = scale / 576.0f;
 #pragma omp parallel for num_threads(n_threads < 1 ? 1 : n_threads) schedule(static)
-    for (int o = 0; o < c_out; o++)
+    for (int o = 0; o < c_out; o++) {
+        const float *wo = w + (size_t)o * c_in * 9; /* [c_in, 3, 3] */
+        float *uo = u + (size_t)o * c_in;           /* u[p] row o at uo + p * plane */
+#pragma omp simd
         for (int c = 0; c < c_in; c++) {
-            const float *g = w + ((size_t)o * c_in + c) * 9; /* [3, 3] */
-            double t[6][3];                                  /* G g */
+            const float *g = wo + (size_t)c * 9;
+            float t[6][3]; /* G' g */
             for (int k = 0; k < 6; k++)
                 for (int j = 0; j < 3; j++)
-                    t[k][j] = wino_g[k][0] * g[j] + wino_g[k][1] * g[3 + j] + wino_g[k][2] * g[6 + j];
+                    t[k][j] = wino_g24[k][0] * g[j] + wino_g24[k][1] * g[3 + j] + wino_g24[k][2] * g[6 + j];
             for (int k = 0; k < 6; k++)
-                for (int l = 0; l < 6; l++) {
-                    const double v = t[k][0] * wino_g[l][0] + t[k][1] * wino_g[l][1] + t[k][2] * wino_g[l][2];
-                    u[(size_t)(k * 6 + l) * plane + (size_t)o * c_in + c] = (float)(v * scale);
-                }
+                for (int l = 0; l < 6; l++)
+                    uo[(size_t)(k * 6 + l) * plane + c] =
+                        (t[k][0] * wino_g24[l][0] + t[k][1] * wino_g24[l][1] + t[k][2] * wino_g24[l][2]) * post;
         }
+    }
 }
 
 /* ---- sizes ---- */
