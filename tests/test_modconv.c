@@ -68,6 +68,30 @@ static void random_case(pcavs_kctx *kc, const mc_case *c, uint64_t seed, size_t 
     if (cpu_scratch)
         ckc.scratch_bytes = cpu_scratch;
     run_case(kc, &ckc, c->name, &d, x, wt, st, NULL);
+    /* the same with the weight's forms prepared once, as the generator's loader does: the Winograd weight
+     * (plain 3x3; _cpu takes it where it takes the Winograd path) and the squared-tap sums */
+    if (d.demodulate || (d.k == 3 && !d.upsample)) {
+        pcavs_modconv_desc dp = d;
+        float *u = NULL, *sq = pt_alloc((size_t)d.c_out * d.c_in);
+        char what[200];
+        snprintf(what, sizeof what, "%s prepare_sq", c->name);
+        if (pt_check_ok(pcavs_modconv_prepare_sq(&d, wt, sq), what)) dp.weight_sq = sq;
+        if (d.k == 3 && !d.upsample) {
+            u = pt_alloc(pcavs_modconv_wino_floats(&d));
+            snprintf(what, sizeof what, "%s prepare_wino", c->name);
+            if (pt_check_ok(pcavs_modconv_prepare_wino(&d, wt, u, kc->n_threads), what)) dp.weight_wino = u;
+        } else {
+            float dummy[1];
+            pt_check(pcavs_modconv_wino_floats(&d) == 0 &&
+                         pcavs_modconv_prepare_wino(&d, wt, dummy, 1) == PCAVS_ERR_INVALID_ARG,
+                     "%s: no Winograd form for k=%d upsample=%d (0 floats, prepare_wino refuses: \"%s\")", c->name,
+                     d.k, d.upsample, pcavs_last_error());
+        }
+        snprintf(what, sizeof what, "%s (prepared weights)", c->name);
+        run_case(kc, &ckc, what, &dp, x, wt, st, NULL);
+        pt_free(u);
+        pt_free(sq);
+    }
     /* demodulation coefficients alone */
     float *dr = pt_alloc((size_t)d.n * d.c_out), *dc = pt_alloc((size_t)d.n * d.c_out);
     char what[200];
