@@ -1,23 +1,19 @@
-/* conv2d_cpu.c: production CPU 2-D convolution (PyTorch F.conv2d semantics, see
- * conv2d.h). Paths, chosen per call:
- *  - 1x1, stride 1, no padding: cblas_sgemm straight on the input (no copy),
- * per image;
- *  - small reductions per output (groups > 1 with few input channels per group,
- * 1-channel input, i.e. cin/groups * kh * kw < PCAVS_CONV_DIRECT_K): a direct
- * kernel, OpenMP over output planes;
- *  - everything else: tiled im2col into kc->scratch (columns = output pixels of
- * one or several images; a tile holds K x NT floats, NT bounded by the scratch
- * size, never the whole image)
- *    + cblas_sgemm, with bias + ReLU fused into the pass that finalises each
- * tile. Threads: one OpenMP region per call (kc->n_threads; one thread below ~2
- * MFLOP) with single-threaded sgemm inside it: either all threads fill one
- * im2col tile and each multiplies its slice of output channels ("shared", many
- * output channels), or threads take independent (image, group, column tile)
- * tasks with private scratch slices ("private": grouped convs, few channels,
- * batches). OpenBLAS's own threads are set to 1 for the call and restored after
- * (Debian's pthread OpenBLAS plus OpenMP workers would oversubscribe the cores:
- * measured in bench/bench_conv2d.c, see the report in the commit that
- * introduced this). */
+/* conv2d_cpu.c: production CPU 2-D convolution (PyTorch F.conv2d semantics, see conv2d.h).
+ * Paths, chosen per call:
+ *  - 1x1, stride 1, no padding: cblas_sgemm straight on the input (no copy), per image;
+ *  - small reductions per output (groups > 1 with few input channels per group, 1-channel input,
+ *    i.e. cin/groups * kh * kw < PCAVS_CONV_DIRECT_K): a direct kernel, OpenMP over output planes;
+ *  - 3x3, stride 1, pad 1, one group, enough tiles and channels: Winograd F(4x4, 3x3) (winograd.h);
+ *  - everything else: tiled im2col into kc->scratch (columns = output pixels of one or several
+ *    images; a tile holds K x NT floats, NT bounded by the scratch size, never the whole image)
+ *    + cblas_sgemm, with bias + ReLU fused into the pass that finalises each tile.
+ * Threads: one OpenMP region per call (kc->n_threads; one thread below ~2 MFLOP) with
+ * single-threaded sgemm inside it: either all threads fill one im2col tile and each multiplies
+ * its slice of output channels ("shared", many output channels), or threads take independent
+ * (image, group, column tile) tasks with private scratch slices ("private": grouped convs, few
+ * channels, batches). OpenBLAS's own threads are set to 1 for the call and restored after
+ * (Debian's pthread OpenBLAS plus OpenMP workers would oversubscribe the cores: measured in
+ * bench/bench_conv2d.c, see the report in the commit that introduced this). */
 #include <string.h>
 
 #include <cblas.h>
@@ -34,22 +30,17 @@ static int omp_get_num_threads(void) { return 1; }
 #define PCAVS_CONV_DIRECT_K 64 /* below this many MACs per output, the direct kernel wins */
 #define PCAVS_CONV_NT_MAX 2048 /* columns per GEMM tile: beyond this sgemm gains nothing */
 #ifndef PCAVS_CONV_SERIAL_FLOPS
-#define PCAVS_CONV_SERIAL_FLOPS                                                                                        \
-    1e7 /* below this (~1 ms on one core), one thread: fewer barriers to wait on                                       \
-         */
+#define PCAVS_CONV_SERIAL_FLOPS 1e7 /* below this (~1 ms on one core), one thread: fewer barriers to wait on */
 #endif
 #ifndef PCAVS_CONV_SHARED_M
-#define PCAVS_CONV_SHARED_M                                                                                            \
-    128 /* shared-tile mode needs this many output channels per thread                                                 \
-           (measured: 128->128 at 224 is 1.5-1.9x faster in private mode) */
+#define PCAVS_CONV_SHARED_M 128 /* shared-tile mode needs this many output channels per thread (measured: 128->128 at 224 is 1.5-1.9x faster in private mode) */
 #endif
 
-/* Fills row k (k = (ci * kh + ky) * kw + kx over the cig channels of group g)
- * of an im2col tile: dst[jj] for output columns j0 .. j0+nt-1 of the flattened
- * [n, oh*ow] pixel space. One division at the start, then output rows are
- * walked incrementally; the valid column range [vlo, vhi) of a row depends only
- * on kx, so short rows (A_sync's 20/10/5-wide maps, E's low hourglass levels)
- * cost a few compares each instead of divisions and a memcpy call. */
+/* Fills row k (k = (ci * kh + ky) * kw + kx over the cig channels of group g) of an im2col
+ * tile: dst[jj] for output columns j0 .. j0+nt-1 of the flattened [n, oh*ow] pixel space.
+ * One division at the start, then output rows are walked incrementally; the valid column range
+ * [vlo, vhi) of a row depends only on kx, so short rows (A_sync's 20/10/5-wide maps, E's low
+ * hourglass levels) cost a few compares each instead of divisions and a memcpy call. */
 static void im2col_row(const pcavs_conv2d_desc *d, const float *x, int g, int k, long j0, int nt, int oh, int ow,
                        float *dst) { /* [nt] */
     const int cig = d->c_in / d->groups, kk = d->kh * d->kw;
@@ -97,8 +88,7 @@ static void im2col_row(const pcavs_conv2d_desc *d, const float *x, int g, int k,
     }
 }
 
-/* y rows [rows][len] with row stride ldy: y = act(y + bias[row]) (bias may be
- * NULL). */
+/* y rows [rows][len] with row stride ldy: y = act(y + bias[row]) (bias may be NULL). */
 static void epilogue_rows(float *y, int rows, long len, long ldy, const float *bias, pcavs_act act) {
     if (!bias && act == PCAVS_ACT_NONE) return;
     for (int r = 0; r < rows; r++) {
@@ -115,8 +105,7 @@ static void epilogue_rows(float *y, int rows, long len, long ldy, const float *b
     }
 }
 
-/* Copies tile rows [rows][nimg*P] (GEMM output of whole images b0..) to y
- * channels c0.., with bias and act. */
+/* Copies tile rows [rows][nimg*P] (GEMM output of whole images b0..) to y channels c0.., with bias and act. */
 static void scatter_rows(const pcavs_conv2d_desc *d, const float *tile, int rows, int cur, long P, int b0, int c0,
                          const float *bias, float *y) {
     const int nimg = (int)(cur / P);
@@ -138,8 +127,8 @@ static void scatter_rows(const pcavs_conv2d_desc *d, const float *tile, int rows
 }
 
 /* Direct kernel: one output plane per task, accumulated row by row in y. */
-static void conv_direct(const pcavs_conv2d_desc *d, const float *x, const float *w, const float *bias, float *y, int oh,
-                        int ow, int n_threads) {
+static void conv_direct(const pcavs_conv2d_desc *d, const float *x, const float *w, const float *bias, float *y,
+                        int oh, int ow, int n_threads) {
     const int cig = d->c_in / d->groups, cog = d->c_out / d->groups, kk = d->kh * d->kw;
     const long planes = (long)d->n * d->c_out;
 #pragma omp parallel for num_threads(n_threads) schedule(static) if (n_threads > 1 && planes > 1)
@@ -180,17 +169,14 @@ static void conv_direct(const pcavs_conv2d_desc *d, const float *x, const float 
     }
 }
 
-/* 3x3, stride 1, pad 1, one group, enough tiles and channels: Winograd F(4x4,
- * 3x3) (winograd.h) with the weight transformed per call into the scratch (E's
- * largest is 256 -> 256: 9.4 MB, ~1 ms) and bias + ReLU fused into the output
- * transform. Returns 0 (not taken) or 1 (done). */
+/* 3x3, stride 1, pad 1, one group, enough tiles and channels: Winograd F(4x4, 3x3) (winograd.h), the
+ * weight transformed per call into the scratch (4x its bytes: E's largest, 256 -> 256, becomes 9.4 MB)
+ * and bias + ReLU fused into the output transform. Returns 0 (not taken) or 1 (done). */
 #ifndef PCAVS_CONV_WINO_MIN_TILES
 #define PCAVS_CONV_WINO_MIN_TILES 48 /* n * ceil(h/4) * ceil(w/4) */
 #endif
 #ifndef PCAVS_CONV_WINO_MIN_C
-#define PCAVS_CONV_WINO_MIN_C                                                                                          \
-    32 /* fewer input or output channels: the transforms cost more than they                                           \
-          save */
+#define PCAVS_CONV_WINO_MIN_C 32 /* fewer input or output channels: thin GEMMs (64 measured as fast as 32) */
 #endif
 static int conv_try_wino(const pcavs_kctx *kc, const pcavs_conv2d_desc *d, const float *x, const float *w,
                          const float *bias, float *y, int nth) {
@@ -199,15 +185,8 @@ static int conv_try_wino(const pcavs_kctx *kc, const pcavs_conv2d_desc *d, const
         return 0;
     if ((size_t)d->n * ((d->h + 3) / 4) * ((d->w + 3) / 4) < PCAVS_CONV_WINO_MIN_TILES) return 0;
     const size_t u_bytes = ((size_t)PCAVS_WINO_POINTS * d->c_out * d->c_in * sizeof(float) + 63) / 64 * 64;
-    pcavs_wino_conv a = {.n = d->n,
-                         .c_in = d->c_in,
-                         .h = d->h,
-                         .w = d->w,
-                         .c_out = d->c_out,
-                         .x = x,
-                         .bias = bias,
-                         .relu = d->act == PCAVS_ACT_RELU,
-                         .y = y};
+    pcavs_wino_conv a = {.n = d->n, .c_in = d->c_in, .h = d->h, .w = d->w, .c_out = d->c_out, .x = x,
+                         .bias = bias, .relu = d->act == PCAVS_ACT_RELU, .y = y};
     if (!kc->scratch || kc->scratch_bytes < u_bytes + pcavs_wino_min_scratch_bytes(&a, nth)) return 0;
     float *u = (float *)kc->scratch; /* [36, c_out, c_in] */
     pcavs_wino_weight(d->c_out, d->c_in, w, 1.0f, u, nth);
@@ -238,18 +217,16 @@ pcavs_status pcavs_conv2d_cpu(const pcavs_kctx *kc, const pcavs_conv2d_desc *d, 
         return PCAVS_OK;
     }
     if (conv_try_wino(kc, d, x, w, bias, y, nth)) return PCAVS_OK;
-    const int is_1x1 =
-        d->kh == 1 && d->kw == 1 && d->stride_h == 1 && d->stride_w == 1 && d->pad_h == 0 && d->pad_w == 0;
-    /* Shared mode: all threads fill one im2col tile, then each multiplies its
-     * slice of the output channels. Private mode: independent tasks (image,
-     * group, column tile), each thread with its own slice of scratch. Shared
-     * needs enough output channels per thread. */
+    const int is_1x1 = d->kh == 1 && d->kw == 1 && d->stride_h == 1 && d->stride_w == 1 && d->pad_h == 0 &&
+                       d->pad_w == 0;
+    /* Shared mode: all threads fill one im2col tile, then each multiplies its slice of the output
+     * channels. Private mode: independent tasks (image, group, column tile), each thread with its
+     * own slice of scratch. Shared needs enough output channels per thread. */
     const int shared = nth > 1 && cog >= PCAVS_CONV_SHARED_M * nth;
     const size_t avail_all = kc->scratch ? kc->scratch_bytes / sizeof(float) : 0;
     const size_t avail = shared ? avail_all : (avail_all / (size_t)nth) & ~(size_t)15; /* per tile buffer set */
-    /* Per-image tiles (GEMM writes y directly) when an image has enough pixels
-     * for an efficient GEMM, else tiles of whole images staged in scratch (small
-     * maps at batch > 1). */
+    /* Per-image tiles (GEMM writes y directly) when an image has enough pixels for an efficient
+     * GEMM, else tiles of whole images staged in scratch (small maps at batch > 1). */
     const long total = (long)d->n * P;
     int per_image = P >= 512 || d->n == 1;
     long nt = 0;
@@ -276,17 +253,15 @@ pcavs_status pcavs_conv2d_cpu(const pcavs_kctx *kc, const pcavs_conv2d_desc *d, 
     }
     if (nt < 1 || (!is_1x1 && !kc->scratch))
         return pcavs_fail(PCAVS_ERR_OOM,
-                          "conv2d_cpu: scratch of %zu bytes cannot hold one im2col "
-                          "column of %d floats per thread "
+                          "conv2d_cpu: scratch of %zu bytes cannot hold one im2col column of %d floats per thread "
                           "(c_in=%d k=%dx%d, %d threads)",
                           kc->scratch_bytes, K, d->c_in, d->kh, d->kw, nth);
     const long tiles_per_image = per_image ? (P + nt - 1) / nt : 0;
     const long n_tiles = per_image ? (long)d->n * tiles_per_image : (total + nt - 1) / nt;
     const long n_tasks = (long)G * n_tiles;
 
-    /* Single-threaded sgemm inside our OpenMP region (Debian's OpenBLAS is the
-     * pthread build: its own threads would oversubscribe the cores); restored on
-     * exit. */
+    /* Single-threaded sgemm inside our OpenMP region (Debian's OpenBLAS is the pthread build: its
+     * own threads would oversubscribe the cores); restored on exit. */
     const int blas_threads = openblas_get_num_threads();
     if (blas_threads != 1) openblas_set_num_threads(1);
 
@@ -294,7 +269,7 @@ pcavs_status pcavs_conv2d_cpu(const pcavs_kctx *kc, const pcavs_conv2d_desc *d, 
     {
         const int tid = omp_get_thread_num(), nthr = omp_get_num_threads();
         float *col = (float *)kc->scratch + (shared ? 0 : (size_t)tid * avail); /* [K, nt] */
-        float *tile = col + (size_t)K * nt;                                     /* [cog, nt] */
+        float *tile = col + (size_t)K * nt;                                       /* [cog, nt] */
         /* shared mode: this thread's output-channel slice */
         int m_per = (cog + nthr - 1) / nthr;
         m_per = (m_per + 15) & ~15;

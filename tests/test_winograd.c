@@ -1,11 +1,9 @@
-/* test_winograd.c: the Winograd F(4x4, 3x3) core (kernels/winograd_cpu.c)
- * against the direct pcavs_conv2d_ref (rel L2 <= 1e-5, the single-op bound)
- * with the per-(sample, channel) input scale, per-(sample, output) scale, bias
- * and ReLU it fuses, on the shapes conv2d_cpu and modconv_cpu give it
- * (generator 28..224, FAN 64x64 levels) and awkward ones (sizes not multiples
- * of 4, 1x1, n > 1), through the chunked path (tiny scratch) and the OOM error.
- * Inputs are N(0,1)-ish, weights at the 1/sqrt(fan_in) scale PC-AVS uses:
- * Winograd's error grows with the transform magnitudes, not the data. */
+/* test_winograd.c: the Winograd F(4x4, 3x3) core (kernels/winograd_cpu.c) against the direct
+ * pcavs_conv2d_ref (rel L2 <= 1e-5, the single-op bound) with the per-(sample, channel) input scale,
+ * per-(sample, output) scale, bias and ReLU it fuses, on the shapes conv2d_cpu and modconv_cpu give it
+ * (generator 28..224, FAN levels) and awkward ones (sizes not multiples of 4, 1x1, n > 1), through the
+ * chunked path (tiny scratch) and the OOM error. Inputs are N(0,1), weights at the 1/sqrt(fan_in) scale
+ * PC-AVS uses: Winograd's error grows with the transform magnitudes, not with the data. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,8 +103,7 @@ static void run_case(const wcase *t, pcavs_kctx *kc, const char *label) {
 int main(void) {
     pcavs_kctx kc = pt_host_kctx(256, 2);
     for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) run_case(&CASES[i], &kc, "(one chunk)");
-    /* chunked: a scratch that holds a few lane groups of tiles, so chunks end mid
-     * tile row */
+    /* chunked: a scratch that holds a few lane groups of tiles, so chunks end mid tile row */
     {
         const wcase *t = &CASES[6]; /* odd_13x9, n 3: 4 x 3 tiles per sample */
         pcavs_wino_conv a = {.n = t->n, .c_in = t->c_in, .h = t->h, .w = t->w, .c_out = t->c_out};

@@ -1,17 +1,15 @@
-/* net_g.c: G, the StyleGAN2 generator (rosinality port, upstream
- * StyleGAN2Generator.forward in models/networks/generator.py, with
- * input_is_latent=True and identity_style = id_map), plus the style assembly of
- * AvModel.generate_fake / merge_mouthpose: style s [b, 2560] = cat(id_feature,
- * mouth_embed(a), headpose_embed(h))  (both embeds start with a ReLU); the same
- * s feeds every layer's modulation (EqualLinear, scale 1/sqrt(2560) folded into
- * the weights at load). x = id_map [512, 7, 7] -> conv1 (StyledConv) -> to_rgb1
- * -> for 14 .. 224: upsampling StyledConv (conv_transpose + Blur), StyledConv,
- * ToRGB (+ upsampled skip) -> tanh. StyledConv = modconv (demodulated) -> +
- * noise.weight * noise -> fused leaky ReLU (bias, 0.2, *sqrt 2). The modconv
- * op's _cpu/_cuda forms are the batched ones (input scaled by the style, one
- * shared-weight convolution for the whole batch, output scaled by demod).
- * Stages: G.style, G.feat7, G.skip7, G.feat14, G.skip14, ..., G.feat224,
- * G.skip224, G.frames. */
+/* net_g.c: G, the StyleGAN2 generator (rosinality port, upstream StyleGAN2Generator.forward
+ * in models/networks/generator.py, with input_is_latent=True and identity_style = id_map),
+ * plus the style assembly of AvModel.generate_fake / merge_mouthpose:
+ *   style s [b, 2560] = cat(id_feature, mouth_embed(a), headpose_embed(h))  (both embeds start
+ *   with a ReLU); the same s feeds every layer's modulation (EqualLinear, scale 1/sqrt(2560)
+ *   folded into the weights at load).
+ *   x = id_map [512, 7, 7] -> conv1 (StyledConv) -> to_rgb1 -> for 14 .. 224: upsampling
+ *   StyledConv (conv_transpose + Blur), StyledConv, ToRGB (+ upsampled skip) -> tanh.
+ * StyledConv = modconv (demodulated) -> + noise.weight * noise -> fused leaky ReLU (bias,
+ * 0.2, *sqrt 2). The modconv op's _cpu/_cuda forms are the batched ones (input scaled by the
+ * style, one shared-weight convolution for the whole batch, output scaled by demod).
+ * Stages: G.style, G.feat7, G.skip7, G.feat14, G.skip14, ..., G.feat224, G.skip224, G.frames. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,22 +27,19 @@ static size_t g_noise_offset(int l) { /* floats before layer l in a per-frame no
     return off;
 }
 
-/* The CPU backend's Winograd form of a plain 3x3 weight (kernels/modconv.h),
- * prepared once here for the layers at >= 28x28, where modconv_cpu takes that
- * path at every batch size (smaller maps: too few tiles at batch 1, and 37.7 MB
- * per 512x512 layer would buy ~1 ms per frame). */
+/* CPU backend only: forms of a weight that modconv_cpu can use instead of rereading it per call
+ * (kernels/modconv.h). The Winograd form of a plain 3x3 weight (4x its bytes) for the layers at
+ * >= 28x28, where modconv_cpu takes that path at every batch size (at 7 and 14 it does not at batch 1,
+ * and 37.7 MB per 512x512 layer would buy ~1 ms per frame at batch 8); the per-(o, c) sums of squared
+ * taps for every demodulated layer. */
 #define G_WINO_MIN_SIDE 28
+static int g_on_cpu(const pn_loader *L) { return strcmp(L->m->ex->be->name, "cpu") == 0; }
+
 static pcavs_status prepare_wino(pn_loader *L, pn_modconv *mc, const float *w_host) {
-    const pcavs_backend *be = L->m->ex->be;
     mc->w_wino = NULL;
-    if (strcmp(be->name, "cpu") != 0) return PCAVS_OK;
-    pcavs_modconv_desc d = {.n = 1,
-                            .c_in = mc->c_in,
-                            .h = G_WINO_MIN_SIDE,
-                            .w = G_WINO_MIN_SIDE,
-                            .c_out = mc->c_out,
-                            .k = mc->k,
-                            .demodulate = 1};
+    if (!g_on_cpu(L)) return PCAVS_OK;
+    pcavs_modconv_desc d = {.n = 1, .c_in = mc->c_in, .h = G_WINO_MIN_SIDE, .w = G_WINO_MIN_SIDE,
+                            .c_out = mc->c_out, .k = mc->k, .demodulate = 1};
     size_t count = pcavs_modconv_wino_floats(&d);
     float *u = malloc(count * sizeof(float));
     if (!u) return pcavs_fail(PCAVS_ERR_OOM, "model: cannot allocate %zu bytes for a Winograd weight", count * 4);
@@ -54,20 +49,11 @@ static pcavs_status prepare_wino(pn_loader *L, pn_modconv *mc, const float *w_ho
     return st;
 }
 
-/* Demodulated layers on the CPU backend: the per-(o, c) sums of squared taps,
- * once (demod then reads c_out x c_in floats per call instead of the whole
- * weight). */
 static pcavs_status prepare_sq(pn_loader *L, pn_modconv *mc, const float *w_host) {
     mc->w_sq = NULL;
-    if (strcmp(L->m->ex->be->name, "cpu") != 0) return PCAVS_OK;
-    pcavs_modconv_desc d = {.n = 1,
-                            .c_in = mc->c_in,
-                            .h = 1,
-                            .w = 1,
-                            .c_out = mc->c_out,
-                            .k = mc->k,
-                            .demodulate = 1,
-                            .upsample = mc->upsample};
+    if (!g_on_cpu(L)) return PCAVS_OK;
+    pcavs_modconv_desc d = {.n = 1, .c_in = mc->c_in, .h = 1, .w = 1, .c_out = mc->c_out, .k = mc->k,
+                            .demodulate = 1, .upsample = mc->upsample};
     float *q = malloc((size_t)mc->c_out * mc->c_in * sizeof(float));
     if (!q) return pcavs_fail(PCAVS_ERR_OOM, "model: cannot allocate the squared-weight sums");
     pcavs_status st = pcavs_modconv_prepare_sq(&d, w_host, q);
@@ -113,9 +99,8 @@ static pcavs_status load_modconv(pn_loader *L, pn_modconv *mc, const char *name,
     mc->k = k;
     mc->upsample = upsample;
     mc->demodulate = demodulate;
-    mc->w_wino = NULL;
+    mc->w_wino = mc->w_sq = NULL;
     if (k == 3 && !upsample && side >= G_WINO_MIN_SIDE) PCAVS_TRY(prepare_wino(L, mc, w));
-    mc->w_sq = NULL;
     if (demodulate) PCAVS_TRY(prepare_sq(L, mc, w));
     return PCAVS_OK;
 }
@@ -150,8 +135,7 @@ pcavs_status pn_load_g(pn_loader *L) {
     return PCAVS_OK;
 }
 
-/* ---- deterministic N(0, 1): splitmix64 keyed by (seed, frame, layer),
- * Box-Muller ---- */
+/* ---- deterministic N(0, 1): splitmix64 keyed by (seed, frame, layer), Box-Muller ---- */
 
 static uint64_t splitmix64(uint64_t *s) {
     uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
@@ -186,19 +170,11 @@ typedef struct g_args {
     float *frames;           /* host [b, 3, 224, 224] */
 } g_args;
 
-/* StyledConv (or ToRGB without its bias when !demodulate): y = act(modconv(x))
- */
+/* StyledConv (or ToRGB without its bias when !demodulate): y = act(modconv(x)) */
 static pcavs_status styled_conv(pn_ctx *c, const pn_modconv *mc, int b, int h, const float *x, const float *style,
                                 const float *noise, float *y) {
-    pcavs_modconv_desc d = {.n = b,
-                            .c_in = mc->c_in,
-                            .h = h,
-                            .w = h,
-                            .c_out = mc->c_out,
-                            .k = mc->k,
-                            .demodulate = mc->demodulate,
-                            .upsample = mc->upsample,
-                            .weight_wino = mc->w_wino,
+    pcavs_modconv_desc d = {.n = b, .c_in = mc->c_in, .h = h, .w = h, .c_out = mc->c_out, .k = mc->k,
+                            .demodulate = mc->demodulate, .upsample = mc->upsample, .weight_wino = mc->w_wino,
                             .weight_sq = mc->w_sq};
     PN_K(c, c->be->modconv(c->kc, &d, x, mc->w, style, mc->blur, y));
     int ho = pcavs_modconv_out_h(&d);
@@ -206,12 +182,10 @@ static pcavs_status styled_conv(pn_ctx *c, const pn_modconv *mc, int b, int h, c
     return PCAVS_OK;
 }
 
-/* ToRGB: skip_out [b, 3, h, h] = modconv(x) + bias (+ Upsample(skip_in) when
- * skip_in). */
+/* ToRGB: skip_out [b, 3, h, h] = modconv(x) + bias (+ Upsample(skip_in) when skip_in). */
 static pcavs_status to_rgb(pn_ctx *c, const pn_modconv *mc, int b, int h, const float *x, const float *style,
                            const float *skip_in, float *tmp, float *skip_out) {
-    pcavs_modconv_desc d = {
-        .n = b, .c_in = mc->c_in, .h = h, .w = h, .c_out = 3, .k = 1, .demodulate = 0, .upsample = 0};
+    pcavs_modconv_desc d = {.n = b, .c_in = mc->c_in, .h = h, .w = h, .c_out = 3, .k = 1, .demodulate = 0, .upsample = 0};
     int os[4] = {b, 3, h, h}, bs[4] = {1, 3, 1, 1};
     if (!skip_in) {
         PN_K(c, c->be->modconv(c->kc, &d, x, mc->w, style, NULL, tmp));
@@ -220,17 +194,8 @@ static pcavs_status to_rgb(pn_ctx *c, const pn_modconv *mc, int b, int h, const 
     }
     PN_K(c, c->be->modconv(c->kc, &d, x, mc->w, style, NULL, skip_out));
     PN_K(c, c->be->add(c->kc, os, skip_out, bs, mc->bias, PCAVS_ACT_NONE, skip_out));
-    pcavs_upfirdn2d_desc u = {.planes = b * 3,
-                              .h = h / 2,
-                              .w = h / 2,
-                              .up = 2,
-                              .down = 1,
-                              .pad_x0 = 2,
-                              .pad_x1 = 1,
-                              .pad_y0 = 2,
-                              .pad_y1 = 1,
-                              .kh = 4,
-                              .kw = 4};
+    pcavs_upfirdn2d_desc u = {.planes = b * 3, .h = h / 2, .w = h / 2, .up = 2, .down = 1,
+                              .pad_x0 = 2, .pad_x1 = 1, .pad_y0 = 2, .pad_y1 = 1, .kh = 4, .kw = 4};
     PN_K(c, c->be->upfirdn2d(c->kc, &u, skip_in, mc->blur, tmp));
     PN_K(c, c->be->add(c->kc, os, skip_out, os, tmp, PCAVS_ACT_NONE, skip_out));
     return PCAVS_OK;
@@ -249,8 +214,7 @@ static pcavs_status g_body(pn_ctx *c, void *vargs) {
     PN_ALLOC(c, mouth, (size_t)b * 500);
     PN_ALLOC(c, pose12, (size_t)b * 12);
     PN_ALLOC(c, s, (size_t)b * PCAVS_STYLE_DIM);
-    float *styles[12]; /* [b, c_in] per layer: conv1, to_rgb1, convs.0..9,
-                          to_rgbs.0..4 below */
+    float *styles[12]; /* [b, c_in] per layer: conv1, to_rgb1, convs.0..9, to_rgbs.0..4 below */
     float *style_rgb[5];
     PN_ALLOC(c, styles[0], (size_t)b * g->conv1.c_in);
     PN_ALLOC(c, styles[1], (size_t)b * g->to_rgb1.c_in);
@@ -258,8 +222,7 @@ static pcavs_status g_body(pn_ctx *c, void *vargs) {
     for (int i = 0; i < 10; i++) PN_ALLOC(c, style_conv[i], (size_t)b * g->convs[i].c_in);
     for (int i = 0; i < 5; i++) PN_ALLOC(c, style_rgb[i], (size_t)b * g->to_rgbs[i].c_in);
     size_t per_frame_noise = g_noise_offset(G_LAYERS);
-    float *noise_buf; /* [layer blocks of [b, side^2]]: always planned, so the
-                         noise mode may change */
+    float *noise_buf; /* [layer blocks of [b, side^2]]: always planned, so the noise mode may change */
     PN_ALLOC(c, noise_buf, (size_t)b * per_frame_noise);
     float *noise = A->noise ? noise_buf : NULL;
     size_t slot = (size_t)b * 128 * 224 * 224; /* largest feature map: 128 x 224 x 224 = 256 x 112 x 112 */
@@ -270,8 +233,7 @@ static pcavs_status g_body(pn_ctx *c, void *vargs) {
     PN_ALLOC(c, sk1, (size_t)b * frame_n);
     PN_ALLOC(c, tmp, (size_t)b * frame_n);
 
-    /* inputs: identity repeated over the batch (encode_identity_feature's
-     * repeat), poses */
+    /* inputs: identity repeated over the batch (encode_identity_feature's repeat), poses */
     for (int i = 0; i < b; i++) {
         PCAVS_TRY(pn_upload(c, id_rep + (size_t)i * PCAVS_ID_DIM, A->id_feature, PCAVS_ID_DIM));
         PCAVS_TRY(pn_upload(c, f0 + (size_t)i * map_n, A->id_map, map_n));
@@ -330,8 +292,7 @@ pcavs_status pcavs_generate(pcavs_model *m, int b, const float *id_feature, cons
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_generate: NULL argument");
     if (b < 1) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_generate: batch must be >= 1 (got %d)", b);
     if (h_rows != 1 && h_rows != b)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_generate: h_rows must be 1 or the batch %d (got %d)", b,
-                          h_rows);
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_generate: h_rows must be 1 or the batch %d (got %d)", b, h_rows);
     pcavs_noise_params np = {.mode = PCAVS_NOISE_RANDOM};
     if (noise) np = *noise;
     const float *host_noise = NULL;
