@@ -7,6 +7,9 @@
  *             y = demod * Blur(T)   (4x4, pad 1,1), per (b, o) plane in a per-thread buffer.
  *   k = 1: y_b = W x xs_b (one sgemm per sample); with c_out <= 16 (ToRGB) a direct streaming
  *          loop over x with per-sample weights W*style*scale instead (memory-bound, no copy).
+ *   plain 3x3 with >= MC_WINO_MIN_TILES 4x4 tiles (28x28 and up at batch 1): Winograd F(4x4, 3x3)
+ *          (winograd.h) with in_scale = style * scale and out_scale = demod, the weight taken prepared
+ *          (d->weight_wino, done at model load) or transformed per call; demod reads d->weight_sq if given.
  *   plain k > 1 with enough pixels (tiles >= 256 pixels, >= 2 per thread): tiled im2col of x * style * scale
  *          (K = c_in*k*k rows, the weight's own layout) + one sgemm per tile straight into y, demod
  *          on the hot tile (mc_run_im2col); the tap-GEMM + gather above remains for small maps.
