@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -280,6 +281,124 @@ PCAVS_API pcavs_status pcavs_stream_finish(pcavs_stream *s);
 /* Frames pulled so far. */
 PCAVS_API size_t pcavs_stream_frames_pulled(const pcavs_stream *s);
 PCAVS_API void pcavs_stream_free(pcavs_stream *s);
+
+/* ---- whole clips: files in, MP4 out (what pcavs-infer does; pipeline/render/pcavs_render.h) ---- */
+
+typedef enum pcavs_output_pose {
+    PCAVS_OUTPUT_DRIVING = 0,   /* the driving pose (upstream --driving_pose); without a pose source, the
+                                 * identity image's own pose */
+    PCAVS_OUTPUT_REFERENCE = 1, /* the identity image's own pose (upstream G_Fix_Pose) */
+    PCAVS_OUTPUT_BOTH = 2       /* both: `output` gets the driving one, `output_ref` the reference one */
+} pcavs_output_pose;
+
+typedef struct pcavs_render_params {
+    /* inputs */
+    const char *face;  /* identity: image file, frames folder (.jpg/.png files, sorted by name) or video */
+    int max_faces;     /* use at most this many identity images (0 = all of the folder/video) */
+    const char *audio; /* driving audio (any format; muxed into the output); may be NULL when mel is set */
+    const char *mel;   /* upstream's precomputed spectrogram (.npy [T, 80]) instead of the audio's; or NULL */
+    const char *pose;  /* pose source: frames folder (%06d.jpg from 0) or video; NULL = identity's pose */
+    long pose_frames;  /* P for the ping-pong (CSV field 4); 0 = every frame of the pose source */
+    const char *mouth; /* folder of ground-truth frames (%06d.jpg, frame k for output frame k-2) or NULL */
+    /* outputs (any may be NULL, at least one must be set) */
+    const char *output;       /* the generated video (.mp4) */
+    const char *output_ref;   /* PCAVS_OUTPUT_BOTH: the reference-pose video */
+    const char *side_by_side; /* identity | generated | pose source | mouth source (upstream avconcat.mp4) */
+    const char *frames_dir;   /* lossless PNGs: DIR/%06d.png (and DIR/ref_%06d.png with BOTH) */
+    /* behaviour */
+    pcavs_output_pose output_pose; /* default PCAVS_OUTPUT_DRIVING */
+    int batch;                     /* frames per network call (default 4) */
+    pcavs_noise_mode noise;        /* default PCAVS_NOISE_RANDOM (upstream) */
+    uint64_t seed;                 /* default 0 */
+    int upstream_timing;           /* 1: mux the audio from 0 like upstream (video 80 ms early) */
+    long max_frames;               /* 0 = all M/4-4 frames; else at most this many (previews, tests) */
+} pcavs_render_params;
+
+PCAVS_API void pcavs_render_params_init(pcavs_render_params *p);
+
+/* Called after each batch with the frames finished so far and the total; done == total at the end. */
+typedef void (*pcavs_progress_fn)(void *user, long done, long total);
+
+typedef struct pcavs_render_result {
+    long n_frames;         /* frames written */
+    double video_seconds;  /* n_frames / 25 */
+    double load_seconds;   /* inputs + identity + first pose embeddings before the first frame */
+    double total_seconds;  /* the whole call */
+    long pose_frames_used; /* P */
+    int n_faces;           /* identity images averaged */
+} pcavs_render_result;
+
+/* Renders one clip with the context's model (files -> networks -> ffmpeg). progress and res may be NULL. */
+PCAVS_API pcavs_status pcavs_context_render(pcavs_context *ctx, const pcavs_render_params *p,
+                                            pcavs_progress_fn progress, void *user, pcavs_render_result *res);
+
+/* Splits one line of upstream's metadata CSV (8 space-separated fields: id folder, number of id images,
+ * pose folder, number of pose frames, audio, mouth-frames folder, number of mouth frames, spectrogram
+ * .npy or 'dummy') into p's inputs. The strings point into `line`, which is modified (kept alive by the
+ * caller). A pose or mouth path that is not a directory means none (as upstream); a spectrogram that
+ * is not a file means "compute it from the audio". `name` receives upstream's results folder name
+ * "id_<id>_pose_<pose>_audio_<audio stem>". */
+PCAVS_API pcavs_status pcavs_render_parse_csv_line(char *line, pcavs_render_params *p, char *name, size_t name_cap);
+
+/* Bytes of weights the context's model holds on its device (prepared forms included). 0 for a bad handle. */
+PCAVS_API size_t pcavs_context_weight_bytes(const pcavs_context *ctx);
+/* 1 when model_path is a pcavs-convert --synthesize model (random weights: output is not a face), 0 when it
+ * is not or cannot be read (pcavs_context_create then reports why). */
+PCAVS_API int pcavs_model_is_synthetic(const char *model_path);
+/* For programs, first thing in main: picks OpenBLAS's kernels for this CPU and makes OpenMP's idle threads
+ * passive (both are read at library load, so this may re-execute the program once with OPENBLAS_CORETYPE
+ * and OMP_WAIT_POLICY set; nothing happens when they are already set). Libraries embedding pcavs need not
+ * call it: only speed depends on it. */
+PCAVS_API void pcavs_process_init(int argc, char **argv);
+
+/* ---- face alignment for self-prepared footage (pipeline/align/pcavs_align.h: dlib landmarks) ---- */
+
+/* 1 when this build has the dlib landmark detector (libdlib-dev found at configure time). */
+PCAVS_API int pcavs_landmarks_available(void);
+/* Default model path (Debian libdlib-data): /usr/share/dlib/shape_predictor_68_face_landmarks.dat. */
+PCAVS_API const char *pcavs_landmarks_default_model(void);
+
+typedef struct pcavs_align_params {
+    const char *model;  /* shape predictor .dat (NULL = default) */
+    int size;           /* output size (0 = 224) */
+    double smooth_prev; /* weight of the previous frame's mouth bias (upstream 0.2; < 0 = default) */
+    FILE *log;          /* progress and warnings (several faces, lost frames); NULL = silent */
+    int max_frames;     /* 0 = all */
+} pcavs_align_params;
+
+/* Per-clip result. transforms[i] maps original frame i to aligned frame i (M_i). */
+typedef struct pcavs_align_result {
+    long n_frames;       /* frames read and written */
+    long n_detected;     /* frames where a face was found */
+    long n_interpolated; /* frames without a face whose points were interpolated from their neighbours */
+    long n_multi;        /* frames with several faces (the largest was used) */
+    int src_width, src_height;
+    double fps;          /* of a video input (25 for images and folders) */
+    int has_audio;       /* video input with an audio stream */
+    double m_clip[6];    /* the clip transform (mean points -> targets) */
+    double *transforms;  /* [n_frames, 6] M_i, malloc'ed */
+    double *three;       /* [n_frames, 6] three points per frame (interpolated where lost), malloc'ed */
+    uint8_t *detected;   /* [n_frames] 1 when detected, malloc'ed */
+} pcavs_align_result;
+PCAVS_API void pcavs_align_result_free(pcavs_align_result *r);
+
+/* Aligns every frame of `input` (an image file, a folder of images taken in name order, or a video) into
+ * `output`: a folder (created when missing) of %06d.png frames, or a video file when output ends in
+ * .mp4/.mov/.mkv/.avi (H.264 at the source frame rate, with the source's audio when it has one). Two
+ * passes: landmarks of every frame (points of frames without a face interpolated linearly between the
+ * nearest detected frames, held at the ends), then the warp with the clip transform and smoothed mouth bias.
+ * Errors: no dlib (UNSUPPORTED), no face in any frame (FORMAT), unreadable input (IO/FORMAT). */
+PCAVS_API pcavs_status pcavs_align_clip(const char *input, const char *output, const pcavs_align_params *p,
+                              pcavs_align_result *res);
+
+/* Paste-back of a whole clip: original frames from `original` (the aligned input), generated faces from
+ * `generated` (folder of frames or video), written to `output` (video at the source resolution, odd sizes
+ * cropped by one pixel; or a frames folder). Generated frame k is pasted onto original frame min(k, n-1)
+ * with res->transforms. audio (may be NULL) is muxed into a video output. */
+PCAVS_API pcavs_status pcavs_align_paste_clip(const char *original, const pcavs_align_result *res, const char *generated,
+                                              int upstream_crop, double feather, const char *audio, const char *output,
+                                    FILE *log);
+
 
 /* Handles (context, stream) carry a magic number checked on entry: a NULL or foreign pointer gives
  * PCAVS_ERR_INVALID_ARG. In debug builds (PCAVS_DEBUG_HANDLES, on for CMAKE_BUILD_TYPE=Debug) a freed

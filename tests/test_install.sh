@@ -2,7 +2,8 @@
 # test_install.sh: `cmake --install` of a build into a temporary prefix, then examples/c/render_frames.c
 # compiled against the installed library through pkg-config only (and a CMake find_package(pcavs)
 # consumer configured), run on the demo face + a synthesized WAV + the demo pose folder with a synthesized
-# model: 2 frames written, streamed frames identical. Only the PCAVS_API symbols are exported.
+# model: 2 frames written, streamed frames identical. Only the PCAVS_API symbols are exported. The CLIs
+# include only pcavs.h, link the installed libpcavs and render a clip from the install prefix.
 # usage: test_install.sh BUILD_DIR SOURCE_DIR
 set -uo pipefail
 BUILD=$1
@@ -65,6 +66,29 @@ if [ -x "$W/render_frames" ]; then
   [ -s "$W/out/000000.png" ] && [ -s "$W/out/000001.png" ] && ok "2 PNG frames written" || bad "frames missing"
   grep -q "streamed 2 frames, 2 identical" "$W/run.log" && ok "streamed frames identical to offline" ||
     bad "stream: $(cat "$W/run.log")"
+fi
+
+# The CLIs use only the public API: their sources include nothing but pcavs.h (and system headers), and
+# they link the shared libpcavs, which exports only the PCAVS_API functions (a link would fail otherwise).
+for c in "$SRC"/pipeline/cli/*.c; do
+  extra=$(grep -E '^#include "' "$c" | grep -v '^#include "pcavs.h"' | tr '\n' ' ')
+  [ -z "$extra" ] && ok "$(basename "$c") includes only pcavs.h" || bad "$(basename "$c") includes internal headers: $extra"
+done
+for t in pcavs-infer pcavs-align; do
+  bin=$W/prefix/bin/$t
+  if [ -x "$bin" ]; then
+    ldd "$bin" | grep -qE "libpcavs\.so.* => $W/prefix/(bin/\.\./)?lib/" && ok "installed $t links the installed libpcavs" ||
+      bad "$t: $(ldd "$bin" | grep pcavs | tr '\n' ' ')"
+    "$bin" --help >"$W/$t.help" 2>&1 && grep -q "usage" "$W/$t.help" && ok "installed $t --help runs" ||
+      bad "installed $t --help: $(head -3 "$W/$t.help")"
+  else
+    bad "$t not installed in bin/"
+  fi
+done
+if [ -x "$W/prefix/bin/pcavs-infer" ]; then
+  "$W/prefix/bin/pcavs-infer" --model "$W/model.safetensors" --face "$SRC/examples/Input/517600055/000000.jpg" \
+    --audio "$W/a.wav" -o "$W/cli.mp4" -q --noise fixed >"$W/cli.log" 2>&1 && [ -s "$W/cli.mp4" ] &&
+    ok "installed pcavs-infer renders a clip through libpcavs" || bad "installed pcavs-infer: $(tail -3 "$W/cli.log")"
 fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -47,10 +47,7 @@ pcavs_status pcavs_warp_affine_u8(const uint8_t *src, int sw, int sh, size_t src
 
 /* ---- landmarks (landmarks.c + the dlib bridge) ---- */
 
-/* 1 when this build has the dlib landmark detector (libdlib-dev found at configure time). */
-int pcavs_landmarks_available(void);
-/* Default model path (Debian libdlib-data): /usr/share/dlib/shape_predictor_68_face_landmarks.dat. */
-const char *pcavs_landmarks_default_model(void);
+/* pcavs_landmarks_available and pcavs_landmarks_default_model are public (include/pcavs.h). */
 
 typedef struct pcavs_landmarker pcavs_landmarker;
 /* Loads the HOG detector and the 68-point shape predictor (model NULL = default; $PCAVS_DLIB_MODEL overrides
@@ -71,38 +68,8 @@ extern const double pcavs_align_targets[6];
 
 /* ---- clip alignment (align_clip.c) ---- */
 
-typedef struct pcavs_align_params {
-    const char *model;  /* shape predictor .dat (NULL = default) */
-    int size;           /* output size (0 = 224) */
-    double smooth_prev; /* weight of the previous frame's mouth bias (upstream 0.2; < 0 = default) */
-    FILE *log;          /* progress and warnings (several faces, lost frames); NULL = silent */
-    int max_frames;     /* 0 = all */
-} pcavs_align_params;
-
-/* Per-clip result. transforms[i] maps original frame i to aligned frame i (M_i). */
-typedef struct pcavs_align_result {
-    long n_frames;       /* frames read and written */
-    long n_detected;     /* frames where a face was found */
-    long n_interpolated; /* frames without a face whose points were interpolated from their neighbours */
-    long n_multi;        /* frames with several faces (the largest was used) */
-    int src_width, src_height;
-    double fps;          /* of a video input (25 for images and folders) */
-    int has_audio;       /* video input with an audio stream */
-    double m_clip[6];    /* the clip transform (mean points -> targets) */
-    double *transforms;  /* [n_frames, 6] M_i, malloc'ed */
-    double *three;       /* [n_frames, 6] three points per frame (interpolated where lost), malloc'ed */
-    uint8_t *detected;   /* [n_frames] 1 when detected, malloc'ed */
-} pcavs_align_result;
-void pcavs_align_result_free(pcavs_align_result *r);
-
-/* Aligns every frame of `input` (an image file, a folder of images taken in name order, or a video) into
- * `output`: a folder (created when missing) of %06d.png frames, or a video file when output ends in
- * .mp4/.mov/.mkv/.avi (H.264 at the source frame rate, with the source's audio when it has one). Two
- * passes: landmarks of every frame (points of frames without a face interpolated linearly between the
- * nearest detected frames, held at the ends), then the warp with the clip transform and smoothed mouth bias.
- * Errors: no dlib (UNSUPPORTED), no face in any frame (FORMAT), unreadable input (IO/FORMAT). */
-pcavs_status pcavs_align_clip(const char *input, const char *output, const pcavs_align_params *p,
-                              pcavs_align_result *res);
+/* pcavs_align_params, pcavs_align_result, pcavs_align_result_free, pcavs_align_clip and
+ * pcavs_align_paste_clip are public: include/pcavs.h ("face alignment"). */
 
 /* The alignment from already computed three points per frame ([n, 6]; upstream's second loop): clip
  * transform (res->m_clip) and per-frame transforms ([n, 6]) with the smoothed mouth bias. */
@@ -122,14 +89,6 @@ pcavs_status pcavs_align_face_to_frame(const double m_i[6], int face_size, int u
  * to 0 over `feather` face pixels at each edge). face_to_frame maps face pixels to frame pixels. */
 pcavs_status pcavs_align_paste(uint8_t *frame, int fw, int fh, const uint8_t *face /* [s, s, 3] */, int face_size,
                                const double face_to_frame[6], double feather);
-
-/* Paste-back of a whole clip: original frames from `original` (the aligned input), generated faces from
- * `generated` (folder of frames or video), written to `output` (video at the source resolution, odd sizes
- * cropped by one pixel; or a frames folder). Generated frame k is pasted onto original frame min(k, n-1)
- * with res->transforms. audio (may be NULL) is muxed into a video output. */
-pcavs_status pcavs_align_paste_clip(const char *original, const pcavs_align_result *res, const char *generated,
-                                    int upstream_crop, double feather, const char *audio, const char *output,
-                                    FILE *log);
 
 #ifdef __cplusplus
 }

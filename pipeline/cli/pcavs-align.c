@@ -8,13 +8,12 @@
  * .avi). --transforms writes the per-frame 2x3 matrices M_i (original -> aligned) as text, one frame a line.
  * --paste-back maps GENERATED faces (frames folder or video, the network's 224x224 output of the upstream crop
  * unless --no-crop) back into INPUT's frames with the inverse transforms and a feathered mask, writing
- * --paste-out at INPUT's resolution. */
+ * --paste-out at INPUT's resolution. Uses only the public API (pcavs.h, libpcavs). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "pcavs.h"
-#include "pcavs_align.h"
+#include "pcavs.h" /* the public API only (tests/test_install.sh checks) */
 
 static void usage(FILE *f) {
     fprintf(f, "usage: pcavs-align INPUT -o OUT [--model FILE] [--max-frames N] [--transforms FILE]\n"

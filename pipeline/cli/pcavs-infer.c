@@ -1,8 +1,9 @@
 /* pcavs-infer: the command users run; upstream's inference.py (+ experiments/demo_vox.sh) as a program.
  *   pcavs-infer --model model.safetensors --face FACE --audio AUDIO [--pose POSE] -o out.mp4
  *   pcavs-infer --model model.safetensors --csv demo.csv -o results/ [--shard I/N]
- * Parses flags (getopt_long), loads the model once, renders each clip with pcavs_render_clip, draws a
- * progress bar on stderr when it is a terminal, prints one summary line per clip.
+ * Parses flags (getopt_long), loads the model once (pcavs_context_create), renders each clip with
+ * pcavs_context_render, draws a progress bar on stderr when it is a terminal, prints one summary line per
+ * clip. Uses only the public API (pcavs.h, libpcavs).
  * Exit status: 0 success, 1 a clip failed (one line on stderr saying why), 2 usage error. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,12 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cpu_features.h"
-#include "pcavs_align.h"
-#include "pcavs.h"
-#include "pcavs_model.h"
-#include "pcavs_render.h"
-#include "safetensors.h"
+#include "pcavs.h" /* the public API only (tests/test_install.sh checks) */
 
 #define PROG "pcavs-infer"
 
@@ -153,11 +149,7 @@ static char *derive(const char *out, const char *suffix) {
 }
 
 static void warn_if_synthetic(const char *model_path) {
-    pcavs_st_file *f = NULL;
-    if (pcavs_st_open(model_path, &f) != PCAVS_OK)
-        return; /* the model load reports it */
-    const char *v = pcavs_st_metadata(f, "synthetic");
-    if (v && !strcmp(v, "1"))
+    if (pcavs_model_is_synthetic(model_path))
         fprintf(stderr,
                 "\n"
                 "*****************************************************************************************\n"
@@ -166,7 +158,6 @@ static void warn_if_synthetic(const char *model_path) {
                 "* official checkpoints in checkpoints/ and run pcavs-convert checkpoints/ -o model.safetensors\n"
                 "*****************************************************************************************\n\n",
                 model_path);
-    pcavs_st_close(f);
 }
 
 typedef struct opts {
@@ -180,7 +171,7 @@ typedef struct opts {
     const char *paste_back; /* --paste-back FILE */
 } opts;
 
-static int run_clip(pcavs_model *m, pcavs_exec *ex, pcavs_render_params *rp, const opts *o, const char *label);
+static int run_clip(pcavs_context *ctx, pcavs_render_params *rp, const opts *o, const char *label);
 
 /* ---------------------------------------------------------------- --align / --paste-back */
 
@@ -191,7 +182,7 @@ static int remove_entry(const char *path, const struct stat *sb, int flag, struc
 
 /* Aligns FACE (and POSE) into a temporary folder of 224x224 crops, renders from them, and with
  * --paste-back maps the generated faces back into the original frames. Returns 0 or 1. */
-static int run_aligned_clip(pcavs_model *m, pcavs_exec *ex, pcavs_render_params *rp, const opts *o) {
+static int run_aligned_clip(pcavs_context *ctx, pcavs_render_params *rp, const opts *o) {
     const char *tmp = getenv("TMPDIR");
     char dir[1024], face_dir[1100], pose_dir[1100];
     snprintf(dir, sizeof dir, "%s/pcavs-align-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -218,7 +209,7 @@ static int run_aligned_clip(pcavs_model *m, pcavs_exec *ex, pcavs_render_params 
         }
         rp->pose = pose_dir;
     }
-    failed = run_clip(m, ex, rp, o, NULL);
+    failed = run_clip(ctx, rp, o, NULL);
     if (!failed && o->paste_back) {
         const char *src = orig_pose ? orig_pose : orig_face;
         const pcavs_align_result *res = orig_pose ? &pose_res : &face_res;
@@ -239,10 +230,10 @@ done:
 }
 
 /* Renders one clip; prints the summary. Returns 0 or 1. */
-static int run_clip(pcavs_model *m, pcavs_exec *ex, pcavs_render_params *rp, const opts *o, const char *label) {
+static int run_clip(pcavs_context *ctx, pcavs_render_params *rp, const opts *o, const char *label) {
     progress pg = {.bar = !o->quiet && isatty(2), .t0 = now_s()};
     pcavs_render_result res;
-    pcavs_status st = pcavs_render_clip(m, rp, on_progress, &pg, &res);
+    pcavs_status st = pcavs_context_render(ctx, rp, on_progress, &pg, &res);
     if (pg.bar && st != PCAVS_OK)
         fputc('\n', stderr);
     if (st != PCAVS_OK) {
@@ -255,7 +246,7 @@ static int run_clip(pcavs_model *m, pcavs_exec *ex, pcavs_render_params *rp, con
         printf(PROG ": %s: %ld frames (%.2f s of video) in %.1f s (%.1f s inputs + identity), %.2f frames/s, "
                     "backend %s, batch %d\n",
                where, res.n_frames, res.video_seconds, res.total_seconds, res.load_seconds,
-               gen > 0 ? res.n_frames / gen : 0.0, pcavs_exec_backend_name(ex), rp->batch);
+               gen > 0 ? res.n_frames / gen : 0.0, pcavs_context_backend_name(ctx), rp->batch);
         fflush(stdout);
     }
     return 0;
@@ -298,7 +289,7 @@ enum {
 };
 
 int main(int argc, char **argv) {
-    pcavs_cpu_init_blas_env(argc, argv);
+    pcavs_process_init(argc, argv);
     static const struct option lo[] = {{"model", required_argument, 0, 'm'},
                                        {"face", required_argument, 0, 'f'},
                                        {"audio", required_argument, 0, 'a'},
@@ -546,21 +537,23 @@ int main(int argc, char **argv) {
     }
 
     double t0 = now_s();
-    pcavs_exec *ex = NULL;
-    pcavs_model *m = NULL;
-    if (pcavs_exec_create(&xp, &ex) != PCAVS_OK) {
-        fprintf(stderr, PROG ": device %s: %s\n", o.device_name, pcavs_last_error());
-        return 1;
-    }
     warn_if_synthetic(model_path);
-    if (pcavs_model_load(ex, model_path, &m) != PCAVS_OK) {
-        fprintf(stderr, PROG ": %s\n", pcavs_last_error());
-        pcavs_exec_free(ex);
+    pcavs_context_params cp;
+    pcavs_context_params_init(&cp);
+    cp.exec = xp;
+    cp.max_batch = rp.batch;
+    pcavs_context *ctx = NULL;
+    pcavs_status cst = pcavs_context_create(model_path, &cp, &ctx);
+    if (cst != PCAVS_OK) {
+        if (cst == PCAVS_ERR_UNSUPPORTED || cst == PCAVS_ERR_BACKEND)
+            fprintf(stderr, PROG ": device %s: %s\n", o.device_name, pcavs_last_error());
+        else
+            fprintf(stderr, PROG ": %s\n", pcavs_last_error());
         return 1;
     }
     if (!o.quiet && xp.log_level <= PCAVS_LOG_INFO)
         fprintf(stderr, PROG ": model loaded in %.1f s (%.0f MB of weights, backend %s)\n", now_s() - t0,
-                pcavs_model_weight_bytes(m) / 1e6, pcavs_exec_backend_name(ex));
+                pcavs_context_weight_bytes(ctx) / 1e6, pcavs_context_backend_name(ctx));
 
     int failed = 0, done = 0;
     if (!o.csv) {
@@ -569,7 +562,7 @@ int main(int argc, char **argv) {
             fprintf(stderr, PROG ": --side-by-side without a name needs -o\n");
             failed = 1;
         } else {
-            failed = o.align ? run_aligned_clip(m, ex, &rp, &o) : run_clip(m, ex, &rp, &o, NULL);
+            failed = o.align ? run_aligned_clip(ctx, &rp, &o) : run_clip(ctx, &rp, &o, NULL);
             done = 1;
         }
         free(own_sbs), free(own_ref);
@@ -591,7 +584,7 @@ int main(int argc, char **argv) {
             row.output = out;
             char *own_sbs, *own_ref;
             set_outputs(&row, &o, &own_sbs, &own_ref);
-            failed += run_clip(m, ex, &row, &o, label);
+            failed += run_clip(ctx, &row, &o, label);
             done++;
             free(own_sbs), free(own_ref);
         }
@@ -601,7 +594,6 @@ int main(int argc, char **argv) {
     for (int r = 0; r < n_rows; r++)
         free(rows[r]);
     free(rows);
-    pcavs_model_free(m);
-    pcavs_exec_free(ex);
+    pcavs_context_free(ctx);
     return failed ? 1 : 0;
 }
