@@ -393,11 +393,14 @@ PCAVS_API pcavs_status pcavs_align_clip(const char *input, const char *output, c
 
 /* Paste-back of a whole clip: original frames from `original` (the aligned input), generated faces from
  * `generated` (folder of frames or video), written to `output` (video at the source resolution, odd sizes
- * cropped by one pixel; or a frames folder). Generated frame k is pasted onto original frame min(k, n-1)
- * with res->transforms. audio (may be NULL) is muxed into a video output. */
+ * cropped by one pixel; or a frames folder). pose_period 0: generated frame j is pasted onto original frame
+ * min(j, n-1) (a clip aligned and generated frame by frame). pose_period P > 0: `generated` is pcavs-infer's
+ * output driven by the first P frames of `original` (pcavs_render_result.pose_frames_used), replayed
+ * forward and backward: frame j is pasted onto the original frame that drove it, upstream calc_loop_idx(j + 2,
+ * P) (the P frames are cached raw in a temporary file meanwhile). audio (may be NULL) is muxed into a video. */
 PCAVS_API pcavs_status pcavs_align_paste_clip(const char *original, const pcavs_align_result *res, const char *generated,
-                                              int upstream_crop, double feather, const char *audio, const char *output,
-                                    FILE *log);
+                                              int upstream_crop, double feather, long pose_period, const char *audio,
+                                              const char *output, FILE *log);
 
 
 /* Handles (context, stream) carry a magic number checked on entry: a NULL or foreign pointer gives

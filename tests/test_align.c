@@ -300,6 +300,74 @@ static void check_errors(void) {
     pcavs_image_free(&a), pcavs_image_free(&b);
 }
 
+/* pcavs-infer replays a pose clip of P frames forward and backward (upstream calc_loop_idx): with
+ * pose_period P, generated frame j must be pasted onto source frame loop(j + 2, P). 22 gray faces pasted
+ * (lossless PNG output) onto the first P = 6 frames of the drifting video: each output frame is matched to
+ * the source frame it differs least from (the face drifts 8 px a frame, so frames are told apart). */
+static long expect_loop(long k, long P) { /* upstream util.calc_loop_idx, written out independently */
+    long lap = k / P, r = k % P;
+    return lap % 2 == 0 ? r : P - 1 - r;
+}
+
+static void check_paste_ping_pong(const pcavs_align_result *r, int W, int H) {
+    const long P = 6, NG = 22;
+    mkdir(tmp("pp_gen"), 0777);
+    uint8_t face[224 * 224 * 3];
+    memset(face, 128, sizeof face);
+    for (long j = 0; j < NG; j++) {
+        char fp[64];
+        snprintf(fp, sizeof fp, "pp_gen/%06ld.png", j);
+        pcavs_image_write_png(tmp(fp), face, 224, 224);
+    }
+    if (!pt_check_ok(pcavs_align_paste_clip(tmp("wide.mp4"), r, tmp("pp_gen"), 1, 12, P, NULL, tmp("pp_out"), NULL),
+                     "paste-back with pose_period 6 (22 generated frames)"))
+        return;
+    uint8_t *src = malloc((size_t)P * W * H * 3);
+    pcavs_video_reader *rd = NULL;
+    long got_n = 0;
+    if (src && pcavs_video_open(tmp("wide.mp4"), &rd, NULL) == PCAVS_OK) {
+        for (; got_n < P; got_n++) {
+            const uint8_t *f;
+            int got = 0;
+            if (pcavs_video_read(rd, &f, &got) != PCAVS_OK || !got) break;
+            memcpy(src + (size_t)got_n * W * H * 3, f, (size_t)W * H * 3);
+        }
+        pcavs_video_close(rd);
+    }
+    long right = 0, n_out = 0;
+    char first_wrong[128] = "none";
+    for (long j = 0; j < NG && got_n == P; j++) {
+        char fp[64];
+        snprintf(fp, sizeof fp, "pp_out/%06ld.png", j);
+        pcavs_image im;
+        if (pcavs_image_load(tmp(fp), &im) != PCAVS_OK) break;
+        n_out++;
+        long best = -1;
+        double best_d = 1e300;
+        for (long i = 0; i < P; i++) {
+            double d = 0;
+            const uint8_t *a = src + (size_t)i * W * H * 3;
+            for (size_t q = 0; q < (size_t)W * H * 3; q++) d += abs((int)a[q] - (int)im.rgb[q]);
+            if (d < best_d) best_d = d, best = i;
+        }
+        if (best == expect_loop(j + 2, P))
+            right++;
+        else if (!strcmp(first_wrong, "none"))
+            snprintf(first_wrong, sizeof first_wrong, "frame %ld on source %ld, expected %ld", j, best,
+                     expect_loop(j + 2, P));
+        pcavs_image_free(&im);
+    }
+    free(src);
+    pt_check(n_out == NG && right == NG,
+             "ping-pong paste-back: %ld of %ld output frames on source frame calc_loop_idx(j + 2, 6) (first wrong: %s)",
+             right, n_out, first_wrong);
+    /* a period longer than the aligned clip is refused with a message */
+    pcavs_status st = pcavs_align_paste_clip(tmp("wide.mp4"), r, tmp("pp_gen"), 1, 12, r->n_frames + 1, NULL,
+                                             tmp("pp_bad"), NULL);
+    pt_check(st == PCAVS_ERR_INVALID_ARG && strstr(pcavs_last_error(), "pose frames"),
+             "pose_period above the aligned frame count: error \"%s\"", pcavs_last_error());
+}
+
 /* Non-cropped video -> align -> identity generator (upstream crop of the aligned frame) -> paste-back. */
 static void check_end_to_end(void) {
     if (!pcavs_video_ffmpeg_available()) {
@@ -346,7 +414,7 @@ static void check_end_to_end(void) {
         pcavs_image_write_png(tmp(fp), face, 224, 224);
         pcavs_image_free(&im);
     }
-    if (pt_check_ok(pcavs_align_paste_clip(tmp("wide.mp4"), &r, tmp("wide_gen"), 1, 12, NULL, tmp("pasted.mp4"), NULL),
+    if (pt_check_ok(pcavs_align_paste_clip(tmp("wide.mp4"), &r, tmp("wide_gen"), 1, 12, 0, NULL, tmp("pasted.mp4"), NULL),
                     "paste-back")) {
         pcavs_video_info vi;
         if (pt_check_ok(pcavs_video_probe(tmp("pasted.mp4"), &vi), "probe pasted video"))
@@ -382,6 +450,7 @@ static void check_end_to_end(void) {
         if (ra) pcavs_video_close(ra);
         if (rb) pcavs_video_close(rb);
     }
+    check_paste_ping_pong(&r, W, H);
     pcavs_align_result_free(&r);
 }
 

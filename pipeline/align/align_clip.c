@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "pcavs_align.h"
+#include "pcavs_audio.h"
 #include "pcavs_image.h"
 #include "pcavs_video.h"
 #include "status.h"
@@ -328,21 +329,113 @@ fail:
     return rc;
 }
 
+/* The original frames behind a paste-back. Sequential (pose_period 0): frame i, the last one held past the
+ * end. Ping-pong (pose_period P > 0): the first P frames are decoded once into an unnamed temporary file
+ * (raw RGB; tmpfile(), gone at close or exit), then frame pcavs_pose_loop_index(j + 2, P) is read back for
+ * generated frame j: a video cannot be read backwards, and P full-resolution frames need not fit in memory. */
+typedef struct orig_frames {
+    frame_src src;
+    const char *path;
+    long n, period, next; /* frames aligned; P (0 = sequential); next sequential index */
+    int w, h;
+    FILE *cache;    /* ping-pong: the first P frames, raw */
+    uint8_t *first; /* sequential: frame 0, read at open to learn the size */
+} orig_frames;
+
+static pcavs_status orig_read_next(orig_frames *of, uint8_t *dst) {
+    const uint8_t *o;
+    int ow, oh, got;
+    PCAVS_TRY(src_next(&of->src, &o, &ow, &oh, &got));
+    if (!got) return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: fewer frames than when it was aligned", of->path);
+    if (of->w == 0) of->w = ow, of->h = oh;
+    if (ow != of->w || oh != of->h)
+        return pcavs_fail(PCAVS_ERR_SHAPE, "file %s: frame %ld changes size", of->path, of->next);
+    if (dst) memcpy(dst, o, (size_t)ow * oh * 3);
+    of->next++;
+    return PCAVS_OK;
+}
+
+/* Opens the source; in ping-pong mode fills the cache. On success of->w, of->h are known. */
+static pcavs_status orig_open(orig_frames *of, const char *path, long n, long period, FILE *log) {
+    memset(of, 0, sizeof *of);
+    of->path = path, of->n = n, of->period = period;
+    PCAVS_TRY(src_open(path, &of->src));
+    if (period <= 0) {
+        const uint8_t *o;
+        int got;
+        PCAVS_TRY(src_next(&of->src, &o, &of->w, &of->h, &got));
+        if (!got) return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: no frames", path);
+        of->first = malloc((size_t)of->w * of->h * 3);
+        if (!of->first) return pcavs_fail(PCAVS_ERR_OOM, "align: out of memory");
+        memcpy(of->first, o, (size_t)of->w * of->h * 3);
+        of->next = 1;
+        return PCAVS_OK;
+    }
+    if (period > n)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "align: paste_clip: %ld pose frames drove the clip, %s aligned %ld",
+                          period, path, n);
+    of->cache = tmpfile();
+    if (!of->cache) return pcavs_fail(PCAVS_ERR_IO, "align: paste_clip: cannot create a temporary file: %s", strerror(errno));
+    for (long i = 0; i < period; i++) {
+        const uint8_t *o;
+        int ow, oh, got;
+        PCAVS_TRY(src_next(&of->src, &o, &ow, &oh, &got));
+        if (!got) return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: fewer frames than when it was aligned", path);
+        if (i == 0) of->w = ow, of->h = oh;
+        if (ow != of->w || oh != of->h)
+            return pcavs_fail(PCAVS_ERR_SHAPE, "file %s: frame %ld changes size", path, i);
+        if (fwrite(o, 1, (size_t)ow * oh * 3, of->cache) != (size_t)ow * oh * 3)
+            return pcavs_fail(PCAVS_ERR_IO, "align: paste_clip: temporary file: %s", strerror(errno));
+    }
+    if (log)
+        fprintf(log, "pcavs-align: %ld original frames cached (%.0f MB of temporary disk) for the ping-pong replay\n",
+                period, (double)period * of->w * of->h * 3 / 1e6);
+    return PCAVS_OK;
+}
+
+/* Original frame for generated frame j into dst [h, w, 3]; *oi receives its index. */
+static pcavs_status orig_get(orig_frames *of, long j, uint8_t *dst, long *oi) {
+    if (of->period > 0) {
+        *oi = (long)pcavs_pose_loop_index((size_t)j + 2, (size_t)of->period);
+        const size_t bytes = (size_t)of->w * of->h * 3;
+        if (fseeko(of->cache, (off_t)*oi * (off_t)bytes, SEEK_SET) != 0 || fread(dst, 1, bytes, of->cache) != bytes)
+            return pcavs_fail(PCAVS_ERR_IO, "align: paste_clip: reading the temporary frame cache failed");
+        return PCAVS_OK;
+    }
+    *oi = j < of->n ? j : of->n - 1;
+    if (j == 0) memcpy(dst, of->first, (size_t)of->w * of->h * 3);
+    else if (j < of->n) return orig_read_next(of, dst);
+    return PCAVS_OK; /* past the end: dst still holds the last frame */
+}
+
+static void orig_close(orig_frames *of) {
+    if (of->cache) fclose(of->cache);
+    free(of->first);
+    src_close(&of->src);
+}
+
 pcavs_status pcavs_align_paste_clip(const char *original, const pcavs_align_result *res, const char *generated,
-                                    int upstream_crop, double feather, const char *audio, const char *output,
-                                    FILE *log) {
+                                    int upstream_crop, double feather, long pose_period, const char *audio,
+                                    const char *output, FILE *log) {
     if (!original || !res || !res->transforms || res->n_frames <= 0 || !generated || !output)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "align: paste_clip: missing original, transforms or generated frames");
-    frame_src so, sg;
-    PCAVS_TRY(src_open(original, &so));
-    pcavs_status rc = src_open(generated, &sg);
+    if (pose_period < 0)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "align: paste_clip: pose_period must be >= 0 (got %ld)", pose_period);
+    orig_frames of;
+    pcavs_status rc = orig_open(&of, original, res->n_frames, pose_period, log);
     if (rc != PCAVS_OK) {
-        src_close(&so);
+        orig_close(&of);
+        return rc;
+    }
+    frame_src sg;
+    rc = src_open(generated, &sg);
+    if (rc != PCAVS_OK) {
+        orig_close(&of);
         return rc;
     }
     frame_sink k;
     int sink_open_ok = 0;
-    uint8_t *frame = NULL;
+    uint8_t *frame = NULL; /* [2][fh, fw, 3]: the frame being pasted into, then the clean original */
     int fw = 0, fh = 0;
     long i = 0;
     for (;; i++) {
@@ -353,31 +446,20 @@ pcavs_status pcavs_align_paste_clip(const char *original, const pcavs_align_resu
             rc = pcavs_fail(PCAVS_ERR_SHAPE, "file %s: generated frame %ld is %dx%d, not square", generated, i, gw, gh);
             break;
         }
-        if (i < res->n_frames) { /* next original frame (the last one is reused past the end) */
-            const uint8_t *o;
-            int ow, oh, ogot;
-            if ((rc = src_next(&so, &o, &ow, &oh, &ogot)) != PCAVS_OK) break;
-            if (!ogot) {
-                rc = pcavs_fail(PCAVS_ERR_FORMAT, "file %s: fewer frames than when it was aligned", original);
-                break;
-            }
+        if (!frame) {
+            fw = of.w, fh = of.h;
+            frame = malloc((size_t)fw * fh * 3 * 2);
             if (!frame) {
-                fw = ow, fh = oh;
-                frame = malloc((size_t)fw * fh * 3 * 2);
-                if (!frame) {
-                    rc = pcavs_fail(PCAVS_ERR_OOM, "align: out of memory");
-                    break;
-                }
-                if ((rc = sink_open(output, fw, fh, res->fps, audio, &k)) != PCAVS_OK) break;
-                sink_open_ok = 1;
-            } else if (ow != fw || oh != fh) {
-                rc = pcavs_fail(PCAVS_ERR_SHAPE, "file %s: frame %ld changes size", original, i);
+                rc = pcavs_fail(PCAVS_ERR_OOM, "align: out of memory");
                 break;
             }
-            memcpy(frame + (size_t)fw * fh * 3, o, (size_t)fw * fh * 3); /* keep the clean original */
+            if ((rc = sink_open(output, fw, fh, res->fps, audio, &k)) != PCAVS_OK) break;
+            sink_open_ok = 1;
         }
-        memcpy(frame, frame + (size_t)fw * fh * 3, (size_t)fw * fh * 3);
-        long oi = i < res->n_frames ? i : res->n_frames - 1;
+        uint8_t *clean = frame + (size_t)fw * fh * 3;
+        long oi;
+        if ((rc = orig_get(&of, i, clean, &oi)) != PCAVS_OK) break;
+        memcpy(frame, clean, (size_t)fw * fh * 3);
         double f2f[6];
         if ((rc = pcavs_align_face_to_frame(res->transforms + 6 * oi, gw, upstream_crop, f2f)) != PCAVS_OK) break;
         if ((rc = pcavs_align_paste(frame, fw, fh, g, gw, f2f, feather)) != PCAVS_OK) break;
@@ -386,12 +468,12 @@ pcavs_status pcavs_align_paste_clip(const char *original, const pcavs_align_resu
     if (rc == PCAVS_OK && i == 0) rc = pcavs_fail(PCAVS_ERR_FORMAT, "file %s: no generated frames", generated);
     if (sink_open_ok) rc = sink_close(&k, rc);
     free(frame);
-    src_close(&so);
+    orig_close(&of);
     src_close(&sg);
     if (rc == PCAVS_OK && log) {
         fprintf(log, "pcavs-align: pasted %ld generated frames back into %s (%dx%d) -> %s\n", i, original, fw, fh,
                 output);
-        if (i > res->n_frames)
+        if (pose_period == 0 && i > res->n_frames)
             fprintf(log, "pcavs-align: %ld generated frames past the %ld original ones were pasted onto the last\n",
                     i - res->n_frames, res->n_frames);
     }

@@ -103,7 +103,7 @@ int main(int argc, char **argv) {
         }
     }
     if (rc == 0 && gen) {
-        st = pcavs_align_paste_clip(input, &res, gen, crop, feather, audio, pout, p.log);
+        st = pcavs_align_paste_clip(input, &res, gen, crop, feather, 0, audio, pout, p.log);
         if (st != PCAVS_OK) {
             fprintf(stderr, "pcavs-align: %s\n", pcavs_last_error());
             rc = 1;

@@ -171,7 +171,7 @@ typedef struct opts {
     const char *paste_back; /* --paste-back FILE */
 } opts;
 
-static int run_clip(pcavs_context *ctx, pcavs_render_params *rp, const opts *o, const char *label);
+static int run_clip(pcavs_context *ctx, pcavs_render_params *rp, const opts *o, const char *label, long *pose_used);
 
 /* ---------------------------------------------------------------- --align / --paste-back */
 
@@ -209,11 +209,13 @@ static int run_aligned_clip(pcavs_context *ctx, pcavs_render_params *rp, const o
         }
         rp->pose = pose_dir;
     }
-    failed = run_clip(ctx, rp, o, NULL);
+    long pose_used = 0;
+    failed = run_clip(ctx, rp, o, NULL, &pose_used);
     if (!failed && o->paste_back) {
         const char *src = orig_pose ? orig_pose : orig_face;
         const pcavs_align_result *res = orig_pose ? &pose_res : &face_res;
-        if (pcavs_align_paste_clip(src, res, rp->output, 1, 12.0, rp->audio, o->paste_back,
+        /* with a pose video, output frame j was driven by pose frame calc_loop_idx(j + 2, P): paste it there */
+        if (pcavs_align_paste_clip(src, res, rp->output, 1, 12.0, orig_pose ? pose_used : 0, rp->audio, o->paste_back,
                                    o->quiet ? NULL : stderr) != PCAVS_OK) {
             fprintf(stderr, PROG ": --paste-back %s: %s\n", o->paste_back, pcavs_last_error());
             failed = 1;
@@ -230,7 +232,7 @@ done:
 }
 
 /* Renders one clip; prints the summary. Returns 0 or 1. */
-static int run_clip(pcavs_context *ctx, pcavs_render_params *rp, const opts *o, const char *label) {
+static int run_clip(pcavs_context *ctx, pcavs_render_params *rp, const opts *o, const char *label, long *pose_used) {
     progress pg = {.bar = !o->quiet && isatty(2), .t0 = now_s()};
     pcavs_render_result res;
     pcavs_status st = pcavs_context_render(ctx, rp, on_progress, &pg, &res);
@@ -240,6 +242,7 @@ static int run_clip(pcavs_context *ctx, pcavs_render_params *rp, const opts *o, 
         fprintf(stderr, PROG ": %s%s%s\n", label ? label : "", label ? ": " : "", pcavs_last_error());
         return 1;
     }
+    if (pose_used) *pose_used = res.pose_frames_used;
     if (!o->quiet) {
         double gen = res.total_seconds - res.load_seconds;
         const char *where = rp->output ? rp->output : rp->frames_dir ? rp->frames_dir : rp->side_by_side;
@@ -562,7 +565,7 @@ int main(int argc, char **argv) {
             fprintf(stderr, PROG ": --side-by-side without a name needs -o\n");
             failed = 1;
         } else {
-            failed = o.align ? run_aligned_clip(ctx, &rp, &o) : run_clip(ctx, &rp, &o, NULL);
+            failed = o.align ? run_aligned_clip(ctx, &rp, &o) : run_clip(ctx, &rp, &o, NULL, NULL);
             done = 1;
         }
         free(own_sbs), free(own_ref);
@@ -584,7 +587,7 @@ int main(int argc, char **argv) {
             row.output = out;
             char *own_sbs, *own_ref;
             set_outputs(&row, &o, &own_sbs, &own_ref);
-            failed += run_clip(ctx, &row, &o, label);
+            failed += run_clip(ctx, &row, &o, label, NULL);
             done++;
             free(own_sbs), free(own_ref);
         }
