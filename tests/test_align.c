@@ -2,11 +2,14 @@
  * demo clips:
  *  - similarity transform vs skimage SimilarityTransform.estimate, upstream's clip loop (mean points, mouth
  *    bias 0.2/0.8) and cv2.warpAffine (bit-exact on uint8) from tests/reference/align_reference.py;
- *  - with dlib: demo clips aligned (inner-mouth centre within 1 px of (112,120), eye centres within 6 px of
- *    (87,59)/(137,59), measured with the per-frame transforms and by detecting again on the aligned frames),
- *    error cases (no face, several faces, lost frames, missing input), and an end-to-end run from a
- *    non-cropped video (a demo clip padded into 480x360 and drifting) through alignment, an identity
- *    "generator" (the upstream crop of the aligned frame) and paste-back at the source resolution. */
+ *  - with dlib: the demo clips aligned (the inner-mouth centre at (112,120) exactly with the bias alone, and
+ *    within 1 px with upstream's 0.2/0.8 smoothing except where that smoothing's lag of a fast motion alone
+ *    exceeds 1 px; eye centres within 6 px of (87,59)/(137,59) on the clips whose head stays near its mean pose;
+ *    measured with the per-frame transforms and by detecting again on the aligned frames; the profile pose
+ *    clip reported, not asserted), the landmarks' sub-pixel precision, error cases (no face, several faces,
+ *    lost frames, missing input), an end-to-end run from a non-cropped video (a demo clip padded into 480x360
+ *    and drifting) through alignment, an identity "generator" (the upstream crop of the aligned frame) and
+ *    paste-back at the source resolution, and paste-back after pcavs-infer's ping-pong pose replay. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,8 +68,8 @@ static void check_similarity(const char *dir) {
             if (fscanf(f, "%lf", &src[i]) != 1) break;
         for (int i = 0; i < 6; i++)
             if (fscanf(f, "%lf", &want[i]) != 1) break;
-        pcavs_status st = f32 && n == 3 ? pcavs_similarity_estimate_upstream(src, got)
-                                        : pcavs_similarity_estimate(src, dst, n, got);
+        pcavs_status st =
+            f32 && n == 3 ? pcavs_similarity_estimate_upstream(src, got) : pcavs_similarity_estimate(src, dst, n, got);
         if (st == PCAVS_OK) {
             for (int i = 0; i < 6; i++) {
                 double e = fabs(got[i] - want[i]) / fmax(1.0, fabs(want[i]));
@@ -107,8 +110,8 @@ static void check_clip_loop(const char *dir) {
         double e = 0;
         for (int k = 0; k < 6; k++) e = fmax(e, fabs(mclip[k] - mclip_want[k]));
         for (long i = 0; i < 6 * n; i++) e = fmax(e, fabs(got[i] - want[i]));
-        pt_check(e <= 1e-10, "clip transform + smoothed mouth bias vs upstream loop (%ld frames): max abs %.3g <= 1e-10",
-                 n, e);
+        pt_check(e <= 1e-10,
+                 "clip transform + smoothed mouth bias vs upstream loop (%ld frames): max abs %.3g <= 1e-10", n, e);
     }
     free(three), free(want);
     g_clip_mi = got;
@@ -156,30 +159,111 @@ static void check_warps(const char *dir) {
 
 static double dist(double x0, double y0, double x1, double y1) { return hypot(x0 - x1, y0 - y1); }
 
-/* Demo clip: aligned points with M_i, and points detected again on the aligned frames. */
-static void check_demo_clip(pcavs_landmarker *lm, const char *input, long expect_frames) {
+/* Demo clip, with the points the alignment detected (r.three) and with points detected again on the written
+ * aligned frames. The mouth, as the issue states it: "the detected inner mouth centre lands within 1 px of
+ * (112,120) (the per-frame bias puts it there)". The bias alone (smooth_prev 0) puts it there exactly. With
+ * upstream's smoothing (b_i = 0.2 b_{i-1} + 0.8 raw_i, align_68.py) frame i lands e_i = 0.2 (e_{i-1} + raw_{i-1} -
+ * raw_i) away: 0.2 times the mouth's motion since the previous frame, plus 0.2 of the previous lag. So no
+ * landmark detector can keep a frame within 1 px once the mouth moves more than 5 - |e_{i-1}| px in one
+ * frame; such frames are checked to lag by exactly that recurrence (and counted), every other frame within
+ * 1 px. Eye centres within 6 px of (87,59)/(137,59) where check_eyes (upstream corrects only the mouth's
+ * translation per frame: a head that turns moves the eyes, see the 00015 clip). */
+enum { CLIP_EYES = 1, CLIP_LOST_OK = 2 };
+
+static void check_demo_clip(pcavs_landmarker *lm, const char *input, long expect_frames, int flags) {
     pcavs_align_params p = {0};
     p.smooth_prev = -1;
     pcavs_align_result r;
     char out[2048];
-    snprintf(out, sizeof out, "%s", tmp(strrchr(input, '/') + 1));
+    const char *base = strrchr(input, '/') + 1;
+    snprintf(out, sizeof out, "%s", tmp(base));
+    char *dot = strrchr(out, '.');
+    if (dot && dot > strrchr(out, '/')) *dot = 0; /* a video: its aligned frames into a folder */
     if (!pt_check_ok(pcavs_align_clip(input, out, &p, &r), input)) return;
-    pt_check(r.n_frames == expect_frames && r.n_detected == r.n_frames && r.n_multi == 0,
-             "%s: %ld frames, face detected in %ld (a 224x224 crop needs the padded detection), %ld with several",
-             input, r.n_frames, r.n_detected, r.n_multi);
-    double mouth_max = 0, mouth_mean = 0, eye_max = 0, re_mouth_max = 0, re_mouth_mean = 0, re_eye_max = 0;
-    long re_n = 0;
-    for (long i = 0; i < r.n_frames; i++) {
-        const double *m = r.transforms + 6 * i, *t = r.three + 6 * i;
+    const long n = r.n_frames;
+    if (flags & CLIP_LOST_OK)
+        pt_check(n == expect_frames && r.n_detected + r.n_interpolated == n && r.n_detected >= 12,
+                 "%s: %ld frames, face detected in %ld (>= 12: dlib's HOG detector misses the profile views, and "
+                 "false small boxes are dropped), %ld interpolated and reported",
+                 base, n, r.n_detected, r.n_interpolated);
+    else
+        pt_check(n == expect_frames && r.n_detected == n && r.n_multi == 0,
+                 "%s: %ld frames, face detected in %ld (a 224x224 crop needs the padded detection), %ld with several",
+                 base, n, r.n_detected, r.n_multi);
+    double *raw = malloc(sizeof(double) * 2 * (size_t)n), *t0 = malloc(sizeof(double) * 6 * (size_t)n);
+    double *land = malloc(sizeof(double) * 2 * (size_t)n); /* e_i: where the mouth lands, minus (112,120) */
+    if (!raw || !t0 || !land ||
+        !pt_check_ok(pcavs_align_transforms(r.three, r.detected, n, 0.0, r.m_clip, t0), "bias not smoothed")) {
+        free(raw), free(t0), free(land), pcavs_align_result_free(&r);
+        return;
+    }
+    const double *mc = r.m_clip;
+    double raw_err = 0, lag_err = 0, mouth_max = 0, mouth_mean = 0, eye_max = 0;
+    long n_meas = 0, n_over = 0, n_unexplained = 0;
+    char over[400] = "";
+    for (long i = 0; i < n; i++) {
+        const double *m = r.transforms + 6 * i, *m0 = t0 + 6 * i, *t = r.three + 6 * i;
         double q[6];
         for (int k = 0; k < 3; k++) {
             q[2 * k] = m[0] * t[2 * k] + m[1] * t[2 * k + 1] + m[2];
             q[2 * k + 1] = m[3] * t[2 * k] + m[4] * t[2 * k + 1] + m[5];
         }
-        mouth_max = fmax(mouth_max, dist(q[4], q[5], 112, 120));
-        mouth_mean += dist(q[4], q[5], 112, 120) / (double)r.n_frames;
+        /* raw bias (upstream get_mouth_bias): (112,120) minus the mouth under the clip transform */
+        raw[2 * i] = 112 - (mc[0] * t[4] + mc[1] * t[5] + mc[2]);
+        raw[2 * i + 1] = 120 - (mc[3] * t[4] + mc[4] * t[5] + mc[5]);
+        double *e = land + 2 * i, want[2] = {0, 0};
+        e[0] = q[4] - 112, e[1] = q[5] - 120;
+        if (i > 0)
+            for (int c = 0; c < 2; c++) want[c] = 0.2 * (e[c - 2] + raw[2 * i - 2 + c] - raw[2 * i + c]);
+        lag_err = fmax(lag_err, hypot(e[0] - want[0], e[1] - want[1]));
+        if (!r.detected[i]) continue; /* interpolated points: no detected mouth to measure */
+        raw_err =
+            fmax(raw_err, dist(m0[0] * t[4] + m0[1] * t[5] + m0[2], m0[3] * t[4] + m0[4] * t[5] + m0[5], 112, 120));
+        double d = hypot(e[0], e[1]);
+        mouth_mean += d, n_meas++;
+        mouth_max = fmax(mouth_max, d);
         eye_max = fmax(eye_max, fmax(dist(q[0], q[1], 87, 59), dist(q[2], q[3], 137, 59)));
-        /* detect again on the written aligned frame */
+        if (d <= 1.0) continue;
+        /* beyond 1 px: only as the lag of a fast motion (the previous frame within 1 px, and 0.2 x (its lag +
+         * the motion) reaching this far) */
+        n_over++;
+        double motion = i > 0 ? hypot(raw[2 * i] - raw[2 * i - 2], raw[2 * i + 1] - raw[2 * i - 1]) : 0;
+        double prev = i > 0 ? hypot(e[-2], e[-1]) : INFINITY;
+        if (!(prev <= 1.0 && d <= 0.2 * (prev + motion) + 1e-9)) n_unexplained++;
+        size_t len = strlen(over);
+        if (len < sizeof over - 100)
+            snprintf(over + len, sizeof over - len, "%sframe %ld: %.4f px after a %.2f px motion (0.2 x %.2f)",
+                     len ? "; " : "", i, d, motion, prev + motion);
+    }
+    mouth_mean /= n_meas ? n_meas : 1;
+    pt_check(raw_err <= 1e-9, "%s: bias not smoothed: every inner-mouth centre at (112,120) within %.2g px (<= 1e-9)",
+             base, raw_err);
+    pt_check(lag_err <= 1e-9,
+             "%s: bias smoothed 0.2/0.8: every frame lands 0.2 x (previous lag + mouth motion) from (112,120): "
+             "recurrence error %.2g px (<= 1e-9)",
+             base, lag_err);
+    if (flags & CLIP_LOST_OK)
+        printf("INFO %s: inner-mouth centre after M_i (frames with a detected face): mean %.3f px from (112,120), max "
+               "%.3f px; %ld of %ld frames beyond 1 px (%s), %ld of them not as the lag of one fast motion\n",
+               base, mouth_mean, mouth_max, n_over, n_meas, n_over ? over : "none", n_unexplained);
+    else
+        pt_check(mouth_mean <= 0.5 && n_unexplained == 0,
+                 "%s: inner-mouth centre after M_i: mean %.3f px from (112,120) (<= 0.5), max %.3f px; %ld of %ld "
+                 "frames beyond 1 px (each only as the lag of a motion > 5 - previous lag: %s), %ld otherwise (0)",
+                 base, mouth_mean, mouth_max, n_over, n_meas, n_over ? over : "none", n_unexplained);
+    if (flags & CLIP_EYES)
+        pt_check(eye_max <= 6.0, "%s: eye centres after M_i within %.3f px of (87,59)/(137,59) (<= 6)", base, eye_max);
+    else
+        printf("INFO %s: eye centres after M_i up to %.3f px from (87,59)/(137,59) (the issue's 6 px not asserted "
+               "here: upstream moves each frame only by the mouth's translation, so a head that turns away from the "
+               "clip's mean pose moves the eyes)\n",
+               base, eye_max);
+
+    /* detected again on the written aligned frames: the mouth where e_i says, up to the detector's noise */
+    double re_max = 0, re_mean = 0, re_dev = 0, re_rms = 0, re_eye = 0;
+    long re_n = 0;
+    for (long i = 0; i < n; i++) {
+        if (!r.detected[i]) continue;
         char fp[2100];
         snprintf(fp, sizeof fp, "%s/%06ld.png", out, i);
         pcavs_image img;
@@ -189,36 +273,93 @@ static void check_demo_clip(pcavs_landmarker *lm, const char *input, long expect
         if (pcavs_landmarker_detect(lm, img.rgb, img.width, img.height, &nf, pts, NULL) == PCAVS_OK && nf >= 1) {
             pcavs_align_three_points(pts, th);
             double dm = dist(th[4], th[5], 112, 120);
-            re_mouth_max = fmax(re_mouth_max, dm);
-            re_mouth_mean += dm;
-            re_eye_max = fmax(re_eye_max, fmax(dist(th[0], th[1], 87, 59), dist(th[2], th[3], 137, 59)));
-            re_n++;
+            re_max = fmax(re_max, dm), re_mean += dm, re_n++;
+            double dev = dist(th[4], th[5], 112 + land[2 * i], 120 + land[2 * i + 1]);
+            re_dev = fmax(re_dev, dev), re_rms += dev * dev;
+            re_eye = fmax(re_eye, fmax(dist(th[0], th[1], 87, 59), dist(th[2], th[3], 137, 59)));
         }
         pcavs_image_free(&img);
     }
-    re_mouth_mean /= re_n ? re_n : 1;
-    /* the smoothed bias leaves 0.2 x (the mouth's motion since the previous frame): the mean stays well under
-     * 1 px, a fast mouth movement can leave slightly more (measured 1.04 px once in the 40 demo frames) */
-    pt_check(mouth_mean <= 1.0 && mouth_max <= 1.5,
-             "%s: inner-mouth centre after M_i: mean %.3f px from (112,120) (<= 1), max %.3f px (<= 1.5)", input,
-             mouth_mean, mouth_max);
-    pt_check(eye_max <= 6.0, "%s: eye centres after M_i within %.3f px of (87,59)/(137,59) (<= 6)", input, eye_max);
-    pt_check(re_n == r.n_frames, "%s: a face detected again in %ld of %ld aligned frames", input, re_n, r.n_frames);
-    pt_check(re_mouth_mean <= 1.0 && re_eye_max <= 6.0,
-             "%s: detected on the aligned frames: inner-mouth centre mean %.3f px (<= 1), max %.3f px; eye centres "
-             "max %.3f px (<= 6)",
-             input, re_mouth_mean, re_mouth_max, re_eye_max);
-    /* written frame 0 equals our warp of the decoded input with M_0 */
+    re_mean /= re_n ? re_n : 1;
+    re_rms = sqrt(re_rms / (re_n ? re_n : 1));
+    if (flags & CLIP_LOST_OK) {
+        printf("INFO %s: detected again in %ld of %ld aligned frames: inner-mouth centre mean %.3f px from (112,120), "
+               "max %.3f px; from where M_i put it rms %.3f px, max %.3f px; eyes max %.3f px\n",
+               base, re_n, n_meas, re_mean, re_max, re_rms, re_dev, re_eye);
+    } else {
+        pt_check(re_n == n_meas, "%s: a face detected again in %ld of the %ld aligned frames with a detected face",
+                 base, re_n, n_meas);
+        pt_check(re_mean <= 0.5 && re_rms <= 0.5 && re_dev <= 2.0,
+                 "%s: detected again on the aligned frames: inner-mouth centre mean %.3f px from (112,120) (<= 0.5), "
+                 "max %.3f px; from where M_i put it rms %.3f px (<= 0.5), max %.3f px (<= 2: dlib's landmarks are not "
+                 "exactly equivariant under the warp, worst on a turned head); eyes max %.3f px",
+                 base, re_mean, re_max, re_rms, re_dev, re_eye);
+    }
+    free(raw), free(t0), free(land);
     pcavs_align_result_free(&r);
+    fflush(stdout); /* the INFO lines before any program's stderr */
 }
 
-static pcavs_status write_canvas(const char *path, uint8_t *c, int w, int h) { return pcavs_image_write_png(path, c, w, h); }
+/* Landmark precision: demo frames translated by t (1, 0.5) for t = 0.25 .. 2 px (OpenCV-exact bilinear warp);
+ * the inner-mouth centre detected on each should move by exactly that. rms error over 5 frames x 8 shifts,
+ * with the default refinement (18 sub-pixel predictions averaged) and with one prediction rounded to whole
+ * pixels as dlib's full_object_detection gives it. */
+static double shift_rms(pcavs_landmarker *lm, int rounded, long *cases) {
+    double se = 0;
+    *cases = 0;
+    for (int f = 0; f < 40; f += 8) {
+        char src[64];
+        snprintf(src, sizeof src, "Mouth_Source/681600002/%06d.jpg", f);
+        pcavs_image im;
+        if (pcavs_image_load(examples(src), &im) != PCAVS_OK) return INFINITY;
+        uint8_t *sh = malloc((size_t)im.width * im.height * 3);
+        double m0[2] = {0, 0};
+        for (int s = 0; s <= 8 && sh; s++) {
+            double t = 0.25 * s, m[6] = {1, 0, t, 0, 1, 0.5 * t}, pts[136], th[6];
+            int nf = 0;
+            pcavs_warp_affine_u8(im.rgb, im.width, im.height, (size_t)im.width * 3, 3, m, sh, im.width, im.height, 0);
+            if (pcavs_landmarker_detect(lm, sh, im.width, im.height, &nf, pts, NULL) != PCAVS_OK || nf < 1) {
+                se = INFINITY;
+                break;
+            }
+            if (rounded)
+                for (int k = 0; k < 136; k++) pts[k] = floor(pts[k] + 0.5);
+            pcavs_align_three_points(pts, th);
+            if (s == 0) {
+                m0[0] = th[4], m0[1] = th[5];
+                continue;
+            }
+            double ex = th[4] - m0[0] - t, ey = th[5] - m0[1] - 0.5 * t;
+            se += ex * ex + ey * ey, ++*cases;
+        }
+        free(sh);
+        pcavs_image_free(&im);
+    }
+    return *cases ? sqrt(se / (double)*cases) : INFINITY;
+}
+
+static void check_landmark_precision(pcavs_landmarker *lm) {
+    long n1 = 0, n0 = 0;
+    double refined = shift_rms(lm, 0, &n1);
+    pcavs_landmarker_set_refine(lm, 0);
+    double single = shift_rms(lm, 1, &n0);
+    pcavs_landmarker_set_refine(lm, 1);
+    pt_check(n1 == 40 && n0 == 40 && refined <= 0.25 && refined < 0.6 * single,
+             "landmark precision: inner-mouth centre under sub-pixel shifts (%ld cases): rms error %.3f px refined "
+             "(<= 0.25, and < 0.6 x the %.3f px of one dlib prediction rounded to whole pixels)",
+             n1, refined, single);
+}
+
+static pcavs_status write_canvas(const char *path, uint8_t *c, int w, int h) {
+    return pcavs_image_write_png(path, c, w, h);
+}
 
 static void paste_img(uint8_t *canvas, int cw, int ch, const uint8_t *img, int w, int h, int x0, int y0) {
     for (int y = 0; y < h; y++)
         if (y0 + y >= 0 && y0 + y < ch)
             for (int x = 0; x < w; x++)
-                if (x0 + x >= 0 && x0 + x < cw) memcpy(canvas + ((size_t)(y0 + y) * cw + x0 + x) * 3, img + ((size_t)y * w + x) * 3, 3);
+                if (x0 + x >= 0 && x0 + x < cw)
+                    memcpy(canvas + ((size_t)(y0 + y) * cw + x0 + x) * 3, img + ((size_t)y * w + x) * 3, 3);
 }
 
 static void check_errors(void) {
@@ -235,7 +376,8 @@ static void check_errors(void) {
     for (int i = 0; i < w * h * 3; i++) c[i] = (uint8_t)(60 + (i / 3 % w) / 4);
     write_canvas(tmp("noface.png"), c, w, h);
     st = pcavs_align_clip(tmp("noface.png"), tmp("noface_out"), &p, &r);
-    pt_check(st == PCAVS_ERR_FORMAT && strstr(pcavs_last_error(), "no face") && strstr(pcavs_last_error(), "noface.png"),
+    pt_check(st == PCAVS_ERR_FORMAT && strstr(pcavs_last_error(), "no face") &&
+                 strstr(pcavs_last_error(), "noface.png"),
              "no face: \"%s\"", pcavs_last_error());
     free(c);
     /* several faces: the id image (224) and a mouth frame scaled to 160, side by side */
@@ -297,13 +439,53 @@ static void check_errors(void) {
                  r.n_interpolated, e, nout);
         pcavs_align_result_free(&r);
     }
+    /* an implausible detection: in 6 mouth frames, frame 4 holds the face shrunk to 96 px in a gray frame (a
+     * box far under half the clip's median): dropped, interpolated, reported */
+    mkdir(tmp("tiny"), 0777);
+    for (int i = 0; i < 6; i++) {
+        char src[64], dst[64];
+        snprintf(src, sizeof src, "Mouth_Source/681600002/%06d.jpg", i);
+        snprintf(dst, sizeof dst, "tiny/%06d.png", i);
+        pcavs_image im;
+        if (pcavs_image_load(examples(src), &im) != PCAVS_OK) continue;
+        if (i == 4) {
+            uint8_t small96[96 * 96 * 3];
+            pcavs_image_resize_linear_u8(im.rgb, 224, 224, 224 * 3, small96, 96, 96, 3);
+            memset(im.rgb, 128, (size_t)im.width * im.height * 3);
+            paste_img(im.rgb, 224, 224, small96, 96, 96, 64, 64);
+        }
+        pcavs_image_write_png(tmp(dst), im.rgb, im.width, im.height);
+        pcavs_image_free(&im);
+    }
+    log = tmpfile();
+    p.log = log;
+    st = pcavs_align_clip(tmp("tiny"), tmp("tiny_out"), &p, &r);
+    msg[0] = 0;
+    if (log) {
+        rewind(log);
+        size_t k = fread(msg, 1, sizeof msg - 1, log);
+        msg[k] = 0;
+        fclose(log);
+    }
+    p.log = NULL;
+    if (pt_check_ok(st, "clip with a shrunk face")) {
+        const char *say = strstr(msg, "implausible");
+        pt_check(r.n_frames == 6 && r.n_detected == 5 && !r.detected[4] && r.n_interpolated == 1 && say,
+                 "a face box under half the clip's median: frame 4 detected %d, %ld interpolated, reported: \"%.*s\"",
+                 r.n_frames == 6 ? r.detected[4] : -1, r.n_interpolated, say ? (int)strcspn(say, "\n") : 4,
+                 say ? say : "none");
+        pcavs_align_result_free(&r);
+    }
     pcavs_image_free(&a), pcavs_image_free(&b);
 }
 
 /* pcavs-infer replays a pose clip of P frames forward and backward (upstream calc_loop_idx): with
- * pose_period P, generated frame j must be pasted onto source frame loop(j + 2, P). 22 gray faces pasted
- * (lossless PNG output) onto the first P = 6 frames of the drifting video: each output frame is matched to
- * the source frame it differs least from (the face drifts 8 px a frame, so frames are told apart). */
+ * pose_period P, generated frame j must be pasted onto source frame loop(j + 2, P) with that frame's transform.
+ * 22 generated faces, each a flat gray with its own level (so that a face pasted twice or skipped shows), pasted
+ * (lossless PNG output) onto the first P = 6 frames of the drifting video. Each output frame is matched to the
+ * source frame it differs least from outside the face (the face drifts 8 px a frame, so frames are told apart),
+ * and compared byte for byte with that source frame pasted by hand with the expected transform. Then the same
+ * faces as a 25 fps video pasted onto a 30 fps source: the output keeps the generated frames' 25 fps. */
 static long expect_loop(long k, long P) { /* upstream util.calc_loop_idx, written out independently */
     long lap = k / P, r = k % P;
     return lap % 2 == 0 ? r : P - 1 - r;
@@ -312,60 +494,88 @@ static long expect_loop(long k, long P) { /* upstream util.calc_loop_idx, writte
 static void check_paste_ping_pong(const pcavs_align_result *r, int W, int H) {
     const long P = 6, NG = 22;
     mkdir(tmp("pp_gen"), 0777);
-    uint8_t face[224 * 224 * 3];
-    memset(face, 128, sizeof face);
+    uint8_t *face = malloc(224 * 224 * 3);
+    pcavs_video_writer *gw = NULL;
+    if (!face || pcavs_video_writer_open(tmp("pp_gen.mp4"), 224, 224, 25, NULL, &gw) != PCAVS_OK) {
+        pt_check(0, "ping-pong test setup");
+        free(face);
+        return;
+    }
     for (long j = 0; j < NG; j++) {
         char fp[64];
         snprintf(fp, sizeof fp, "pp_gen/%06ld.png", j);
+        memset(face, (int)(40 + 8 * j), 224 * 224 * 3);
         pcavs_image_write_png(tmp(fp), face, 224, 224);
+        pcavs_video_writer_write(gw, face);
     }
+    pcavs_video_writer_close(gw);
     if (!pt_check_ok(pcavs_align_paste_clip(tmp("wide.mp4"), r, tmp("pp_gen"), 1, 12, P, NULL, tmp("pp_out"), NULL),
-                     "paste-back with pose_period 6 (22 generated frames)"))
+                     "paste-back with pose_period 6 (22 generated frames)")) {
+        free(face);
         return;
-    uint8_t *src = malloc((size_t)P * W * H * 3);
+    }
+    const size_t fb = (size_t)W * H * 3;
+    uint8_t *src = malloc((size_t)P * fb), *want = malloc(fb);
     pcavs_video_reader *rd = NULL;
     long got_n = 0;
-    if (src && pcavs_video_open(tmp("wide.mp4"), &rd, NULL) == PCAVS_OK) {
+    if (src && want && pcavs_video_open(tmp("wide.mp4"), &rd, NULL) == PCAVS_OK) {
         for (; got_n < P; got_n++) {
             const uint8_t *f;
             int got = 0;
             if (pcavs_video_read(rd, &f, &got) != PCAVS_OK || !got) break;
-            memcpy(src + (size_t)got_n * W * H * 3, f, (size_t)W * H * 3);
+            memcpy(src + (size_t)got_n * fb, f, fb);
         }
         pcavs_video_close(rd);
     }
-    long right = 0, n_out = 0;
-    char first_wrong[128] = "none";
+    long right = 0, exact = 0, n_out = 0;
+    char first_wrong[160] = "none";
     for (long j = 0; j < NG && got_n == P; j++) {
         char fp[64];
         snprintf(fp, sizeof fp, "pp_out/%06ld.png", j);
         pcavs_image im;
         if (pcavs_image_load(tmp(fp), &im) != PCAVS_OK) break;
         n_out++;
-        long best = -1;
+        long best = -1, k = expect_loop(j + 2, P);
         double best_d = 1e300;
         for (long i = 0; i < P; i++) {
             double d = 0;
-            const uint8_t *a = src + (size_t)i * W * H * 3;
-            for (size_t q = 0; q < (size_t)W * H * 3; q++) d += abs((int)a[q] - (int)im.rgb[q]);
+            const uint8_t *a = src + (size_t)i * fb;
+            for (size_t q = 0; q < fb; q++) d += abs((int)a[q] - (int)im.rgb[q]);
             if (d < best_d) best_d = d, best = i;
         }
-        if (best == expect_loop(j + 2, P))
-            right++;
-        else if (!strcmp(first_wrong, "none"))
-            snprintf(first_wrong, sizeof first_wrong, "frame %ld on source %ld, expected %ld", j, best,
-                     expect_loop(j + 2, P));
+        /* the expected frame: source k with face j pasted by M_k */
+        double f2f[6];
+        memcpy(want, src + (size_t)k * fb, fb);
+        memset(face, (int)(40 + 8 * j), 224 * 224 * 3);
+        int same = pcavs_align_face_to_frame(r->transforms + 6 * k, 224, 1, f2f) == PCAVS_OK &&
+                   pcavs_align_paste(want, W, H, face, 224, f2f, 12) == PCAVS_OK && !memcmp(want, im.rgb, fb);
+        right += best == k, exact += same;
+        if ((best != k || !same) && !strcmp(first_wrong, "none"))
+            snprintf(first_wrong, sizeof first_wrong, "frame %ld nearest to source %ld, expected %ld, bytes %s", j,
+                     best, k, same ? "equal" : "differ");
         pcavs_image_free(&im);
     }
-    free(src);
-    pt_check(n_out == NG && right == NG,
-             "ping-pong paste-back: %ld of %ld output frames on source frame calc_loop_idx(j + 2, 6) (first wrong: %s)",
-             right, n_out, first_wrong);
+    free(src), free(want), free(face);
+    pt_check(n_out == NG && right == NG && exact == NG,
+             "ping-pong paste-back: %ld of %ld output frames on source frame calc_loop_idx(j + 2, 6), %ld byte-exact "
+             "with face j pasted there by hand with that frame's transform (first wrong: %s)",
+             right, n_out, exact, first_wrong);
     /* a period longer than the aligned clip is refused with a message */
-    pcavs_status st = pcavs_align_paste_clip(tmp("wide.mp4"), r, tmp("pp_gen"), 1, 12, r->n_frames + 1, NULL,
-                                             tmp("pp_bad"), NULL);
+    pcavs_status st =
+        pcavs_align_paste_clip(tmp("wide.mp4"), r, tmp("pp_gen"), 1, 12, r->n_frames + 1, NULL, tmp("pp_bad"), NULL);
     pt_check(st == PCAVS_ERR_INVALID_ARG && strstr(pcavs_last_error(), "pose frames"),
              "pose_period above the aligned frame count: error \"%s\"", pcavs_last_error());
+    /* the output runs at the generated video's rate (25 fps, the rate its audio was synced to), not the source's */
+    pcavs_align_result r30 = *r;
+    r30.fps = 30;
+    pcavs_video_info vi;
+    if (pt_check_ok(
+            pcavs_align_paste_clip(tmp("wide.mp4"), &r30, tmp("pp_gen.mp4"), 1, 12, P, NULL, tmp("pp_out.mp4"), NULL),
+            "paste-back of a 25 fps generated video onto a 30 fps source") &&
+        pt_check_ok(pcavs_video_probe(tmp("pp_out.mp4"), &vi), "probe"))
+        pt_check(fabs(vi.fps - 25) < 1e-6 && vi.n_frames == NG,
+                 "pasted video of a 30 fps source: %.3f fps (25: the generated video's), %ld frames (%ld)", vi.fps,
+                 vi.n_frames, NG);
 }
 
 /* Non-cropped video -> align -> identity generator (upstream crop of the aligned frame) -> paste-back. */
@@ -414,22 +624,26 @@ static void check_end_to_end(void) {
         pcavs_image_write_png(tmp(fp), face, 224, 224);
         pcavs_image_free(&im);
     }
-    if (pt_check_ok(pcavs_align_paste_clip(tmp("wide.mp4"), &r, tmp("wide_gen"), 1, 12, 0, NULL, tmp("pasted.mp4"), NULL),
-                    "paste-back")) {
+    if (pt_check_ok(
+            pcavs_align_paste_clip(tmp("wide.mp4"), &r, tmp("wide_gen"), 1, 12, 0, NULL, tmp("pasted.mp4"), NULL),
+            "paste-back")) {
         pcavs_video_info vi;
         if (pt_check_ok(pcavs_video_probe(tmp("pasted.mp4"), &vi), "probe pasted video"))
-            pt_check(vi.width == W && vi.height == H && vi.n_frames == N, "pasted video %dx%d, %ld frames (source %dx%d, %d)",
-                     vi.width, vi.height, vi.n_frames, W, H, N);
+            pt_check(vi.width == W && vi.height == H && vi.n_frames == N,
+                     "pasted video %dx%d, %ld frames (source %dx%d, %d)", vi.width, vi.height, vi.n_frames, W, H, N);
         /* compare the pasted frames with the source video: inside the face (after the double resampling) close,
          * outside the pasted area identical up to the H.264 round trip */
         pcavs_video_reader *ra = NULL, *rb = NULL;
-        if (pcavs_video_open(tmp("wide.mp4"), &ra, NULL) == PCAVS_OK && pcavs_video_open(tmp("pasted.mp4"), &rb, NULL) == PCAVS_OK) {
+        if (pcavs_video_open(tmp("wide.mp4"), &ra, NULL) == PCAVS_OK &&
+            pcavs_video_open(tmp("pasted.mp4"), &rb, NULL) == PCAVS_OK) {
             double in_sum = 0, out_sum = 0;
             long in_n = 0, out_n = 0;
             for (int i = 0; i < N; i++) {
                 const uint8_t *fa, *fb;
                 int ga = 0, gb = 0;
-                if (pcavs_video_read(ra, &fa, &ga) != PCAVS_OK || pcavs_video_read(rb, &fb, &gb) != PCAVS_OK || !ga || !gb) break;
+                if (pcavs_video_read(ra, &fa, &ga) != PCAVS_OK || pcavs_video_read(rb, &fb, &gb) != PCAVS_OK || !ga ||
+                    !gb)
+                    break;
                 double f2f[6], inv[6];
                 pcavs_align_face_to_frame(r.transforms + 6 * i, 224, 1, f2f);
                 pcavs_affine_invert(f2f, inv);
@@ -437,15 +651,19 @@ static void check_end_to_end(void) {
                     for (int x = 0; x < W; x++) {
                         double u = inv[0] * x + inv[1] * y + inv[2], v = inv[3] * x + inv[4] * y + inv[5];
                         double d = 0;
-                        for (int k = 0; k < 3; k++) d += abs(fa[((size_t)y * W + x) * 3 + k] - fb[((size_t)y * W + x) * 3 + k]);
-                        if (u > 40 && u < 184 && v > 40 && v < 184) in_sum += d / 3, in_n++;
-                        else if (u < -10 || u > 234 || v < -10 || v > 234) out_sum += d / 3, out_n++;
+                        for (int k = 0; k < 3; k++)
+                            d += abs(fa[((size_t)y * W + x) * 3 + k] - fb[((size_t)y * W + x) * 3 + k]);
+                        if (u > 40 && u < 184 && v > 40 && v < 184)
+                            in_sum += d / 3, in_n++;
+                        else if (u < -10 || u > 234 || v < -10 || v > 234)
+                            out_sum += d / 3, out_n++;
                     }
             }
             in_sum /= in_n ? in_n : 1, out_sum /= out_n ? out_n : 1;
-            pt_check(in_n > 0 && in_sum < 4.0, "pasted face interior vs source: mean abs %.2f (< 4: resampled twice + H.264)",
-                     in_sum);
-            pt_check(out_n > 0 && out_sum < 1.5, "outside the pasted face vs source: mean abs %.2f (< 1.5: H.264 only)", out_sum);
+            pt_check(in_n > 0 && in_sum < 4.0,
+                     "pasted face interior vs source: mean abs %.2f (< 4: resampled twice + H.264)", in_sum);
+            pt_check(out_n > 0 && out_sum < 1.5, "outside the pasted face vs source: mean abs %.2f (< 1.5: H.264 only)",
+                     out_sum);
         }
         if (ra) pcavs_video_close(ra);
         if (rb) pcavs_video_close(rb);
@@ -516,8 +734,8 @@ static void check_paste_known(void) {
     int centre = frame[(37 * 100 + 42) * 3], corner = frame[(0 * 100 + 0) * 3], outside = frame[(75 * 100 + 90) * 3];
     int edge = frame[(5 * 100 + 42) * 3]; /* v = 0: inside the feather ramp */
     pt_check(centre == 200 && corner == 0 && outside == 0 && edge > 0 && edge < 200,
-             "paste with a known transform: centre %d (200), outside %d/%d (0), feathered edge %d (0 < e < 200)", centre,
-             corner, outside, edge);
+             "paste with a known transform: centre %d (200), outside %d/%d (0), feathered edge %d (0 < e < 200)",
+             centre, corner, outside, edge);
     double m[6] = {1.1, 0.2, -30, -0.2, 1.1, 12}, inv[6], id[6];
     pcavs_affine_invert(m, inv);
     pcavs_affine_compose(m, inv, id);
@@ -554,8 +772,12 @@ int main(void) {
     } else if (stat(pcavs_landmarks_default_model(), &st) != 0) {
         pt_skip("landmark tests: %s missing (Debian libdlib-data)", pcavs_landmarks_default_model());
     } else if (pt_check_ok(pcavs_landmarker_open(NULL, &lm), "load the dlib shape predictor")) {
-        check_demo_clip(lm, examples("Mouth_Source/681600002"), 40);
-        check_demo_clip(lm, examples("Input/517600055"), 1);
+        check_demo_clip(lm, examples("Mouth_Source/681600002"), 40, CLIP_EYES);
+        check_demo_clip(lm, examples("Input/517600055"), 1, CLIP_EYES);
+        check_demo_clip(lm, examples("Pose_Source/00473.mp4"), 158, CLIP_EYES);
+        check_demo_clip(lm, examples("Audio_Source/00015.mp4"), 174, 0);
+        check_demo_clip(lm, examples("Pose_Source/517600078"), 40, CLIP_LOST_OK);
+        check_landmark_precision(lm);
         check_errors();
         check_end_to_end();
         check_cli_end_to_end();
@@ -563,6 +785,7 @@ int main(void) {
     }
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
-    if (strncmp(g_tmp, "/tmp", 5) != 0 && !getenv("PCAVS_KEEP_TMP") && system(cmd) != 0) fprintf(stderr, "cleanup failed\n");
+    if (strncmp(g_tmp, "/tmp", 5) != 0 && !getenv("PCAVS_KEEP_TMP") && system(cmd) != 0)
+        fprintf(stderr, "cleanup failed\n");
     return pt_finish();
 }

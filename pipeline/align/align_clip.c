@@ -149,7 +149,8 @@ static pcavs_status sink_write(frame_sink *k, const uint8_t *rgb, int w, int h) 
         } else { /* odd size: drop the last column/row */
             uint8_t *tmp = malloc((size_t)k->w * k->h * 3);
             if (!tmp) return pcavs_fail(PCAVS_ERR_OOM, "align: out of memory");
-            for (int y = 0; y < k->h; y++) memcpy(tmp + (size_t)y * k->w * 3, rgb + (size_t)y * w * 3, (size_t)k->w * 3);
+            for (int y = 0; y < k->h; y++)
+                memcpy(tmp + (size_t)y * k->w * 3, rgb + (size_t)y * w * 3, (size_t)k->w * 3);
             pcavs_status rc = pcavs_video_writer_write(k->vw, tmp);
             free(tmp);
             PCAVS_TRY(rc);
@@ -214,6 +215,31 @@ static void interpolate(double *three, const uint8_t *det, long n) {
     for (long j = prev + 1; j < n && prev >= 0; j++) memcpy(three + 6 * j, three + 6 * prev, 6 * sizeof(double));
 }
 
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* A detection whose face box is under half or over twice the median box of the clip's detections is taken
+ * for a false one (dlib's HOG detector, retried on a 2x upsampled frame, can find a small "face" inside a
+ * profile view: the demo pose clip 517600078, frames 10-11, 52 px boxes among 105-150 px ones) and treated as
+ * a frame without a face (interpolated). Needs >= 3 detections; the median keeps at least half of them. */
+static void drop_implausible(pcavs_align_result *res, const double *side, long n, long *n_dropped, long *first) {
+    double *s = malloc((size_t)res->n_detected * sizeof *s);
+    if (!s) return; /* nothing dropped: the detections are kept as they are */
+    long k = 0;
+    for (long i = 0; i < n; i++)
+        if (res->detected[i]) s[k++] = side[i];
+    qsort(s, (size_t)k, sizeof *s, cmp_double);
+    double med = k % 2 ? s[k / 2] : 0.5 * (s[k / 2 - 1] + s[k / 2]);
+    free(s);
+    for (long i = 0; i < n; i++) {
+        if (!res->detected[i] || (side[i] >= 0.5 * med && side[i] <= 2.0 * med)) continue;
+        res->detected[i] = 0, res->n_detected--, ++*n_dropped;
+        if (*first < 0) *first = i;
+    }
+}
+
 pcavs_status pcavs_align_clip(const char *input, const char *output, const pcavs_align_params *p,
                               pcavs_align_result *res) {
     if (!input || !output || !res) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "align: NULL input, output or result");
@@ -236,7 +262,8 @@ pcavs_status pcavs_align_clip(const char *input, const char *output, const pcavs
     res->has_audio = s.vr ? s.vi.has_audio : 0;
 
     /* pass 1: landmarks */
-    long cap = 0, n = 0, first_lost = -1, first_multi = -1;
+    long cap = 0, n = 0, first_lost, first_multi = -1, side_cap = 0;
+    double *side = NULL; /* [n] side of each detected face box (sqrt of its area) */
     for (;;) {
         if (p->max_frames > 0 && n >= p->max_frames) break;
         const uint8_t *rgb;
@@ -244,15 +271,22 @@ pcavs_status pcavs_align_clip(const char *input, const char *output, const pcavs
         if ((rc = src_next(&s, &rgb, &w, &h, &got)) != PCAVS_OK || !got) break;
         if (n == 0) res->src_width = w, res->src_height = h;
         if ((rc = grow(res, &cap, n)) != PCAVS_OK) break;
-        double pts[2 * PCAVS_ALIGN_N_LANDMARKS];
+        if (n >= side_cap) {
+            double *t = realloc(side, (size_t)cap * sizeof *side);
+            if (!t) {
+                rc = pcavs_fail(PCAVS_ERR_OOM, "align: out of memory");
+                break;
+            }
+            side = t, side_cap = cap;
+        }
+        double pts[2 * PCAVS_ALIGN_N_LANDMARKS], box[4];
         int nf = 0;
-        if ((rc = pcavs_landmarker_detect(lm, rgb, w, h, &nf, pts, NULL)) != PCAVS_OK) break;
+        if ((rc = pcavs_landmarker_detect(lm, rgb, w, h, &nf, pts, box)) != PCAVS_OK) break;
         res->detected[n] = nf > 0;
+        side[n] = nf > 0 ? sqrt(fmax(0, (box[2] - box[0]) * (box[3] - box[1]))) : 0;
         if (nf > 0) {
             pcavs_align_three_points(pts, res->three + 6 * n);
             res->n_detected++;
-        } else if (first_lost < 0) {
-            first_lost = n;
         }
         if (nf > 1) {
             res->n_multi++;
@@ -263,6 +297,9 @@ pcavs_status pcavs_align_clip(const char *input, const char *output, const pcavs
     src_close(&s);
     pcavs_landmarker_close(lm);
     res->n_frames = n;
+    long n_dropped = 0, first_dropped = -1;
+    if (rc == PCAVS_OK && res->n_detected >= 3) drop_implausible(res, side, n, &n_dropped, &first_dropped);
+    free(side);
     if (rc != PCAVS_OK) goto fail;
     if (n == 0) {
         rc = pcavs_fail(PCAVS_ERR_FORMAT, "file %s: no frames", input);
@@ -273,9 +310,17 @@ pcavs_status pcavs_align_clip(const char *input, const char *output, const pcavs
         goto fail;
     }
     if (res->n_multi && log)
-        fprintf(log, "pcavs-align: %s: several faces in %ld of %ld frames (first: frame %ld); the largest face was used\n",
+        fprintf(log,
+                "pcavs-align: %s: several faces in %ld of %ld frames (first: frame %ld); the largest face was used\n",
                 input, res->n_multi, n, first_multi);
+    if (n_dropped && log)
+        fprintf(log,
+                "pcavs-align: %s: %ld implausible detection(s) dropped (face box under half or over twice the clip's "
+                "median size; first: frame %ld)\n",
+                input, n_dropped, first_dropped);
     res->n_interpolated = n - res->n_detected;
+    first_lost = 0; /* the first frame without a (kept) face */
+    while (first_lost < n && res->detected[first_lost]) first_lost++;
     if (res->n_interpolated && log)
         fprintf(log,
                 "pcavs-align: %s: no face in %ld of %ld frames (first: frame %ld); their landmarks were "
@@ -375,15 +420,15 @@ static pcavs_status orig_open(orig_frames *of, const char *path, long n, long pe
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "align: paste_clip: %ld pose frames drove the clip, %s aligned %ld",
                           period, path, n);
     of->cache = tmpfile();
-    if (!of->cache) return pcavs_fail(PCAVS_ERR_IO, "align: paste_clip: cannot create a temporary file: %s", strerror(errno));
+    if (!of->cache)
+        return pcavs_fail(PCAVS_ERR_IO, "align: paste_clip: cannot create a temporary file: %s", strerror(errno));
     for (long i = 0; i < period; i++) {
         const uint8_t *o;
         int ow, oh, got;
         PCAVS_TRY(src_next(&of->src, &o, &ow, &oh, &got));
         if (!got) return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: fewer frames than when it was aligned", path);
         if (i == 0) of->w = ow, of->h = oh;
-        if (ow != of->w || oh != of->h)
-            return pcavs_fail(PCAVS_ERR_SHAPE, "file %s: frame %ld changes size", path, i);
+        if (ow != of->w || oh != of->h) return pcavs_fail(PCAVS_ERR_SHAPE, "file %s: frame %ld changes size", path, i);
         if (fwrite(o, 1, (size_t)ow * oh * 3, of->cache) != (size_t)ow * oh * 3)
             return pcavs_fail(PCAVS_ERR_IO, "align: paste_clip: temporary file: %s", strerror(errno));
     }
@@ -403,8 +448,10 @@ static pcavs_status orig_get(orig_frames *of, long j, uint8_t *dst, long *oi) {
         return PCAVS_OK;
     }
     *oi = j < of->n ? j : of->n - 1;
-    if (j == 0) memcpy(dst, of->first, (size_t)of->w * of->h * 3);
-    else if (j < of->n) return orig_read_next(of, dst);
+    if (j == 0)
+        memcpy(dst, of->first, (size_t)of->w * of->h * 3);
+    else if (j < of->n)
+        return orig_read_next(of, dst);
     return PCAVS_OK; /* past the end: dst still holds the last frame */
 }
 
@@ -453,7 +500,10 @@ pcavs_status pcavs_align_paste_clip(const char *original, const pcavs_align_resu
                 rc = pcavs_fail(PCAVS_ERR_OOM, "align: out of memory");
                 break;
             }
-            if ((rc = sink_open(output, fw, fh, res->fps, audio, &k)) != PCAVS_OK) break;
+            /* the generated video's rate (pcavs-infer: 25 fps, its audio synced to it; one pose frame per
+             * generated frame whatever the source's rate); a folder of generated frames: the source's */
+            double fps = sg.vr ? sg.vi.fps : res->fps;
+            if ((rc = sink_open(output, fw, fh, fps, audio, &k)) != PCAVS_OK) break;
             sink_open_ok = 1;
         }
         uint8_t *clean = frame + (size_t)fw * fh * 3;

@@ -2,8 +2,9 @@
  * get_landmarks; here dlib's HOG detector + shape predictor through landmarks_bridge.h). The frame is padded
  * with a black border before detection (dlib's HOG detector misses a face that fills a 224x224 VoxCeleb2
  * crop, and finds it once padded); large frames are detected on a downscaled copy and the landmarks are
- * predicted on a padded full-resolution crop around the face. Without libdlib-dev at configure time every
- * entry point reports that landmark detection is unavailable. */
+ * predicted on a padded full-resolution crop around the face, as sub-pixel points averaged over 18 predictions
+ * (shifted boxes and the mirror image; landmarks_dlib.cpp) unless refinement is switched off. Without
+ * libdlib-dev at configure time every entry point reports that landmark detection is unavailable. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 
 struct pcavs_landmarker {
     void *h;
+    int refine;   /* 1: mean of 18 predictions (default); 0: one prediction */
     uint8_t *buf; /* scratch for padded/downscaled copies */
     size_t cap;
 };
@@ -45,6 +47,7 @@ pcavs_status pcavs_landmarker_open(const char *model, pcavs_landmarker **out) {
                                              "(install libdlib-dev and libdlib-data, then reconfigure)");
 }
 void pcavs_landmarker_close(pcavs_landmarker *lm) { free(lm); }
+void pcavs_landmarker_set_refine(pcavs_landmarker *lm, int refine) { (void)lm, (void)refine; }
 pcavs_status pcavs_landmarker_detect(pcavs_landmarker *lm, const uint8_t *rgb, int w, int h, int *n_faces,
                                      double pts[2 * PCAVS_ALIGN_N_LANDMARKS], double box[4]) {
     return pcavs_fail(PCAVS_ERR_UNSUPPORTED, "align: landmark detection is unavailable: this build has no dlib");
@@ -67,6 +70,7 @@ pcavs_status pcavs_landmarker_open(const char *model, pcavs_landmarker **out) {
         free(lm);
         return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: cannot load the shape predictor: %s", model, err);
     }
+    lm->refine = 1;
     *out = lm;
     return PCAVS_OK;
 }
@@ -76,6 +80,10 @@ void pcavs_landmarker_close(pcavs_landmarker *lm) {
     if (lm->h) pcavs_dlib_close(lm->h);
     free(lm->buf);
     free(lm);
+}
+
+void pcavs_landmarker_set_refine(pcavs_landmarker *lm, int refine) {
+    if (lm) lm->refine = refine != 0;
 }
 
 static pcavs_status scratch(pcavs_landmarker *lm, size_t n) {
@@ -93,7 +101,8 @@ static void copy_window(const uint8_t *rgb, int w, int h, int x0, int y0, int ww
         int sy = y0 + y;
         if (sy < 0 || sy >= h) continue;
         int xa = x0 < 0 ? -x0 : 0, xb = x0 + ww > w ? w - x0 : ww;
-        if (xb > xa) memcpy(dst + ((size_t)y * ww + xa) * 3, rgb + ((size_t)sy * w + x0 + xa) * 3, (size_t)(xb - xa) * 3);
+        if (xb > xa)
+            memcpy(dst + ((size_t)y * ww + xa) * 3, rgb + ((size_t)sy * w + x0 + xa) * 3, (size_t)(xb - xa) * 3);
     }
 }
 
@@ -145,7 +154,7 @@ pcavs_status pcavs_landmarker_detect(pcavs_landmarker *lm, const uint8_t *rgb, i
     PCAVS_TRY(scratch(lm, (size_t)ww * wh * 3));
     copy_window(rgb, w, h, x0, y0, ww, wh, lm->buf);
     double wr[4] = {r[0] - x0, r[1] - y0, r[2] - x0, r[3] - y0};
-    if (pcavs_dlib_shape(lm->h, lm->buf, ww, wh, wr, pts, err, sizeof err) != 0)
+    if (pcavs_dlib_shape(lm->h, lm->buf, ww, wh, wr, lm->refine, pts, err, sizeof err) != 0)
         return pcavs_fail(PCAVS_ERR_INTERNAL, "align: %s", err);
     for (int i = 0; i < PCAVS_ALIGN_N_LANDMARKS; i++) pts[2 * i] += x0, pts[2 * i + 1] += y0;
     return PCAVS_OK;

@@ -12,9 +12,10 @@ void pcavs_dlib_close(void *h);
 /* HOG detection on an RGB image ([h, w, 3]); rects [max_rects, 4] = left, top, right, bottom; *n = all found. */
 int pcavs_dlib_detect(void *h, const uint8_t *rgb, int w, int hh, int upsample, double *rects, int max_rects, int *n,
                       char *err, size_t cap);
-/* 68 landmarks (pts [68, 2]) inside rect. */
-int pcavs_dlib_shape(void *h, const uint8_t *rgb, int w, int hh, const double rect[4], double *pts, char *err,
-                     size_t cap);
+/* 68 landmarks (pts [68, 2], sub-pixel, not rounded) inside rect; refine: the mean over the box shifted on a 3x3
+ * grid (3% of its width) and the mirrored image (18 predictions). */
+int pcavs_dlib_shape(void *h, const uint8_t *rgb, int w, int hh, const double rect[4], int refine, double *pts,
+                     char *err, size_t cap);
 #ifdef __cplusplus
 }
 #endif

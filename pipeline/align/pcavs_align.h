@@ -54,10 +54,14 @@ typedef struct pcavs_landmarker pcavs_landmarker;
  * the default). PCAVS_ERR_UNSUPPORTED in a build without dlib, PCAVS_ERR_IO for a missing model. */
 pcavs_status pcavs_landmarker_open(const char *model, pcavs_landmarker **out);
 void pcavs_landmarker_close(pcavs_landmarker *lm);
+/* refine 1 (the default after open): the landmarks are the mean of 18 sub-pixel predictions (face box shifted
+ * on a 3x3 grid by 3% of its width, frame and mirror image); 0: one sub-pixel prediction (dlib's own, without
+ * its rounding to whole pixels). No effect in a build without dlib. */
+void pcavs_landmarker_set_refine(pcavs_landmarker *lm, int refine);
 /* Detects faces in an RGB frame (padded with a black border first, so that a face filling the frame, as in a
  * VoxCeleb2 crop, is still found; large frames are detected on a downscaled copy). *n_faces receives the
- * number of faces; when >= 1, pts receives the 68 landmarks (x, y in frame pixels) of the largest one and
- * box (may be NULL) its rectangle {left, top, right, bottom}. */
+ * number of faces; when >= 1, pts receives the 68 landmarks (x, y in frame pixels, sub-pixel; see
+ * pcavs_landmarker_set_refine) of the largest one and box (may be NULL) its rectangle {left, top, right, bottom}. */
 pcavs_status pcavs_landmarker_detect(pcavs_landmarker *lm, const uint8_t *rgb, int w, int h, int *n_faces,
                                      double pts[2 * PCAVS_ALIGN_N_LANDMARKS], double box[4]);
 
