@@ -215,7 +215,10 @@ static int run_aligned_clip(pcavs_context *ctx, pcavs_render_params *rp, const o
         const char *src = orig_pose ? orig_pose : orig_face;
         const pcavs_align_result *res = orig_pose ? &pose_res : &face_res;
         /* with a pose video, output frame j was driven by pose frame calc_loop_idx(j + 2, P): paste it there */
-        if (pcavs_align_paste_clip(src, res, rp->output, 1, 12.0, orig_pose ? pose_used : 0, rp->audio, o->paste_back,
+        /* the audio comes from the rendered video, where it already starts 80 ms in (in sync, or from 0 with
+         * --upstream-timing) like the frames; muxing rp->audio from 0 would put the pasted video 2 frames early */
+        if (pcavs_align_paste_clip(src, res, rp->output, 1, 12.0, orig_pose ? pose_used : 0,
+                                   rp->audio ? rp->output : NULL, o->paste_back,
                                    o->quiet ? NULL : stderr) != PCAVS_OK) {
             fprintf(stderr, PROG ": --paste-back %s: %s\n", o->paste_back, pcavs_last_error());
             failed = 1;
