@@ -373,12 +373,12 @@ typedef struct pcavs_align_result {
     long n_interpolated; /* frames without a face whose points were interpolated from their neighbours */
     long n_multi;        /* frames with several faces (the largest was used) */
     int src_width, src_height;
-    double fps;          /* of a video input (25 for images and folders) */
-    int has_audio;       /* video input with an audio stream */
-    double m_clip[6];    /* the clip transform (mean points -> targets) */
-    double *transforms;  /* [n_frames, 6] M_i, malloc'ed */
-    double *three;       /* [n_frames, 6] three points per frame (interpolated where lost), malloc'ed */
-    uint8_t *detected;   /* [n_frames] 1 when detected, malloc'ed */
+    double fps;         /* of a video input (25 for images and folders) */
+    int has_audio;      /* video input with an audio stream */
+    double m_clip[6];   /* the clip transform (mean points -> targets) */
+    double *transforms; /* [n_frames, 6] M_i, malloc'ed */
+    double *three;      /* [n_frames, 6] three points per frame (interpolated where lost), malloc'ed */
+    uint8_t *detected;  /* [n_frames] 1 when detected, malloc'ed */
 } pcavs_align_result;
 PCAVS_API void pcavs_align_result_free(pcavs_align_result *r);
 
@@ -389,7 +389,7 @@ PCAVS_API void pcavs_align_result_free(pcavs_align_result *r);
  * nearest detected frames, held at the ends), then the warp with the clip transform and smoothed mouth bias.
  * Errors: no dlib (UNSUPPORTED), no face in any frame (FORMAT), unreadable input (IO/FORMAT). */
 PCAVS_API pcavs_status pcavs_align_clip(const char *input, const char *output, const pcavs_align_params *p,
-                              pcavs_align_result *res);
+                                        pcavs_align_result *res);
 
 /* Paste-back of a whole clip: original frames from `original` (the aligned input), generated faces from
  * `generated` (folder of frames or video), written to `output` (video at the source resolution, odd sizes
@@ -398,10 +398,9 @@ PCAVS_API pcavs_status pcavs_align_clip(const char *input, const char *output, c
  * output driven by the first P frames of `original` (pcavs_render_result.pose_frames_used), replayed
  * forward and backward: frame j is pasted onto the original frame that drove it, upstream calc_loop_idx(j + 2,
  * P) (the P frames are cached raw in a temporary file meanwhile). audio (may be NULL) is muxed into a video. */
-PCAVS_API pcavs_status pcavs_align_paste_clip(const char *original, const pcavs_align_result *res, const char *generated,
-                                              int upstream_crop, double feather, long pose_period, const char *audio,
-                                              const char *output, FILE *log);
-
+PCAVS_API pcavs_status pcavs_align_paste_clip(const char *original, const pcavs_align_result *res,
+                                              const char *generated, int upstream_crop, double feather,
+                                              long pose_period, const char *audio, const char *output, FILE *log);
 
 /* Handles (context, stream) carry a magic number checked on entry: a NULL or foreign pointer gives
  * PCAVS_ERR_INVALID_ARG. In debug builds (PCAVS_DEBUG_HANDLES, on for CMAKE_BUILD_TYPE=Debug) a freed
