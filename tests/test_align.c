@@ -362,6 +362,23 @@ static void paste_img(uint8_t *canvas, int cw, int ch, const uint8_t *img, int w
                     memcpy(canvas + ((size_t)(y0 + y) * cw + x0 + x) * 3, img + ((size_t)y * w + x) * 3, 3);
 }
 
+/* pcavs_align_clip with p->log captured: what it reported goes into msg (NUL-terminated, may be empty). */
+static pcavs_status align_logged(const char *in, const char *out, pcavs_align_params *p, pcavs_align_result *r,
+                                 char *msg, size_t cap) {
+    FILE *log = tmpfile();
+    p->log = log;
+    pcavs_status st = pcavs_align_clip(in, out, p, r);
+    p->log = NULL;
+    msg[0] = 0;
+    if (log) {
+        rewind(log);
+        size_t k = fread(msg, 1, cap - 1, log);
+        msg[k] = 0;
+        fclose(log);
+    }
+    return st;
+}
+
 static void check_errors(void) {
     pcavs_align_params p = {0};
     p.smooth_prev = -1;
@@ -395,17 +412,8 @@ static void check_errors(void) {
     paste_img(c, w, h, small, 160, 160, 30, 70);
     paste_img(c, w, h, a.rgb, 224, 224, 300, 40);
     write_canvas(tmp("twofaces.png"), c, w, h);
-    FILE *log = tmpfile();
-    p.log = log;
-    st = pcavs_align_clip(tmp("twofaces.png"), tmp("twofaces_out"), &p, &r);
     char msg[1024] = "";
-    if (log) {
-        rewind(log);
-        size_t k = fread(msg, 1, sizeof msg - 1, log);
-        msg[k] = 0;
-        fclose(log);
-    }
-    p.log = NULL;
+    st = align_logged(tmp("twofaces.png"), tmp("twofaces_out"), &p, &r, msg, sizeof msg);
     if (pt_check_ok(st, "two faces")) {
         /* the largest face is the id image at x 300..524: its mouth centre lies there */
         pt_check(r.n_multi == 1 && r.three[4] > 300 && r.three[4] < 524 && strstr(msg, "several faces"),
@@ -457,17 +465,7 @@ static void check_errors(void) {
         pcavs_image_write_png(tmp(dst), im.rgb, im.width, im.height);
         pcavs_image_free(&im);
     }
-    log = tmpfile();
-    p.log = log;
-    st = pcavs_align_clip(tmp("tiny"), tmp("tiny_out"), &p, &r);
-    msg[0] = 0;
-    if (log) {
-        rewind(log);
-        size_t k = fread(msg, 1, sizeof msg - 1, log);
-        msg[k] = 0;
-        fclose(log);
-    }
-    p.log = NULL;
+    st = align_logged(tmp("tiny"), tmp("tiny_out"), &p, &r, msg, sizeof msg);
     if (pt_check_ok(st, "clip with a shrunk face")) {
         const char *say = strstr(msg, "implausible");
         pt_check(r.n_frames == 6 && r.n_detected == 5 && !r.detected[4] && r.n_interpolated == 1 && say,
