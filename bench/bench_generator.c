@@ -4,6 +4,7 @@
  * grouped-convolution modules) run with the same thread count.
  * Usage: bench_generator [model.safetensors]   (default: $PCAVS_MODEL, else
  * $PCAVS_FIXTURES/model.safetensors or model_raw.safetensors). Threads: $PCAVS_THREADS.
+ * $PCAVS_BENCH_ONLY=G (or V, E, A) times that network alone (for profiling).
  * Validation before timing: frame 0 of the batch-8 call equals the batch-1 call (zero noise);
  * op-level parity against _ref and PyTorch lives in the kernel benches and tests/test_networks. */
 #include <stdio.h>
@@ -93,7 +94,9 @@ int main(int argc, char **argv) {
     const double macs[4] = {34.7e9, 4.28e9, 6.33e9, 0.47e9};
     const char *names[4] = {"G (random noise)", "V", "E (+to_headpose)", "A_sync"};
     double g_ms[2] = {0, 0};
+    const char *only = getenv("PCAVS_BENCH_ONLY");
     for (int which = 0; which < 4; which++) {
+        if (only && *only && only[0] != "GVEA"[which]) continue;
         int batches[2] = {1, BMAX};
         for (int bi = 0; bi < 2; bi++) {
             gctx c = {.m = m, .b = batches[bi], .idf = idf, .idm = idm, .h = h, .a = a, .out = out,

@@ -3,9 +3,10 @@
  * Validated against pcavs_modconv_ref on cheap cases first. GFLOP/s counts the convolution
  * proper, 2*c_out*c_in*k*k*h*w per sample on the input grid (for the upsampling layers that is
  * the transposed conv; the blur and demodulation are not counted).
- * Plain 3x3 layers at >= 28x28 get their weight in Winograd form prepared once, as the model loader
- * does (pipeline/networks/net_g.c); smaller ones run as the model runs them (transformed per call when
- * modconv_cpu takes the Winograd path, i.e. at batch 8 from 14x14).
+ * Layers where modconv_cpu takes a Winograd path at batch 1 (plain 3x3 at >= 28x28, upsampling from 28 and 56)
+ * get their weight in Winograd form prepared once, as the model loader does (pipeline/networks/net_g.c);
+ * the others run as the model runs them (transformed per call where modconv_cpu takes the Winograd path,
+ * i.e. plain convs at batch 8 from 14x14).
  * Usage: bench_modconv [--quick]   (--quick: batch 1 only); threads from $PCAVS_THREADS. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,7 +131,9 @@ int main(int argc, char **argv) {
             q.x[i] = pb_alloc_uniform((size_t)n * L->c_in * L->h * L->h, 10 + i);
             q.w[i] = pb_alloc_uniform((size_t)L->c_out * L->c_in * L->k * L->k, 40 + i);
             pcavs_modconv_desc d = {n, L->c_in, L->h, L->h, L->c_out, L->k, L->demod, L->up, NULL};
-            if (L->k == 3 && !L->up && L->h >= 28) { /* as pipeline/networks/net_g.c prepares them */
+            pcavs_modconv_desc d1 = d;
+            d1.n = 1;
+            if (pcavs_modconv_cpu_takes_wino(&d1)) { /* as pipeline/networks/net_g.c prepares them */
                 q.u[i] = pb_alloc_uniform(pcavs_modconv_wino_floats(&d), 70 + i);
                 if (pcavs_modconv_prepare_wino(&d, q.w[i], q.u[i], threads) != PCAVS_OK) {
                     fprintf(stderr, "bench_modconv: %s\n", pcavs_last_error());

@@ -40,10 +40,13 @@ pcavs_status pcavs_modconv_check(const pcavs_modconv_desc *d);
 size_t pcavs_modconv_cpu_scratch_bytes(const pcavs_modconv_desc *d, int n_threads);
 size_t pcavs_modconv_cpu_min_scratch_bytes(const pcavs_modconv_desc *d, int n_threads);
 
-/* The CPU Winograd form of a plain 3x3 weight, prepared once (model load) and passed as
- * d->weight_wino: pcavs_modconv_wino_floats(d) floats (0 where _cpu would not use it: k != 3 or
- * upsample), filled by pcavs_modconv_prepare_wino (weight [c_out, c_in, 3, 3] -> [36, c_out, c_in],
- * the 1/sqrt(c_in*9) modulation scale stays on the input side). */
+/* The CPU Winograd form of a 3x3 weight, prepared once (model load) and passed as d->weight_wino:
+ * pcavs_modconv_wino_floats(d) floats (0 where there is none: k != 3), filled by
+ * pcavs_modconv_prepare_wino (weight [c_out, c_in, 3, 3] -> [36, c_out, c_in]: F(4x4, 3x3) for a plain
+ * layer, F(4x4, 2x2) on the transposed conv's phases for an upsampling one (kernels/winograd_up.h); the
+ * 1/sqrt(c_in*9) modulation scale stays on the input side). pcavs_modconv_cpu_takes_wino: whether _cpu
+ * takes a Winograd path for this descriptor (given the scratch), i.e. whether preparing pays. */
+int pcavs_modconv_cpu_takes_wino(const pcavs_modconv_desc *d);
 size_t pcavs_modconv_wino_floats(const pcavs_modconv_desc *d);
 pcavs_status pcavs_modconv_prepare_wino(const pcavs_modconv_desc *d, const float *weight, float *out, int n_threads);
 

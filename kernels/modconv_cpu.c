@@ -27,6 +27,7 @@
 
 #include "modconv.h"
 #include "winograd.h"
+#include "winograd_up.h"
 
 #define MC_SMALL_COUT 16 /* k = 1 with at most this many outputs (ToRGB: 3) takes the direct path */
 #define MC_PCHUNK                                                                                                      \
@@ -253,19 +254,21 @@ pcavs_status pcavs_modconv_prepare_sq(const pcavs_modconv_desc *d, const float *
 }
 
 size_t pcavs_modconv_wino_floats(const pcavs_modconv_desc *d) {
-    if (pcavs_modconv_check(d) != PCAVS_OK || d->k != 3 || d->upsample)
+    if (pcavs_modconv_check(d) != PCAVS_OK || d->k != 3)
         return 0;
-    return (size_t)PCAVS_WINO_POINTS * d->c_out * d->c_in;
+    return (size_t)(d->upsample ? PCAVS_WINO_UP_MATS : PCAVS_WINO_POINTS) * d->c_out * d->c_in;
 }
 
 pcavs_status pcavs_modconv_prepare_wino(const pcavs_modconv_desc *d, const float *weight, float *out, int n_threads) {
     PCAVS_TRY(pcavs_modconv_check(d));
     if (!weight || !out)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_prepare_wino: NULL pointer");
-    if (d->k != 3 || d->upsample)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_prepare_wino: only plain 3x3 layers (k=%d, upsample=%d)",
-                          d->k, d->upsample);
-    pcavs_wino_weight(d->c_out, d->c_in, weight, 1.0f, out, n_threads);
+    if (d->k != 3)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_prepare_wino: only 3x3 layers (k=%d)", d->k);
+    if (d->upsample)
+        pcavs_wino_up_weight(d->c_out, d->c_in, weight, 1.0f, out, n_threads);
+    else
+        pcavs_wino_weight(d->c_out, d->c_in, weight, 1.0f, out, n_threads);
     return PCAVS_OK;
 }
 
@@ -276,10 +279,13 @@ pcavs_status pcavs_modconv_prepare_wino(const pcavs_modconv_desc *d, const float
 #ifndef MC_WINO_MIN_TILES
 #define MC_WINO_MIN_TILES 48 /* n * ceil(h/4) * ceil(w/4) below this: the GEMMs are too thin (7x7 at batch 1: 4) */
 #endif
+static int mc_wino_applies(const pcavs_modconv_desc *d) {
+    const size_t tiles = (size_t)d->n * ((d->h + 3) / 4) * ((d->w + 3) / 4);
+    return d->k == 3 && !d->upsample && tiles >= MC_WINO_MIN_TILES;
+}
 static int mc_try_wino(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *x, const float *weight,
                        const float *style, const float *demod, char *sp, size_t avail, float *y) {
-    const size_t tiles = (size_t)d->n * ((d->h + 3) / 4) * ((d->w + 3) / 4);
-    if (d->k != 3 || d->upsample || tiles < MC_WINO_MIN_TILES)
+    if (!mc_wino_applies(d))
         return 0;
     const int nth = kc->n_threads < 1 ? 1 : kc->n_threads;
     const size_t s_bytes = MC_ALIGN((size_t)d->n * d->c_in * sizeof(float));
@@ -304,6 +310,57 @@ static int mc_try_wino(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const 
     sub.scratch = sp + s_bytes + u_bytes;
     sub.scratch_bytes = avail - s_bytes - u_bytes;
     return pcavs_wino_run(&sub, &a) == PCAVS_OK;
+}
+
+/* ---- upsampling 3x3 with enough tiles: Winograd F(4x4, 2x2) on the transposed conv's phases, then the
+ * blur (kernels/winograd_up.h) ----  Same contract as mc_try_wino. */
+/* Where it wins (bench_modconv, generator layers, 2-core EPYC, ms b1 / b8 direct -> Winograd): 28->56
+ * 512x512 23.3 -> 22.2 / 178 -> 162, 56->112 512->256 44.2 -> 40.1 / 347 -> 313; where it loses: 7->14 and
+ * 14->28 (too few tiles: 2.8 -> 5.5 ms at b1) and 112->224 256->128 (GEMMs too thin for the transforms'
+ * memory traffic: 48.7 -> 50.1 / 383 -> 398). */
+#ifndef MC_WINO_UP_MIN_SIDE
+#define MC_WINO_UP_MIN_SIDE 28 /* input side */
+#endif
+#ifndef MC_WINO_UP_MIN_CHANNELS
+#define MC_WINO_UP_MIN_CHANNELS (512 * 256) /* c_in * c_out */
+#endif
+static int mc_wino_up_applies(const pcavs_modconv_desc *d) {
+    return d->k == 3 && d->upsample && d->h >= MC_WINO_UP_MIN_SIDE && d->w >= MC_WINO_UP_MIN_SIDE &&
+           (long)d->c_in * d->c_out >= MC_WINO_UP_MIN_CHANNELS;
+}
+static int mc_try_wino_up(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *x, const float *weight,
+                          const float *style, const float *blur, const float *demod, char *sp, size_t avail,
+                          float *y) {
+    const int nth = kc->n_threads < 1 ? 1 : kc->n_threads;
+    pcavs_wino_up_conv a = {.n = d->n, .c_in = d->c_in, .h = d->h, .w = d->w, .c_out = d->c_out, .x = x,
+                            .out_scale = d->demodulate ? demod : NULL, .blur = blur, .y = y};
+    if (!mc_wino_up_applies(d))
+        return 0;
+    const size_t s_bytes = MC_ALIGN((size_t)d->n * d->c_in * sizeof(float));
+    const size_t u_bytes =
+        d->weight_wino ? 0 : MC_ALIGN((size_t)PCAVS_WINO_UP_MATS * d->c_out * d->c_in * sizeof(float));
+    if (avail < s_bytes + u_bytes + pcavs_wino_up_min_scratch_bytes(&a, nth))
+        return 0;
+    float *s_in = (float *)sp; /* [n, c_in] */
+    const float scale = (float)(1.0 / sqrt((double)d->c_in * 9));
+    for (size_t i = 0; i < (size_t)d->n * d->c_in; i++)
+        s_in[i] = style[i] * scale;
+    a.in_scale = s_in;
+    if (d->weight_wino) {
+        a.u = d->weight_wino;
+    } else {
+        float *u = (float *)(sp + s_bytes); /* [36, c_out, c_in] */
+        pcavs_wino_up_weight(d->c_out, d->c_in, weight, 1.0f, u, nth);
+        a.u = u;
+    }
+    pcavs_kctx sub = *kc;
+    sub.scratch = sp + s_bytes + u_bytes;
+    sub.scratch_bytes = avail - s_bytes - u_bytes;
+    return pcavs_wino_up_run(&sub, &a) == PCAVS_OK;
+}
+
+int pcavs_modconv_cpu_takes_wino(const pcavs_modconv_desc *d) {
+    return pcavs_modconv_check(d) == PCAVS_OK && (mc_wino_applies(d) || mc_wino_up_applies(d));
 }
 
 pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *x, /* [n, c_in, h, w] */
@@ -378,6 +435,8 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
         return PCAVS_OK;
     }
     if (mc_try_wino(kc, d, x, weight, style, demod, sp, avail, y))
+        return PCAVS_OK;
+    if (mc_try_wino_up(kc, d, x, weight, style, blur, demod, sp, avail, y))
         return PCAVS_OK;
     {
         const long ntile = mc_im2col_nt(d, nt, avail);
@@ -513,32 +572,7 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
                                     tr[xx] += gr[xx];
                             }
                         }
-                    /* Blur (upfirdn2d up 1, pad 1,1, flipped kernel kf[a][b] = blur[3-a][3-b]) and demod:
-                     * y[oy][ox] = dm * sum_{a,b} kf[a][b] T[oy+a-1][ox+b-1]; with ox = 2X (E) or 2X+1 (O):
-                     *   E[X] = kf0 To[X-1] + kf1 Te[X] + kf2 To[X] + kf3 Te[X+1]
-                     *   O[X] = kf0 Te[X] + kf1 To[X] + kf2 Te[X+1] + kf3 To[X+1]   (To[-1] = To[w] = 0) */
-                    float *er = tp + (size_t)th * 2 * ts, *orow = er + w + 16;
-                    for (int oy = 0; oy < oh; oy++) {
-                        for (int xx = 0; xx < w; xx++)
-                            er[xx] = orow[xx] = 0.0f;
-                        for (int ky = 0; ky < 4; ky++) {
-                            const int ty = oy + ky - 1;
-                            if (ty < 0 || ty >= th)
-                                continue;
-                            const float *te = tp + (size_t)(2 * ty) * ts + 1, *to = te + ts;
-                            const float *kr = blur + (3 - ky) * 4;
-                            const float k0 = kr[3] * dm, k1 = kr[2] * dm, k2 = kr[1] * dm, k3 = kr[0] * dm;
-                            for (int xx = 0; xx < w; xx++) {
-                                er[xx] += k0 * to[xx - 1] + k1 * te[xx] + k2 * to[xx] + k3 * te[xx + 1];
-                                orow[xx] += k0 * te[xx] + k1 * to[xx] + k2 * te[xx + 1] + k3 * to[xx + 1];
-                            }
-                        }
-                        float *yr = yo + (size_t)oy * ow;
-                        for (int xx = 0; xx < w; xx++) {
-                            yr[2 * xx] = er[xx];
-                            yr[2 * xx + 1] = orow[xx];
-                        }
-                    }
+                    pcavs_up_blur_plane(tp, h, w, blur, dm, tp + (size_t)th * 2 * ts, yo);
                 }
         }
     }

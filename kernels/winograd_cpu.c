@@ -82,6 +82,7 @@ size_t pcavs_wino_scratch_bytes(const pcavs_wino_conv *a, int n_threads) {
  * Measured: the same speed compiled for AVX2+FMA as for the baseline ISA (2-core EPYC, 224x224x128:
  * 38 vs 40 ms, 112x112x256 and 56x56x512 equal within noise), so there is one compilation. */
 
+#include "winograd_gather.h"
 #include "winograd_transforms.h"
 
 /* ---- driver ---- */

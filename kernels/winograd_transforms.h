@@ -1,5 +1,5 @@
 /* winograd_transforms.h: the input and output transforms of Winograd F(4x4, 3x3) (winograd_cpu.c),
- * as plain loops that vectorise (omp simd), included once by winograd_cpu.c.
+ * as plain loops that vectorise (omp simd), included once by winograd_cpu.c (after winograd_gather.h).
  *
  * Input transform of one channel, per tile row: the 6 input rows the row's tiles read are copied
  * (times in_scale, zero-padded) into column-phase arrays R[i][q][t] = x[4ty-1+i][4t+q-1] (q = 0..3),
@@ -30,37 +30,11 @@ static void wino_input_channel(const pcavs_wino_conv *a, int c, size_t t0, size_
         const int nT = hi - lo + 1; /* tiles of the row + the next one's first columns */
         const float s = a->in_scale ? a->in_scale[(size_t)b * a->c_in + c] : 1.0f;
         const float *xc = a->x + ((size_t)b * a->c_in + c) * h * w; /* [h, w] */
-        /* interior tiles tt: every ix = 4(lo+tt)+q-1, q = 0..3, inside [0, w) */
-        int in0 = lo == 0 ? 1 : 0, in1 = (w - 4 * lo + 1) / 4; /* tt in [in0, in1) */
-        if (in1 > nT) in1 = nT;
-        if (in1 < in0) in1 = in0;
         for (int i = 0; i < 6; i++) {
-            float *restrict R0 = R + (size_t)(i * 4) * ps, *restrict R1 = R0 + ps, *restrict R2 = R1 + ps,
-                            *restrict R3 = R2 + ps;
             const int iy = 4 * ty - 1 + i;
-            if (iy < 0 || iy >= h) {
-                for (int tt = 0; tt < nT; tt++) R0[tt] = R1[tt] = R2[tt] = R3[tt] = 0.0f;
-                continue;
-            }
-            const float *restrict src = xc + (size_t)iy * w + 4 * lo - 1; /* src[4 tt + q] = x[iy][4(lo+tt)+q-1] */
-#pragma omp simd
-            for (int tt = in0; tt < in1; tt++) {
-                R0[tt] = src[4 * tt] * s;
-                R1[tt] = src[4 * tt + 1] * s;
-                R2[tt] = src[4 * tt + 2] * s;
-                R3[tt] = src[4 * tt + 3] * s;
-            }
-            for (int tt = 0; tt < nT; tt++) { /* the edges, bounds-checked */
-                if (tt >= in0 && tt < in1) {
-                    tt = in1 - 1;
-                    continue;
-                }
-                float *Rq[4] = {R0, R1, R2, R3};
-                for (int q = 0; q < 4; q++) {
-                    const int ix = 4 * (lo + tt) + q - 1;
-                    Rq[q][tt] = ix >= 0 && ix < w ? src[4 * tt + q] * s : 0.0f;
-                }
-            }
+            float *R0 = R + (size_t)(i * 4) * ps;
+            wino_gather_row(iy >= 0 && iy < h ? xc + (size_t)iy * w : NULL, w, lo, nT, s, R0, R0 + ps, R0 + 2 * ps,
+                            R0 + 3 * ps);
         }
         /* B^T down the columns: C[k][q][t] from R[0..5][q][t], the 4 phases as one run of 4*ps */
         {

@@ -3,7 +3,9 @@
  * conv1 512->512 3x3 at 7x7, ToRGB 1x1 to 3 channels at 7..224, the five upsampling convs and
  * plain convs at each resolution; channels reduced at the large resolutions to keep _ref quick),
  * batch 1 and 8; demod _cpu vs _ref; both vs PyTorch fixtures (ops/modconv.safetensors from
- * tests/reference/op_fixtures_stylegan.py); tiling under a small scratch; errors. */
+ * tests/reference/op_fixtures_stylegan.py); tiling under a small scratch; errors. With the default
+ * scratch _cpu takes its Winograd paths (plain 3x3 with >= 48 tiles, every upsampling layer); the tiled
+ * cases (scratch near the minimum) take the direct paths (tap GEMM + gather, transposed conv + blur). */
 #include <stdio.h>
 #include <string.h>
 
@@ -67,16 +69,18 @@ static void random_case(pcavs_kctx *kc, const mc_case *c, uint64_t seed, size_t 
     pcavs_kctx ckc = *kc;
     if (cpu_scratch)
         ckc.scratch_bytes = cpu_scratch;
-    run_case(kc, &ckc, c->name, &d, x, wt, st, NULL);
+    char label[200];
+    snprintf(label, sizeof label, "%s%s", c->name, !cpu_scratch && pcavs_modconv_cpu_takes_wino(&d) ? " [Winograd]" : "");
+    run_case(kc, &ckc, label, &d, x, wt, st, NULL);
     /* the same with the weight's forms prepared once, as the generator's loader does: the Winograd weight
-     * (plain 3x3; _cpu takes it where it takes the Winograd path) and the squared-tap sums */
-    if (d.demodulate || (d.k == 3 && !d.upsample)) {
+     * (3x3, plain or upsampling; _cpu takes it where it takes a Winograd path) and the squared-tap sums */
+    if (d.demodulate || d.k == 3) {
         pcavs_modconv_desc dp = d;
         float *u = NULL, *sq = pt_alloc((size_t)d.c_out * d.c_in);
         char what[200];
         snprintf(what, sizeof what, "%s prepare_sq", c->name);
         if (pt_check_ok(pcavs_modconv_prepare_sq(&d, wt, sq), what)) dp.weight_sq = sq;
-        if (d.k == 3 && !d.upsample) {
+        if (d.k == 3) {
             u = pt_alloc(pcavs_modconv_wino_floats(&d));
             snprintf(what, sizeof what, "%s prepare_wino", c->name);
             if (pt_check_ok(pcavs_modconv_prepare_wino(&d, wt, u, kc->n_threads), what)) dp.weight_wino = u;
@@ -120,6 +124,7 @@ int main(void) {
         {"up_512_7to14_b1", 1, 512, 512, 7, 3, 1, 1},       {"up_64_7to14_b8", 8, 64, 64, 7, 3, 1, 1},
         {"up_128_14to28_b1", 1, 128, 128, 14, 3, 1, 1},     {"up_32_28to56_b8", 8, 32, 32, 28, 3, 1, 1},
         {"up_64to32_56to112_b1", 1, 64, 32, 56, 3, 1, 1},   {"up_32to16_112to224_b1", 1, 32, 16, 112, 3, 1, 1},
+        {"up_512to256_28to56_b1", 1, 512, 256, 28, 3, 1, 1}, /* the Winograd upsampling path (512x256 and up) */
         {"conv_128_14_b1", 1, 128, 128, 14, 3, 1, 0},       {"conv_64_28_b8", 8, 32, 32, 28, 3, 1, 0},
         {"conv_32_56_b1", 1, 32, 32, 56, 3, 1, 0},          {"conv_32to16_112_b1", 1, 32, 16, 112, 3, 1, 0},
         {"conv_16_224_b1", 1, 16, 16, 224, 3, 1, 0},        {"odd_up_nodemod_5x9", 3, 7, 5, 5, 3, 0, 1},

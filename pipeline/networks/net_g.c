@@ -28,18 +28,18 @@ static size_t g_noise_offset(int l) { /* floats before layer l in a per-frame no
 }
 
 /* CPU backend only: forms of a weight that modconv_cpu can use instead of rereading it per call
- * (kernels/modconv.h). The Winograd form of a plain 3x3 weight (4x its bytes) for the layers at
- * >= 28x28, where modconv_cpu takes that path at every batch size (at 7 and 14 it does not at batch 1,
- * and 37.7 MB per 512x512 layer would buy ~1 ms per frame at batch 8); the per-(o, c) sums of squared
- * taps for every demodulated layer. */
-#define G_WINO_MIN_SIDE 28
+ * (kernels/modconv.h). The Winograd form of a 3x3 weight (4x its bytes) for the layers where modconv_cpu
+ * takes a Winograd path at batch 1, so at every batch size: the plain convs at >= 28x28 and the upsampling
+ * ones from 28 and 56 (at 7 and 14 plain convs take it only from batch 4, and 37.7 MB per 512x512 layer
+ * would buy ~1 ms per frame at batch 8); the per-(o, c) sums of squared taps for every demodulated layer. */
 static int g_on_cpu(const pn_loader *L) { return strcmp(L->m->ex->be->name, "cpu") == 0; }
 
-static pcavs_status prepare_wino(pn_loader *L, pn_modconv *mc, const float *w_host) {
+static pcavs_status prepare_wino(pn_loader *L, pn_modconv *mc, const float *w_host, int side) {
     mc->w_wino = NULL;
     if (!g_on_cpu(L)) return PCAVS_OK;
-    pcavs_modconv_desc d = {.n = 1, .c_in = mc->c_in, .h = G_WINO_MIN_SIDE, .w = G_WINO_MIN_SIDE,
-                            .c_out = mc->c_out, .k = mc->k, .demodulate = 1};
+    pcavs_modconv_desc d = {.n = 1, .c_in = mc->c_in, .h = side, .w = side, .c_out = mc->c_out, .k = mc->k,
+                            .demodulate = 1, .upsample = mc->upsample};
+    if (!pcavs_modconv_cpu_takes_wino(&d)) return PCAVS_OK;
     size_t count = pcavs_modconv_wino_floats(&d);
     float *u = malloc(count * sizeof(float));
     if (!u) return pcavs_fail(PCAVS_ERR_OOM, "model: cannot allocate %zu bytes for a Winograd weight", count * 4);
@@ -100,7 +100,7 @@ static pcavs_status load_modconv(pn_loader *L, pn_modconv *mc, const char *name,
     mc->upsample = upsample;
     mc->demodulate = demodulate;
     mc->w_wino = mc->w_sq = NULL;
-    if (k == 3 && !upsample && side >= G_WINO_MIN_SIDE) PCAVS_TRY(prepare_wino(L, mc, w));
+    if (k == 3) PCAVS_TRY(prepare_wino(L, mc, w, side));
     if (demodulate) PCAVS_TRY(prepare_sq(L, mc, w));
     return PCAVS_OK;
 }

@@ -1,0 +1,375 @@
+/* winograd_up_cpu.c: the upsampling modulated convolution as Winograd F(4x4, 2x2) on the transposed
+ * conv's four output phases, then the blur (the algebra: winograd_up.h). Tiles j = (sample, tile row,
+ * tile column) of the (h+1) x (w+1) phase grid, row-major. Samples go in groups whose T planes fit a
+ * budget; each group's tiles in chunks (V + M bounded), each chunk in three steps of one OpenMP region:
+ *   1. input transform, threads over input channels: V [81 blocks, c_in, nt];
+ *   2. the 36 GEMMs M_g = U_g V_g, each thread its share of the output channels (single-threaded sgemm);
+ *   3. output transform, threads over output channels: the 4 phases' 4x4 tiles into the group's T planes;
+ * then, per group, the blur and the output scale from T into y, threads over (sample, output channel).
+ * Blocks: EE point (k, l) is block k*5+l; EO row point k is group 25+k with blocks 25+4k+q (q = output
+ * column in the tile); OE column point l is group 30+l, blocks 45+4l+q (q = output row); OO is group 35,
+ * blocks 65+4i+s. Within group g, V's row c is [mult_g][nt] (so a group is one [c_in x mult_g*nt] matrix). */
+#include <string.h>
+
+#include <cblas.h>
+#ifdef _OPENMP
+#include <omp.h>
+#else
+static int omp_get_thread_num(void) { return 0; }
+static int omp_get_num_threads(void) { return 1; }
+#endif
+
+#include "winograd.h"
+#include "winograd_gather.h"
+#include "winograd_up.h"
+
+#define UP_BLOCKS 81
+#ifndef PCAVS_WINO_UP_MAX_CHUNK
+#define PCAVS_WINO_UP_MAX_CHUNK (96u << 20) /* bytes of V + M per chunk */
+#endif
+#ifndef PCAVS_WINO_UP_T_BUDGET
+#define PCAVS_WINO_UP_T_BUDGET (48u << 20) /* bytes of T planes per sample group (at least one sample) */
+#endif
+#define UP_ALIGN(b) ((((size_t)(b)) + 63) / 64 * 64)
+
+static int up_mult(int g) { return g < 25 ? 1 : g < 35 ? 4 : 16; }
+static int up_blk0(int g) { return g < 25 ? g : g < 30 ? 25 + 4 * (g - 25) : g < 35 ? 45 + 4 * (g - 30) : 65; }
+
+/* ---- weights ----
+ * 1D F(4, 2) with points 0, 1, -1, 2, inf: G = [1/2 0; -1/2 -1/2; -1/6 1/6; 1/6 1/3; 0 1] = G'/6 with G'
+ * integer (exact in float), so each transform is a float sum of the taps and one final scale. The taps
+ * along a 2-tap axis are (g0, g1) = (W[2], W[0]): the phase output at Y reads d = x[Y-1], x[Y]. */
+static const float up_g6[5][2] = {{3, 0}, {-3, -3}, {-1, 1}, {1, 2}, {0, 6}};
+
+void pcavs_wino_up_weight(int c_out, int c_in, const float *w,    /* [c_out, c_in, 3, 3] */
+                          float scale, float *u, int n_threads) { /* [36, c_out, c_in] */
+    const size_t plane = (size_t)c_out * c_in;
+    const float post2 = scale / 36.0f, post1 = scale / 6.0f;
+#pragma omp parallel for num_threads(n_threads < 1 ? 1 : n_threads) schedule(static)
+    for (int o = 0; o < c_out; o++) {
+        const float *wo = w + (size_t)o * c_in * 9; /* [c_in, 3, 3] */
+        float *uo = u + (size_t)o * c_in;           /* u[g] row o at uo + g * plane */
+#pragma omp simd
+        for (int c = 0; c < c_in; c++) {
+            const float *k = wo + (size_t)c * 9; /* k[3i + j] = W[i][j] */
+            /* EE: g[a][b] = W[2-2a][2-2b]; t = G' g, then U = t G'^T */
+            const float g00 = k[8], g01 = k[6], g10 = k[2], g11 = k[0];
+            for (int r = 0; r < 5; r++) {
+                const float t0 = up_g6[r][0] * g00 + up_g6[r][1] * g10, t1 = up_g6[r][0] * g01 + up_g6[r][1] * g11;
+                for (int l = 0; l < 5; l++)
+                    uo[(size_t)(r * 5 + l) * plane + c] = (t0 * up_g6[l][0] + t1 * up_g6[l][1]) * post2;
+            }
+            for (int r = 0; r < 5; r++) {
+                uo[(size_t)(25 + r) * plane + c] = (up_g6[r][0] * k[7] + up_g6[r][1] * k[1]) * post1; /* EO */
+                uo[(size_t)(30 + r) * plane + c] = (up_g6[r][0] * k[5] + up_g6[r][1] * k[3]) * post1; /* OE */
+            }
+            uo[(size_t)35 * plane + c] = k[4] * scale; /* OO */
+        }
+    }
+}
+
+/* ---- sizes ---- */
+
+static int up_th(const pcavs_wino_up_conv *a) { return (a->h + 4) / 4; }
+static int up_tw(const pcavs_wino_up_conv *a) { return (a->w + 4) / 4; }
+
+size_t pcavs_wino_up_tiles(const pcavs_wino_up_conv *a) { return (size_t)a->n * up_th(a) * up_tw(a); }
+
+static size_t up_per_tile(const pcavs_wino_up_conv *a) {
+    return (size_t)UP_BLOCKS * ((size_t)a->c_in + a->c_out) * sizeof(float);
+}
+static size_t up_plane_floats(const pcavs_wino_up_conv *a) { /* one T plane, padded to 64 bytes */
+    return UP_ALIGN(pcavs_up_plane_floats(a->h, a->w) * sizeof(float)) / sizeof(float);
+}
+static size_t up_sample_t_bytes(const pcavs_wino_up_conv *a) {
+    return (size_t)a->c_out * up_plane_floats(a) * sizeof(float);
+}
+/* per thread: the row buffers R, C [5][4][ps] (the blur's 2 rows fit in them) */
+static size_t up_rowbuf_floats(const pcavs_wino_up_conv *a) {
+    size_t f = (size_t)40 * WINO_PHASE_STRIDE(up_tw(a)), blur = 2 * ((size_t)a->w + 16);
+    return f > blur ? f : blur;
+}
+static size_t up_fixed(const pcavs_wino_up_conv *a, int n_threads) {
+    return (size_t)(n_threads < 1 ? 1 : n_threads) * UP_ALIGN(up_rowbuf_floats(a) * sizeof(float)) + 4 * 64 +
+           WINO_LANES * sizeof(float) * 2;
+}
+
+size_t pcavs_wino_up_min_scratch_bytes(const pcavs_wino_up_conv *a, int n_threads) {
+    size_t tps = (size_t)up_th(a) * up_tw(a), nt = tps < WINO_LANES ? tps : WINO_LANES;
+    return up_fixed(a, n_threads) + up_sample_t_bytes(a) + nt * up_per_tile(a);
+}
+
+static size_t up_group_samples(const pcavs_wino_up_conv *a) {
+    size_t sb = PCAVS_WINO_UP_T_BUDGET / up_sample_t_bytes(a);
+    if (sb < 1) sb = 1;
+    return sb > (size_t)a->n ? (size_t)a->n : sb;
+}
+
+size_t pcavs_wino_up_scratch_bytes(const pcavs_wino_up_conv *a, int n_threads) {
+    const size_t sb = up_group_samples(a), tiles = sb * up_th(a) * up_tw(a);
+    size_t nt = PCAVS_WINO_UP_MAX_CHUNK / up_per_tile(a);
+    if (nt < WINO_LANES) nt = WINO_LANES;
+    if (nt > tiles) nt = tiles;
+    return up_fixed(a, n_threads) + sb * up_sample_t_bytes(a) + nt * up_per_tile(a);
+}
+
+/* ---- transforms ---- */
+
+/* B^T rows of 1D F(4, 2) applied to (x0..x4) */
+#define UP_BT0(x0, x1, x2, x3, x4) (2.0f * ((x0) - (x2)) - (x1) + (x3))
+#define UP_BT1(x0, x1, x2, x3, x4) (-2.0f * (x1) - (x2) + (x3))
+#define UP_BT2(x0, x1, x2, x3, x4) (2.0f * (x1)-3.0f * (x2) + (x3))
+#define UP_BT3(x0, x1, x2, x3, x4) ((x3) - (x1))
+#define UP_BT4(x0, x1, x2, x3, x4) (2.0f * ((x1) - (x3)) - (x2) + (x4))
+
+/* the 5 B^T rows of one 5-column run: (a, b, c, d, e)[tt] -> v0..v4[tt] */
+static inline void up_bt_run(int n, const float *restrict a, const float *restrict b, const float *restrict c,
+                             const float *restrict d, const float *restrict e, float *restrict v0, float *restrict v1,
+                             float *restrict v2, float *restrict v3, float *restrict v4) {
+#pragma omp simd
+    for (int tt = 0; tt < n; tt++) {
+        const float x0 = a[tt], x1 = b[tt], x2 = c[tt], x3 = d[tt], x4 = e[tt];
+        v0[tt] = UP_BT0(x0, x1, x2, x3, x4);
+        v1[tt] = UP_BT1(x0, x1, x2, x3, x4);
+        v2[tt] = UP_BT2(x0, x1, x2, x3, x4);
+        v3[tt] = UP_BT3(x0, x1, x2, x3, x4);
+        v4[tt] = UP_BT4(x0, x1, x2, x3, x4);
+    }
+}
+
+/* Input channel c of tiles t0 .. t0+nh-1 (global tile indices) into V [81][c_in][nh]. Per tile row, the
+ * 5 input rows 4ty-1 .. 4ty+3 as column phases R[i][q][t] = x[4ty-1+i][4t+q-1], so tile t's 5 columns
+ * are R[i][0..3][t] and R[i][0][t+1]. */
+static void up_input_channel(const pcavs_wino_up_conv *a, int c, size_t t0, size_t nh, float *rowbuf, float *V) {
+    const int h = a->h, w = a->w, tw = up_tw(a), th = up_th(a);
+    const size_t ps = WINO_PHASE_STRIDE(tw), n4 = 4 * ps;
+    float *R = rowbuf;                      /* [5][4][ps] */
+    float *C = rowbuf + 20 * ps;            /* [5][4][ps]: B^T down the rows */
+    const size_t vb = (size_t)a->c_in * nh; /* floats per block */
+    const size_t r_first = t0 / tw, r_last = (t0 + nh - 1) / tw;
+    for (size_t r = r_first; r <= r_last; r++) {
+        const int b = (int)(r / th), ty = (int)(r % th);
+        const int lo = r == r_first ? (int)(t0 - r * tw) : 0;
+        const int hi = r == r_last ? (int)(t0 + nh - r * tw) : tw;
+        const int nT = hi - lo + 1, ntile = hi - lo;
+        const size_t col = r * tw + lo - t0; /* the row's first tile within the chunk */
+        const float s = a->in_scale ? a->in_scale[(size_t)b * a->c_in + c] : 1.0f;
+        const float *xc = a->x + ((size_t)b * a->c_in + c) * h * w; /* [h, w] */
+        for (int i = 0; i < 5; i++) {
+            const int iy = 4 * ty - 1 + i;
+            float *R0 = R + (size_t)i * n4;
+            wino_gather_row(iy >= 0 && iy < h ? xc + (size_t)iy * w : NULL, w, lo, nT, s, R0, R0 + ps, R0 + 2 * ps,
+                            R0 + 3 * ps);
+        }
+        /* C[k] = B^T down the 5 rows, the 4 phases as one run */
+        up_bt_run((int)n4, R, R + n4, R + 2 * n4, R + 3 * n4, R + 4 * n4, C, C + n4, C + 2 * n4, C + 3 * n4,
+                  C + 4 * n4);
+        for (int k = 0; k < 5; k++) {
+            const float *e0 = C + (size_t)k * n4, *e1 = e0 + ps, *e2 = e1 + ps, *e3 = e2 + ps;
+            /* EE: B^T along tile columns, blocks k*5 + l */
+            float *v = V + (size_t)(k * 5) * vb + (size_t)c * nh + col;
+            up_bt_run(ntile, e0, e1, e2, e3, e0 + 1, v, v + vb, v + 2 * vb, v + 3 * vb, v + 4 * vb);
+            /* EO: columns 1..4 as they are, group 25+k: row c = [4][nh] */
+            float *eo = V + (size_t)(25 + 4 * k) * vb + (size_t)c * 4 * nh + col;
+            memcpy(eo, e1, (size_t)ntile * sizeof(float));
+            memcpy(eo + nh, e2, (size_t)ntile * sizeof(float));
+            memcpy(eo + 2 * nh, e3, (size_t)ntile * sizeof(float));
+            memcpy(eo + 3 * nh, e0 + 1, (size_t)ntile * sizeof(float));
+        }
+        for (int q = 0; q < 4; q++) { /* input rows 1..4 as they are */
+            const float *r0 = R + (size_t)(1 + q) * n4, *r1 = r0 + ps, *r2 = r1 + ps, *r3 = r2 + ps;
+            /* OE: B^T along tile columns, group 30+l at blocks 45+4l, output row q */
+            float *oe = V + (size_t)45 * vb + ((size_t)c * 4 + q) * nh + col;
+            const size_t gs = 4 * vb; /* between OE groups */
+            up_bt_run(ntile, r0, r1, r2, r3, r0 + 1, oe, oe + gs, oe + 2 * gs, oe + 3 * gs, oe + 4 * gs);
+            /* OO: columns 1..4, blocks 65 + 4q + s */
+            float *oo = V + (size_t)65 * vb + ((size_t)c * 16 + 4 * q) * nh + col;
+            memcpy(oo, r1, (size_t)ntile * sizeof(float));
+            memcpy(oo + nh, r2, (size_t)ntile * sizeof(float));
+            memcpy(oo + 2 * nh, r3, (size_t)ntile * sizeof(float));
+            memcpy(oo + 3 * nh, r0 + 1, (size_t)ntile * sizeof(float));
+        }
+    }
+}
+
+/* A^T of 1D F(4, 2) applied to (m0..m4): output i */
+#define UP_AT(i, m0, m1, m2, m3, m4)                                                                                   \
+    ((i) == 0   ? (m0) + (m1) + (m2) + (m3)                                                                            \
+     : (i) == 1 ? (m1) - (m2) + 2.0f * (m3)                                                                            \
+     : (i) == 2 ? (m1) + (m2) + 4.0f * (m3)                                                                            \
+                : (m1) - (m2) + 8.0f * (m3) + (m4))
+
+/* Output channel o of tiles t0 .. t0+nh-1 from M [81][c_out][nh] into the T planes of samples g0.. */
+static void up_output_channel(const pcavs_wino_up_conv *a, int o, size_t t0, size_t nh, const float *M, float *Tb,
+                              int g0) {
+    const int h = a->h, w = a->w, tw = up_tw(a), th = up_th(a);
+    const size_t mb = (size_t)a->c_out * nh, pf = up_plane_floats(a), ts = (size_t)w + 3;
+    const float *ee = M + (size_t)o * nh;                        /* block p at ee + p*mb */
+    const float *eo = M + (size_t)25 * mb + (size_t)o * 4 * nh;  /* row point k, column q: + 4k*mb + q*nh */
+    const float *oe = M + (size_t)45 * mb + (size_t)o * 4 * nh;  /* column point l, row q: + 4l*mb + q*nh */
+    const float *oo = M + (size_t)65 * mb + (size_t)o * 16 * nh; /* (i, s): + (4i+s)*nh */
+    for (size_t jj = 0; jj < nh; jj += WINO_LANES) {
+        float t[4][5][WINO_LANES];      /* EE: A^T down the columns */
+        float out[4][4][4][WINO_LANES]; /* [phase EE, EO, OE, OO][row][column][lane] */
+        for (int l = 0; l < 5; l++) {
+            const float *m0 = ee + (size_t)l * mb + jj, *m1 = m0 + 5 * mb, *m2 = m0 + 10 * mb, *m3 = m0 + 15 * mb,
+                        *m4 = m0 + 20 * mb;
+            for (int q = 0; q < WINO_LANES; q++)
+                for (int i = 0; i < 4; i++) t[i][l][q] = UP_AT(i, m0[q], m1[q], m2[q], m3[q], m4[q]);
+        }
+        for (int r = 0; r < 4; r++)
+            for (int s = 0; s < 4; s++)
+                for (int q = 0; q < WINO_LANES; q++)
+                    out[0][r][s][q] = UP_AT(s, t[r][0][q], t[r][1][q], t[r][2][q], t[r][3][q], t[r][4][q]);
+        for (int cq = 0; cq < 4; cq++) {
+            const float *e = eo + (size_t)cq * nh + jj, *f = oe + (size_t)cq * nh + jj;
+            for (int i = 0; i < 4; i++)
+                for (int q = 0; q < WINO_LANES; q++) {
+                    out[1][i][cq][q] = UP_AT(i, e[q], e[q + 4 * mb], e[q + 8 * mb], e[q + 12 * mb], e[q + 16 * mb]);
+                    out[2][cq][i][q] = UP_AT(i, f[q], f[q + 4 * mb], f[q + 8 * mb], f[q + 12 * mb], f[q + 16 * mb]);
+                }
+            for (int s = 0; s < 4; s++)
+                for (int q = 0; q < WINO_LANES; q++) out[3][cq][s][q] = oo[(size_t)(4 * cq + s) * nh + jj + q];
+        }
+        const int lanes = nh - jj < WINO_LANES ? (int)(nh - jj) : WINO_LANES;
+        for (int q = 0; q < lanes; q++) {
+            const size_t j = t0 + jj + q;
+            const int tx = (int)(j % tw), ty = (int)((j / tw) % th), b = (int)(j / ((size_t)tw * th));
+            float *P = Tb + ((size_t)(b - g0) * a->c_out + o) * pf;
+            const int X0 = 4 * tx, ne = w + 1 - X0 < 4 ? w + 1 - X0 : 4, no = w - X0 < 4 ? w - X0 : 4;
+            for (int r = 0; r < 4; r++) {
+                const int Y = 4 * ty + r;
+                if (Y > h) break;
+                float *te = P + (size_t)(4 * Y) * ts + 1 + X0, *to = te + ts; /* T row 2Y */
+                for (int s = 0; s < ne; s++) te[s] = out[0][r][s][q];
+                for (int s = 0; s < no; s++) to[s] = out[1][r][s][q];
+                if (Y == h) continue;
+                te += 2 * ts, to += 2 * ts; /* T row 2Y+1 */
+                for (int s = 0; s < ne; s++) te[s] = out[2][r][s][q];
+                for (int s = 0; s < no; s++) to[s] = out[3][r][s][q];
+            }
+        }
+    }
+}
+
+/* ---- the blur (also modconv_cpu's direct upsampling path) ----
+ * y[oy][ox] = scale * sum_{a,b} kf[a][b] T[oy+a-1][ox+b-1], kf[a][b] = blur[3-a][3-b]; with ox = 2X (E)
+ * or 2X+1 (O):  E[X] = kf0 To[X-1] + kf1 Te[X] + kf2 To[X] + kf3 Te[X+1]
+ *               O[X] = kf0 Te[X] + kf1 To[X] + kf2 Te[X+1] + kf3 To[X+1]   (To[-1] = To[w] = 0) */
+void pcavs_up_blur_plane(float *t, int h, int w, const float *blur, float scale, float *tmp, float *y) {
+    const size_t ts = (size_t)w + 3;
+    const int th = 2 * h + 1, oh = 2 * h, ow = 2 * w;
+    for (int r = 0; r < th; r++) {
+        float *to = t + (size_t)(2 * r + 1) * ts + 1;
+        to[-1] = to[w] = 0.0f;
+    }
+    float *er = tmp, *orow = tmp + w + 16;
+    for (int oy = 0; oy < oh; oy++) {
+        for (int xx = 0; xx < w; xx++) er[xx] = orow[xx] = 0.0f;
+        for (int ky = 0; ky < 4; ky++) {
+            const int ty = oy + ky - 1;
+            if (ty < 0 || ty >= th) continue;
+            const float *te = t + (size_t)(2 * ty) * ts + 1, *to = te + ts;
+            const float *kr = blur + (3 - ky) * 4;
+            const float k0 = kr[3] * scale, k1 = kr[2] * scale, k2 = kr[1] * scale, k3 = kr[0] * scale;
+            for (int xx = 0; xx < w; xx++) {
+                er[xx] += k0 * to[xx - 1] + k1 * te[xx] + k2 * to[xx] + k3 * te[xx + 1];
+                orow[xx] += k0 * te[xx] + k1 * to[xx] + k2 * te[xx + 1] + k3 * to[xx + 1];
+            }
+        }
+        float *yr = y + (size_t)oy * ow;
+        for (int xx = 0; xx < w; xx++) {
+            yr[2 * xx] = er[xx];
+            yr[2 * xx + 1] = orow[xx];
+        }
+    }
+}
+
+/* ---- driver ---- */
+
+/* This thread's rows of every M_g = U_g V_g (one single-threaded sgemm per matrix, the full tile width):
+ * measured faster than splitting the 81 blocks between the threads (29 vs 32 ms at 56x56 512->256), where
+ * one thread packs the 25 EE weight matrices for calls only one tile-block wide. */
+static void up_gemms(const pcavs_wino_up_conv *a, size_t nh, const float *V, float *M, int tid, int nthr) {
+    const int o0 = tid == 0 ? 0 : (a->c_out * tid / nthr) & ~7;
+    const int o1 = tid == nthr - 1 ? a->c_out : (a->c_out * (tid + 1) / nthr) & ~7;
+    if (o1 <= o0) return;
+    const size_t plane = (size_t)a->c_out * a->c_in;
+    for (int g = 0; g < PCAVS_WINO_UP_MATS; g++) {
+        const int m = up_mult(g), f = up_blk0(g), ld = (int)(m * nh);
+        const float *vg = V + (size_t)f * a->c_in * nh; /* [c_in, m*nh] */
+        float *mg = M + (size_t)f * a->c_out * nh;      /* [c_out, m*nh] */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, o1 - o0, ld, a->c_in, 1.0f,
+                    a->u + (size_t)g * plane + (size_t)o0 * a->c_in, a->c_in, vg, ld, 0.0f, mg + (size_t)o0 * ld, ld);
+    }
+}
+
+pcavs_status pcavs_wino_up_run(const pcavs_kctx *kc, const pcavs_wino_up_conv *a) {
+    if (!kc || !a || !a->x || !a->u || !a->y || !a->blur)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "wino_up_run: NULL pointer");
+    if (a->n < 1 || a->c_in < 1 || a->c_out < 1 || a->h < 1 || a->w < 1)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "wino_up_run: bad sizes n=%d c_in=%d c_out=%d %dx%d", a->n, a->c_in,
+                          a->c_out, a->h, a->w);
+    const int nth = kc->n_threads < 1 ? 1 : kc->n_threads;
+    const size_t need = pcavs_wino_up_min_scratch_bytes(a, nth);
+    if (!kc->scratch || kc->scratch_bytes < need)
+        return pcavs_fail(PCAVS_ERR_OOM,
+                          "wino_up_run: [n=%d, %d->%d, %dx%d] needs at least %zu bytes of scratch, %zu available", a->n,
+                          a->c_in, a->c_out, a->h, a->w, need, kc->scratch_bytes);
+    const size_t tps = (size_t)up_th(a) * up_tw(a), per_tile = up_per_tile(a), t_samp = up_sample_t_bytes(a);
+    const size_t fixed = up_fixed(a, nth), avail = kc->scratch_bytes - fixed;
+    /* sample groups: as many T planes as the budget and the scratch allow, leaving a lane group of tiles */
+    size_t sb = up_group_samples(a);
+    while (sb > 1 && sb * t_samp + WINO_LANES * per_tile > avail) sb--;
+    /* chunks of tiles: capped, then balanced over the group's tiles */
+    size_t nt = (avail - sb * t_samp) / per_tile, cap = PCAVS_WINO_UP_MAX_CHUNK / per_tile;
+    if (cap < WINO_LANES) cap = WINO_LANES;
+    if (nt > cap) nt = cap;
+    if (nt > sb * tps) nt = sb * tps;
+    {
+        const size_t chunks = (sb * tps + nt - 1) / nt, even = (sb * tps + chunks - 1) / chunks;
+        const size_t rounded = (even + WINO_LANES - 1) / WINO_LANES * WINO_LANES;
+        nt = rounded <= nt ? rounded : even;
+    }
+    /* carve: rowbufs | T [sb, c_out, plane] | V [81, c_in, nt] | M [81, c_out, nt] (+ a lane group) */
+    char *sp = (char *)kc->scratch;
+    float *rowbufs = (float *)sp;
+    const size_t rb = UP_ALIGN(up_rowbuf_floats(a) * sizeof(float)) / sizeof(float);
+    sp += (size_t)nth * rb * sizeof(float);
+    float *Tb = (float *)sp;
+    sp += sb * t_samp;
+    float *V = (float *)sp;
+    sp += UP_ALIGN((size_t)UP_BLOCKS * a->c_in * nt * sizeof(float));
+    float *M = (float *)sp;
+
+    const int blas_threads = openblas_get_num_threads();
+    if (blas_threads != 1) openblas_set_num_threads(1);
+    const size_t pf = up_plane_floats(a), ohw = (size_t)4 * a->h * a->w;
+#pragma omp parallel num_threads(nth)
+    {
+        const int tid = omp_get_thread_num(), nthr = omp_get_num_threads();
+        float *rowbuf = rowbufs + (size_t)tid * rb;
+        for (int g0 = 0; g0 < a->n; g0 += (int)sb) {
+            const int gb = a->n - g0 < (int)sb ? a->n - g0 : (int)sb;
+            const size_t base = (size_t)g0 * tps, tiles = (size_t)gb * tps;
+            for (size_t t0 = 0; t0 < tiles; t0 += nt) {
+                const size_t nh = tiles - t0 < nt ? tiles - t0 : nt;
+#pragma omp for schedule(static)
+                for (int c = 0; c < a->c_in; c++) up_input_channel(a, c, base + t0, nh, rowbuf, V);
+                up_gemms(a, nh, V, M, tid, nthr);
+#pragma omp barrier
+#pragma omp for schedule(static)
+                for (int o = 0; o < a->c_out; o++) up_output_channel(a, o, base + t0, nh, M, Tb, g0);
+            }
+#pragma omp for schedule(static)
+            for (long bo = 0; bo < (long)gb * a->c_out; bo++) {
+                const int bl = (int)(bo / a->c_out), o = (int)(bo % a->c_out), b = g0 + bl;
+                const float sc = a->out_scale ? a->out_scale[(size_t)b * a->c_out + o] : 1.0f;
+                pcavs_up_blur_plane(Tb + (size_t)bo * pf, a->h, a->w, a->blur, sc, rowbuf,
+                                    a->y + ((size_t)b * a->c_out + o) * ohw);
+            }
+        }
+    }
+    if (blas_threads != 1) openblas_set_num_threads(blas_threads);
+    return PCAVS_OK;
+}
