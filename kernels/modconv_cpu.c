@@ -10,6 +10,8 @@
  *   plain 3x3 with >= MC_WINO_MIN_TILES 4x4 tiles (28x28 and up at batch 1): Winograd F(4x4, 3x3)
  *          (winograd.h) with in_scale = style * scale and out_scale = demod, the weight taken prepared
  *          (d->weight_wino, done at model load) or transformed per call; demod reads d->weight_sq if given.
+ *   upsample from 28x28 with c_in*c_out >= 512*256 (the generator's 28->56 and 56->112): Winograd F(4x4, 2x2)
+ *          on the transposed conv's four output phases, then the same blur (winograd_up.h), likewise.
  *   plain k > 1 with enough pixels (tiles >= 256 pixels, >= 2 per thread): tiled im2col of x * style * scale
  *          (K = c_in*k*k rows, the weight's own layout) + one sgemm per tile straight into y, demod
  *          on the hot tile (mc_run_im2col); the tap-GEMM + gather above remains for small maps.
@@ -272,10 +274,7 @@ pcavs_status pcavs_modconv_prepare_wino(const pcavs_modconv_desc *d, const float
     return PCAVS_OK;
 }
 
-/* ---- plain 3x3 with enough tiles: Winograd F(4x4, 3x3) (kernels/winograd.h) ----
- * in_scale = style * scale, out_scale = demod; the weight is transformed per call into the scratch
- * unless the caller passes it transformed (d->weight_wino). Returns 0 (not taken: too few tiles or too
- * little scratch) or 1 (done). */
+/* ---- plain 3x3 with enough tiles: Winograd F(4x4, 3x3) (kernels/winograd.h) ---- */
 #ifndef MC_WINO_MIN_TILES
 #define MC_WINO_MIN_TILES 48 /* n * ceil(h/4) * ceil(w/4) below this: the GEMMs are too thin (7x7 at batch 1: 4) */
 #endif
@@ -283,37 +282,8 @@ static int mc_wino_applies(const pcavs_modconv_desc *d) {
     const size_t tiles = (size_t)d->n * ((d->h + 3) / 4) * ((d->w + 3) / 4);
     return d->k == 3 && !d->upsample && tiles >= MC_WINO_MIN_TILES;
 }
-static int mc_try_wino(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *x, const float *weight,
-                       const float *style, const float *demod, char *sp, size_t avail, float *y) {
-    if (!mc_wino_applies(d))
-        return 0;
-    const int nth = kc->n_threads < 1 ? 1 : kc->n_threads;
-    const size_t s_bytes = MC_ALIGN((size_t)d->n * d->c_in * sizeof(float));
-    const size_t u_bytes = d->weight_wino ? 0 : MC_ALIGN((size_t)PCAVS_WINO_POINTS * d->c_out * d->c_in * sizeof(float));
-    pcavs_wino_conv a = {.n = d->n, .c_in = d->c_in, .h = d->h, .w = d->w, .c_out = d->c_out, .x = x,
-                         .out_scale = d->demodulate ? demod : NULL, .y = y};
-    if (avail < s_bytes + u_bytes + pcavs_wino_min_scratch_bytes(&a, nth))
-        return 0;
-    float *s_in = (float *)sp; /* [n, c_in] */
-    const float scale = (float)(1.0 / sqrt((double)d->c_in * 9));
-    for (size_t i = 0; i < (size_t)d->n * d->c_in; i++)
-        s_in[i] = style[i] * scale;
-    a.in_scale = s_in;
-    if (d->weight_wino) {
-        a.u = d->weight_wino;
-    } else {
-        float *u = (float *)(sp + s_bytes); /* [36, c_out, c_in] */
-        pcavs_wino_weight(d->c_out, d->c_in, weight, 1.0f, u, nth);
-        a.u = u;
-    }
-    pcavs_kctx sub = *kc;
-    sub.scratch = sp + s_bytes + u_bytes;
-    sub.scratch_bytes = avail - s_bytes - u_bytes;
-    return pcavs_wino_run(&sub, &a) == PCAVS_OK;
-}
-
 /* ---- upsampling 3x3 with enough tiles: Winograd F(4x4, 2x2) on the transposed conv's phases, then the
- * blur (kernels/winograd_up.h) ----  Same contract as mc_try_wino. */
+ * blur (kernels/winograd_up.h) ---- */
 /* Where it wins (bench_modconv, generator layers, 2-core EPYC, ms b1 / b8 direct -> Winograd): 28->56
  * 512x512 23.3 -> 22.2 / 178 -> 162, 56->112 512->256 44.2 -> 40.1 / 347 -> 313; where it loses: 7->14 and
  * 14->28 (too few tiles: 2.8 -> 5.5 ms at b1) and 112->224 256->128 (GEMMs too thin for the transforms'
@@ -328,35 +298,47 @@ static int mc_wino_up_applies(const pcavs_modconv_desc *d) {
     return d->k == 3 && d->upsample && d->h >= MC_WINO_UP_MIN_SIDE && d->w >= MC_WINO_UP_MIN_SIDE &&
            (long)d->c_in * d->c_out >= MC_WINO_UP_MIN_CHANNELS;
 }
-static int mc_try_wino_up(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *x, const float *weight,
-                          const float *style, const float *blur, const float *demod, char *sp, size_t avail,
-                          float *y) {
-    const int nth = kc->n_threads < 1 ? 1 : kc->n_threads;
-    pcavs_wino_up_conv a = {.n = d->n, .c_in = d->c_in, .h = d->h, .w = d->w, .c_out = d->c_out, .x = x,
-                            .out_scale = d->demodulate ? demod : NULL, .blur = blur, .y = y};
-    if (!mc_wino_up_applies(d))
+/* Both Winograd paths: plain 3x3 (F(4x4, 3x3), winograd.h) or upsampling (F(4x4, 2x2) on the phases,
+ * winograd_up.h), with in_scale = style * scale and out_scale = demod; the weight taken prepared
+ * (d->weight_wino) or transformed per call into the scratch. Returns 0 (not taken: the path does not apply
+ * or the scratch is too small) or 1 (done). */
+static int mc_try_wino(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *x, const float *weight,
+                       const float *style, const float *blur, const float *demod, char *sp, size_t avail, float *y) {
+    const int up = d->upsample;
+    if (!(up ? mc_wino_up_applies(d) : mc_wino_applies(d)))
         return 0;
+    const int nth = kc->n_threads < 1 ? 1 : kc->n_threads;
+    pcavs_wino_conv a = {.n = d->n, .c_in = d->c_in, .h = d->h, .w = d->w, .c_out = d->c_out, .x = x,
+                         .out_scale = d->demodulate ? demod : NULL, .y = y};
+    pcavs_wino_up_conv au = {.n = d->n, .c_in = d->c_in, .h = d->h, .w = d->w, .c_out = d->c_out, .x = x,
+                             .out_scale = a.out_scale, .blur = blur, .y = y};
     const size_t s_bytes = MC_ALIGN((size_t)d->n * d->c_in * sizeof(float));
-    const size_t u_bytes =
-        d->weight_wino ? 0 : MC_ALIGN((size_t)PCAVS_WINO_UP_MATS * d->c_out * d->c_in * sizeof(float));
-    if (avail < s_bytes + u_bytes + pcavs_wino_up_min_scratch_bytes(&a, nth))
+    const size_t u_bytes = d->weight_wino ? 0 : MC_ALIGN(pcavs_modconv_wino_floats(d) * sizeof(float));
+    const size_t run_min = up ? pcavs_wino_up_min_scratch_bytes(&au, nth) : pcavs_wino_min_scratch_bytes(&a, nth);
+    if (avail < s_bytes + u_bytes + run_min)
         return 0;
     float *s_in = (float *)sp; /* [n, c_in] */
     const float scale = (float)(1.0 / sqrt((double)d->c_in * 9));
     for (size_t i = 0; i < (size_t)d->n * d->c_in; i++)
         s_in[i] = style[i] * scale;
-    a.in_scale = s_in;
-    if (d->weight_wino) {
-        a.u = d->weight_wino;
-    } else {
-        float *u = (float *)(sp + s_bytes); /* [36, c_out, c_in] */
-        pcavs_wino_up_weight(d->c_out, d->c_in, weight, 1.0f, u, nth);
-        a.u = u;
+    const float *u = d->weight_wino;
+    if (!u) {
+        float *uw = (float *)(sp + s_bytes); /* [36, c_out, c_in] */
+        if (up)
+            pcavs_wino_up_weight(d->c_out, d->c_in, weight, 1.0f, uw, nth);
+        else
+            pcavs_wino_weight(d->c_out, d->c_in, weight, 1.0f, uw, nth);
+        u = uw;
     }
     pcavs_kctx sub = *kc;
     sub.scratch = sp + s_bytes + u_bytes;
     sub.scratch_bytes = avail - s_bytes - u_bytes;
-    return pcavs_wino_up_run(&sub, &a) == PCAVS_OK;
+    if (up) {
+        au.in_scale = s_in, au.u = u;
+        return pcavs_wino_up_run(&sub, &au) == PCAVS_OK;
+    }
+    a.in_scale = s_in, a.u = u;
+    return pcavs_wino_run(&sub, &a) == PCAVS_OK;
 }
 
 int pcavs_modconv_cpu_takes_wino(const pcavs_modconv_desc *d) {
@@ -434,9 +416,7 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
         }
         return PCAVS_OK;
     }
-    if (mc_try_wino(kc, d, x, weight, style, demod, sp, avail, y))
-        return PCAVS_OK;
-    if (mc_try_wino_up(kc, d, x, weight, style, blur, demod, sp, avail, y))
+    if (mc_try_wino(kc, d, x, weight, style, blur, demod, sp, avail, y))
         return PCAVS_OK;
     {
         const long ntile = mc_im2col_nt(d, nt, avail);
