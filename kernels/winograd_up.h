@@ -40,9 +40,6 @@ typedef struct pcavs_wino_up_conv {
 size_t pcavs_wino_up_min_scratch_bytes(const pcavs_wino_up_conv *a, int n_threads);
 size_t pcavs_wino_up_scratch_bytes(const pcavs_wino_up_conv *a, int n_threads);
 
-/* 4x4 tiles of the phase grid: n * ceil((h+1)/4) * ceil((w+1)/4). */
-size_t pcavs_wino_up_tiles(const pcavs_wino_up_conv *a);
-
 /* Runs with kc's threads and scratch; PCAVS_ERR_OOM below pcavs_wino_up_min_scratch_bytes. */
 pcavs_status pcavs_wino_up_run(const pcavs_kctx *kc, const pcavs_wino_up_conv *a);
 

@@ -73,8 +73,6 @@ void pcavs_wino_up_weight(int c_out, int c_in, const float *w,    /* [c_out, c_i
 static int up_th(const pcavs_wino_up_conv *a) { return (a->h + 4) / 4; }
 static int up_tw(const pcavs_wino_up_conv *a) { return (a->w + 4) / 4; }
 
-size_t pcavs_wino_up_tiles(const pcavs_wino_up_conv *a) { return (size_t)a->n * up_th(a) * up_tw(a); }
-
 static size_t up_per_tile(const pcavs_wino_up_conv *a) {
     return (size_t)UP_BLOCKS * ((size_t)a->c_in + a->c_out) * sizeof(float);
 }

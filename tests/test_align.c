@@ -362,6 +362,31 @@ static void paste_img(uint8_t *canvas, int cw, int ch, const uint8_t *img, int w
                     memcpy(canvas + ((size_t)(y0 + y) * cw + x0 + x) * 3, img + ((size_t)y * w + x) * 3, 3);
 }
 
+/* The first 6 frames of the Mouth_Source clip as tmp(dir)/%06d.png, each passed through edit first. */
+static void write_mouth_clip(const char *dir, void (*edit)(pcavs_image *im, int i)) {
+    mkdir(tmp(dir), 0777);
+    for (int i = 0; i < 6; i++) {
+        char src[64], dst[64];
+        snprintf(src, sizeof src, "Mouth_Source/681600002/%06d.jpg", i);
+        snprintf(dst, sizeof dst, "%s/%06d.png", dir, i);
+        pcavs_image im;
+        if (pcavs_image_load(examples(src), &im) != PCAVS_OK) continue;
+        edit(&im, i);
+        pcavs_image_write_png(tmp(dst), im.rgb, im.width, im.height);
+        pcavs_image_free(&im);
+    }
+}
+static void blank_frames_2_3(pcavs_image *im, int i) { /* the face lost: black frames */
+    if (i == 2 || i == 3) memset(im->rgb, 0, (size_t)im->width * im->height * 3);
+}
+static void shrink_frame_4(pcavs_image *im, int i) { /* the face shrunk to 96 px in a gray frame */
+    if (i != 4) return;
+    uint8_t small96[96 * 96 * 3];
+    pcavs_image_resize_linear_u8(im->rgb, 224, 224, 224 * 3, small96, 96, 96, 3);
+    memset(im->rgb, 128, (size_t)im->width * im->height * 3);
+    paste_img(im->rgb, 224, 224, small96, 96, 96, 64, 64);
+}
+
 /* pcavs_align_clip with p->log captured: what it reported goes into msg (NUL-terminated, may be empty). */
 static pcavs_status align_logged(const char *in, const char *out, pcavs_align_params *p, pcavs_align_result *r,
                                  char *msg, size_t cap) {
@@ -423,17 +448,7 @@ static void check_errors(void) {
     }
     free(c);
     /* lost frames: 6 mouth frames, 2 and 3 replaced by black */
-    mkdir(tmp("lost"), 0777);
-    for (int i = 0; i < 6; i++) {
-        char src[64], dst[64];
-        snprintf(src, sizeof src, "Mouth_Source/681600002/%06d.jpg", i);
-        snprintf(dst, sizeof dst, "lost/%06d.png", i);
-        pcavs_image im;
-        if (pcavs_image_load(examples(src), &im) != PCAVS_OK) continue;
-        if (i == 2 || i == 3) memset(im.rgb, 0, (size_t)im.width * im.height * 3);
-        pcavs_image_write_png(tmp(dst), im.rgb, im.width, im.height);
-        pcavs_image_free(&im);
-    }
+    write_mouth_clip("lost", blank_frames_2_3);
     if (pt_check_ok(pcavs_align_clip(tmp("lost"), tmp("lost_out"), &p, &r), "lost frames clip")) {
         double e = 0;
         for (int k = 0; k < 6; k++) {
@@ -449,22 +464,7 @@ static void check_errors(void) {
     }
     /* an implausible detection: in 6 mouth frames, frame 4 holds the face shrunk to 96 px in a gray frame (a
      * box far under half the clip's median): dropped, interpolated, reported */
-    mkdir(tmp("tiny"), 0777);
-    for (int i = 0; i < 6; i++) {
-        char src[64], dst[64];
-        snprintf(src, sizeof src, "Mouth_Source/681600002/%06d.jpg", i);
-        snprintf(dst, sizeof dst, "tiny/%06d.png", i);
-        pcavs_image im;
-        if (pcavs_image_load(examples(src), &im) != PCAVS_OK) continue;
-        if (i == 4) {
-            uint8_t small96[96 * 96 * 3];
-            pcavs_image_resize_linear_u8(im.rgb, 224, 224, 224 * 3, small96, 96, 96, 3);
-            memset(im.rgb, 128, (size_t)im.width * im.height * 3);
-            paste_img(im.rgb, 224, 224, small96, 96, 96, 64, 64);
-        }
-        pcavs_image_write_png(tmp(dst), im.rgb, im.width, im.height);
-        pcavs_image_free(&im);
-    }
+    write_mouth_clip("tiny", shrink_frame_4);
     st = align_logged(tmp("tiny"), tmp("tiny_out"), &p, &r, msg, sizeof msg);
     if (pt_check_ok(st, "clip with a shrunk face")) {
         const char *say = strstr(msg, "implausible");

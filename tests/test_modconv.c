@@ -4,8 +4,9 @@
  * plain convs at each resolution; channels reduced at the large resolutions to keep _ref quick),
  * batch 1 and 8; demod _cpu vs _ref; both vs PyTorch fixtures (ops/modconv.safetensors from
  * tests/reference/op_fixtures_stylegan.py); tiling under a small scratch; errors. With the default
- * scratch _cpu takes its Winograd paths (plain 3x3 with >= 48 tiles, every upsampling layer); the tiled
- * cases (scratch near the minimum) take the direct paths (tap GEMM + gather, transposed conv + blur). */
+ * scratch _cpu takes its Winograd paths where they apply (plain 3x3 with >= 48 tiles; upsampling from 28x28
+ * with c_in*c_out >= 512*256: the up_512to256 case), labelled [Winograd]; the other upsampling cases and the
+ * tiled ones (scratch near the minimum) take the direct paths (tap GEMM + gather, transposed conv + blur). */
 #include <stdio.h>
 #include <string.h>
 
