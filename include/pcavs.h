@@ -62,6 +62,15 @@ typedef enum pcavs_device {
     PCAVS_DEVICE_REF = 2 /* naive reference kernels: slow, the truth for tests */
 } pcavs_device;
 
+/* Arithmetic of the networks' heavy convolutions. */
+typedef enum pcavs_precision {
+    PCAVS_PRECISION_FP32 = 0, /* float32 throughout (default; the parity tests' mode) */
+    PCAVS_PRECISION_BF16 = 1  /* CPU only: the generator's 3x3 convolutions multiply bf16 operands with float32
+                               * sums on AMX-BF16 or AVX512-BF16 (everything else stays float32): faster,
+                               * ~2e-3 relative error per layer, frames within ~40+ dB PSNR of float32.
+                               * Where the CPU has neither unit, or on CUDA, it runs float32 and says so. */
+} pcavs_precision;
+
 /* Execution settings shared by every entry point that runs kernels. */
 typedef struct pcavs_exec_params {
     pcavs_device device;  /* default PCAVS_DEVICE_CPU */
@@ -71,6 +80,7 @@ typedef struct pcavs_exec_params {
     pcavs_log_fn log;     /* NULL = messages at WARN and above go to stderr */
     void *log_user;
     pcavs_log_level log_level; /* default PCAVS_LOG_WARN */
+    pcavs_precision precision; /* default PCAVS_PRECISION_FP32 */
 } pcavs_exec_params;
 
 PCAVS_API void pcavs_exec_params_init(pcavs_exec_params *p);
@@ -82,6 +92,10 @@ PCAVS_API pcavs_status pcavs_exec_create(const pcavs_exec_params *p, pcavs_exec 
 PCAVS_API void pcavs_exec_free(pcavs_exec *ex);
 /* Name of the backend in use ("cpu", "cpu-ref", "cuda"). */
 PCAVS_API const char *pcavs_exec_backend_name(const pcavs_exec *ex);
+/* The precision in effect (a bf16 request falls back to float32 where it cannot run) and its name:
+ * "fp32", "bf16 (AMX-BF16)" or "bf16 (AVX512-BF16)". */
+PCAVS_API pcavs_precision pcavs_exec_precision(const pcavs_exec *ex);
+PCAVS_API const char *pcavs_exec_precision_name(const pcavs_exec *ex);
 
 /* ===================================================================================== *
  * The embedding API: load a model, encode identity / pose / audio into plain float       *
@@ -135,6 +149,8 @@ PCAVS_API pcavs_status pcavs_context_create(const char *model_path, const pcavs_
 PCAVS_API void pcavs_context_free(pcavs_context *ctx);
 /* "cpu", "cpu-ref" or "cuda"; "invalid" for a bad handle. */
 PCAVS_API const char *pcavs_context_backend_name(const pcavs_context *ctx);
+/* The precision in effect, as pcavs_exec_precision_name ("invalid" for a bad handle). */
+PCAVS_API const char *pcavs_context_precision_name(const pcavs_context *ctx);
 
 /* Memory returned by the helpers below (pcavs_image_read, pcavs_audio_read, pcavs_video_read_frames). */
 PCAVS_API void pcavs_free(void *p);

@@ -14,6 +14,8 @@
 #ifndef PCAVS_KERNELS_MODCONV_H
 #define PCAVS_KERNELS_MODCONV_H
 
+#include <stdint.h>
+
 #include "kctx.h"
 
 typedef struct pcavs_modconv_desc {
@@ -27,6 +29,10 @@ typedef struct pcavs_modconv_desc {
     /* optional, _cpu only: [c_out, c_in] = sum over the k x k taps of weight^2 (pcavs_modconv_prepare_sq),
      * so that demodulation need not reread the weight. NULL: computed from the weight per call. */
     const float *weight_sq;
+    /* optional, _cpu only: the bf16 mode. The weight packed for the bf16 GEMM (pcavs_modconv_prepare_bf16,
+     * kernels/gemm_bf16.h); non-NULL makes _cpu run this layer's GEMM in bf16 (k = 3 only, and only where
+     * the CPU has a bf16 unit; elsewhere it is ignored and the layer runs in float32). */
+    const uint16_t *weight_bf16;
 } pcavs_modconv_desc;
 
 static inline int pcavs_modconv_out_h(const pcavs_modconv_desc *d) { return d->upsample ? 2 * d->h : d->h; }
@@ -49,6 +55,13 @@ size_t pcavs_modconv_cpu_min_scratch_bytes(const pcavs_modconv_desc *d, int n_th
 int pcavs_modconv_cpu_takes_wino(const pcavs_modconv_desc *d);
 size_t pcavs_modconv_wino_floats(const pcavs_modconv_desc *d);
 pcavs_status pcavs_modconv_prepare_wino(const pcavs_modconv_desc *d, const float *weight, float *out, int n_threads);
+
+/* The bf16 form of a 3x3 weight (the bf16 mode), prepared once at model load: pcavs_modconv_bf16_elems(d)
+ * uint16 (0 where there is none: k != 3), filled by pcavs_modconv_prepare_bf16: a plain layer's weight
+ * [c_out, c_in*9] as the GEMM's A (the im2col form), an upsampling layer's as [(c_out, tap), c_in] (the
+ * tap-GEMM form). The 1/sqrt(c_in*9) scale stays on the input side, as in float32. */
+size_t pcavs_modconv_bf16_elems(const pcavs_modconv_desc *d);
+pcavs_status pcavs_modconv_prepare_bf16(const pcavs_modconv_desc *d, const float *weight, uint16_t *out);
 
 /* out [c_out, c_in] = sum_ij weight[o, c, i, j]^2 (d->weight_sq). */
 pcavs_status pcavs_modconv_prepare_sq(const pcavs_modconv_desc *d, const float *weight, float *out);

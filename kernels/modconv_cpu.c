@@ -27,6 +27,7 @@
 #include <omp.h>
 #endif
 
+#include "gemm_bf16.h"
 #include "modconv.h"
 #include "winograd.h"
 #include "winograd_up.h"
@@ -141,34 +142,43 @@ size_t pcavs_modconv_cpu_min_scratch_bytes(const pcavs_modconv_desc *d, int n_th
                * each single-threaded sgemm call re-packs the whole weight */
 #endif
 
-/* dst[r][0..nt) for rows r of channel c (k*k rows), pixels p0.. of sample plane xc [h, w] scaled by s. */
+/* dst[t][0..nt) for taps t: s * xc[Y + dy[t]][X + dx[t]] (0 outside the plane xc [h, w]) at the grid
+ * positions p = p0 .. p0+nt-1 of a grid gw wide (Y = p / gw, X = p % gw). */
+static void mc_im2col_taps(const float *xc, float s, int h, int w, int gw, int ntaps, const int *dy, const int *dx,
+                           long p0, int nt, float *dst, int ldd) {
+    for (int t = 0; t < ntaps; t++) {
+        float *o = dst + (size_t)t * ldd;
+        long p = p0;
+        const long pend = p0 + nt;
+        while (p < pend) {
+            const int yy = (int)(p / gw), x0 = (int)(p % gw);
+            const int run = (int)(pend - p < (long)(gw - x0) ? pend - p : (long)(gw - x0));
+            float *oo = o + (p - p0);
+            const int iy = yy + dy[t];
+            if (iy < 0 || iy >= h) {
+                memset(oo, 0, (size_t)run * sizeof(float));
+            } else {
+                const float *xr = xc + (size_t)iy * w + dx[t]; /* xr[x] = x[iy][x + dx] */
+                int lo = 0, hi = run;
+                while (lo < run && x0 + lo + dx[t] < 0)
+                    oo[lo++] = 0.0f;
+                while (hi > lo && x0 + hi - 1 + dx[t] >= w)
+                    oo[--hi] = 0.0f;
+                for (int q = lo; q < hi; q++)
+                    oo[q] = xr[x0 + q] * s;
+            }
+            p += run;
+        }
+    }
+}
+
+/* dst[r][0..nt) for rows r of channel c (k*k rows, r = i*k + j), pixels p0.. of sample plane xc [h, w]
+ * scaled by s: the k x k taps with padding k/2 on the input's own grid. */
 static void mc_im2col_channel(const float *xc, float s, int h, int w, int k, long p0, int nt, float *dst, int ldd) {
-    const int pad = k / 2;
     for (int i = 0; i < k; i++)
         for (int j = 0; j < k; j++) {
-            float *o = dst + (size_t)(i * k + j) * ldd;
-            const int dy = i - pad, dx = j - pad;
-            long p = p0;
-            const long pend = p0 + nt;
-            while (p < pend) {
-                const int yy = (int)(p / w), x0 = (int)(p % w);
-                const int run = (int)(pend - p < (long)(w - x0) ? pend - p : (long)(w - x0));
-                float *oo = o + (p - p0);
-                const int iy = yy + dy;
-                if (iy < 0 || iy >= h) {
-                    memset(oo, 0, (size_t)run * sizeof(float));
-                } else {
-                    const float *xr = xc + (size_t)iy * w + dx; /* xr[x] = x[iy][x + dx] */
-                    int lo = 0, hi = run;
-                    while (lo < run && x0 + lo + dx < 0)
-                        oo[lo++] = 0.0f;
-                    while (hi > lo && x0 + hi - 1 + dx >= w)
-                        oo[--hi] = 0.0f;
-                    for (int t = lo; t < hi; t++)
-                        oo[t] = xr[x0 + t] * s;
-                }
-                p += run;
-            }
+            const int dy = i - k / 2, dx = j - k / 2;
+            mc_im2col_taps(xc, s, h, w, w, 1, &dy, &dx, p0, nt, dst + (size_t)(i * k + j) * ldd, ldd);
         }
 }
 
@@ -239,6 +249,282 @@ static void mc_run_im2col(const pcavs_modconv_desc *d, int nth, long ntile, cons
     }
     if (blas_threads != 1)
         openblas_set_num_threads(blas_threads);
+}
+
+/* ---- the bf16 mode (weight_bf16 given and a bf16 unit present, gemm_bf16.h) ----
+ * plain 3x3: per task (sample, pixel tile) the im2col rows of x * style * scale go, two channels (18 rows)
+ * at a time, through a float32 strip in L2 into the packed B, and one bf16 GEMM writes the tile of y
+ * (demodulated while hot). upsampling: the tap-GEMM path below with the GEMM in bf16. */
+/* The upsampling layer's four output phases (winograd_up.h: EE, EO, OE, OO), each a correlation of x with
+ * `ntaps` taps (x[Y + dy][X + dx] times W[wtap]) on its own grid of (h + gh_add) x (w + gw_add) positions. */
+typedef struct mc_phase {
+    int ntaps, gh_add, gw_add;
+    int dy[4], dx[4], wtap[4]; /* wtap: i * 3 + j of W[o][c][i][j] */
+} mc_phase;
+static const mc_phase MC_PHASES[4] = {
+    {4, 1, 1, {0, 0, -1, -1}, {0, -1, 0, -1}, {0, 2, 6, 8}}, /* EE T[2Y][2X] = sum W[2a][2b] x[Y-a][X-b] */
+    {2, 1, 0, {0, -1}, {0, 0}, {1, 7}},                      /* EO T[2Y][2X+1] = sum W[2a][1] x[Y-a][X] */
+    {2, 0, 1, {0, 0}, {0, -1}, {3, 5}},                      /* OE T[2Y+1][2X] = sum W[1][2b] x[Y][X-b] */
+    {1, 0, 0, {0}, {0}, {4}},                                /* OO T[2Y+1][2X+1] = W[1][1] x[Y][X] */
+};
+
+/* Offsets (uint16) of the four phase weights [c_out, c_in * ntaps] in an upsampling layer's bf16 form. */
+static size_t mc_phase_a_offset(const pcavs_modconv_desc *d, int ph) {
+    size_t off = 0;
+    for (int q = 0; q < ph; q++)
+        off += pcavs_bf16_a_elems(d->c_out, d->c_in * MC_PHASES[q].ntaps);
+    return off;
+}
+
+size_t pcavs_modconv_bf16_elems(const pcavs_modconv_desc *d) {
+    if (pcavs_modconv_check(d) != PCAVS_OK || d->k != 3)
+        return 0;
+    return d->upsample ? mc_phase_a_offset(d, 4) : pcavs_bf16_a_elems(d->c_out, d->c_in * 9);
+}
+
+pcavs_status pcavs_modconv_prepare_bf16(const pcavs_modconv_desc *d, const float *weight, uint16_t *out) {
+    PCAVS_TRY(pcavs_modconv_check(d));
+    if (d->k != 3)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_prepare_bf16: only 3x3 weights have a bf16 form (k=%d)", d->k);
+    if (!weight || !out)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_prepare_bf16: NULL pointer");
+    if (!d->upsample) {
+        pcavs_bf16_pack_a(d->c_out, d->c_in * 9, weight, (long)d->c_in * 9, 1.0f, out);
+        return PCAVS_OK;
+    }
+    for (int ph = 0; ph < 4; ph++) { /* A_ph[o][c * ntaps + t] = W[o][c][wtap[t]] */
+        const mc_phase *P = &MC_PHASES[ph];
+        const size_t K = (size_t)d->c_in * P->ntaps, kp = pcavs_bf16_round32(K);
+        const size_t mp = pcavs_bf16_round32((size_t)d->c_out);
+        uint16_t *a = out + mc_phase_a_offset(d, ph);
+        for (size_t o = 0; o < mp; o++)
+            for (size_t q = 0; q < kp; q++) {
+                const size_t c = q / P->ntaps, t = q % P->ntaps;
+                a[o * kp + q] = (o < (size_t)d->c_out && q < K)
+                                    ? pcavs_bf16_from_f32(weight[(o * d->c_in + c) * 9 + P->wtap[t]])
+                                    : 0;
+            }
+    }
+    return PCAVS_OK;
+}
+
+#define MC_BF16_B_BYTES (4u << 20) /* packed B per task (im2col tile in bf16) */
+
+/* Returns 0 when the scratch cannot hold it (the caller then runs float32), 1 when done. */
+static int mc_try_bf16_plain(const pcavs_modconv_desc *d, int nth, const float *x, const float *style,
+                             const float *demod, char *scratch, size_t avail, float *y) {
+    const int n = d->n, ci_n = d->c_in, co_n = d->c_out, h = d->h, w = d->w, K = ci_n * 9;
+    const long hw = (long)h * w;
+    const size_t kp = pcavs_bf16_round32((size_t)K);
+    long cap = (long)(MC_BF16_B_BYTES / (kp * 2)) & ~31L;
+    if (cap < 256)
+        cap = 256;
+    long tpi = (hw + cap - 1) / cap; /* tiles per image: enough for every thread, a multiple of the count */
+    if ((long)n * tpi < nth)
+        tpi = (nth + n - 1) / n;
+    while (((long)n * tpi) % nth)
+        tpi++;
+    long ntile = (hw + tpi - 1) / tpi;
+    ntile = (ntile + 31) & ~31L;
+    if (ntile > hw)
+        ntile = hw;
+    tpi = (hw + ntile - 1) / ntile;
+    const size_t strip = MC_ALIGN((size_t)18 * ntile * sizeof(float));
+    const size_t bpk = MC_ALIGN(pcavs_bf16_b_elems(K, ntile) * sizeof(uint16_t));
+    if ((size_t)nth * (strip + bpk) > avail)
+        return 0;
+    const long tasks = (long)n * tpi;
+    const float scale = (float)(1.0 / sqrt((double)ci_n * 9));
+#pragma omp parallel num_threads(nth)
+    {
+#ifdef _OPENMP
+        char *mine = scratch + (size_t)omp_get_thread_num() * (strip + bpk);
+#else
+        char *mine = scratch;
+#endif
+        float *st = (float *)mine;             /* [18, cur]: im2col rows of two channels */
+        uint16_t *bp = (uint16_t *)(mine + strip); /* packed B [K, cur] */
+#pragma omp for schedule(dynamic, 1)
+        for (long task = 0; task < tasks; task++) {
+            const int b = (int)(task / tpi);
+            const long p0 = (task % tpi) * ntile;
+            const int cur = (int)(hw - p0 < ntile ? hw - p0 : ntile);
+            for (int c = 0; c < ci_n; c += 2) {
+                const int nc = ci_n - c < 2 ? ci_n - c : 2;
+                for (int j = 0; j < nc; j++)
+                    mc_im2col_channel(x + ((size_t)b * ci_n + c + j) * hw, style[(size_t)b * ci_n + c + j] * scale, h,
+                                      w, 3, p0, cur, st + (size_t)j * 9 * cur, cur);
+                pcavs_bf16_pack_b_part_cpu(K, cur, c * 9, nc * 9, st, cur, bp);
+            }
+            float *yt = y + (size_t)b * co_n * hw + p0; /* [c_out, cur] with row stride hw */
+            (void)pcavs_gemm_bf16_cpu(co_n, cur, K, d->weight_bf16, bp, yt, hw);
+            if (d->demodulate)
+                for (int o = 0; o < co_n; o++) {
+                    const float dm = demod[(size_t)b * co_n + o];
+                    float *yr = yt + (size_t)o * hw;
+                    for (int t = 0; t < cur; t++)
+                        yr[t] *= dm;
+                }
+        }
+    }
+    return 1;
+}
+
+/* Tile height (grid rows) for a bf16 implicit-im2col GEMM of reduction K over a grid gwp wide: packed B
+ * within MC_BF16_B_BYTES, and at least `want` tiles over gh rows when the grid allows. */
+static int mc_bf16_tile_rows(int K, int gwp, int gh, int want) {
+    const size_t row_bytes = pcavs_bf16_round32((size_t)K) * 2 * (size_t)gwp;
+    int r = (int)(MC_BF16_B_BYTES / row_bytes);
+    if (r < 1)
+        r = 1;
+    if (r > gh)
+        r = gh;
+    if (want > 1 && (gh + r - 1) / r < want)
+        r = (gh + want - 1) / want;
+    return r < 1 ? 1 : r;
+}
+
+/* One sample's channels as zero-bordered bf16 planes (pad 1) of x * style * scale, threads over channels. */
+static void mc_bf16_planes(const pcavs_modconv_desc *d, int b, const float *x, const float *style, float scale,
+                           int rows, long ls, uint16_t *xb) {
+    const size_t hw = (size_t)d->h * d->w, plane = (size_t)rows * ls;
+#pragma omp for schedule(static)
+    for (int c = 0; c < d->c_in; c++)
+        pcavs_bf16_plane_cpu(x + ((size_t)b * d->c_in + c) * hw, style[(size_t)b * d->c_in + c] * scale, d->h, d->w, 1,
+                             rows, ls, xb + (size_t)c * plane);
+}
+
+/* bf16 plain 3x3 with w a multiple of 16: per sample the bf16 planes, then tasks of grid rows whose B packs
+ * straight from them (no float32 im2col); the GEMM writes y, demod on the hot tile. */
+static int mc_try_bf16_plain_fused(const pcavs_modconv_desc *d, int nth, const float *x, const float *style,
+                                   const float *demod, char *scratch, size_t avail, float *y) {
+    const int ci_n = d->c_in, co_n = d->c_out, h = d->h, w = d->w, K = ci_n * 9, rows = h + 2;
+    const long ls = w + 16, hw = (long)h * w;
+    const int R = mc_bf16_tile_rows(K, w, h, 2 * nth), tiles = (h + R - 1) / R;
+    const size_t xb_bytes = MC_ALIGN((size_t)ci_n * rows * ls * sizeof(uint16_t));
+    const size_t off_bytes = MC_ALIGN((size_t)K * sizeof(long));
+    const size_t bpk = MC_ALIGN(pcavs_bf16_b_elems(K, (long)R * w) * sizeof(uint16_t));
+    if (xb_bytes + off_bytes + (size_t)nth * bpk > avail)
+        return 0;
+    uint16_t *xb = (uint16_t *)scratch;
+    long *off = (long *)(scratch + xb_bytes);
+    for (int q = 0; q < K; q++) { /* row q = c * 9 + tap: channel plane + (dy + 1, dx + 1) */
+        const int c = q / 9, t = q % 9;
+        off[q] = (long)c * rows * ls + (long)(t / 3) * ls + t % 3;
+    }
+    const float scale = (float)(1.0 / sqrt((double)ci_n * 9));
+    for (int b = 0; b < d->n; b++) {
+#pragma omp parallel num_threads(nth)
+        {
+#ifdef _OPENMP
+            uint16_t *bp = (uint16_t *)(scratch + xb_bytes + off_bytes + (size_t)omp_get_thread_num() * bpk);
+#else
+            uint16_t *bp = (uint16_t *)(scratch + xb_bytes + off_bytes);
+#endif
+            mc_bf16_planes(d, b, x, style, scale, rows, ls, xb);
+#pragma omp for schedule(dynamic, 1)
+            for (int t = 0; t < tiles; t++) {
+                const int y0 = t * R, nr = h - y0 < R ? h - y0 : R;
+                pcavs_bf16_pack_b_taps_cpu(K, (long)nr * w, xb + (size_t)y0 * ls, off, w, ls, bp);
+                float *yt = y + (size_t)b * co_n * hw + (size_t)y0 * w; /* [c_out, nr * w], row stride hw */
+                (void)pcavs_gemm_bf16_cpu(co_n, (long)nr * w, K, d->weight_bf16, bp, yt, hw);
+                if (d->demodulate)
+                    for (int o = 0; o < co_n; o++) {
+                        const float dm = demod[(size_t)b * co_n + o];
+                        float *yr = yt + (size_t)o * hw;
+                        for (long i = 0; i < (long)nr * w; i++)
+                            yr[i] *= dm;
+                    }
+            }
+        }
+    }
+    return 1;
+}
+
+/* bf16 upsampling: per sample the bf16 planes; the four phases' implicit-im2col GEMMs (tasks: phase x grid
+ * rows; each phase's grid padded to a multiple of 16 wide) write their grids C; then per output channel the
+ * T plane is assembled from the four grids and blurred, times demod (pcavs_up_blur_plane). No 9x-sized tap
+ * intermediate, no scatter, no float32 im2col. Returns 0 when the scratch cannot hold it. */
+static int mc_try_bf16_up(const pcavs_modconv_desc *d, int nth, const float *x, const float *style, const float *blur,
+                          const float *demod, char *scratch, size_t avail, float *y) {
+    const int n = d->n, ci_n = d->c_in, co_n = d->c_out, h = d->h, w = d->w, rows = h + 2;
+    const long ls = (long)((w + 1 + 15) / 16 * 16) + 16;
+    int gh[4], gwp[4], R[4], task0[5];
+    size_t goff[4], cfl = 0, bmax = 0;
+    task0[0] = 0;
+    for (int ph = 0; ph < 4; ph++) {
+        const mc_phase *P = &MC_PHASES[ph];
+        const int K = ci_n * P->ntaps;
+        gh[ph] = h + P->gh_add;
+        gwp[ph] = (w + P->gw_add + 15) / 16 * 16;
+        goff[ph] = cfl;
+        cfl += (size_t)co_n * gh[ph] * gwp[ph];
+        R[ph] = mc_bf16_tile_rows(K, gwp[ph], gh[ph], nth);
+        task0[ph + 1] = task0[ph] + (gh[ph] + R[ph] - 1) / R[ph];
+        const size_t be = pcavs_bf16_b_elems(K, (long)R[ph] * gwp[ph]) * sizeof(uint16_t);
+        bmax = be > bmax ? be : bmax;
+    }
+    const size_t xb_bytes = MC_ALIGN((size_t)ci_n * rows * ls * sizeof(uint16_t));
+    const size_t off_bytes = MC_ALIGN((size_t)4 * ci_n * sizeof(long)) * 4;
+    const size_t per_thread = MC_ALIGN(bmax) + MC_ALIGN(MC_TBUF_FLOATS(h, w) * sizeof(float));
+    const size_t c_bytes = MC_ALIGN(cfl * sizeof(float));
+    if (c_bytes + xb_bytes + off_bytes + (size_t)nth * per_thread > avail)
+        return 0;
+    float *C = (float *)scratch; /* the four grids [c_out, gh, gwp] of one sample */
+    uint16_t *xb = (uint16_t *)(scratch + c_bytes);
+    long *offs = (long *)(scratch + c_bytes + xb_bytes); /* [4][4 * c_in]: row q = c * ntaps + t of each phase */
+    for (int ph = 0; ph < 4; ph++) {
+        const mc_phase *P = &MC_PHASES[ph];
+        for (int q = 0; q < ci_n * P->ntaps; q++) {
+            const int c = q / P->ntaps, t = q % P->ntaps;
+            offs[(size_t)ph * 4 * ci_n + q] = (long)c * rows * ls + (long)(P->dy[t] + 1) * ls + (P->dx[t] + 1);
+        }
+    }
+    char *thr = scratch + c_bytes + xb_bytes + off_bytes;
+    const float scale = (float)(1.0 / sqrt((double)ci_n * 9));
+    const size_t hw = (size_t)h * w, ts = (size_t)w + 3, plane = pcavs_up_plane_floats(h, w);
+    for (int b = 0; b < n; b++) {
+#pragma omp parallel num_threads(nth)
+        {
+#ifdef _OPENMP
+            char *mine = thr + (size_t)omp_get_thread_num() * per_thread;
+#else
+            char *mine = thr;
+#endif
+            uint16_t *bp = (uint16_t *)mine;                 /* packed B of one task */
+            float *tp = (float *)(mine + MC_ALIGN(bmax));    /* T plane + blur rows */
+            mc_bf16_planes(d, b, x, style, scale, rows, ls, xb);
+#pragma omp for schedule(dynamic, 1)
+            for (int task = 0; task < task0[4]; task++) {
+                int ph = 0;
+                while (task >= task0[ph + 1])
+                    ph++;
+                const int K = ci_n * MC_PHASES[ph].ntaps;
+                const int y0 = (task - task0[ph]) * R[ph], nr = gh[ph] - y0 < R[ph] ? gh[ph] - y0 : R[ph];
+                const long ncol = (long)nr * gwp[ph];
+                pcavs_bf16_pack_b_taps_cpu(K, ncol, xb + (size_t)y0 * ls, offs + (size_t)ph * 4 * ci_n, gwp[ph], ls, bp);
+                (void)pcavs_gemm_bf16_cpu(co_n, ncol, K, d->weight_bf16 + mc_phase_a_offset(d, ph), bp,
+                                          C + goff[ph] + (size_t)y0 * gwp[ph], (long)gh[ph] * gwp[ph]);
+            }
+#pragma omp for schedule(static)
+            for (int o = 0; o < co_n; o++) {
+                const float *g[4];
+                for (int ph = 0; ph < 4; ph++)
+                    g[ph] = C + goff[ph] + (size_t)o * gh[ph] * gwp[ph];
+                for (int yy = 0; yy <= h; yy++) { /* T row 2Y: Te from EE, To from EO */
+                    memcpy(tp + (size_t)(4 * yy) * ts + 1, g[0] + (size_t)yy * gwp[0], (size_t)(w + 1) * sizeof(float));
+                    memcpy(tp + (size_t)(4 * yy + 1) * ts + 1, g[1] + (size_t)yy * gwp[1], (size_t)w * sizeof(float));
+                }
+                for (int yy = 0; yy < h; yy++) { /* T row 2Y+1: Te from OE, To from OO */
+                    memcpy(tp + (size_t)(4 * yy + 2) * ts + 1, g[2] + (size_t)yy * gwp[2], (size_t)(w + 1) * sizeof(float));
+                    memcpy(tp + (size_t)(4 * yy + 3) * ts + 1, g[3] + (size_t)yy * gwp[3], (size_t)w * sizeof(float));
+                }
+                const float dm = d->demodulate ? demod[(size_t)b * co_n + o] : 1.0f;
+                pcavs_up_blur_plane(tp, h, w, blur, dm, tp + plane, y + ((size_t)b * co_n + o) * 4 * hw);
+            }
+        }
+    }
+    return 1;
 }
 
 pcavs_status pcavs_modconv_prepare_sq(const pcavs_modconv_desc *d, const float *weight, float *out) {
@@ -416,6 +702,12 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
         }
         return PCAVS_OK;
     }
+    /* the bf16 mode (where the scratch holds it; else float32 below) */
+    if (d->weight_bf16 && k == 3 && pcavs_bf16_unit_detect() != PCAVS_BF16_NONE &&
+        (d->upsample ? mc_try_bf16_up(d, nt, x, style, blur, demod, sp, avail, y)
+                     : (d->w % 16 == 0 ? mc_try_bf16_plain_fused(d, nt, x, style, demod, sp, avail, y)
+                                       : mc_try_bf16_plain(d, nt, x, style, demod, sp, avail, y))))
+        return PCAVS_OK;
     if (mc_try_wino(kc, d, x, weight, style, blur, demod, sp, avail, y))
         return PCAVS_OK;
     {

@@ -5,7 +5,7 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config
       libopenblas-dev libcjson-dev libzip-dev
       libjpeg62-turbo-dev libpng-dev libsndfile1-dev ffmpeg
-      python3 python3-dev python3-numpy python3-torch python3-venv python3-pip
+      python3 python3-dev python3-numpy python3-pil python3-torch python3-venv python3-pip
       clang libclang-rt-14-dev gnuplot-nox g++ libdlib-dev libdlib-data)
 missing=()
 for p in "${PKGS[@]}"; do

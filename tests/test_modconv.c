@@ -6,10 +6,12 @@
  * tests/reference/op_fixtures_stylegan.py); tiling under a small scratch; errors. With the default
  * scratch _cpu takes its Winograd paths where they apply (plain 3x3 with >= 48 tiles; upsampling from 28x28
  * with c_in*c_out >= 512*256: the up_512to256 case), labelled [Winograd]; the other upsampling cases and the
- * tiled ones (scratch near the minimum) take the direct paths (tap GEMM + gather, transposed conv + blur). */
+ * tiled ones (scratch near the minimum) take the direct paths (tap GEMM + gather, transposed conv + blur).
+ * Every 3x3 case also runs in the bf16 mode (weight_bf16) where the CPU has a bf16 unit, bound 4e-3. */
 #include <stdio.h>
 #include <string.h>
 
+#include "gemm_bf16.h"
 #include "modconv.h"
 #include "safetensors.h"
 #include "test_util.h"
@@ -55,6 +57,41 @@ static void run_case(pcavs_kctx *kc, pcavs_kctx *cpu_kc, const char *name, const
     pt_free(yc);
 }
 
+/* The bf16 mode (d->weight_bf16 from prepare_bf16; 3x3 layers): _cpu against _ref. Only the GEMM's operands
+ * are rounded to bf16 (kernels/gemm_bf16.h: ~2.3e-3 rel L2 measured on a GEMM, bound 4e-3), the
+ * demodulation, blur and accumulation stay float32, so the layer is bounded by the same 4e-3. */
+static void run_bf16(pcavs_kctx *kc, pcavs_kctx *cpu_kc, const char *name, const pcavs_modconv_desc *d, const float *x,
+                     const float *wt, const float *style) {
+    char what[200];
+    if (pcavs_bf16_unit_detect() == PCAVS_BF16_NONE) {
+        pt_skip("%s bf16: this CPU has no bf16 unit (AVX512-BF16 or AMX)", name);
+        return;
+    }
+    pcavs_modconv_desc db = *d;
+    uint16_t *wb = (uint16_t *)pt_alloc((pcavs_modconv_bf16_elems(d) + 1) / 2);
+    snprintf(what, sizeof what, "%s prepare_bf16", name);
+    if (!pt_check_ok(pcavs_modconv_prepare_bf16(d, wt, wb), what)) {
+        pt_free(wb);
+        return;
+    }
+    db.weight_bf16 = wb;
+    const size_t on = out_count(d);
+    float *yr = pt_alloc(on), *yc = pt_alloc(on);
+    snprintf(what, sizeof what, "%s bf16 (%s) cpu", name, pcavs_bf16_unit_name(pcavs_bf16_unit_detect()));
+    if (pt_check_ok(pcavs_modconv_ref(kc, d, x, wt, style, g_blur, yr), what) &&
+        pt_check_ok(pcavs_modconv_cpu(cpu_kc, &db, x, wt, style, g_blur, yc), what)) {
+        snprintf(what, sizeof what, "%s bf16 (%s) cpu vs float32 ref", name,
+                 pcavs_bf16_unit_name(pcavs_bf16_unit_detect()));
+        pt_check_rel_l2(what, yc, yr, on, 4e-3);
+        /* a local slip (a wrong tap, row or tile edge) would hide in the L2 norm: outputs are ~unit scale, the
+         * bf16 error ~2.3e-3 rms, its largest over 1e5-1e6 outputs ~1e-2 (measured): bound 4e-2 */
+        pt_check_max_abs(what, yc, yr, on, 4e-2);
+    }
+    pt_free(yr);
+    pt_free(yc);
+    pt_free(wb);
+}
+
 typedef struct mc_case {
     const char *name;
     int n, c_in, c_out, h, k, demod, up;
@@ -94,6 +131,8 @@ static void random_case(pcavs_kctx *kc, const mc_case *c, uint64_t seed, size_t 
         }
         snprintf(what, sizeof what, "%s (prepared weights)", c->name);
         run_case(kc, &ckc, what, &dp, x, wt, st, NULL);
+        if (d.k == 3)
+            run_bf16(kc, &ckc, c->name, &dp, x, wt, st);
         pt_free(u);
         pt_free(sq);
     }

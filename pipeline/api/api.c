@@ -105,6 +105,12 @@ const char *pcavs_context_backend_name(const pcavs_context *ctx) {
     return pcavs_exec_backend_name(ctx->ex);
 }
 
+const char *pcavs_context_precision_name(const pcavs_context *ctx) {
+    if (!ctx || ctx->magic != PCAVS_CTX_MAGIC)
+        return "invalid";
+    return pcavs_exec_precision_name(ctx->ex);
+}
+
 /* ---------------------------------------------------------------- media helpers */
 
 pcavs_status pcavs_image_read(const char *path, uint8_t **rgb, int *width, int *height) {

@@ -49,6 +49,26 @@ static pcavs_status prepare_wino(pn_loader *L, pn_modconv *mc, const float *w_ho
     return st;
 }
 
+/* bf16 precision (CPU backend with a bf16 unit; exec.c settled it): every 3x3 layer's weight in the bf16
+ * GEMM's form (half its float32 bytes), in place of the Winograd form. */
+static int g_bf16(const pn_loader *L) {
+    return g_on_cpu(L) && pcavs_exec_precision(L->m->ex) == PCAVS_PRECISION_BF16;
+}
+
+static pcavs_status prepare_bf16(pn_loader *L, pn_modconv *mc, const float *w_host, int side) {
+    pcavs_modconv_desc d = {.n = 1, .c_in = mc->c_in, .h = side, .w = side, .c_out = mc->c_out, .k = mc->k,
+                            .demodulate = 1, .upsample = mc->upsample};
+    const size_t count = pcavs_modconv_bf16_elems(&d), floats = (count + 1) / 2;
+    uint16_t *u = calloc(floats, sizeof(float));
+    if (!u) return pcavs_fail(PCAVS_ERR_OOM, "model: cannot allocate %zu bytes for a bf16 weight", floats * 4);
+    pcavs_status st = pcavs_modconv_prepare_bf16(&d, w_host, u);
+    const float *dev = NULL;
+    if (st == PCAVS_OK) st = pn_upload_weight(L, (const float *)u, floats, &dev); /* host memory: bytes as they are */
+    mc->w_bf16 = (const uint16_t *)dev;
+    free(u);
+    return st;
+}
+
 static pcavs_status prepare_sq(pn_loader *L, pn_modconv *mc, const float *w_host) {
     mc->w_sq = NULL;
     if (!g_on_cpu(L)) return PCAVS_OK;
@@ -100,7 +120,9 @@ static pcavs_status load_modconv(pn_loader *L, pn_modconv *mc, const char *name,
     mc->upsample = upsample;
     mc->demodulate = demodulate;
     mc->w_wino = mc->w_sq = NULL;
-    if (k == 3) PCAVS_TRY(prepare_wino(L, mc, w, side));
+    mc->w_bf16 = NULL;
+    if (k == 3 && g_bf16(L)) PCAVS_TRY(prepare_bf16(L, mc, w, side));
+    else if (k == 3) PCAVS_TRY(prepare_wino(L, mc, w, side));
     if (demodulate) PCAVS_TRY(prepare_sq(L, mc, w));
     return PCAVS_OK;
 }
@@ -175,6 +197,7 @@ static pcavs_status styled_conv(pn_ctx *c, const pn_modconv *mc, int b, int h, c
                                 const float *noise, float *y) {
     pcavs_modconv_desc d = {.n = b, .c_in = mc->c_in, .h = h, .w = h, .c_out = mc->c_out, .k = mc->k,
                             .demodulate = mc->demodulate, .upsample = mc->upsample, .weight_wino = mc->w_wino,
+                            .weight_bf16 = mc->w_bf16,
                             .weight_sq = mc->w_sq};
     PN_K(c, c->be->modconv(c->kc, &d, x, mc->w, style, mc->blur, y));
     int ho = pcavs_modconv_out_h(&d);

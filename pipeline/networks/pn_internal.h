@@ -91,6 +91,7 @@ typedef struct pn_modconv {
     const float *w;   /* [c_out, c_in, k, k] */
     const float *w_wino; /* CPU backend, plain 3x3 at >= 28x28: [36, c_out, c_in] (modconv.h), else NULL */
     const float *w_sq;   /* CPU backend, demodulated layers: [c_out, c_in] sum of squared taps, else NULL */
+    const uint16_t *w_bf16; /* CPU backend in bf16 precision, 3x3 layers: the bf16 GEMM form (modconv.h), else NULL */
     pn_linear mod;    /* 2560 -> c_in, weight pre-scaled by 1/sqrt(2560) */
     const float *bias; /* activate.bias [c_out] (StyledConv) or ToRGB bias [3] */
     const float *blur; /* [4, 4] for the upsampling conv / the ToRGB skip upsample, else NULL */

@@ -60,7 +60,7 @@ _LOG_FN = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
 class _ExecParams(ctypes.Structure):
     _fields_ = [("device", ctypes.c_int), ("n_threads", ctypes.c_int), ("scratch_bytes", ctypes.c_size_t),
                 ("debug_nan_poison", ctypes.c_int), ("log", _LOG_FN), ("log_user", ctypes.c_void_p),
-                ("log_level", ctypes.c_int)]
+                ("log_level", ctypes.c_int), ("precision", ctypes.c_int)]
 
 
 class _ContextParams(ctypes.Structure):
@@ -113,6 +113,7 @@ _SIGS = {
     "pcavs_context_create": (_S, [ctypes.c_char_p, ctypes.POINTER(_ContextParams), ctypes.POINTER(_P)]),
     "pcavs_context_free": (None, [_P]),
     "pcavs_context_backend_name": (ctypes.c_char_p, [_P]),
+    "pcavs_context_precision_name": (ctypes.c_char_p, [_P]),
     "pcavs_free": (None, [_P]),
     "pcavs_image_read": (_S, [ctypes.c_char_p, ctypes.POINTER(_u8p), ctypes.POINTER(ctypes.c_int),
                               ctypes.POINTER(ctypes.c_int)]),
@@ -293,13 +294,15 @@ class Identity:
 # ---------------------------------------------------------------- context
 
 class Context:
-    """A loaded model. device: "cpu", "cuda" or "ref"; threads 0 = all cores; max_batch: frames per call."""
+    """A loaded model. device: "cpu", "cuda" or "ref"; threads 0 = all cores; max_batch: frames per call;
+    precision: "fp32" or "bf16" (CPU with AVX512-BF16 or AMX only; elsewhere float32, with a warning)."""
 
-    def __init__(self, model_path, device="cpu", threads=0, max_batch=4):
+    def __init__(self, model_path, device="cpu", threads=0, max_batch=4, precision="fp32"):
         p = _ContextParams()
         _lib.pcavs_context_params_init(ctypes.byref(p))
         p.exec.device = {"cpu": 0, "cuda": 1, "ref": 2}[device]
         p.exec.n_threads = threads
+        p.exec.precision = {"fp32": 0, "bf16": 1}[precision]
         p.max_batch = max_batch
         h = _P()
         _check(_lib.pcavs_context_create(os.fsencode(model_path), ctypes.byref(p), ctypes.byref(h)))
@@ -327,6 +330,11 @@ class Context:
     @property
     def backend(self):
         return _lib.pcavs_context_backend_name(self.handle).decode()
+
+    @property
+    def precision(self):
+        """The precision in effect: "fp32", "bf16 (AMX-BF16)" or "bf16 (AVX512-BF16)"."""
+        return _lib.pcavs_context_precision_name(self.handle).decode()
 
     def encode_identity(self, images):
         """uint8 [n, 224, 224, 3] (or one [224, 224, 3]) -> Identity averaged over the images."""

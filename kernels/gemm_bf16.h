@@ -1,0 +1,97 @@
+/* gemm_bf16.h: C = A x B with bfloat16 operands and float32 accumulation and output, the engine of the
+ * optional bf16 CPU mode. Operands are packed once into the layouts the CPU's bf16 units read:
+ *   A (the weight, packed at model load): [Mp, Kp] bf16 row-major, Mp = round_up(M, 32), Kp = round_up(K, 32),
+ *       zero padded.
+ *   B (the activations, packed per call): [Np/16][Kp/2][16][2] bf16: 16-column blocks, each a run of
+ *       k-pairs (B[2q][n], B[2q+1][n]) for its 16 columns ("VNNI" order), Np = round_up(N, 32), zero padded.
+ *   C: float32 [M, N] row-major with row stride ldc; only the M x N block is written.
+ * Rounding float32 -> bf16 is round-to-nearest-even (as PyTorch's .to(torch.bfloat16)); products and sums
+ * are float32, so the result is the float32 GEMM of the rounded operands up to summation order.
+ * Kernels behind one signature:
+ *   _ref : plain loops over the packed layouts (the truth);
+ *   _cpu : AMX tiles (TDPBF16PS) where the CPU and the OS allow them, else AVX512-BF16 (VDPBF16PS);
+ *          single-threaded (callers split the work: rows of A in multiples of 32, or whole calls);
+ *   _cuda: none: bf16 is a CPU mode (the CUDA backend runs float32) and says so.
+ * A x B reads round_up(M, 32) rows of `a` (so a sub-block of rows must start at a multiple of 32 of a
+ * packed A) and round_up(N, 32) / 16 blocks of `b`. */
+#ifndef PCAVS_KERNELS_GEMM_BF16_H
+#define PCAVS_KERNELS_GEMM_BF16_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kctx.h"
+
+typedef enum pcavs_bf16_unit {
+    PCAVS_BF16_NONE = 0,   /* no bf16 dot-product instructions: the bf16 mode is unavailable */
+    PCAVS_BF16_AVX512 = 1, /* AVX512-BF16 VDPBF16PS (e.g. AMD Zen 4/5, Intel Cooper Lake) */
+    PCAVS_BF16_AMX = 2     /* AMX-BF16 tiles (Intel Sapphire Rapids and later), OS permission granted */
+} pcavs_bf16_unit;
+
+/* The best unit this CPU (and OS) offers; the first call asks Linux for AMX tile permission.
+ * PCAVS_BF16_UNIT=avx512|amx|none in the environment caps it (benchmarks, tests). */
+pcavs_bf16_unit pcavs_bf16_unit_detect(void);
+const char *pcavs_bf16_unit_name(pcavs_bf16_unit u);
+
+static inline size_t pcavs_bf16_round32(size_t v) { return (v + 31) / 32 * 32; }
+/* Elements (uint16) of a packed A / B. */
+static inline size_t pcavs_bf16_a_elems(int m, int k) {
+    return pcavs_bf16_round32((size_t)m) * pcavs_bf16_round32((size_t)k);
+}
+static inline size_t pcavs_bf16_b_elems(int k, long n) {
+    return pcavs_bf16_round32((size_t)n) * pcavs_bf16_round32((size_t)k);
+}
+
+/* float32 -> bf16, round to nearest even (NaN stays NaN). */
+static inline uint16_t pcavs_bf16_from_f32(float f) {
+    union {
+        float f;
+        uint32_t u;
+    } v = {f};
+    if ((v.u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((v.u >> 16) | 0x40u);
+    return (uint16_t)((v.u + 0x7fffu + ((v.u >> 16) & 1u)) >> 16);
+}
+static inline float pcavs_bf16_to_f32(uint16_t h) {
+    union {
+        uint32_t u;
+        float f;
+    } v = {(uint32_t)h << 16};
+    return v.f;
+}
+
+/* Packs A: a [m, k] float32 row-major (row stride lda), times `scale`, into out [Mp, Kp]. */
+void pcavs_bf16_pack_a(int m, int k, const float *a, long lda, float scale, uint16_t *out);
+/* Packs B: b [k, n] float32 row-major (row stride ldb) into out (layout above). _ref: plain C;
+ * _cpu: AVX-512 where the CPU has AVX512-BF16 (same bits; like VCVTNE2PS2BF16, inputs are normal numbers).
+ * _part: rows r0 .. r0+nr-1 of such a B only (r0 even; nr even unless the part ends B), src row 0 being
+ * row r0; the part that ends B (r0 + nr >= k) also zeroes the padding rows up to Kp. */
+void pcavs_bf16_pack_b_ref(int k, long n, const float *b, long ldb, uint16_t *out);
+void pcavs_bf16_pack_b_cpu(int k, long n, const float *b, long ldb, uint16_t *out);
+void pcavs_bf16_pack_b_part_ref(int k, long n, int r0, int nr, const float *src, long lds, uint16_t *out);
+void pcavs_bf16_pack_b_part_cpu(int k, long n, int r0, int nr, const float *src, long lds, uint16_t *out);
+
+/* Implicit im2col for convolutions. A plane is first converted once into a zero-bordered bf16 copy:
+ *   pcavs_bf16_plane: out [rows][ls] with out[r][j] = bf16(s * x[r - pad][j - pad]) inside x [h, w], 0 elsewhere
+ *   (rows >= h + 2 pad, ls >= w + 2 pad). Then B of a convolution tile packs straight from such planes:
+ *   pcavs_bf16_pack_b_taps: B[q][col] = src[off[q] + (col / gwp) * ls + col % gwp] for rows q < k (col < n),
+ *   gwp a multiple of 16 (columns walk a grid gwp wide; the caller ignores its columns beyond the true
+ *   width), i.e. row q of B is the planes shifted by off[q] (channel plane + tap shift). */
+void pcavs_bf16_plane_ref(const float *x, float s, int h, int w, int pad, int rows, long ls, uint16_t *out);
+void pcavs_bf16_plane_cpu(const float *x, float s, int h, int w, int pad, int rows, long ls, uint16_t *out);
+void pcavs_bf16_pack_b_taps_ref(int k, long n, const uint16_t *src, const long *off, int gwp, long ls, uint16_t *out);
+void pcavs_bf16_pack_b_taps_cpu(int k, long n, const uint16_t *src, const long *off, int gwp, long ls, uint16_t *out);
+
+/* c [m, n] (row stride ldc) = A x B. Fails (message) where the unit is missing. */
+pcavs_status pcavs_gemm_bf16_ref(int m, long n, int k, const uint16_t *a, const uint16_t *b, float *c, long ldc);
+pcavs_status pcavs_gemm_bf16_cpu(int m, long n, int k, const uint16_t *a, const uint16_t *b, float *c, long ldc);
+pcavs_status pcavs_gemm_bf16_cuda(int m, long n, int k, const uint16_t *a, const uint16_t *b, float *c, long ldc);
+
+/* The _cpu kernels by unit (gemm_bf16_cpu.c dispatches; tests and benchmarks call them directly). */
+void pcavs_gemm_bf16_amx(int m, long n, int k, const uint16_t *a, const uint16_t *b, float *c, long ldc);
+void pcavs_gemm_bf16_avx512(int m, long n, int k, const uint16_t *a, const uint16_t *b, float *c, long ldc);
+void pcavs_bf16_pack_b_part_avx512(int k, long n, int r0, int nr, const float *src, long lds, uint16_t *out);
+void pcavs_bf16_plane_avx512(const float *x, float s, int h, int w, int pad, int rows, long ls, uint16_t *out);
+void pcavs_bf16_pack_b_taps_avx512(int k, long n, const uint16_t *src, const long *off, int gwp, long ls,
+                                   uint16_t *out);
+
+#endif

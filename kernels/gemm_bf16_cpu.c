@@ -1,0 +1,105 @@
+/* gemm_bf16_cpu.c: picks the bf16 unit (AMX, AVX512-BF16 or none) once and dispatches the bf16 GEMM and
+ * the B packing to it (gemm_bf16.h). AMX needs the kernel's permission for the tile state
+ * (arch_prctl ARCH_REQ_XCOMP_PERM, Linux >= 5.16); refused, the AVX512-BF16 kernel is used. */
+#include <stdlib.h>
+#include <string.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
+#include "gemm_bf16.h"
+
+#define ARCH_REQ_XCOMP_PERM 0x1023
+#define XFEATURE_XTILEDATA 18
+
+static pcavs_bf16_unit bf16_probe(void) {
+    pcavs_bf16_unit best = PCAVS_BF16_NONE;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    unsigned a, b, c, d;
+    int avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                 __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+    int bf16 = 0, amx = 0;
+    if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) bf16 = (a >> 5) & 1;
+    if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) amx = ((d >> 22) & 1) && ((d >> 24) & 1); /* AMX-BF16, AMX-TILE */
+    if (avx512 && bf16) best = PCAVS_BF16_AVX512;
+#if defined(__linux__) && defined(SYS_arch_prctl)
+    if (best == PCAVS_BF16_AVX512 && amx && syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0)
+        best = PCAVS_BF16_AMX;
+#else
+    (void)amx;
+#endif
+#endif
+    const char *cap = getenv("PCAVS_BF16_UNIT");
+    if (cap && !strcmp(cap, "none"))
+        best = PCAVS_BF16_NONE;
+    else if (cap && !strcmp(cap, "avx512") && best == PCAVS_BF16_AMX)
+        best = PCAVS_BF16_AVX512;
+    return best;
+}
+
+pcavs_bf16_unit pcavs_bf16_unit_detect(void) {
+    static int probed = 0;
+    static pcavs_bf16_unit unit = PCAVS_BF16_NONE;
+    if (!probed) { /* idempotent: a race only repeats the probe */
+        unit = bf16_probe();
+        probed = 1;
+    }
+    return unit;
+}
+
+const char *pcavs_bf16_unit_name(pcavs_bf16_unit u) {
+    switch (u) {
+    case PCAVS_BF16_AMX:
+        return "AMX-BF16";
+    case PCAVS_BF16_AVX512:
+        return "AVX512-BF16";
+    default:
+        return "none";
+    }
+}
+
+void pcavs_bf16_pack_b_part_cpu(int k, long n, int r0, int nr, const float *src, long lds, uint16_t *out) {
+    if (pcavs_bf16_unit_detect() != PCAVS_BF16_NONE)
+        pcavs_bf16_pack_b_part_avx512(k, n, r0, nr, src, lds, out);
+    else
+        pcavs_bf16_pack_b_part_ref(k, n, r0, nr, src, lds, out);
+}
+
+void pcavs_bf16_pack_b_cpu(int k, long n, const float *b, long ldb, uint16_t *out) {
+    pcavs_bf16_pack_b_part_cpu(k, n, 0, k, b, ldb, out);
+}
+
+void pcavs_bf16_plane_cpu(const float *x, float s, int h, int w, int pad, int rows, long ls, uint16_t *out) {
+    if (pcavs_bf16_unit_detect() != PCAVS_BF16_NONE)
+        pcavs_bf16_plane_avx512(x, s, h, w, pad, rows, ls, out);
+    else
+        pcavs_bf16_plane_ref(x, s, h, w, pad, rows, ls, out);
+}
+
+void pcavs_bf16_pack_b_taps_cpu(int k, long n, const uint16_t *src, const long *off, int gwp, long ls, uint16_t *out) {
+    if (pcavs_bf16_unit_detect() != PCAVS_BF16_NONE)
+        pcavs_bf16_pack_b_taps_avx512(k, n, src, off, gwp, ls, out);
+    else
+        pcavs_bf16_pack_b_taps_ref(k, n, src, off, gwp, ls, out);
+}
+
+pcavs_status pcavs_gemm_bf16_cpu(int m, long n, int k, const uint16_t *a, const uint16_t *b, float *c, long ldc) {
+    if (m < 1 || n < 1 || k < 1 || !a || !b || !c)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "gemm_bf16_cpu: bad arguments (m=%d n=%ld k=%d)", m, n, k);
+    switch (pcavs_bf16_unit_detect()) {
+    case PCAVS_BF16_AMX:
+        pcavs_gemm_bf16_amx(m, n, k, a, b, c, ldc);
+        return PCAVS_OK;
+    case PCAVS_BF16_AVX512:
+        pcavs_gemm_bf16_avx512(m, n, k, a, b, c, ldc);
+        return PCAVS_OK;
+    default:
+        return pcavs_fail(PCAVS_ERR_UNSUPPORTED,
+                          "gemm_bf16_cpu: this CPU has no bf16 dot-product unit (needs AVX512-BF16 or AMX-BF16)");
+    }
+}

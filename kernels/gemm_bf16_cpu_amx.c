@@ -1,0 +1,73 @@
+/* gemm_bf16_cpu_amx.c: the AMX form of the bf16 GEMM (gemm_bf16.h), compiled with -mamx-tile -mamx-bf16
+ * and called only where the CPU has AMX and Linux granted the tile state (gemm_bf16_cpu.c decides).
+ * Tiles: C 0..3 (2 x 2 blocks of 16 x 16 float), A 4..5 (16 rows x 32 k), B 6..7 (16 k-pairs x 16
+ * columns), so one step is 32 x 32 outputs over 32 k. Columns go in chunks whose packed B stays in L2;
+ * each 32-row block of A is read once per chunk. */
+#include <immintrin.h>
+#include <string.h>
+
+#include "gemm_bf16.h"
+
+#define AMX_B_CHUNK_BYTES (512u << 10)
+
+typedef struct amx_tilecfg {
+    uint8_t palette, start_row, reserved[14];
+    uint16_t colsb[16];
+    uint8_t rows[16];
+} amx_tilecfg;
+
+void pcavs_gemm_bf16_amx(int m, long n, int k, const uint16_t *a, const uint16_t *b, float *c, long ldc) {
+    amx_tilecfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.palette = 1;
+    for (int t = 0; t < 8; t++) {
+        cfg.rows[t] = 16;
+        cfg.colsb[t] = 64;
+    }
+    _tile_loadconfig(&cfg);
+    const size_t kp = pcavs_bf16_round32((size_t)k), nq = kp / 2;
+    const long nb32 = (n + 31) / 32;
+    long chunk = (long)(AMX_B_CHUNK_BYTES / (kp * 64));
+    if (chunk < 1) chunk = 1;
+    float tmp[4][16 * 16] __attribute__((aligned(64)));
+    for (long jc = 0; jc < nb32; jc += chunk) {
+        const long je = jc + chunk < nb32 ? jc + chunk : nb32;
+        for (int r0 = 0; r0 < m; r0 += 32) {
+            const uint16_t *a0 = a + (size_t)r0 * kp, *a1 = a0 + 16 * kp;
+            for (long jb = jc; jb < je; jb++) {
+                const uint16_t *b0 = b + (size_t)(2 * jb) * nq * 32, *b1 = b0 + nq * 32;
+                _tile_zero(0);
+                _tile_zero(1);
+                _tile_zero(2);
+                _tile_zero(3);
+                for (size_t kk = 0; kk < kp; kk += 32) {
+                    _tile_loadd(4, a0 + kk, (long)(kp * 2));
+                    _tile_loadd(5, a1 + kk, (long)(kp * 2));
+                    _tile_loadd(6, b0 + kk * 16, 64);
+                    _tile_loadd(7, b1 + kk * 16, 64);
+                    _tile_dpbf16ps(0, 4, 6);
+                    _tile_dpbf16ps(1, 4, 7);
+                    _tile_dpbf16ps(2, 5, 6);
+                    _tile_dpbf16ps(3, 5, 7);
+                }
+                const long col0 = jb * 32;
+                float *cc = c + (size_t)r0 * ldc + col0;
+                if (r0 + 32 <= m && col0 + 32 <= n) {
+                    _tile_stored(0, cc, ldc * 4);
+                    _tile_stored(1, cc + 16, ldc * 4);
+                    _tile_stored(2, cc + 16 * ldc, ldc * 4);
+                    _tile_stored(3, cc + 16 * ldc + 16, ldc * 4);
+                    continue;
+                }
+                _tile_stored(0, tmp[0], 64);
+                _tile_stored(1, tmp[1], 64);
+                _tile_stored(2, tmp[2], 64);
+                _tile_stored(3, tmp[3], 64);
+                for (int i = 0; i < 32 && r0 + i < m; i++)
+                    for (int j = 0; j < 32 && col0 + j < n; j++)
+                        cc[(size_t)i * ldc + j] = tmp[(i / 16) * 2 + j / 16][(i % 16) * 16 + j % 16];
+            }
+        }
+    }
+    _tile_release();
+}
