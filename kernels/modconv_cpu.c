@@ -29,6 +29,7 @@
 
 #include "gemm_bf16.h"
 #include "modconv.h"
+#include "simd_clones.h"
 #include "winograd.h"
 #include "winograd_up.h"
 
@@ -144,7 +145,7 @@ size_t pcavs_modconv_cpu_min_scratch_bytes(const pcavs_modconv_desc *d, int n_th
 
 /* dst[t][0..nt) for taps t: s * xc[Y + dy[t]][X + dx[t]] (0 outside the plane xc [h, w]) at the grid
  * positions p = p0 .. p0+nt-1 of a grid gw wide (Y = p / gw, X = p % gw). */
-static void mc_im2col_taps(const float *xc, float s, int h, int w, int gw, int ntaps, const int *dy, const int *dx,
+PCAVS_SIMD_CLONES static void mc_im2col_taps(const float *xc, float s, int h, int w, int gw, int ntaps, const int *dy, const int *dx,
                            long p0, int nt, float *dst, int ldd) {
     for (int t = 0; t < ntaps; t++) {
         float *o = dst + (size_t)t * ldd;

@@ -15,6 +15,7 @@
 static int omp_get_thread_num(void) { return 0; }
 #endif
 
+#include "simd_clones.h"
 #include "winograd.h"
 
 #ifndef PCAVS_WINO_MAX_CHUNK

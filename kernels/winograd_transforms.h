@@ -16,7 +16,7 @@
 #define WINO_BT4(x0, x1, x2, x3, x4, x5) (2.0f * ((x1) - (x3)) - (x2) + (x4))
 #define WINO_BT5(x0, x1, x2, x3, x4, x5) (4.0f * (x1)-5.0f * (x3) + (x5))
 
-static void wino_input_channel(const pcavs_wino_conv *a, int c, size_t t0, size_t nt, float *rowbuf, float *V) {
+PCAVS_SIMD_CLONES static void wino_input_channel(const pcavs_wino_conv *a, int c, size_t t0, size_t nt, float *rowbuf, float *V) {
     const int h = a->h, w = a->w, tw = (w + 3) / 4, th = (h + 3) / 4;
     const size_t ps = WINO_PHASE_STRIDE(tw);     /* floats per phase array */
     float *R = rowbuf;                           /* [6][4][ps] */
@@ -77,7 +77,7 @@ static void wino_input_channel(const pcavs_wino_conv *a, int c, size_t t0, size_
     }
 }
 
-static void wino_output_channel(const pcavs_wino_conv *a, int o, size_t t0, size_t nt, const float *M) {
+PCAVS_SIMD_CLONES static void wino_output_channel(const pcavs_wino_conv *a, int o, size_t t0, size_t nt, const float *M) {
     const int h = a->h, w = a->w, tw = (w + 3) / 4, th = (h + 3) / 4;
     const size_t pstride = (size_t)a->c_out * nt; /* M: [36][c_out][nt] */
     const float *mo = M + (size_t)o * nt;

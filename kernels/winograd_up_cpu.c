@@ -19,6 +19,7 @@ static int omp_get_thread_num(void) { return 0; }
 static int omp_get_num_threads(void) { return 1; }
 #endif
 
+#include "simd_clones.h"
 #include "winograd.h"
 #include "winograd_gather.h"
 #include "winograd_up.h"
@@ -138,7 +139,7 @@ static inline void up_bt_run(int n, const float *restrict a, const float *restri
 /* Input channel c of tiles t0 .. t0+nh-1 (global tile indices) into V [81][c_in][nh]. Per tile row, the
  * 5 input rows 4ty-1 .. 4ty+3 as column phases R[i][q][t] = x[4ty-1+i][4t+q-1], so tile t's 5 columns
  * are R[i][0..3][t] and R[i][0][t+1]. */
-static void up_input_channel(const pcavs_wino_up_conv *a, int c, size_t t0, size_t nh, float *rowbuf, float *V) {
+PCAVS_SIMD_CLONES static void up_input_channel(const pcavs_wino_up_conv *a, int c, size_t t0, size_t nh, float *rowbuf, float *V) {
     const int h = a->h, w = a->w, tw = up_tw(a), th = up_th(a);
     const size_t ps = WINO_PHASE_STRIDE(tw), n4 = 4 * ps;
     float *R = rowbuf;                      /* [5][4][ps] */
@@ -198,7 +199,7 @@ static void up_input_channel(const pcavs_wino_up_conv *a, int c, size_t t0, size
                 : (m1) - (m2) + 8.0f * (m3) + (m4))
 
 /* Output channel o of tiles t0 .. t0+nh-1 from M [81][c_out][nh] into the T planes of samples g0.. */
-static void up_output_channel(const pcavs_wino_up_conv *a, int o, size_t t0, size_t nh, const float *M, float *Tb,
+PCAVS_SIMD_CLONES static void up_output_channel(const pcavs_wino_up_conv *a, int o, size_t t0, size_t nh, const float *M, float *Tb,
                               int g0) {
     const int h = a->h, w = a->w, tw = up_tw(a), th = up_th(a);
     const size_t mb = (size_t)a->c_out * nh, pf = up_plane_floats(a), ts = (size_t)w + 3;
@@ -254,7 +255,7 @@ static void up_output_channel(const pcavs_wino_up_conv *a, int o, size_t t0, siz
  * y[oy][ox] = scale * sum_{a,b} kf[a][b] T[oy+a-1][ox+b-1], kf[a][b] = blur[3-a][3-b]; with ox = 2X (E)
  * or 2X+1 (O):  E[X] = kf0 To[X-1] + kf1 Te[X] + kf2 To[X] + kf3 Te[X+1]
  *               O[X] = kf0 Te[X] + kf1 To[X] + kf2 Te[X+1] + kf3 To[X+1]   (To[-1] = To[w] = 0) */
-void pcavs_up_blur_plane(float *t, int h, int w, const float *blur, float scale, float *tmp, float *y) {
+PCAVS_SIMD_CLONES void pcavs_up_blur_plane(float *t, int h, int w, const float *blur, float scale, float *tmp, float *y) {
     const size_t ts = (size_t)w + 3;
     const int th = 2 * h + 1, oh = 2 * h, ow = 2 * w;
     for (int r = 0; r < th; r++) {
