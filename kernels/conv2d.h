@@ -5,6 +5,8 @@
 #ifndef PCAVS_KERNELS_CONV2D_H
 #define PCAVS_KERNELS_CONV2D_H
 
+#include <stdint.h>
+
 #include "kctx.h"
 
 typedef struct pcavs_conv2d_desc {
@@ -14,6 +16,10 @@ typedef struct pcavs_conv2d_desc {
     int pad_h, pad_w;      /* zero padding on both sides */
     int groups;            /* c_in and c_out divisible by groups */
     pcavs_act act;         /* applied after the bias */
+    /* optional, _cpu only: the bf16 mode. For a 3x3, stride 1, pad 1, one-group conv, the weight
+     * [c_out, c_in*9] packed by pcavs_bf16_pack_a (gemm_bf16.h); non-NULL makes _cpu run it through
+     * conv3x3_bf16.h where the CPU has a bf16 unit (else, or for other shapes, it is ignored). */
+    const uint16_t *weight_bf16;
 } pcavs_conv2d_desc;
 
 static inline int pcavs_conv2d_out_h(const pcavs_conv2d_desc *d) {

@@ -3,6 +3,7 @@
  *  - 1x1, stride 1, no padding: cblas_sgemm straight on the input (no copy), per image;
  *  - small reductions per output (groups > 1 with few input channels per group, 1-channel input,
  *    i.e. cin/groups * kh * kw < PCAVS_CONV_DIRECT_K): a direct kernel, OpenMP over output planes;
+ *  - bf16 mode (d->weight_bf16 given, a bf16 unit present), 3x3, stride 1, pad 1, one group: conv3x3_bf16.h;
  *  - 3x3, stride 1, pad 1, one group, enough tiles and channels: Winograd F(4x4, 3x3) (winograd.h);
  *  - everything else: tiled im2col into kc->scratch (columns = output pixels of one or several
  *    images; a tile holds K x NT floats, NT bounded by the scratch size, never the whole image)
@@ -25,6 +26,8 @@ static int omp_get_num_threads(void) { return 1; }
 #endif
 
 #include "conv2d.h"
+#include "conv3x3_bf16.h"
+#include "gemm_bf16.h"
 #include "winograd.h"
 
 #define PCAVS_CONV_DIRECT_K 64 /* below this many MACs per output, the direct kernel wins */
@@ -212,6 +215,16 @@ pcavs_status pcavs_conv2d_cpu(const pcavs_kctx *kc, const pcavs_conv2d_desc *d, 
     int nth = kc->n_threads > 0 ? kc->n_threads : 1;
     if (flops < PCAVS_CONV_SERIAL_FLOPS) nth = 1; /* a parallel region costs more than it saves */
 
+    if (d->weight_bf16 && d->kh == 3 && d->kw == 3 && d->stride_h == 1 && d->stride_w == 1 && d->pad_h == 1 &&
+        d->pad_w == 1 && G == 1) { /* the bf16 mode; float32 below where it cannot run */
+        pcavs_conv3x3_bf16 a = {.n = d->n, .c_in = d->c_in, .h = d->h, .w = d->w, .c_out = d->c_out, .x = x,
+                                .a = d->weight_bf16, .bias = bias, .act = d->act, .y = y};
+        pcavs_kctx sub = *kc;
+        sub.n_threads = nth;
+        if (pcavs_bf16_unit_detect() != PCAVS_BF16_NONE && kc->scratch &&
+            pcavs_conv3x3_bf16_scratch_bytes(&a, nth) <= kc->scratch_bytes && pcavs_conv3x3_bf16_run(&sub, &a) == PCAVS_OK)
+            return PCAVS_OK;
+    }
     if (K < PCAVS_CONV_DIRECT_K) {
         conv_direct(d, x, w, bias, y, oh, ow, nth);
         return PCAVS_OK;

@@ -43,7 +43,7 @@ static inline size_t pcavs_bf16_b_elems(int k, long n) {
 }
 
 /* float32 -> bf16, round to nearest even (NaN stays NaN). */
-static inline uint16_t pcavs_bf16_from_f32(float f) {
+static inline uint16_t pcavs_bf16_round(float f) {
     union {
         float f;
         uint32_t u;
@@ -51,7 +51,7 @@ static inline uint16_t pcavs_bf16_from_f32(float f) {
     if ((v.u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((v.u >> 16) | 0x40u);
     return (uint16_t)((v.u + 0x7fffu + ((v.u >> 16) & 1u)) >> 16);
 }
-static inline float pcavs_bf16_to_f32(uint16_t h) {
+static inline float pcavs_bf16_widen(uint16_t h) {
     union {
         uint32_t u;
         float f;

@@ -13,7 +13,7 @@ void pcavs_bf16_pack_a(int m, int k, const float *a, long lda, float scale, uint
             continue;
         }
         const float *ar = a + r * (size_t)lda;
-        for (int j = 0; j < k; j++) o[j] = pcavs_bf16_from_f32(ar[j] * scale);
+        for (int j = 0; j < k; j++) o[j] = pcavs_bf16_round(ar[j] * scale);
         for (size_t j = (size_t)k; j < kp; j++) o[j] = 0;
     }
 }
@@ -28,7 +28,7 @@ void pcavs_bf16_pack_b_part_ref(int k, long n, int r0, int nr, const float *src,
                 uint16_t *o = out + ((blk * (kp / 2) + q) * 16 + j) * 2;
                 for (size_t h = 0; h < 2; h++) {
                     const long row = (long)(2 * q + h) - r0; /* row of src */
-                    o[h] = (row < nr && col < (size_t)n) ? pcavs_bf16_from_f32(src[row * lds + (long)col]) : 0;
+                    o[h] = (row < nr && col < (size_t)n) ? pcavs_bf16_round(src[row * lds + (long)col]) : 0;
                 }
             }
 }
@@ -42,7 +42,7 @@ void pcavs_bf16_plane_ref(const float *x, float s, int h, int w, int pad, int ro
         for (long j = 0; j < ls; j++) {
             const long yy = r - pad, xx = j - pad;
             out[(size_t)r * ls + j] =
-                (yy >= 0 && yy < h && xx >= 0 && xx < w) ? pcavs_bf16_from_f32(s * x[(size_t)yy * w + xx]) : 0;
+                (yy >= 0 && yy < h && xx >= 0 && xx < w) ? pcavs_bf16_round(s * x[(size_t)yy * w + xx]) : 0;
         }
 }
 
@@ -73,8 +73,8 @@ pcavs_status pcavs_gemm_bf16_ref(int m, long n, int k, const uint16_t *a, /* [Mp
             const uint16_t *bb = b + (size_t)(col / 16) * (kp / 2) * 32 + (size_t)(col % 16) * 2;
             float s = 0.0f;
             for (size_t q = 0; q < kp / 2; q++) {
-                s += pcavs_bf16_to_f32(a[(size_t)r * kp + 2 * q]) * pcavs_bf16_to_f32(bb[q * 32]);
-                s += pcavs_bf16_to_f32(a[(size_t)r * kp + 2 * q + 1]) * pcavs_bf16_to_f32(bb[q * 32 + 1]);
+                s += pcavs_bf16_widen(a[(size_t)r * kp + 2 * q]) * pcavs_bf16_widen(bb[q * 32]);
+                s += pcavs_bf16_widen(a[(size_t)r * kp + 2 * q + 1]) * pcavs_bf16_widen(bb[q * 32 + 1]);
             }
             c[(size_t)r * ldc + col] = s;
         }

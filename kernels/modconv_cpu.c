@@ -18,7 +18,10 @@
  * The GEMM costs c_out*c_in*k*k*h*w*2 FLOP per sample, the same as the transposed conv itself
  * (a polyphase 6x6 rewrite of conv_transpose+blur would cost 4x that). The weight is permuted
  * once per call into [c_out, k*k, c_in] (scratch). Work is tiled over samples and output
- * channels to fit kc->scratch. Also holds pcavs_modconv_demod_cpu. */
+ * channels to fit kc->scratch. Also holds pcavs_modconv_demod_cpu.
+ * bf16 mode (d->weight_bf16, 3x3 layers, a CPU with AMX-BF16 or AVX512-BF16): plain layers through
+ *          conv3x3_bf16.h, upsampling ones as the transposed conv's four output phases (EE, EO, OE, OO of
+ *          winograd_up.h) each an implicit-im2col bf16 GEMM, then the blur; float32 where the scratch is short. */
 #include <math.h>
 #include <string.h>
 
@@ -27,6 +30,7 @@
 #include <omp.h>
 #endif
 
+#include "conv3x3_bf16.h"
 #include "gemm_bf16.h"
 #include "modconv.h"
 #include "simd_clones.h"
@@ -253,9 +257,8 @@ static void mc_run_im2col(const pcavs_modconv_desc *d, int nth, long ntile, cons
 }
 
 /* ---- the bf16 mode (weight_bf16 given and a bf16 unit present, gemm_bf16.h) ----
- * plain 3x3: per task (sample, pixel tile) the im2col rows of x * style * scale go, two channels (18 rows)
- * at a time, through a float32 strip in L2 into the packed B, and one bf16 GEMM writes the tile of y
- * (demodulated while hot). upsampling: the tap-GEMM path below with the GEMM in bf16. */
+ * plain 3x3: conv3x3_bf16.h (implicit im2col from bf16 planes, demod on the hot tile); upsampling: the four
+ * output phases as implicit-im2col bf16 GEMMs, then the blur (mc_try_bf16_up). */
 /* The upsampling layer's four output phases (winograd_up.h: EE, EO, OE, OO), each a correlation of x with
  * `ntaps` taps (x[Y + dy][X + dx] times W[wtap]) on its own grid of (h + gh_add) x (w + gw_add) positions. */
 typedef struct mc_phase {
@@ -302,74 +305,14 @@ pcavs_status pcavs_modconv_prepare_bf16(const pcavs_modconv_desc *d, const float
             for (size_t q = 0; q < kp; q++) {
                 const size_t c = q / P->ntaps, t = q % P->ntaps;
                 a[o * kp + q] = (o < (size_t)d->c_out && q < K)
-                                    ? pcavs_bf16_from_f32(weight[(o * d->c_in + c) * 9 + P->wtap[t]])
+                                    ? pcavs_bf16_round(weight[(o * d->c_in + c) * 9 + P->wtap[t]])
                                     : 0;
             }
     }
     return PCAVS_OK;
 }
 
-#define MC_BF16_B_BYTES (4u << 20) /* packed B per task (im2col tile in bf16) */
-
-/* Returns 0 when the scratch cannot hold it (the caller then runs float32), 1 when done. */
-static int mc_try_bf16_plain(const pcavs_modconv_desc *d, int nth, const float *x, const float *style,
-                             const float *demod, char *scratch, size_t avail, float *y) {
-    const int n = d->n, ci_n = d->c_in, co_n = d->c_out, h = d->h, w = d->w, K = ci_n * 9;
-    const long hw = (long)h * w;
-    const size_t kp = pcavs_bf16_round32((size_t)K);
-    long cap = (long)(MC_BF16_B_BYTES / (kp * 2)) & ~31L;
-    if (cap < 256)
-        cap = 256;
-    long tpi = (hw + cap - 1) / cap; /* tiles per image: enough for every thread, a multiple of the count */
-    if ((long)n * tpi < nth)
-        tpi = (nth + n - 1) / n;
-    while (((long)n * tpi) % nth)
-        tpi++;
-    long ntile = (hw + tpi - 1) / tpi;
-    ntile = (ntile + 31) & ~31L;
-    if (ntile > hw)
-        ntile = hw;
-    tpi = (hw + ntile - 1) / ntile;
-    const size_t strip = MC_ALIGN((size_t)18 * ntile * sizeof(float));
-    const size_t bpk = MC_ALIGN(pcavs_bf16_b_elems(K, ntile) * sizeof(uint16_t));
-    if ((size_t)nth * (strip + bpk) > avail)
-        return 0;
-    const long tasks = (long)n * tpi;
-    const float scale = (float)(1.0 / sqrt((double)ci_n * 9));
-#pragma omp parallel num_threads(nth)
-    {
-#ifdef _OPENMP
-        char *mine = scratch + (size_t)omp_get_thread_num() * (strip + bpk);
-#else
-        char *mine = scratch;
-#endif
-        float *st = (float *)mine;             /* [18, cur]: im2col rows of two channels */
-        uint16_t *bp = (uint16_t *)(mine + strip); /* packed B [K, cur] */
-#pragma omp for schedule(dynamic, 1)
-        for (long task = 0; task < tasks; task++) {
-            const int b = (int)(task / tpi);
-            const long p0 = (task % tpi) * ntile;
-            const int cur = (int)(hw - p0 < ntile ? hw - p0 : ntile);
-            for (int c = 0; c < ci_n; c += 2) {
-                const int nc = ci_n - c < 2 ? ci_n - c : 2;
-                for (int j = 0; j < nc; j++)
-                    mc_im2col_channel(x + ((size_t)b * ci_n + c + j) * hw, style[(size_t)b * ci_n + c + j] * scale, h,
-                                      w, 3, p0, cur, st + (size_t)j * 9 * cur, cur);
-                pcavs_bf16_pack_b_part_cpu(K, cur, c * 9, nc * 9, st, cur, bp);
-            }
-            float *yt = y + (size_t)b * co_n * hw + p0; /* [c_out, cur] with row stride hw */
-            (void)pcavs_gemm_bf16_cpu(co_n, cur, K, d->weight_bf16, bp, yt, hw);
-            if (d->demodulate)
-                for (int o = 0; o < co_n; o++) {
-                    const float dm = demod[(size_t)b * co_n + o];
-                    float *yr = yt + (size_t)o * hw;
-                    for (int t = 0; t < cur; t++)
-                        yr[t] *= dm;
-                }
-        }
-    }
-    return 1;
-}
+#define MC_BF16_B_BYTES (4u << 20) /* packed B per task */
 
 /* Tile height (grid rows) for a bf16 implicit-im2col GEMM of reduction K over a grid gwp wide: packed B
  * within MC_BF16_B_BYTES, and at least `want` tiles over gh rows when the grid allows. */
@@ -395,51 +338,19 @@ static void mc_bf16_planes(const pcavs_modconv_desc *d, int b, const float *x, c
                              rows, ls, xb + (size_t)c * plane);
 }
 
-/* bf16 plain 3x3 with w a multiple of 16: per sample the bf16 planes, then tasks of grid rows whose B packs
- * straight from them (no float32 im2col); the GEMM writes y, demod on the hot tile. */
-static int mc_try_bf16_plain_fused(const pcavs_modconv_desc *d, int nth, const float *x, const float *style,
-                                   const float *demod, char *scratch, size_t avail, float *y) {
-    const int ci_n = d->c_in, co_n = d->c_out, h = d->h, w = d->w, K = ci_n * 9, rows = h + 2;
-    const long ls = w + 16, hw = (long)h * w;
-    const int R = mc_bf16_tile_rows(K, w, h, 2 * nth), tiles = (h + R - 1) / R;
-    const size_t xb_bytes = MC_ALIGN((size_t)ci_n * rows * ls * sizeof(uint16_t));
-    const size_t off_bytes = MC_ALIGN((size_t)K * sizeof(long));
-    const size_t bpk = MC_ALIGN(pcavs_bf16_b_elems(K, (long)R * w) * sizeof(uint16_t));
-    if (xb_bytes + off_bytes + (size_t)nth * bpk > avail)
+/* bf16 plain 3x3: conv3x3_bf16.h with in_scale = style * scale and out_scale = demod. Returns 0 when the
+ * scratch cannot hold it (the caller then runs float32), 1 when done. */
+static int mc_try_bf16_plain(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *x, const float *style,
+                             const float *demod, char *sp, size_t avail, float *y) {
+    pcavs_conv3x3_bf16 a = {.n = d->n, .c_in = d->c_in, .h = d->h, .w = d->w, .c_out = d->c_out, .x = x,
+                            .a = d->weight_bf16, .in_scale = style, .in_mul = (float)(1.0 / sqrt((double)d->c_in * 9)),
+                            .out_scale = d->demodulate ? demod : NULL, .act = PCAVS_ACT_NONE, .y = y};
+    pcavs_kctx sub = *kc;
+    sub.scratch = sp;
+    sub.scratch_bytes = avail;
+    if (pcavs_conv3x3_bf16_scratch_bytes(&a, kc->n_threads) > avail)
         return 0;
-    uint16_t *xb = (uint16_t *)scratch;
-    long *off = (long *)(scratch + xb_bytes);
-    for (int q = 0; q < K; q++) { /* row q = c * 9 + tap: channel plane + (dy + 1, dx + 1) */
-        const int c = q / 9, t = q % 9;
-        off[q] = (long)c * rows * ls + (long)(t / 3) * ls + t % 3;
-    }
-    const float scale = (float)(1.0 / sqrt((double)ci_n * 9));
-    for (int b = 0; b < d->n; b++) {
-#pragma omp parallel num_threads(nth)
-        {
-#ifdef _OPENMP
-            uint16_t *bp = (uint16_t *)(scratch + xb_bytes + off_bytes + (size_t)omp_get_thread_num() * bpk);
-#else
-            uint16_t *bp = (uint16_t *)(scratch + xb_bytes + off_bytes);
-#endif
-            mc_bf16_planes(d, b, x, style, scale, rows, ls, xb);
-#pragma omp for schedule(dynamic, 1)
-            for (int t = 0; t < tiles; t++) {
-                const int y0 = t * R, nr = h - y0 < R ? h - y0 : R;
-                pcavs_bf16_pack_b_taps_cpu(K, (long)nr * w, xb + (size_t)y0 * ls, off, w, ls, bp);
-                float *yt = y + (size_t)b * co_n * hw + (size_t)y0 * w; /* [c_out, nr * w], row stride hw */
-                (void)pcavs_gemm_bf16_cpu(co_n, (long)nr * w, K, d->weight_bf16, bp, yt, hw);
-                if (d->demodulate)
-                    for (int o = 0; o < co_n; o++) {
-                        const float dm = demod[(size_t)b * co_n + o];
-                        float *yr = yt + (size_t)o * hw;
-                        for (long i = 0; i < (long)nr * w; i++)
-                            yr[i] *= dm;
-                    }
-            }
-        }
-    }
-    return 1;
+    return pcavs_conv3x3_bf16_run(&sub, &a) == PCAVS_OK;
 }
 
 /* bf16 upsampling: per sample the bf16 planes; the four phases' implicit-im2col GEMMs (tasks: phase x grid
@@ -706,8 +617,7 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
     /* the bf16 mode (where the scratch holds it; else float32 below) */
     if (d->weight_bf16 && k == 3 && pcavs_bf16_unit_detect() != PCAVS_BF16_NONE &&
         (d->upsample ? mc_try_bf16_up(d, nt, x, style, blur, demod, sp, avail, y)
-                     : (d->w % 16 == 0 ? mc_try_bf16_plain_fused(d, nt, x, style, demod, sp, avail, y)
-                                       : mc_try_bf16_plain(d, nt, x, style, demod, sp, avail, y))))
+                     : mc_try_bf16_plain(kc, d, x, style, demod, sp, avail, y)))
         return PCAVS_OK;
     if (mc_try_wino(kc, d, x, weight, style, blur, demod, sp, avail, y))
         return PCAVS_OK;

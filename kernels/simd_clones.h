@@ -6,7 +6,7 @@
 #ifndef PCAVS_KERNELS_SIMD_CLONES_H
 #define PCAVS_KERNELS_SIMD_CLONES_H
 
-#if defined(__x86_64__) && defined(__linux__) && (defined(__GNUC__) || defined(__clang__)) &&                    \
+#if defined(__x86_64__) && defined(__linux__) && (defined(__GNUC__) || defined(__clang__)) &&                          \
     !defined(__SANITIZE_ADDRESS__) && !defined(PCAVS_NO_SIMD_CLONES)
 #define PCAVS_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gemm_bf16.h"
 #include "pn_internal.h"
 
 /* ---------------------------------------------------------------- loader helpers */
@@ -66,6 +67,25 @@ pcavs_status pn_load_bn(pn_loader *L, pn_bn *bn, const char *name, int c) {
     return st;
 }
 
+/* bf16 precision on the CPU backend (exec.c settled it): E's 3x3, stride 1, pad 1, one-group convs also get
+ * the weight (BN folded) packed for the bf16 GEMM, which conv2d_cpu then takes (half the float32 bytes). */
+static pcavs_status prepare_conv_bf16(pn_loader *L, pn_conv *cv, const float *w_host) {
+    cv->w_bf16 = NULL;
+    if (strcmp(L->net, "E") != 0 || strcmp(L->m->ex->be->name, "cpu") != 0 ||
+        pcavs_exec_precision(L->m->ex) != PCAVS_PRECISION_BF16 || cv->k != 3 || cv->stride != 1 || cv->pad != 1 ||
+        cv->groups != 1)
+        return PCAVS_OK;
+    const size_t count = pcavs_bf16_a_elems(cv->c_out, cv->c_in * 9), floats = (count + 1) / 2;
+    uint16_t *u = calloc(floats, sizeof(float));
+    if (!u) return pcavs_fail(PCAVS_ERR_OOM, "model: cannot allocate %zu bytes for a bf16 weight", floats * 4);
+    pcavs_bf16_pack_a(cv->c_out, cv->c_in * 9, w_host, (long)cv->c_in * 9, 1.0f, u);
+    const float *dev = NULL;
+    pcavs_status st = pn_upload_weight(L, (const float *)u, floats, &dev); /* host memory: bytes as they are */
+    cv->w_bf16 = (const uint16_t *)dev;
+    free(u);
+    return st;
+}
+
 pcavs_status pn_load_conv(pn_loader *L, pn_conv *cv, const char *name, int has_bias, const char *bn, int c_in,
                           int c_out, int k, int stride, int pad, int groups) {
     char buf[256];
@@ -87,10 +107,11 @@ pcavs_status pn_load_conv(pn_loader *L, pn_conv *cv, const char *name, int has_b
     cv->b = NULL;
     size_t per_out = (size_t)(c_in / groups) * k * k;
     size_t wn = (size_t)c_out * per_out;
+    cv->w_bf16 = NULL;
     if (!bn) {
         PCAVS_TRY(pn_upload_weight(L, w, wn, &cv->w));
         if (b) PCAVS_TRY(pn_upload_weight(L, b, (size_t)c_out, &cv->b));
-        return PCAVS_OK;
+        return prepare_conv_bf16(L, cv, w);
     }
     float *wf = malloc((wn + 3 * (size_t)c_out) * sizeof(float));
     if (!wf) return pcavs_fail(PCAVS_ERR_OOM, "model: cannot allocate conv %s.%s", L->net, name);
@@ -101,6 +122,7 @@ pcavs_status pn_load_conv(pn_loader *L, pn_conv *cv, const char *name, int has_b
         pcavs_bn_fold_into_conv(c_out, (long)per_out, wf, b, scale, shift, bias);
         st = pn_upload_weight(L, wf, wn, &cv->w);
     }
+    if (st == PCAVS_OK) st = prepare_conv_bf16(L, cv, wf);
     if (st == PCAVS_OK) st = pn_upload_weight(L, bias, (size_t)c_out, &cv->b);
     free(wf);
     return st;
@@ -138,7 +160,7 @@ int pn_conv_out(const pn_conv *cv, int size) { return (size + 2 * cv->pad - cv->
 pcavs_status pn_conv_run(pn_ctx *c, const pn_conv *cv, int n, int h, int w, const float *x, float *y, pcavs_act act) {
     pcavs_conv2d_desc d = {.n = n, .c_in = cv->c_in, .h = h, .w = w, .c_out = cv->c_out, .kh = cv->k, .kw = cv->k,
                            .stride_h = cv->stride, .stride_w = cv->stride, .pad_h = cv->pad, .pad_w = cv->pad,
-                           .groups = cv->groups, .act = act};
+                           .groups = cv->groups, .act = act, .weight_bf16 = cv->w_bf16};
     PN_K(c, c->be->conv2d(c->kc, &d, x, cv->w, cv->b, y));
     return PCAVS_OK;
 }

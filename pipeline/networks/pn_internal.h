@@ -24,6 +24,7 @@ typedef struct pn_conv {
     const float *w; /* [c_out, c_in/groups, k, k] (BN folded) */
     const float *b; /* [c_out] or NULL */
     int c_in, c_out, k, stride, pad, groups;
+    const uint16_t *w_bf16; /* CPU backend in bf16 precision, E's 3x3 stride-1 convs: conv2d.h's weight_bf16 */
 } pn_conv;
 
 typedef struct pn_bn {

@@ -1,0 +1,124 @@
+/* conv3x3_bf16_cpu.c: the bf16 3x3 convolution (conv3x3_bf16.h). */
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "conv3x3_bf16.h"
+#include "gemm_bf16.h"
+
+#define C3_ALIGN(b) ((((size_t)(b)) + 63) / 64 * 64)
+#define C3_B_BYTES (4u << 20) /* packed B per tile */
+
+#define C3_PLANES_BYTES (32u << 20) /* bf16 planes of a group of samples */
+
+typedef struct c3_plan {
+    int rows, gwp, K, R, tiles; /* plane rows, grid width (16s), reduction, tile rows, tiles per sample */
+    int gs;                     /* samples per group (planes converted together, tiles of all shared out) */
+    long ls;                    /* plane row length */
+    size_t xb, off, bp, ct;     /* bytes: planes of a group, row offsets, per-thread B and C tile */
+} c3_plan;
+
+static c3_plan c3_plan_of(const pcavs_conv3x3_bf16 *a, int nth) {
+    c3_plan p;
+    p.rows = a->h + 2;
+    p.gwp = (a->w + 15) / 16 * 16;
+    p.ls = p.gwp + 16;
+    p.K = a->c_in * 9;
+    const size_t row_bytes = pcavs_bf16_round32((size_t)p.K) * 2 * (size_t)p.gwp;
+    p.R = (int)(C3_B_BYTES / row_bytes);
+    if (p.R < 1) p.R = 1;
+    if (p.R > a->h) p.R = a->h;
+    const size_t per_sample = (size_t)a->c_in * p.rows * p.ls * sizeof(uint16_t);
+    p.gs = (int)(C3_PLANES_BYTES / per_sample);
+    p.gs = p.gs < 1 ? 1 : p.gs > a->n ? a->n : p.gs;
+    const int want = (2 * nth + p.gs - 1) / p.gs; /* tiles per sample so that every thread has work */
+    if (want > 1 && (a->h + p.R - 1) / p.R < want) p.R = (a->h + want - 1) / want > 0 ? (a->h + want - 1) / want : 1;
+    p.tiles = (a->h + p.R - 1) / p.R;
+    p.xb = C3_ALIGN(per_sample * p.gs);
+    p.off = C3_ALIGN((size_t)p.K * sizeof(long));
+    p.bp = C3_ALIGN(pcavs_bf16_b_elems(p.K, (long)p.R * p.gwp) * sizeof(uint16_t));
+    p.ct = a->w % 16 ? C3_ALIGN((size_t)a->c_out * p.R * p.gwp * sizeof(float)) : 0;
+    return p;
+}
+
+size_t pcavs_conv3x3_bf16_scratch_bytes(const pcavs_conv3x3_bf16 *a, int n_threads) {
+    const int nth = n_threads < 1 ? 1 : n_threads;
+    const c3_plan p = c3_plan_of(a, nth);
+    return p.xb + p.off + (size_t)nth * (p.bp + p.ct);
+}
+
+/* y = y * out_scale + bias, then act, over cnt values of output channel o of sample b */
+static void c3_epilogue(const pcavs_conv3x3_bf16 *a, int b, int o, float *yr, long cnt) {
+    const float sc = a->out_scale ? a->out_scale[(size_t)b * a->c_out + o] : 1.0f;
+    const float bs = a->bias ? a->bias[o] : 0.0f;
+    if (sc != 1.0f || bs != 0.0f)
+        for (long i = 0; i < cnt; i++) yr[i] = yr[i] * sc + bs;
+    if (a->act == PCAVS_ACT_RELU)
+        for (long i = 0; i < cnt; i++) yr[i] = yr[i] < 0.0f ? 0.0f : yr[i];
+}
+
+pcavs_status pcavs_conv3x3_bf16_run(const pcavs_kctx *kc, const pcavs_conv3x3_bf16 *a) {
+    if (pcavs_bf16_unit_detect() == PCAVS_BF16_NONE)
+        return pcavs_fail(PCAVS_ERR_UNSUPPORTED, "conv3x3_bf16: this CPU has no bf16 unit");
+    const int nth = kc->n_threads < 1 ? 1 : kc->n_threads;
+    const c3_plan p = c3_plan_of(a, nth);
+    const size_t need = pcavs_conv3x3_bf16_scratch_bytes(a, nth);
+    if (!kc->scratch || kc->scratch_bytes < need)
+        return pcavs_fail(PCAVS_ERR_OOM,
+                          "conv3x3_bf16: [%d x %d, %dx%d -> %d] needs %zu bytes of scratch, %zu available", a->n,
+                          a->c_in, a->h, a->w, a->c_out, need, kc->scratch ? kc->scratch_bytes : 0);
+    const int h = a->h, w = a->w, co_n = a->c_out, ci_n = a->c_in;
+    const long hw = (long)h * w;
+    char *sp = (char *)kc->scratch;
+    uint16_t *xb = (uint16_t *)sp; /* [c_in, rows, ls] */
+    long *off = (long *)(sp + p.xb);
+    for (int q = 0; q < p.K; q++) { /* row q = c * 9 + tap: channel plane + (dy + 1, dx + 1) */
+        const int c = q / 9, t = q % 9;
+        off[q] = (long)c * p.rows * p.ls + (long)(t / 3) * p.ls + t % 3;
+    }
+    const float mul = a->in_mul != 0.0f ? a->in_mul : 1.0f;
+    char *thr = sp + p.xb + p.off;
+    const size_t plane = (size_t)p.rows * p.ls, sample_planes = (size_t)ci_n * plane;
+    for (int b0 = 0; b0 < a->n; b0 += p.gs) {
+        const int gn = a->n - b0 < p.gs ? a->n - b0 : p.gs;
+#pragma omp parallel num_threads(nth)
+        {
+#ifdef _OPENMP
+            char *mine = thr + (size_t)omp_get_thread_num() * (p.bp + p.ct);
+#else
+            char *mine = thr;
+#endif
+            uint16_t *bp = (uint16_t *)mine;
+            float *ct = (float *)(mine + p.bp); /* [c_out, R * gwp] when w % 16 */
+#pragma omp for schedule(static)
+            for (long bc = 0; bc < (long)gn * ci_n; bc++) {
+                const int b = b0 + (int)(bc / ci_n), c = (int)(bc % ci_n);
+                pcavs_bf16_plane_cpu(a->x + ((size_t)b * ci_n + c) * hw,
+                                     (a->in_scale ? a->in_scale[(size_t)b * ci_n + c] : 1.0f) * mul, h, w, 1, p.rows,
+                                     p.ls, xb + (size_t)bc * plane);
+            }
+#pragma omp for schedule(dynamic, 1)
+            for (int task = 0; task < gn * p.tiles; task++) {
+                const int b = b0 + task / p.tiles, y0 = (task % p.tiles) * p.R, nr = h - y0 < p.R ? h - y0 : p.R;
+                const long ncol = (long)nr * p.gwp;
+                pcavs_bf16_pack_b_taps_cpu(p.K, ncol, xb + (size_t)(b - b0) * sample_planes + (size_t)y0 * p.ls, off,
+                                           p.gwp, p.ls, bp);
+                float *yt = a->y + (size_t)b * co_n * hw + (size_t)y0 * w; /* [c_out, nr * w], row stride hw */
+                if (!p.ct) {
+                    (void)pcavs_gemm_bf16_cpu(co_n, ncol, p.K, a->a, bp, yt, hw);
+                    for (int o = 0; o < co_n; o++) c3_epilogue(a, b, o, yt + (size_t)o * hw, ncol);
+                    continue;
+                }
+                (void)pcavs_gemm_bf16_cpu(co_n, ncol, p.K, a->a, bp, ct, ncol);
+                for (int o = 0; o < co_n; o++) {
+                    for (int r = 0; r < nr; r++)
+                        memcpy(yt + (size_t)o * hw + (size_t)r * w, ct + (size_t)o * ncol + (size_t)r * p.gwp,
+                               (size_t)w * sizeof(float));
+                    c3_epilogue(a, b, o, yt + (size_t)o * hw, (long)nr * w);
+                }
+            }
+        }
+    }
+    return PCAVS_OK;
+}
