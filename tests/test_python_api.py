@@ -111,6 +111,14 @@ def main():
         else:
             print(f"SKIP: {infer} not built: the CLI comparison is skipped")
             skipped += 1
+        # precision: fp32 by default; bf16 in effect where the CPU has a bf16 unit, else fp32 (a warning)
+        check(ctx.precision == "fp32", f"default precision {ctx.precision}")
+        with pcavs.Context(model, max_batch=4, precision="bf16") as cb:
+            check(cb.precision in ("fp32", "bf16 (AMX-BF16)", "bf16 (AVX512-BF16)"), f"bf16 asked: {cb.precision}")
+            fb = cb.generate(ident, audio, pose, noise="fixed")
+            share = float((np.abs(fb.astype(int) - frames) > 8).mean())
+            # the synthesized model saturates its tanh: see test_infer_cli.sh for this bound
+            check(share <= 0.01, f"bf16 frames: {share:.4f} of pixels more than 8 levels from fp32's (<= 0.01)")
 
         # ---- 2. streaming == offline (max_batch 1), random chunks ----
         ctx1 = pcavs.Context(model, max_batch=1)
