@@ -68,10 +68,44 @@ def parse_pytorch(path):
     return d.get("torch", "?"), rows
 
 
+def bf16_table(path, c32, p, lines):
+    """The bf16 mode's table (appended to lines): pcavs bf16 against pcavs fp32 of the same run and PyTorch."""
+    txt = open(path).read()
+    m = re.search(r"^precision: (.*)$", txt, re.M)
+    prec = m.group(1) if m else "?"
+    lines.append("")
+    if not prec.startswith("bf16"):
+        lines.append(f"bf16 mode: not available on this CPU (it ran {prec}: no AMX-BF16 or AVX512-BF16).")
+        return []
+    _, cb = parse_pcavs(path)
+    m = re.search(r"G bf16 vs fp32 frames \(batch (\d+), zero noise\): rel L2 (\S+), PSNR (\S+) dB", txt)
+    acc = (f" Frames of G at batch {m.group(1)} against float32 (zero noise): rel L2 {m.group(2)}, "
+           f"PSNR {m.group(3)} dB." if m else "")
+    lines += [f"## bf16 mode ({prec}): G's and E's 3x3 convolutions with bf16 operands, float32 sums",
+              "",
+              "Same machine and run; everything else float32." + acc + " Whole-dataflow frames against PyTorch "
+              "float32: tests/test_networks.c (PSNR >= 40 dB).",
+              "",
+              "| network | batch | bf16 ms/frame | fp32 ms/frame | bf16 / fp32 speed-up | PyTorch ms/frame | bf16 vs PyTorch |",
+              "|---|---:|---:|---:|---:|---:|---:|"]
+    rows = []
+    for n in ["official", "official16", "A_sync+E+G", "G", "E"]:
+        for b in sorted({b for _, b in cb}):
+            if (n, b) not in cb or (n, b) not in c32:
+                continue
+            ms, ms32, pt = cb[(n, b)], c32[(n, b)], p.get((n, b))
+            lines.append(f"| {LABEL[n]} | {b} | {ms:.1f} | {ms32:.1f} | {ms32 / ms:.2f}x | "
+                         + (f"{pt:.1f} | {pt / ms:.1f}x |" if pt else "n/a | n/a |"))
+            rows.append({"network": n, "batch": b, "bf16_ms_per_frame": ms, "fp32_ms_per_frame": ms32,
+                         "pytorch_ms_per_frame": pt})
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pcavs-log", required=True)
     ap.add_argument("--pytorch-json", required=True)
+    ap.add_argument("--pcavs-bf16-log", default=None)
     ap.add_argument("--out", required=True)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--load", default="?")
@@ -125,14 +159,15 @@ def main():
     if info["arenas_mb"] is not None:
         lines.append(f"pcavs memory in this benchmark: weights {info['weights_mb']} MB, activation arenas "
                      f"{info['arenas_mb']} MB (all four networks planned for batch 8).")
+    bf16_rows = bf16_table(a.pcavs_bf16_log, c, p, lines) if a.pcavs_bf16_log else []
     lines.append("")
-    lines.append("Command: `bench/bench_vs_pytorch.sh BUILD_DIR` (raw outputs: pcavs_raw.txt, pytorch_raw.txt).")
+    lines.append("Command: `bench/bench_vs_pytorch.sh BUILD_DIR` (raw outputs: pcavs_raw.txt, pcavs_bf16_raw.txt, pytorch_raw.txt).")
     with open(f"{a.out}/cpu.md", "w") as f:
         f.write("\n".join(lines) + "\n")
     with open(f"{a.out}/cpu.dat", "w") as f:
         f.write("\n".join(dat) + "\n")
     with open(f"{a.out}/cpu.json", "w") as f:
-        json.dump({"threads": a.threads, "load": a.load, "cpu": a.cpu, "torch": torch_ver, **info, "rows": rows}, f,
+        json.dump({"threads": a.threads, "load": a.load, "cpu": a.cpu, "torch": torch_ver, **info, "rows": rows, "bf16_rows": bf16_rows}, f,
                   indent=1)
 
 

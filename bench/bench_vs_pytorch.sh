@@ -3,7 +3,8 @@
 # (tests/reference/pcavs_torch.py on Debian's python3-torch), side by side, same thread count, same
 # machine, one run. Per network (V, E, A_sync, G) and for the driven-pose frame (A_sync + E + G)
 # at batch 1 and 8: ms/frame of both, the speed-up, pcavs GFLOP/s and its fraction of the sgemm and
-# FMA peaks measured in the same run (bench_util.c). Writes OUT/cpu.md (table), OUT/cpu.png
+# FMA peaks measured in the same run (bench_util.c); then pcavs again in the bf16 mode (where the CPU has
+# AMX-BF16 or AVX512-BF16) against its own fp32 run. Writes OUT/cpu.md (tables), OUT/cpu.png
 # (gnuplot chart, bench/plot_cpu.gp), OUT/cpu.json (raw rows) and the two raw logs.
 # Builds nothing: pass a configured and built build directory.
 #
@@ -60,12 +61,16 @@ trap 'rm -f "$JSON_PT"' EXIT
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "bench_vs_pytorch: load before: $LOAD_BEFORE; pcavs ($BG, $THREADS threads)..." >&2
 PCAVS_THREADS=$THREADS "$BG" "$MODEL" > "$LOG_C"
+# the bf16 mode (where the CPU has AMX-BF16 or AVX512-BF16; bench_generator says "precision: fp32" otherwise)
+LOG_B=$OUT/pcavs_bf16_raw.txt
+echo "bench_vs_pytorch: pcavs in bf16 precision..." >&2
+PCAVS_PRECISION=bf16 PCAVS_THREADS=$THREADS "$BG" "$MODEL" > "$LOG_B"
 LOAD_MID=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "bench_vs_pytorch: PyTorch reference ($THREADS threads, batches $PT_BATCHES)..." >&2
 "$PY" "$ROOT/tests/reference/bench_pytorch.py" --threads "$THREADS" --batches "$PT_BATCHES" --iters "$PT_ITERS" --warmup 1 \
     --extra-inference-batches "$PT_EXTRA" --json "$JSON_PT" > "$LOG_PT" 2>&1
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
-"$PY" "$HERE/bench_vs_pytorch.py" --pcavs-log "$LOG_C" --pytorch-json "$JSON_PT" --out "$OUT" --threads "$THREADS" --pt-iters "$PT_ITERS" \
+"$PY" "$HERE/bench_vs_pytorch.py" --pcavs-log "$LOG_C" --pcavs-bf16-log "$LOG_B" --pytorch-json "$JSON_PT" --out "$OUT" --threads "$THREADS" --pt-iters "$PT_ITERS" \
     --load "$LOAD_BEFORE / $LOAD_MID / $LOAD_AFTER" --cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
 if command -v gnuplot > /dev/null; then
     (cd "$OUT" && gnuplot "$HERE/plot_cpu.gp")

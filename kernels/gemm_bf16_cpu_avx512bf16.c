@@ -1,13 +1,16 @@
 /* gemm_bf16_cpu_avx512bf16.c: the AVX512-BF16 forms of the bf16 GEMM and of the B packing (gemm_bf16.h),
  * compiled with -mavx512bf16 and called only where the CPU has it (gemm_bf16_cpu.c decides).
  * Micro-kernel: 8 rows x 32 columns of C in 16 zmm accumulators; per k-pair one VDPBF16PS per
- * accumulator with the A pair broadcast (A is row-major, so a pair is one 32-bit word). */
+ * accumulator with the A pair broadcast (A is row-major, so a pair is one 32-bit word). The reduction goes
+ * in blocks of KQ k-pairs whose 32 columns of B stay in L1 while every row block passes (C accumulates in
+ * memory between blocks). */
 #include <immintrin.h>
 #include <string.h>
 
 #include "gemm_bf16.h"
 
 #define MR 8
+#define KQ 192 /* k-pairs per block: 32 columns of packed B = 24 KB, stays in L1 across the row blocks */
 
 void pcavs_bf16_pack_b_part_avx512(int k, long n, int r0, int nr, const float *src, long lds, uint16_t *out) {
     const size_t kp = pcavs_bf16_round32((size_t)k), np = pcavs_bf16_round32((size_t)n), nq = kp / 2;
@@ -114,29 +117,41 @@ void pcavs_gemm_bf16_avx512(int m, long n, int k, const uint16_t *a, const uint1
     const size_t kp = pcavs_bf16_round32((size_t)k), nq = kp / 2;
     const long nb32 = (n + 31) / 32;
     for (long jb = 0; jb < nb32; jb++) {
-        const uint16_t *b0 = b + (size_t)(2 * jb) * nq * 32, *b1 = b0 + nq * 32;
         const long col0 = jb * 32, ncols = n - col0 < 32 ? n - col0 : 32;
         const __mmask16 m0 = (__mmask16)(ncols >= 16 ? 0xffffu : (1u << ncols) - 1u);
         const __mmask16 m1 = (__mmask16)(ncols >= 32 ? 0xffffu : ncols > 16 ? (1u << (ncols - 16)) - 1u : 0u);
-        for (int r0 = 0; r0 < m; r0 += MR) {
-            __m512 acc0[MR], acc1[MR];
-            for (int i = 0; i < MR; i++) acc0[i] = acc1[i] = _mm512_setzero_ps();
-            const uint16_t *ar = a + (size_t)r0 * kp;
-            for (size_t q = 0; q < nq; q++) {
-                const __m512bh v0 = (__m512bh)_mm512_loadu_si512((const void *)(b0 + q * 32));
-                const __m512bh v1 = (__m512bh)_mm512_loadu_si512((const void *)(b1 + q * 32));
+        for (size_t q0 = 0; q0 < nq; q0 += KQ) {
+            const size_t q1 = q0 + KQ < nq ? q0 + KQ : nq;
+            const uint16_t *b0 = b + (size_t)(2 * jb) * nq * 32, *b1 = b0 + nq * 32;
+            for (int r0 = 0; r0 < m; r0 += MR) {
+                __m512 acc0[MR], acc1[MR];
                 for (int i = 0; i < MR; i++) {
-                    int32_t pair;
-                    memcpy(&pair, ar + (size_t)i * kp + 2 * q, sizeof pair);
-                    const __m512bh av = (__m512bh)_mm512_set1_epi32(pair);
-                    acc0[i] = _mm512_dpbf16_ps(acc0[i], av, v0);
-                    acc1[i] = _mm512_dpbf16_ps(acc1[i], av, v1);
+                    if (q0 == 0 || r0 + i >= m) {
+                        acc0[i] = acc1[i] = _mm512_setzero_ps();
+                    } else {
+                        const float *cr = c + (size_t)(r0 + i) * ldc + col0;
+                        acc0[i] = _mm512_maskz_loadu_ps(m0, cr);
+                        acc1[i] = _mm512_maskz_loadu_ps(m1, cr + 16);
+                    }
                 }
-            }
-            for (int i = 0; i < MR && r0 + i < m; i++) {
-                float *cr = c + (size_t)(r0 + i) * ldc + col0;
-                _mm512_mask_storeu_ps(cr, m0, acc0[i]);
-                if (m1) _mm512_mask_storeu_ps(cr + 16, m1, acc1[i]);
+                const uint16_t *ar = a + (size_t)r0 * kp;
+                for (size_t q = q0; q < q1; q++) {
+                    const __m512bh v0 = (__m512bh)_mm512_loadu_si512((const void *)(b0 + q * 32));
+                    const __m512bh v1 = (__m512bh)_mm512_loadu_si512((const void *)(b1 + q * 32));
+                    for (int i = 0; i < MR; i++) {
+                        int32_t pair;
+                        memcpy(&pair, ar + (size_t)i * kp + 2 * q, sizeof pair);
+                        const __m512bh av = (__m512bh)_mm512_set1_epi32(pair);
+                        acc0[i] = _mm512_dpbf16_ps(acc0[i], av, v0);
+                        acc1[i] = _mm512_dpbf16_ps(acc1[i], av, v1);
+                    }
+                }
+                for (int i = 0; i < MR && r0 + i < m; i++) {
+                    float *cr = c + (size_t)(r0 + i) * ldc + col0;
+                    _mm512_mask_storeu_ps(cr, m0, acc0[i]);
+                    if (m1)
+                        _mm512_mask_storeu_ps(cr + 16, m1, acc1[i]);
+                }
             }
         }
     }
