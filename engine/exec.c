@@ -57,8 +57,11 @@ pcavs_status pcavs_exec_create(const pcavs_exec_params *p, pcavs_exec **out) {
             pcavs_log(ex, PCAVS_LOG_WARN, "bf16 precision is a CPU mode; the %s backend runs float32", be->name);
             ex->params.precision = PCAVS_PRECISION_FP32;
         } else if (pcavs_bf16_unit_detect() == PCAVS_BF16_NONE) {
-            pcavs_log(ex, PCAVS_LOG_WARN,
-                      "bf16 precision needs AVX512-BF16 or AMX-BF16, which this CPU lacks; running float32");
+            if (pcavs_bf16_unit_note()[0])
+                pcavs_log(ex, PCAVS_LOG_WARN, "bf16 precision: %s; running float32", pcavs_bf16_unit_note());
+            else
+                pcavs_log(ex, PCAVS_LOG_WARN,
+                          "bf16 precision needs AVX512-BF16 or AMX-BF16, which this CPU lacks; running float32");
             ex->params.precision = PCAVS_PRECISION_FP32;
         }
     }

@@ -28,10 +28,15 @@ typedef enum pcavs_bf16_unit {
     PCAVS_BF16_AMX = 2     /* AMX-BF16 tiles (Intel Sapphire Rapids and later), OS permission granted */
 } pcavs_bf16_unit;
 
-/* The best unit this CPU (and OS) offers; the first call asks Linux for AMX tile permission.
- * PCAVS_BF16_UNIT=avx512|amx|none in the environment caps it (benchmarks, tests). */
+/* The best unit this CPU (and OS) offers; the first call asks Linux for AMX tile permission. AVX512-BF16
+ * without AMX counts only where VDPBF16PS multiply-adds at >= 1.25x the core's FP32 FMA rate (measured once,
+ * ~6 ms: on some cores it is slower, and the bf16 mode would lose to float32); pcavs_bf16_unit_note says
+ * why a unit was passed over. PCAVS_BF16_UNIT in the environment (benchmarks, tests): none = no unit,
+ * noamx = as on a CPU without AMX (the speed check decides), avx512 = AVX512-BF16 whatever its speed. */
 pcavs_bf16_unit pcavs_bf16_unit_detect(void);
 const char *pcavs_bf16_unit_name(pcavs_bf16_unit u);
+/* "" or why the bf16 unit the CPU has is not used (e.g. its AVX512-BF16 measured no faster than FP32). */
+const char *pcavs_bf16_unit_note(void);
 
 static inline size_t pcavs_bf16_round32(size_t v) { return (v + 31) / 32 * 32; }
 /* Elements (uint16) of a packed A / B. */
@@ -89,6 +94,8 @@ pcavs_status pcavs_gemm_bf16_cuda(int m, long n, int k, const uint16_t *a, const
 /* The _cpu kernels by unit (gemm_bf16_cpu.c dispatches; tests and benchmarks call them directly). */
 void pcavs_gemm_bf16_amx(int m, long n, int k, const uint16_t *a, const uint16_t *b, float *c, long ldc);
 void pcavs_gemm_bf16_avx512(int m, long n, int k, const uint16_t *a, const uint16_t *b, float *c, long ldc);
+/* How many times the float32 FMA rate VDPBF16PS multiply-adds at on this core (register-only loops, ~6 ms). */
+double pcavs_bf16_avx512_speedup(void);
 void pcavs_bf16_pack_b_part_avx512(int k, long n, int r0, int nr, const float *src, long lds, uint16_t *out);
 void pcavs_bf16_plane_avx512(const float *x, float s, int h, int w, int pad, int rows, long ls, uint16_t *out);
 void pcavs_bf16_pack_b_taps_avx512(int k, long n, const uint16_t *src, const long *off, int gwp, long ls,

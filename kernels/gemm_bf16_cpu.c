@@ -1,6 +1,8 @@
 /* gemm_bf16_cpu.c: picks the bf16 unit (AMX, AVX512-BF16 or none) once and dispatches the bf16 GEMM and
  * the B packing to it (gemm_bf16.h). AMX needs the kernel's permission for the tile state
- * (arch_prctl ARCH_REQ_XCOMP_PERM, Linux >= 5.16); refused, the AVX512-BF16 kernel is used. */
+ * (arch_prctl ARCH_REQ_XCOMP_PERM, Linux >= 5.16); refused, the AVX512-BF16 kernel is used where it is
+ * measurably faster than FP32 (pcavs_bf16_avx512_speedup). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #if defined(__linux__)
@@ -15,6 +17,8 @@
 
 #define ARCH_REQ_XCOMP_PERM 0x1023
 #define XFEATURE_XTILEDATA 18
+
+static char g_note[160];
 
 static pcavs_bf16_unit bf16_probe(void) {
     pcavs_bf16_unit best = PCAVS_BF16_NONE;
@@ -35,11 +39,24 @@ static pcavs_bf16_unit bf16_probe(void) {
 #endif
 #endif
     const char *cap = getenv("PCAVS_BF16_UNIT");
-    if (cap && !strcmp(cap, "none"))
-        best = PCAVS_BF16_NONE;
-    else if (cap && !strcmp(cap, "avx512") && best == PCAVS_BF16_AMX)
-        best = PCAVS_BF16_AVX512;
+    if (cap && !strcmp(cap, "none")) return PCAVS_BF16_NONE;
+    if (cap && !strcmp(cap, "avx512") && best != PCAVS_BF16_NONE) return PCAVS_BF16_AVX512;
+    if (cap && !strcmp(cap, "noamx") && best == PCAVS_BF16_AMX)
+        best = PCAVS_BF16_AVX512;    /* as on a CPU without AMX: the speed check below decides */
+    if (best == PCAVS_BF16_AVX512) { /* without AMX: only where VDPBF16PS beats FP32 FMA */
+        const double r = pcavs_bf16_avx512_speedup();
+        if (r < 1.25) {
+            snprintf(g_note, sizeof g_note,
+                     "this CPU's AVX512-BF16 multiply-adds at %.2fx its FP32 FMA rate (measured), no gain", r);
+            best = PCAVS_BF16_NONE;
+        }
+    }
     return best;
+}
+
+const char *pcavs_bf16_unit_note(void) {
+    (void)pcavs_bf16_unit_detect();
+    return g_note;
 }
 
 pcavs_bf16_unit pcavs_bf16_unit_detect(void) {
