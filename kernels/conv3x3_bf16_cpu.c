@@ -13,6 +13,7 @@
 #define C3_PLANES_BYTES (32u << 20) /* bf16 planes of a group of samples */
 
 typedef struct c3_plan {
+    int implicit;               /* AMX straight from channel-pair planes (no packed B) */
     int rows, gwp, K, R, tiles; /* plane rows, grid width (16s), reduction, tile rows, tiles per sample */
     int gs;                     /* samples per group (planes converted together, tiles of all shared out) */
     long ls;                    /* plane row length */
@@ -21,12 +22,13 @@ typedef struct c3_plan {
 
 static c3_plan c3_plan_of(const pcavs_conv3x3_bf16 *a, int nth) {
     c3_plan p;
+    p.implicit = pcavs_bf16_unit_detect() == PCAVS_BF16_AMX && a->c_in % 32 == 0;
     p.rows = a->h + 2;
     p.gwp = (a->w + 15) / 16 * 16;
     p.ls = p.gwp + 16;
     p.K = a->c_in * 9;
     const size_t row_bytes = pcavs_bf16_round32((size_t)p.K) * 2 * (size_t)p.gwp;
-    p.R = (int)(C3_B_BYTES / row_bytes);
+    p.R = p.implicit ? a->h : (int)(C3_B_BYTES / row_bytes);
     if (p.R < 1) p.R = 1;
     if (p.R > a->h) p.R = a->h;
     const size_t per_sample = (size_t)a->c_in * p.rows * p.ls * sizeof(uint16_t);
@@ -37,9 +39,18 @@ static c3_plan c3_plan_of(const pcavs_conv3x3_bf16 *a, int nth) {
     p.tiles = (a->h + p.R - 1) / p.R;
     p.xb = C3_ALIGN(per_sample * p.gs);
     p.off = C3_ALIGN((size_t)p.K * sizeof(long));
-    p.bp = C3_ALIGN(pcavs_bf16_b_elems(p.K, (long)p.R * p.gwp) * sizeof(uint16_t));
+    p.bp = p.implicit ? 0 : C3_ALIGN(pcavs_bf16_b_elems(p.K, (long)p.R * p.gwp) * sizeof(uint16_t));
     p.ct = a->w % 16 ? C3_ALIGN((size_t)a->c_out * p.R * p.gwp * sizeof(float)) : 0;
     return p;
+}
+
+void pcavs_conv3x3_bf16_weight(int c_out, int c_in, const float *w, uint16_t *out) {
+    const size_t K = (size_t)c_in * 9, kp = pcavs_bf16_round32(K), mp = pcavs_bf16_round32((size_t)c_out);
+    for (size_t o = 0; o < mp; o++)
+        for (size_t q = 0; q < kp; q++) {
+            const size_t t = q / (size_t)c_in, c = q % (size_t)c_in;
+            out[o * kp + q] = (o < (size_t)c_out && q < K) ? pcavs_bf16_round(w[(o * c_in + c) * 9 + t]) : 0;
+        }
 }
 
 size_t pcavs_conv3x3_bf16_scratch_bytes(const pcavs_conv3x3_bf16 *a, int n_threads) {
@@ -73,10 +84,13 @@ pcavs_status pcavs_conv3x3_bf16_run(const pcavs_kctx *kc, const pcavs_conv3x3_bf
     char *sp = (char *)kc->scratch;
     uint16_t *xb = (uint16_t *)sp; /* [c_in, rows, ls] */
     long *off = (long *)(sp + p.xb);
-    for (int q = 0; q < p.K; q++) { /* row q = c * 9 + tap: channel plane + (dy + 1, dx + 1) */
-        const int c = q / 9, t = q % 9;
-        off[q] = (long)c * p.rows * p.ls + (long)(t / 3) * p.ls + t % 3;
-    }
+    if (p.implicit) /* the 9 tap offsets (dy + 1, dx + 1) in the channel-pair planes */
+        for (int t = 0; t < 9; t++) off[t] = ((long)(t / 3) * p.ls + t % 3) * 2;
+    else /* row q = tap * c_in + c of B: channel plane + (dy + 1, dx + 1) */
+        for (int q = 0; q < p.K; q++) {
+            const int t = q / ci_n, c = q % ci_n;
+            off[q] = (long)c * p.rows * p.ls + (long)(t / 3) * p.ls + t % 3;
+        }
     const float mul = a->in_mul != 0.0f ? a->in_mul : 1.0f;
     char *thr = sp + p.xb + p.off;
     const size_t plane = (size_t)p.rows * p.ls, sample_planes = (size_t)ci_n * plane;
@@ -91,31 +105,45 @@ pcavs_status pcavs_conv3x3_bf16_run(const pcavs_kctx *kc, const pcavs_conv3x3_bf
 #endif
             uint16_t *bp = (uint16_t *)mine;
             float *ct = (float *)(mine + p.bp); /* [c_out, R * gwp] when w % 16 */
+            if (p.implicit) {                   /* channel-pair planes: pair plane bc holds channels 2 bc, 2 bc + 1 */
 #pragma omp for schedule(static)
-            for (long bc = 0; bc < (long)gn * ci_n; bc++) {
-                const int b = b0 + (int)(bc / ci_n), c = (int)(bc % ci_n);
-                pcavs_bf16_plane_cpu(a->x + ((size_t)b * ci_n + c) * hw,
-                                     (a->in_scale ? a->in_scale[(size_t)b * ci_n + c] : 1.0f) * mul, h, w, 1, p.rows,
-                                     p.ls, xb + (size_t)bc * plane);
+                for (long bc = 0; bc < (long)gn * ci_n / 2; bc++) {
+                    const int b = b0 + (int)(bc / (ci_n / 2)), c = 2 * (int)(bc % (ci_n / 2));
+                    const float *sc = a->in_scale ? a->in_scale + (size_t)b * ci_n + c : NULL;
+                    pcavs_bf16_plane_pair_cpu(a->x + ((size_t)b * ci_n + c) * hw, (sc ? sc[0] : 1.0f) * mul,
+                                              a->x + ((size_t)b * ci_n + c + 1) * hw, (sc ? sc[1] : 1.0f) * mul, h, w,
+                                              1, p.rows, p.ls, xb + (size_t)bc * 2 * plane);
+                }
+            } else {
+#pragma omp for schedule(static)
+                for (long bc = 0; bc < (long)gn * ci_n; bc++) {
+                    const int b = b0 + (int)(bc / ci_n), c = (int)(bc % ci_n);
+                    pcavs_bf16_plane_cpu(a->x + ((size_t)b * ci_n + c) * hw,
+                                         (a->in_scale ? a->in_scale[(size_t)b * ci_n + c] : 1.0f) * mul, h, w, 1,
+                                         p.rows, p.ls, xb + (size_t)bc * plane);
+                }
             }
 #pragma omp for schedule(dynamic, 1)
             for (int task = 0; task < gn * p.tiles; task++) {
                 const int b = b0 + task / p.tiles, y0 = (task % p.tiles) * p.R, nr = h - y0 < p.R ? h - y0 : p.R;
                 const long ncol = (long)nr * p.gwp;
-                pcavs_bf16_pack_b_taps_cpu(p.K, ncol, xb + (size_t)(b - b0) * sample_planes + (size_t)y0 * p.ls, off,
-                                           p.gwp, p.ls, bp);
-                float *yt = a->y + (size_t)b * co_n * hw + (size_t)y0 * w; /* [c_out, nr * w], row stride hw */
-                if (!p.ct) {
-                    (void)pcavs_gemm_bf16_cpu(co_n, ncol, p.K, a->a, bp, yt, hw);
-                    for (int o = 0; o < co_n; o++) c3_epilogue(a, b, o, yt + (size_t)o * hw, ncol);
-                    continue;
+                const uint16_t *xs = xb + (size_t)(b - b0) * sample_planes; /* this sample's planes */
+                float *yt = a->y + (size_t)b * co_n * hw + (size_t)y0 * w;  /* [c_out, nr * w], row stride hw */
+                float *cdst = p.ct ? ct : yt;
+                const long ldc = p.ct ? ncol : hw;
+                if (p.implicit) {
+                    pcavs_conv_bf16_amx(co_n, ci_n, 9, a->a, xs + (size_t)y0 * p.ls * 2, (long)(2 * plane), off, p.ls,
+                                        p.gwp, ncol, cdst, ldc);
+                } else {
+                    pcavs_bf16_pack_b_taps_cpu(p.K, ncol, xs + (size_t)y0 * p.ls, off, p.gwp, p.ls, bp);
+                    (void)pcavs_gemm_bf16_cpu(co_n, ncol, p.K, a->a, bp, cdst, ldc);
                 }
-                (void)pcavs_gemm_bf16_cpu(co_n, ncol, p.K, a->a, bp, ct, ncol);
                 for (int o = 0; o < co_n; o++) {
-                    for (int r = 0; r < nr; r++)
-                        memcpy(yt + (size_t)o * hw + (size_t)r * w, ct + (size_t)o * ncol + (size_t)r * p.gwp,
-                               (size_t)w * sizeof(float));
-                    c3_epilogue(a, b, o, yt + (size_t)o * hw, (long)nr * w);
+                    if (p.ct)
+                        for (int r = 0; r < nr; r++)
+                            memcpy(yt + (size_t)o * hw + (size_t)r * w, ct + (size_t)o * ncol + (size_t)r * p.gwp,
+                                   (size_t)w * sizeof(float));
+                    c3_epilogue(a, b, o, yt + (size_t)o * hw, p.ct ? (long)nr * w : ncol);
                 }
             }
         }

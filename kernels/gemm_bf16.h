@@ -86,6 +86,19 @@ void pcavs_bf16_plane_cpu(const float *x, float s, int h, int w, int pad, int ro
 void pcavs_bf16_pack_b_taps_ref(int k, long n, const uint16_t *src, const long *off, int gwp, long ls, uint16_t *out);
 void pcavs_bf16_pack_b_taps_cpu(int k, long n, const uint16_t *src, const long *off, int gwp, long ls, uint16_t *out);
 
+/* Channel-pair planes for AMX's implicit im2col: out [rows][ls][2] with out[r][j] = (bf16(s0 * x0[..]),
+ * bf16(s1 * x1[..])) at (r - pad, j - pad) inside [h, w], 0 elsewhere (the two channels' planes interleaved). */
+void pcavs_bf16_plane_pair_ref(const float *x0, float s0, const float *x1, float s1, int h, int w, int pad, int rows,
+                               long ls, uint16_t *out);
+void pcavs_bf16_plane_pair_cpu(const float *x0, float s0, const float *x1, float s1, int h, int w, int pad, int rows,
+                               long ls, uint16_t *out);
+/* AMX convolution without packing: c [m, ncol] (row stride ldc) = A x B where A is [round32(m), ntaps * c_in]
+ * tap-major (A[o][t * c_in + c]) and B[t * c_in + c][col] = channel c of the pair planes `pl` ([c_in / 2]
+ * planes of pair_plane uint16 each) at tap_off[t] + ((col / gwp) * ls + col % gwp) * 2. c_in a multiple of
+ * 32, gwp and ncol multiples of 16. The tile loads read 16 channel pairs at a stride of one pair plane. */
+void pcavs_conv_bf16_amx(int m, int c_in, int ntaps, const uint16_t *a, const uint16_t *pl, long pair_plane,
+                         const long *tap_off, long ls, int gwp, long ncol, float *c, long ldc);
+
 /* c [m, n] (row stride ldc) = A x B. Fails (message) where the unit is missing. */
 pcavs_status pcavs_gemm_bf16_ref(int m, long n, int k, const uint16_t *a, const uint16_t *b, float *c, long ldc);
 pcavs_status pcavs_gemm_bf16_cpu(int m, long n, int k, const uint16_t *a, const uint16_t *b, float *c, long ldc);
@@ -98,6 +111,8 @@ void pcavs_gemm_bf16_avx512(int m, long n, int k, const uint16_t *a, const uint1
 double pcavs_bf16_avx512_speedup(void);
 void pcavs_bf16_pack_b_part_avx512(int k, long n, int r0, int nr, const float *src, long lds, uint16_t *out);
 void pcavs_bf16_plane_avx512(const float *x, float s, int h, int w, int pad, int rows, long ls, uint16_t *out);
+void pcavs_bf16_plane_pair_avx512(const float *x0, float s0, const float *x1, float s1, int h, int w, int pad, int rows,
+                                  long ls, uint16_t *out);
 void pcavs_bf16_pack_b_taps_avx512(int k, long n, const uint16_t *src, const long *off, int gwp, long ls,
                                    uint16_t *out);
 

@@ -98,6 +98,14 @@ void pcavs_bf16_plane_cpu(const float *x, float s, int h, int w, int pad, int ro
         pcavs_bf16_plane_ref(x, s, h, w, pad, rows, ls, out);
 }
 
+void pcavs_bf16_plane_pair_cpu(const float *x0, float s0, const float *x1, float s1, int h, int w, int pad, int rows,
+                               long ls, uint16_t *out) {
+    if (pcavs_bf16_unit_detect() != PCAVS_BF16_NONE)
+        pcavs_bf16_plane_pair_avx512(x0, s0, x1, s1, h, w, pad, rows, ls, out);
+    else
+        pcavs_bf16_plane_pair_ref(x0, s0, x1, s1, h, w, pad, rows, ls, out);
+}
+
 void pcavs_bf16_pack_b_taps_cpu(int k, long n, const uint16_t *src, const long *off, int gwp, long ls, uint16_t *out) {
     if (pcavs_bf16_unit_detect() != PCAVS_BF16_NONE)
         pcavs_bf16_pack_b_taps_avx512(k, n, src, off, gwp, ls, out);

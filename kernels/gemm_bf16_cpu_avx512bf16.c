@@ -74,6 +74,38 @@ void pcavs_bf16_plane_avx512(const float *x, float s, int h, int w, int pad, int
     }
 }
 
+void pcavs_bf16_plane_pair_avx512(const float *x0, float s0, const float *x1, float s1, int h, int w, int pad, int rows,
+                                  long ls, uint16_t *out) {
+    __m512i idx; /* (a[j], b[j]) pairs from cvtne2ps_pbh(b, a) = [a0..a15, b0..b15] */
+    {
+        uint16_t t[32];
+        for (int j = 0; j < 16; j++) {
+            t[2 * j] = (uint16_t)j;
+            t[2 * j + 1] = (uint16_t)(16 + j);
+        }
+        memcpy(&idx, t, sizeof idx);
+    }
+    const __m512 v0 = _mm512_set1_ps(s0), v1 = _mm512_set1_ps(s1);
+    for (int r = 0; r < rows; r++) {
+        uint16_t *o = out + (size_t)r * ls * 2;
+        const int yy = r - pad;
+        if (yy < 0 || yy >= h) {
+            memset(o, 0, (size_t)ls * 2 * sizeof(uint16_t));
+            continue;
+        }
+        memset(o, 0, (size_t)pad * 2 * sizeof(uint16_t));
+        const float *r0 = x0 + (size_t)yy * w, *r1 = x1 + (size_t)yy * w;
+        for (int j = 0; j < w; j += 16) {
+            const __mmask16 m = (__mmask16)(w - j >= 16 ? 0xffffu : (1u << (w - j)) - 1u);
+            const __m512 a = _mm512_mul_ps(v0, _mm512_maskz_loadu_ps(m, r0 + j));
+            const __m512 b = _mm512_mul_ps(v1, _mm512_maskz_loadu_ps(m, r1 + j));
+            const __m512i pr = _mm512_permutexvar_epi16(idx, (__m512i)_mm512_cvtne2ps_pbh(b, a));
+            _mm512_mask_storeu_epi32(o + (size_t)(pad + j) * 2, m, pr);
+        }
+        memset(o + (size_t)(pad + w) * 2, 0, (size_t)(ls - pad - w) * 2 * sizeof(uint16_t));
+    }
+}
+
 void pcavs_bf16_pack_b_taps_avx512(int k, long n, const uint16_t *src, const long *off, int gwp, long ls,
                                    uint16_t *out) {
     const size_t kp = pcavs_bf16_round32((size_t)k), np = pcavs_bf16_round32((size_t)n), nq = kp / 2;

@@ -46,6 +46,18 @@ void pcavs_bf16_plane_ref(const float *x, float s, int h, int w, int pad, int ro
         }
 }
 
+void pcavs_bf16_plane_pair_ref(const float *x0, float s0, const float *x1, float s1, int h, int w, int pad, int rows,
+                               long ls, uint16_t *out) {
+    for (int r = 0; r < rows; r++)
+        for (long j = 0; j < ls; j++) {
+            const long yy = r - pad, xx = j - pad;
+            const int in = yy >= 0 && yy < h && xx >= 0 && xx < w;
+            uint16_t *o = out + ((size_t)r * ls + j) * 2;
+            o[0] = in ? pcavs_bf16_round(s0 * x0[(size_t)yy * w + xx]) : 0;
+            o[1] = in ? pcavs_bf16_round(s1 * x1[(size_t)yy * w + xx]) : 0;
+        }
+}
+
 void pcavs_bf16_pack_b_taps_ref(int k, long n, const uint16_t *src, const long *off, int gwp, long ls, uint16_t *out) {
     const size_t kp = pcavs_bf16_round32((size_t)k), np = pcavs_bf16_round32((size_t)n);
     for (size_t blk = 0; blk < np / 16; blk++)

@@ -293,17 +293,17 @@ pcavs_status pcavs_modconv_prepare_bf16(const pcavs_modconv_desc *d, const float
     if (!weight || !out)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_prepare_bf16: NULL pointer");
     if (!d->upsample) {
-        pcavs_bf16_pack_a(d->c_out, d->c_in * 9, weight, (long)d->c_in * 9, 1.0f, out);
+        pcavs_conv3x3_bf16_weight(d->c_out, d->c_in, weight, out);
         return PCAVS_OK;
     }
-    for (int ph = 0; ph < 4; ph++) { /* A_ph[o][c * ntaps + t] = W[o][c][wtap[t]] */
+    for (int ph = 0; ph < 4; ph++) { /* A_ph[o][t * c_in + c] = W[o][c][wtap[t]] (tap-major, conv3x3_bf16.h) */
         const mc_phase *P = &MC_PHASES[ph];
         const size_t K = (size_t)d->c_in * P->ntaps, kp = pcavs_bf16_round32(K);
         const size_t mp = pcavs_bf16_round32((size_t)d->c_out);
         uint16_t *a = out + mc_phase_a_offset(d, ph);
         for (size_t o = 0; o < mp; o++)
             for (size_t q = 0; q < kp; q++) {
-                const size_t c = q / P->ntaps, t = q % P->ntaps;
+                const size_t t = q / (size_t)d->c_in, c = q % (size_t)d->c_in;
                 a[o * kp + q] = (o < (size_t)d->c_out && q < K)
                                     ? pcavs_bf16_round(weight[(o * d->c_in + c) * 9 + P->wtap[t]])
                                     : 0;
@@ -328,14 +328,22 @@ static int mc_bf16_tile_rows(int K, int gwp, int gh, int want) {
     return r < 1 ? 1 : r;
 }
 
-/* One sample's channels as zero-bordered bf16 planes (pad 1) of x * style * scale, threads over channels. */
+/* One sample's channels as zero-bordered bf16 planes (pad 1) of x * style * scale, threads over channels;
+ * pairs: channel-pair planes (2c, 2c + 1 interleaved) for pcavs_conv_bf16_amx. */
 static void mc_bf16_planes(const pcavs_modconv_desc *d, int b, const float *x, const float *style, float scale,
-                           int rows, long ls, uint16_t *xb) {
+                           int rows, long ls, int pairs, uint16_t *xb) {
     const size_t hw = (size_t)d->h * d->w, plane = (size_t)rows * ls;
+    const float *xs = x + (size_t)b * d->c_in * hw, *ss = style + (size_t)b * d->c_in;
+    if (pairs) {
 #pragma omp for schedule(static)
-    for (int c = 0; c < d->c_in; c++)
-        pcavs_bf16_plane_cpu(x + ((size_t)b * d->c_in + c) * hw, style[(size_t)b * d->c_in + c] * scale, d->h, d->w, 1,
-                             rows, ls, xb + (size_t)c * plane);
+        for (int c = 0; c < d->c_in; c += 2)
+            pcavs_bf16_plane_pair_cpu(xs + (size_t)c * hw, ss[c] * scale, xs + (size_t)(c + 1) * hw, ss[c + 1] * scale,
+                                      d->h, d->w, 1, rows, ls, xb + (size_t)c * plane);
+    } else {
+#pragma omp for schedule(static)
+        for (int c = 0; c < d->c_in; c++)
+            pcavs_bf16_plane_cpu(xs + (size_t)c * hw, ss[c] * scale, d->h, d->w, 1, rows, ls, xb + (size_t)c * plane);
+    }
 }
 
 /* bf16 plain 3x3: conv3x3_bf16.h with in_scale = style * scale and out_scale = demod. Returns 0 when the
@@ -384,12 +392,16 @@ static int mc_try_bf16_up(const pcavs_modconv_desc *d, int nth, const float *x, 
         return 0;
     float *C = (float *)scratch; /* the four grids [c_out, gh, gwp] of one sample */
     uint16_t *xb = (uint16_t *)(scratch + c_bytes);
-    long *offs = (long *)(scratch + c_bytes + xb_bytes); /* [4][4 * c_in]: row q = c * ntaps + t of each phase */
+    /* AMX with c_in a multiple of 32: B straight from channel-pair planes, offs[ph][t] the tap offsets; else
+     * packed B, offs[ph][q] for row q = t * c_in + c of each phase */
+    const int implicit = pcavs_bf16_unit_detect() == PCAVS_BF16_AMX && ci_n % 32 == 0;
+    long *offs = (long *)(scratch + c_bytes + xb_bytes); /* [4][4 * c_in] */
     for (int ph = 0; ph < 4; ph++) {
         const mc_phase *P = &MC_PHASES[ph];
-        for (int q = 0; q < ci_n * P->ntaps; q++) {
-            const int c = q / P->ntaps, t = q % P->ntaps;
-            offs[(size_t)ph * 4 * ci_n + q] = (long)c * rows * ls + (long)(P->dy[t] + 1) * ls + (P->dx[t] + 1);
+        for (int q = 0; q < (implicit ? P->ntaps : ci_n * P->ntaps); q++) {
+            const int t = implicit ? q : q / ci_n, c = implicit ? 0 : q % ci_n;
+            offs[(size_t)ph * 4 * ci_n + q] = implicit ? ((long)(P->dy[t] + 1) * ls + (P->dx[t] + 1)) * 2
+                                                       : (long)c * rows * ls + (long)(P->dy[t] + 1) * ls + (P->dx[t] + 1);
         }
     }
     char *thr = scratch + c_bytes + xb_bytes + off_bytes;
@@ -405,7 +417,7 @@ static int mc_try_bf16_up(const pcavs_modconv_desc *d, int nth, const float *x, 
 #endif
             uint16_t *bp = (uint16_t *)mine;                 /* packed B of one task */
             float *tp = (float *)(mine + MC_ALIGN(bmax));    /* T plane + blur rows */
-            mc_bf16_planes(d, b, x, style, scale, rows, ls, xb);
+            mc_bf16_planes(d, b, x, style, scale, rows, ls, implicit, xb);
 #pragma omp for schedule(dynamic, 1)
             for (int task = 0; task < task0[4]; task++) {
                 int ph = 0;
@@ -414,9 +426,15 @@ static int mc_try_bf16_up(const pcavs_modconv_desc *d, int nth, const float *x, 
                 const int K = ci_n * MC_PHASES[ph].ntaps;
                 const int y0 = (task - task0[ph]) * R[ph], nr = gh[ph] - y0 < R[ph] ? gh[ph] - y0 : R[ph];
                 const long ncol = (long)nr * gwp[ph];
+                const uint16_t *ap = d->weight_bf16 + mc_phase_a_offset(d, ph);
+                float *cg = C + goff[ph] + (size_t)y0 * gwp[ph];
+                if (implicit) {
+                    pcavs_conv_bf16_amx(co_n, ci_n, MC_PHASES[ph].ntaps, ap, xb + (size_t)y0 * ls * 2, (long)(2 * rows * ls),
+                                        offs + (size_t)ph * 4 * ci_n, ls, gwp[ph], ncol, cg, (long)gh[ph] * gwp[ph]);
+                    continue;
+                }
                 pcavs_bf16_pack_b_taps_cpu(K, ncol, xb + (size_t)y0 * ls, offs + (size_t)ph * 4 * ci_n, gwp[ph], ls, bp);
-                (void)pcavs_gemm_bf16_cpu(co_n, ncol, K, d->weight_bf16 + mc_phase_a_offset(d, ph), bp,
-                                          C + goff[ph] + (size_t)y0 * gwp[ph], (long)gh[ph] * gwp[ph]);
+                (void)pcavs_gemm_bf16_cpu(co_n, ncol, K, ap, bp, cg, (long)gh[ph] * gwp[ph]);
             }
 #pragma omp for schedule(static)
             for (int o = 0; o < co_n; o++) {

@@ -7,7 +7,9 @@
  *     Each operand is rounded to 8 significant bits (relative error <= u = 2^-8, rms ~1.6e-3), so a
  *     product is off by ~2.3e-3 rms and a sum of independent products likewise (measured 2.3-2.4e-3):
  *     bound 4e-3; a single product (1 x 1 x 1) gets the worst case (1 + 2^-8)^2 - 1 = 7.8e-3;
- *   - rows and columns outside m x n are left untouched (NaN-poisoned output with a margin).
+ *   - rows and columns outside m x n are left untouched (NaN-poisoned output with a margin);
+ *   - implicit im2col: bf16 planes and B packed from them bit for bit cpu == ref and == the packing of a
+ *     float32 im2col; channel-pair planes cpu == ref; AMX's packing-free convolution vs the reference GEMM.
  * Units the CPU lacks are skipped with the reason. */
 #include <math.h>
 #include <stdio.h>
@@ -144,6 +146,55 @@ static void check_taps(int c_in, int h, int w, uint64_t seed) {
     pt_free(col);
 }
 
+/* AMX's packing-free convolution (pcavs_conv_bf16_amx) against the reference GEMM on B packed from the same
+ * planes: channel-pair planes cpu == ref bit for bit, then the 3x3 taps (tap-major A) rel L2 <= 1e-5 (same
+ * products, other order), columns of a grid padded to 16 and an odd count of 16-column blocks included. */
+static void check_conv_amx(int c_in, int c_out, int h, int w, uint64_t seed) {
+    const int rows = h + 2, gwp = (w + 15) / 16 * 16, K = c_in * 9;
+    const long ls = gwp + 16, n = (long)h * gwp, plane = (long)rows * ls;
+    float *x = pt_alloc((size_t)c_in * h * w), *wt = pt_alloc((size_t)c_out * K);
+    pt_fill_normal(x, (size_t)c_in * h * w, seed, 1.0f);
+    pt_fill_normal(wt, (size_t)c_out * K, seed + 1, 1.0f);
+    uint16_t *single = alloc_u16((size_t)c_in * plane), *pr = alloc_u16((size_t)c_in * plane);
+    uint16_t *pc = alloc_u16((size_t)c_in * plane);
+    for (int c = 0; c < c_in; c++)
+        pcavs_bf16_plane_ref(x + (size_t)c * h * w, 1.0f, h, w, 1, rows, ls, single + (size_t)c * plane);
+    for (int c = 0; c < c_in; c += 2) {
+        pcavs_bf16_plane_pair_ref(x + (size_t)c * h * w, 1.0f, x + (size_t)(c + 1) * h * w, 1.0f, h, w, 1, rows, ls,
+                                  pr + (size_t)c * plane);
+        pcavs_bf16_plane_pair_cpu(x + (size_t)c * h * w, 1.0f, x + (size_t)(c + 1) * h * w, 1.0f, h, w, 1, rows, ls,
+                                  pc + (size_t)c * plane);
+    }
+    pt_check(!memcmp(pr, pc, (size_t)c_in * plane * sizeof(uint16_t)), "channel-pair planes cpu == ref [%d x %dx%d]",
+             c_in, h, w);
+    if (pcavs_bf16_unit_detect() != PCAVS_BF16_AMX) {
+        pt_skip("pcavs_conv_bf16_amx [%d -> %d, %dx%d]: no AMX here", c_in, c_out, h, w);
+    } else {
+        uint16_t *a = alloc_u16(pcavs_bf16_a_elems(c_out, K)), *bp = alloc_u16(pcavs_bf16_b_elems(K, n));
+        long *off = malloc((size_t)K * sizeof(long)), tap[9];
+        float *tm = pt_alloc((size_t)c_out * K); /* tap-major weight: tm[o][t * c_in + c] = wt[o][c * 9 + t] */
+        for (int o = 0; o < c_out; o++)
+            for (int q = 0; q < K; q++) tm[(size_t)o * K + q] = wt[(size_t)o * K + (size_t)(q % c_in) * 9 + q / c_in];
+        pcavs_bf16_pack_a(c_out, K, tm, K, 1.0f, a);
+        for (int q = 0; q < K; q++) {
+            const int t = q / c_in, c = q % c_in;
+            off[q] = (long)c * plane + (long)(t / 3) * ls + t % 3;
+        }
+        for (int t = 0; t < 9; t++) tap[t] = ((long)(t / 3) * ls + t % 3) * 2;
+        pcavs_bf16_pack_b_taps_ref(K, n, single, off, gwp, ls, bp);
+        float *want = pt_alloc((size_t)c_out * n), *got = pt_alloc((size_t)c_out * n);
+        pt_check_ok(pcavs_gemm_bf16_ref(c_out, n, K, a, bp, want, n), "gemm_bf16_ref");
+        pcavs_conv_bf16_amx(c_out, c_in, 9, a, pc, 2 * plane, tap, ls, gwp, n, got, n);
+        char what[128];
+        snprintf(what, sizeof what, "conv_bf16_amx vs packed reference [%d -> %d, %dx%d]", c_in, c_out, h, w);
+        pt_check_rel_l2(what, got, want, (size_t)c_out * n, 1e-5);
+        free(a), free(bp), free(off);
+        pt_free(tm), pt_free(want), pt_free(got);
+    }
+    free(single), free(pr), free(pc);
+    pt_free(x), pt_free(wt);
+}
+
 int main(void) {
     printf("bf16 unit on this machine: %s%s%s\n", pcavs_bf16_unit_name(pcavs_bf16_unit_detect()),
            pcavs_bf16_unit_note()[0] ? "; " : "", pcavs_bf16_unit_note());
@@ -155,8 +206,10 @@ int main(void) {
     check_case(96, 700, 512, 6);    /* the upsampling tap-GEMM: K = c_in */
     if (pcavs_bf16_unit_detect() == PCAVS_BF16_NONE)
         pt_skip("implicit im2col: the _cpu forms are the _ref ones without a bf16 unit");
-    check_taps(3, 5, 7, 7);  /* narrow: one 16-column block per grid row, mostly border */
-    check_taps(5, 4, 33, 8); /* three blocks per row, odd K */
-    check_taps(2, 6, 32, 9); /* exact width */
+    check_taps(3, 5, 7, 7);            /* narrow: one 16-column block per grid row, mostly border */
+    check_taps(5, 4, 33, 8);           /* three blocks per row, odd K */
+    check_taps(2, 6, 32, 9);           /* exact width */
+    check_conv_amx(32, 40, 5, 20, 10); /* 2 blocks per grid row (20 -> 32), a 32-row block + tail */
+    check_conv_amx(64, 32, 3, 16, 11); /* 3 blocks in all: the odd last one */
     return pt_finish();
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conv3x3_bf16.h"
 #include "gemm_bf16.h"
 #include "pn_internal.h"
 
@@ -78,7 +79,7 @@ static pcavs_status prepare_conv_bf16(pn_loader *L, pn_conv *cv, const float *w_
     const size_t count = pcavs_bf16_a_elems(cv->c_out, cv->c_in * 9), floats = (count + 1) / 2;
     uint16_t *u = calloc(floats, sizeof(float));
     if (!u) return pcavs_fail(PCAVS_ERR_OOM, "model: cannot allocate %zu bytes for a bf16 weight", floats * 4);
-    pcavs_bf16_pack_a(cv->c_out, cv->c_in * 9, w_host, (long)cv->c_in * 9, 1.0f, u);
+    pcavs_conv3x3_bf16_weight(cv->c_out, cv->c_in, w_host, u);
     const float *dev = NULL;
     pcavs_status st = pn_upload_weight(L, (const float *)u, floats, &dev); /* host memory: bytes as they are */
     cv->w_bf16 = (const uint16_t *)dev;
