@@ -68,6 +68,13 @@ def parse_pytorch(path):
     return d.get("torch", "?"), rows
 
 
+def bf16_rows_of(path):
+    """pcavs rows of the bf16 run, or {} where it ran float32 (no bf16 unit)."""
+    txt = open(path).read()
+    m = re.search(r"^precision: (.*)$", txt, re.M)
+    return parse_pcavs(path)[1] if m and m.group(1).startswith("bf16") else {}
+
+
 def bf16_table(path, c32, p, lines):
     """The bf16 mode's table (appended to lines): pcavs bf16 against pcavs fp32 of the same run and PyTorch."""
     txt = open(path).read()
@@ -135,7 +142,8 @@ def main():
         "| network | batch | pcavs ms/frame | PyTorch ms/frame | speed-up | pcavs GFLOP/s | % sgemm peak | % FMA peak |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    dat = ["# label batch pcavs_ms pytorch_ms pcavs_gflops pytorch_gflops sgemm_peak fma_peak"]
+    cb = bf16_rows_of(a.pcavs_bf16_log) if a.pcavs_bf16_log else {}
+    dat = ["# label batch pcavs_ms pytorch_ms pcavs_gflops pytorch_gflops sgemm_peak fma_peak pcavs_bf16_ms"]
     rows = []
     for n in ORDER:
         for b in batches:
@@ -152,7 +160,8 @@ def main():
                          f"| {LABEL[n]} | {b} | {ms:.1f} | n/a | n/a | {gf:.1f} | {100 * gf / sg:.0f} % | "
                          f"{100 * gf / fm:.0f} % |")
             ptg = GFLOP[n] / (pt * 1e-3) if pt else 0
-            dat.append(f'"{n} b{b}" {b} {ms:.3f} {pt if pt else 0:.3f} {gf:.3f} {ptg:.3f} {sg:.3f} {fm:.3f}')
+            bms = f"{cb[(n, b)]:.3f}" if (n, b) in cb else "NaN"
+            dat.append(f'"{n} b{b}" {b} {ms:.3f} {pt if pt else 0:.3f} {gf:.3f} {ptg:.3f} {sg:.3f} {fm:.3f} {bms}')
             rows.append({"network": n, "batch": b, "pcavs_ms_per_frame": ms, "pytorch_ms_per_frame": pt,
                          "pcavs_gflops": gf, "pytorch_gflops": ptg or None})
     lines.append("")

@@ -1,6 +1,7 @@
 # plot_cpu.gp: docs/bench/cpu.png from cpu.dat (written by bench/bench_vs_pytorch.py); run in the
-# folder that holds cpu.dat. Left: ms per frame, pcavs vs PyTorch (log scale). Right: GFLOP/s of
-# both against the sgemm and FMA peaks measured in the same run.
+# folder that holds cpu.dat. Left: ms per frame, pcavs (float32 and, where the CPU has a bf16 unit, the
+# bf16 mode) vs PyTorch (log scale). Right: GFLOP/s of float32 pcavs and PyTorch against the sgemm and FMA
+# peaks measured in the same run.
 set terminal pngcairo size 1400,560 font "sans,10" noenhanced
 set output "cpu.png"
 set datafile separator whitespace
@@ -18,7 +19,8 @@ set title "ms per frame (lower is better)"
 set key top right
 set logscale y
 set ylabel "ms / frame"
-plot "cpu.dat" using 3:xtic(1) title "pcavs" lc rgb "#1f77b4", \
+plot "cpu.dat" using 3:xtic(1) title "pcavs fp32" lc rgb "#1f77b4", \
+     "" using 9 title "pcavs bf16 mode" lc rgb "#9ecae1", \
      "" using 4 title "PyTorch (official modules)" lc rgb "#d62728"
 unset logscale y
 set title "GFLOP/s (higher is better)"
