@@ -30,7 +30,7 @@ typedef struct gctx {
     const float *img, *mel;
 } gctx;
 
-static double pt_rel(const float *a, const float *b, size_t n) {
+static double rel_l2(const float *a, const float *b, size_t n) {
     double se = 0, ss = 0;
     for (size_t i = 0; i < n; i++) {
         se += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
@@ -66,6 +66,14 @@ static const char *find_model(int argc, char **argv, char *buf, size_t cap) {
     return access(buf, R_OK) == 0 ? buf : NULL;
 }
 
+/* An execution context and the model on it; prints the library's message and returns 0 on failure. */
+static int open_model(const pcavs_exec_params *ep, const char *path, pcavs_exec **ex, pcavs_model **m) {
+    if (pcavs_exec_create(ep, ex) == PCAVS_OK && pcavs_model_load(*ex, path, m) == PCAVS_OK)
+        return 1;
+    fprintf(stderr, "bench_generator: %s\n", pcavs_last_error());
+    return 0;
+}
+
 int main(int argc, char **argv) {
     pcavs_cpu_init_blas_env(argc, argv);
     char buf[1024];
@@ -83,10 +91,8 @@ int main(int argc, char **argv) {
         ep.precision = PCAVS_PRECISION_BF16;
     pcavs_exec *ex;
     pcavs_model *m;
-    if (pcavs_exec_create(&ep, &ex) != PCAVS_OK || pcavs_model_load(ex, path, &m) != PCAVS_OK) {
-        fprintf(stderr, "bench_generator: %s\n", pcavs_last_error());
+    if (!open_model(&ep, path, &ex, &m))
         return 1;
-    }
     printf("precision: %s\n", pcavs_exec_precision_name(ex));
     const int BMAX = 8;
     const size_t img = 3 * 224 * 224;
@@ -105,7 +111,7 @@ int main(int argc, char **argv) {
      * (gemv) and 8 (gemm), which flips some bf16 roundings; the difference is then of the bf16 error's order */
     const double same_bound = pcavs_exec_precision(ex) == PCAVS_PRECISION_BF16 ? 1e-2 : 1e-5;
     if (!pb_validate("G batch 8 frame 0 vs batch 1", out, out1, img, same_bound)) return 1;
-    printf("G batch 8 frame 0 vs batch 1: rel L2 %.3e (bound %.0e)\n", pt_rel(out, out1, img), same_bound);
+    printf("G batch 8 frame 0 vs batch 1: rel L2 %.3e (bound %.0e)\n", rel_l2(out, out1, img), same_bound);
     const char *only = getenv("PCAVS_BENCH_ONLY");
     if (pcavs_exec_precision(ex) == PCAVS_PRECISION_BF16 && (!only || !*only || only[0] == 'G')) {
         /* the bf16 frames against float32's */
@@ -113,10 +119,8 @@ int main(int argc, char **argv) {
         fp.precision = PCAVS_PRECISION_FP32;
         pcavs_exec *ex32;
         pcavs_model *m32;
-        if (pcavs_exec_create(&fp, &ex32) != PCAVS_OK || pcavs_model_load(ex32, path, &m32) != PCAVS_OK) {
-            fprintf(stderr, "bench_generator: %s\n", pcavs_last_error());
+        if (!open_model(&fp, path, &ex32, &m32))
             return 1;
-        }
         float *o32 = malloc((size_t)BMAX * img * sizeof(float));
         gctx g32 = g;
         g32.m = m32, g32.out = o32;

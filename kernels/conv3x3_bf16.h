@@ -30,6 +30,16 @@ typedef struct pcavs_conv3x3_bf16 {
  * A[o][t * c_in + c] = W[o][c][t]: pcavs_bf16_a_elems(c_out, 9 * c_in) uint16. Tap-major, a k-pair is two
  * channels at one tap, which is what lets AMX load B tiles straight from channel-pair planes. */
 void pcavs_conv3x3_bf16_weight(int c_out, int c_in, const float *w, uint16_t *out);
+/* The same for a subset of the taps: A[o][t * c_in + c] = W[o][c][wtap[t]], t < ntaps (the upsampling
+ * layers' output phases, modconv_cpu.c): pcavs_bf16_a_elems(c_out, ntaps * c_in) uint16. */
+void pcavs_bf16_taps_weight(int c_out, int c_in, const float *w, int ntaps, const int *wtap, uint16_t *out);
+
+/* One sample's input channels (x [c_in, h, w] times in_scale[c] * mul; in_scale NULL = 1) as zero-bordered
+ * bf16 planes (pad 1) of `rows` x `ls`: channel-pair planes (pcavs_bf16_plane_pair_cpu) when `pairs`, for
+ * pcavs_conv_bf16_amx, else one plane per channel (pcavs_bf16_plane_cpu). To be called inside an OpenMP
+ * parallel region by every thread: the channels are shared out (omp for). */
+void pcavs_conv3x3_bf16_planes(const float *x, const float *in_scale, float mul, int c_in, int h, int w, int rows,
+                               long ls, int pairs, uint16_t *out);
 
 /* Scratch bytes pcavs_conv3x3_bf16_run needs with n_threads threads. */
 size_t pcavs_conv3x3_bf16_scratch_bytes(const pcavs_conv3x3_bf16 *a, int n_threads);

@@ -22,7 +22,7 @@ typedef struct c3_plan {
 
 static c3_plan c3_plan_of(const pcavs_conv3x3_bf16 *a, int nth) {
     c3_plan p;
-    p.implicit = pcavs_bf16_unit_detect() == PCAVS_BF16_AMX && a->c_in % 32 == 0;
+    p.implicit = pcavs_conv_bf16_amx_applies(a->c_in);
     p.rows = a->h + 2;
     p.gwp = (a->w + 15) / 16 * 16;
     p.ls = p.gwp + 16;
@@ -44,13 +44,35 @@ static c3_plan c3_plan_of(const pcavs_conv3x3_bf16 *a, int nth) {
     return p;
 }
 
-void pcavs_conv3x3_bf16_weight(int c_out, int c_in, const float *w, uint16_t *out) {
-    const size_t K = (size_t)c_in * 9, kp = pcavs_bf16_round32(K), mp = pcavs_bf16_round32((size_t)c_out);
+void pcavs_bf16_taps_weight(int c_out, int c_in, const float *w, int ntaps, const int *wtap, uint16_t *out) {
+    const size_t K = (size_t)c_in * ntaps, kp = pcavs_bf16_round32(K), mp = pcavs_bf16_round32((size_t)c_out);
     for (size_t o = 0; o < mp; o++)
         for (size_t q = 0; q < kp; q++) {
             const size_t t = q / (size_t)c_in, c = q % (size_t)c_in;
-            out[o * kp + q] = (o < (size_t)c_out && q < K) ? pcavs_bf16_round(w[(o * c_in + c) * 9 + t]) : 0;
+            out[o * kp + q] = (o < (size_t)c_out && q < K) ? pcavs_bf16_round(w[(o * c_in + c) * 9 + wtap[t]]) : 0;
         }
+}
+
+void pcavs_conv3x3_bf16_weight(int c_out, int c_in, const float *w, uint16_t *out) {
+    static const int all[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
+    pcavs_bf16_taps_weight(c_out, c_in, w, 9, all, out);
+}
+
+void pcavs_conv3x3_bf16_planes(const float *x, const float *in_scale, float mul, int c_in, int h, int w, int rows,
+                               long ls, int pairs, uint16_t *out) {
+    const size_t hw = (size_t)h * w, plane = (size_t)rows * ls;
+    if (pairs) {
+#pragma omp for schedule(static)
+        for (int c = 0; c < c_in; c += 2)
+            pcavs_bf16_plane_pair_cpu(x + (size_t)c * hw, (in_scale ? in_scale[c] : 1.0f) * mul,
+                                      x + (size_t)(c + 1) * hw, (in_scale ? in_scale[c + 1] : 1.0f) * mul, h, w, 1,
+                                      rows, ls, out + (size_t)c * plane);
+    } else {
+#pragma omp for schedule(static)
+        for (int c = 0; c < c_in; c++)
+            pcavs_bf16_plane_cpu(x + (size_t)c * hw, (in_scale ? in_scale[c] : 1.0f) * mul, h, w, 1, rows, ls,
+                                 out + (size_t)c * plane);
+    }
 }
 
 size_t pcavs_conv3x3_bf16_scratch_bytes(const pcavs_conv3x3_bf16 *a, int n_threads) {
@@ -105,24 +127,10 @@ pcavs_status pcavs_conv3x3_bf16_run(const pcavs_kctx *kc, const pcavs_conv3x3_bf
 #endif
             uint16_t *bp = (uint16_t *)mine;
             float *ct = (float *)(mine + p.bp); /* [c_out, R * gwp] when w % 16 */
-            if (p.implicit) {                   /* channel-pair planes: pair plane bc holds channels 2 bc, 2 bc + 1 */
-#pragma omp for schedule(static)
-                for (long bc = 0; bc < (long)gn * ci_n / 2; bc++) {
-                    const int b = b0 + (int)(bc / (ci_n / 2)), c = 2 * (int)(bc % (ci_n / 2));
-                    const float *sc = a->in_scale ? a->in_scale + (size_t)b * ci_n + c : NULL;
-                    pcavs_bf16_plane_pair_cpu(a->x + ((size_t)b * ci_n + c) * hw, (sc ? sc[0] : 1.0f) * mul,
-                                              a->x + ((size_t)b * ci_n + c + 1) * hw, (sc ? sc[1] : 1.0f) * mul, h, w,
-                                              1, p.rows, p.ls, xb + (size_t)bc * 2 * plane);
-                }
-            } else {
-#pragma omp for schedule(static)
-                for (long bc = 0; bc < (long)gn * ci_n; bc++) {
-                    const int b = b0 + (int)(bc / ci_n), c = (int)(bc % ci_n);
-                    pcavs_bf16_plane_cpu(a->x + ((size_t)b * ci_n + c) * hw,
-                                         (a->in_scale ? a->in_scale[(size_t)b * ci_n + c] : 1.0f) * mul, h, w, 1,
-                                         p.rows, p.ls, xb + (size_t)bc * plane);
-                }
-            }
+            for (int b = b0; b < b0 + gn; b++)
+                pcavs_conv3x3_bf16_planes(a->x + (size_t)b * ci_n * hw,
+                                          a->in_scale ? a->in_scale + (size_t)b * ci_n : NULL, mul, ci_n, h, w, p.rows,
+                                          p.ls, p.implicit, xb + (size_t)(b - b0) * sample_planes);
 #pragma omp for schedule(dynamic, 1)
             for (int task = 0; task < gn * p.tiles; task++) {
                 const int b = b0 + task / p.tiles, y0 = (task % p.tiles) * p.R, nr = h - y0 < p.R ? h - y0 : p.R;

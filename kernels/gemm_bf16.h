@@ -67,13 +67,9 @@ static inline float pcavs_bf16_widen(uint16_t h) {
 /* Packs A: a [m, k] float32 row-major (row stride lda), times `scale`, into out [Mp, Kp]. */
 void pcavs_bf16_pack_a(int m, int k, const float *a, long lda, float scale, uint16_t *out);
 /* Packs B: b [k, n] float32 row-major (row stride ldb) into out (layout above). _ref: plain C;
- * _cpu: AVX-512 where the CPU has AVX512-BF16 (same bits; like VCVTNE2PS2BF16, inputs are normal numbers).
- * _part: rows r0 .. r0+nr-1 of such a B only (r0 even; nr even unless the part ends B), src row 0 being
- * row r0; the part that ends B (r0 + nr >= k) also zeroes the padding rows up to Kp. */
+ * _cpu: AVX-512 where the CPU has AVX512-BF16 (same bits; like VCVTNE2PS2BF16, inputs are normal numbers). */
 void pcavs_bf16_pack_b_ref(int k, long n, const float *b, long ldb, uint16_t *out);
 void pcavs_bf16_pack_b_cpu(int k, long n, const float *b, long ldb, uint16_t *out);
-void pcavs_bf16_pack_b_part_ref(int k, long n, int r0, int nr, const float *src, long lds, uint16_t *out);
-void pcavs_bf16_pack_b_part_cpu(int k, long n, int r0, int nr, const float *src, long lds, uint16_t *out);
 
 /* Implicit im2col for convolutions. A plane is first converted once into a zero-bordered bf16 copy:
  *   pcavs_bf16_plane: out [rows][ls] with out[r][j] = bf16(s * x[r - pad][j - pad]) inside x [h, w], 0 elsewhere
@@ -98,6 +94,10 @@ void pcavs_bf16_plane_pair_cpu(const float *x0, float s0, const float *x1, float
  * 32, gwp and ncol multiples of 16. The tile loads read 16 channel pairs at a stride of one pair plane. */
 void pcavs_conv_bf16_amx(int m, int c_in, int ntaps, const uint16_t *a, const uint16_t *pl, long pair_plane,
                          const long *tap_off, long ls, int gwp, long ncol, float *c, long ldc);
+/* Whether a convolution with c_in input channels takes pcavs_conv_bf16_amx on this CPU. */
+static inline int pcavs_conv_bf16_amx_applies(int c_in) {
+    return pcavs_bf16_unit_detect() == PCAVS_BF16_AMX && c_in % 32 == 0;
+}
 
 /* c [m, n] (row stride ldc) = A x B. Fails (message) where the unit is missing. */
 pcavs_status pcavs_gemm_bf16_ref(int m, long n, int k, const uint16_t *a, const uint16_t *b, float *c, long ldc);
@@ -109,7 +109,7 @@ void pcavs_gemm_bf16_amx(int m, long n, int k, const uint16_t *a, const uint16_t
 void pcavs_gemm_bf16_avx512(int m, long n, int k, const uint16_t *a, const uint16_t *b, float *c, long ldc);
 /* How many times the float32 FMA rate VDPBF16PS multiply-adds at on this core (register-only loops, ~6 ms). */
 double pcavs_bf16_avx512_speedup(void);
-void pcavs_bf16_pack_b_part_avx512(int k, long n, int r0, int nr, const float *src, long lds, uint16_t *out);
+void pcavs_bf16_pack_b_avx512(int k, long n, const float *b, long ldb, uint16_t *out);
 void pcavs_bf16_plane_avx512(const float *x, float s, int h, int w, int pad, int rows, long ls, uint16_t *out);
 void pcavs_bf16_plane_pair_avx512(const float *x0, float s0, const float *x1, float s1, int h, int w, int pad, int rows,
                                   long ls, uint16_t *out);

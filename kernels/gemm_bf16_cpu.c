@@ -80,15 +80,11 @@ const char *pcavs_bf16_unit_name(pcavs_bf16_unit u) {
     }
 }
 
-void pcavs_bf16_pack_b_part_cpu(int k, long n, int r0, int nr, const float *src, long lds, uint16_t *out) {
-    if (pcavs_bf16_unit_detect() != PCAVS_BF16_NONE)
-        pcavs_bf16_pack_b_part_avx512(k, n, r0, nr, src, lds, out);
-    else
-        pcavs_bf16_pack_b_part_ref(k, n, r0, nr, src, lds, out);
-}
-
 void pcavs_bf16_pack_b_cpu(int k, long n, const float *b, long ldb, uint16_t *out) {
-    pcavs_bf16_pack_b_part_cpu(k, n, 0, k, b, ldb, out);
+    if (pcavs_bf16_unit_detect() != PCAVS_BF16_NONE)
+        pcavs_bf16_pack_b_avx512(k, n, b, ldb, out);
+    else
+        pcavs_bf16_pack_b_ref(k, n, b, ldb, out);
 }
 
 void pcavs_bf16_plane_cpu(const float *x, float s, int h, int w, int pad, int rows, long ls, uint16_t *out) {

@@ -16,7 +16,8 @@ typedef struct amx_tilecfg {
     uint8_t rows[16];
 } amx_tilecfg;
 
-void pcavs_gemm_bf16_amx(int m, long n, int k, const uint16_t *a, const uint16_t *b, float *c, long ldc) {
+/* Eight tiles of 16 rows x 64 bytes (palette 1), the layout every kernel here uses. */
+static void amx_configure(void) {
     amx_tilecfg cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.palette = 1;
@@ -25,11 +26,34 @@ void pcavs_gemm_bf16_amx(int m, long n, int k, const uint16_t *a, const uint16_t
         cfg.colsb[t] = 64;
     }
     _tile_loadconfig(&cfg);
+}
+
+/* Stores the C tiles 0..3 (a 32 x 32 block: 0 | 1 over 2 | 3) at cc (row stride ldc), only its first `rows`
+ * rows and `cols` columns: straight from the tiles when the block is whole, else through a staging copy. */
+static void amx_store_c(float *cc, long ldc, int rows, int cols) {
+    if (rows >= 32 && cols >= 32) {
+        _tile_stored(0, cc, ldc * 4);
+        _tile_stored(1, cc + 16, ldc * 4);
+        _tile_stored(2, cc + 16 * ldc, ldc * 4);
+        _tile_stored(3, cc + 16 * ldc + 16, ldc * 4);
+        return;
+    }
+    float tmp[4][16 * 16] __attribute__((aligned(64)));
+    _tile_stored(0, tmp[0], 64);
+    _tile_stored(1, tmp[1], 64);
+    _tile_stored(2, tmp[2], 64);
+    _tile_stored(3, tmp[3], 64);
+    for (int i = 0; i < 32 && i < rows; i++)
+        for (int j = 0; j < 32 && j < cols; j++)
+            cc[(size_t)i * ldc + j] = tmp[(i / 16) * 2 + j / 16][(i % 16) * 16 + j % 16];
+}
+
+void pcavs_gemm_bf16_amx(int m, long n, int k, const uint16_t *a, const uint16_t *b, float *c, long ldc) {
+    amx_configure();
     const size_t kp = pcavs_bf16_round32((size_t)k), nq = kp / 2;
     const long nb32 = (n + 31) / 32;
     long chunk = (long)(AMX_B_CHUNK_BYTES / (kp * 64));
     if (chunk < 1) chunk = 1;
-    float tmp[4][16 * 16] __attribute__((aligned(64)));
     for (long jc = 0; jc < nb32; jc += chunk) {
         const long je = jc + chunk < nb32 ? jc + chunk : nb32;
         for (int r0 = 0; r0 < m; r0 += 32) {
@@ -51,21 +75,7 @@ void pcavs_gemm_bf16_amx(int m, long n, int k, const uint16_t *a, const uint16_t
                     _tile_dpbf16ps(3, 5, 7);
                 }
                 const long col0 = jb * 32;
-                float *cc = c + (size_t)r0 * ldc + col0;
-                if (r0 + 32 <= m && col0 + 32 <= n) {
-                    _tile_stored(0, cc, ldc * 4);
-                    _tile_stored(1, cc + 16, ldc * 4);
-                    _tile_stored(2, cc + 16 * ldc, ldc * 4);
-                    _tile_stored(3, cc + 16 * ldc + 16, ldc * 4);
-                    continue;
-                }
-                _tile_stored(0, tmp[0], 64);
-                _tile_stored(1, tmp[1], 64);
-                _tile_stored(2, tmp[2], 64);
-                _tile_stored(3, tmp[3], 64);
-                for (int i = 0; i < 32 && r0 + i < m; i++)
-                    for (int j = 0; j < 32 && col0 + j < n; j++)
-                        cc[(size_t)i * ldc + j] = tmp[(i / 16) * 2 + j / 16][(i % 16) * 16 + j % 16];
+                amx_store_c(c + (size_t)r0 * ldc + col0, ldc, m - r0, (int)(n - col0 < 32 ? n - col0 : 32));
             }
         }
     }
@@ -76,19 +86,11 @@ void pcavs_gemm_bf16_amx(int m, long n, int k, const uint16_t *a, const uint16_t
 
 void pcavs_conv_bf16_amx(int m, int c_in, int ntaps, const uint16_t *a, const uint16_t *pl, long pair_plane,
                          const long *tap_off, long ls, int gwp, long ncol, float *c, long ldc) {
-    amx_tilecfg cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.palette = 1;
-    for (int t = 0; t < 8; t++) {
-        cfg.rows[t] = 16;
-        cfg.colsb[t] = 64;
-    }
-    _tile_loadconfig(&cfg);
+    amx_configure();
     const size_t kp = (size_t)ntaps * c_in; /* a multiple of 32 */
     const long nblk = ncol / 16, npair = (nblk + 1) / 2;
     const long bstride = pair_plane * 2; /* bytes between the 16 channel pairs of a B tile */
     const int cblocks = c_in / 32;
-    float tmp[4][16 * 16] __attribute__((aligned(64)));
     for (long p0 = 0; p0 < npair; p0 += AMX_CONV_CHUNK) {
         const long p1 = p0 + AMX_CONV_CHUNK < npair ? p0 + AMX_CONV_CHUNK : npair;
         for (int r0 = 0; r0 < m; r0 += 32) {
@@ -116,22 +118,7 @@ void pcavs_conv_bf16_amx(int m, int c_in, int ntaps, const uint16_t *a, const ui
                         _tile_dpbf16ps(3, 5, 7);
                     }
                 }
-                float *cc = c + (size_t)r0 * ldc + col0;
-                if (r0 + 32 <= m && j1 == j0 + 1) {
-                    _tile_stored(0, cc, ldc * 4);
-                    _tile_stored(1, cc + 16, ldc * 4);
-                    _tile_stored(2, cc + 16 * ldc, ldc * 4);
-                    _tile_stored(3, cc + 16 * ldc + 16, ldc * 4);
-                    continue;
-                }
-                _tile_stored(0, tmp[0], 64);
-                _tile_stored(1, tmp[1], 64);
-                _tile_stored(2, tmp[2], 64);
-                _tile_stored(3, tmp[3], 64);
-                const int nc = j1 == j0 + 1 ? 32 : 16;
-                for (int i = 0; i < 32 && r0 + i < m; i++)
-                    for (int j = 0; j < nc; j++)
-                        cc[(size_t)i * ldc + j] = tmp[(i / 16) * 2 + j / 16][(i % 16) * 16 + j % 16];
+                amx_store_c(c + (size_t)r0 * ldc + col0, ldc, m - r0, j1 == j0 + 1 ? 32 : 16);
             }
         }
     }

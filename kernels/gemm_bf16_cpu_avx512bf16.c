@@ -13,25 +13,28 @@
 #define MR 8
 #define KQ 192 /* k-pairs per block: 32 columns of packed B = 24 KB, stays in L1 across the row blocks */
 
-void pcavs_bf16_pack_b_part_avx512(int k, long n, int r0, int nr, const float *src, long lds, uint16_t *out) {
-    const size_t kp = pcavs_bf16_round32((size_t)k), np = pcavs_bf16_round32((size_t)n), nq = kp / 2;
-    /* cvtne2ps_pbh(r1, r0) = [bf16(r0[0..15]), bf16(r1[0..15])]; interleave to (r0[j], r1[j]) pairs */
-    __m512i idx;
-    {
-        uint16_t t[32];
-        for (int j = 0; j < 16; j++) {
-            t[2 * j] = (uint16_t)j;
-            t[2 * j + 1] = (uint16_t)(16 + j);
-        }
-        memcpy(&idx, t, sizeof idx);
+/* Index vector for _mm512_permutexvar/permutex2var_epi16 that interleaves 16 bf16 values at position 0 with
+ * 16 at position `second` (16: the upper half of one vector; 32: the lower half of the second operand)
+ * into (a[j], b[j]) pairs. */
+static __m512i pair_index(int second) {
+    uint16_t t[32];
+    for (int j = 0; j < 16; j++) {
+        t[2 * j] = (uint16_t)j;
+        t[2 * j + 1] = (uint16_t)(second + j);
     }
+    __m512i idx;
+    memcpy(&idx, t, sizeof idx);
+    return idx;
+}
+
+void pcavs_bf16_pack_b_avx512(int k, long n, const float *b, long ldb, uint16_t *out) {
+    const size_t kp = pcavs_bf16_round32((size_t)k), np = pcavs_bf16_round32((size_t)n), nq = kp / 2;
+    const __m512i idx = pair_index(16); /* cvtne2ps_pbh(r1, r0) = [bf16(r0[0..15]), bf16(r1[0..15])] */
     const __m512 zero = _mm512_setzero_ps();
-    const size_t q_end = r0 + nr >= k ? nq : (size_t)(r0 + nr + 1) / 2;
     /* row pairs outer (two contiguous streams in), 16-column blocks inner (whole 64-byte lines out) */
-    for (size_t q = (size_t)r0 / 2; q < q_end; q++) {
-        const long r = 2 * (long)q - r0; /* row of src */
-        const float *s0 = r < nr ? src + r * lds : NULL;
-        const float *s1 = r + 1 < nr ? src + (r + 1) * lds : NULL;
+    for (size_t q = 0; q < nq; q++) {
+        const float *s0 = 2 * q < (size_t)k ? b + 2 * q * (size_t)ldb : NULL;
+        const float *s1 = 2 * q + 1 < (size_t)k ? b + (2 * q + 1) * (size_t)ldb : NULL;
         uint16_t *o = out + q * 32;
         for (size_t blk = 0; blk < np / 16; blk++, o += nq * 32) {
             const long col0 = (long)blk * 16;
@@ -76,15 +79,7 @@ void pcavs_bf16_plane_avx512(const float *x, float s, int h, int w, int pad, int
 
 void pcavs_bf16_plane_pair_avx512(const float *x0, float s0, const float *x1, float s1, int h, int w, int pad, int rows,
                                   long ls, uint16_t *out) {
-    __m512i idx; /* (a[j], b[j]) pairs from cvtne2ps_pbh(b, a) = [a0..a15, b0..b15] */
-    {
-        uint16_t t[32];
-        for (int j = 0; j < 16; j++) {
-            t[2 * j] = (uint16_t)j;
-            t[2 * j + 1] = (uint16_t)(16 + j);
-        }
-        memcpy(&idx, t, sizeof idx);
-    }
+    const __m512i idx = pair_index(16);
     const __m512 v0 = _mm512_set1_ps(s0), v1 = _mm512_set1_ps(s1);
     for (int r = 0; r < rows; r++) {
         uint16_t *o = out + (size_t)r * ls * 2;
@@ -109,15 +104,7 @@ void pcavs_bf16_plane_pair_avx512(const float *x0, float s0, const float *x1, fl
 void pcavs_bf16_pack_b_taps_avx512(int k, long n, const uint16_t *src, const long *off, int gwp, long ls,
                                    uint16_t *out) {
     const size_t kp = pcavs_bf16_round32((size_t)k), np = pcavs_bf16_round32((size_t)n), nq = kp / 2;
-    __m512i idx; /* (a[j], b[j]) pairs from a = lanes 0..15, b = lanes 32..47 */
-    {
-        uint16_t t[32];
-        for (int j = 0; j < 16; j++) {
-            t[2 * j] = (uint16_t)j;
-            t[2 * j + 1] = (uint16_t)(32 + j);
-        }
-        memcpy(&idx, t, sizeof idx);
-    }
+    const __m512i idx = pair_index(32);
     const long nfull = n / 16; /* whole 16-column blocks (n is a multiple of gwp, itself of 16) */
     const long per_row = gwp / 16;
     for (size_t q = 0; q < nq; q++) {

@@ -18,23 +18,18 @@ void pcavs_bf16_pack_a(int m, int k, const float *a, long lda, float scale, uint
     }
 }
 
-void pcavs_bf16_pack_b_part_ref(int k, long n, int r0, int nr, const float *src, long lds, uint16_t *out) {
+void pcavs_bf16_pack_b_ref(int k, long n, const float *b, long ldb, uint16_t *out) {
     const size_t kp = pcavs_bf16_round32((size_t)k), np = pcavs_bf16_round32((size_t)n);
-    const size_t q_end = r0 + nr >= k ? kp / 2 : (size_t)(r0 + nr + 1) / 2;
     for (size_t blk = 0; blk < np / 16; blk++)
-        for (size_t q = (size_t)r0 / 2; q < q_end; q++)
+        for (size_t q = 0; q < kp / 2; q++)
             for (size_t j = 0; j < 16; j++) {
                 const size_t col = blk * 16 + j;
                 uint16_t *o = out + ((blk * (kp / 2) + q) * 16 + j) * 2;
                 for (size_t h = 0; h < 2; h++) {
-                    const long row = (long)(2 * q + h) - r0; /* row of src */
-                    o[h] = (row < nr && col < (size_t)n) ? pcavs_bf16_round(src[row * lds + (long)col]) : 0;
+                    const size_t row = 2 * q + h;
+                    o[h] = (row < (size_t)k && col < (size_t)n) ? pcavs_bf16_round(b[row * (size_t)ldb + col]) : 0;
                 }
             }
-}
-
-void pcavs_bf16_pack_b_ref(int k, long n, const float *b, long ldb, uint16_t *out) {
-    pcavs_bf16_pack_b_part_ref(k, n, 0, k, b, ldb, out);
 }
 
 void pcavs_bf16_plane_ref(const float *x, float s, int h, int w, int pad, int rows, long ls, uint16_t *out) {

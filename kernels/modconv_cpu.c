@@ -147,43 +147,34 @@ size_t pcavs_modconv_cpu_min_scratch_bytes(const pcavs_modconv_desc *d, int n_th
                * each single-threaded sgemm call re-packs the whole weight */
 #endif
 
-/* dst[t][0..nt) for taps t: s * xc[Y + dy[t]][X + dx[t]] (0 outside the plane xc [h, w]) at the grid
- * positions p = p0 .. p0+nt-1 of a grid gw wide (Y = p / gw, X = p % gw). */
-PCAVS_SIMD_CLONES static void mc_im2col_taps(const float *xc, float s, int h, int w, int gw, int ntaps, const int *dy, const int *dx,
-                           long p0, int nt, float *dst, int ldd) {
-    for (int t = 0; t < ntaps; t++) {
-        float *o = dst + (size_t)t * ldd;
-        long p = p0;
-        const long pend = p0 + nt;
-        while (p < pend) {
-            const int yy = (int)(p / gw), x0 = (int)(p % gw);
-            const int run = (int)(pend - p < (long)(gw - x0) ? pend - p : (long)(gw - x0));
-            float *oo = o + (p - p0);
-            const int iy = yy + dy[t];
-            if (iy < 0 || iy >= h) {
-                memset(oo, 0, (size_t)run * sizeof(float));
-            } else {
-                const float *xr = xc + (size_t)iy * w + dx[t]; /* xr[x] = x[iy][x + dx] */
-                int lo = 0, hi = run;
-                while (lo < run && x0 + lo + dx[t] < 0)
-                    oo[lo++] = 0.0f;
-                while (hi > lo && x0 + hi - 1 + dx[t] >= w)
-                    oo[--hi] = 0.0f;
-                for (int q = lo; q < hi; q++)
-                    oo[q] = xr[x0 + q] * s;
-            }
-            p += run;
-        }
-    }
-}
-
-/* dst[r][0..nt) for rows r of channel c (k*k rows, r = i*k + j), pixels p0.. of sample plane xc [h, w]
- * scaled by s: the k x k taps with padding k/2 on the input's own grid. */
-static void mc_im2col_channel(const float *xc, float s, int h, int w, int k, long p0, int nt, float *dst, int ldd) {
+/* dst[r][0..nt) for rows r of channel c (k*k rows), pixels p0.. of sample plane xc [h, w] scaled by s. */
+PCAVS_SIMD_CLONES static void mc_im2col_channel(const float *xc, float s, int h, int w, int k, long p0, int nt, float *dst, int ldd) {
+    const int pad = k / 2;
     for (int i = 0; i < k; i++)
         for (int j = 0; j < k; j++) {
-            const int dy = i - k / 2, dx = j - k / 2;
-            mc_im2col_taps(xc, s, h, w, w, 1, &dy, &dx, p0, nt, dst + (size_t)(i * k + j) * ldd, ldd);
+            float *o = dst + (size_t)(i * k + j) * ldd;
+            const int dy = i - pad, dx = j - pad;
+            long p = p0;
+            const long pend = p0 + nt;
+            while (p < pend) {
+                const int yy = (int)(p / w), x0 = (int)(p % w);
+                const int run = (int)(pend - p < (long)(w - x0) ? pend - p : (long)(w - x0));
+                float *oo = o + (p - p0);
+                const int iy = yy + dy;
+                if (iy < 0 || iy >= h) {
+                    memset(oo, 0, (size_t)run * sizeof(float));
+                } else {
+                    const float *xr = xc + (size_t)iy * w + dx; /* xr[x] = x[iy][x + dx] */
+                    int lo = 0, hi = run;
+                    while (lo < run && x0 + lo + dx < 0)
+                        oo[lo++] = 0.0f;
+                    while (hi > lo && x0 + hi - 1 + dx >= w)
+                        oo[--hi] = 0.0f;
+                    for (int t = lo; t < hi; t++)
+                        oo[t] = xr[x0 + t] * s;
+                }
+                p += run;
+            }
         }
 }
 
@@ -296,19 +287,9 @@ pcavs_status pcavs_modconv_prepare_bf16(const pcavs_modconv_desc *d, const float
         pcavs_conv3x3_bf16_weight(d->c_out, d->c_in, weight, out);
         return PCAVS_OK;
     }
-    for (int ph = 0; ph < 4; ph++) { /* A_ph[o][t * c_in + c] = W[o][c][wtap[t]] (tap-major, conv3x3_bf16.h) */
-        const mc_phase *P = &MC_PHASES[ph];
-        const size_t K = (size_t)d->c_in * P->ntaps, kp = pcavs_bf16_round32(K);
-        const size_t mp = pcavs_bf16_round32((size_t)d->c_out);
-        uint16_t *a = out + mc_phase_a_offset(d, ph);
-        for (size_t o = 0; o < mp; o++)
-            for (size_t q = 0; q < kp; q++) {
-                const size_t t = q / (size_t)d->c_in, c = q % (size_t)d->c_in;
-                a[o * kp + q] = (o < (size_t)d->c_out && q < K)
-                                    ? pcavs_bf16_round(weight[(o * d->c_in + c) * 9 + P->wtap[t]])
-                                    : 0;
-            }
-    }
+    for (int ph = 0; ph < 4; ph++) /* A_ph[o][t * c_in + c] = W[o][c][wtap[t]] (tap-major, conv3x3_bf16.h) */
+        pcavs_bf16_taps_weight(d->c_out, d->c_in, weight, MC_PHASES[ph].ntaps, MC_PHASES[ph].wtap,
+                               out + mc_phase_a_offset(d, ph));
     return PCAVS_OK;
 }
 
@@ -326,24 +307,6 @@ static int mc_bf16_tile_rows(int K, int gwp, int gh, int want) {
     if (want > 1 && (gh + r - 1) / r < want)
         r = (gh + want - 1) / want;
     return r < 1 ? 1 : r;
-}
-
-/* One sample's channels as zero-bordered bf16 planes (pad 1) of x * style * scale, threads over channels;
- * pairs: channel-pair planes (2c, 2c + 1 interleaved) for pcavs_conv_bf16_amx. */
-static void mc_bf16_planes(const pcavs_modconv_desc *d, int b, const float *x, const float *style, float scale,
-                           int rows, long ls, int pairs, uint16_t *xb) {
-    const size_t hw = (size_t)d->h * d->w, plane = (size_t)rows * ls;
-    const float *xs = x + (size_t)b * d->c_in * hw, *ss = style + (size_t)b * d->c_in;
-    if (pairs) {
-#pragma omp for schedule(static)
-        for (int c = 0; c < d->c_in; c += 2)
-            pcavs_bf16_plane_pair_cpu(xs + (size_t)c * hw, ss[c] * scale, xs + (size_t)(c + 1) * hw, ss[c + 1] * scale,
-                                      d->h, d->w, 1, rows, ls, xb + (size_t)c * plane);
-    } else {
-#pragma omp for schedule(static)
-        for (int c = 0; c < d->c_in; c++)
-            pcavs_bf16_plane_cpu(xs + (size_t)c * hw, ss[c] * scale, d->h, d->w, 1, rows, ls, xb + (size_t)c * plane);
-    }
 }
 
 /* bf16 plain 3x3: conv3x3_bf16.h with in_scale = style * scale and out_scale = demod. Returns 0 when the
@@ -394,7 +357,7 @@ static int mc_try_bf16_up(const pcavs_modconv_desc *d, int nth, const float *x, 
     uint16_t *xb = (uint16_t *)(scratch + c_bytes);
     /* AMX with c_in a multiple of 32: B straight from channel-pair planes, offs[ph][t] the tap offsets; else
      * packed B, offs[ph][q] for row q = t * c_in + c of each phase */
-    const int implicit = pcavs_bf16_unit_detect() == PCAVS_BF16_AMX && ci_n % 32 == 0;
+    const int implicit = pcavs_conv_bf16_amx_applies(ci_n);
     long *offs = (long *)(scratch + c_bytes + xb_bytes); /* [4][4 * c_in] */
     for (int ph = 0; ph < 4; ph++) {
         const mc_phase *P = &MC_PHASES[ph];
@@ -417,7 +380,8 @@ static int mc_try_bf16_up(const pcavs_modconv_desc *d, int nth, const float *x, 
 #endif
             uint16_t *bp = (uint16_t *)mine;                 /* packed B of one task */
             float *tp = (float *)(mine + MC_ALIGN(bmax));    /* T plane + blur rows */
-            mc_bf16_planes(d, b, x, style, scale, rows, ls, implicit, xb);
+            pcavs_conv3x3_bf16_planes(x + (size_t)b * ci_n * hw, style + (size_t)b * ci_n, scale, ci_n, h, w, rows, ls,
+                                      implicit, xb);
 #pragma omp for schedule(dynamic, 1)
             for (int task = 0; task < task0[4]; task++) {
                 int ph = 0;

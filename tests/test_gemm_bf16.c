@@ -1,6 +1,6 @@
 /* test_gemm_bf16.c: the bf16 GEMM (kernels/gemm_bf16.h). Checks, on shapes with every kind of tail
  * (m, n, k not multiples of 32) and the generator's real shapes:
- *   - pack_b_cpu (AVX-512) writes the same bits as pack_b_ref, whole or in parts of 18 rows;
+ *   - pack_b_cpu (AVX-512) writes the same bits as pack_b_ref;
  *   - each CPU unit present (AMX, AVX512-BF16) against the reference on the same packed operands:
  *     both sum float32 products of the same bf16 values, only the order differs: rel L2 <= 1e-5;
  *   - the reference against a float64 GEMM of the unrounded float32 operands: the bf16 rounding itself.
@@ -43,11 +43,6 @@ static void check_case(int m, long n, int k, uint64_t seed) {
     pcavs_bf16_pack_b_cpu(k, n, b, ldb, bq);
     pt_check(!memcmp(bp, bq, pcavs_bf16_b_elems(k, n) * sizeof(uint16_t)),
              "pack_b_cpu == pack_b_ref bit for bit [k=%d n=%ld]", k, n);
-    memset(bq, 0xff, pcavs_bf16_b_elems(k, n) * sizeof(uint16_t)); /* what a part leaves unwritten stays NaN */
-    for (int r0 = 0; r0 < k; r0 += 18) /* in parts of 18 rows (two channels of a 3x3 im2col), last one short */
-        pcavs_bf16_pack_b_part_cpu(k, n, r0, k - r0 < 18 ? k - r0 : 18, b + (size_t)r0 * ldb, ldb, bq);
-    pt_check(!memcmp(bp, bq, pcavs_bf16_b_elems(k, n) * sizeof(uint16_t)),
-             "pack_b_part_cpu in parts of 18 rows == pack_b_ref [k=%d n=%ld]", k, n);
 
     /* float64 truth of the unrounded operands, and the reference on the packed ones */
     float *want = pt_alloc((size_t)m * n), *ref = pt_alloc((size_t)m * ldc);

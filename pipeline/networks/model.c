@@ -68,6 +68,13 @@ pcavs_status pn_load_bn(pn_loader *L, pn_bn *bn, const char *name, int c) {
     return st;
 }
 
+pcavs_status pn_upload_weight_bf16(pn_loader *L, const uint16_t *host, size_t count, const uint16_t **dev) {
+    const float *d = NULL;
+    pcavs_status st = pn_upload_weight(L, (const float *)host, (count + 1) / 2, &d); /* the bytes as they are */
+    *dev = (const uint16_t *)d;
+    return st;
+}
+
 /* bf16 precision on the CPU backend (exec.c settled it): E's 3x3, stride 1, pad 1, one-group convs also get
  * the weight (BN folded) packed for the bf16 GEMM, which conv2d_cpu then takes (half the float32 bytes). */
 static pcavs_status prepare_conv_bf16(pn_loader *L, pn_conv *cv, const float *w_host) {
@@ -76,13 +83,11 @@ static pcavs_status prepare_conv_bf16(pn_loader *L, pn_conv *cv, const float *w_
         pcavs_exec_precision(L->m->ex) != PCAVS_PRECISION_BF16 || cv->k != 3 || cv->stride != 1 || cv->pad != 1 ||
         cv->groups != 1)
         return PCAVS_OK;
-    const size_t count = pcavs_bf16_a_elems(cv->c_out, cv->c_in * 9), floats = (count + 1) / 2;
-    uint16_t *u = calloc(floats, sizeof(float));
-    if (!u) return pcavs_fail(PCAVS_ERR_OOM, "model: cannot allocate %zu bytes for a bf16 weight", floats * 4);
+    const size_t count = pcavs_bf16_a_elems(cv->c_out, cv->c_in * 9);
+    uint16_t *u = calloc(count + 1, sizeof(uint16_t));
+    if (!u) return pcavs_fail(PCAVS_ERR_OOM, "model: cannot allocate %zu bytes for a bf16 weight", count * 2);
     pcavs_conv3x3_bf16_weight(cv->c_out, cv->c_in, w_host, u);
-    const float *dev = NULL;
-    pcavs_status st = pn_upload_weight(L, (const float *)u, floats, &dev); /* host memory: bytes as they are */
-    cv->w_bf16 = (const uint16_t *)dev;
+    pcavs_status st = pn_upload_weight_bf16(L, u, count, &cv->w_bf16);
     free(u);
     return st;
 }

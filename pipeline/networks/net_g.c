@@ -58,13 +58,11 @@ static int g_bf16(const pn_loader *L) {
 static pcavs_status prepare_bf16(pn_loader *L, pn_modconv *mc, const float *w_host, int side) {
     pcavs_modconv_desc d = {.n = 1, .c_in = mc->c_in, .h = side, .w = side, .c_out = mc->c_out, .k = mc->k,
                             .demodulate = 1, .upsample = mc->upsample};
-    const size_t count = pcavs_modconv_bf16_elems(&d), floats = (count + 1) / 2;
-    uint16_t *u = calloc(floats, sizeof(float));
-    if (!u) return pcavs_fail(PCAVS_ERR_OOM, "model: cannot allocate %zu bytes for a bf16 weight", floats * 4);
+    const size_t count = pcavs_modconv_bf16_elems(&d);
+    uint16_t *u = calloc(count + 1, sizeof(uint16_t));
+    if (!u) return pcavs_fail(PCAVS_ERR_OOM, "model: cannot allocate %zu bytes for a bf16 weight", count * 2);
     pcavs_status st = pcavs_modconv_prepare_bf16(&d, w_host, u);
-    const float *dev = NULL;
-    if (st == PCAVS_OK) st = pn_upload_weight(L, (const float *)u, floats, &dev); /* host memory: bytes as they are */
-    mc->w_bf16 = (const uint16_t *)dev;
+    if (st == PCAVS_OK) st = pn_upload_weight_bf16(L, u, count, &mc->w_bf16);
     free(u);
     return st;
 }

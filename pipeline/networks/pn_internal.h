@@ -187,6 +187,9 @@ typedef struct pn_loader {
 pcavs_status pn_get(pn_loader *L, const char *name, int ndim, const int64_t *shape, const float **data);
 /* Copies count floats to backend memory owned by the model. */
 pcavs_status pn_upload_weight(pn_loader *L, const float *host, size_t count, const float **dev);
+/* The same for a weight in a kernel's bf16 form (count uint16); host holds count rounded up to even
+ * (the upload moves whole floats). */
+pcavs_status pn_upload_weight_bf16(pn_loader *L, const uint16_t *host, size_t count, const uint16_t **dev);
 /* Conv "<name>.weight" [c_out, c_in/groups, k, k] (+ "<name>.bias" when has_bias), BN "<bn>"
  * folded in when bn != NULL. */
 pcavs_status pn_load_conv(pn_loader *L, pn_conv *cv, const char *name, int has_bias, const char *bn, int c_in,
