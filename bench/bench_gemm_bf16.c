@@ -1,9 +1,11 @@
-/* bench_gemm_bf16.c: micro-benchmark of the bf16 GEMM (kernels/gemm_bf16.h) at the generator's shapes in
- * the bf16 mode: the im2col GEMMs of the plain 3x3 convs (M = c_out, K = 9 * c_in, N = a pixel tile) and
- * the tap GEMMs of the upsampling convs (M = 9 * c_out, K = c_in, N = pixels), one thread (the callers
- * split work between threads), against OpenBLAS sgemm on the same float32 operands with one thread, and
- * the B packing (GB/s of float32 read). Each unit is validated against pcavs_gemm_bf16_ref on the first
- * 64 columns (rel L2 <= 1e-5) before timing. Units the CPU lacks are skipped with the reason.
+/* bench_gemm_bf16.c: micro-benchmark of the bf16 GEMM (kernels/gemm_bf16.h) on packed operands, the path
+ * the AVX512-BF16 unit (and AMX where c_in is not a multiple of 32) runs, at GEMM shapes of the generator's
+ * 3x3 layers (M = c_out, K = 9 * c_in, N = a pixel tile; and the 9 x c_out by c_in shape of a tap-wise
+ * upsampling GEMM), one thread (the callers split work between threads), against OpenBLAS sgemm on the same
+ * float32 operands with one thread, and the B packing (GB/s of float32 read). Each unit is validated
+ * against pcavs_gemm_bf16_ref on the first 64 columns (rel L2 <= 1e-5) before timing. Units the CPU lacks
+ * are skipped with the reason. The layers as the model runs them (AMX without packing, the upsampling
+ * phases): bench_modconv with PCAVS_PRECISION=bf16.
  * Usage: bench_gemm_bf16 */
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,6 +7,8 @@
  * get their weight in Winograd form prepared once, as the model loader does (pipeline/networks/net_g.c);
  * the others run as the model runs them (transformed per call where modconv_cpu takes the Winograd path,
  * i.e. plain convs at batch 8 from 14x14).
+ * $PCAVS_PRECISION=bf16 (where the CPU has a bf16 unit): the 3x3 layers get their bf16 form instead, as the
+ * loader does in bf16 precision, and are validated against _ref with test_modconv's bf16 bound (4e-3).
  * Usage: bench_modconv [--quick]   (--quick: batch 1 only); threads from $PCAVS_THREADS. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 #include "arena.h"
 #include "bench_util.h"
 #include "cpu_features.h"
+#include "gemm_bf16.h"
 #include "modconv.h"
 
 typedef struct layer {
@@ -35,6 +38,18 @@ static const layer g_layers[] = {
 #define N_LAYERS (int)(sizeof g_layers / sizeof g_layers[0])
 
 static float g_blur[16];
+static int g_bf16; /* PCAVS_PRECISION=bf16 and a bf16 unit present */
+
+/* The bf16 form of a 3x3 weight (NULL for other layers or in float32), as pipeline/networks/net_g.c makes it. */
+static uint16_t *bf16_weight(const pcavs_modconv_desc *d, const float *w) {
+    if (!g_bf16 || d->k != 3) return NULL;
+    uint16_t *u = malloc(pcavs_modconv_bf16_elems(d) * sizeof(uint16_t));
+    if (!u || pcavs_modconv_prepare_bf16(d, w, u) != PCAVS_OK) {
+        fprintf(stderr, "bench_modconv: cannot prepare a bf16 weight: %s\n", pcavs_last_error());
+        exit(1);
+    }
+    return u;
+}
 
 typedef struct run_ctx {
     pcavs_kctx *kc;
@@ -47,8 +62,7 @@ typedef struct run_ctx {
 static void run_one(void *p) {
     run_ctx *r = (run_ctx *)p;
     if (pcavs_modconv_cpu(r->kc, &r->d, r->x, r->w, r->s, g_blur, r->y) != PCAVS_OK) {
-        if (!r->failed)
-            fprintf(stderr, "modconv_cpu failed: %s\n", pcavs_last_error());
+        if (!r->failed) fprintf(stderr, "modconv_cpu failed: %s\n", pcavs_last_error());
         r->failed = 1;
     }
 }
@@ -57,6 +71,7 @@ typedef struct seq_ctx {
     pcavs_kctx *kc;
     int n;
     float *x[N_LAYERS], *w[N_LAYERS], *u[N_LAYERS], *s, *y; /* u: prepared Winograd weight or NULL */
+    uint16_t *ub[N_LAYERS];                                 /* bf16 form or NULL */
     int failed;
 } seq_ctx;
 
@@ -65,9 +80,9 @@ static void run_seq(void *p) {
     for (int i = 0; i < N_LAYERS; i++) {
         const layer *L = &g_layers[i];
         pcavs_modconv_desc d = {q->n, L->c_in, L->h, L->h, L->c_out, L->k, L->demod, L->up, q->u[i]};
+        d.weight_bf16 = q->ub[i];
         if (pcavs_modconv_cpu(q->kc, &d, q->x[i], q->w[i], q->s, g_blur, q->y) != PCAVS_OK) {
-            if (!q->failed)
-                fprintf(stderr, "modconv_cpu (%s) failed: %s\n", L->name, pcavs_last_error());
+            if (!q->failed) fprintf(stderr, "modconv_cpu (%s) failed: %s\n", L->name, pcavs_last_error());
             q->failed = 1;
         }
     }
@@ -81,8 +96,12 @@ static int validate(pcavs_kctx *kc, const layer *L, int n) {
     const size_t yn = (size_t)n * L->c_out * pcavs_modconv_out_h(&d) * pcavs_modconv_out_w(&d);
     float *x = pb_alloc_uniform(xn, 1), *w = pb_alloc_uniform(wn, 2), *s = pb_alloc_uniform((size_t)n * L->c_in, 3);
     float *y = pb_alloc_uniform(yn, 4), *yr = pb_alloc_uniform(yn, 5);
+    pcavs_modconv_desc dc = d;
+    dc.weight_bf16 = bf16_weight(&d, w);
     int ok = pcavs_modconv_ref(kc, &d, x, w, s, g_blur, yr) == PCAVS_OK &&
-             pcavs_modconv_cpu(kc, &d, x, w, s, g_blur, y) == PCAVS_OK && pb_validate(L->name, y, yr, yn, 1e-5);
+             pcavs_modconv_cpu(kc, &dc, x, w, s, g_blur, y) == PCAVS_OK &&
+             pb_validate(L->name, y, yr, yn, dc.weight_bf16 ? 4e-3 : 1e-5);
+    free((void *)dc.weight_bf16);
     pcavs_aligned_free(x), pcavs_aligned_free(w), pcavs_aligned_free(s), pcavs_aligned_free(y), pcavs_aligned_free(yr);
     return ok;
 }
@@ -97,9 +116,11 @@ int main(int argc, char **argv) {
     }
     pcavs_cpu_init_blas_env(argc, argv);
     const int quick = argc > 1 && !strcmp(argv[1], "--quick");
+    const char *prec = getenv("PCAVS_PRECISION");
+    g_bf16 = prec && !strcmp(prec, "bf16") && pcavs_bf16_unit_detect() != PCAVS_BF16_NONE;
+    printf("precision: %s\n", g_bf16 ? pcavs_bf16_unit_name(pcavs_bf16_unit_detect()) : "fp32");
     const float v[4] = {1, 3, 3, 1};
-    for (int i = 0; i < 16; i++)
-        g_blur[i] = v[i / 4] * v[i % 4] / 64.0f * 4.0f;
+    for (int i = 0; i < 16; i++) g_blur[i] = v[i / 4] * v[i % 4] / 64.0f * 4.0f;
     const int threads = pb_threads();
     pcavs_cpu_set_threads(threads);
     pcavs_kctx kc = pb_host_kctx(768, threads);
@@ -126,14 +147,14 @@ int main(int argc, char **argv) {
         for (int i = 0; i < N_LAYERS; i++) {
             const layer *L = &g_layers[i];
             const size_t yn = (size_t)n * L->c_out * (L->up ? 4 : 1) * L->h * L->h;
-            if (yn > ymax)
-                ymax = yn;
+            if (yn > ymax) ymax = yn;
             q.x[i] = pb_alloc_uniform((size_t)n * L->c_in * L->h * L->h, 10 + i);
             q.w[i] = pb_alloc_uniform((size_t)L->c_out * L->c_in * L->k * L->k, 40 + i);
             pcavs_modconv_desc d = {n, L->c_in, L->h, L->h, L->c_out, L->k, L->demod, L->up, NULL};
             pcavs_modconv_desc d1 = d;
             d1.n = 1;
-            if (pcavs_modconv_cpu_takes_wino(&d1)) { /* as pipeline/networks/net_g.c prepares them */
+            q.ub[i] = bf16_weight(&d, q.w[i]);
+            if (!q.ub[i] && pcavs_modconv_cpu_takes_wino(&d1)) { /* as pipeline/networks/net_g.c prepares them */
                 q.u[i] = pb_alloc_uniform(pcavs_modconv_wino_floats(&d), 70 + i);
                 if (pcavs_modconv_prepare_wino(&d, q.w[i], q.u[i], threads) != PCAVS_OK) {
                     fprintf(stderr, "bench_modconv: %s\n", pcavs_last_error());
@@ -145,23 +166,23 @@ int main(int argc, char **argv) {
         double total_flops = 0;
         for (int i = 0; i < N_LAYERS; i++) {
             const layer *L = &g_layers[i];
-            run_ctx r = {&kc, {n, L->c_in, L->h, L->h, L->c_out, L->k, L->demod, L->up, q.u[i]}, q.x[i], q.w[i], q.s, q.y, 0};
+            run_ctx r = {
+                &kc, {n, L->c_in, L->h, L->h, L->c_out, L->k, L->demod, L->up, q.u[i]}, q.x[i], q.w[i], q.s, q.y, 0};
+            r.d.weight_bf16 = q.ub[i];
             const double ms = pb_time_ms(run_one, &r, 0.3);
-            if (r.failed)
-                return 1;
+            if (r.failed) return 1;
             char shape[96];
             snprintf(shape, sizeof shape, "b%d %d->%d %dx%d k%d", n, L->c_in, L->c_out, L->h, L->h, L->k);
             pb_row(L->name, shape, ms, layer_flops(L, n), 0.0);
             total_flops += layer_flops(L, n);
         }
         const double ms = pb_time_ms(run_seq, &q, 1.0);
-        if (q.failed)
-            return 1;
+        if (q.failed) return 1;
         char shape[96];
         snprintf(shape, sizeof shape, "b%d, per frame: %.1f ms", n, ms / n);
         pb_row("generator modconv sequence (17 layers)", shape, ms, total_flops, 0.0);
         for (int i = 0; i < N_LAYERS; i++)
-            pcavs_aligned_free(q.x[i]), pcavs_aligned_free(q.w[i]), pcavs_aligned_free(q.u[i]);
+            pcavs_aligned_free(q.x[i]), pcavs_aligned_free(q.w[i]), pcavs_aligned_free(q.u[i]), free(q.ub[i]);
         pcavs_aligned_free(q.s), pcavs_aligned_free(q.y);
     }
     pcavs_aligned_free(kc.scratch);
