@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -45,11 +46,23 @@ const char *pcavs_cpu_blas_core_in_use(void) {
     return n ? n : "unknown";
 }
 
+/* OpenBLAS cores whose sgemm is the AVX-512 one (0.3.21's names; "SapphireRapids" from 0.3.22). */
+static int blas_core_is_avx512(const char *name) {
+    static const char *const avx512[] = {"SkylakeX", "Cooperlake", "SapphireRapids"};
+    for (size_t i = 0; name && i < sizeof avx512 / sizeof avx512[0]; i++)
+        if (strcasecmp(name, avx512[i]) == 0) return 1;
+    return 0;
+}
+
 void pcavs_cpu_init_blas_env(int argc, char **argv) {
     (void)argc;
     if (getenv("PCAVS_NO_BLAS_REEXEC")) return;
     int changed = 0;
     const char *core = pcavs_cpu_blas_coretype();
+    /* OpenBLAS chose its core in a constructor before main: keep an AVX-512 core it found itself
+     * (Zen 4 is "Cooperlake"), so programs and embedding processes (Python) run the same kernels
+     * and get the same bits; override only a fallback below what the CPU can do. */
+    if (core && strcmp(core, "SKYLAKEX") == 0 && blas_core_is_avx512(pcavs_cpu_blas_core_in_use())) core = NULL;
     if (!getenv("OPENBLAS_CORETYPE") && core) {
         setenv("OPENBLAS_CORETYPE", core, 1);
         changed = 1;

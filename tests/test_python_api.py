@@ -101,9 +101,12 @@ def main():
         check(np.abs(u8.astype(int) - frames).max() <= 1, "f32 output matches rgb8 (tensor2im, +-1 rounding)")
         if os.path.exists(infer):
             out_dir = os.path.join(work, "cli")
+            # bit equality needs the same OpenBLAS kernels in both processes: the CLI would re-exec itself with
+            # OPENBLAS_CORETYPE=SKYLAKEX where OpenBLAS picked a lesser core (e.g. Haswell on Zen 5); this process
+            # runs the core OpenBLAS picked, so the CLI is asked to keep it too
             subprocess.run([infer, "--model", model, "--device", "cpu", "--noise", "fixed", "-q", "--face", face_dir,
                             "--audio", wav, "--pose", pose_dir, "--frames", out_dir, "--max-frames", str(n_out)],
-                           check=True)
+                           check=True, env=dict(os.environ, PCAVS_NO_BLAS_REEXEC="1"))
             for j in range(n_out):
                 cli = pcavs.read_image(os.path.join(out_dir, "%06d.png" % j))
                 diff = int((cli != frames[j]).sum())
