@@ -190,6 +190,18 @@ if "$INFER" --help | grep -q -- --align && ls /usr/share/dlib/shape_predictor_68
   check "--align: generated $(frames_of "$W/aligned_gen.mp4") frames == $want" [ "$(frames_of "$W/aligned_gen.mp4")" = "$want" ]
   check "--paste-back: source resolution (width $(width_of "$W/pasted.mp4") == 480)" [ "$(width_of "$W/pasted.mp4")" = 480 ]
   check "--paste-back: $want frames + audio" eval '[ "$(frames_of "$W/pasted.mp4")" = "$want" ] && has_audio "$W/pasted.mp4"'
+  # re-voicing: the padded video as FACE and no POSE drives its own pose: the same frames as giving it as POSE too
+  "$INFER" --model "$M" --device cpu --noise fixed -f "$W/padded.mp4" -a "$W/click.mp3" --align \
+    --paste-back "$W/revoiced.mp4" -o "$W/revoiced_gen.mp4" --frames "$W/revoiced_frames" >"$W/revoice.log" 2>&1
+  rc=$?
+  "${RUN[@]}" -f "$W/padded.mp4" -a "$W/click.mp3" -p "$W/padded.mp4" --align --paste-back "$W/revoiced_p.mp4" \
+    -o "$W/revoiced_p_gen.mp4" --frames "$W/revoiced_p_frames" >/dev/null 2>&1
+  check "re-voicing (--paste-back, FACE a video, no --pose): exit $rc, the log says the face frames drive the pose" \
+    eval '[ $rc -eq 0 ] && grep -q "face frames also drive the head pose" "$W/revoice.log"'
+  check "re-voicing: $(ls "$W/revoiced_frames" | wc -l) generated frames == $want, each equal to -p FACE's" \
+    eval '[ "$(ls "$W/revoiced_frames" | wc -l)" = "$want" ] && diff -rq "$W/revoiced_frames" "$W/revoiced_p_frames"'
+  check "re-voicing: pasted video at 480 wide, $want frames" \
+    eval '[ "$(width_of "$W/revoiced.mp4")" = 480 ] && [ "$(frames_of "$W/revoiced.mp4")" = "$want" ]'
   expect_fail "--paste-back without --align" "needs --align" "${RUN[@]}" -f "$EX/Input/517600055" "${A[@]}" \
     --paste-back "$W/x.mp4" -o "$W/e9.mp4"
 else

@@ -67,7 +67,8 @@ static void usage(FILE *f) {
             "                          preprocessing to 224x224 crops, then render from the aligned frames\n"
             "      --paste-back FILE   with --align: map the generated faces back into the original POSE frames\n"
             "                          (FACE when there is no POSE) with a feathered mask: a video at the source\n"
-            "                          resolution, the audio muxed in\n"
+            "                          resolution, the audio muxed in. Re-voicing a video: give it as FACE and\n"
+            "                          no POSE, and its frames also drive the head pose\n"
             "execution:\n"
             "      --device D          cpu (default), cuda, or ref (naive reference kernels: slow)\n"
             "  -t, --threads N         CPU threads (default: all cores)\n"
@@ -211,16 +212,24 @@ static int run_aligned_clip(pcavs_context *ctx, pcavs_render_params *rp, const o
             goto done;
         }
         rp->pose = pose_dir;
+    } else if (o->paste_back && face_res.n_frames > 1) {
+        /* re-voicing a face video: each generated frame is pasted onto a face frame, so it takes that
+         * frame's head pose (the identity's averaged pose would stay still on a moving head) */
+        rp->pose = face_dir;
+        if (!o->quiet)
+            fprintf(stderr, PROG ": --paste-back without --pose: the %ld face frames also drive the head pose\n",
+                    face_res.n_frames);
     }
     long pose_used = 0;
     failed = run_clip(ctx, rp, o, NULL, &pose_used);
     if (!failed && o->paste_back) {
         const char *src = orig_pose ? orig_pose : orig_face;
         const pcavs_align_result *res = orig_pose ? &pose_res : &face_res;
-        /* with a pose video, output frame j was driven by pose frame calc_loop_idx(j + 2, P): paste it there */
+        /* with a pose clip (POSE, or FACE driving its own pose), output frame j was driven by pose frame
+         * calc_loop_idx(j + 2, P): paste it there */
         /* the audio comes from the rendered video, where it already starts 80 ms in (in sync, or from 0 with
          * --upstream-timing) like the frames; muxing rp->audio from 0 would put the pasted video 2 frames early */
-        if (pcavs_align_paste_clip(src, res, rp->output, 1, 12.0, orig_pose ? pose_used : 0,
+        if (pcavs_align_paste_clip(src, res, rp->output, 1, 12.0, rp->pose ? pose_used : 0,
                                    rp->audio ? rp->output : NULL, o->paste_back,
                                    o->quiet ? NULL : stderr) != PCAVS_OK) {
             fprintf(stderr, PROG ": --paste-back %s: %s\n", o->paste_back, pcavs_last_error());
