@@ -66,7 +66,8 @@ typedef enum pcavs_device {
 typedef enum pcavs_precision {
     PCAVS_PRECISION_FP32 = 0, /* float32 throughout (default; the parity tests' mode) */
     PCAVS_PRECISION_BF16 = 1  /* CPU only: the generator's 3x3 convolutions multiply bf16 operands with float32
-                               * sums on AMX-BF16 or AVX512-BF16 (everything else stays float32): faster,
+                               * sums on AMX-BF16 (all of them) or AVX512-BF16 (those where that beats float32
+                               * Winograd: upsampling and small layers); everything else stays float32: faster,
                                * ~2e-3 relative error per layer, frames within ~40+ dB PSNR of float32.
                                * Where the CPU has neither unit, or on CUDA, it runs float32 and says so. */
 } pcavs_precision;

@@ -19,7 +19,8 @@
  * (a polyphase 6x6 rewrite of conv_transpose+blur would cost 4x that). The weight is permuted
  * once per call into [c_out, k*k, c_in] (scratch). Work is tiled over samples and output
  * channels to fit kc->scratch. Also holds pcavs_modconv_demod_cpu.
- * bf16 mode (d->weight_bf16, 3x3 layers, a CPU with AMX-BF16 or AVX512-BF16): plain layers through
+ * bf16 mode (d->weight_bf16, 3x3 layers, a CPU with AMX-BF16 or AVX512-BF16; which layers get one is
+ *          pcavs_modconv_cpu_prefers_bf16's advice to the loader): plain layers through
  *          conv3x3_bf16.h, upsampling ones as the transposed conv's four output phases (EE, EO, OE, OO of
  *          winograd_up.h) each an implicit-im2col bf16 GEMM, then the blur; float32 where the scratch is short. */
 #include <math.h>
@@ -523,6 +524,24 @@ static int mc_try_wino(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const 
 
 int pcavs_modconv_cpu_takes_wino(const pcavs_modconv_desc *d) {
     return pcavs_modconv_check(d) == PCAVS_OK && (mc_wino_applies(d) || mc_wino_up_applies(d));
+}
+
+/* Measured on a 2-core Zen 4 (AVX512-BF16, no AMX; bench_modconv, ms at batch 1 float32 -> bf16): upsampling
+ * 28->56 21.1 -> 15.4, 56->112 40.3 -> 26.2, 112->224 43.9 -> 28.0; plain 14x14 7.0 -> 4.1; but plain 56x56
+ * 28.3 -> 42.8, 112x112 27.0 -> 40.8, 224x224 33.8 -> 43.2 (float32 Winograd there). */
+int pcavs_modconv_cpu_prefers_bf16(const pcavs_modconv_desc *d) {
+    if (pcavs_modconv_check(d) != PCAVS_OK || d->k != 3) return 0;
+    switch (pcavs_bf16_unit_detect()) {
+    case PCAVS_BF16_AMX:
+        return 1;
+    case PCAVS_BF16_AVX512: {
+        pcavs_modconv_desc d1 = *d;
+        d1.n = 1;
+        return d->upsample || !mc_wino_applies(&d1);
+    }
+    default:
+        return 0;
+    }
 }
 
 pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *x, /* [n, c_in, h, w] */

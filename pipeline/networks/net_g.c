@@ -49,8 +49,10 @@ static pcavs_status prepare_wino(pn_loader *L, pn_modconv *mc, const float *w_ho
     return st;
 }
 
-/* bf16 precision (CPU backend with a bf16 unit; exec.c settled it): every 3x3 layer's weight in the bf16
- * GEMM's form (half its float32 bytes), in place of the Winograd form. */
+/* bf16 precision (CPU backend with a bf16 unit; exec.c settled it): a 3x3 layer's weight in the bf16 GEMM's
+ * form (half its float32 bytes) in place of the Winograd form, where bf16 is the faster of the two on this
+ * CPU (pcavs_modconv_cpu_prefers_bf16: every layer with AMX; with AVX512-BF16 alone the upsampling and the
+ * small plain layers, the others keep float32 Winograd). */
 static int g_bf16(const pn_loader *L) {
     return g_on_cpu(L) && pcavs_exec_precision(L->m->ex) == PCAVS_PRECISION_BF16;
 }
@@ -119,7 +121,9 @@ static pcavs_status load_modconv(pn_loader *L, pn_modconv *mc, const char *name,
     mc->demodulate = demodulate;
     mc->w_wino = mc->w_sq = NULL;
     mc->w_bf16 = NULL;
-    if (k == 3 && g_bf16(L)) PCAVS_TRY(prepare_bf16(L, mc, w, side));
+    const pcavs_modconv_desc d1 = {.n = 1, .c_in = c_in, .h = side, .w = side, .c_out = c_out, .k = k,
+                                   .demodulate = demodulate, .upsample = upsample};
+    if (k == 3 && g_bf16(L) && pcavs_modconv_cpu_prefers_bf16(&d1)) PCAVS_TRY(prepare_bf16(L, mc, w, side));
     else if (k == 3) PCAVS_TRY(prepare_wino(L, mc, w, side));
     if (demodulate) PCAVS_TRY(prepare_sq(L, mc, w));
     return PCAVS_OK;
