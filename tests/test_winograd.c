@@ -28,6 +28,7 @@ static const wcase CASES[] = {
     {"odd_13x9", 3, 5, 13, 9, 7, 1, 1, 1},
     {"tiny_1x1", 2, 3, 1, 1, 4, 1, 1, 0},
     {"odd_6x17", 1, 16, 6, 17, 24, 1, 0, 1},
+    {"a_like_c100_10x3", 4, 100, 10, 3, 40, 0, 1, 1}, /* c_in past one 64-channel block of the weight transform */
 };
 
 static void scale_input(const float *x, const float *s, int n, int c, size_t hw, float *out) {
