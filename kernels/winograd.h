@@ -21,6 +21,9 @@
  * of the input transform's row buffers (the tiles of a row + 1, padded) */
 #define WINO_LANES 8
 #define WINO_PHASE_STRIDE(tw) ((size_t)(tw) + 9)
+/* F(4x4, 3x3) input transform: tiles per group of tile rows, and the phase-array stride for a group */
+#define WINO_GROUP_TILES 128
+#define WINO_GROUP_STRIDE(tw) ((size_t)((tw) > WINO_GROUP_TILES ? (tw) : WINO_GROUP_TILES) + 17)
 
 /* u [36, c_out, c_in] = the transformed weight w [c_out, c_in, 3, 3] times `scale`. */
 void pcavs_wino_weight(int c_out, int c_in, const float *w, float scale, float *u, int n_threads);

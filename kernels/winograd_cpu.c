@@ -74,7 +74,7 @@ static size_t wino_tiles(const pcavs_wino_conv *a) { return (size_t)a->n * ((a->
 static size_t wino_per_tile(const pcavs_wino_conv *a) {
     return (size_t)PCAVS_WINO_POINTS * ((size_t)a->c_in + a->c_out) * sizeof(float);
 }
-static size_t wino_rowbuf_floats(const pcavs_wino_conv *a) { return (size_t)48 * WINO_PHASE_STRIDE((a->w + 3) / 4); }
+static size_t wino_rowbuf_floats(const pcavs_wino_conv *a) { return (size_t)72 * WINO_GROUP_STRIDE((a->w + 3) / 4); }
 static size_t wino_fixed(const pcavs_wino_conv *a, int n_threads) {
     return (size_t)(n_threads < 1 ? 1 : n_threads) * WINO_ALIGN(wino_rowbuf_floats(a) * sizeof(float)) + 3 * 64 +
            WINO_LANES * sizeof(float) * 2;

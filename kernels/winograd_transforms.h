@@ -16,36 +16,74 @@
 #define WINO_BT4(x0, x1, x2, x3, x4, x5) (2.0f * ((x1) - (x3)) - (x2) + (x4))
 #define WINO_BT5(x0, x1, x2, x3, x4, x5) (4.0f * (x1)-5.0f * (x3) + (x5))
 
+/* One row pass output: the 6 values B^T (x0..x5) of tile column k into v[0..5][at] (stride cs). */
+#define WINO_ROW_STORE(v, cs, at, x0, x1, x2, x3, x4, x5)                                                             \
+    do {                                                                                                               \
+        (v)[(at)] = WINO_BT0(x0, x1, x2, x3, x4, x5);                                                                  \
+        (v)[(cs) + (at)] = WINO_BT1(x0, x1, x2, x3, x4, x5);                                                           \
+        (v)[2 * (cs) + (at)] = WINO_BT2(x0, x1, x2, x3, x4, x5);                                                       \
+        (v)[3 * (cs) + (at)] = WINO_BT3(x0, x1, x2, x3, x4, x5);                                                       \
+        (v)[4 * (cs) + (at)] = WINO_BT4(x0, x1, x2, x3, x4, x5);                                                       \
+        (v)[5 * (cs) + (at)] = WINO_BT5(x0, x1, x2, x3, x4, x5);                                                       \
+    } while (0)
+
+/* Input transform of channel c for chunk tiles [t0, t0 + nt). Tile rows are taken in groups of at most
+ * WINO_GROUP_TILES tiles (one row at least), laid end to end in the phase arrays at their chunk-relative
+ * index, so the loops run over the whole group even where a row has few tiles (FAN's 8x8 maps: 2 tiles a
+ * row; a loop per row was mostly scalar remainder). Each row also gathers the columns right after its last
+ * tile (that tile's columns 4, 5: phases 0, 1 of the next tile position), kept aside in X before the next
+ * row overwrites them; the row pass reads the next index's phases and the last tile of each row is redone
+ * with X. Every value is computed with the same operations as tile by tile. */
 PCAVS_SIMD_CLONES static void wino_input_channel(const pcavs_wino_conv *a, int c, size_t t0, size_t nt, float *rowbuf, float *V) {
     const int h = a->h, w = a->w, tw = (w + 3) / 4, th = (h + 3) / 4;
-    const size_t ps = WINO_PHASE_STRIDE(tw);     /* floats per phase array */
-    float *R = rowbuf;                           /* [6][4][ps] */
-    float *C = rowbuf + 24 * ps;                 /* [6][4][ps] */
+    const size_t gs = WINO_GROUP_STRIDE(tw);     /* floats per phase array: a group's tiles + padding */
+    float *R = rowbuf;                           /* [6][4][gs] gathered rows */
+    float *C = R + 24 * gs;                      /* [6][4][gs] B^T down the columns */
+    float *XR = C + 24 * gs;                     /* [6][2][gs] each row's next columns, gathered */
+    float *XC = XR + 12 * gs;                    /* [6][2][gs] ... and B^T down the columns */
     const size_t cstride = (size_t)a->c_in * nt; /* V: [36][c_in][nt] */
     const size_t r_first = t0 / tw, r_last = (t0 + nt - 1) / tw;
-    for (size_t r = r_first; r <= r_last; r++) {
-        const int b = (int)(r / th), ty = (int)(r % th);
-        const int lo = r == r_first ? (int)(t0 - r * tw) : 0;
-        const int hi = r == r_last ? (int)(t0 + nt - r * tw) : tw;
-        const int nT = hi - lo + 1; /* tiles of the row + the next one's first columns */
-        const float s = a->in_scale ? a->in_scale[(size_t)b * a->c_in + c] : 1.0f;
-        const float *xc = a->x + ((size_t)b * a->c_in + c) * h * w; /* [h, w] */
-        for (int i = 0; i < 6; i++) {
-            const int iy = 4 * ty - 1 + i;
-            float *R0 = R + (size_t)(i * 4) * ps;
-            wino_gather_row(iy >= 0 && iy < h ? xc + (size_t)iy * w : NULL, w, lo, nT, s, R0, R0 + ps, R0 + 2 * ps,
-                            R0 + 3 * ps);
+    int lo_of[WINO_GROUP_TILES], nt_of[WINO_GROUP_TILES]; /* per row of the group: first tile, tiles */
+    for (size_t g0 = r_first; g0 <= r_last;) {
+        /* the group: rows g0..g1-1, n_g tiles, at chunk-relative index base */
+        size_t g1 = g0;
+        int n_g = 0, rows = 0;
+        const size_t base = g0 * tw + (g0 == r_first ? t0 - r_first * tw : 0) - t0;
+        while (g1 <= r_last && rows < WINO_GROUP_TILES) {
+            const int lo = g1 == r_first ? (int)(t0 - g1 * tw) : 0;
+            const int hi = g1 == r_last ? (int)(t0 + nt - g1 * tw) : tw;
+            if (rows > 0 && n_g + (hi - lo) > WINO_GROUP_TILES) break;
+            lo_of[rows] = lo, nt_of[rows] = hi - lo;
+            n_g += hi - lo, rows++, g1++;
         }
-        /* B^T down the columns: C[k][q][t] from R[0..5][q][t], the 4 phases as one run of 4*ps */
-        {
-            const size_t n4 = 4 * ps;
-            const float *restrict d0 = R, *restrict d1 = R + n4, *restrict d2 = R + 2 * n4, *restrict d3 = R + 3 * n4,
-                                  *restrict d4 = R + 4 * n4, *restrict d5 = R + 5 * n4;
-            float *restrict c0 = C, *restrict c1 = C + n4, *restrict c2 = C + 2 * n4, *restrict c3 = C + 3 * n4,
-                            *restrict c4 = C + 4 * n4, *restrict c5 = C + 5 * n4;
-            const int n4i = (int)(4 * ps); /* the 4 phase arrays back to back, padding included */
+        /* gather: row j's tiles at R[i][q][off_j ..], its next columns into XR[i][q][j] */
+        for (int j = 0, off = 0; j < rows; off += nt_of[j], j++) {
+            const size_t r = g0 + j;
+            const int b = (int)(r / th), ty = (int)(r % th);
+            const float s = a->in_scale ? a->in_scale[(size_t)b * a->c_in + c] : 1.0f;
+            const float *xc = a->x + ((size_t)b * a->c_in + c) * h * w; /* [h, w] */
+            for (int i = 0; i < 6; i++) {
+                const int iy = 4 * ty - 1 + i;
+                float *R0 = R + (size_t)(i * 4) * gs + off;
+                wino_gather_row(iy >= 0 && iy < h ? xc + (size_t)iy * w : NULL, w, lo_of[j], nt_of[j] + 1, s, R0,
+                                R0 + gs, R0 + 2 * gs, R0 + 3 * gs);
+                XR[(size_t)(i * 2) * gs + j] = R0[nt_of[j]];
+                XR[(size_t)(i * 2 + 1) * gs + j] = R0[gs + nt_of[j]];
+            }
+        }
+        /* B^T down the columns: C[k][q][t] from R[0..5][q][t] (the 4 phases as one run of 4 gs), and the
+         * same for the next columns (2 phases as one run of 2 gs) */
+        for (int pass = 0; pass < 2; pass++) {
+            const size_t n4 = pass ? 2 * gs : 4 * gs;
+            const float *in = pass ? XR : R;
+            float *out = pass ? XC : C;
+            const float *restrict d0 = in, *restrict d1 = in + n4, *restrict d2 = in + 2 * n4, *restrict d3 = in + 3 * n4,
+                                  *restrict d4 = in + 4 * n4, *restrict d5 = in + 5 * n4;
+            float *restrict c0 = out, *restrict c1 = out + n4, *restrict c2 = out + 2 * n4, *restrict c3 = out + 3 * n4,
+                            *restrict c4 = out + 4 * n4, *restrict c5 = out + 5 * n4;
+            const int len = (int)(pass ? (size_t)gs + rows : 3 * gs + (size_t)n_g + 1); /* up to what is read */
 #pragma omp simd
-            for (int j = 0; j < n4i; j++) {
+            for (int j = 0; j < len; j++) {
                 const float x0 = d0[j], x1 = d1[j], x2 = d2[j], x3 = d3[j], x4 = d4[j], x5 = d5[j];
                 c0[j] = WINO_BT0(x0, x1, x2, x3, x4, x5);
                 c1[j] = WINO_BT1(x0, x1, x2, x3, x4, x5);
@@ -55,25 +93,25 @@ PCAVS_SIMD_CLONES static void wino_input_channel(const pcavs_wino_conv *a, int c
                 c5[j] = WINO_BT5(x0, x1, x2, x3, x4, x5);
             }
         }
-        /* B^T along each tile's columns 4t..4t+5 = C[k][0..3][t], C[k][0..1][t+1] */
-        const int ntile = hi - lo;
+        /* B^T along each tile's columns 4t..4t+5 = C[k][0..3][t], C[k][0..1][t+1]; the last tile of each row
+         * takes its columns 4, 5 from XC instead */
         for (int k = 0; k < 6; k++) {
-            const float *restrict e0 = C + (size_t)(k * 4) * ps, *restrict e1 = e0 + ps, *restrict e2 = e1 + ps,
-                                  *restrict e3 = e2 + ps;
-            float *restrict v0 = V + (size_t)(k * 6) * cstride + (size_t)c * nt + (r * tw + lo - t0);
-            float *restrict v1 = v0 + cstride, *restrict v2 = v1 + cstride, *restrict v3 = v2 + cstride,
-                            *restrict v4 = v3 + cstride, *restrict v5 = v4 + cstride;
+            const float *restrict e0 = C + (size_t)(k * 4) * gs, *restrict e1 = e0 + gs, *restrict e2 = e1 + gs,
+                                  *restrict e3 = e2 + gs;
+            float *restrict v = V + (size_t)(k * 6) * cstride + (size_t)c * nt + base;
 #pragma omp simd
-            for (int tt = 0; tt < ntile; tt++) {
-                const float x0 = e0[tt], x1 = e1[tt], x2 = e2[tt], x3 = e3[tt], x4 = e0[tt + 1], x5 = e1[tt + 1];
-                v0[tt] = WINO_BT0(x0, x1, x2, x3, x4, x5);
-                v1[tt] = WINO_BT1(x0, x1, x2, x3, x4, x5);
-                v2[tt] = WINO_BT2(x0, x1, x2, x3, x4, x5);
-                v3[tt] = WINO_BT3(x0, x1, x2, x3, x4, x5);
-                v4[tt] = WINO_BT4(x0, x1, x2, x3, x4, x5);
-                v5[tt] = WINO_BT5(x0, x1, x2, x3, x4, x5);
+            for (int t = 0; t < n_g; t++) {
+                const float x0 = e0[t], x1 = e1[t], x2 = e2[t], x3 = e3[t], x4 = e0[t + 1], x5 = e1[t + 1];
+                WINO_ROW_STORE(v, cstride, t, x0, x1, x2, x3, x4, x5);
+            }
+            const float *f0 = XC + (size_t)(k * 2) * gs, *f1 = f0 + gs;
+            for (int j = 0, end = 0; j < rows; j++) {
+                end += nt_of[j];
+                const int t = end - 1;
+                WINO_ROW_STORE(v, cstride, t, e0[t], e1[t], e2[t], e3[t], f0[j], f1[j]);
             }
         }
+        g0 = g1;
     }
 }
 
