@@ -201,6 +201,17 @@ static int conv_try_wino(const pcavs_kctx *kc, const pcavs_conv2d_desc *d, const
     return pcavs_wino_run(&sub, &a) == PCAVS_OK;
 }
 
+int pcavs_conv2d_cpu_prefers_bf16(int c_in, int c_out) {
+    switch (pcavs_bf16_unit_detect()) {
+    case PCAVS_BF16_AMX:
+        return 1;
+    case PCAVS_BF16_AVX512:
+        return c_in < PCAVS_CONV_WINO_MIN_C || c_out < PCAVS_CONV_WINO_MIN_C;
+    default:
+        return 0;
+    }
+}
+
 pcavs_status pcavs_conv2d_cpu(const pcavs_kctx *kc, const pcavs_conv2d_desc *d, const float *x, /* [n,c_in,h,w] */
                               const float *w,    /* [c_out, c_in/groups, kh, kw] */
                               const float *bias, /* [c_out] or NULL */

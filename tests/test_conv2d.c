@@ -1,12 +1,15 @@
 /* test_conv2d.c: pcavs_conv2d_cpu against pcavs_conv2d_ref (rel L2 <= 1e-5) and both against
  * PyTorch F.conv2d fixtures (ops/conv2d.safetensors from tests/reference/op_fixtures_conv.py,
  * same case names and shapes as the table below), on every conv shape PC-AVS uses plus awkward
- * ones; also the tiling path under a small scratch, the OOM error and descriptor checks. */
+ * ones; also the tiling path under a small scratch, the OOM error and descriptor checks; the bf16 mode
+ * (weight_bf16) where the CPU has a bf16 unit, and the loader's advice on where to use it. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "conv2d.h"
+#include "conv3x3_bf16.h"
+#include "gemm_bf16.h"
 #include "safetensors.h"
 #include "test_util.h"
 
@@ -70,8 +73,47 @@ static pcavs_conv2d_desc desc_of(const conv_case *c) {
     return d;
 }
 
+/* The bf16 mode of conv2d_cpu (d->weight_bf16 from pcavs_conv3x3_bf16_weight; E's 3x3 convs where the loader's
+ * pcavs_conv2d_cpu_prefers_bf16 says so) against the float32 _ref, with bias and ReLU fused: the GEMM's operands
+ * rounded to bf16 (~2.3e-3 rel L2 on a GEMM, kernels/gemm_bf16.h), so test_modconv's bounds: 4e-3 rel L2,
+ * 4e-2 max abs on ~unit outputs. Runs whatever the advice, wherever the CPU has a bf16 unit. */
+static void bf16_case(pcavs_kctx *kc, int n, int c_in, int h, int w, int c_out, uint64_t seed) {
+    char what[160];
+    snprintf(what, sizeof what, "conv2d bf16 [n%d %d->%d %dx%d bias relu]", n, c_in, c_out, h, w);
+    if (pcavs_bf16_unit_detect() == PCAVS_BF16_NONE) {
+        pt_skip("%s: this CPU has no bf16 unit (AVX512-BF16 or AMX)", what);
+        return;
+    }
+    pcavs_conv2d_desc d = {n, c_in, h, w, c_out, 3, 3, 1, 1, 1, 1, 1, PCAVS_ACT_RELU};
+    const size_t nx = (size_t)n * c_in * h * w, nw = (size_t)c_out * c_in * 9, ny = (size_t)n * c_out * h * w;
+    float *x = pt_alloc(nx), *wt = pt_alloc(nw), *b = pt_alloc((size_t)c_out), *yr = pt_alloc(ny), *yc = pt_alloc(ny);
+    uint16_t *wb = (uint16_t *)pt_alloc(pcavs_bf16_a_elems(c_out, 9 * c_in) / 2 + 1);
+    pt_fill_normal(x, nx, seed, 1.0f);
+    pt_fill_normal(wt, nw, seed + 1, (float)(1.0 / sqrt(9.0 * c_in)));
+    pt_fill_normal(b, (size_t)c_out, seed + 2, 0.5f);
+    pcavs_conv3x3_bf16_weight(c_out, c_in, wt, wb);
+    pcavs_conv2d_desc db = d;
+    db.weight_bf16 = wb;
+    if (pt_check_ok(pcavs_conv2d_ref(kc, &d, x, wt, b, yr), what) &&
+        pt_check_ok(pcavs_conv2d_cpu(kc, &db, x, wt, b, yc), what)) {
+        pt_check_rel_l2(what, yc, yr, ny, 4e-3);
+        pt_check_max_abs(what, yc, yr, ny, 4e-2);
+    }
+    pt_free(x), pt_free(wt), pt_free(b), pt_free(yr), pt_free(yc), pt_free(wb);
+}
+
 int main(void) {
     pcavs_kctx kc = pt_host_kctx(64, 0);
+    bf16_case(&kc, 1, 256, 16, 16, 128, 501); /* FAN-like */
+    bf16_case(&kc, 2, 64, 13, 9, 32, 503);    /* odd sizes, a batch */
+    {   /* the loader's advice: AMX always; AVX512-BF16 alone only below Winograd's 32 channels; no unit never */
+        const pcavs_bf16_unit u = pcavs_bf16_unit_detect();
+        const int big = pcavs_conv2d_cpu_prefers_bf16(256, 128), thin = pcavs_conv2d_cpu_prefers_bf16(16, 64);
+        const int want_big = u == PCAVS_BF16_AMX, want_thin = u != PCAVS_BF16_NONE;
+        pt_check(big == want_big && thin == want_thin,
+                 "bf16 advice with unit %s: 256->128 %d (want %d), 16->64 %d (want %d)", pcavs_bf16_unit_name(u), big,
+                 want_big, thin, want_thin);
+    }
     pcavs_st_file *fx = NULL;
     fx = pt_open_op_fixtures("conv2d", "op_fixtures_conv.py");
 

@@ -76,12 +76,13 @@ pcavs_status pn_upload_weight_bf16(pn_loader *L, const uint16_t *host, size_t co
 }
 
 /* bf16 precision on the CPU backend (exec.c settled it): E's 3x3, stride 1, pad 1, one-group convs also get
- * the weight (BN folded) packed for the bf16 GEMM, which conv2d_cpu then takes (half the float32 bytes). */
+ * the weight (BN folded) packed for the bf16 GEMM, which conv2d_cpu then takes (half the float32 bytes), where
+ * bf16 is the faster form on this CPU (pcavs_conv2d_cpu_prefers_bf16: all of them with AMX). */
 static pcavs_status prepare_conv_bf16(pn_loader *L, pn_conv *cv, const float *w_host) {
     cv->w_bf16 = NULL;
     if (strcmp(L->net, "E") != 0 || strcmp(L->m->ex->be->name, "cpu") != 0 ||
         pcavs_exec_precision(L->m->ex) != PCAVS_PRECISION_BF16 || cv->k != 3 || cv->stride != 1 || cv->pad != 1 ||
-        cv->groups != 1)
+        cv->groups != 1 || !pcavs_conv2d_cpu_prefers_bf16(cv->c_in, cv->c_out))
         return PCAVS_OK;
     const size_t count = pcavs_bf16_a_elems(cv->c_out, cv->c_in * 9);
     uint16_t *u = calloc(count + 1, sizeof(uint16_t));
