@@ -1,10 +1,12 @@
 /* winograd_transforms.h: the input and output transforms of Winograd F(4x4, 3x3) (winograd_cpu.c),
  * as plain loops that vectorise (omp simd), included once by winograd_cpu.c (after winograd_gather.h).
  *
- * Input transform of one channel, per tile row: the 6 input rows the row's tiles read are copied
- * (times in_scale, zero-padded) into column-phase arrays R[i][q][t] = x[4ty-1+i][4t+q-1] (q = 0..3),
- * so every later loop runs over tiles with unit stride; B^T down the columns gives C[k][q][t]; B^T
- * along each tile's 6 columns (C[k][0..3][t], C[k][0..1][t+1]) gives V[k*6+l][c][tile].
+ * Input transform of one channel, per group of tile rows (up to WINO_GROUP_TILES tiles): for each row the
+ * 6 input rows its tiles read are copied (times in_scale, zero-padded) into column-phase arrays
+ * R[i][q][t] = x[4ty-1+i][4t+q-1] (q = 0..3), the group's rows end to end, so every later loop runs over
+ * the group's tiles with unit stride; B^T down the columns gives C[k][q][t]; B^T along each tile's 6
+ * columns (C[k][0..3][t], C[k][0..1][t+1]; a row's last tile takes its columns 4, 5 from X) gives
+ * V[k*6+l][c][tile].
  * Output transform of one output channel: 8 tiles per step (contiguous in M), A^T M A, then out_scale,
  * bias, ReLU and the 4x4 store. */
 
