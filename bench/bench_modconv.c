@@ -8,7 +8,8 @@
  * the others run as the model runs them (transformed per call where modconv_cpu takes the Winograd path,
  * i.e. plain convs at batch 8 from 14x14).
  * $PCAVS_PRECISION=bf16 (where the CPU has a bf16 unit): the 3x3 layers where bf16 is faster on this CPU
- * (pcavs_modconv_cpu_prefers_bf16) get their bf16 form instead, as the loader does in bf16 precision, and are validated against _ref with test_modconv's bf16 bound (4e-3).
+ * (pcavs_modconv_cpu_prefers_bf16) get their bf16 form instead, as the loader does in bf16 precision, and
+ * are validated against _ref with test_modconv's bf16 bound (4e-3).
  * Usage: bench_modconv [--quick]   (--quick: batch 1 only); threads from $PCAVS_THREADS. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,9 +43,7 @@ static int g_bf16; /* PCAVS_PRECISION=bf16 and a bf16 unit present */
 
 /* The bf16 form of a 3x3 weight (NULL for other layers or in float32), as pipeline/networks/net_g.c makes it. */
 static uint16_t *bf16_weight(const pcavs_modconv_desc *d, const float *w) {
-    pcavs_modconv_desc d1 = *d;
-    d1.n = 1;
-    if (!g_bf16 || !pcavs_modconv_cpu_prefers_bf16(&d1)) return NULL;
+    if (!g_bf16 || !pcavs_modconv_cpu_prefers_bf16(d)) return NULL; /* it judges the batch-1 shape itself */
     uint16_t *u = malloc(pcavs_modconv_bf16_elems(d) * sizeof(uint16_t));
     if (!u || pcavs_modconv_prepare_bf16(d, w, u) != PCAVS_OK) {
         fprintf(stderr, "bench_modconv: cannot prepare a bf16 weight: %s\n", pcavs_last_error());

@@ -34,11 +34,16 @@ static size_t g_noise_offset(int l) { /* floats before layer l in a per-frame no
  * would buy ~1 ms per frame at batch 8); the per-(o, c) sums of squared taps for every demodulated layer. */
 static int g_on_cpu(const pn_loader *L) { return strcmp(L->m->ex->be->name, "cpu") == 0; }
 
+/* The layer's descriptor at batch 1 on its side x side input: what the weight forms are prepared for. */
+static pcavs_modconv_desc g_layer_desc(const pn_modconv *mc, int side) {
+    return (pcavs_modconv_desc){.n = 1, .c_in = mc->c_in, .h = side, .w = side, .c_out = mc->c_out, .k = mc->k,
+                                .demodulate = mc->demodulate, .upsample = mc->upsample};
+}
+
 static pcavs_status prepare_wino(pn_loader *L, pn_modconv *mc, const float *w_host, int side) {
     mc->w_wino = NULL;
     if (!g_on_cpu(L)) return PCAVS_OK;
-    pcavs_modconv_desc d = {.n = 1, .c_in = mc->c_in, .h = side, .w = side, .c_out = mc->c_out, .k = mc->k,
-                            .demodulate = 1, .upsample = mc->upsample};
+    const pcavs_modconv_desc d = g_layer_desc(mc, side);
     if (!pcavs_modconv_cpu_takes_wino(&d)) return PCAVS_OK;
     size_t count = pcavs_modconv_wino_floats(&d);
     float *u = malloc(count * sizeof(float));
@@ -58,8 +63,7 @@ static int g_bf16(const pn_loader *L) {
 }
 
 static pcavs_status prepare_bf16(pn_loader *L, pn_modconv *mc, const float *w_host, int side) {
-    pcavs_modconv_desc d = {.n = 1, .c_in = mc->c_in, .h = side, .w = side, .c_out = mc->c_out, .k = mc->k,
-                            .demodulate = 1, .upsample = mc->upsample};
+    const pcavs_modconv_desc d = g_layer_desc(mc, side);
     const size_t count = pcavs_modconv_bf16_elems(&d);
     uint16_t *u = calloc(count + 1, sizeof(uint16_t));
     if (!u) return pcavs_fail(PCAVS_ERR_OOM, "model: cannot allocate %zu bytes for a bf16 weight", count * 2);
@@ -121,8 +125,7 @@ static pcavs_status load_modconv(pn_loader *L, pn_modconv *mc, const char *name,
     mc->demodulate = demodulate;
     mc->w_wino = mc->w_sq = NULL;
     mc->w_bf16 = NULL;
-    const pcavs_modconv_desc d1 = {.n = 1, .c_in = c_in, .h = side, .w = side, .c_out = c_out, .k = k,
-                                   .demodulate = demodulate, .upsample = upsample};
+    const pcavs_modconv_desc d1 = g_layer_desc(mc, side);
     if (k == 3 && g_bf16(L) && pcavs_modconv_cpu_prefers_bf16(&d1)) PCAVS_TRY(prepare_bf16(L, mc, w, side));
     else if (k == 3) PCAVS_TRY(prepare_wino(L, mc, w, side));
     if (demodulate) PCAVS_TRY(prepare_sq(L, mc, w));
