@@ -35,6 +35,7 @@
 #include "gemm_bf16.h"
 #include "modconv.h"
 #include "simd_clones.h"
+#include "sgemm_nn.h"
 #include "winograd.h"
 #include "winograd_up.h"
 
@@ -139,7 +140,7 @@ size_t pcavs_modconv_cpu_min_scratch_bytes(const pcavs_modconv_desc *d, int n_th
  * [c_out, c_in*k*k] layout, so nothing is permuted); the GEMM writes y directly (ldc = h*w) and the
  * tile is demodulated while still in cache. Compared with the tap-GEMM + col2im form below, the
  * reduction is k*k times deeper (K = 9*c_in instead of c_in: 1152 instead of 128 at 224x224) and no
- * k*k-times-larger intermediate goes through memory. Threads take tiles (single-threaded sgemm each). */
+ * k*k-times-larger intermediate goes through memory. Threads take tiles (single-threaded pcavs_sgemm_nn each). */
 #define MC_IM2COL_MIN_NT 256 /* narrower tiles: the tap-GEMM path (small maps at batch 1) */
 #define MC_IM2COL_MAX_NT 2048
 #ifndef MC_IM2COL_TILE_FLOATS
@@ -233,8 +234,7 @@ static void mc_run_im2col(const pcavs_modconv_desc *d, int nth, long ntile, cons
                 mc_im2col_channel(x + ((size_t)b * ci_n + c) * hw, style[(size_t)b * ci_n + c] * scale, h, w, k, p0,
                                   cur, col + (size_t)c * kk * cur, cur);
             float *yt = y + (size_t)b * co_n * hw + p0; /* [c_out, cur] with row stride hw */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, co_n, cur, (int)K, 1.0f, weight, (int)K, col, cur,
-                        0.0f, yt, (int)hw);
+            pcavs_sgemm_nn(co_n, cur, (int)K, weight, (int)K, col, cur, yt, (int)hw);
             if (d->demodulate)
                 for (int o = 0; o < co_n; o++) {
                     const float dm = demod[(size_t)b * co_n + o];
@@ -457,7 +457,9 @@ pcavs_status pcavs_modconv_prepare_wino(const pcavs_modconv_desc *d, const float
 
 /* ---- plain 3x3 with enough tiles: Winograd F(4x4, 3x3) (kernels/winograd.h) ---- */
 #ifndef MC_WINO_MIN_TILES
-#define MC_WINO_MIN_TILES 48 /* n * ceil(h/4) * ceil(w/4) below this: the GEMMs are too thin (7x7 at batch 1: 4) */
+/* n * ceil(h/4) * ceil(w/4) below this: direct. Measured (2-core Zen 4, 512->512, b1): 14x14 (16 tiles) 5.9-6.5
+ * -> 3.2-3.4 ms (pcavs_sgemm_nn packs no weight; with OpenBLAS's packing the bar was 48); 7x7 (4) 2.6 -> 3.0. */
+#define MC_WINO_MIN_TILES 16
 #endif
 static int mc_wino_applies(const pcavs_modconv_desc *d) {
     const size_t tiles = (size_t)d->n * ((d->h + 3) / 4) * ((d->w + 3) / 4);
@@ -468,7 +470,8 @@ static int mc_wino_applies(const pcavs_modconv_desc *d) {
 /* Where it wins (bench_modconv, generator layers, 2-core EPYC, ms b1 / b8 direct -> Winograd): 28->56
  * 512x512 23.3 -> 22.2 / 178 -> 162, 56->112 512->256 44.2 -> 40.1 / 347 -> 313; where it loses: 7->14 and
  * 14->28 (too few tiles: 2.8 -> 5.5 ms at b1) and 112->224 256->128 (GEMMs too thin for the transforms'
- * memory traffic: 48.7 -> 50.1 / 383 -> 398). */
+ * memory traffic: 48.7 -> 50.1 / 383 -> 398). Again with pcavs_sgemm_nn (2-core Zen 4, b1): 112->224 43 -> 44-48,
+ * 7->14 2.7 -> 5.1, 14->28 6.4-6.7 -> 6.0-7.1 (a tie): the bars stand. */
 #ifndef MC_WINO_UP_MIN_SIDE
 #define MC_WINO_UP_MIN_SIDE 28 /* input side */
 #endif
@@ -529,15 +532,15 @@ int pcavs_modconv_cpu_takes_wino(const pcavs_modconv_desc *d) {
 /* Measured on a 2-core Zen 4 (AVX512-BF16, no AMX; bench_modconv, ms at batch 1 float32 -> bf16): upsampling
  * 28->56 21.1 -> 15.4, 56->112 40.3 -> 26.2, 112->224 43.9 -> 28.0; plain 14x14 7.0 -> 4.1; but plain 56x56
  * 28.3 -> 42.8, 112x112 27.0 -> 40.8, 224x224 33.8 -> 43.2 (float32 Winograd there). */
+#define MC_BF16_PLAIN_MAX_TILES 48 /* plain layers below 28x28 (14x14: 16 tiles) */
 int pcavs_modconv_cpu_prefers_bf16(const pcavs_modconv_desc *d) {
     if (pcavs_modconv_check(d) != PCAVS_OK || d->k != 3) return 0;
     switch (pcavs_bf16_unit_detect()) {
     case PCAVS_BF16_AMX:
         return 1;
     case PCAVS_BF16_AVX512: {
-        pcavs_modconv_desc d1 = *d;
-        d1.n = 1;
-        return d->upsample || !mc_wino_applies(&d1);
+        const long tiles = (long)((d->h + 3) / 4) * ((d->w + 3) / 4); /* at batch 1 */
+        return d->upsample || tiles < MC_BF16_PLAIN_MAX_TILES;
     }
     default:
         return 0;
@@ -702,9 +705,8 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
                 per = (per + 15) & ~15;
                 const int r0 = tid * per < rows ? tid * per : rows, r1 = r0 + per < rows ? r0 + per : rows;
                 if (r1 > r0)
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0, (int)ncol, ci_n, 1.0f,
-                                wp + ((size_t)o0 * kk + r0) * ci_n, ci_n, xs, (int)ncol, 0.0f, g + (size_t)r0 * ncol,
-                                (int)ncol);
+                    pcavs_sgemm_nn(r1 - r0, (int)ncol, ci_n, wp + ((size_t)o0 * kk + r0) * ci_n, ci_n, xs, (int)ncol,
+                                   g + (size_t)r0 * ncol, (int)ncol);
             }
             if (blas_threads != 1)
                 openblas_set_num_threads(blas_threads);

@@ -44,7 +44,7 @@ typedef struct pcavs_wino_conv {
 size_t pcavs_wino_min_scratch_bytes(const pcavs_wino_conv *a, int n_threads);
 size_t pcavs_wino_scratch_bytes(const pcavs_wino_conv *a, int n_threads);
 
-/* Runs the convolution with kc's threads and scratch (single-threaded sgemm inside its own OpenMP
+/* Runs the convolution with kc's threads and scratch (single-threaded pcavs_sgemm_nn inside its own OpenMP
  * region). Fails with PCAVS_ERR_OOM if the scratch is below pcavs_wino_min_scratch_bytes. */
 pcavs_status pcavs_wino_run(const pcavs_kctx *kc, const pcavs_wino_conv *a);
 

@@ -2,7 +2,8 @@
  * winograd_transforms.h). Work is done in chunks of output tiles (tile j = (sample, tile row, tile
  * column), row-major), each in three phases inside one OpenMP region:
  *   1. input transform, threads over input channels: V [36, c_in, nt];
- *   2. 36 single-threaded sgemm calls, threads over the 36 points: M[p] = U[p] V[p],  M [36, c_out, nt];
+ *   2. 36 single-threaded GEMMs (pcavs_sgemm_nn: V read where it lies, M stored once), threads over the 36
+ *      points: M[p] = U[p] V[p],  M [36, c_out, nt];
  *   3. output transform, threads over output channels: A^T M A, out_scale, bias, ReLU, into y.
  * Chunks hold at most PCAVS_WINO_MAX_CHUNK bytes of V + M, so memory stays bounded at any batch
  * (measured: 8 MB chunks are no faster at 128 channels and slower at 512, where U is re-read per chunk). */
@@ -15,6 +16,7 @@
 static int omp_get_thread_num(void) { return 0; }
 #endif
 
+#include "sgemm_nn.h"
 #include "simd_clones.h"
 #include "winograd.h"
 
@@ -139,9 +141,9 @@ pcavs_status pcavs_wino_run(const pcavs_kctx *kc, const pcavs_wino_conv *a) {
             for (int c = 0; c < a->c_in; c++) wino_input_channel(a, c, t0, n_here, rowbuf, V);
 #pragma omp for schedule(static)
             for (int p = 0; p < PCAVS_WINO_POINTS; p++)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, a->c_out, (int)n_here, a->c_in, 1.0f,
-                            a->u + (size_t)p * a->c_out * a->c_in, a->c_in, V + (size_t)p * a->c_in * n_here,
-                            (int)n_here, 0.0f, M + (size_t)p * a->c_out * n_here, (int)n_here);
+                pcavs_sgemm_nn(a->c_out, (int)n_here, a->c_in, a->u + (size_t)p * a->c_out * a->c_in, a->c_in,
+                               V + (size_t)p * a->c_in * n_here, (int)n_here, M + (size_t)p * a->c_out * n_here,
+                               (int)n_here);
 #pragma omp for schedule(static)
             for (int o = 0; o < a->c_out; o++) wino_output_channel(a, o, t0, n_here, M);
         }

@@ -3,7 +3,7 @@
  * tile column) of the (h+1) x (w+1) phase grid, row-major. Samples go in groups whose T planes fit a
  * budget; each group's tiles in chunks (V + M bounded), each chunk in three steps of one OpenMP region:
  *   1. input transform, threads over input channels: V [81 blocks, c_in, nt];
- *   2. the 36 GEMMs M_g = U_g V_g, each thread its share of the output channels (single-threaded sgemm);
+ *   2. the 36 GEMMs M_g = U_g V_g, each thread its share of the 81 blocks (single-threaded pcavs_sgemm_nn);
  *   3. output transform, threads over output channels: the 4 phases' 4x4 tiles into the group's T planes;
  * then, per group, the blur and the output scale from T into y, threads over (sample, output channel).
  * Blocks: EE point (k, l) is block k*5+l; EO row point k is group 25+k with blocks 25+4k+q (q = output
@@ -19,6 +19,7 @@ static int omp_get_thread_num(void) { return 0; }
 static int omp_get_num_threads(void) { return 1; }
 #endif
 
+#include "sgemm_nn.h"
 #include "simd_clones.h"
 #include "winograd.h"
 #include "winograd_gather.h"
@@ -286,20 +287,36 @@ PCAVS_SIMD_CLONES void pcavs_up_blur_plane(float *t, int h, int w, const float *
 
 /* ---- driver ---- */
 
-/* This thread's rows of every M_g = U_g V_g (one single-threaded sgemm per matrix, the full tile width):
- * measured faster than splitting the 81 blocks between the threads (29 vs 32 ms at 56x56 512->256), where
- * one thread packs the 25 EE weight matrices for calls only one tile-block wide. */
-static void up_gemms(const pcavs_wino_up_conv *a, size_t nh, const float *V, float *M, int tid, int nthr) {
-    const int o0 = tid == 0 ? 0 : (a->c_out * tid / nthr) & ~7;
-    const int o1 = tid == nthr - 1 ? a->c_out : (a->c_out * (tid + 1) / nthr) & ~7;
-    if (o1 <= o0) return;
+/* This thread's share of the 36 products M_g = U_g V_g. The 81 blocks are laid out in order (matrix g is
+ * blocks up_blk0(g) .. + up_mult(g), each nh columns wide), so a thread takes the blocks [81 t / T,
+ * 81 (t+1) / T), i.e. column ranges of whole matrices with all rows: every block of V is read by one thread
+ * (pcavs_sgemm_nn packs nothing: 56x56 512->256 35.8 ms against 37.8 with all columns and half the rows per
+ * thread). With OpenBLAS (no AVX-512) each thread takes its rows of every matrix at the full width instead:
+ * measured faster there (29 vs 32 ms), where one thread would pack the 25 EE weights for thin calls. */
+static void up_gemms(const pcavs_wino_up_conv *a, size_t nh, const float *V, float *M, int tid, int nthr,
+                     int by_rows) {
     const size_t plane = (size_t)a->c_out * a->c_in;
+    if (by_rows) {
+        const int o0 = tid == 0 ? 0 : (a->c_out * tid / nthr) & ~7;
+        const int o1 = tid == nthr - 1 ? a->c_out : (a->c_out * (tid + 1) / nthr) & ~7;
+        if (o1 <= o0) return;
+        for (int g = 0; g < PCAVS_WINO_UP_MATS; g++) {
+            const int m = up_mult(g), f = up_blk0(g), ld = (int)(m * nh);
+            const float *vg = V + (size_t)f * a->c_in * nh; /* [c_in, m*nh] */
+            float *mg = M + (size_t)f * a->c_out * nh;      /* [c_out, m*nh] */
+            pcavs_sgemm_nn(o1 - o0, ld, a->c_in, a->u + (size_t)g * plane + (size_t)o0 * a->c_in, a->c_in, vg, ld,
+                           mg + (size_t)o0 * ld, ld);
+        }
+        return;
+    }
+    const int u0 = UP_BLOCKS * tid / nthr, u1 = UP_BLOCKS * (tid + 1) / nthr;
     for (int g = 0; g < PCAVS_WINO_UP_MATS; g++) {
         const int m = up_mult(g), f = up_blk0(g), ld = (int)(m * nh);
-        const float *vg = V + (size_t)f * a->c_in * nh; /* [c_in, m*nh] */
-        float *mg = M + (size_t)f * a->c_out * nh;      /* [c_out, m*nh] */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, o1 - o0, ld, a->c_in, 1.0f,
-                    a->u + (size_t)g * plane + (size_t)o0 * a->c_in, a->c_in, vg, ld, 0.0f, mg + (size_t)o0 * ld, ld);
+        const int lo = f > u0 ? f : u0, hi = f + m < u1 ? f + m : u1;
+        if (lo >= hi) continue;
+        const size_t col0 = (size_t)(lo - f) * nh;
+        pcavs_sgemm_nn(a->c_out, (int)((size_t)(hi - lo) * nh), a->c_in, a->u + (size_t)g * plane, a->c_in,
+                       V + (size_t)f * a->c_in * nh + col0, ld, M + (size_t)f * a->c_out * nh + col0, ld);
     }
 }
 
@@ -344,6 +361,7 @@ pcavs_status pcavs_wino_up_run(const pcavs_kctx *kc, const pcavs_wino_up_conv *a
     const int blas_threads = openblas_get_num_threads();
     if (blas_threads != 1) openblas_set_num_threads(1);
     const size_t pf = up_plane_floats(a), ohw = (size_t)4 * a->h * a->w;
+    const int by_rows = !strcmp(pcavs_sgemm_nn_form(), "blas");
 #pragma omp parallel num_threads(nth)
     {
         const int tid = omp_get_thread_num(), nthr = omp_get_num_threads();
@@ -355,7 +373,7 @@ pcavs_status pcavs_wino_up_run(const pcavs_kctx *kc, const pcavs_wino_up_conv *a
                 const size_t nh = tiles - t0 < nt ? tiles - t0 : nt;
 #pragma omp for schedule(static)
                 for (int c = 0; c < a->c_in; c++) up_input_channel(a, c, base + t0, nh, rowbuf, V);
-                up_gemms(a, nh, V, M, tid, nthr);
+                up_gemms(a, nh, V, M, tid, nthr, by_rows);
 #pragma omp barrier
 #pragma omp for schedule(static)
                 for (int o = 0; o < a->c_out; o++) up_output_channel(a, o, base + t0, nh, M, Tb, g0);
