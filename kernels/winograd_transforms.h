@@ -147,9 +147,31 @@ PCAVS_SIMD_CLONES static void wino_output_channel(const pcavs_wino_conv *a, int 
                 out[r][3][q] = d12 + 8.0f * d34 + t[r][5][q];
             }
         const int lanes = nt - jj < WINO_LANES ? (int)(nt - jj) : WINO_LANES;
-        for (int q = 0; q < lanes; q++) {
-            const size_t j = t0 + jj + q;
-            const int tx = (int)(j % tw), ty = (int)((j / tw) % th), b = (int)(j / ((size_t)tw * th));
+        /* the group's first tile (one division per group, not three per tile), then step along */
+        const size_t j0 = t0 + jj;
+        int tx = (int)(j0 % tw), ty = (int)((j0 / tw) % th), b = (int)(j0 / ((size_t)tw * th));
+        if (lanes == WINO_LANES && tx + WINO_LANES <= tw && 4 * (tx + WINO_LANES) <= w && 4 * ty + 4 <= h) {
+            /* all lanes whole tiles of one tile row: each output row is 4 x WINO_LANES consecutive floats,
+             * interleaved in a buffer and stored as whole vectors (a scalar store per value filled the store
+             * queue: the hottest instructions at 224x224) */
+            const float sc = a->out_scale ? a->out_scale[(size_t)b * a->c_out + o] : 1.0f;
+            float *yo = a->y + ((size_t)b * a->c_out + o) * h * w + (size_t)(4 * ty) * w + 4 * tx;
+            for (int r = 0; r < 4; r++) {
+                float row[4 * WINO_LANES];
+                for (int q = 0; q < WINO_LANES; q++)
+                    for (int s = 0; s < 4; s++) {
+                        float v = out[r][s][q] * sc + bias;
+                        row[4 * q + s] = a->relu && v < 0.0f ? 0.0f : v;
+                    }
+                memcpy(yo + (size_t)r * w, row, sizeof row);
+            }
+            continue;
+        }
+        for (int q = 0; q < lanes; q++, tx++) {
+            if (tx == tw) {
+                tx = 0;
+                if (++ty == th) ty = 0, b++;
+            }
             const float sc = a->out_scale ? a->out_scale[(size_t)b * a->c_out + o] : 1.0f;
             float *yo = a->y + ((size_t)b * a->c_out + o) * h * w; /* [h, w] */
             const int nr = h - 4 * ty < 4 ? h - 4 * ty : 4, ncol = w - 4 * tx < 4 ? w - 4 * tx : 4;

@@ -232,9 +232,13 @@ PCAVS_SIMD_CLONES static void up_output_channel(const pcavs_wino_up_conv *a, int
                 for (int q = 0; q < WINO_LANES; q++) out[3][cq][s][q] = oo[(size_t)(4 * cq + s) * nh + jj + q];
         }
         const int lanes = nh - jj < WINO_LANES ? (int)(nh - jj) : WINO_LANES;
-        for (int q = 0; q < lanes; q++) {
-            const size_t j = t0 + jj + q;
-            const int tx = (int)(j % tw), ty = (int)((j / tw) % th), b = (int)(j / ((size_t)tw * th));
+        const size_t j0 = t0 + jj; /* the group's first tile, then step along */
+        int tx = (int)(j0 % tw), ty = (int)((j0 / tw) % th), b = (int)(j0 / ((size_t)tw * th));
+        for (int q = 0; q < lanes; q++, tx++) {
+            if (tx == tw) {
+                tx = 0;
+                if (++ty == th) ty = 0, b++;
+            }
             float *P = Tb + ((size_t)(b - g0) * a->c_out + o) * pf;
             const int X0 = 4 * tx, ne = w + 1 - X0 < 4 ? w + 1 - X0 : 4, no = w - X0 < 4 ? w - X0 : 4;
             for (int r = 0; r < 4; r++) {
