@@ -8,6 +8,9 @@
  *   channel) scale (modconv's demod), + bias, optional ReLU.
  * Interpolation points 0, +-1, +-2, inf. In float32 the result differs from direct convolution by
  * ~3e-6 relative L2 at 512 channels, ~1e-6 at 32 (tests/test_winograd.c, test_conv2d.c, test_modconv.c).
+ * F(6x6, 3x3) (tile = 6; winograd6_transforms.h): 64 multiplications per 36 outputs instead of 36 per 16
+ * (0.79x the GEMM work and the V, M bytes per output), points 0, +-1, +-2, +-1/2, inf; larger transform
+ * entries, so ~2x F(4x4)'s error: ~5e-6 relative L2 at 128 and 256 channels (modconv_cpu takes it up to 256).
  * Internal to kernels/: not an op of its own (conv2d_cpu and modconv_cpu choose it per call). */
 #ifndef PCAVS_KERNELS_WINOGRAD_H
 #define PCAVS_KERNELS_WINOGRAD_H
@@ -16,7 +19,8 @@
 
 #include "kctx.h"
 
-#define PCAVS_WINO_POINTS 36 /* 6 x 6 transformed points per tile */
+#define PCAVS_WINO_POINTS 36  /* 6 x 6 transformed points per tile */
+#define PCAVS_WINO6_POINTS 64 /* 8 x 8 for F(6x6, 3x3) */
 /* internal to winograd_cpu.c: tiles per output-transform step, and the floats per column-phase array
  * of the input transform's row buffers (the tiles of a row + 1, padded) */
 #define WINO_LANES 8
@@ -27,11 +31,14 @@
 
 /* u [36, c_out, c_in] = the transformed weight w [c_out, c_in, 3, 3] times `scale`. */
 void pcavs_wino_weight(int c_out, int c_in, const float *w, float scale, float *u, int n_threads);
+/* u [64, c_out, c_in] = the F(6x6, 3x3) transformed weight G w G^T times `scale` (in double, one rounding). */
+void pcavs_wino6_weight(int c_out, int c_in, const float *w, float scale, float *u, int n_threads);
 
 typedef struct pcavs_wino_conv {
     int n, c_in, h, w, c_out;
     const float *x;         /* [n, c_in, h, w] */
-    const float *u;         /* [36, c_out, c_in] from pcavs_wino_weight */
+    int tile;               /* output tile side: 4 (or 0): F(4x4, 3x3); 6: F(6x6, 3x3) */
+    const float *u;         /* [36, c_out, c_in] from pcavs_wino_weight, or [64, ...] from pcavs_wino6_weight */
     const float *in_scale;  /* [n, c_in] multiplies the input, or NULL */
     const float *out_scale; /* [n, c_out] multiplies the output, or NULL */
     const float *bias;      /* [c_out] added after out_scale, or NULL */

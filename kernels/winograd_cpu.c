@@ -68,15 +68,50 @@ void pcavs_wino_weight(int c_out, int c_in, const float *w,    /* [c_out, c_in, 
     }
 }
 
+/* F(6x6, 3x3): G (8x3) with entries in ninths and 45ths, so the product is formed in double. */
+static const double wino6_g[8][3] = {{1, 0, 0},
+                                     {-2.0 / 9, -2.0 / 9, -2.0 / 9},
+                                     {-2.0 / 9, 2.0 / 9, -2.0 / 9},
+                                     {1.0 / 90, 1.0 / 45, 2.0 / 45},
+                                     {1.0 / 90, -1.0 / 45, 2.0 / 45},
+                                     {32.0 / 45, 16.0 / 45, 8.0 / 45},
+                                     {32.0 / 45, -16.0 / 45, 8.0 / 45},
+                                     {0, 0, 1}};
+
+void pcavs_wino6_weight(int c_out, int c_in, const float *w,    /* [c_out, c_in, 3, 3] */
+                        float scale, float *u, int n_threads) { /* [64, c_out, c_in] */
+    const size_t plane = (size_t)c_out * c_in;
+#pragma omp parallel for num_threads(n_threads < 1 ? 1 : n_threads) schedule(static)
+    for (long oc = 0; oc < (long)plane; oc++) {
+        const float *g = w + (size_t)oc * 9; /* [3, 3] */
+        double t[8][3];                      /* G g */
+        for (int k = 0; k < 8; k++)
+            for (int j = 0; j < 3; j++)
+                t[k][j] = wino6_g[k][0] * g[j] + wino6_g[k][1] * g[3 + j] + wino6_g[k][2] * g[6 + j];
+        for (int k = 0; k < 8; k++)
+            for (int l = 0; l < 8; l++)
+                u[(size_t)(k * 8 + l) * plane + oc] =
+                    (float)((t[k][0] * wino6_g[l][0] + t[k][1] * wino6_g[l][1] + t[k][2] * wino6_g[l][2]) * scale);
+    }
+}
+
 /* ---- sizes ---- */
 
-static size_t wino_tiles(const pcavs_wino_conv *a) { return (size_t)a->n * ((a->h + 3) / 4) * ((a->w + 3) / 4); }
+static int wino_tile(const pcavs_wino_conv *a) { return a->tile == 6 ? 6 : 4; }
+static int wino_points(const pcavs_wino_conv *a) { return a->tile == 6 ? PCAVS_WINO6_POINTS : PCAVS_WINO_POINTS; }
+static size_t wino_tiles(const pcavs_wino_conv *a) {
+    const int t = wino_tile(a);
+    return (size_t)a->n * ((a->h + t - 1) / t) * ((a->w + t - 1) / t);
+}
 
 /* bytes per tile of V + M, and the fixed per-thread part (row buffers) */
 static size_t wino_per_tile(const pcavs_wino_conv *a) {
-    return (size_t)PCAVS_WINO_POINTS * ((size_t)a->c_in + a->c_out) * sizeof(float);
+    return (size_t)wino_points(a) * ((size_t)a->c_in + a->c_out) * sizeof(float);
 }
-static size_t wino_rowbuf_floats(const pcavs_wino_conv *a) { return (size_t)72 * WINO_GROUP_STRIDE((a->w + 3) / 4); }
+static size_t wino_rowbuf_floats(const pcavs_wino_conv *a) {
+    if (a->tile == 6) return (size_t)128 * WINO_GROUP_STRIDE((a->w + 5) / 6); /* R, C [8][6][gs], XR, XC [8][2][gs] */
+    return (size_t)72 * WINO_GROUP_STRIDE((a->w + 3) / 4);
+}
 static size_t wino_fixed(const pcavs_wino_conv *a, int n_threads) {
     return (size_t)(n_threads < 1 ? 1 : n_threads) * WINO_ALIGN(wino_rowbuf_floats(a) * sizeof(float)) + 3 * 64 +
            WINO_LANES * sizeof(float) * 2;
@@ -100,14 +135,15 @@ size_t pcavs_wino_scratch_bytes(const pcavs_wino_conv *a, int n_threads) {
 
 #include "winograd_gather.h"
 #include "winograd_transforms.h"
+#include "winograd6_transforms.h"
 
 /* ---- driver ---- */
 
 pcavs_status pcavs_wino_run(const pcavs_kctx *kc, const pcavs_wino_conv *a) {
     if (!kc || !a || !a->x || !a->u || !a->y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "wino_run: NULL pointer");
-    if (a->n < 1 || a->c_in < 1 || a->c_out < 1 || a->h < 1 || a->w < 1)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "wino_run: bad sizes n=%d c_in=%d c_out=%d %dx%d", a->n, a->c_in,
-                          a->c_out, a->h, a->w);
+    if (a->n < 1 || a->c_in < 1 || a->c_out < 1 || a->h < 1 || a->w < 1 || (a->tile && a->tile != 4 && a->tile != 6))
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "wino_run: bad sizes n=%d c_in=%d c_out=%d %dx%d tile %d", a->n,
+                          a->c_in, a->c_out, a->h, a->w, a->tile);
     const int nth = kc->n_threads < 1 ? 1 : kc->n_threads;
     const size_t need = pcavs_wino_min_scratch_bytes(a, nth);
     if (!kc->scratch || kc->scratch_bytes < need)
@@ -126,9 +162,10 @@ pcavs_status pcavs_wino_run(const pcavs_kctx *kc, const pcavs_wino_conv *a) {
     float *rowbufs = (float *)sp;
     const size_t rb = WINO_ALIGN(wino_rowbuf_floats(a) * sizeof(float)) / sizeof(float);
     sp += (size_t)nth * rb * sizeof(float);
-    float *V = (float *)sp; /* [36, c_in, nt] */
-    sp += WINO_ALIGN((size_t)PCAVS_WINO_POINTS * a->c_in * nt * sizeof(float));
-    float *M = (float *)sp; /* [36, c_out, nt] (+ WINO_LANES) */
+    const int P = wino_points(a), six = a->tile == 6;
+    float *V = (float *)sp; /* [P, c_in, nt] */
+    sp += WINO_ALIGN((size_t)P * a->c_in * nt * sizeof(float));
+    float *M = (float *)sp; /* [P, c_out, nt] (+ WINO_LANES) */
 
     const int blas_threads = openblas_get_num_threads();
     if (blas_threads != 1) openblas_set_num_threads(1);
@@ -138,14 +175,22 @@ pcavs_status pcavs_wino_run(const pcavs_kctx *kc, const pcavs_wino_conv *a) {
         for (size_t t0 = 0; t0 < T; t0 += nt) {
             const size_t n_here = T - t0 < nt ? T - t0 : nt;
 #pragma omp for schedule(static)
-            for (int c = 0; c < a->c_in; c++) wino_input_channel(a, c, t0, n_here, rowbuf, V);
+            for (int c = 0; c < a->c_in; c++)
+                if (six)
+                    wino6_input_channel(a, c, t0, n_here, rowbuf, V);
+                else
+                    wino_input_channel(a, c, t0, n_here, rowbuf, V);
 #pragma omp for schedule(static)
-            for (int p = 0; p < PCAVS_WINO_POINTS; p++)
+            for (int p = 0; p < P; p++)
                 pcavs_sgemm_nn(a->c_out, (int)n_here, a->c_in, a->u + (size_t)p * a->c_out * a->c_in, a->c_in,
                                V + (size_t)p * a->c_in * n_here, (int)n_here, M + (size_t)p * a->c_out * n_here,
                                (int)n_here);
 #pragma omp for schedule(static)
-            for (int o = 0; o < a->c_out; o++) wino_output_channel(a, o, t0, n_here, M);
+            for (int o = 0; o < a->c_out; o++)
+                if (six)
+                    wino6_output_channel(a, o, t0, n_here, M);
+                else
+                    wino_output_channel(a, o, t0, n_here, M);
         }
     }
     if (blas_threads != 1) openblas_set_num_threads(blas_threads);

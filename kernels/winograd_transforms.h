@@ -7,8 +7,8 @@
  * the group's tiles with unit stride; B^T down the columns gives C[k][q][t]; B^T along each tile's 6
  * columns (C[k][0..3][t], C[k][0..1][t+1]; a row's last tile takes its columns 4, 5 from X) gives
  * V[k*6+l][c][tile].
- * Output transform of one output channel: 8 tiles per step (contiguous in M), A^T M A, then out_scale,
- * bias, ReLU and the 4x4 store. */
+ * Output transform of one output channel: 8 tiles per step (contiguous in M), A^T M A, then wino_store_tiles:
+ * out_scale, bias, ReLU and the 4x4 store. */
 
 /* B^T rows applied to (x0..x5) */
 #define WINO_BT0(x0, x1, x2, x3, x4, x5) (4.0f * (x0)-5.0f * (x2) + (x4))
@@ -19,7 +19,7 @@
 #define WINO_BT5(x0, x1, x2, x3, x4, x5) (4.0f * (x1)-5.0f * (x3) + (x5))
 
 /* One row pass output: the 6 values B^T (x0..x5) of tile column k into v[0..5][at] (stride cs). */
-#define WINO_ROW_STORE(v, cs, at, x0, x1, x2, x3, x4, x5)                                                             \
+#define WINO_ROW_STORE(v, cs, at, x0, x1, x2, x3, x4, x5)                                                              \
     do {                                                                                                               \
         (v)[(at)] = WINO_BT0(x0, x1, x2, x3, x4, x5);                                                                  \
         (v)[(cs) + (at)] = WINO_BT1(x0, x1, x2, x3, x4, x5);                                                           \
@@ -29,6 +29,24 @@
         (v)[5 * (cs) + (at)] = WINO_BT5(x0, x1, x2, x3, x4, x5);                                                       \
     } while (0)
 
+/* The group of tile rows from row g0 (rows r_first..r_last hold chunk tiles [t0, t0 + nt), tw a row): as many
+ * rows as fit WINO_GROUP_TILES tiles (one at least); per row its first tile and tile count. Returns the row
+ * after the group. */
+static inline size_t wino_group_rows(size_t g0, size_t r_first, size_t r_last, size_t t0, size_t nt, int tw, int *lo_of,
+                                     int *nt_of, int *rows_out, int *n_g_out) {
+    size_t g1 = g0;
+    int n_g = 0, rows = 0;
+    while (g1 <= r_last && rows < WINO_GROUP_TILES) {
+        const int lo = g1 == r_first ? (int)(t0 - g1 * tw) : 0;
+        const int hi = g1 == r_last ? (int)(t0 + nt - g1 * tw) : tw;
+        if (rows > 0 && n_g + (hi - lo) > WINO_GROUP_TILES) break;
+        lo_of[rows] = lo, nt_of[rows] = hi - lo;
+        n_g += hi - lo, rows++, g1++;
+    }
+    *rows_out = rows, *n_g_out = n_g;
+    return g1;
+}
+
 /* Input transform of channel c for chunk tiles [t0, t0 + nt). Tile rows are taken in groups of at most
  * WINO_GROUP_TILES tiles (one row at least), laid end to end in the phase arrays at their chunk-relative
  * index, so the loops run over the whole group even where a row has few tiles (FAN's 8x8 maps: 2 tiles a
@@ -36,7 +54,8 @@
  * tile (that tile's columns 4, 5: phases 0, 1 of the next tile position), kept aside in X before the next
  * row overwrites them; the row pass reads the next index's phases and the last tile of each row is redone
  * with X. Every value is computed with the same operations as tile by tile. */
-PCAVS_SIMD_CLONES static void wino_input_channel(const pcavs_wino_conv *a, int c, size_t t0, size_t nt, float *rowbuf, float *V) {
+PCAVS_SIMD_CLONES static void wino_input_channel(const pcavs_wino_conv *a, int c, size_t t0, size_t nt, float *rowbuf,
+                                                 float *V) {
     const int h = a->h, w = a->w, tw = (w + 3) / 4, th = (h + 3) / 4;
     const size_t gs = WINO_GROUP_STRIDE(tw);     /* floats per phase array: a group's tiles + padding */
     float *R = rowbuf;                           /* [6][4][gs] gathered rows */
@@ -48,16 +67,9 @@ PCAVS_SIMD_CLONES static void wino_input_channel(const pcavs_wino_conv *a, int c
     int lo_of[WINO_GROUP_TILES], nt_of[WINO_GROUP_TILES]; /* per row of the group: first tile, tiles */
     for (size_t g0 = r_first; g0 <= r_last;) {
         /* the group: rows g0..g1-1, n_g tiles, at chunk-relative index base */
-        size_t g1 = g0;
-        int n_g = 0, rows = 0;
+        int n_g, rows;
+        const size_t g1 = wino_group_rows(g0, r_first, r_last, t0, nt, tw, lo_of, nt_of, &rows, &n_g);
         const size_t base = g0 * tw + (g0 == r_first ? t0 - r_first * tw : 0) - t0;
-        while (g1 <= r_last && rows < WINO_GROUP_TILES) {
-            const int lo = g1 == r_first ? (int)(t0 - g1 * tw) : 0;
-            const int hi = g1 == r_last ? (int)(t0 + nt - g1 * tw) : tw;
-            if (rows > 0 && n_g + (hi - lo) > WINO_GROUP_TILES) break;
-            lo_of[rows] = lo, nt_of[rows] = hi - lo;
-            n_g += hi - lo, rows++, g1++;
-        }
         /* gather: row j's tiles at R[i][q][off_j ..], its next columns into XR[i][q][j] */
         for (int j = 0, off = 0; j < rows; off += nt_of[j], j++) {
             const size_t r = g0 + j;
@@ -79,8 +91,8 @@ PCAVS_SIMD_CLONES static void wino_input_channel(const pcavs_wino_conv *a, int c
             const size_t n4 = pass ? 2 * gs : 4 * gs;
             const float *in = pass ? XR : R;
             float *out = pass ? XC : C;
-            const float *restrict d0 = in, *restrict d1 = in + n4, *restrict d2 = in + 2 * n4, *restrict d3 = in + 3 * n4,
-                                  *restrict d4 = in + 4 * n4, *restrict d5 = in + 5 * n4;
+            const float *restrict d0 = in, *restrict d1 = in + n4, *restrict d2 = in + 2 * n4,
+                                  *restrict d3 = in + 3 * n4, *restrict d4 = in + 4 * n4, *restrict d5 = in + 5 * n4;
             float *restrict c0 = out, *restrict c1 = out + n4, *restrict c2 = out + 2 * n4, *restrict c3 = out + 3 * n4,
                             *restrict c4 = out + 4 * n4, *restrict c5 = out + 5 * n4;
             const int len = (int)(pass ? (size_t)gs + rows : 3 * gs + (size_t)n_g + 1); /* up to what is read */
@@ -117,11 +129,55 @@ PCAVS_SIMD_CLONES static void wino_input_channel(const pcavs_wino_conv *a, int c
     }
 }
 
-PCAVS_SIMD_CLONES static void wino_output_channel(const pcavs_wino_conv *a, int o, size_t t0, size_t nt, const float *M) {
-    const int h = a->h, w = a->w, tw = (w + 3) / 4, th = (h + 3) / 4;
+/* Stores a step's lanes (tiles j0 .. j0+lanes-1, T x T outputs each, out [T][T][WINO_LANES]) into y times the
+ * tile's out_scale, + bias, ReLU; T is 4 or 6 (a constant where inlined). The tile position is stepped along the
+ * lanes (one division per step). Where all lanes are whole tiles of one tile row, each output row is T x
+ * WINO_LANES consecutive floats, interleaved in a buffer and stored as whole vectors (a scalar store per value
+ * filled the store queue: the hottest instructions at 224x224). */
+static inline __attribute__((always_inline)) void wino_store_tiles(const pcavs_wino_conv *a, int o, size_t j0,
+                                                                   int lanes, int T, const float *out) {
+    const int h = a->h, w = a->w, tw = (w + T - 1) / T, th = (h + T - 1) / T;
+    const float bias = a->bias ? a->bias[o] : 0.0f;
+    int tx = (int)(j0 % tw), ty = (int)((j0 / tw) % th), b = (int)(j0 / ((size_t)tw * th));
+#define WINO_OUT(r, s, q) out[((r)*T + (s)) * WINO_LANES + (q)]
+    if (lanes == WINO_LANES && tx + WINO_LANES <= tw && T * (tx + WINO_LANES) <= w && T * ty + T <= h) {
+        const float sc = a->out_scale ? a->out_scale[(size_t)b * a->c_out + o] : 1.0f;
+        float *yo = a->y + ((size_t)b * a->c_out + o) * h * w + (size_t)(T * ty) * w + T * tx;
+        for (int r = 0; r < T; r++) {
+            float row[6 * WINO_LANES];
+            for (int q = 0; q < WINO_LANES; q++)
+                for (int s = 0; s < T; s++) {
+                    float v = WINO_OUT(r, s, q) * sc + bias;
+                    row[T * q + s] = a->relu && v < 0.0f ? 0.0f : v;
+                }
+            memcpy(yo + (size_t)r * w, row, (size_t)T * WINO_LANES * sizeof(float));
+        }
+        return;
+    }
+    for (int q = 0; q < lanes; q++, tx++) {
+        if (tx == tw) {
+            tx = 0;
+            if (++ty == th) ty = 0, b++;
+        }
+        const float sc = a->out_scale ? a->out_scale[(size_t)b * a->c_out + o] : 1.0f;
+        float *yo = a->y + ((size_t)b * a->c_out + o) * h * w; /* [h, w] */
+        const int nr = h - T * ty < T ? h - T * ty : T, ncol = w - T * tx < T ? w - T * tx : T;
+        for (int r = 0; r < nr; r++) {
+            float *yr = yo + (size_t)(T * ty + r) * w + T * tx;
+            for (int s = 0; s < ncol; s++) {
+                float v = WINO_OUT(r, s, q) * sc + bias;
+                if (a->relu && v < 0.0f) v = 0.0f;
+                yr[s] = v;
+            }
+        }
+    }
+#undef WINO_OUT
+}
+
+PCAVS_SIMD_CLONES static void wino_output_channel(const pcavs_wino_conv *a, int o, size_t t0, size_t nt,
+                                                  const float *M) {
     const size_t pstride = (size_t)a->c_out * nt; /* M: [36][c_out][nt] */
     const float *mo = M + (size_t)o * nt;
-    const float bias = a->bias ? a->bias[o] : 0.0f;
     for (size_t jj = 0; jj < nt; jj += WINO_LANES) {
         float t[4][6][WINO_LANES]; /* A^T down the columns of M */
         for (int l = 0; l < 6; l++) {
@@ -146,43 +202,6 @@ PCAVS_SIMD_CLONES static void wino_output_channel(const pcavs_wino_conv *a, int 
                 out[r][2][q] = s12 + 4.0f * s34;
                 out[r][3][q] = d12 + 8.0f * d34 + t[r][5][q];
             }
-        const int lanes = nt - jj < WINO_LANES ? (int)(nt - jj) : WINO_LANES;
-        /* the group's first tile (one division per group, not three per tile), then step along */
-        const size_t j0 = t0 + jj;
-        int tx = (int)(j0 % tw), ty = (int)((j0 / tw) % th), b = (int)(j0 / ((size_t)tw * th));
-        if (lanes == WINO_LANES && tx + WINO_LANES <= tw && 4 * (tx + WINO_LANES) <= w && 4 * ty + 4 <= h) {
-            /* all lanes whole tiles of one tile row: each output row is 4 x WINO_LANES consecutive floats,
-             * interleaved in a buffer and stored as whole vectors (a scalar store per value filled the store
-             * queue: the hottest instructions at 224x224) */
-            const float sc = a->out_scale ? a->out_scale[(size_t)b * a->c_out + o] : 1.0f;
-            float *yo = a->y + ((size_t)b * a->c_out + o) * h * w + (size_t)(4 * ty) * w + 4 * tx;
-            for (int r = 0; r < 4; r++) {
-                float row[4 * WINO_LANES];
-                for (int q = 0; q < WINO_LANES; q++)
-                    for (int s = 0; s < 4; s++) {
-                        float v = out[r][s][q] * sc + bias;
-                        row[4 * q + s] = a->relu && v < 0.0f ? 0.0f : v;
-                    }
-                memcpy(yo + (size_t)r * w, row, sizeof row);
-            }
-            continue;
-        }
-        for (int q = 0; q < lanes; q++, tx++) {
-            if (tx == tw) {
-                tx = 0;
-                if (++ty == th) ty = 0, b++;
-            }
-            const float sc = a->out_scale ? a->out_scale[(size_t)b * a->c_out + o] : 1.0f;
-            float *yo = a->y + ((size_t)b * a->c_out + o) * h * w; /* [h, w] */
-            const int nr = h - 4 * ty < 4 ? h - 4 * ty : 4, ncol = w - 4 * tx < 4 ? w - 4 * tx : 4;
-            for (int r = 0; r < nr; r++) {
-                float *yr = yo + (size_t)(4 * ty + r) * w + 4 * tx;
-                for (int s = 0; s < ncol; s++) {
-                    float v = out[r][s][q] * sc + bias;
-                    if (a->relu && v < 0.0f) v = 0.0f;
-                    yr[s] = v;
-                }
-            }
-        }
+        wino_store_tiles(a, o, t0 + jj, nt - jj < WINO_LANES ? (int)(nt - jj) : WINO_LANES, 4, &out[0][0][0]);
     }
 }

@@ -28,7 +28,8 @@ static const wcase CASES[] = {
     {"odd_13x9", 3, 5, 13, 9, 7, 1, 1, 1},
     {"tiny_1x1", 2, 3, 1, 1, 4, 1, 1, 0},
     {"odd_6x17", 1, 16, 6, 17, 24, 1, 0, 1},
-    {"a_like_c100_10x3", 4, 100, 10, 3, 40, 0, 1, 1}, /* c_in past one 64-channel block of the weight transform */
+    {"a_like_c100_10x3", 4, 100, 10, 3, 40, 0, 1, 1},  /* c_in past one 64-channel block of the weight transform */
+    {"wide_rows_14x215", 1, 24, 14, 215, 16, 1, 1, 0}, /* 36 tiles of 6 a row: F(6x6)'s 16-tile gather blocks */
 };
 
 static void scale_input(const float *x, const float *s, int n, int c, size_t hw, float *out) {
@@ -38,10 +39,12 @@ static void scale_input(const float *x, const float *s, int n, int c, size_t hw,
                 out[((size_t)b * c + i) * hw + p] = x[((size_t)b * c + i) * hw + p] * s[(size_t)b * c + i];
 }
 
-static void run_case(const wcase *t, pcavs_kctx *kc, const char *label) {
+/* tile 4: F(4x4, 3x3); 6: F(6x6, 3x3) */
+static void run_case(const wcase *t, pcavs_kctx *kc, const char *label, int tile) {
     const size_t hw = (size_t)t->h * t->w, nx = (size_t)t->n * t->c_in * hw, ny = (size_t)t->n * t->c_out * hw;
     const size_t nwt = (size_t)t->c_out * t->c_in * 9;
-    float *x = pt_alloc(nx), *xs = pt_alloc(nx), *w = pt_alloc(nwt), *u = pt_alloc(PCAVS_WINO_POINTS * nwt / 9);
+    float *x = pt_alloc(nx), *xs = pt_alloc(nx), *w = pt_alloc(nwt),
+          *u = pt_alloc((tile == 6 ? PCAVS_WINO6_POINTS : PCAVS_WINO_POINTS) * nwt / 9);
     float *bias = pt_alloc(t->c_out), *in_s = pt_alloc((size_t)t->n * t->c_in),
           *out_s = pt_alloc((size_t)t->n * t->c_out);
     float *want = pt_alloc(ny), *got = pt_alloc(ny);
@@ -77,8 +80,12 @@ static void run_case(const wcase *t, pcavs_kctx *kc, const char *label) {
                 if (t->bias) *v += bias[o];
                 if (t->relu && *v < 0.0f) *v = 0.0f;
             }
-    pcavs_wino_weight(t->c_out, t->c_in, w, 1.0f, u, kc->n_threads);
+    if (tile == 6)
+        pcavs_wino6_weight(t->c_out, t->c_in, w, 1.0f, u, kc->n_threads);
+    else
+        pcavs_wino_weight(t->c_out, t->c_in, w, 1.0f, u, kc->n_threads);
     pcavs_wino_conv a = {.n = t->n,
+                         .tile = tile,
                          .c_in = t->c_in,
                          .h = t->h,
                          .w = t->w,
@@ -93,8 +100,9 @@ static void run_case(const wcase *t, pcavs_kctx *kc, const char *label) {
     for (size_t i = 0; i < ny; i++) got[i] = NAN;
     if (pt_check_ok(pcavs_wino_run(kc, &a), "wino_run")) {
         char what[160];
-        snprintf(what, sizeof what, "winograd %s [n%d %d->%d %dx%d%s%s%s] %s", t->name, t->n, t->c_in, t->c_out, t->h,
-                 t->w, t->scales ? " scales" : "", t->bias ? " bias" : "", t->relu ? " relu" : "", label);
+        snprintf(what, sizeof what, "winograd F(%dx%d) %s [n%d %d->%d %dx%d%s%s%s] %s", tile, tile, t->name, t->n,
+                 t->c_in, t->c_out, t->h, t->w, t->scales ? " scales" : "", t->bias ? " bias" : "",
+                 t->relu ? " relu" : "", label);
         pt_check_rel_l2(what, got, want, ny, 1e-5);
     }
     pt_free(x), pt_free(xs), pt_free(w), pt_free(u), pt_free(bias), pt_free(in_s), pt_free(out_s);
@@ -103,7 +111,10 @@ static void run_case(const wcase *t, pcavs_kctx *kc, const char *label) {
 
 int main(void) {
     pcavs_kctx kc = pt_host_kctx(256, 2);
-    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) run_case(&CASES[i], &kc, "(one chunk)");
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) run_case(&CASES[i], &kc, "(one chunk)", 4);
+    /* F(6x6, 3x3) where modconv_cpu takes it (up to 256 input channels) */
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++)
+        if (CASES[i].c_in <= 256) run_case(&CASES[i], &kc, "(one chunk)", 6);
     /* chunked: a scratch that holds a few lane groups of tiles, so chunks end mid tile row */
     {
         const wcase *t = &CASES[6]; /* odd_13x9, n 3: 4 x 3 tiles per sample */
@@ -113,11 +124,19 @@ int main(void) {
         pt_check(small.scratch_bytes < pcavs_wino_scratch_bytes(&a, kc.n_threads),
                  "chunked case: scratch %zu < untiled %zu bytes", small.scratch_bytes,
                  pcavs_wino_scratch_bytes(&a, kc.n_threads));
-        run_case(t, &small, "(chunks of 8 tiles)");
+        run_case(t, &small, "(chunks of 8 tiles)", 4);
+        pcavs_wino_conv a6 = a;
+        a6.tile = 6;
+        small.scratch_bytes = pcavs_wino_min_scratch_bytes(&a6, kc.n_threads) + 64;
+        run_case(t, &small, "(chunks of 8 tiles)", 6);
         const wcase *g = &CASES[1]; /* 512 channels: 100 tiles in chunks of 24 */
         pcavs_wino_conv ag = {.n = g->n, .c_in = g->c_in, .h = g->h, .w = g->w, .c_out = g->c_out};
         small.scratch_bytes = pcavs_wino_min_scratch_bytes(&ag, kc.n_threads) * 3;
-        run_case(g, &small, "(chunks of 24 tiles)");
+        run_case(g, &small, "(chunks of 24 tiles)", 4);
+        const wcase *g6 = &CASES[2]; /* 256 channels, n 2: 2 x 16 tiles of 6x6 in chunks of 8 */
+        pcavs_wino_conv a6g = {.n = g6->n, .c_in = g6->c_in, .h = g6->h, .w = g6->w, .c_out = g6->c_out, .tile = 6};
+        small.scratch_bytes = pcavs_wino_min_scratch_bytes(&a6g, kc.n_threads) + 64;
+        run_case(g6, &small, "(chunks of 8 tiles)", 6);
         /* too little scratch: a clear error, no write */
         small.scratch_bytes = pcavs_wino_min_scratch_bytes(&a, kc.n_threads) - 1;
         float x[1] = {0}, u[1] = {0}, y[1] = {0};
