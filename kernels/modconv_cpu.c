@@ -440,7 +440,9 @@ pcavs_status pcavs_modconv_prepare_sq(const pcavs_modconv_desc *d, const float *
 /* The plain layer's Winograd tile: F(6x6, 3x3) on AVX-512 CPUs up to MC_WINO6_MAX_C_IN input channels, where its
  * error stays within the single-op bound with room (test_winograd: 4.5e-6 at 128, 6.2e-6 at 256 channels; a
  * float32 model of it gives ~9e-6 at 512), else F(4x4, 3x3). Measured (2-core Zen 4, b1): 224x224 128->128
- * 30.2 -> 27.1 ms, 112x112 256->256 23.7 -> 22.8 ms. AVX-512 only: its stride-6 gather is shuffles that the
+ * 30.2 -> 27.1 ms, 112x112 256->256 23.7 -> 22.8 ms; at 512 channels (error 6.1e-6, as at 256) it loses, its 64
+ * weight matrices being 67 MB to stream per call: 56x56 25.0 -> 25.2, 28x28 9.4 -> 13.9, 14x14 4.5 -> 10.9 ms.
+ * AVX-512 only: its stride-6 gather is shuffles that the
  * other clones would do element by element (unmeasured there). The same for every batch, so that a weight
  * prepared at load serves them all. */
 #define MC_WINO6_MAX_C_IN 256
