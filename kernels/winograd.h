@@ -10,7 +10,8 @@
  * ~3e-6 relative L2 at 512 channels, ~1e-6 at 32 (tests/test_winograd.c, test_conv2d.c, test_modconv.c).
  * F(6x6, 3x3) (tile = 6; winograd6_transforms.h): 64 multiplications per 36 outputs instead of 36 per 16
  * (0.79x the GEMM work and the V, M bytes per output), points 0, +-1, +-2, +-1/2, inf; larger transform
- * entries, so ~2x F(4x4)'s error: ~5e-6 relative L2 at 128 and 256 channels (modconv_cpu takes it up to 256).
+ * entries, so ~2x F(4x4)'s error: 4.5e-6 relative L2 at 128 channels, ~6e-6 at 256 and 512 (modconv_cpu takes
+ * it on AVX-512 CPUs up to 256 channels: at 512 its 67 MB weight makes it no faster).
  * Internal to kernels/: not an op of its own (conv2d_cpu and modconv_cpu choose it per call). */
 #ifndef PCAVS_KERNELS_WINOGRAD_H
 #define PCAVS_KERNELS_WINOGRAD_H
