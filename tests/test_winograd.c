@@ -1,8 +1,9 @@
-/* test_winograd.c: the Winograd F(4x4, 3x3) core (kernels/winograd_cpu.c) against the direct
+/* test_winograd.c: the Winograd F(4x4, 3x3) core (kernels/winograd_cpu.c), and F(6x6, 3x3) (tile = 6) on the
+ * cases with up to 256 input channels (where modconv_cpu takes it), against the direct
  * pcavs_conv2d_ref (rel L2 <= 1e-5, the single-op bound) with the per-(sample, channel) input scale,
  * per-(sample, output) scale, bias and ReLU it fuses, on the shapes conv2d_cpu and modconv_cpu give it
  * (generator 28..224, FAN levels) and awkward ones (sizes not multiples of 4, 1x1, n > 1), through the
- * chunked path (tiny scratch) and the OOM error. Inputs are N(0,1), weights at the 1/sqrt(fan_in) scale
+ * chunked path (tiny scratch), the OOM error and a tile size it lacks. Inputs are N(0,1), weights at the 1/sqrt(fan_in) scale
  * PC-AVS uses: Winograd's error grows with the transform magnitudes, not with the data. */
 #include <math.h>
 #include <stdio.h>
@@ -144,6 +145,11 @@ int main(void) {
         pcavs_status st = pcavs_wino_run(&small, &a);
         pt_check(st == PCAVS_ERR_OOM && strstr(pcavs_last_error(), "scratch"),
                  "scratch below the minimum: PCAVS_ERR_OOM (%d), message \"%s\"", (int)st, pcavs_last_error());
+        /* a tile size it does not have: a clear error */
+        a.tile = 5;
+        st = pcavs_wino_run(&kc, &a);
+        pt_check(st == PCAVS_ERR_INVALID_ARG && strstr(pcavs_last_error(), "tile 5"),
+                 "tile 5: PCAVS_ERR_INVALID_ARG (%d), message \"%s\"", (int)st, pcavs_last_error());
     }
     pt_free_kctx(&kc);
     return pt_finish();
