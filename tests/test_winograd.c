@@ -3,8 +3,8 @@
  * pcavs_conv2d_ref (rel L2 <= 1e-5, the single-op bound) with the per-(sample, channel) input scale,
  * per-(sample, output) scale, bias and ReLU it fuses, on the shapes conv2d_cpu and modconv_cpu give it
  * (generator 28..224, FAN levels) and awkward ones (sizes not multiples of 4, 1x1, n > 1), through the
- * chunked path (tiny scratch), the OOM error and a tile size it lacks. Inputs are N(0,1), weights at the 1/sqrt(fan_in) scale
- * PC-AVS uses: Winograd's error grows with the transform magnitudes, not with the data. */
+ * chunked path (tiny scratch), the OOM error and a tile size it lacks. Inputs are N(0,1), weights at the 1/sqrt(fan_in)
+ * scale PC-AVS uses: Winograd's error grows with the transform magnitudes, not with the data. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
