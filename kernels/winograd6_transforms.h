@@ -39,7 +39,7 @@
         (o)[5] = d12 + 32.0f * d34 + 0.03125f * d56 + (m7);                                                            \
     } while (0)
 
-typedef float wino6_fv __attribute__((vector_size(64)));
+typedef float wino6_fv __attribute__((vector_size(64))); /* GCC vector extensions (16 lanes) */
 typedef int wino6_iv __attribute__((vector_size(64)));
 
 /* One input row times s into the 6 column-phase arrays of a run of tiles: R[q * ps + t] = row[6 (lo + t) + q - 1]
@@ -53,6 +53,8 @@ static inline void wino6_gather_row(const float *row, int w, int lo, int nT, flo
     if (in1 > nT) in1 = nT;
     if (in1 < in0) in1 = in0;
     const float *src = row + 6 * lo - 1; /* src[6 t + q] = row[6(lo+t)+q-1] */
+    int t = in0;
+#if defined(__GNUC__) && !defined(__clang__) /* __builtin_shuffle; other compilers take the scalar loop below */
     /* phase q of tile t' of a 16-tile block is element e = 6 t' + q of its 96 floats (6 vectors): gather each
      * vector pair's share, then merge the three by lane */
     static const wino6_iv m01[6] = {
@@ -77,7 +79,6 @@ static inline void wino6_gather_row(const float *row, int w, int lo, int nT, flo
         {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 27, 28, 29, 30, 31}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 27, 28, 29, 30, 31},
         {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 27, 28, 29, 30, 31}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 27, 28, 29, 30, 31},
         {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 26, 27, 28, 29, 30, 31}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 26, 27, 28, 29, 30, 31}};
-    int t = in0;
     for (; t + 16 <= in1; t += 16) {
         wino6_fv z[6];
         memcpy(z, src + 6 * t, sizeof z);
@@ -88,6 +89,7 @@ static inline void wino6_gather_row(const float *row, int w, int lo, int nT, flo
             memcpy(R + q * ps + t, &r, sizeof r);
         }
     }
+#endif
     for (; t < in1; t++)
         for (int q = 0; q < 6; q++) R[q * ps + t] = src[6 * t + q] * s;
     for (int u = 0; u < nT; u++) { /* the edges, bounds-checked */
