@@ -442,9 +442,8 @@ pcavs_status pcavs_modconv_prepare_sq(const pcavs_modconv_desc *d, const float *
  * float32 model of it gives ~9e-6 at 512), else F(4x4, 3x3). Measured (2-core Zen 4, b1): 224x224 128->128
  * 30.2 -> 27.1 ms, 112x112 256->256 23.7 -> 22.8 ms; at 512 channels (error 6.1e-6, as at 256) it loses, its 64
  * weight matrices being 67 MB to stream per call: 56x56 25.0 -> 25.2, 28x28 9.4 -> 13.9, 14x14 4.5 -> 10.9 ms.
- * AVX-512 only: its stride-6 gather is shuffles that the
- * other clones would do element by element (unmeasured there). The same for every batch, so that a weight
- * prepared at load serves them all. */
+ * AVX-512 only: its stride-6 gather is shuffles that the other clones would do element by element (unmeasured
+ * there). The same for every batch, so that a weight prepared at load serves them all. */
 #define MC_WINO6_MAX_C_IN 256
 static int mc_wino_tile(const pcavs_modconv_desc *d) {
     return pcavs_cpu_detect().avx512f && d->c_in <= MC_WINO6_MAX_C_IN ? 6 : 4;
@@ -524,13 +523,8 @@ static int mc_try_wino(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const 
         s_in[i] = style[i] * scale;
     const float *u = d->weight_wino;
     if (!u) {
-        float *uw = (float *)(sp + s_bytes); /* [36, c_out, c_in] */
-        if (up)
-            pcavs_wino_up_weight(d->c_out, d->c_in, weight, 1.0f, uw, nth);
-        else if (a.tile == 6)
-            pcavs_wino6_weight(d->c_out, d->c_in, weight, 1.0f, uw, nth);
-        else
-            pcavs_wino_weight(d->c_out, d->c_in, weight, 1.0f, uw, nth);
+        float *uw = (float *)(sp + s_bytes); /* [pcavs_modconv_wino_floats(d)]: 36 or 64 matrices [c_out, c_in] */
+        if (pcavs_modconv_prepare_wino(d, weight, uw, nth) != PCAVS_OK) return 0;
         u = uw;
     }
     pcavs_kctx sub = *kc;

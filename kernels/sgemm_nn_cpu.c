@@ -22,18 +22,21 @@ static sgemm_nn_fn sgemm_nn_choose(void) {
     return sgemm_nn_blas;
 }
 
-const char *pcavs_sgemm_nn_form(void) {
-    const sgemm_nn_fn fn = sgemm_nn_choose();
-    return fn == pcavs_sgemm_nn_avx512 ? "avx512" : "blas";
-}
-
-void pcavs_sgemm_nn(int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c, int ldc) {
-    static _Atomic(sgemm_nn_fn) chosen; /* once; two threads racing here choose the same function */
+/* The form, chosen once (two threads racing here choose the same function). */
+static sgemm_nn_fn sgemm_nn_chosen(void) {
+    static _Atomic(sgemm_nn_fn) chosen;
     sgemm_nn_fn fn = atomic_load_explicit(&chosen, memory_order_relaxed);
     if (!fn) {
         fn = sgemm_nn_choose();
         atomic_store_explicit(&chosen, fn, memory_order_relaxed);
     }
+    return fn;
+}
+
+const char *pcavs_sgemm_nn_form(void) { return sgemm_nn_chosen() == pcavs_sgemm_nn_avx512 ? "avx512" : "blas"; }
+
+void pcavs_sgemm_nn(int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c, int ldc) {
+    const sgemm_nn_fn fn = sgemm_nn_chosen();
     if (m < 1 || n < 1) return;
     if (k < 1) {
         for (int i = 0; i < m; i++) memset(c + (size_t)i * ldc, 0, (size_t)n * sizeof(float));
