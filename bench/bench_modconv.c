@@ -10,7 +10,9 @@
  * $PCAVS_PRECISION=bf16 (where the CPU has a bf16 unit): the 3x3 layers where bf16 is faster on this CPU
  * (pcavs_modconv_cpu_prefers_bf16) get their bf16 form instead, as the loader does in bf16 precision, and
  * are validated against _ref with test_modconv's bf16 bound (4e-3).
- * Usage: bench_modconv [--quick]   (--quick: batch 1 only); threads from $PCAVS_THREADS. */
+ * Usage: bench_modconv [--quick]   (--quick: batch 1 only); threads from $PCAVS_THREADS.
+ * Profiling: $PCAVS_BENCH_LAYER=NAME times only the layers whose name contains NAME (no sequence row),
+ * $PCAVS_BENCH_SECONDS=S times each row for at least S seconds (default 0.3). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +119,8 @@ int main(int argc, char **argv) {
     }
     pcavs_cpu_init_blas_env(argc, argv);
     const int quick = argc > 1 && !strcmp(argv[1], "--quick");
+    const char *only = getenv("PCAVS_BENCH_LAYER");
+    const double seconds = getenv("PCAVS_BENCH_SECONDS") ? atof(getenv("PCAVS_BENCH_SECONDS")) : 0.3;
     const char *prec = getenv("PCAVS_PRECISION");
     g_bf16 = prec && !strcmp(prec, "bf16") && pcavs_bf16_unit_detect() != PCAVS_BF16_NONE;
     printf("precision: %s\n", g_bf16 ? pcavs_bf16_unit_name(pcavs_bf16_unit_detect()) : "fp32");
@@ -167,21 +171,24 @@ int main(int argc, char **argv) {
         double total_flops = 0;
         for (int i = 0; i < N_LAYERS; i++) {
             const layer *L = &g_layers[i];
+            if (only && !strstr(L->name, only)) continue;
             run_ctx r = {
                 &kc, {n, L->c_in, L->h, L->h, L->c_out, L->k, L->demod, L->up, q.u[i]}, q.x[i], q.w[i], q.s, q.y, 0};
             r.d.weight_bf16 = q.ub[i];
-            const double ms = pb_time_ms(run_one, &r, 0.3);
+            const double ms = pb_time_ms(run_one, &r, seconds);
             if (r.failed) return 1;
             char shape[96];
             snprintf(shape, sizeof shape, "b%d %d->%d %dx%d k%d", n, L->c_in, L->c_out, L->h, L->h, L->k);
             pb_row(L->name, shape, ms, layer_flops(L, n), 0.0);
             total_flops += layer_flops(L, n);
         }
-        const double ms = pb_time_ms(run_seq, &q, 1.0);
-        if (q.failed) return 1;
-        char shape[96];
-        snprintf(shape, sizeof shape, "b%d, per frame: %.1f ms", n, ms / n);
-        pb_row("generator modconv sequence (17 layers)", shape, ms, total_flops, 0.0);
+        if (!only) {
+            const double ms = pb_time_ms(run_seq, &q, 1.0);
+            if (q.failed) return 1;
+            char shape[96];
+            snprintf(shape, sizeof shape, "b%d, per frame: %.1f ms", n, ms / n);
+            pb_row("generator modconv sequence (17 layers)", shape, ms, total_flops, 0.0);
+        }
         for (int i = 0; i < N_LAYERS; i++)
             pcavs_aligned_free(q.x[i]), pcavs_aligned_free(q.w[i]), pcavs_aligned_free(q.u[i]), free(q.ub[i]);
         pcavs_aligned_free(q.s), pcavs_aligned_free(q.y);

@@ -10,7 +10,7 @@
  *   plain 3x3 with >= MC_WINO_MIN_TILES 4x4 tiles (28x28 and up at batch 1): Winograd F(4x4, 3x3)
  *          (winograd.h) with in_scale = style * scale and out_scale = demod, the weight taken prepared
  *          (d->weight_wino, done at model load) or transformed per call; demod reads d->weight_sq if given.
- *   upsample from 28x28 with c_in*c_out >= 512*256 (the generator's 28->56 and 56->112): Winograd F(4x4, 2x2)
+ *   upsample from 14x14 with c_in*c_out >= 256*128 (the generator's 14->28 .. 112->224): Winograd F(4x4, 2x2)
  *          on the transposed conv's four output phases, then the same blur (winograd_up.h), likewise.
  *   plain k > 1 with enough pixels (tiles >= 256 pixels, >= 2 per thread): tiled im2col of x * style * scale
  *          (K = c_in*k*k rows, the weight's own layout) + one sgemm per tile straight into y, demod
@@ -484,15 +484,18 @@ static int mc_wino_applies(const pcavs_modconv_desc *d) {
 /* ---- upsampling 3x3 with enough tiles: Winograd F(4x4, 2x2) on the transposed conv's phases, then the
  * blur (kernels/winograd_up.h) ---- */
 /* Where it wins (bench_modconv, generator layers, 2-core EPYC, ms b1 / b8 direct -> Winograd): 28->56
- * 512x512 23.3 -> 22.2 / 178 -> 162, 56->112 512->256 44.2 -> 40.1 / 347 -> 313; where it loses: 7->14 and
+ * 512x512 23.3 -> 22.2 / 178 -> 162, 56->112 512->256 44.2 -> 40.1 / 347 -> 313; where it lost: 7->14 and
  * 14->28 (too few tiles: 2.8 -> 5.5 ms at b1) and 112->224 256->128 (GEMMs too thin for the transforms'
  * memory traffic: 48.7 -> 50.1 / 383 -> 398). Again with pcavs_sgemm_nn (2-core Zen 4, b1): 112->224 43 -> 44-48,
- * 7->14 2.7 -> 5.1, 14->28 6.4-6.7 -> 6.0-7.1 (a tie): the bars stand. */
+ * 7->14 2.7 -> 5.1, 14->28 6.4-6.7 -> 6.0-7.1 (a tie). With the grouped input rows, the fused output transform
+ * and blur, and M prefetched (winograd_up_cpu.c; same machine): 112->224 41.6 -> 36.1 at b1, 14->28 a tie at b1
+ * (6.9 -> 7.0) and 47 -> 36 at b8 (its weight prepared at load, as the loader does for every layer that takes
+ * this path at b1; transformed per call it would lose: 51 ms), 7->14 b8 15 -> 28 unprepared: the bars below. */
 #ifndef MC_WINO_UP_MIN_SIDE
-#define MC_WINO_UP_MIN_SIDE 28 /* input side */
+#define MC_WINO_UP_MIN_SIDE 14 /* input side */
 #endif
 #ifndef MC_WINO_UP_MIN_CHANNELS
-#define MC_WINO_UP_MIN_CHANNELS (512 * 256) /* c_in * c_out */
+#define MC_WINO_UP_MIN_CHANNELS (256 * 128) /* c_in * c_out */
 #endif
 static int mc_wino_up_applies(const pcavs_modconv_desc *d) {
     return d->k == 3 && d->upsample && d->h >= MC_WINO_UP_MIN_SIDE && d->w >= MC_WINO_UP_MIN_SIDE &&

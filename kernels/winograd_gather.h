@@ -2,7 +2,8 @@
  * F(4x4, 3x3), winograd_up_cpu.c for the upsampling phases): one input row, times a scale, into the 4
  * column-phase arrays of a run of tiles, so that the transforms that follow run over tiles with unit
  * stride:  Rq[t] = row[4 (lo + t) + q - 1] * s   (q = 0..3, t = 0..nT-1),
- * zero where the column falls outside [0, w), and everywhere when row is NULL (a row outside the plane).
+ * zero where the column falls outside [0, w), and everywhere when row is NULL (a row outside the plane);
+ * and wino_group_rows, which takes a chunk's tile rows in groups laid end to end in those arrays.
  * Internal to kernels/. */
 #ifndef PCAVS_KERNELS_WINOGRAD_GATHER_H
 #define PCAVS_KERNELS_WINOGRAD_GATHER_H
@@ -36,6 +37,24 @@ static inline void wino_gather_row(const float *row, int w, int lo, int nT, floa
             Rq[q][tt] = ix >= 0 && ix < w ? row[ix] * s : 0.0f;
         }
     }
+}
+
+/* The group of tile rows from row g0 (rows r_first..r_last hold chunk tiles [t0, t0 + nt), tw a row): as many
+ * rows as fit WINO_GROUP_TILES tiles (one at least); per row its first tile and tile count. Returns the row
+ * after the group. */
+static inline size_t wino_group_rows(size_t g0, size_t r_first, size_t r_last, size_t t0, size_t nt, int tw, int *lo_of,
+                                     int *nt_of, int *rows_out, int *n_g_out) {
+    size_t g1 = g0;
+    int n_g = 0, rows = 0;
+    while (g1 <= r_last && rows < WINO_GROUP_TILES) {
+        const int lo = g1 == r_first ? (int)(t0 - g1 * tw) : 0;
+        const int hi = g1 == r_last ? (int)(t0 + nt - g1 * tw) : tw;
+        if (rows > 0 && n_g + (hi - lo) > WINO_GROUP_TILES) break;
+        lo_of[rows] = lo, nt_of[rows] = hi - lo;
+        n_g += hi - lo, rows++, g1++;
+    }
+    *rows_out = rows, *n_g_out = n_g;
+    return g1;
 }
 
 #endif

@@ -29,24 +29,6 @@
         (v)[5 * (cs) + (at)] = WINO_BT5(x0, x1, x2, x3, x4, x5);                                                       \
     } while (0)
 
-/* The group of tile rows from row g0 (rows r_first..r_last hold chunk tiles [t0, t0 + nt), tw a row): as many
- * rows as fit WINO_GROUP_TILES tiles (one at least); per row its first tile and tile count. Returns the row
- * after the group. */
-static inline size_t wino_group_rows(size_t g0, size_t r_first, size_t r_last, size_t t0, size_t nt, int tw, int *lo_of,
-                                     int *nt_of, int *rows_out, int *n_g_out) {
-    size_t g1 = g0;
-    int n_g = 0, rows = 0;
-    while (g1 <= r_last && rows < WINO_GROUP_TILES) {
-        const int lo = g1 == r_first ? (int)(t0 - g1 * tw) : 0;
-        const int hi = g1 == r_last ? (int)(t0 + nt - g1 * tw) : tw;
-        if (rows > 0 && n_g + (hi - lo) > WINO_GROUP_TILES) break;
-        lo_of[rows] = lo, nt_of[rows] = hi - lo;
-        n_g += hi - lo, rows++, g1++;
-    }
-    *rows_out = rows, *n_g_out = n_g;
-    return g1;
-}
-
 /* Input transform of channel c for chunk tiles [t0, t0 + nt). Tile rows are taken in groups of at most
  * WINO_GROUP_TILES tiles (one row at least), laid end to end in the phase arrays at their chunk-relative
  * index, so the loops run over the whole group even where a row has few tiles (FAN's 8x8 maps: 2 tiles a

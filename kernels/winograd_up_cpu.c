@@ -1,11 +1,14 @@
 /* winograd_up_cpu.c: the upsampling modulated convolution as Winograd F(4x4, 2x2) on the transposed
  * conv's four output phases, then the blur (the algebra: winograd_up.h). Tiles j = (sample, tile row,
- * tile column) of the (h+1) x (w+1) phase grid, row-major. Samples go in groups whose T planes fit a
- * budget; each group's tiles in chunks (V + M bounded), each chunk in three steps of one OpenMP region:
+ * tile column) of the (h+1) x (w+1) phase grid, row-major. Each chunk of tiles in steps of one OpenMP region:
  *   1. input transform, threads over input channels: V [81 blocks, c_in, nt];
  *   2. the 36 GEMMs M_g = U_g V_g, each thread its share of the 81 blocks (single-threaded pcavs_sgemm_nn);
- *   3. output transform, threads over output channels: the 4 phases' 4x4 tiles into the group's T planes;
- * then, per group, the blur and the output scale from T into y, threads over (sample, output channel).
+ *   3. output transform, threads over (sample,) output channels: the 4 phases' 4x4 tiles into T planes.
+ * Fused form (where the scratch holds whole samples' V + M, up to PCAVS_WINO_UP_FUSED_MAX_CHUNK: the
+ * generator's layers at any batch): chunks of whole samples, and step 3 writes each (sample, output) plane
+ * into a T plane of its thread that the blur and output scale then read while it is in L2. Otherwise samples
+ * go in groups whose T planes fit a budget, each group's tiles in chunks (V + M bounded), and the blur runs
+ * per group from the T planes in memory. Measured (112x112 256->128, b1, 2-core Zen 4): 39.3 -> 37.3 ms.
  * Blocks: EE point (k, l) is block k*5+l; EO row point k is group 25+k with blocks 25+4k+q (q = output
  * column in the tile); OE column point l is group 30+l, blocks 45+4l+q (q = output row); OO is group 35,
  * blocks 65+4i+s. Within group g, V's row c is [mult_g][nt] (so a group is one [c_in x mult_g*nt] matrix). */
@@ -29,8 +32,15 @@ static int omp_get_num_threads(void) { return 1; }
 #ifndef PCAVS_WINO_UP_MAX_CHUNK
 #define PCAVS_WINO_UP_MAX_CHUNK (96u << 20) /* bytes of V + M per chunk */
 #endif
+#ifndef PCAVS_WINO_UP_FUSED_MAX_CHUNK
+/* bytes of V + M per chunk of whole samples (the fused form; 112x112 256->128: 105 MB a sample) */
+#define PCAVS_WINO_UP_FUSED_MAX_CHUNK (128u << 20)
+#endif
 #ifndef PCAVS_WINO_UP_T_BUDGET
 #define PCAVS_WINO_UP_T_BUDGET (48u << 20) /* bytes of T planes per sample group (at least one sample) */
+#endif
+#ifndef UP_PF_AHEAD
+#define UP_PF_AHEAD 64
 #endif
 #define UP_ALIGN(b) ((((size_t)(b)) + 63) / 64 * 64)
 
@@ -84,9 +94,9 @@ static size_t up_plane_floats(const pcavs_wino_up_conv *a) { /* one T plane, pad
 static size_t up_sample_t_bytes(const pcavs_wino_up_conv *a) {
     return (size_t)a->c_out * up_plane_floats(a) * sizeof(float);
 }
-/* per thread: the row buffers R, C [5][4][ps] (the blur's 2 rows fit in them) */
+/* per thread: the input transform's R, C [5][4][gs], XR, XC [5][gs] (the blur's 2 rows fit in them) */
 static size_t up_rowbuf_floats(const pcavs_wino_up_conv *a) {
-    size_t f = (size_t)40 * WINO_PHASE_STRIDE(up_tw(a)), blur = 2 * ((size_t)a->w + 16);
+    size_t f = (size_t)50 * WINO_GROUP_STRIDE(up_tw(a)), blur = 2 * ((size_t)a->w + 16);
     return f > blur ? f : blur;
 }
 static size_t up_fixed(const pcavs_wino_up_conv *a, int n_threads) {
@@ -105,7 +115,26 @@ static size_t up_group_samples(const pcavs_wino_up_conv *a) {
     return sb > (size_t)a->n ? (size_t)a->n : sb;
 }
 
+/* The fused form (pcavs_wino_up_run): whole samples per chunk, capped at PCAVS_WINO_UP_FUSED_MAX_CHUNK bytes of
+ * V + M, with a T plane per thread; how many samples a chunk takes in `avail` bytes (past the row buffers),
+ * 0 where not even one fits. */
+static size_t up_fused_samples(const pcavs_wino_up_conv *a, int n_threads, size_t avail) {
+    const size_t tps = (size_t)up_th(a) * up_tw(a), per_sample = tps * up_per_tile(a);
+    const size_t planes = (size_t)(n_threads < 1 ? 1 : n_threads) * up_plane_floats(a) * sizeof(float);
+    if (avail < planes) return 0;
+    size_t sb = (avail - planes) / per_sample, cap = PCAVS_WINO_UP_FUSED_MAX_CHUNK / per_sample;
+    if (sb > cap) sb = cap;
+    return sb > (size_t)a->n ? (size_t)a->n : sb;
+}
+
 size_t pcavs_wino_up_scratch_bytes(const pcavs_wino_up_conv *a, int n_threads) {
+    const size_t tps = (size_t)up_th(a) * up_tw(a), per_sample = tps * up_per_tile(a);
+    if (per_sample <= PCAVS_WINO_UP_FUSED_MAX_CHUNK) {
+        size_t sb = PCAVS_WINO_UP_FUSED_MAX_CHUNK / per_sample;
+        if (sb > (size_t)a->n) sb = (size_t)a->n;
+        return up_fixed(a, n_threads) + (size_t)(n_threads < 1 ? 1 : n_threads) * up_plane_floats(a) * sizeof(float) +
+               sb * per_sample;
+    }
     const size_t sb = up_group_samples(a), tiles = sb * up_th(a) * up_tw(a);
     size_t nt = PCAVS_WINO_UP_MAX_CHUNK / up_per_tile(a);
     if (nt < WINO_LANES) nt = WINO_LANES;
@@ -137,58 +166,89 @@ static inline void up_bt_run(int n, const float *restrict a, const float *restri
     }
 }
 
-/* Input channel c of tiles t0 .. t0+nh-1 (global tile indices) into V [81][c_in][nh]. Per tile row, the
- * 5 input rows 4ty-1 .. 4ty+3 as column phases R[i][q][t] = x[4ty-1+i][4t+q-1], so tile t's 5 columns
- * are R[i][0..3][t] and R[i][0][t+1]. */
-PCAVS_SIMD_CLONES static void up_input_channel(const pcavs_wino_up_conv *a, int c, size_t t0, size_t nh, float *rowbuf, float *V) {
+/* Input channel c of tiles t0 .. t0+nh-1 (global tile indices) into V [81][c_in][nh]. Tile rows go in groups
+ * (wino_group_rows, as the F(4x4, 3x3) transform does), laid end to end in column-phase arrays
+ * R[i][q][t] = x[4ty-1+i][4t+q-1] of the group's 5 input rows per tile row, so each loop runs over the group's
+ * tiles (a loop per tile row of 15 or 29 tiles was half scalar remainder). Tile t's 5 columns are R[i][0..3][t]
+ * and R[i][0][t+1]; for the last tile of a row that fifth column is gathered aside into XR (the next row's
+ * tiles overwrite it) and its values are redone from there. Every value takes the same operations as before. */
+PCAVS_SIMD_CLONES static void up_input_channel(const pcavs_wino_up_conv *a, int c, size_t t0, size_t nh, float *rowbuf,
+                                               float *V) {
     const int h = a->h, w = a->w, tw = up_tw(a), th = up_th(a);
-    const size_t ps = WINO_PHASE_STRIDE(tw), n4 = 4 * ps;
-    float *R = rowbuf;                      /* [5][4][ps] */
-    float *C = rowbuf + 20 * ps;            /* [5][4][ps]: B^T down the rows */
+    const size_t gs = WINO_GROUP_STRIDE(tw), n4 = 4 * gs;
+    float *R = rowbuf;                      /* [5][4][gs] gathered rows */
+    float *C = R + 20 * gs;                 /* [5][4][gs] B^T down the rows */
+    float *XR = C + 20 * gs;                /* [5][gs] each tile row's column after its last tile */
+    float *XC = XR + 5 * gs;                /* [5][gs] ... and B^T down them */
     const size_t vb = (size_t)a->c_in * nh; /* floats per block */
     const size_t r_first = t0 / tw, r_last = (t0 + nh - 1) / tw;
-    for (size_t r = r_first; r <= r_last; r++) {
-        const int b = (int)(r / th), ty = (int)(r % th);
-        const int lo = r == r_first ? (int)(t0 - r * tw) : 0;
-        const int hi = r == r_last ? (int)(t0 + nh - r * tw) : tw;
-        const int nT = hi - lo + 1, ntile = hi - lo;
-        const size_t col = r * tw + lo - t0; /* the row's first tile within the chunk */
-        const float s = a->in_scale ? a->in_scale[(size_t)b * a->c_in + c] : 1.0f;
-        const float *xc = a->x + ((size_t)b * a->c_in + c) * h * w; /* [h, w] */
-        for (int i = 0; i < 5; i++) {
-            const int iy = 4 * ty - 1 + i;
-            float *R0 = R + (size_t)i * n4;
-            wino_gather_row(iy >= 0 && iy < h ? xc + (size_t)iy * w : NULL, w, lo, nT, s, R0, R0 + ps, R0 + 2 * ps,
-                            R0 + 3 * ps);
+    int lo_of[WINO_GROUP_TILES], nt_of[WINO_GROUP_TILES]; /* per row of the group: first tile, tiles */
+    for (size_t g0 = r_first; g0 <= r_last;) {
+        int n_g, rows;
+        const size_t g1 = wino_group_rows(g0, r_first, r_last, t0, nh, tw, lo_of, nt_of, &rows, &n_g);
+        const size_t base = g0 * tw + (g0 == r_first ? t0 - r_first * tw : 0) - t0; /* chunk-relative */
+        for (int j = 0, off = 0; j < rows; off += nt_of[j], j++) {
+            const size_t r = g0 + j;
+            const int b = (int)(r / th), ty = (int)(r % th);
+            const float s = a->in_scale ? a->in_scale[(size_t)b * a->c_in + c] : 1.0f;
+            const float *xc = a->x + ((size_t)b * a->c_in + c) * h * w; /* [h, w] */
+            for (int i = 0; i < 5; i++) {
+                const int iy = 4 * ty - 1 + i;
+                float *R0 = R + (size_t)i * n4 + off;
+                wino_gather_row(iy >= 0 && iy < h ? xc + (size_t)iy * w : NULL, w, lo_of[j], nt_of[j] + 1, s, R0,
+                                R0 + gs, R0 + 2 * gs, R0 + 3 * gs);
+                XR[(size_t)i * gs + j] = R0[nt_of[j]];
+            }
         }
-        /* C[k] = B^T down the 5 rows, the 4 phases as one run */
-        up_bt_run((int)n4, R, R + n4, R + 2 * n4, R + 3 * n4, R + 4 * n4, C, C + n4, C + 2 * n4, C + 3 * n4,
-                  C + 4 * n4);
+        /* C[k] = B^T down the 5 rows, the 4 phases as one run (up to what is read); XC likewise */
+        up_bt_run((int)(3 * gs + n_g + 1), R, R + n4, R + 2 * n4, R + 3 * n4, R + 4 * n4, C, C + n4, C + 2 * n4,
+                  C + 3 * n4, C + 4 * n4);
+        up_bt_run(rows, XR, XR + gs, XR + 2 * gs, XR + 3 * gs, XR + 4 * gs, XC, XC + gs, XC + 2 * gs, XC + 3 * gs,
+                  XC + 4 * gs);
         for (int k = 0; k < 5; k++) {
-            const float *e0 = C + (size_t)k * n4, *e1 = e0 + ps, *e2 = e1 + ps, *e3 = e2 + ps;
+            const float *e0 = C + (size_t)k * n4, *e1 = e0 + gs, *e2 = e1 + gs, *e3 = e2 + gs;
+            const float *xk = XC + (size_t)k * gs;
             /* EE: B^T along tile columns, blocks k*5 + l */
-            float *v = V + (size_t)(k * 5) * vb + (size_t)c * nh + col;
-            up_bt_run(ntile, e0, e1, e2, e3, e0 + 1, v, v + vb, v + 2 * vb, v + 3 * vb, v + 4 * vb);
+            float *v = V + (size_t)(k * 5) * vb + (size_t)c * nh + base;
+            up_bt_run(n_g, e0, e1, e2, e3, e0 + 1, v, v + vb, v + 2 * vb, v + 3 * vb, v + 4 * vb);
             /* EO: columns 1..4 as they are, group 25+k: row c = [4][nh] */
-            float *eo = V + (size_t)(25 + 4 * k) * vb + (size_t)c * 4 * nh + col;
-            memcpy(eo, e1, (size_t)ntile * sizeof(float));
-            memcpy(eo + nh, e2, (size_t)ntile * sizeof(float));
-            memcpy(eo + 2 * nh, e3, (size_t)ntile * sizeof(float));
-            memcpy(eo + 3 * nh, e0 + 1, (size_t)ntile * sizeof(float));
+            float *eo = V + (size_t)(25 + 4 * k) * vb + (size_t)c * 4 * nh + base;
+            memcpy(eo, e1, (size_t)n_g * sizeof(float));
+            memcpy(eo + nh, e2, (size_t)n_g * sizeof(float));
+            memcpy(eo + 2 * nh, e3, (size_t)n_g * sizeof(float));
+            memcpy(eo + 3 * nh, e0 + 1, (size_t)n_g * sizeof(float));
+            for (int j = 0, t = -1; j < rows; j++) { /* each row's last tile: its fifth column from XC */
+                t += nt_of[j];
+                const float x0 = e0[t], x1 = e1[t], x2 = e2[t], x3 = e3[t], x4 = xk[j];
+                v[t] = UP_BT0(x0, x1, x2, x3, x4), v[vb + t] = UP_BT1(x0, x1, x2, x3, x4);
+                v[2 * vb + t] = UP_BT2(x0, x1, x2, x3, x4), v[3 * vb + t] = UP_BT3(x0, x1, x2, x3, x4);
+                v[4 * vb + t] = UP_BT4(x0, x1, x2, x3, x4);
+                eo[3 * nh + t] = x4;
+            }
         }
         for (int q = 0; q < 4; q++) { /* input rows 1..4 as they are */
-            const float *r0 = R + (size_t)(1 + q) * n4, *r1 = r0 + ps, *r2 = r1 + ps, *r3 = r2 + ps;
+            const float *r0 = R + (size_t)(1 + q) * n4, *r1 = r0 + gs, *r2 = r1 + gs, *r3 = r2 + gs;
+            const float *xq = XR + (size_t)(1 + q) * gs;
             /* OE: B^T along tile columns, group 30+l at blocks 45+4l, output row q */
-            float *oe = V + (size_t)45 * vb + ((size_t)c * 4 + q) * nh + col;
-            const size_t gs = 4 * vb; /* between OE groups */
-            up_bt_run(ntile, r0, r1, r2, r3, r0 + 1, oe, oe + gs, oe + 2 * gs, oe + 3 * gs, oe + 4 * gs);
+            float *oe = V + (size_t)45 * vb + ((size_t)c * 4 + q) * nh + base;
+            const size_t gst = 4 * vb; /* between OE groups */
+            up_bt_run(n_g, r0, r1, r2, r3, r0 + 1, oe, oe + gst, oe + 2 * gst, oe + 3 * gst, oe + 4 * gst);
             /* OO: columns 1..4, blocks 65 + 4q + s */
-            float *oo = V + (size_t)65 * vb + ((size_t)c * 16 + 4 * q) * nh + col;
-            memcpy(oo, r1, (size_t)ntile * sizeof(float));
-            memcpy(oo + nh, r2, (size_t)ntile * sizeof(float));
-            memcpy(oo + 2 * nh, r3, (size_t)ntile * sizeof(float));
-            memcpy(oo + 3 * nh, r0 + 1, (size_t)ntile * sizeof(float));
+            float *oo = V + (size_t)65 * vb + ((size_t)c * 16 + 4 * q) * nh + base;
+            memcpy(oo, r1, (size_t)n_g * sizeof(float));
+            memcpy(oo + nh, r2, (size_t)n_g * sizeof(float));
+            memcpy(oo + 2 * nh, r3, (size_t)n_g * sizeof(float));
+            memcpy(oo + 3 * nh, r0 + 1, (size_t)n_g * sizeof(float));
+            for (int j = 0, t = -1; j < rows; j++) {
+                t += nt_of[j];
+                const float x0 = r0[t], x1 = r1[t], x2 = r2[t], x3 = r3[t], x4 = xq[j];
+                oe[t] = UP_BT0(x0, x1, x2, x3, x4), oe[gst + t] = UP_BT1(x0, x1, x2, x3, x4);
+                oe[2 * gst + t] = UP_BT2(x0, x1, x2, x3, x4), oe[3 * gst + t] = UP_BT3(x0, x1, x2, x3, x4);
+                oe[4 * gst + t] = UP_BT4(x0, x1, x2, x3, x4);
+                oo[3 * nh + t] = x4;
+            }
         }
+        g0 = g1;
     }
 }
 
@@ -199,16 +259,28 @@ PCAVS_SIMD_CLONES static void up_input_channel(const pcavs_wino_up_conv *a, int 
      : (i) == 2 ? (m1) + (m2) + 4.0f * (m3)                                                                            \
                 : (m1) - (m2) + 8.0f * (m3) + (m4))
 
-/* Output channel o of tiles t0 .. t0+nh-1 from M [81][c_out][nh] into the T planes of samples g0.. */
-PCAVS_SIMD_CLONES static void up_output_channel(const pcavs_wino_up_conv *a, int o, size_t t0, size_t nh, const float *M, float *Tb,
-                              int g0) {
+/* Output channel o of tiles t0 .. t0+cnt-1 (global indices) from M [81][c_out][nh] (M: the first of those
+ * tiles' columns; nh: the chunk's width) into T planes: sample b's at Tb + (b - g0) * b_stride + o * o_stride. */
+PCAVS_SIMD_CLONES static void up_output_channel(const pcavs_wino_up_conv *a, int o, size_t t0, size_t cnt, size_t nh,
+                                                const float *M, float *Tb, size_t b_stride, size_t o_stride, int g0) {
     const int h = a->h, w = a->w, tw = up_tw(a), th = up_th(a);
-    const size_t mb = (size_t)a->c_out * nh, pf = up_plane_floats(a), ts = (size_t)w + 3;
+    const size_t mb = (size_t)a->c_out * nh, ts = (size_t)w + 3;
     const float *ee = M + (size_t)o * nh;                        /* block p at ee + p*mb */
     const float *eo = M + (size_t)25 * mb + (size_t)o * 4 * nh;  /* row point k, column q: + 4k*mb + q*nh */
     const float *oe = M + (size_t)45 * mb + (size_t)o * 4 * nh;  /* column point l, row q: + 4l*mb + q*nh */
     const float *oo = M + (size_t)65 * mb + (size_t)o * 16 * nh; /* (i, s): + (4i+s)*nh */
-    for (size_t jj = 0; jj < nh; jj += WINO_LANES) {
+    float *const To = Tb + (size_t)o * o_stride;
+    for (size_t jj = 0; jj < cnt; jj += WINO_LANES) {
+        if (jj + UP_PF_AHEAD < cnt) { /* 81 streams, more than the hardware prefetchers follow (-1 ms at 112x112) */
+            const size_t f = jj + UP_PF_AHEAD;
+            for (int p = 0; p < 25; p++) __builtin_prefetch(ee + (size_t)p * mb + f);
+            for (int k = 0; k < 5; k++)
+                for (int q = 0; q < 4; q++) {
+                    __builtin_prefetch(eo + (size_t)(4 * k) * mb + (size_t)q * nh + f);
+                    __builtin_prefetch(oe + (size_t)(4 * k) * mb + (size_t)q * nh + f);
+                }
+            for (int i = 0; i < 16; i++) __builtin_prefetch(oo + (size_t)i * nh + f);
+        }
         float t[4][5][WINO_LANES];      /* EE: A^T down the columns */
         float out[4][4][4][WINO_LANES]; /* [phase EE, EO, OE, OO][row][column][lane] */
         for (int l = 0; l < 5; l++) {
@@ -231,15 +303,30 @@ PCAVS_SIMD_CLONES static void up_output_channel(const pcavs_wino_up_conv *a, int
             for (int s = 0; s < 4; s++)
                 for (int q = 0; q < WINO_LANES; q++) out[3][cq][s][q] = oo[(size_t)(4 * cq + s) * nh + jj + q];
         }
-        const int lanes = nh - jj < WINO_LANES ? (int)(nh - jj) : WINO_LANES;
+        const int lanes = cnt - jj < WINO_LANES ? (int)(cnt - jj) : WINO_LANES;
         const size_t j0 = t0 + jj; /* the group's first tile, then step along */
         int tx = (int)(j0 % tw), ty = (int)((j0 / tw) % th), b = (int)(j0 / ((size_t)tw * th));
+        if (lanes == WINO_LANES && tx + WINO_LANES <= tw && 4 * (tx + WINO_LANES) <= w && 4 * ty + 4 <= h) {
+            /* whole tiles of one tile row, every phase row complete: each T row segment is 4 x WINO_LANES
+             * consecutive floats, interleaved in a buffer and stored as whole vectors */
+            float *P = To + (size_t)(b - g0) * b_stride + 1 + 4 * tx;
+            for (int r = 0; r < 4; r++) {
+                float *te = P + (size_t)(4 * (4 * ty + r)) * ts; /* T row 2Y, even columns; odd at + ts */
+                for (int ph = 0; ph < 4; ph++) {
+                    float row[4 * WINO_LANES];
+                    for (int q = 0; q < WINO_LANES; q++)
+                        for (int s = 0; s < 4; s++) row[4 * q + s] = out[ph][r][s][q];
+                    memcpy(te + (size_t)ph * ts, row, sizeof row); /* ph: EE, EO (row 2Y), OE, OO (2Y+1) */
+                }
+            }
+            continue;
+        }
         for (int q = 0; q < lanes; q++, tx++) {
             if (tx == tw) {
                 tx = 0;
                 if (++ty == th) ty = 0, b++;
             }
-            float *P = Tb + ((size_t)(b - g0) * a->c_out + o) * pf;
+            float *P = To + (size_t)(b - g0) * b_stride;
             const int X0 = 4 * tx, ne = w + 1 - X0 < 4 ? w + 1 - X0 : 4, no = w - X0 < 4 ? w - X0 : 4;
             for (int r = 0; r < 4; r++) {
                 const int Y = 4 * ty + r;
@@ -260,31 +347,38 @@ PCAVS_SIMD_CLONES static void up_output_channel(const pcavs_wino_up_conv *a, int
  * y[oy][ox] = scale * sum_{a,b} kf[a][b] T[oy+a-1][ox+b-1], kf[a][b] = blur[3-a][3-b]; with ox = 2X (E)
  * or 2X+1 (O):  E[X] = kf0 To[X-1] + kf1 Te[X] + kf2 To[X] + kf3 Te[X+1]
  *               O[X] = kf0 Te[X] + kf1 To[X] + kf2 Te[X+1] + kf3 To[X+1]   (To[-1] = To[w] = 0) */
-PCAVS_SIMD_CLONES void pcavs_up_blur_plane(float *t, int h, int w, const float *blur, float scale, float *tmp, float *y) {
+PCAVS_SIMD_CLONES void pcavs_up_blur_plane(float *t, int h, int w, const float *blur, float scale, float *tmp,
+                                           float *y) {
     const size_t ts = (size_t)w + 3;
     const int th = 2 * h + 1, oh = 2 * h, ow = 2 * w;
     for (int r = 0; r < th; r++) {
         float *to = t + (size_t)(2 * r + 1) * ts + 1;
         to[-1] = to[w] = 0.0f;
     }
-    float *er = tmp, *orow = tmp + w + 16;
+    float *zero = tmp; /* a T row of zeros (both phases) for the rows above and below the grid */
+    memset(zero, 0, 2 * ts * sizeof(float));
+    float k[4][4]; /* k[ky][0..3]: the taps along x for the T row oy+ky-1, times scale */
+    for (int ky = 0; ky < 4; ky++)
+        for (int j = 0; j < 4; j++) k[ky][j] = blur[(3 - ky) * 4 + 3 - j] * scale;
     for (int oy = 0; oy < oh; oy++) {
-        for (int xx = 0; xx < w; xx++) er[xx] = orow[xx] = 0.0f;
+        const float *te[4], *to[4]; /* the 4 T rows, even and odd phases */
         for (int ky = 0; ky < 4; ky++) {
             const int ty = oy + ky - 1;
-            if (ty < 0 || ty >= th) continue;
-            const float *te = t + (size_t)(2 * ty) * ts + 1, *to = te + ts;
-            const float *kr = blur + (3 - ky) * 4;
-            const float k0 = kr[3] * scale, k1 = kr[2] * scale, k2 = kr[1] * scale, k3 = kr[0] * scale;
-            for (int xx = 0; xx < w; xx++) {
-                er[xx] += k0 * to[xx - 1] + k1 * te[xx] + k2 * to[xx] + k3 * te[xx + 1];
-                orow[xx] += k0 * te[xx] + k1 * to[xx] + k2 * te[xx + 1] + k3 * to[xx + 1];
-            }
+            te[ky] = (ty < 0 || ty >= th ? zero : t + (size_t)(2 * ty) * ts) + 1, to[ky] = te[ky] + ts;
         }
         float *yr = y + (size_t)oy * ow;
+        /* one pass, the sums in registers (the former 4 read-modify-write passes over 2 row buffers were
+         * load/store bound) */
+#pragma omp simd
         for (int xx = 0; xx < w; xx++) {
-            yr[2 * xx] = er[xx];
-            yr[2 * xx + 1] = orow[xx];
+            float e = 0.0f, o = 0.0f;
+            for (int ky = 0; ky < 4; ky++) {
+                const float *e_ = te[ky], *o_ = to[ky];
+                e += k[ky][0] * o_[xx - 1] + k[ky][1] * e_[xx] + k[ky][2] * o_[xx] + k[ky][3] * e_[xx + 1];
+                o += k[ky][0] * e_[xx] + k[ky][1] * o_[xx] + k[ky][2] * e_[xx + 1] + k[ky][3] * o_[xx + 1];
+            }
+            yr[2 * xx] = e;
+            yr[2 * xx + 1] = o;
         }
     }
 }
@@ -338,6 +432,47 @@ pcavs_status pcavs_wino_up_run(const pcavs_kctx *kc, const pcavs_wino_up_conv *a
                           a->c_in, a->c_out, a->h, a->w, need, kc->scratch_bytes);
     const size_t tps = (size_t)up_th(a) * up_tw(a), per_tile = up_per_tile(a), t_samp = up_sample_t_bytes(a);
     const size_t fixed = up_fixed(a, nth), avail = kc->scratch_bytes - fixed;
+    const size_t rb = UP_ALIGN(up_rowbuf_floats(a) * sizeof(float)) / sizeof(float);
+    const size_t pf = up_plane_floats(a), ohw = (size_t)4 * a->h * a->w;
+    const int by_rows = !strcmp(pcavs_sgemm_nn_form(), "blas");
+    float *rowbufs = (float *)kc->scratch;
+    char *sp = (char *)kc->scratch + (size_t)nth * rb * sizeof(float);
+    const int blas_threads = openblas_get_num_threads();
+    if (blas_threads != 1) openblas_set_num_threads(1);
+
+    const size_t fsb = up_fused_samples(a, nth, avail);
+    if (fsb > 0) {
+        /* fused: chunks of whole samples; each output plane goes into this thread's T plane and is blurred
+         * from there while it is in L2 (no T planes in memory) */
+        float *Tt = (float *)sp; /* [nth][pf] */
+        sp += (size_t)nth * pf * sizeof(float);
+        float *V = (float *)sp; /* [81, c_in, fsb * tps] */
+        sp += UP_ALIGN((size_t)UP_BLOCKS * a->c_in * fsb * tps * sizeof(float));
+        float *M = (float *)sp; /* [81, c_out, fsb * tps] (+ a lane group) */
+#pragma omp parallel num_threads(nth)
+        {
+            const int tid = omp_get_thread_num(), nthr = omp_get_num_threads();
+            float *rowbuf = rowbufs + (size_t)tid * rb, *T = Tt + (size_t)tid * pf;
+            for (int g0 = 0; g0 < a->n; g0 += (int)fsb) {
+                const int gb = a->n - g0 < (int)fsb ? a->n - g0 : (int)fsb;
+                const size_t nh = (size_t)gb * tps;
+#pragma omp for schedule(static)
+                for (int c = 0; c < a->c_in; c++) up_input_channel(a, c, (size_t)g0 * tps, nh, rowbuf, V);
+                up_gemms(a, nh, V, M, tid, nthr, by_rows);
+#pragma omp barrier
+#pragma omp for schedule(static)
+                for (long bo = 0; bo < (long)gb * a->c_out; bo++) {
+                    const int bl = (int)(bo / a->c_out), o = (int)(bo % a->c_out), b = g0 + bl;
+                    up_output_channel(a, o, (size_t)b * tps, tps, nh, M + (size_t)bl * tps, T, 0, 0, b);
+                    const float sc = a->out_scale ? a->out_scale[(size_t)b * a->c_out + o] : 1.0f;
+                    pcavs_up_blur_plane(T, a->h, a->w, a->blur, sc, rowbuf, a->y + ((size_t)b * a->c_out + o) * ohw);
+                }
+            }
+        }
+        if (blas_threads != 1) openblas_set_num_threads(blas_threads);
+        return PCAVS_OK;
+    }
+
     /* sample groups: as many T planes as the budget and the scratch allow, leaving a lane group of tiles */
     size_t sb = up_group_samples(a);
     while (sb > 1 && sb * t_samp + WINO_LANES * per_tile > avail) sb--;
@@ -352,20 +487,11 @@ pcavs_status pcavs_wino_up_run(const pcavs_kctx *kc, const pcavs_wino_up_conv *a
         nt = rounded <= nt ? rounded : even;
     }
     /* carve: rowbufs | T [sb, c_out, plane] | V [81, c_in, nt] | M [81, c_out, nt] (+ a lane group) */
-    char *sp = (char *)kc->scratch;
-    float *rowbufs = (float *)sp;
-    const size_t rb = UP_ALIGN(up_rowbuf_floats(a) * sizeof(float)) / sizeof(float);
-    sp += (size_t)nth * rb * sizeof(float);
     float *Tb = (float *)sp;
     sp += sb * t_samp;
     float *V = (float *)sp;
     sp += UP_ALIGN((size_t)UP_BLOCKS * a->c_in * nt * sizeof(float));
     float *M = (float *)sp;
-
-    const int blas_threads = openblas_get_num_threads();
-    if (blas_threads != 1) openblas_set_num_threads(1);
-    const size_t pf = up_plane_floats(a), ohw = (size_t)4 * a->h * a->w;
-    const int by_rows = !strcmp(pcavs_sgemm_nn_form(), "blas");
 #pragma omp parallel num_threads(nth)
     {
         const int tid = omp_get_thread_num(), nthr = omp_get_num_threads();
@@ -380,7 +506,8 @@ pcavs_status pcavs_wino_up_run(const pcavs_kctx *kc, const pcavs_wino_up_conv *a
                 up_gemms(a, nh, V, M, tid, nthr, by_rows);
 #pragma omp barrier
 #pragma omp for schedule(static)
-                for (int o = 0; o < a->c_out; o++) up_output_channel(a, o, base + t0, nh, M, Tb, g0);
+                for (int o = 0; o < a->c_out; o++)
+                    up_output_channel(a, o, base + t0, nh, nh, M, Tb, (size_t)a->c_out * pf, pf, g0);
             }
 #pragma omp for schedule(static)
             for (long bo = 0; bo < (long)gb * a->c_out; bo++) {

@@ -3,8 +3,9 @@
  * blur (upfirdn2d up 1, pad 1,1) written here from the definitions, rel L2 <= 1e-5 (the single-op bound),
  * with the per-(sample, channel) input scale and per-(sample, output) scale it fuses; on the generator's
  * shapes (channels reduced where the direct loop would be slow) and awkward ones (sizes not multiples of
- * 4, 1x1, non-square, n > 1, a non-symmetric blur); through small scratches that force one-sample groups
- * and chunks that end mid tile row; and the OOM error. Weights at the 1/sqrt(9 c_in) scale of PC-AVS. */
+ * 4, 1x1, non-square, n > 1, a non-symmetric blur), in the fused form (whole samples a chunk, each output
+ * plane blurred from its thread's T plane); through small scratches that force one sample a fused chunk, or
+ * T planes in memory with one-sample groups and chunks that end mid tile row; and the OOM error. Weights at the 1/sqrt(9 c_in) scale of PC-AVS. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,9 +105,9 @@ int main(void) {
     for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
         if (i == 4)
             for (int j = 0; j < 16; j++) g_blur[j] = 0.05f * (float)(j + 1) - 0.2f * (float)(j % 3);
-        run_case(&CASES[i], &kc, "(one chunk)");
+        run_case(&CASES[i], &kc, "(fused form, one chunk)");
     }
-    /* small scratches: one-sample groups and chunks of a few lane groups (ending mid tile row) */
+    /* small scratches: the fused form with one sample a chunk; one-sample groups and chunks of a few lane groups */
     {
         pcavs_kctx small = kc;
         const ucase *t = &CASES[4]; /* odd_5x9, n 3: 2 x 3 tiles per sample */
@@ -115,11 +116,14 @@ int main(void) {
         pt_check(small.scratch_bytes < pcavs_wino_up_scratch_bytes(&a, kc.n_threads),
                  "chunked case: scratch %zu < untiled %zu bytes", small.scratch_bytes,
                  pcavs_wino_up_scratch_bytes(&a, kc.n_threads));
-        run_case(t, &small, "(one-sample groups, chunks of <= 8 tiles)");
+        run_case(t, &small, "(fused form: one sample a chunk)");
+        /* too small for a whole sample's V + M: T planes in memory, chunks within a sample */
         const ucase *g = &CASES[2]; /* up28_128_b2: 8 x 8 tiles per sample */
         pcavs_wino_up_conv ag = {.n = g->n, .c_in = g->c_in, .h = g->h, .w = g->w, .c_out = g->c_out};
         small.scratch_bytes = pcavs_wino_up_min_scratch_bytes(&ag, kc.n_threads) + 20 * 81 * (128 + 96) * 4;
         run_case(g, &small, "(one-sample groups, chunks of ~24 tiles)");
+        small.scratch_bytes = pcavs_wino_up_min_scratch_bytes(&ag, kc.n_threads) + 4 * 81 * (128 + 96) * 4;
+        run_case(g, &small, "(one-sample groups, chunks of 12 tiles: ending mid tile row)");
         /* too little scratch: a clear error */
         small.scratch_bytes = pcavs_wino_up_min_scratch_bytes(&a, kc.n_threads) - 1;
         float x[1] = {0}, u[1] = {0}, y[1] = {0};
