@@ -3,10 +3,10 @@
  * Validated against pcavs_modconv_ref on cheap cases first. GFLOP/s counts the convolution
  * proper, 2*c_out*c_in*k*k*h*w per sample on the input grid (for the upsampling layers that is
  * the transposed conv; the blur and demodulation are not counted).
- * Layers where modconv_cpu takes a Winograd path at batch 1 (plain 3x3 at >= 28x28, upsampling from 28 and 56)
- * get their weight in Winograd form prepared once, as the model loader does (pipeline/networks/net_g.c);
- * the others run as the model runs them (transformed per call where modconv_cpu takes the Winograd path,
- * i.e. plain convs at batch 8 from 14x14).
+ * Layers where modconv_cpu takes a Winograd path at batch 1 (plain 3x3 from 14x14, upsampling from 14) get their
+ * weight in Winograd form prepared once, the other 3x3 ones in the tap-GEMM form, as the model loader does
+ * (pipeline/networks/net_g.c); the Winograd weight of a layer that takes that path only at batch 8 (conv1 7x7)
+ * is transformed per call, as in the model.
  * $PCAVS_PRECISION=bf16 (where the CPU has a bf16 unit): the 3x3 layers where bf16 is faster on this CPU
  * (pcavs_modconv_cpu_prefers_bf16) get their bf16 form instead, as the loader does in bf16 precision, and
  * are validated against _ref with test_modconv's bf16 bound (4e-3).
@@ -74,6 +74,7 @@ typedef struct seq_ctx {
     pcavs_kctx *kc;
     int n;
     float *x[N_LAYERS], *w[N_LAYERS], *u[N_LAYERS], *s, *y; /* u: prepared Winograd weight or NULL */
+    float *tp[N_LAYERS];                                    /* prepared tap-GEMM form or NULL */
     uint16_t *ub[N_LAYERS];                                 /* bf16 form or NULL */
     int failed;
 } seq_ctx;
@@ -83,6 +84,7 @@ static void run_seq(void *p) {
     for (int i = 0; i < N_LAYERS; i++) {
         const layer *L = &g_layers[i];
         pcavs_modconv_desc d = {q->n, L->c_in, L->h, L->h, L->c_out, L->k, L->demod, L->up, q->u[i]};
+        d.weight_taps = q->tp[i];
         d.weight_bf16 = q->ub[i];
         if (pcavs_modconv_cpu(q->kc, &d, q->x[i], q->w[i], q->s, g_blur, q->y) != PCAVS_OK) {
             if (!q->failed) fprintf(stderr, "modconv_cpu (%s) failed: %s\n", L->name, pcavs_last_error());
@@ -166,6 +168,13 @@ int main(int argc, char **argv) {
                     return 1;
                 }
             }
+            if (!q.ub[i] && pcavs_modconv_cpu_takes_taps(&d1)) { /* likewise */
+                q.tp[i] = pb_alloc_uniform(pcavs_modconv_taps_floats(&d), 90 + i);
+                if (pcavs_modconv_prepare_taps(&d, q.w[i], q.tp[i], threads) != PCAVS_OK) {
+                    fprintf(stderr, "bench_modconv: %s\n", pcavs_last_error());
+                    return 1;
+                }
+            }
         }
         q.y = pb_alloc_uniform(ymax, 99);
         double total_flops = 0;
@@ -175,6 +184,7 @@ int main(int argc, char **argv) {
             run_ctx r = {
                 &kc, {n, L->c_in, L->h, L->h, L->c_out, L->k, L->demod, L->up, q.u[i]}, q.x[i], q.w[i], q.s, q.y, 0};
             r.d.weight_bf16 = q.ub[i];
+            r.d.weight_taps = q.tp[i];
             const double ms = pb_time_ms(run_one, &r, seconds);
             if (r.failed) return 1;
             char shape[96];
@@ -190,7 +200,8 @@ int main(int argc, char **argv) {
             pb_row("generator modconv sequence (17 layers)", shape, ms, total_flops, 0.0);
         }
         for (int i = 0; i < N_LAYERS; i++)
-            pcavs_aligned_free(q.x[i]), pcavs_aligned_free(q.w[i]), pcavs_aligned_free(q.u[i]), free(q.ub[i]);
+            pcavs_aligned_free(q.x[i]), pcavs_aligned_free(q.w[i]), pcavs_aligned_free(q.u[i]), free(q.ub[i]),
+                pcavs_aligned_free(q.tp[i]);
         pcavs_aligned_free(q.s), pcavs_aligned_free(q.y);
     }
     pcavs_aligned_free(kc.scratch);

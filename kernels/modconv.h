@@ -33,6 +33,10 @@ typedef struct pcavs_modconv_desc {
      * kernels/gemm_bf16.h); non-NULL makes _cpu run this layer's GEMM in bf16 (k = 3 only, and only where
      * the CPU has a bf16 unit; elsewhere it is ignored and the layer runs in float32). */
     const uint16_t *weight_bf16;
+    /* optional, _cpu only: the weight permuted to [c_out, k*k, c_in] (pcavs_modconv_prepare_taps) for the tap-GEMM
+     * path (the small maps that take no Winograd path: the generator's 7x7 conv1 and 7->14); NULL: permuted per
+     * call into the scratch there. */
+    const float *weight_taps;
 } pcavs_modconv_desc;
 
 static inline int pcavs_modconv_out_h(const pcavs_modconv_desc *d) { return d->upsample ? 2 * d->h : d->h; }
@@ -67,6 +71,14 @@ size_t pcavs_modconv_bf16_elems(const pcavs_modconv_desc *d);
  * and the plain ones where float32 takes no Winograd path at batch 1 (below 28x28); none without a unit. */
 int pcavs_modconv_cpu_prefers_bf16(const pcavs_modconv_desc *d);
 pcavs_status pcavs_modconv_prepare_bf16(const pcavs_modconv_desc *d, const float *weight, uint16_t *out);
+
+/* The tap-GEMM form (d->weight_taps): pcavs_modconv_taps_floats(d) floats (0 where there is none: k = 1), filled
+ * by pcavs_modconv_prepare_taps (weight [c_out, c_in, k, k] -> [c_out, k*k, c_in]). pcavs_modconv_cpu_takes_taps:
+ * whether _cpu may take that path for d (k > 1 and no Winograd path; batches whose maps are large enough take
+ * the im2col path instead, which reads the weight as it is), i.e. whether preparing pays. */
+int pcavs_modconv_cpu_takes_taps(const pcavs_modconv_desc *d);
+size_t pcavs_modconv_taps_floats(const pcavs_modconv_desc *d);
+pcavs_status pcavs_modconv_prepare_taps(const pcavs_modconv_desc *d, const float *weight, float *out, int n_threads);
 
 /* out [c_out, c_in] = sum_ij weight[o, c, i, j]^2 (d->weight_sq). */
 pcavs_status pcavs_modconv_prepare_sq(const pcavs_modconv_desc *d, const float *weight, float *out);

@@ -423,6 +423,35 @@ static int mc_try_bf16_up(const pcavs_modconv_desc *d, int nth, const float *x, 
     return 1;
 }
 
+/* wp [c_out, kk, c_in] = the weight [c_out, c_in, kk] with taps outermost per output channel */
+static void mc_permute_taps(const pcavs_modconv_desc *d, const float *weight, float *wp, int n_threads) {
+    const int ci_n = d->c_in, kk = d->k * d->k;
+#pragma omp parallel for num_threads(n_threads < 1 ? 1 : n_threads) schedule(static)
+    for (int o = 0; o < d->c_out; o++)
+        for (int c = 0; c < ci_n; c++) {
+            const float *src = weight + ((size_t)o * ci_n + c) * kk;
+            float *dst = wp + (size_t)o * kk * ci_n + c;
+            for (int t = 0; t < kk; t++)
+                dst[(size_t)t * ci_n] = src[t];
+        }
+}
+
+size_t pcavs_modconv_taps_floats(const pcavs_modconv_desc *d) {
+    if (pcavs_modconv_check(d) != PCAVS_OK || d->k == 1)
+        return 0;
+    return (size_t)d->c_out * d->k * d->k * d->c_in;
+}
+
+pcavs_status pcavs_modconv_prepare_taps(const pcavs_modconv_desc *d, const float *weight, float *out, int n_threads) {
+    PCAVS_TRY(pcavs_modconv_check(d));
+    if (!weight || !out)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_prepare_taps: NULL pointer");
+    if (d->k == 1)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_prepare_taps: a 1x1 layer has no tap form");
+    mc_permute_taps(d, weight, out, n_threads);
+    return PCAVS_OK;
+}
+
 pcavs_status pcavs_modconv_prepare_sq(const pcavs_modconv_desc *d, const float *weight, float *out) {
     PCAVS_TRY(pcavs_modconv_check(d));
     if (!weight || !out)
@@ -545,6 +574,10 @@ int pcavs_modconv_cpu_takes_wino(const pcavs_modconv_desc *d) {
     return pcavs_modconv_check(d) == PCAVS_OK && (mc_wino_applies(d) || mc_wino_up_applies(d));
 }
 
+int pcavs_modconv_cpu_takes_taps(const pcavs_modconv_desc *d) {
+    return pcavs_modconv_check(d) == PCAVS_OK && d->k > 1 && !pcavs_modconv_cpu_takes_wino(d);
+}
+
 /* Measured on a 2-core Zen 4 (AVX512-BF16, no AMX; bench_modconv, ms at batch 1 float32 -> bf16): upsampling
  * 28->56 21.1 -> 15.4, 56->112 40.3 -> 26.2, 112->224 43.9 -> 28.0; plain 14x14 7.0 -> 4.1; but plain 56x56
  * 28.3 -> 42.8, 112x112 27.0 -> 40.8, 224x224 33.8 -> 43.2 (float32 Winograd there). */
@@ -663,15 +696,10 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
     float *g = (float *)(sp + MC_ALIGN((size_t)nb * pl.per_xs)); /* [ob*kk, nb*hw] */
     const float scale = (float)(1.0 / sqrt((double)ci_n * kk));
 
-    if (k > 1) { /* permute the weight once: wp[o][t][c] = W[o][c][t] */
-#pragma omp parallel for num_threads(nt) schedule(static)
-        for (int o = 0; o < co_n; o++)
-            for (int c = 0; c < ci_n; c++) {
-                const float *src = weight + ((size_t)o * ci_n + c) * kk;
-                float *dst = wp + (size_t)o * kk * ci_n + c;
-                for (int t = 0; t < kk; t++)
-                    dst[(size_t)t * ci_n] = src[t];
-            }
+    const float *wt = d->weight_taps; /* [c_out, kk, c_in]: prepared at load, or permuted here once per call */
+    if (k > 1 && !wt) {
+        mc_permute_taps(d, weight, wp, nt);
+        wt = wp;
     }
     for (int b0 = 0; b0 < n; b0 += nb) {
         const int cb = n - b0 < nb ? n - b0 : nb;
@@ -721,7 +749,7 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
                 per = (per + 15) & ~15;
                 const int r0 = tid * per < rows ? tid * per : rows, r1 = r0 + per < rows ? r0 + per : rows;
                 if (r1 > r0)
-                    pcavs_sgemm_nn(r1 - r0, (int)ncol, ci_n, wp + ((size_t)o0 * kk + r0) * ci_n, ci_n, xs, (int)ncol,
+                    pcavs_sgemm_nn(r1 - r0, (int)ncol, ci_n, wt + ((size_t)o0 * kk + r0) * ci_n, ci_n, xs, (int)ncol,
                                    g + (size_t)r0 * ncol, (int)ncol);
             }
             if (blas_threads != 1)

@@ -111,10 +111,11 @@ static void random_case(pcavs_kctx *kc, const mc_case *c, uint64_t seed, size_t 
     snprintf(label, sizeof label, "%s%s", c->name, !cpu_scratch && pcavs_modconv_cpu_takes_wino(&d) ? " [Winograd]" : "");
     run_case(kc, &ckc, label, &d, x, wt, st, NULL);
     /* the same with the weight's forms prepared once, as the generator's loader does: the Winograd weight
-     * (3x3, plain or upsampling; _cpu takes it where it takes a Winograd path) and the squared-tap sums */
+     * (3x3, plain or upsampling; _cpu takes it where it takes a Winograd path), the tap-GEMM form (taken on the
+     * tap path: the small maps) and the squared-tap sums */
     if (d.demodulate || d.k == 3) {
         pcavs_modconv_desc dp = d;
-        float *u = NULL, *sq = pt_alloc((size_t)d.c_out * d.c_in);
+        float *u = NULL, *tp = NULL, *sq = pt_alloc((size_t)d.c_out * d.c_in);
         char what[200];
         snprintf(what, sizeof what, "%s prepare_sq", c->name);
         if (pt_check_ok(pcavs_modconv_prepare_sq(&d, wt, sq), what)) dp.weight_sq = sq;
@@ -122,18 +123,27 @@ static void random_case(pcavs_kctx *kc, const mc_case *c, uint64_t seed, size_t 
             u = pt_alloc(pcavs_modconv_wino_floats(&d));
             snprintf(what, sizeof what, "%s prepare_wino", c->name);
             if (pt_check_ok(pcavs_modconv_prepare_wino(&d, wt, u, kc->n_threads), what)) dp.weight_wino = u;
+            tp = pt_alloc(pcavs_modconv_taps_floats(&d)); /* the tap-GEMM form (taken where no Winograd path is) */
+            snprintf(what, sizeof what, "%s prepare_taps", c->name);
+            if (pt_check_ok(pcavs_modconv_prepare_taps(&d, wt, tp, kc->n_threads), what)) dp.weight_taps = tp;
         } else {
             float dummy[1];
             pt_check(pcavs_modconv_wino_floats(&d) == 0 &&
                          pcavs_modconv_prepare_wino(&d, wt, dummy, 1) == PCAVS_ERR_INVALID_ARG,
                      "%s: no Winograd form for k=%d upsample=%d (0 floats, prepare_wino refuses: \"%s\")", c->name,
                      d.k, d.upsample, pcavs_last_error());
+            if (d.k == 1)
+                pt_check(pcavs_modconv_taps_floats(&d) == 0 && pcavs_modconv_prepare_taps(&d, wt, dummy, 1) ==
+                                                                   PCAVS_ERR_INVALID_ARG,
+                         "%s: no tap form for a 1x1 layer (0 floats, prepare_taps refuses: \"%s\")", c->name,
+                         pcavs_last_error());
         }
         snprintf(what, sizeof what, "%s (prepared weights)", c->name);
         run_case(kc, &ckc, what, &dp, x, wt, st, NULL);
         if (d.k == 3)
             run_bf16(kc, &ckc, c->name, &dp, x, wt, st);
         pt_free(u);
+        pt_free(tp);
         pt_free(sq);
     }
     /* demodulation coefficients alone */

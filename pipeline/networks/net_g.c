@@ -29,9 +29,10 @@ static size_t g_noise_offset(int l) { /* floats before layer l in a per-frame no
 
 /* CPU backend only: forms of a weight that modconv_cpu can use instead of rereading it per call
  * (kernels/modconv.h). The Winograd form of a 3x3 weight (4x its bytes) for the layers where modconv_cpu
- * takes a Winograd path at batch 1, so at every batch size: the plain convs at >= 28x28 and the upsampling
- * ones from 28 and 56 (at 7 and 14 plain convs take it only from batch 4, and 37.7 MB per 512x512 layer
- * would buy ~1 ms per frame at batch 8); the per-(o, c) sums of squared taps for every demodulated layer. */
+ * takes a Winograd path at batch 1, so at every batch size: the plain convs from 14x14 and the upsampling
+ * ones from 14; the tap-GEMM form (the weight permuted, its own bytes) for the other 3x3 layers (conv1 at 7x7,
+ * up 7->14: permuting 9.4 MB per call was ~2 % of G at batch 1); the per-(o, c) sums of squared taps for every
+ * demodulated layer. */
 static int g_on_cpu(const pn_loader *L) { return strcmp(L->m->ex->be->name, "cpu") == 0; }
 
 /* The layer's descriptor at batch 1 on its side x side input: what the weight forms are prepared for. */
@@ -41,15 +42,18 @@ static pcavs_modconv_desc g_layer_desc(const pn_modconv *mc, int side) {
 }
 
 static pcavs_status prepare_wino(pn_loader *L, pn_modconv *mc, const float *w_host, int side) {
-    mc->w_wino = NULL;
+    mc->w_wino = mc->w_taps = NULL;
     if (!g_on_cpu(L)) return PCAVS_OK;
     const pcavs_modconv_desc d = g_layer_desc(mc, side);
-    if (!pcavs_modconv_cpu_takes_wino(&d)) return PCAVS_OK;
-    size_t count = pcavs_modconv_wino_floats(&d);
+    const int wino = pcavs_modconv_cpu_takes_wino(&d);
+    if (!wino && !pcavs_modconv_cpu_takes_taps(&d)) return PCAVS_OK;
+    size_t count = wino ? pcavs_modconv_wino_floats(&d) : pcavs_modconv_taps_floats(&d);
     float *u = malloc(count * sizeof(float));
-    if (!u) return pcavs_fail(PCAVS_ERR_OOM, "model: cannot allocate %zu bytes for a Winograd weight", count * 4);
-    pcavs_status st = pcavs_modconv_prepare_wino(&d, w_host, u, L->m->ex->kc.n_threads);
-    if (st == PCAVS_OK) st = pn_upload_weight(L, u, count, &mc->w_wino);
+    if (!u) return pcavs_fail(PCAVS_ERR_OOM, "model: cannot allocate %zu bytes for a prepared weight", count * 4);
+    const int nth = L->m->ex->kc.n_threads;
+    pcavs_status st =
+        wino ? pcavs_modconv_prepare_wino(&d, w_host, u, nth) : pcavs_modconv_prepare_taps(&d, w_host, u, nth);
+    if (st == PCAVS_OK) st = pn_upload_weight(L, u, count, wino ? &mc->w_wino : &mc->w_taps);
     free(u);
     return st;
 }
@@ -123,7 +127,7 @@ static pcavs_status load_modconv(pn_loader *L, pn_modconv *mc, const char *name,
     mc->k = k;
     mc->upsample = upsample;
     mc->demodulate = demodulate;
-    mc->w_wino = mc->w_sq = NULL;
+    mc->w_wino = mc->w_taps = mc->w_sq = NULL;
     mc->w_bf16 = NULL;
     const pcavs_modconv_desc d1 = g_layer_desc(mc, side);
     if (k == 3 && g_bf16(L) && pcavs_modconv_cpu_prefers_bf16(&d1)) PCAVS_TRY(prepare_bf16(L, mc, w, side));
@@ -203,7 +207,7 @@ static pcavs_status styled_conv(pn_ctx *c, const pn_modconv *mc, int b, int h, c
     pcavs_modconv_desc d = {.n = b, .c_in = mc->c_in, .h = h, .w = h, .c_out = mc->c_out, .k = mc->k,
                             .demodulate = mc->demodulate, .upsample = mc->upsample, .weight_wino = mc->w_wino,
                             .weight_bf16 = mc->w_bf16,
-                            .weight_sq = mc->w_sq};
+                            .weight_sq = mc->w_sq, .weight_taps = mc->w_taps};
     PN_K(c, c->be->modconv(c->kc, &d, x, mc->w, style, mc->blur, y));
     int ho = pcavs_modconv_out_h(&d);
     PN_K(c, c->be->fused_lrelu(c->kc, b, mc->c_out, ho * ho, y, mc->bias, noise, mc->noise_weight, y));

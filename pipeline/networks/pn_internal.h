@@ -90,7 +90,8 @@ typedef struct pn_a {
 /* G: one StyledConv or ToRGB. */
 typedef struct pn_modconv {
     const float *w;   /* [c_out, c_in, k, k] */
-    const float *w_wino; /* CPU backend, plain 3x3 at >= 28x28: [36, c_out, c_in] (modconv.h), else NULL */
+    const float *w_wino; /* CPU backend, 3x3 layers with a Winograd path at batch 1: modconv.h's form, else NULL */
+    const float *w_taps; /* CPU backend, the other 3x3 layers: [c_out, 9, c_in] (modconv.h), else NULL */
     const float *w_sq;   /* CPU backend, demodulated layers: [c_out, c_in] sum of squared taps, else NULL */
     const uint16_t *w_bf16; /* CPU backend in bf16 precision, 3x3 layers: the bf16 GEMM form (modconv.h), else NULL */
     pn_linear mod;    /* 2560 -> c_in, weight pre-scaled by 1/sqrt(2560) */
