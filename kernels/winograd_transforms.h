@@ -113,47 +113,61 @@ PCAVS_SIMD_CLONES static void wino_input_channel(const pcavs_wino_conv *a, int c
 
 /* Stores a step's lanes (tiles j0 .. j0+lanes-1, T x T outputs each, out [T][T][WINO_LANES]) into y times the
  * tile's out_scale, + bias, ReLU; T is 4 or 6 (a constant where inlined). The tile position is stepped along the
- * lanes (one division per step). Where all lanes are whole tiles of one tile row, each output row is T x
- * WINO_LANES consecutive floats, interleaved in a buffer and stored as whole vectors (a scalar store per value
- * filled the store queue: the hottest instructions at 224x224). */
+ * lanes (one division per step). A run of lanes that are whole tiles of one tile row has each output row as
+ * T x run consecutive floats, interleaved in a buffer and stored as whole vectors (a scalar store per value
+ * filled the store queue: the hottest instructions at 224x224); runs end at tile rows and at partial tiles (the
+ * right and bottom edges), which are stored value by value. */
+static inline __attribute__((always_inline)) void wino_store_run(const pcavs_wino_conv *a, float *yr0, int q0, int run,
+                                                                 int T, float sc, float bias, const float *out) {
+    for (int r = 0; r < T; r++) {
+        float row[6 * WINO_LANES];
+        if (run == WINO_LANES) /* the common case, with constant bounds */
+            for (int q = 0; q < WINO_LANES; q++)
+                for (int s = 0; s < T; s++) {
+                    float v = out[(r * T + s) * WINO_LANES + q] * sc + bias;
+                    row[T * q + s] = a->relu && v < 0.0f ? 0.0f : v;
+                }
+        else
+            for (int q = 0; q < run; q++)
+                for (int s = 0; s < T; s++) {
+                    float v = out[(r * T + s) * WINO_LANES + q0 + q] * sc + bias;
+                    row[T * q + s] = a->relu && v < 0.0f ? 0.0f : v;
+                }
+        memcpy(yr0 + (size_t)r * a->w, row, (size_t)T * run * sizeof(float));
+    }
+}
+
 static inline __attribute__((always_inline)) void wino_store_tiles(const pcavs_wino_conv *a, int o, size_t j0,
                                                                    int lanes, int T, const float *out) {
     const int h = a->h, w = a->w, tw = (w + T - 1) / T, th = (h + T - 1) / T;
     const float bias = a->bias ? a->bias[o] : 0.0f;
     int tx = (int)(j0 % tw), ty = (int)((j0 / tw) % th), b = (int)(j0 / ((size_t)tw * th));
-#define WINO_OUT(r, s, q) out[((r)*T + (s)) * WINO_LANES + (q)]
-    if (lanes == WINO_LANES && tx + WINO_LANES <= tw && T * (tx + WINO_LANES) <= w && T * ty + T <= h) {
+    for (int q = 0; q < lanes;) {
         const float sc = a->out_scale ? a->out_scale[(size_t)b * a->c_out + o] : 1.0f;
-        float *yo = a->y + ((size_t)b * a->c_out + o) * h * w + (size_t)(T * ty) * w + T * tx;
-        for (int r = 0; r < T; r++) {
-            float row[6 * WINO_LANES];
-            for (int q = 0; q < WINO_LANES; q++)
-                for (int s = 0; s < T; s++) {
-                    float v = WINO_OUT(r, s, q) * sc + bias;
-                    row[T * q + s] = a->relu && v < 0.0f ? 0.0f : v;
+        float *yo = a->y + ((size_t)b * a->c_out + o) * h * w; /* [h, w] */
+        int run = 0; /* whole tiles of this tile row from lane q */
+        if (T * ty + T <= h)
+            while (q + run < lanes && tx + run < tw && T * (tx + run) + T <= w) run++;
+        if (run > 0) {
+            wino_store_run(a, yo + (size_t)(T * ty) * w + T * tx, q, run, T, sc, bias, out);
+            q += run, tx += run;
+        } else { /* a partial tile */
+            const int nr = h - T * ty < T ? h - T * ty : T, ncol = w - T * tx < T ? w - T * tx : T;
+            for (int r = 0; r < nr; r++) {
+                float *yr = yo + (size_t)(T * ty + r) * w + T * tx;
+                for (int s = 0; s < ncol; s++) {
+                    float v = out[(r * T + s) * WINO_LANES + q] * sc + bias;
+                    if (a->relu && v < 0.0f) v = 0.0f;
+                    yr[s] = v;
                 }
-            memcpy(yo + (size_t)r * w, row, (size_t)T * WINO_LANES * sizeof(float));
+            }
+            q++, tx++;
         }
-        return;
-    }
-    for (int q = 0; q < lanes; q++, tx++) {
         if (tx == tw) {
             tx = 0;
             if (++ty == th) ty = 0, b++;
         }
-        const float sc = a->out_scale ? a->out_scale[(size_t)b * a->c_out + o] : 1.0f;
-        float *yo = a->y + ((size_t)b * a->c_out + o) * h * w; /* [h, w] */
-        const int nr = h - T * ty < T ? h - T * ty : T, ncol = w - T * tx < T ? w - T * tx : T;
-        for (int r = 0; r < nr; r++) {
-            float *yr = yo + (size_t)(T * ty + r) * w + T * tx;
-            for (int s = 0; s < ncol; s++) {
-                float v = WINO_OUT(r, s, q) * sc + bias;
-                if (a->relu && v < 0.0f) v = 0.0f;
-                yr[s] = v;
-            }
-        }
     }
-#undef WINO_OUT
 }
 
 PCAVS_SIMD_CLONES static void wino_output_channel(const pcavs_wino_conv *a, int o, size_t t0, size_t nt,
