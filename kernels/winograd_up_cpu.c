@@ -306,38 +306,46 @@ PCAVS_SIMD_CLONES static void up_output_channel(const pcavs_wino_up_conv *a, int
         const int lanes = cnt - jj < WINO_LANES ? (int)(cnt - jj) : WINO_LANES;
         const size_t j0 = t0 + jj; /* the group's first tile, then step along */
         int tx = (int)(j0 % tw), ty = (int)((j0 / tw) % th), b = (int)(j0 / ((size_t)tw * th));
-        if (lanes == WINO_LANES && tx + WINO_LANES <= tw && 4 * (tx + WINO_LANES) <= w && 4 * ty + 4 <= h) {
-            /* whole tiles of one tile row, every phase row complete: each T row segment is 4 x WINO_LANES
-             * consecutive floats, interleaved in a buffer and stored as whole vectors */
-            float *P = To + (size_t)(b - g0) * b_stride + 1 + 4 * tx;
-            for (int r = 0; r < 4; r++) {
-                float *te = P + (size_t)(4 * (4 * ty + r)) * ts; /* T row 2Y, even columns; odd at + ts */
-                for (int ph = 0; ph < 4; ph++) {
-                    float row[4 * WINO_LANES];
-                    for (int q = 0; q < WINO_LANES; q++)
-                        for (int s = 0; s < 4; s++) row[4 * q + s] = out[ph][r][s][q];
-                    memcpy(te + (size_t)ph * ts, row, sizeof row); /* ph: EE, EO (row 2Y), OE, OO (2Y+1) */
+        for (int q = 0; q < lanes;) {
+            float *P = To + (size_t)(b - g0) * b_stride;
+            int run = 0; /* whole tiles of this tile row from lane q, every phase row complete */
+            if (4 * ty + 4 <= h)
+                while (q + run < lanes && tx + run < tw && 4 * (tx + run) + 4 <= w) run++;
+            if (run > 0) {
+                /* each T row segment is 4 x run consecutive floats, interleaved in a buffer and stored as vectors */
+                float *P0 = P + 1 + 4 * tx;
+                for (int r = 0; r < 4; r++) {
+                    float *te = P0 + (size_t)(4 * (4 * ty + r)) * ts; /* T row 2Y, even columns; odd at + ts */
+                    for (int ph = 0; ph < 4; ph++) {                  /* EE, EO (row 2Y), OE, OO (2Y+1) */
+                        float row[4 * WINO_LANES];
+                        if (run == WINO_LANES) /* the common case, with constant bounds */
+                            for (int l = 0; l < WINO_LANES; l++)
+                                for (int s = 0; s < 4; s++) row[4 * l + s] = out[ph][r][s][l];
+                        else
+                            for (int l = 0; l < run; l++)
+                                for (int s = 0; s < 4; s++) row[4 * l + s] = out[ph][r][s][q + l];
+                        memcpy(te + (size_t)ph * ts, row, (size_t)4 * run * sizeof(float));
+                    }
                 }
+                q += run, tx += run;
+            } else { /* a tile at the right or bottom edge, value by value */
+                const int X0 = 4 * tx, ne = w + 1 - X0 < 4 ? w + 1 - X0 : 4, no = w - X0 < 4 ? w - X0 : 4;
+                for (int r = 0; r < 4; r++) {
+                    const int Y = 4 * ty + r;
+                    if (Y > h) break;
+                    float *te = P + (size_t)(4 * Y) * ts + 1 + X0, *to = te + ts; /* T row 2Y */
+                    for (int s = 0; s < ne; s++) te[s] = out[0][r][s][q];
+                    for (int s = 0; s < no; s++) to[s] = out[1][r][s][q];
+                    if (Y == h) continue;
+                    te += 2 * ts, to += 2 * ts; /* T row 2Y+1 */
+                    for (int s = 0; s < ne; s++) te[s] = out[2][r][s][q];
+                    for (int s = 0; s < no; s++) to[s] = out[3][r][s][q];
+                }
+                q++, tx++;
             }
-            continue;
-        }
-        for (int q = 0; q < lanes; q++, tx++) {
             if (tx == tw) {
                 tx = 0;
                 if (++ty == th) ty = 0, b++;
-            }
-            float *P = To + (size_t)(b - g0) * b_stride;
-            const int X0 = 4 * tx, ne = w + 1 - X0 < 4 ? w + 1 - X0 : 4, no = w - X0 < 4 ? w - X0 : 4;
-            for (int r = 0; r < 4; r++) {
-                const int Y = 4 * ty + r;
-                if (Y > h) break;
-                float *te = P + (size_t)(4 * Y) * ts + 1 + X0, *to = te + ts; /* T row 2Y */
-                for (int s = 0; s < ne; s++) te[s] = out[0][r][s][q];
-                for (int s = 0; s < no; s++) to[s] = out[1][r][s][q];
-                if (Y == h) continue;
-                te += 2 * ts, to += 2 * ts; /* T row 2Y+1 */
-                for (int s = 0; s < ne; s++) te[s] = out[2][r][s][q];
-                for (int s = 0; s < no; s++) to[s] = out[3][r][s][q];
             }
         }
     }
