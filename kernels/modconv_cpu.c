@@ -580,17 +580,19 @@ int pcavs_modconv_cpu_takes_taps(const pcavs_modconv_desc *d) {
 
 /* Measured on a 2-core Zen 4 (AVX512-BF16, no AMX; bench_modconv, ms at batch 1 float32 -> bf16): upsampling
  * 28->56 21.1 -> 15.4, 56->112 40.3 -> 26.2, 112->224 43.9 -> 28.0; plain 14x14 7.0 -> 4.1; but plain 56x56
- * 28.3 -> 42.8, 112x112 27.0 -> 40.8, 224x224 33.8 -> 43.2 (float32 Winograd there). */
-#define MC_BF16_PLAIN_MAX_TILES 48 /* plain layers below 28x28 (14x14: 16 tiles) */
+ * 28.3 -> 42.8, 112x112 27.0 -> 40.8, 224x224 33.8 -> 43.2 (float32 Winograd there). Again after float32 gained
+ * the upsampling Winograd from 14, its prepared tap form and the A prefetch (ms b1 / b8 float32 -> bf16): up
+ * 14->28 5.9 / 36.5 -> 4.5 / 29.8, 28->56 17.4 / 136 -> 12.9 / 96, 56->112 31 / 245 -> 24 / 193, 112->224 36 / 290
+ * -> 25 / 200; but up 7->14 2.85 / 13.0 -> 3.0 / 16.3, conv 14x14 3.2 / 15.7 -> 4.0 / 21.3, conv1 7x7 2.75 / 9 ->
+ * 2.6 / 12.8: bf16 for the upsampling layers from 14x14 alone. */
+#define MC_BF16_UP_MIN_SIDE 14
 int pcavs_modconv_cpu_prefers_bf16(const pcavs_modconv_desc *d) {
     if (pcavs_modconv_check(d) != PCAVS_OK || d->k != 3) return 0;
     switch (pcavs_bf16_unit_detect()) {
     case PCAVS_BF16_AMX:
         return 1;
-    case PCAVS_BF16_AVX512: {
-        const long tiles = (long)((d->h + 3) / 4) * ((d->w + 3) / 4); /* at batch 1 */
-        return d->upsample || tiles < MC_BF16_PLAIN_MAX_TILES;
-    }
+    case PCAVS_BF16_AVX512:
+        return d->upsample && d->h >= MC_BF16_UP_MIN_SIDE && d->w >= MC_BF16_UP_MIN_SIDE;
     default:
         return 0;
     }

@@ -164,8 +164,8 @@ static void random_case(pcavs_kctx *kc, const mc_case *c, uint64_t seed, size_t 
 
 /* Which generator layers the loader gives a bf16 form (pcavs_modconv_cpu_prefers_bf16), at their real batch-1
  * shapes, for the unit this CPU has (PCAVS_BF16_UNIT can cap it): with AMX every 3x3 layer; with AVX512-BF16
- * alone the 5 upsampling layers and the plain ones at 7 and 14 (where float32 takes no Winograd path), not the
- * plain ones at 28..224 (float32 F(4x4, 3x3) was faster on Zen 4: bench_modconv); never a 1x1 layer. */
+ * alone the 4 upsampling layers from 14x14, not 7->14 nor any plain one (float32 was faster on Zen 4:
+ * bench_modconv); never a 1x1 layer. */
 static void check_bf16_advice(void) {
     static const int side[6] = {7, 14, 28, 56, 112, 224}, ch[6] = {512, 512, 512, 512, 256, 128};
     const pcavs_bf16_unit unit = pcavs_bf16_unit_detect();
@@ -178,7 +178,7 @@ static void check_bf16_advice(void) {
             pcavs_modconv_desc d = {.n = 1, .c_in = c_in, .h = h, .w = h, .c_out = kind == 2 ? 3 : ch[r],
                                     .k = kind == 2 ? 1 : 3, .demodulate = kind != 2, .upsample = kind == 1};
             const int want = unit == PCAVS_BF16_AMX      ? kind != 2
-                             : unit == PCAVS_BF16_AVX512 ? kind == 1 || (kind == 0 && h < 28)
+                             : unit == PCAVS_BF16_AVX512 ? kind == 1 && h >= 14
                                                          : 0;
             const int got = pcavs_modconv_cpu_prefers_bf16(&d);
             given += got, layers++;
@@ -186,7 +186,7 @@ static void check_bf16_advice(void) {
                 snprintf(first, sizeof first, "%s %d->%d at %d: %d, want %d", kind == 1 ? "up" : kind ? "rgb" : "conv",
                          d.c_in, d.c_out, h, got, want);
         }
-    pt_check(wrong == 0, "bf16 form advised for %d of %d generator layers with unit %s (AMX 11, AVX512-BF16 7, none 0); "
+    pt_check(wrong == 0, "bf16 form advised for %d of %d generator layers with unit %s (AMX 11, AVX512-BF16 4, none 0); "
              "%d wrong (first: %s)", given, layers, pcavs_bf16_unit_name(unit), wrong, first);
 }
 

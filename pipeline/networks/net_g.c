@@ -60,8 +60,8 @@ static pcavs_status prepare_wino(pn_loader *L, pn_modconv *mc, const float *w_ho
 
 /* bf16 precision (CPU backend with a bf16 unit; exec.c settled it): a 3x3 layer's weight in the bf16 GEMM's
  * form (half its float32 bytes) in place of the Winograd form, where bf16 is the faster of the two on this
- * CPU (pcavs_modconv_cpu_prefers_bf16: every layer with AMX; with AVX512-BF16 alone the upsampling and the
- * small plain layers, the others keep float32 Winograd). */
+ * CPU (pcavs_modconv_cpu_prefers_bf16: every layer with AMX; with AVX512-BF16 alone the upsampling layers from
+ * 14x14, the others keep their float32 forms). */
 static int g_bf16(const pn_loader *L) {
     return g_on_cpu(L) && pcavs_exec_precision(L->m->ex) == PCAVS_PRECISION_BF16;
 }
