@@ -133,7 +133,10 @@ static inline __attribute__((always_inline)) void wino_store_run(const pcavs_win
                     float v = out[(r * T + s) * WINO_LANES + q0 + q] * sc + bias;
                     row[T * q + s] = a->relu && v < 0.0f ? 0.0f : v;
                 }
-        memcpy(yr0 + (size_t)r * a->w, row, (size_t)T * run * sizeof(float));
+        if (run == WINO_LANES) /* a constant size: inlined as vector moves (a variable one calls memmove) */
+            memcpy(yr0 + (size_t)r * a->w, row, (size_t)T * WINO_LANES * sizeof(float));
+        else
+            memcpy(yr0 + (size_t)r * a->w, row, (size_t)T * run * sizeof(float));
     }
 }
 

@@ -318,13 +318,15 @@ PCAVS_SIMD_CLONES static void up_output_channel(const pcavs_wino_up_conv *a, int
                     float *te = P0 + (size_t)(4 * (4 * ty + r)) * ts; /* T row 2Y, even columns; odd at + ts */
                     for (int ph = 0; ph < 4; ph++) {                  /* EE, EO (row 2Y), OE, OO (2Y+1) */
                         float row[4 * WINO_LANES];
-                        if (run == WINO_LANES) /* the common case, with constant bounds */
+                        if (run == WINO_LANES) { /* the common case, with constant bounds (inlined vector moves) */
                             for (int l = 0; l < WINO_LANES; l++)
                                 for (int s = 0; s < 4; s++) row[4 * l + s] = out[ph][r][s][l];
-                        else
+                            memcpy(te + (size_t)ph * ts, row, sizeof row);
+                        } else {
                             for (int l = 0; l < run; l++)
                                 for (int s = 0; s < 4; s++) row[4 * l + s] = out[ph][r][s][q + l];
-                        memcpy(te + (size_t)ph * ts, row, (size_t)4 * run * sizeof(float));
+                            memcpy(te + (size_t)ph * ts, row, (size_t)4 * run * sizeof(float));
+                        }
                     }
                 }
                 q += run, tx += run;
