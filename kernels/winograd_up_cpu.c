@@ -166,6 +166,28 @@ static inline void up_bt_run(int n, const float *restrict a, const float *restri
     }
 }
 
+/* One row pass of the input transform over a group's n_g tiles, whose 5 columns are p0..p3[t] and p0[t+1] (the
+ * last tile of each of the rows: xlast[j] instead): B^T along them into v[0..4 * vs] and columns 1..4 as they
+ * are into cp[0..3 * nh] (each at the tile's index). */
+static inline __attribute__((always_inline)) void up_row_pass(int n_g, int rows, const int *nt_of, const float *p0,
+                                                              const float *p1, const float *p2, const float *p3,
+                                                              const float *xlast, float *v, size_t vs, float *cp,
+                                                              size_t nh) {
+    up_bt_run(n_g, p0, p1, p2, p3, p0 + 1, v, v + vs, v + 2 * vs, v + 3 * vs, v + 4 * vs);
+    memcpy(cp, p1, (size_t)n_g * sizeof(float));
+    memcpy(cp + nh, p2, (size_t)n_g * sizeof(float));
+    memcpy(cp + 2 * nh, p3, (size_t)n_g * sizeof(float));
+    memcpy(cp + 3 * nh, p0 + 1, (size_t)n_g * sizeof(float));
+    for (int j = 0, t = -1; j < rows; j++) { /* each row's last tile: its fifth column from xlast */
+        t += nt_of[j];
+        const float x0 = p0[t], x1 = p1[t], x2 = p2[t], x3 = p3[t], x4 = xlast[j];
+        v[t] = UP_BT0(x0, x1, x2, x3, x4), v[vs + t] = UP_BT1(x0, x1, x2, x3, x4);
+        v[2 * vs + t] = UP_BT2(x0, x1, x2, x3, x4), v[3 * vs + t] = UP_BT3(x0, x1, x2, x3, x4);
+        v[4 * vs + t] = UP_BT4(x0, x1, x2, x3, x4);
+        cp[3 * nh + t] = x4;
+    }
+}
+
 /* Input channel c of tiles t0 .. t0+nh-1 (global tile indices) into V [81][c_in][nh]. Tile rows go in groups
  * (wino_group_rows, as the F(4x4, 3x3) transform does), laid end to end in column-phase arrays
  * R[i][q][t] = x[4ty-1+i][4t+q-1] of the group's 5 input rows per tile row, so each loop runs over the group's
@@ -205,48 +227,18 @@ PCAVS_SIMD_CLONES static void up_input_channel(const pcavs_wino_up_conv *a, int 
                   C + 3 * n4, C + 4 * n4);
         up_bt_run(rows, XR, XR + gs, XR + 2 * gs, XR + 3 * gs, XR + 4 * gs, XC, XC + gs, XC + 2 * gs, XC + 3 * gs,
                   XC + 4 * gs);
-        for (int k = 0; k < 5; k++) {
-            const float *e0 = C + (size_t)k * n4, *e1 = e0 + gs, *e2 = e1 + gs, *e3 = e2 + gs;
-            const float *xk = XC + (size_t)k * gs;
-            /* EE: B^T along tile columns, blocks k*5 + l */
-            float *v = V + (size_t)(k * 5) * vb + (size_t)c * nh + base;
-            up_bt_run(n_g, e0, e1, e2, e3, e0 + 1, v, v + vb, v + 2 * vb, v + 3 * vb, v + 4 * vb);
-            /* EO: columns 1..4 as they are, group 25+k: row c = [4][nh] */
-            float *eo = V + (size_t)(25 + 4 * k) * vb + (size_t)c * 4 * nh + base;
-            memcpy(eo, e1, (size_t)n_g * sizeof(float));
-            memcpy(eo + nh, e2, (size_t)n_g * sizeof(float));
-            memcpy(eo + 2 * nh, e3, (size_t)n_g * sizeof(float));
-            memcpy(eo + 3 * nh, e0 + 1, (size_t)n_g * sizeof(float));
-            for (int j = 0, t = -1; j < rows; j++) { /* each row's last tile: its fifth column from XC */
-                t += nt_of[j];
-                const float x0 = e0[t], x1 = e1[t], x2 = e2[t], x3 = e3[t], x4 = xk[j];
-                v[t] = UP_BT0(x0, x1, x2, x3, x4), v[vb + t] = UP_BT1(x0, x1, x2, x3, x4);
-                v[2 * vb + t] = UP_BT2(x0, x1, x2, x3, x4), v[3 * vb + t] = UP_BT3(x0, x1, x2, x3, x4);
-                v[4 * vb + t] = UP_BT4(x0, x1, x2, x3, x4);
-                eo[3 * nh + t] = x4;
-            }
+        for (int k = 0; k < 5; k++) { /* EE: B^T along tile columns, blocks k*5 + l; EO: columns 1..4, group 25+k */
+            const float *e0 = C + (size_t)k * n4;
+            up_row_pass(n_g, rows, nt_of, e0, e0 + gs, e0 + 2 * gs, e0 + 3 * gs, XC + (size_t)k * gs,
+                        V + (size_t)(k * 5) * vb + (size_t)c * nh + base, vb,
+                        V + (size_t)(25 + 4 * k) * vb + (size_t)c * 4 * nh + base, nh);
         }
-        for (int q = 0; q < 4; q++) { /* input rows 1..4 as they are */
-            const float *r0 = R + (size_t)(1 + q) * n4, *r1 = r0 + gs, *r2 = r1 + gs, *r3 = r2 + gs;
-            const float *xq = XR + (size_t)(1 + q) * gs;
-            /* OE: B^T along tile columns, group 30+l at blocks 45+4l, output row q */
-            float *oe = V + (size_t)45 * vb + ((size_t)c * 4 + q) * nh + base;
-            const size_t gst = 4 * vb; /* between OE groups */
-            up_bt_run(n_g, r0, r1, r2, r3, r0 + 1, oe, oe + gst, oe + 2 * gst, oe + 3 * gst, oe + 4 * gst);
-            /* OO: columns 1..4, blocks 65 + 4q + s */
-            float *oo = V + (size_t)65 * vb + ((size_t)c * 16 + 4 * q) * nh + base;
-            memcpy(oo, r1, (size_t)n_g * sizeof(float));
-            memcpy(oo + nh, r2, (size_t)n_g * sizeof(float));
-            memcpy(oo + 2 * nh, r3, (size_t)n_g * sizeof(float));
-            memcpy(oo + 3 * nh, r0 + 1, (size_t)n_g * sizeof(float));
-            for (int j = 0, t = -1; j < rows; j++) {
-                t += nt_of[j];
-                const float x0 = r0[t], x1 = r1[t], x2 = r2[t], x3 = r3[t], x4 = xq[j];
-                oe[t] = UP_BT0(x0, x1, x2, x3, x4), oe[gst + t] = UP_BT1(x0, x1, x2, x3, x4);
-                oe[2 * gst + t] = UP_BT2(x0, x1, x2, x3, x4), oe[3 * gst + t] = UP_BT3(x0, x1, x2, x3, x4);
-                oe[4 * gst + t] = UP_BT4(x0, x1, x2, x3, x4);
-                oo[3 * nh + t] = x4;
-            }
+        for (int q = 0; q < 4; q++) { /* input rows 1..4 as they are: OE (B^T along tile columns, group 30+l at
+                                       * blocks 45+4l, output row q) and OO (columns 1..4, blocks 65 + 4q + s) */
+            const float *r0 = R + (size_t)(1 + q) * n4;
+            up_row_pass(n_g, rows, nt_of, r0, r0 + gs, r0 + 2 * gs, r0 + 3 * gs, XR + (size_t)(1 + q) * gs,
+                        V + (size_t)45 * vb + ((size_t)c * 4 + q) * nh + base, 4 * vb,
+                        V + (size_t)65 * vb + ((size_t)c * 16 + 4 * q) * nh + base, nh);
         }
         g0 = g1;
     }
