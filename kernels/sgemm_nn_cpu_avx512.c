@@ -83,9 +83,34 @@ static void rows_tail(int mr, int add, int n, int k, const float *a, int lda, co
         }
 }
 
-/* columns [j0, j1) of every full 8-row block: 48-column blocks, then the masked tail */
+/* A few columns left after the last whole vector (at most DOT_MAX): each as 8 dot products along k with A's rows,
+ * the column gathered once into bcol (a masked vector block would cost as much as 16 columns: conv 28x28's 49
+ * tiles are 48 + 1, 56x56's 196 are 192 + 4, the upsampling phases' 225 are 224 + 1). */
+#define DOT_MAX 8
+static void dot8(int add, int k, const float *a, int lda, const float *bcol, float *c, int ldc) {
+    __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+    for (int p = 0; p < k; p += 16) {
+        const __mmask16 m = k - p >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (k - p)) - 1u);
+        const __m512 bv = _mm512_maskz_loadu_ps(m, bcol + p);
+#define DOT_ROW(i) s##i = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + (size_t)(i)*lda + p), bv, s##i)
+        DOT_ROW(0); DOT_ROW(1); DOT_ROW(2); DOT_ROW(3); DOT_ROW(4); DOT_ROW(5); DOT_ROW(6); DOT_ROW(7);
+#undef DOT_ROW
+    }
+    const float r[8] = {_mm512_reduce_add_ps(s0), _mm512_reduce_add_ps(s1), _mm512_reduce_add_ps(s2),
+                        _mm512_reduce_add_ps(s3), _mm512_reduce_add_ps(s4), _mm512_reduce_add_ps(s5),
+                        _mm512_reduce_add_ps(s6), _mm512_reduce_add_ps(s7)};
+    for (int i = 0; i < MR; i++) c[(size_t)i * ldc] = add ? c[(size_t)i * ldc] + r[i] : r[i];
+}
+
+/* columns [j0, j1) of every full 8-row block: 48-column blocks, then the tail: whole vectors and dot8 columns
+ * where a few columns remain past them, else vectors with the last one masked */
 static void row_blocks(int m8, int add, int j0, int j1, int k, const float *a, int lda, const float *b, int ldb,
                        float *c, int ldc) {
+    const int rem = (j1 - j0) % 48 % 16, ndot = rem > 0 && rem <= DOT_MAX && k <= KB ? rem : 0;
+    float bcol[DOT_MAX][KB]; /* the dot columns of B, contiguous */
+    for (int d = 0; d < ndot; d++)
+        for (int p = 0; p < k; p++) bcol[d][p] = b[(size_t)p * ldb + j1 - ndot + d];
+    j1 -= ndot;
     for (int i0 = 0; i0 < m8; i0 += MR) {
         const float *ai = a + (size_t)i0 * lda;
         float *ci = c + (size_t)i0 * ldc;
@@ -100,6 +125,7 @@ static void row_blocks(int m8, int add, int j0, int j1, int k, const float *a, i
             else if (nv == 2) block8x2(last, add, k, ai, lda, b + j, ldb, ci + j, ldc, pf);
             else block8x1(last, add, k, ai, lda, b + j, ldb, ci + j, ldc, pf);
         }
+        for (int d = 0; d < ndot; d++) dot8(add, k, ai, lda, bcol[d], ci + j1 + d, ldc);
     }
 }
 

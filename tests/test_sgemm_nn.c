@@ -1,7 +1,8 @@
 /* test_sgemm_nn.c: the packing-free GEMM of the Winograd convolutions (kernels/sgemm_nn.h) against a float64
  * GEMM of the same float32 operands, relative L2 <= 1e-5 (the single-op bound; a float32 sum of k products
  * is off by ~sqrt(k) x 6e-8 rms: measured ~1e-7..3e-7), on shapes with every kind of tail (m not a multiple
- * of 8, n of 16 and 48, k of 256 where partial sums are added, k = 1) and the generator's Winograd shapes,
+ * of 8, n of 16 and 48 with up to 8 columns past the last vector taken as dot products or more as a masked
+ * vector, k of 256 where partial sums are added, k = 1) and the generator's Winograd shapes,
  * all as sub-matrices of larger arrays (lda, ldb, ldc past the width). Every element of C outside m x n is
  * NaN-poisoned first and must stay so (masked stores), and k = 0 gives zeros. The AVX-512 form is checked
  * directly where the CPU has it (else skipped with the reason), then the dispatcher, whatever it chose. */
@@ -27,6 +28,8 @@ static const shape SHAPES[] = {
     {9, 17, 256},   {24, 95, 257},
     {40, 47, 31},   {128, 196, 512},                              /* generator 56x56 */
     {64, 784, 256}, /* 112x112, half the rows */ {128, 300, 128}, /* 224x224, a chunk */
+    {16, 5, 300},   {8, 8, 40},    /* only the dot-product columns (n <= 8), over K blocks */
+    {24, 49, 512},  {8, 225, 512}, /* 28x28: 48 + 1 tiles; an upsampling phase at 56x56: 224 + 1 */
 };
 
 /* C = A B in float64, the reference */
