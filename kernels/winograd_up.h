@@ -36,7 +36,8 @@ typedef struct pcavs_wino_up_conv {
 } pcavs_wino_up_conv;
 
 /* Scratch with which pcavs_wino_up_run works: the least (one sample's T, one lane group of tiles) and
- * what it would use at most. */
+ * what it would use at most (the fused form's chunk of whole samples, where one fits
+ * PCAVS_WINO_UP_FUSED_MAX_CHUNK; else T planes and a capped chunk). */
 size_t pcavs_wino_up_min_scratch_bytes(const pcavs_wino_up_conv *a, int n_threads);
 size_t pcavs_wino_up_scratch_bytes(const pcavs_wino_up_conv *a, int n_threads);
 
