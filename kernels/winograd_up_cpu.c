@@ -420,6 +420,12 @@ static void up_gemms(const pcavs_wino_up_conv *a, size_t nh, const float *V, flo
     }
 }
 
+/* output plane (b, o) of y: the blur of its T plane times the plane's out_scale */
+static void up_blur_out(const pcavs_wino_up_conv *a, float *T, int b, int o, float *rowbuf) {
+    const float sc = a->out_scale ? a->out_scale[(size_t)b * a->c_out + o] : 1.0f;
+    pcavs_up_blur_plane(T, a->h, a->w, a->blur, sc, rowbuf, a->y + ((size_t)b * a->c_out + o) * 4 * a->h * a->w);
+}
+
 pcavs_status pcavs_wino_up_run(const pcavs_kctx *kc, const pcavs_wino_up_conv *a) {
     if (!kc || !a || !a->x || !a->u || !a->y || !a->blur)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "wino_up_run: NULL pointer");
@@ -435,88 +441,68 @@ pcavs_status pcavs_wino_up_run(const pcavs_kctx *kc, const pcavs_wino_up_conv *a
     const size_t tps = (size_t)up_th(a) * up_tw(a), per_tile = up_per_tile(a), t_samp = up_sample_t_bytes(a);
     const size_t fixed = up_fixed(a, nth), avail = kc->scratch_bytes - fixed;
     const size_t rb = UP_ALIGN(up_rowbuf_floats(a) * sizeof(float)) / sizeof(float);
-    const size_t pf = up_plane_floats(a), ohw = (size_t)4 * a->h * a->w;
+    const size_t pf = up_plane_floats(a);
     const int by_rows = !strcmp(pcavs_sgemm_nn_form(), "blas");
     float *rowbufs = (float *)kc->scratch;
     char *sp = (char *)kc->scratch + (size_t)nth * rb * sizeof(float);
     const int blas_threads = openblas_get_num_threads();
     if (blas_threads != 1) openblas_set_num_threads(1);
 
+    /* Fused form where whole samples fit (a chunk per group of fsb samples, the output plane blurred at once from its
+     * thread's T plane, in L2); else sample groups with as many T planes as the budget and the scratch allow
+     * (leaving a lane group of tiles), their tiles in chunks capped, then balanced, and the blur after each group. */
     const size_t fsb = up_fused_samples(a, nth, avail);
-    if (fsb > 0) {
-        /* fused: chunks of whole samples; each output plane goes into this thread's T plane and is blurred
-         * from there while it is in L2 (no T planes in memory) */
-        float *Tt = (float *)sp; /* [nth][pf] */
-        sp += (size_t)nth * pf * sizeof(float);
-        float *V = (float *)sp; /* [81, c_in, fsb * tps] */
-        sp += UP_ALIGN((size_t)UP_BLOCKS * a->c_in * fsb * tps * sizeof(float));
-        float *M = (float *)sp; /* [81, c_out, fsb * tps] (+ a lane group) */
-#pragma omp parallel num_threads(nth)
-        {
-            const int tid = omp_get_thread_num(), nthr = omp_get_num_threads();
-            float *rowbuf = rowbufs + (size_t)tid * rb, *T = Tt + (size_t)tid * pf;
-            for (int g0 = 0; g0 < a->n; g0 += (int)fsb) {
-                const int gb = a->n - g0 < (int)fsb ? a->n - g0 : (int)fsb;
-                const size_t nh = (size_t)gb * tps;
-#pragma omp for schedule(static)
-                for (int c = 0; c < a->c_in; c++) up_input_channel(a, c, (size_t)g0 * tps, nh, rowbuf, V);
-                up_gemms(a, nh, V, M, tid, nthr, by_rows);
-#pragma omp barrier
-#pragma omp for schedule(static)
-                for (long bo = 0; bo < (long)gb * a->c_out; bo++) {
-                    const int bl = (int)(bo / a->c_out), o = (int)(bo % a->c_out), b = g0 + bl;
-                    up_output_channel(a, o, (size_t)b * tps, tps, nh, M + (size_t)bl * tps, T, 0, 0, b);
-                    const float sc = a->out_scale ? a->out_scale[(size_t)b * a->c_out + o] : 1.0f;
-                    pcavs_up_blur_plane(T, a->h, a->w, a->blur, sc, rowbuf, a->y + ((size_t)b * a->c_out + o) * ohw);
-                }
-            }
-        }
-        if (blas_threads != 1) openblas_set_num_threads(blas_threads);
-        return PCAVS_OK;
-    }
-
-    /* sample groups: as many T planes as the budget and the scratch allow, leaving a lane group of tiles */
-    size_t sb = up_group_samples(a);
-    while (sb > 1 && sb * t_samp + WINO_LANES * per_tile > avail) sb--;
-    /* chunks of tiles: capped, then balanced over the group's tiles */
-    size_t nt = (avail - sb * t_samp) / per_tile, cap = PCAVS_WINO_UP_MAX_CHUNK / per_tile;
-    if (cap < WINO_LANES) cap = WINO_LANES;
-    if (nt > cap) nt = cap;
-    if (nt > sb * tps) nt = sb * tps;
-    {
+    const int fused = fsb > 0;
+    size_t sb = fsb, nt = fsb * tps;
+    if (!fused) {
+        sb = up_group_samples(a);
+        while (sb > 1 && sb * t_samp + WINO_LANES * per_tile > avail) sb--;
+        size_t cap = PCAVS_WINO_UP_MAX_CHUNK / per_tile;
+        nt = (avail - sb * t_samp) / per_tile;
+        if (cap < WINO_LANES) cap = WINO_LANES;
+        if (nt > cap) nt = cap;
+        if (nt > sb * tps) nt = sb * tps;
         const size_t chunks = (sb * tps + nt - 1) / nt, even = (sb * tps + chunks - 1) / chunks;
         const size_t rounded = (even + WINO_LANES - 1) / WINO_LANES * WINO_LANES;
         nt = rounded <= nt ? rounded : even;
     }
-    /* carve: rowbufs | T [sb, c_out, plane] | V [81, c_in, nt] | M [81, c_out, nt] (+ a lane group) */
+    /* carve: rowbufs | T [nth, plane] (fused) or [sb, c_out, plane] | V [81, c_in, nt] | M [81, c_out, nt] (+ a
+     * lane group) */
     float *Tb = (float *)sp;
-    sp += sb * t_samp;
+    sp += fused ? (size_t)nth * pf * sizeof(float) : sb * t_samp;
     float *V = (float *)sp;
     sp += UP_ALIGN((size_t)UP_BLOCKS * a->c_in * nt * sizeof(float));
     float *M = (float *)sp;
 #pragma omp parallel num_threads(nth)
     {
         const int tid = omp_get_thread_num(), nthr = omp_get_num_threads();
-        float *rowbuf = rowbufs + (size_t)tid * rb;
+        float *rowbuf = rowbufs + (size_t)tid * rb, *Tt = Tb + (size_t)tid * pf; /* Tt: this thread's (fused) */
         for (int g0 = 0; g0 < a->n; g0 += (int)sb) {
             const int gb = a->n - g0 < (int)sb ? a->n - g0 : (int)sb;
             const size_t base = (size_t)g0 * tps, tiles = (size_t)gb * tps;
-            for (size_t t0 = 0; t0 < tiles; t0 += nt) {
+            for (size_t t0 = 0; t0 < tiles; t0 += nt) { /* fused: one chunk, t0 = 0 */
                 const size_t nh = tiles - t0 < nt ? tiles - t0 : nt;
 #pragma omp for schedule(static)
                 for (int c = 0; c < a->c_in; c++) up_input_channel(a, c, base + t0, nh, rowbuf, V);
                 up_gemms(a, nh, V, M, tid, nthr, by_rows);
 #pragma omp barrier
+                if (fused) {
 #pragma omp for schedule(static)
-                for (int o = 0; o < a->c_out; o++)
-                    up_output_channel(a, o, base + t0, nh, nh, M, Tb, (size_t)a->c_out * pf, pf, g0);
+                    for (long bo = 0; bo < (long)gb * a->c_out; bo++) {
+                        const int bl = (int)(bo / a->c_out), o = (int)(bo % a->c_out), b = g0 + bl;
+                        up_output_channel(a, o, (size_t)b * tps, tps, nh, M + (size_t)bl * tps, Tt, 0, 0, b);
+                        up_blur_out(a, Tt, b, o, rowbuf);
+                    }
+                } else {
+#pragma omp for schedule(static)
+                    for (int o = 0; o < a->c_out; o++)
+                        up_output_channel(a, o, base + t0, nh, nh, M, Tb, (size_t)a->c_out * pf, pf, g0);
+                }
             }
+            if (!fused) {
 #pragma omp for schedule(static)
-            for (long bo = 0; bo < (long)gb * a->c_out; bo++) {
-                const int bl = (int)(bo / a->c_out), o = (int)(bo % a->c_out), b = g0 + bl;
-                const float sc = a->out_scale ? a->out_scale[(size_t)b * a->c_out + o] : 1.0f;
-                pcavs_up_blur_plane(Tb + (size_t)bo * pf, a->h, a->w, a->blur, sc, rowbuf,
-                                    a->y + ((size_t)b * a->c_out + o) * ohw);
+                for (long bo = 0; bo < (long)gb * a->c_out; bo++)
+                    up_blur_out(a, Tb + (size_t)bo * pf, g0 + (int)(bo / a->c_out), (int)(bo % a->c_out), rowbuf);
             }
         }
     }
