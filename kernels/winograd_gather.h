@@ -3,7 +3,8 @@
  * column-phase arrays of a run of tiles, so that the transforms that follow run over tiles with unit
  * stride:  Rq[t] = row[4 (lo + t) + q - 1] * s   (q = 0..3, t = 0..nT-1),
  * zero where the column falls outside [0, w), and everywhere when row is NULL (a row outside the plane);
- * and wino_group_rows, which takes a chunk's tile rows in groups laid end to end in those arrays.
+ * wino_group_rows, which takes a chunk's tile rows in groups laid end to end in those arrays, and
+ * wino_gather_group, the gather of such a group of 4-column tiles.
  * Internal to kernels/. */
 #ifndef PCAVS_KERNELS_WINOGRAD_GATHER_H
 #define PCAVS_KERNELS_WINOGRAD_GATHER_H
@@ -55,6 +56,30 @@ static inline size_t wino_group_rows(size_t g0, size_t r_first, size_t r_last, s
     }
     *rows_out = rows, *n_g_out = n_g;
     return g1;
+}
+
+/* The gather of a group of tile rows (rows g0..g0+rows-1, wino_group_rows) of 4-column tiles, input channel c of
+ * x [n, c_in, h, w] (times in_scale [n, c_in] if given; th tile rows a sample): row j's tiles read the `nr` input
+ * rows 4ty-1+i, gathered into R[i][q][off_j ..] (4 phase arrays of gs floats per input row, rows end to end), and
+ * the first `nx` phases of the tile position after the row's last (which the next row overwrites) into
+ * XR[i][e][j]. Shared by the F(4x4, 3x3) (nr 6, nx 2) and upsampling (nr 5, nx 1) input transforms. */
+static inline __attribute__((always_inline)) void wino_gather_group(const float *x, const float *in_scale, int c_in,
+                                                                    int c, int h, int w, int th, size_t g0, int rows,
+                                                                    const int *lo_of, const int *nt_of, int nr, int nx,
+                                                                    size_t gs, float *R, float *XR) {
+    for (int j = 0, off = 0; j < rows; off += nt_of[j], j++) {
+        const size_t r = g0 + j;
+        const int b = (int)(r / th), ty = (int)(r % th);
+        const float s = in_scale ? in_scale[(size_t)b * c_in + c] : 1.0f;
+        const float *xc = x + ((size_t)b * c_in + c) * h * w; /* [h, w] */
+        for (int i = 0; i < nr; i++) {
+            const int iy = 4 * ty - 1 + i;
+            float *R0 = R + (size_t)(i * 4) * gs + off;
+            wino_gather_row(iy >= 0 && iy < h ? xc + (size_t)iy * w : NULL, w, lo_of[j], nt_of[j] + 1, s, R0, R0 + gs,
+                            R0 + 2 * gs, R0 + 3 * gs);
+            for (int e = 0; e < nx; e++) XR[(size_t)(i * nx + e) * gs + j] = R0[(size_t)e * gs + nt_of[j]];
+        }
+    }
 }
 
 #endif

@@ -53,20 +53,7 @@ PCAVS_SIMD_CLONES static void wino_input_channel(const pcavs_wino_conv *a, int c
         const size_t g1 = wino_group_rows(g0, r_first, r_last, t0, nt, tw, lo_of, nt_of, &rows, &n_g);
         const size_t base = g0 * tw + (g0 == r_first ? t0 - r_first * tw : 0) - t0;
         /* gather: row j's tiles at R[i][q][off_j ..], its next columns into XR[i][q][j] */
-        for (int j = 0, off = 0; j < rows; off += nt_of[j], j++) {
-            const size_t r = g0 + j;
-            const int b = (int)(r / th), ty = (int)(r % th);
-            const float s = a->in_scale ? a->in_scale[(size_t)b * a->c_in + c] : 1.0f;
-            const float *xc = a->x + ((size_t)b * a->c_in + c) * h * w; /* [h, w] */
-            for (int i = 0; i < 6; i++) {
-                const int iy = 4 * ty - 1 + i;
-                float *R0 = R + (size_t)(i * 4) * gs + off;
-                wino_gather_row(iy >= 0 && iy < h ? xc + (size_t)iy * w : NULL, w, lo_of[j], nt_of[j] + 1, s, R0,
-                                R0 + gs, R0 + 2 * gs, R0 + 3 * gs);
-                XR[(size_t)(i * 2) * gs + j] = R0[nt_of[j]];
-                XR[(size_t)(i * 2 + 1) * gs + j] = R0[gs + nt_of[j]];
-            }
-        }
+        wino_gather_group(a->x, a->in_scale, a->c_in, c, h, w, th, g0, rows, lo_of, nt_of, 6, 2, gs, R, XR);
         /* B^T down the columns: C[k][q][t] from R[0..5][q][t] (the 4 phases as one run of 4 gs), and the
          * same for the next columns (2 phases as one run of 2 gs) */
         for (int pass = 0; pass < 2; pass++) {

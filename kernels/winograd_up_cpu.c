@@ -209,19 +209,7 @@ PCAVS_SIMD_CLONES static void up_input_channel(const pcavs_wino_up_conv *a, int 
         int n_g, rows;
         const size_t g1 = wino_group_rows(g0, r_first, r_last, t0, nh, tw, lo_of, nt_of, &rows, &n_g);
         const size_t base = g0 * tw + (g0 == r_first ? t0 - r_first * tw : 0) - t0; /* chunk-relative */
-        for (int j = 0, off = 0; j < rows; off += nt_of[j], j++) {
-            const size_t r = g0 + j;
-            const int b = (int)(r / th), ty = (int)(r % th);
-            const float s = a->in_scale ? a->in_scale[(size_t)b * a->c_in + c] : 1.0f;
-            const float *xc = a->x + ((size_t)b * a->c_in + c) * h * w; /* [h, w] */
-            for (int i = 0; i < 5; i++) {
-                const int iy = 4 * ty - 1 + i;
-                float *R0 = R + (size_t)i * n4 + off;
-                wino_gather_row(iy >= 0 && iy < h ? xc + (size_t)iy * w : NULL, w, lo_of[j], nt_of[j] + 1, s, R0,
-                                R0 + gs, R0 + 2 * gs, R0 + 3 * gs);
-                XR[(size_t)i * gs + j] = R0[nt_of[j]];
-            }
-        }
+        wino_gather_group(a->x, a->in_scale, a->c_in, c, h, w, th, g0, rows, lo_of, nt_of, 5, 1, gs, R, XR);
         /* C[k] = B^T down the 5 rows, the 4 phases as one run (up to what is read); XC likewise */
         up_bt_run((int)(3 * gs + n_g + 1), R, R + n4, R + 2 * n4, R + 3 * n4, R + 4 * n4, C, C + n4, C + 2 * n4,
                   C + 3 * n4, C + 4 * n4);
