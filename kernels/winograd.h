@@ -52,6 +52,10 @@ typedef struct pcavs_wino_conv {
 size_t pcavs_wino_min_scratch_bytes(const pcavs_wino_conv *a, int n_threads);
 size_t pcavs_wino_scratch_bytes(const pcavs_wino_conv *a, int n_threads);
 
+/* 1 where pcavs_wino_run takes the tile-block form with this scratch (U within PCAVS_WINO_BLOCK_MAX_U, the
+ * blocks' per-thread buffers within scratch_bytes), 0 where it goes in chunks. */
+int pcavs_wino_uses_blocks(const pcavs_wino_conv *a, size_t scratch_bytes, int n_threads);
+
 /* Runs the convolution with kc's threads and scratch (single-threaded pcavs_sgemm_nn inside its own OpenMP
  * region). Fails with PCAVS_ERR_OOM if the scratch is below pcavs_wino_min_scratch_bytes. */
 pcavs_status pcavs_wino_run(const pcavs_kctx *kc, const pcavs_wino_conv *a);

@@ -174,11 +174,10 @@ PCAVS_SIMD_CLONES static void wino6_input_channel(const pcavs_wino_conv *a, int 
     }
 }
 
-/* Output transform of output channel o for chunk tiles [t0, t0 + nt) from M [64][c_out][nt] into y. */
+/* Output transform of output channel o for chunk tiles [t0, t0 + nt) into y from its rows of M: mo [64][pstride]
+ * (mo[p * pstride + j], tile j of point p; whole lane groups are read). */
 PCAVS_SIMD_CLONES static void wino6_output_channel(const pcavs_wino_conv *a, int o, size_t t0, size_t nt,
-                                                   const float *M) {
-    const size_t pstride = (size_t)a->c_out * nt; /* M: [64][c_out][nt] */
-    const float *mo = M + (size_t)o * nt;
+                                                   const float *mo, size_t pstride) {
     for (size_t jj = 0; jj < nt; jj += WINO_LANES) {
         float t[6][8][WINO_LANES]; /* A^T down the columns of M */
         for (int l = 0; l < 8; l++) {

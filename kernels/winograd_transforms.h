@@ -101,29 +101,20 @@ PCAVS_SIMD_CLONES static void wino_input_channel(const pcavs_wino_conv *a, int c
 /* Stores a step's lanes (tiles j0 .. j0+lanes-1, T x T outputs each, out [T][T][WINO_LANES]) into y times the
  * tile's out_scale, + bias, ReLU; T is 4 or 6 (a constant where inlined). The tile position is stepped along the
  * lanes (one division per step). A run of lanes that are whole tiles of one tile row has each output row as
- * T x run consecutive floats, interleaved in a buffer and stored as whole vectors (a scalar store per value
- * filled the store queue: the hottest instructions at 224x224); runs end at tile rows and at partial tiles (the
- * right and bottom edges), which are stored value by value. */
+ * T x run consecutive floats, transposed by wino_lanes_to_row (winograd_scatter.h) and stored as whole vectors
+ * (straight into y for a whole lane group); runs end at tile rows and at partial tiles (the right and bottom
+ * edges), which are stored value by value. */
 static inline __attribute__((always_inline)) void wino_store_run(const pcavs_wino_conv *a, float *yr0, int q0, int run,
                                                                  int T, float sc, float bias, const float *out) {
     for (int r = 0; r < T; r++) {
-        float row[6 * WINO_LANES];
-        if (run == WINO_LANES) /* the common case, with constant bounds */
-            for (int q = 0; q < WINO_LANES; q++)
-                for (int s = 0; s < T; s++) {
-                    float v = out[(r * T + s) * WINO_LANES + q] * sc + bias;
-                    row[T * q + s] = a->relu && v < 0.0f ? 0.0f : v;
-                }
-        else
-            for (int q = 0; q < run; q++)
-                for (int s = 0; s < T; s++) {
-                    float v = out[(r * T + s) * WINO_LANES + q0 + q] * sc + bias;
-                    row[T * q + s] = a->relu && v < 0.0f ? 0.0f : v;
-                }
-        if (run == WINO_LANES) /* a constant size: inlined as vector moves (a variable one calls memmove) */
-            memcpy(yr0 + (size_t)r * a->w, row, (size_t)T * WINO_LANES * sizeof(float));
-        else
-            memcpy(yr0 + (size_t)r * a->w, row, (size_t)T * run * sizeof(float));
+        float *yr = yr0 + (size_t)r * a->w;
+        if (run == WINO_LANES) { /* the common case: straight into y */
+            wino_lanes_to_row(out + r * T * WINO_LANES, T, 1, sc, bias, a->relu, yr);
+        } else {
+            float row[6 * WINO_LANES] __attribute__((aligned(64)));
+            wino_lanes_to_row(out + r * T * WINO_LANES, T, 1, sc, bias, a->relu, row);
+            memcpy(yr, row + T * q0, (size_t)T * run * sizeof(float));
+        }
     }
 }
 
@@ -160,10 +151,10 @@ static inline __attribute__((always_inline)) void wino_store_tiles(const pcavs_w
     }
 }
 
+/* Output transform of output channel o for chunk tiles [t0, t0 + nt) into y from its rows of M: mo [36][pstride]
+ * (mo[p * pstride + j], tile j of point p; whole lane groups are read). */
 PCAVS_SIMD_CLONES static void wino_output_channel(const pcavs_wino_conv *a, int o, size_t t0, size_t nt,
-                                                  const float *M) {
-    const size_t pstride = (size_t)a->c_out * nt; /* M: [36][c_out][nt] */
-    const float *mo = M + (size_t)o * nt;
+                                                  const float *mo, size_t pstride) {
     for (size_t jj = 0; jj < nt; jj += WINO_LANES) {
         float t[4][6][WINO_LANES]; /* A^T down the columns of M */
         for (int l = 0; l < 6; l++) {

@@ -26,6 +26,7 @@ static int omp_get_num_threads(void) { return 1; }
 #include "simd_clones.h"
 #include "winograd.h"
 #include "winograd_gather.h"
+#include "winograd_scatter.h"
 #include "winograd_up.h"
 
 #define UP_BLOCKS 81
@@ -292,20 +293,17 @@ PCAVS_SIMD_CLONES static void up_output_channel(const pcavs_wino_up_conv *a, int
             if (4 * ty + 4 <= h)
                 while (q + run < lanes && tx + run < tw && 4 * (tx + run) + 4 <= w) run++;
             if (run > 0) {
-                /* each T row segment is 4 x run consecutive floats, interleaved in a buffer and stored as vectors */
+                /* each T row segment is 4 x run consecutive floats, transposed from the lanes and stored as vectors */
                 float *P0 = P + 1 + 4 * tx;
                 for (int r = 0; r < 4; r++) {
                     float *te = P0 + (size_t)(4 * (4 * ty + r)) * ts; /* T row 2Y, even columns; odd at + ts */
                     for (int ph = 0; ph < 4; ph++) {                  /* EE, EO (row 2Y), OE, OO (2Y+1) */
-                        float row[4 * WINO_LANES];
-                        if (run == WINO_LANES) { /* the common case, with constant bounds (inlined vector moves) */
-                            for (int l = 0; l < WINO_LANES; l++)
-                                for (int s = 0; s < 4; s++) row[4 * l + s] = out[ph][r][s][l];
-                            memcpy(te + (size_t)ph * ts, row, sizeof row);
+                        if (run == WINO_LANES) { /* the common case: straight into T */
+                            wino_lanes_to_row(&out[ph][r][0][0], 4, 0, 1.0f, 0.0f, 0, te + (size_t)ph * ts);
                         } else {
-                            for (int l = 0; l < run; l++)
-                                for (int s = 0; s < 4; s++) row[4 * l + s] = out[ph][r][s][q + l];
-                            memcpy(te + (size_t)ph * ts, row, (size_t)4 * run * sizeof(float));
+                            float row[4 * WINO_LANES] __attribute__((aligned(64)));
+                            wino_lanes_to_row(&out[ph][r][0][0], 4, 0, 1.0f, 0.0f, 0, row);
+                            memcpy(te + (size_t)ph * ts, row + 4 * q, (size_t)4 * run * sizeof(float));
                         }
                     }
                 }

@@ -3,7 +3,9 @@
  * pcavs_conv2d_ref (rel L2 <= 1e-5, the single-op bound) with the per-(sample, channel) input scale,
  * per-(sample, output) scale, bias and ReLU it fuses, on the shapes conv2d_cpu and modconv_cpu give it
  * (generator 28..224, FAN levels) and awkward ones (sizes not multiples of 4, 1x1, n > 1), through the
- * chunked path (tiny scratch), the OOM error and a tile size it lacks. Inputs are N(0,1), weights at the 1/sqrt(fan_in)
+ * chunked path (tiny scratch; with a full scratch where U is too big for the tile-block form: 512 channels) and the
+ * tile-block form (a full scratch up to 256 channels; its blocks cross tile rows and samples), the OOM error and a
+ * tile size it lacks. Inputs are N(0,1), weights at the 1/sqrt(fan_in)
  * scale PC-AVS uses: Winograd's error grows with the transform magnitudes, not with the data. */
 #include <math.h>
 #include <stdio.h>
@@ -41,6 +43,8 @@ static void scale_input(const float *x, const float *s, int n, int c, size_t hw,
 }
 
 /* tile 4: F(4x4, 3x3); 6: F(6x6, 3x3) */
+static int n_form[2][2]; /* cases run: [tile 6][tile-block form] */
+
 static void run_case(const wcase *t, pcavs_kctx *kc, const char *label, int tile) {
     const size_t hw = (size_t)t->h * t->w, nx = (size_t)t->n * t->c_in * hw, ny = (size_t)t->n * t->c_out * hw;
     const size_t nwt = (size_t)t->c_out * t->c_in * 9;
@@ -99,11 +103,13 @@ static void run_case(const wcase *t, pcavs_kctx *kc, const char *label, int tile
                          .relu = t->relu,
                          .y = got};
     for (size_t i = 0; i < ny; i++) got[i] = NAN;
+    const int blocks = pcavs_wino_uses_blocks(&a, kc->scratch_bytes, kc->n_threads);
+    n_form[tile == 6][blocks]++;
     if (pt_check_ok(pcavs_wino_run(kc, &a), "wino_run")) {
-        char what[160];
-        snprintf(what, sizeof what, "winograd F(%dx%d) %s [n%d %d->%d %dx%d%s%s%s] %s", tile, tile, t->name, t->n,
+        char what[192];
+        snprintf(what, sizeof what, "winograd F(%dx%d) %s [n%d %d->%d %dx%d%s%s%s] %s, %s", tile, tile, t->name, t->n,
                  t->c_in, t->c_out, t->h, t->w, t->scales ? " scales" : "", t->bias ? " bias" : "",
-                 t->relu ? " relu" : "", label);
+                 t->relu ? " relu" : "", label, blocks ? "tile blocks" : "chunks");
         pt_check_rel_l2(what, got, want, ny, 1e-5);
     }
     pt_free(x), pt_free(xs), pt_free(w), pt_free(u), pt_free(bias), pt_free(in_s), pt_free(out_s);
@@ -112,10 +118,10 @@ static void run_case(const wcase *t, pcavs_kctx *kc, const char *label, int tile
 
 int main(void) {
     pcavs_kctx kc = pt_host_kctx(256, 2);
-    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) run_case(&CASES[i], &kc, "(one chunk)", 4);
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) run_case(&CASES[i], &kc, "(full scratch)", 4);
     /* F(6x6, 3x3) where modconv_cpu takes it (up to 256 input channels) */
     for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++)
-        if (CASES[i].c_in <= 256) run_case(&CASES[i], &kc, "(one chunk)", 6);
+        if (CASES[i].c_in <= 256) run_case(&CASES[i], &kc, "(full scratch)", 6);
     /* chunked: a scratch that holds a few lane groups of tiles, so chunks end mid tile row */
     {
         const wcase *t = &CASES[6]; /* odd_13x9, n 3: 4 x 3 tiles per sample */
@@ -151,6 +157,9 @@ int main(void) {
         pt_check(st == PCAVS_ERR_INVALID_ARG && strstr(pcavs_last_error(), "tile 5"),
                  "tile 5: PCAVS_ERR_INVALID_ARG (%d), message \"%s\"", (int)st, pcavs_last_error());
     }
+    for (int six = 0; six < 2; six++)
+        pt_check(n_form[six][0] > 0 && n_form[six][1] > 0, "F(%dx%d) ran in chunks (%d cases) and in tile blocks (%d)",
+                 six ? 6 : 4, six ? 6 : 4, n_form[six][0], n_form[six][1]);
     pt_free_kctx(&kc);
     return pt_finish();
 }
