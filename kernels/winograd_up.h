@@ -33,6 +33,7 @@ typedef struct pcavs_wino_up_conv {
     const float *out_scale; /* [n, c_out] multiplies the output, or NULL */
     const float *blur;      /* [4, 4] upfirdn2d kernel (up 1, pad 1,1), as modconv's */
     float *y;               /* [n, c_out, 2h, 2w]; must not alias x */
+    int no_blocks;          /* 1: not the tile-block form (tests of the others) */
 } pcavs_wino_up_conv;
 
 /* Scratch with which pcavs_wino_up_run works: the least (one sample's T, one lane group of tiles) and
@@ -40,6 +41,11 @@ typedef struct pcavs_wino_up_conv {
  * PCAVS_WINO_UP_FUSED_MAX_CHUNK; else T planes and a capped chunk). */
 size_t pcavs_wino_up_min_scratch_bytes(const pcavs_wino_up_conv *a, int n_threads);
 size_t pcavs_wino_up_scratch_bytes(const pcavs_wino_up_conv *a, int n_threads);
+
+/* 1 where pcavs_wino_up_run takes the tile-block form with this scratch (U within PCAVS_WINO_UP_BLOCK_MAX_U, the
+ * AVX-512 GEMM, the blocks' buffers and a sample group's T planes within scratch_bytes); else the fused form
+ * where whole samples' V + M fit, else T planes in memory. */
+int pcavs_wino_up_uses_blocks(const pcavs_wino_up_conv *a, size_t scratch_bytes, int n_threads);
 
 /* Runs with kc's threads and scratch; PCAVS_ERR_OOM below pcavs_wino_up_min_scratch_bytes. */
 pcavs_status pcavs_wino_up_run(const pcavs_kctx *kc, const pcavs_wino_up_conv *a);

@@ -9,6 +9,9 @@
  * into a T plane of its thread that the blur and output scale then read while it is in L2. Otherwise samples
  * go in groups whose T planes fit a budget, each group's tiles in chunks (V + M bounded), and the blur runs
  * per group from the T planes in memory. Measured (112x112 256->128, b1, 2-core Zen 4): 39.3 -> 37.3 ms.
+ * Tile-block form (where U is small: 112x112 256->128; up_block_run): sample groups with T planes in memory as
+ * above, but each thread runs steps 1-3 on its own blocks of tiles, V and M staying in cache: that layer b1
+ * ~36 -> ~33 ms, b8 ~300 -> ~260 ms; at 56x56 512->256 (U 18.9 MB) it lost (31 -> 33 ms), so it stays fused.
  * Blocks: EE point (k, l) is block k*5+l; EO row point k is group 25+k with blocks 25+4k+q (q = output
  * column in the tile); OE column point l is group 30+l, blocks 45+4l+q (q = output row); OO is group 35,
  * blocks 65+4i+s. Within group g, V's row c is [mult_g][nt] (so a group is one [c_in x mult_g*nt] matrix). */
@@ -128,7 +131,43 @@ static size_t up_fused_samples(const pcavs_wino_up_conv *a, int n_threads, size_
     return sb > (size_t)a->n ? (size_t)a->n : sb;
 }
 
+/* The tile-block form (up_block_run): where U fits in the last-level cache (<= PCAVS_WINO_UP_BLOCK_MAX_U: 56->112
+ * and 112->224 of the generator), each thread takes blocks of at most UP_BLOCK_TILES tiles: their input transform
+ * into its own Vb [81][c_in][nb], then per UP_BLOCK_ROWS output channels the 36 GEMMs into Mb [81][rows][nb] and
+ * the output transform into the sample group's T planes in memory (as the T-plane form), blurred after the
+ * group; V and M stay in cache (the fused form writes and reads both: 70 + 35 MB a sample at 112->224). */
+#ifndef PCAVS_WINO_UP_BLOCK_MAX_U
+#define PCAVS_WINO_UP_BLOCK_MAX_U (8u << 20)
+#endif
+#ifndef UP_BLOCK_TILES
+#define UP_BLOCK_TILES 32
+#endif
+#ifndef UP_BLOCK_ROWS
+#define UP_BLOCK_ROWS 32
+#endif
+static int up_block_rows(const pcavs_wino_up_conv *a) { return a->c_out < UP_BLOCK_ROWS ? a->c_out : UP_BLOCK_ROWS; }
+static size_t up_block_thread_floats(const pcavs_wino_up_conv *a) {
+    return UP_ALIGN((size_t)UP_BLOCKS * a->c_in * UP_BLOCK_TILES * sizeof(float)) / sizeof(float) +
+           UP_ALIGN(((size_t)UP_BLOCKS * up_block_rows(a) * UP_BLOCK_TILES + WINO_LANES) * sizeof(float)) /
+               sizeof(float);
+}
+static size_t up_block_bytes(const pcavs_wino_up_conv *a, int n_threads) {
+    return up_fixed(a, n_threads) +
+           (size_t)(n_threads < 1 ? 1 : n_threads) * up_block_thread_floats(a) * sizeof(float) +
+           up_group_samples(a) * up_sample_t_bytes(a);
+}
+static int up_block_form(const pcavs_wino_up_conv *a) {
+    return !a->no_blocks &&
+           (size_t)PCAVS_WINO_UP_MATS * a->c_out * a->c_in * sizeof(float) <= PCAVS_WINO_UP_BLOCK_MAX_U &&
+           strcmp(pcavs_sgemm_nn_form(), "blas") != 0; /* OpenBLAS would pack the weights for every thin call */
+}
+
+int pcavs_wino_up_uses_blocks(const pcavs_wino_up_conv *a, size_t scratch_bytes, int n_threads) {
+    return up_block_form(a) && scratch_bytes >= up_block_bytes(a, n_threads);
+}
+
 size_t pcavs_wino_up_scratch_bytes(const pcavs_wino_up_conv *a, int n_threads) {
+    if (up_block_form(a)) return up_block_bytes(a, n_threads);
     const size_t tps = (size_t)up_th(a) * up_tw(a), per_sample = tps * up_per_tile(a);
     if (per_sample <= PCAVS_WINO_UP_FUSED_MAX_CHUNK) {
         size_t sb = PCAVS_WINO_UP_FUSED_MAX_CHUNK / per_sample;
@@ -240,16 +279,18 @@ PCAVS_SIMD_CLONES static void up_input_channel(const pcavs_wino_up_conv *a, int 
      : (i) == 2 ? (m1) + (m2) + 4.0f * (m3)                                                                            \
                 : (m1) - (m2) + 8.0f * (m3) + (m4))
 
-/* Output channel o of tiles t0 .. t0+cnt-1 (global indices) from M [81][c_out][nh] (M: the first of those
- * tiles' columns; nh: the chunk's width) into T planes: sample b's at Tb + (b - g0) * b_stride + o * o_stride. */
-PCAVS_SIMD_CLONES static void up_output_channel(const pcavs_wino_up_conv *a, int o, size_t t0, size_t cnt, size_t nh,
-                                                const float *M, float *Tb, size_t b_stride, size_t o_stride, int g0) {
+/* Output channel o of tiles t0 .. t0+cnt-1 (global indices) from row mo of M [81][m_rows][nh] (M: the first of
+ * those tiles' columns; nh: the chunk's width; m_rows: c_out, or a tile block's rows from output channel o - mo)
+ * into T planes: sample b's at Tb + (b - g0) * b_stride + o * o_stride. */
+PCAVS_SIMD_CLONES static void up_output_channel(const pcavs_wino_up_conv *a, int o, int mo, int m_rows, size_t t0,
+                                                size_t cnt, size_t nh, const float *M, float *Tb, size_t b_stride,
+                                                size_t o_stride, int g0) {
     const int h = a->h, w = a->w, tw = up_tw(a), th = up_th(a);
-    const size_t mb = (size_t)a->c_out * nh, ts = (size_t)w + 3;
-    const float *ee = M + (size_t)o * nh;                        /* block p at ee + p*mb */
-    const float *eo = M + (size_t)25 * mb + (size_t)o * 4 * nh;  /* row point k, column q: + 4k*mb + q*nh */
-    const float *oe = M + (size_t)45 * mb + (size_t)o * 4 * nh;  /* column point l, row q: + 4l*mb + q*nh */
-    const float *oo = M + (size_t)65 * mb + (size_t)o * 16 * nh; /* (i, s): + (4i+s)*nh */
+    const size_t mb = (size_t)m_rows * nh, ts = (size_t)w + 3;
+    const float *ee = M + (size_t)mo * nh;                        /* block p at ee + p*mb */
+    const float *eo = M + (size_t)25 * mb + (size_t)mo * 4 * nh;  /* row point k, column q: + 4k*mb + q*nh */
+    const float *oe = M + (size_t)45 * mb + (size_t)mo * 4 * nh;  /* column point l, row q: + 4l*mb + q*nh */
+    const float *oo = M + (size_t)65 * mb + (size_t)mo * 16 * nh; /* (i, s): + (4i+s)*nh */
     float *const To = Tb + (size_t)o * o_stride;
     for (size_t jj = 0; jj < cnt; jj += WINO_LANES) {
         if (jj + UP_PF_AHEAD < cnt) { /* 81 streams, more than the hardware prefetchers follow (-1 ms at 112x112) */
@@ -298,7 +339,7 @@ PCAVS_SIMD_CLONES static void up_output_channel(const pcavs_wino_up_conv *a, int
                 for (int r = 0; r < 4; r++) {
                     float *te = P0 + (size_t)(4 * (4 * ty + r)) * ts; /* T row 2Y, even columns; odd at + ts */
                     for (int ph = 0; ph < 4; ph++) {                  /* EE, EO (row 2Y), OE, OO (2Y+1) */
-                        if (run == WINO_LANES) { /* the common case: straight into T */
+                        if (run == WINO_LANES) {                      /* the common case: straight into T */
                             wino_lanes_to_row(&out[ph][r][0][0], 4, 0, 1.0f, 0.0f, 0, te + (size_t)ph * ts);
                         } else {
                             float row[4 * WINO_LANES] __attribute__((aligned(64)));
@@ -379,8 +420,7 @@ PCAVS_SIMD_CLONES void pcavs_up_blur_plane(float *t, int h, int w, const float *
  * (pcavs_sgemm_nn packs nothing: 56x56 512->256 35.8 ms against 37.8 with all columns and half the rows per
  * thread). With OpenBLAS (no AVX-512) each thread takes its rows of every matrix at the full width instead:
  * measured faster there (29 vs 32 ms), where one thread would pack the 25 EE weights for thin calls. */
-static void up_gemms(const pcavs_wino_up_conv *a, size_t nh, const float *V, float *M, int tid, int nthr,
-                     int by_rows) {
+static void up_gemms(const pcavs_wino_up_conv *a, size_t nh, const float *V, float *M, int tid, int nthr, int by_rows) {
     const size_t plane = (size_t)a->c_out * a->c_in;
     if (by_rows) {
         const int o0 = tid == 0 ? 0 : (a->c_out * tid / nthr) & ~7;
@@ -412,6 +452,46 @@ static void up_blur_out(const pcavs_wino_up_conv *a, float *T, int b, int o, flo
     pcavs_up_blur_plane(T, a->h, a->w, a->blur, sc, rowbuf, a->y + ((size_t)b * a->c_out + o) * 4 * a->h * a->w);
 }
 
+/* The tile-block form (see up_block_form), with kc's scratch of at least up_block_bytes. */
+static void up_block_run(const pcavs_wino_up_conv *a, int nth, float *scratch) {
+    const size_t tps = (size_t)up_th(a) * up_tw(a), pf = up_plane_floats(a), sb = up_group_samples(a);
+    const size_t rb = UP_ALIGN(up_rowbuf_floats(a) * sizeof(float)) / sizeof(float), per = up_block_thread_floats(a);
+    const int rows = up_block_rows(a);
+    float *Tb = scratch + (size_t)nth * (rb + per); /* [sb, c_out, plane] */
+#pragma omp parallel num_threads(nth)
+    {
+        const int tid = omp_get_thread_num();
+        float *rowbuf = scratch + (size_t)tid * rb, *Vb = scratch + (size_t)nth * rb + (size_t)tid * per;
+        float *Mb = Vb + UP_ALIGN((size_t)UP_BLOCKS * a->c_in * UP_BLOCK_TILES * sizeof(float)) / sizeof(float);
+        for (int g0 = 0; g0 < a->n; g0 += (int)sb) {
+            const int gb = a->n - g0 < (int)sb ? a->n - g0 : (int)sb;
+            const size_t base = (size_t)g0 * tps, tiles = (size_t)gb * tps, round = (size_t)nth * UP_BLOCK_TILES;
+            const long blocks = (long)((tiles + round - 1) / round * nth); /* shared evenly by the threads */
+            const size_t bt = (tiles + (size_t)blocks - 1) / (size_t)blocks;
+#pragma omp for schedule(dynamic, 1)
+            for (long bi = 0; bi < blocks; bi++) {
+                const size_t t0 = (size_t)bi * bt;
+                if (t0 >= tiles) continue;
+                const size_t nb = tiles - t0 < bt ? tiles - t0 : bt;
+                for (int c = 0; c < a->c_in; c++) up_input_channel(a, c, base + t0, nb, rowbuf, Vb);
+                for (int o0 = 0; o0 < a->c_out; o0 += rows) {
+                    const int ro = a->c_out - o0 < rows ? a->c_out - o0 : rows;
+                    for (int g = 0; g < PCAVS_WINO_UP_MATS; g++) {
+                        const int m = up_mult(g), f = up_blk0(g), ld = (int)(m * nb);
+                        pcavs_sgemm_nn(ro, ld, a->c_in, a->u + ((size_t)g * a->c_out + o0) * a->c_in, a->c_in,
+                                       Vb + (size_t)f * a->c_in * nb, ld, Mb + (size_t)f * ro * nb, ld);
+                    }
+                    for (int o = 0; o < ro; o++)
+                        up_output_channel(a, o0 + o, o, ro, base + t0, nb, nb, Mb, Tb, (size_t)a->c_out * pf, pf, g0);
+                }
+            }
+#pragma omp for schedule(static)
+            for (long bo = 0; bo < (long)gb * a->c_out; bo++)
+                up_blur_out(a, Tb + (size_t)bo * pf, g0 + (int)(bo / a->c_out), (int)(bo % a->c_out), rowbuf);
+        }
+    }
+}
+
 pcavs_status pcavs_wino_up_run(const pcavs_kctx *kc, const pcavs_wino_up_conv *a) {
     if (!kc || !a || !a->x || !a->u || !a->y || !a->blur)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "wino_up_run: NULL pointer");
@@ -424,6 +504,13 @@ pcavs_status pcavs_wino_up_run(const pcavs_kctx *kc, const pcavs_wino_up_conv *a
         return pcavs_fail(PCAVS_ERR_OOM,
                           "wino_up_run: [n=%d, %d->%d, %dx%d] needs at least %zu bytes of scratch, %zu available", a->n,
                           a->c_in, a->c_out, a->h, a->w, need, kc->scratch_bytes);
+    if (pcavs_wino_up_uses_blocks(a, kc->scratch_bytes, nth)) {
+        const int blas_threads = openblas_get_num_threads();
+        if (blas_threads != 1) openblas_set_num_threads(1);
+        up_block_run(a, nth, (float *)kc->scratch);
+        if (blas_threads != 1) openblas_set_num_threads(blas_threads);
+        return PCAVS_OK;
+    }
     const size_t tps = (size_t)up_th(a) * up_tw(a), per_tile = up_per_tile(a), t_samp = up_sample_t_bytes(a);
     const size_t fixed = up_fixed(a, nth), avail = kc->scratch_bytes - fixed;
     const size_t rb = UP_ALIGN(up_rowbuf_floats(a) * sizeof(float)) / sizeof(float);
@@ -476,13 +563,14 @@ pcavs_status pcavs_wino_up_run(const pcavs_kctx *kc, const pcavs_wino_up_conv *a
 #pragma omp for schedule(static)
                     for (long bo = 0; bo < (long)gb * a->c_out; bo++) {
                         const int bl = (int)(bo / a->c_out), o = (int)(bo % a->c_out), b = g0 + bl;
-                        up_output_channel(a, o, (size_t)b * tps, tps, nh, M + (size_t)bl * tps, Tt, 0, 0, b);
+                        up_output_channel(a, o, o, a->c_out, (size_t)b * tps, tps, nh, M + (size_t)bl * tps, Tt, 0, 0,
+                                          b);
                         up_blur_out(a, Tt, b, o, rowbuf);
                     }
                 } else {
 #pragma omp for schedule(static)
                     for (int o = 0; o < a->c_out; o++)
-                        up_output_channel(a, o, base + t0, nh, nh, M, Tb, (size_t)a->c_out * pf, pf, g0);
+                        up_output_channel(a, o, o, a->c_out, base + t0, nh, nh, M, Tb, (size_t)a->c_out * pf, pf, g0);
                 }
             }
             if (!fused) {

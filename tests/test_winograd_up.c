@@ -4,13 +4,16 @@
  * with the per-(sample, channel) input scale and per-(sample, output) scale it fuses; on the generator's
  * shapes (channels reduced where the direct loop would be slow) and awkward ones (sizes not multiples of
  * 4, 1x1, non-square, n > 1, a non-symmetric blur), in the fused form (whole samples a chunk, each output
- * plane blurred from its thread's T plane); through small scratches that force one sample a fused chunk, or
- * T planes in memory with one-sample groups and chunks that end mid tile row; and the OOM error. Weights at the 1/sqrt(9 c_in) scale of PC-AVS. */
+ * plane blurred from its thread's T plane) and the tile-block form (each thread its own blocks of tiles, T planes
+ * in memory); through small scratches that force one sample a fused chunk, or
+ * T planes in memory with one-sample groups and chunks that end mid tile row; and the OOM error. Weights at the
+ * 1/sqrt(9 c_in) scale of PC-AVS. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sgemm_nn.h"
 #include "test_util.h"
 #include "winograd_up.h"
 
@@ -63,7 +66,10 @@ static void direct(const ucase *t, const float *x, const float *wt, const float 
     free(T);
 }
 
-static void run_case(const ucase *t, pcavs_kctx *kc, const char *label) {
+static int n_blocks; /* cases run in the tile-block form */
+
+/* label: the form the scratch leaves (checked), or NULL for the form pcavs_wino_up_run picks */
+static void run_case(const ucase *t, pcavs_kctx *kc, const char *label, int no_blocks) {
     const size_t nx = (size_t)t->n * t->c_in * t->h * t->w, ny = (size_t)t->n * t->c_out * 4 * t->h * t->w;
     const size_t nwt = (size_t)t->c_out * t->c_in * 9;
     float *x = pt_alloc(nx), *w = pt_alloc(nwt), *u = pt_alloc(PCAVS_WINO_UP_MATS * nwt / 9);
@@ -85,12 +91,19 @@ static void run_case(const ucase *t, pcavs_kctx *kc, const char *label) {
                             .in_scale = t->scales ? in_s : NULL,
                             .out_scale = t->scales ? out_s : NULL,
                             .blur = g_blur,
-                            .y = got};
+                            .y = got,
+                            .no_blocks = no_blocks};
     for (size_t i = 0; i < ny; i++) got[i] = NAN;
+    const int blocks = pcavs_wino_up_uses_blocks(&a, kc->scratch_bytes, kc->n_threads);
+    n_blocks += blocks;
     if (pt_check_ok(pcavs_wino_up_run(kc, &a), "wino_up_run")) {
-        char what[160];
+        char what[192];
         snprintf(what, sizeof what, "winograd_up %s [n%d %d->%d %dx%d%s] %s", t->name, t->n, t->c_in, t->c_out, t->h,
-                 t->w, t->scales ? " scales" : "", label);
+                 t->w, t->scales ? " scales" : "",
+                 blocks  ? "(tile blocks)"
+                 : label ? label
+                         : "(fused form, one chunk)");
+        if (label) pt_check(!blocks, "%s: not the tile-block form", what);
         pt_check_rel_l2(what, got, want, ny, 1e-5);
     }
     pt_free(x), pt_free(w), pt_free(u), pt_free(in_s), pt_free(out_s), pt_free(want), pt_free(got);
@@ -102,10 +115,12 @@ int main(void) {
     const float v[4] = {1, 3, 3, 1};
     for (int i = 0; i < 16; i++) g_blur[i] = v[i / 4] * v[i % 4] / 16.0f;
     pcavs_kctx kc = pt_host_kctx(256, 2);
+    const int sgemm_blas = !strcmp(pcavs_sgemm_nn_form(), "blas"); /* no tile-block form there */
     for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
         if (i == 4)
             for (int j = 0; j < 16; j++) g_blur[j] = 0.05f * (float)(j + 1) - 0.2f * (float)(j % 3);
-        run_case(&CASES[i], &kc, "(fused form, one chunk)");
+        run_case(&CASES[i], &kc, NULL, 0); /* tile blocks where U is small enough (the generator's 112->224) */
+        run_case(&CASES[i], &kc, "(fused form, one chunk)", 1);
     }
     /* small scratches: the fused form with one sample a chunk; one-sample groups and chunks of a few lane groups */
     {
@@ -116,14 +131,14 @@ int main(void) {
         pt_check(small.scratch_bytes < pcavs_wino_up_scratch_bytes(&a, kc.n_threads),
                  "chunked case: scratch %zu < untiled %zu bytes", small.scratch_bytes,
                  pcavs_wino_up_scratch_bytes(&a, kc.n_threads));
-        run_case(t, &small, "(fused form: one sample a chunk)");
+        run_case(t, &small, "(fused form: one sample a chunk)", 0);
         /* too small for a whole sample's V + M: T planes in memory, chunks within a sample */
         const ucase *g = &CASES[2]; /* up28_128_b2: 8 x 8 tiles per sample */
         pcavs_wino_up_conv ag = {.n = g->n, .c_in = g->c_in, .h = g->h, .w = g->w, .c_out = g->c_out};
         small.scratch_bytes = pcavs_wino_up_min_scratch_bytes(&ag, kc.n_threads) + 20 * 81 * (128 + 96) * 4;
-        run_case(g, &small, "(one-sample groups, chunks of ~24 tiles)");
+        run_case(g, &small, "(one-sample groups, chunks of ~24 tiles)", 0);
         small.scratch_bytes = pcavs_wino_up_min_scratch_bytes(&ag, kc.n_threads) + 4 * 81 * (128 + 96) * 4;
-        run_case(g, &small, "(one-sample groups, chunks of 12 tiles: ending mid tile row)");
+        run_case(g, &small, "(one-sample groups, chunks of 12 tiles: ending mid tile row)", 0);
         /* too little scratch: a clear error */
         small.scratch_bytes = pcavs_wino_up_min_scratch_bytes(&a, kc.n_threads) - 1;
         float x[1] = {0}, u[1] = {0}, y[1] = {0};
@@ -132,6 +147,7 @@ int main(void) {
         pt_check(st == PCAVS_ERR_OOM && strstr(pcavs_last_error(), "scratch"),
                  "scratch below the minimum: PCAVS_ERR_OOM (%d), message \"%s\"", (int)st, pcavs_last_error());
     }
+    if (!sgemm_blas) pt_check(n_blocks > 0, "the tile-block form ran (%d cases)", n_blocks);
     pt_free_kctx(&kc);
     return pt_finish();
 }
