@@ -174,6 +174,27 @@ size_t pcavs_wino_scratch_bytes(const pcavs_wino_conv *a, int n_threads) {
 
 #include "winograd6_transforms.h" /* after winograd_transforms.h */
 
+/* Prefetches the input rows that tiles [t0, t0 + nb) read of channel c (a block's next channel, while the current
+ * one is transformed: the gather's loads of x, rows of a few cache lines each, missed ~27 % of its time). */
+static void wino_prefetch_input(const pcavs_wino_conv *a, int c, size_t t0, size_t nb) {
+    const int T = wino_tile(a), h = a->h, w = a->w, tw = (w + T - 1) / T, th = (h + T - 1) / T;
+    for (size_t r = t0 / tw; r <= (t0 + nb - 1) / tw; r++) {
+        const int b = (int)(r / th), ty = (int)(r % th);
+        const int lo = r == t0 / tw ? (int)(t0 - r * tw) : 0,
+                  hi = r == (t0 + nb - 1) / tw ? (int)(t0 + nb - r * tw) : tw;
+        int x0 = T * lo - 1, x1 = T * hi + 2; /* the columns read, clamped */
+        if (x0 < 0) x0 = 0;
+        if (x1 > w) x1 = w;
+        const float *xc = a->x + ((size_t)b * a->c_in + c) * h * w;
+        for (int i = 0; i < T + 2; i++) {
+            const int iy = T * ty - 1 + i;
+            if (iy < 0 || iy >= h) continue;
+            const char *row = (const char *)(xc + (size_t)iy * w + x0);
+            for (int off = 0; off < (x1 - x0) * (int)sizeof(float); off += 64) __builtin_prefetch(row + off);
+        }
+    }
+}
+
 static void wino_block_run(const pcavs_wino_conv *a, int nth, float *scratch) {
     const size_t T = wino_tiles(a), per = wino_block_thread_floats(a);
     const size_t rb = WINO_ALIGN(wino_rowbuf_floats(a) * sizeof(float)) / sizeof(float);
@@ -193,11 +214,13 @@ static void wino_block_run(const pcavs_wino_conv *a, int nth, float *scratch) {
             const size_t t0 = (size_t)bi * bt;
             if (t0 >= T) continue;
             const size_t nb = T - t0 < bt ? T - t0 : bt;
-            for (int c = 0; c < a->c_in; c++)
+            for (int c = 0; c < a->c_in; c++) {
+                if (c + 1 < a->c_in) wino_prefetch_input(a, c + 1, t0, nb);
                 if (six)
                     wino6_input_channel(a, c, t0, nb, rowbuf, Vb);
                 else
                     wino_input_channel(a, c, t0, nb, rowbuf, Vb);
+            }
             for (int o0 = 0; o0 < a->c_out; o0 += rows) {
                 const int ro = a->c_out - o0 < rows ? a->c_out - o0 : rows;
                 for (int p = 0; p < P; p++)
