@@ -481,7 +481,7 @@ static int mc_wino_tile(const pcavs_modconv_desc *d) {
 size_t pcavs_modconv_wino_floats(const pcavs_modconv_desc *d) {
     if (pcavs_modconv_check(d) != PCAVS_OK || d->k != 3)
         return 0;
-    const int pts = d->upsample ? PCAVS_WINO_UP_MATS : mc_wino_tile(d) == 6 ? PCAVS_WINO6_POINTS : PCAVS_WINO_POINTS;
+    const int pts = d->upsample ? PCAVS_WINO_UP_U_MATS : mc_wino_tile(d) == 6 ? PCAVS_WINO6_POINTS : PCAVS_WINO_POINTS;
     return (size_t)pts * d->c_out * d->c_in;
 }
 

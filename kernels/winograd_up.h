@@ -20,15 +20,18 @@
 
 #include "kctx.h"
 
-#define PCAVS_WINO_UP_MATS 36 /* weight matrices [c_out, c_in]: 25 EE, 5 EO, 5 OE, 1 OO */
+#define PCAVS_WINO_UP_MATS 36 /* weight matrices [c_out, c_in] of the GEMMs: 25 EE, 5 EO, 5 OE, 1 OO */
+/* and what u holds: those, then the edge strips' 6 (W[2][0] W[2][2] | W[2][1] | W[0][2] W[2][2] | W[1][2], each
+ * [c_out, c_in], the pairs interleaved by row: [c_out][2][c_in]) */
+#define PCAVS_WINO_UP_U_MATS 42
 
-/* u [36, c_out, c_in] = the phase-transformed weight w [c_out, c_in, 3, 3] times `scale`. */
+/* u [42, c_out, c_in] = the phase-transformed weight w [c_out, c_in, 3, 3] times `scale`, and the edge taps. */
 void pcavs_wino_up_weight(int c_out, int c_in, const float *w, float scale, float *u, int n_threads);
 
 typedef struct pcavs_wino_up_conv {
     int n, c_in, h, w, c_out;
     const float *x;         /* [n, c_in, h, w] */
-    const float *u;         /* [36, c_out, c_in] from pcavs_wino_up_weight */
+    const float *u;         /* [42, c_out, c_in] from pcavs_wino_up_weight */
     const float *in_scale;  /* [n, c_in] multiplies the input, or NULL */
     const float *out_scale; /* [n, c_out] multiplies the output, or NULL */
     const float *blur;      /* [4, 4] upfirdn2d kernel (up 1, pad 1,1), as modconv's */

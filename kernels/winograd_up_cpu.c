@@ -1,6 +1,8 @@
 /* winograd_up_cpu.c: the upsampling modulated convolution as Winograd F(4x4, 2x2) on the transposed
  * conv's four output phases, then the blur (the algebra: winograd_up.h). Tiles j = (sample, tile row,
- * tile column) of the (h+1) x (w+1) phase grid, row-major. Each chunk of tiles in steps of one OpenMP region:
+ * tile column) of the (h+1) x (w+1) phase grid, row-major; where h and w are multiples of 4 the tiles cover
+ * h x w and T's last row and column are computed apart ("edge strips", below: 28->56 b1 17.7 -> 15.9 ms,
+ * 56->112 31.9 -> 28.0). Each chunk of tiles in steps of one OpenMP region:
  *   1. input transform, threads over input channels: V [81 blocks, c_in, nt];
  *   2. the 36 GEMMs M_g = U_g V_g, each thread its share of the 81 blocks (single-threaded pcavs_sgemm_nn);
  *   3. output transform, threads over (sample,) output channels: the 4 phases' 4x4 tiles into T planes.
@@ -58,7 +60,7 @@ static int up_blk0(int g) { return g < 25 ? g : g < 30 ? 25 + 4 * (g - 25) : g <
 static const float up_g6[5][2] = {{3, 0}, {-3, -3}, {-1, 1}, {1, 2}, {0, 6}};
 
 void pcavs_wino_up_weight(int c_out, int c_in, const float *w,    /* [c_out, c_in, 3, 3] */
-                          float scale, float *u, int n_threads) { /* [36, c_out, c_in] */
+                          float scale, float *u, int n_threads) { /* [42, c_out, c_in] */
     const size_t plane = (size_t)c_out * c_in;
     const float post2 = scale / 36.0f, post1 = scale / 6.0f;
 #pragma omp parallel for num_threads(n_threads < 1 ? 1 : n_threads) schedule(static)
@@ -81,13 +83,36 @@ void pcavs_wino_up_weight(int c_out, int c_in, const float *w,    /* [c_out, c_i
             }
             uo[(size_t)35 * plane + c] = k[4] * scale; /* OO */
         }
+        /* the edge strips' taps (up_strips_compute): rows [W[2][0] | W[2][2]], W[2][1], [W[0][2] | W[2][2]], W[1][2] */
+        float *se = u + (size_t)36 * plane + (size_t)o * 2 * c_in, *so = u + (size_t)38 * plane + (size_t)o * c_in;
+        float *ce = u + (size_t)39 * plane + (size_t)o * 2 * c_in, *co = u + (size_t)41 * plane + (size_t)o * c_in;
+        for (int c = 0; c < c_in; c++) {
+            const float *k = wo + (size_t)c * 9;
+            se[c] = k[6] * scale, se[c_in + c] = k[8] * scale, so[c] = k[7] * scale;
+            ce[c] = k[2] * scale, ce[c_in + c] = k[8] * scale, co[c] = k[5] * scale;
+        }
     }
 }
 
 /* ---- sizes ---- */
 
-static int up_th(const pcavs_wino_up_conv *a) { return (a->h + 4) / 4; }
-static int up_tw(const pcavs_wino_up_conv *a) { return (a->w + 4) / 4; }
+/* Edge strips (sides that are multiples of 4: the generator's from 28x28): the phase grid is (h+1) x (w+1), but
+ * only its last row and column (T's row 2h and column 2w) need the (h/4+1)-th tile row and column, which would
+ * be 23 % of the tiles at 28x28 (13 % at 56, 7 % at 112). Those two T lines read only x's last row or column,
+ * so they are computed apart, as small GEMMs per sample (up_strips_compute), and the tiles cover h/4 x w/4. */
+static int up_strips(const pcavs_wino_up_conv *a) { return a->h % 4 == 0 && a->w % 4 == 0; }
+static int up_th(const pcavs_wino_up_conv *a) { return up_strips(a) ? a->h / 4 : (a->h + 4) / 4; }
+static int up_tw(const pcavs_wino_up_conv *a) { return up_strips(a) ? a->w / 4 : (a->w + 4) / 4; }
+/* per (sample, output): E_row [w+1] (T row 2h, even columns), O_row [w] (its odd ones), E_col [h+1] (T column 2w,
+ * even rows), O_col [h] (odd rows) */
+static size_t up_strip_floats(const pcavs_wino_up_conv *a) { return (size_t)2 * a->w + 2 * (size_t)a->h + 2; }
+/* the strips of every sample, and per thread the GEMMs' B [2 c_in][max(h, w) + 1] */
+static size_t up_strips_bytes(const pcavs_wino_up_conv *a, int n_threads) {
+    if (!up_strips(a)) return 0;
+    const size_t side = (size_t)(a->h > a->w ? a->h : a->w) + 1;
+    return UP_ALIGN((size_t)a->n * a->c_out * up_strip_floats(a) * sizeof(float)) +
+           (size_t)(n_threads < 1 ? 1 : n_threads) * UP_ALIGN((size_t)2 * a->c_in * side * sizeof(float));
+}
 
 static size_t up_per_tile(const pcavs_wino_up_conv *a) {
     return (size_t)UP_BLOCKS * ((size_t)a->c_in + a->c_out) * sizeof(float);
@@ -105,7 +130,7 @@ static size_t up_rowbuf_floats(const pcavs_wino_up_conv *a) {
 }
 static size_t up_fixed(const pcavs_wino_up_conv *a, int n_threads) {
     return (size_t)(n_threads < 1 ? 1 : n_threads) * UP_ALIGN(up_rowbuf_floats(a) * sizeof(float)) + 4 * 64 +
-           WINO_LANES * sizeof(float) * 2;
+           WINO_LANES * sizeof(float) * 2 + up_strips_bytes(a, n_threads);
 }
 
 size_t pcavs_wino_up_min_scratch_bytes(const pcavs_wino_up_conv *a, int n_threads) {
@@ -446,22 +471,71 @@ static void up_gemms(const pcavs_wino_up_conv *a, size_t nh, const float *V, flo
     }
 }
 
+/* The edge strips of sample b (up_strips) into S [n, c_out, up_strip_floats]: part 0 T's row 2h,
+ *   E_row[X] = W[2][0] x[h-1][X] + W[2][2] x[h-1][X-1] (X 0..w),  O_row[X] = W[2][1] x[h-1][X] (X < w),
+ * part 1 its column 2w, the same down x's last column with W[0][2], W[2][2] and W[1][2]; x times in_scale. As
+ * GEMMs [c_out, 2 c_in] x [2 c_in, side + 1] (the shifted line under the line) and [c_out, c_in] x [c_in, side];
+ * B: this thread's [2 c_in][side + 1]. */
+static void up_strips_compute(const pcavs_wino_up_conv *a, int b, int part, float *S, float *B) {
+    const int h = a->h, w = a->w, n = part ? h : w; /* the line's length */
+    const size_t plane = (size_t)a->c_out * a->c_in, sf = up_strip_floats(a), ld = (size_t)n + 1;
+    for (int c = 0; c < a->c_in; c++) {
+        const float s = a->in_scale ? a->in_scale[(size_t)b * a->c_in + c] : 1.0f;
+        const float *xc = a->x + ((size_t)b * a->c_in + c) * h * w;
+        float *b0 = B + (size_t)c * ld, *b1 = B + ((size_t)a->c_in + c) * ld;
+        for (int i = 0; i < n; i++) b0[i] = (part ? xc[(size_t)i * w + w - 1] : xc[(size_t)(h - 1) * w + i]) * s;
+        b0[n] = 0.0f, b1[0] = 0.0f;
+        memcpy(b1 + 1, b0, (size_t)n * sizeof(float));
+    }
+    float *out = S + (size_t)b * a->c_out * sf + (part ? 2 * (size_t)w + 1 : 0);
+    const float *ue = a->u + (size_t)(part ? 39 : 36) * plane, *uo = a->u + (size_t)(part ? 41 : 38) * plane;
+    pcavs_sgemm_nn(a->c_out, n + 1, 2 * a->c_in, ue, 2 * a->c_in, B, (int)ld, out, (int)sf);
+    pcavs_sgemm_nn(a->c_out, n, a->c_in, uo, a->c_in, B, (int)ld, out + n + 1, (int)sf);
+}
+
+/* Writes the strips of (b, o) into its T plane (pcavs_up_plane_floats layout): column 2w's even rows at Te[w] of
+ * rows 2Y, its odd rows at Te[w] of rows 2Y+1, then row 2h (both phases). */
+static void up_strips_fill(const pcavs_wino_up_conv *a, const float *S, int b, int o, float *t) {
+    const int h = a->h, w = a->w;
+    const size_t ts = (size_t)w + 3;
+    const float *st = S + ((size_t)b * a->c_out + o) * up_strip_floats(a);
+    const float *er = st, *orow = st + w + 1, *ec = orow + w, *oc = ec + h + 1;
+    for (int Y = 0; Y < h; Y++) {
+        t[(size_t)(4 * Y) * ts + 1 + w] = ec[Y];
+        t[(size_t)(4 * Y + 2) * ts + 1 + w] = oc[Y];
+    }
+    float *te = t + (size_t)(4 * h) * ts + 1;
+    memcpy(te, er, (size_t)(w + 1) * sizeof(float));
+    memcpy(te + ts, orow, (size_t)w * sizeof(float));
+}
+
+/* Inside a parallel region: every sample's strips into S (nothing where S is NULL); SB: the threads' B buffers. */
+static void up_strips_all(const pcavs_wino_up_conv *a, float *S, float *SB, int tid) {
+    if (!S) return;
+    const size_t sbf =
+        UP_ALIGN((size_t)2 * a->c_in * ((a->h > a->w ? a->h : a->w) + 1) * sizeof(float)) / sizeof(float);
+#pragma omp for schedule(static)
+    for (int bp = 0; bp < 2 * a->n; bp++) up_strips_compute(a, bp / 2, bp % 2, S, SB + (size_t)tid * sbf);
+}
+
 /* output plane (b, o) of y: the blur of its T plane times the plane's out_scale */
-static void up_blur_out(const pcavs_wino_up_conv *a, float *T, int b, int o, float *rowbuf) {
+static void up_blur_out(const pcavs_wino_up_conv *a, const float *S, float *T, int b, int o, float *rowbuf) {
+    if (S) up_strips_fill(a, S, b, o, T);
     const float sc = a->out_scale ? a->out_scale[(size_t)b * a->c_out + o] : 1.0f;
     pcavs_up_blur_plane(T, a->h, a->w, a->blur, sc, rowbuf, a->y + ((size_t)b * a->c_out + o) * 4 * a->h * a->w);
 }
 
 /* The tile-block form (see up_block_form), with kc's scratch of at least up_block_bytes. */
-static void up_block_run(const pcavs_wino_up_conv *a, int nth, float *scratch) {
+static void up_block_run(const pcavs_wino_up_conv *a, int nth, float *rowbufs, float *S, float *SB, float *work) {
     const size_t tps = (size_t)up_th(a) * up_tw(a), pf = up_plane_floats(a), sb = up_group_samples(a);
     const size_t rb = UP_ALIGN(up_rowbuf_floats(a) * sizeof(float)) / sizeof(float), per = up_block_thread_floats(a);
     const int rows = up_block_rows(a);
-    float *Tb = scratch + (size_t)nth * (rb + per); /* [sb, c_out, plane] */
+    float *Tb = work + (size_t)nth * per; /* [sb, c_out, plane] */
 #pragma omp parallel num_threads(nth)
     {
         const int tid = omp_get_thread_num();
-        float *rowbuf = scratch + (size_t)tid * rb, *Vb = scratch + (size_t)nth * rb + (size_t)tid * per;
+        float *rowbuf = rowbufs + (size_t)tid * rb, *Vb = work + (size_t)tid * per;
+        up_strips_all(a, S, SB, tid);
         float *Mb = Vb + UP_ALIGN((size_t)UP_BLOCKS * a->c_in * UP_BLOCK_TILES * sizeof(float)) / sizeof(float);
         for (int g0 = 0; g0 < a->n; g0 += (int)sb) {
             const int gb = a->n - g0 < (int)sb ? a->n - g0 : (int)sb;
@@ -487,7 +561,7 @@ static void up_block_run(const pcavs_wino_up_conv *a, int nth, float *scratch) {
             }
 #pragma omp for schedule(static)
             for (long bo = 0; bo < (long)gb * a->c_out; bo++)
-                up_blur_out(a, Tb + (size_t)bo * pf, g0 + (int)(bo / a->c_out), (int)(bo % a->c_out), rowbuf);
+                up_blur_out(a, S, Tb + (size_t)bo * pf, g0 + (int)(bo / a->c_out), (int)(bo % a->c_out), rowbuf);
         }
     }
 }
@@ -504,20 +578,26 @@ pcavs_status pcavs_wino_up_run(const pcavs_kctx *kc, const pcavs_wino_up_conv *a
         return pcavs_fail(PCAVS_ERR_OOM,
                           "wino_up_run: [n=%d, %d->%d, %dx%d] needs at least %zu bytes of scratch, %zu available", a->n,
                           a->c_in, a->c_out, a->h, a->w, need, kc->scratch_bytes);
+    /* carve: row buffers | edge strips S and their GEMMs' B per thread (up_strips) | the form's own */
+    const size_t rb = UP_ALIGN(up_rowbuf_floats(a) * sizeof(float)) / sizeof(float);
+    float *rowbufs = (float *)kc->scratch, *S = NULL, *SB = NULL;
+    char *sp = (char *)kc->scratch + (size_t)nth * rb * sizeof(float);
+    if (up_strips(a)) {
+        S = (float *)sp;
+        SB = (float *)(sp + UP_ALIGN((size_t)a->n * a->c_out * up_strip_floats(a) * sizeof(float)));
+        sp += up_strips_bytes(a, nth);
+    }
     if (pcavs_wino_up_uses_blocks(a, kc->scratch_bytes, nth)) {
         const int blas_threads = openblas_get_num_threads();
         if (blas_threads != 1) openblas_set_num_threads(1);
-        up_block_run(a, nth, (float *)kc->scratch);
+        up_block_run(a, nth, rowbufs, S, SB, (float *)sp);
         if (blas_threads != 1) openblas_set_num_threads(blas_threads);
         return PCAVS_OK;
     }
     const size_t tps = (size_t)up_th(a) * up_tw(a), per_tile = up_per_tile(a), t_samp = up_sample_t_bytes(a);
     const size_t fixed = up_fixed(a, nth), avail = kc->scratch_bytes - fixed;
-    const size_t rb = UP_ALIGN(up_rowbuf_floats(a) * sizeof(float)) / sizeof(float);
     const size_t pf = up_plane_floats(a);
     const int by_rows = !strcmp(pcavs_sgemm_nn_form(), "blas");
-    float *rowbufs = (float *)kc->scratch;
-    char *sp = (char *)kc->scratch + (size_t)nth * rb * sizeof(float);
     const int blas_threads = openblas_get_num_threads();
     if (blas_threads != 1) openblas_set_num_threads(1);
 
@@ -550,6 +630,7 @@ pcavs_status pcavs_wino_up_run(const pcavs_kctx *kc, const pcavs_wino_up_conv *a
     {
         const int tid = omp_get_thread_num(), nthr = omp_get_num_threads();
         float *rowbuf = rowbufs + (size_t)tid * rb, *Tt = Tb + (size_t)tid * pf; /* Tt: this thread's (fused) */
+        up_strips_all(a, S, SB, tid);
         for (int g0 = 0; g0 < a->n; g0 += (int)sb) {
             const int gb = a->n - g0 < (int)sb ? a->n - g0 : (int)sb;
             const size_t base = (size_t)g0 * tps, tiles = (size_t)gb * tps;
@@ -565,7 +646,7 @@ pcavs_status pcavs_wino_up_run(const pcavs_kctx *kc, const pcavs_wino_up_conv *a
                         const int bl = (int)(bo / a->c_out), o = (int)(bo % a->c_out), b = g0 + bl;
                         up_output_channel(a, o, o, a->c_out, (size_t)b * tps, tps, nh, M + (size_t)bl * tps, Tt, 0, 0,
                                           b);
-                        up_blur_out(a, Tt, b, o, rowbuf);
+                        up_blur_out(a, S, Tt, b, o, rowbuf);
                     }
                 } else {
 #pragma omp for schedule(static)
@@ -576,7 +657,7 @@ pcavs_status pcavs_wino_up_run(const pcavs_kctx *kc, const pcavs_wino_up_conv *a
             if (!fused) {
 #pragma omp for schedule(static)
                 for (long bo = 0; bo < (long)gb * a->c_out; bo++)
-                    up_blur_out(a, Tb + (size_t)bo * pf, g0 + (int)(bo / a->c_out), (int)(bo % a->c_out), rowbuf);
+                    up_blur_out(a, S, Tb + (size_t)bo * pf, g0 + (int)(bo / a->c_out), (int)(bo % a->c_out), rowbuf);
             }
         }
     }

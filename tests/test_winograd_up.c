@@ -72,7 +72,7 @@ static int n_blocks; /* cases run in the tile-block form */
 static void run_case(const ucase *t, pcavs_kctx *kc, const char *label, int no_blocks) {
     const size_t nx = (size_t)t->n * t->c_in * t->h * t->w, ny = (size_t)t->n * t->c_out * 4 * t->h * t->w;
     const size_t nwt = (size_t)t->c_out * t->c_in * 9;
-    float *x = pt_alloc(nx), *w = pt_alloc(nwt), *u = pt_alloc(PCAVS_WINO_UP_MATS * nwt / 9);
+    float *x = pt_alloc(nx), *w = pt_alloc(nwt), *u = pt_alloc(PCAVS_WINO_UP_U_MATS * nwt / 9);
     float *in_s = pt_alloc((size_t)t->n * t->c_in), *out_s = pt_alloc((size_t)t->n * t->c_out);
     float *want = pt_alloc(ny), *got = pt_alloc(ny);
     pt_fill_normal(x, nx, 21, 1.0f);
