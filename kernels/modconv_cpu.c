@@ -35,8 +35,8 @@
 #include "cpu_features.h"
 #include "gemm_bf16.h"
 #include "modconv.h"
-#include "simd_clones.h"
 #include "sgemm_nn.h"
+#include "simd_clones.h"
 #include "winograd.h"
 #include "winograd_up.h"
 
@@ -52,15 +52,13 @@ pcavs_status pcavs_modconv_demod_cpu(const pcavs_kctx *kc, const pcavs_modconv_d
                                      const float *style,  /* [n, c_in] */
                                      float *demod) {      /* [n, c_out] */
     PCAVS_TRY(pcavs_modconv_check(d));
-    if (!kc || !weight || !style || !demod)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_demod_cpu: NULL pointer");
+    if (!kc || !weight || !style || !demod) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_demod_cpu: NULL pointer");
     const int n = d->n, ci_n = d->c_in, co_n = d->c_out, kk = d->k * d->k;
     if (!d->demodulate) {
-        for (size_t i = 0; i < (size_t)n * co_n; i++)
-            demod[i] = 1.0f;
+        for (size_t i = 0; i < (size_t)n * co_n; i++) demod[i] = 1.0f;
         return PCAVS_OK;
     }
-    const size_t need = (size_t)n * ci_n * sizeof(float);
+    const size_t need = (size_t)n * ci_n * sizeof(float) * (d->weight_sq ? 2 : 1);
     if (!kc->scratch || kc->scratch_bytes < need)
         return pcavs_fail(PCAVS_ERR_OOM, "modconv_demod_cpu: needs %zu bytes of scratch, %zu available", need,
                           kc->scratch_bytes);
@@ -71,29 +69,43 @@ pcavs_status pcavs_modconv_demod_cpu(const pcavs_kctx *kc, const pcavs_modconv_d
             const float s = style[(size_t)b * ci_n + c] * scale;
             s2[(size_t)c * n + b] = s * s;
         }
+    if (d->weight_sq) { /* prepared (the networks): per (b, o) one dot product over c, vectorised in double (the
+                         * loop below, one serial double sum a row at batch 1, took 0.1-0.4 ms a layer) */
+        float *s2r = s2 + (size_t)ci_n * n; /* [n, c_in] */
+        for (int b = 0; b < n; b++)
+            for (int c = 0; c < ci_n; c++) s2r[(size_t)b * ci_n + c] = s2[(size_t)c * n + b];
+#pragma omp parallel for num_threads(kc->n_threads) schedule(static)
+        for (int o = 0; o < co_n; o++) {
+            const float *q = d->weight_sq + (size_t)o * ci_n;
+            for (int b = 0; b < n; b++) {
+                const float *sb = s2r + (size_t)b * ci_n;
+                double acc = 0.0;
+#pragma omp simd reduction(+ : acc)
+                for (int c = 0; c < ci_n; c++) acc += (double)sb[c] * q[c];
+                demod[(size_t)b * co_n + o] = (float)(1.0 / sqrt(acc + 1e-8));
+            }
+        }
+        return PCAVS_OK;
+    }
 #pragma omp parallel for num_threads(kc->n_threads) schedule(static)
     for (int o = 0; o < co_n; o++) {
         enum { NB = 32 };
         double acc[NB];
         for (int b0 = 0; b0 < n; b0 += NB) {
             const int nb = n - b0 < NB ? n - b0 : NB;
-            for (int b = 0; b < nb; b++)
-                acc[b] = 0.0;
+            for (int b = 0; b < nb; b++) acc[b] = 0.0;
             for (int c = 0; c < ci_n; c++) {
                 float q = 0.0f;
                 if (d->weight_sq) {
                     q = d->weight_sq[(size_t)o * ci_n + c];
                 } else {
                     const float *wc = weight + ((size_t)o * ci_n + c) * kk; /* [k, k] */
-                    for (int t = 0; t < kk; t++)
-                        q += wc[t] * wc[t];
+                    for (int t = 0; t < kk; t++) q += wc[t] * wc[t];
                 }
                 const float *sc = s2 + (size_t)c * n + b0;
-                for (int b = 0; b < nb; b++)
-                    acc[b] += (double)sc[b] * q;
+                for (int b = 0; b < nb; b++) acc[b] += (double)sc[b] * q;
             }
-            for (int b = 0; b < nb; b++)
-                demod[(size_t)(b0 + b) * co_n + o] = (float)(1.0 / sqrt(acc[b] + 1e-8));
+            for (int b = 0; b < nb; b++) demod[(size_t)(b0 + b) * co_n + o] = (float)(1.0 / sqrt(acc[b] + 1e-8));
         }
     }
     return PCAVS_OK;
@@ -109,8 +121,7 @@ static mc_plan mc_plan_of(const pcavs_modconv_desc *d, int n_threads) {
     mc_plan p;
     const size_t hw = (size_t)d->h * d->w, kk = (size_t)d->k * d->k;
     p.fixed = MC_ALIGN((size_t)d->n * d->c_out * sizeof(float));
-    if (d->k > 1)
-        p.fixed += MC_ALIGN((size_t)d->c_out * kk * d->c_in * sizeof(float));
+    if (d->k > 1) p.fixed += MC_ALIGN((size_t)d->c_out * kk * d->c_in * sizeof(float));
     if (d->upsample)
         p.fixed += (size_t)(n_threads < 1 ? 1 : n_threads) * MC_ALIGN(MC_TBUF_FLOATS(d->h, d->w) * sizeof(float));
     p.per_xs = (size_t)d->c_in * hw * sizeof(float);
@@ -119,19 +130,17 @@ static mc_plan mc_plan_of(const pcavs_modconv_desc *d, int n_threads) {
 }
 
 size_t pcavs_modconv_cpu_scratch_bytes(const pcavs_modconv_desc *d, int n_threads) {
-    if (pcavs_modconv_check(d) != PCAVS_OK)
-        return 0;
+    if (pcavs_modconv_check(d) != PCAVS_OK) return 0;
     const mc_plan p = mc_plan_of(d, n_threads);
-    size_t demod_tmp = (size_t)d->n * d->c_in * sizeof(float);
+    size_t demod_tmp = (size_t)d->n * d->c_in * sizeof(float) * 2; /* s2, and its [n, c_in] copy (weight_sq) */
     size_t work = (size_t)d->n * (p.per_xs + p.per_g * d->c_out) + 128;
     return p.fixed + (work > demod_tmp ? work : demod_tmp);
 }
 
 size_t pcavs_modconv_cpu_min_scratch_bytes(const pcavs_modconv_desc *d, int n_threads) {
-    if (pcavs_modconv_check(d) != PCAVS_OK)
-        return 0;
+    if (pcavs_modconv_check(d) != PCAVS_OK) return 0;
     const mc_plan p = mc_plan_of(d, n_threads);
-    size_t demod_tmp = (size_t)d->n * d->c_in * sizeof(float);
+    size_t demod_tmp = (size_t)d->n * d->c_in * sizeof(float) * 2; /* s2, and its [n, c_in] copy (weight_sq) */
     size_t work = p.per_xs + p.per_g + 128;
     return p.fixed + (work > demod_tmp ? work : demod_tmp);
 }
@@ -151,7 +160,8 @@ size_t pcavs_modconv_cpu_min_scratch_bytes(const pcavs_modconv_desc *d, int n_th
 #endif
 
 /* dst[r][0..nt) for rows r of channel c (k*k rows), pixels p0.. of sample plane xc [h, w] scaled by s. */
-PCAVS_SIMD_CLONES static void mc_im2col_channel(const float *xc, float s, int h, int w, int k, long p0, int nt, float *dst, int ldd) {
+PCAVS_SIMD_CLONES static void mc_im2col_channel(const float *xc, float s, int h, int w, int k, long p0, int nt,
+                                                float *dst, int ldd) {
     const int pad = k / 2;
     for (int i = 0; i < k; i++)
         for (int j = 0; j < k; j++) {
@@ -169,12 +179,9 @@ PCAVS_SIMD_CLONES static void mc_im2col_channel(const float *xc, float s, int h,
                 } else {
                     const float *xr = xc + (size_t)iy * w + dx; /* xr[x] = x[iy][x + dx] */
                     int lo = 0, hi = run;
-                    while (lo < run && x0 + lo + dx < 0)
-                        oo[lo++] = 0.0f;
-                    while (hi > lo && x0 + hi - 1 + dx >= w)
-                        oo[--hi] = 0.0f;
-                    for (int t = lo; t < hi; t++)
-                        oo[t] = xr[x0 + t] * s;
+                    while (lo < run && x0 + lo + dx < 0) oo[lo++] = 0.0f;
+                    while (hi > lo && x0 + hi - 1 + dx >= w) oo[--hi] = 0.0f;
+                    for (int t = lo; t < hi; t++) oo[t] = xr[x0 + t] * s;
                 }
                 p += run;
             }
@@ -183,29 +190,21 @@ PCAVS_SIMD_CLONES static void mc_im2col_channel(const float *xc, float s, int h,
 
 /* Tile width for the im2col path, or 0 when it does not apply / does not fit the scratch. */
 static long mc_im2col_nt(const pcavs_modconv_desc *d, int nt_threads, size_t avail_bytes) {
-    if (d->upsample || d->k == 1)
-        return 0;
+    if (d->upsample || d->k == 1) return 0;
     const long hw = (long)d->h * d->w, K = (long)d->c_in * d->k * d->k;
     long cap = MC_IM2COL_TILE_FLOATS / K;
-    if (cap > MC_IM2COL_MAX_NT)
-        cap = MC_IM2COL_MAX_NT;
+    if (cap > MC_IM2COL_MAX_NT) cap = MC_IM2COL_MAX_NT;
     long tpi = (hw + cap - 1) / cap; /* tiles per image */
     /* enough tiles for every thread, and a multiple of the thread count (no straggler) */
-    if ((long)d->n * tpi < 2L * nt_threads)
-        tpi = (2L * nt_threads + d->n - 1) / d->n;
-    while (((long)d->n * tpi) % nt_threads)
-        tpi++;
+    if ((long)d->n * tpi < 2L * nt_threads) tpi = (2L * nt_threads + d->n - 1) / d->n;
+    while (((long)d->n * tpi) % nt_threads) tpi++;
     long nt = (hw + tpi - 1) / tpi;
     nt = (nt + 15) & ~15L;
-    if (nt > hw)
-        nt = hw;
-    if (nt < MC_IM2COL_MIN_NT && nt < hw)
-        return 0;
-    if (nt < MC_IM2COL_MIN_NT && (long)d->n < 2L * nt_threads)
-        return 0;
+    if (nt > hw) nt = hw;
+    if (nt < MC_IM2COL_MIN_NT && nt < hw) return 0;
+    if (nt < MC_IM2COL_MIN_NT && (long)d->n < 2L * nt_threads) return 0;
     /* per thread: the tile [K, nt] (64-byte aligned slices) */
-    if ((size_t)nt_threads * MC_ALIGN((size_t)K * nt * sizeof(float)) > avail_bytes)
-        return 0;
+    if ((size_t)nt_threads * MC_ALIGN((size_t)K * nt * sizeof(float)) > avail_bytes) return 0;
     return nt;
 }
 
@@ -217,8 +216,7 @@ static void mc_run_im2col(const pcavs_modconv_desc *d, int nth, long ntile, cons
     const float scale = (float)(1.0 / sqrt((double)ci_n * kk));
     const size_t slice = MC_ALIGN((size_t)K * ntile * sizeof(float));
     const int blas_threads = openblas_get_num_threads();
-    if (blas_threads != 1)
-        openblas_set_num_threads(1);
+    if (blas_threads != 1) openblas_set_num_threads(1);
 #pragma omp parallel num_threads(nth)
     {
 #ifdef _OPENMP
@@ -240,13 +238,11 @@ static void mc_run_im2col(const pcavs_modconv_desc *d, int nth, long ntile, cons
                 for (int o = 0; o < co_n; o++) {
                     const float dm = demod[(size_t)b * co_n + o];
                     float *yr = yt + (size_t)o * hw;
-                    for (int t = 0; t < cur; t++)
-                        yr[t] *= dm;
+                    for (int t = 0; t < cur; t++) yr[t] *= dm;
                 }
         }
     }
-    if (blas_threads != 1)
-        openblas_set_num_threads(blas_threads);
+    if (blas_threads != 1) openblas_set_num_threads(blas_threads);
 }
 
 /* ---- the bf16 mode (weight_bf16 given and a bf16 unit present, gemm_bf16.h) ----
@@ -268,23 +264,21 @@ static const mc_phase MC_PHASES[4] = {
 /* Offsets (uint16) of the four phase weights [c_out, c_in * ntaps] in an upsampling layer's bf16 form. */
 static size_t mc_phase_a_offset(const pcavs_modconv_desc *d, int ph) {
     size_t off = 0;
-    for (int q = 0; q < ph; q++)
-        off += pcavs_bf16_a_elems(d->c_out, d->c_in * MC_PHASES[q].ntaps);
+    for (int q = 0; q < ph; q++) off += pcavs_bf16_a_elems(d->c_out, d->c_in * MC_PHASES[q].ntaps);
     return off;
 }
 
 size_t pcavs_modconv_bf16_elems(const pcavs_modconv_desc *d) {
-    if (pcavs_modconv_check(d) != PCAVS_OK || d->k != 3)
-        return 0;
+    if (pcavs_modconv_check(d) != PCAVS_OK || d->k != 3) return 0;
     return d->upsample ? mc_phase_a_offset(d, 4) : pcavs_bf16_a_elems(d->c_out, d->c_in * 9);
 }
 
 pcavs_status pcavs_modconv_prepare_bf16(const pcavs_modconv_desc *d, const float *weight, uint16_t *out) {
     PCAVS_TRY(pcavs_modconv_check(d));
     if (d->k != 3)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_prepare_bf16: only 3x3 weights have a bf16 form (k=%d)", d->k);
-    if (!weight || !out)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_prepare_bf16: NULL pointer");
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_prepare_bf16: only 3x3 weights have a bf16 form (k=%d)",
+                          d->k);
+    if (!weight || !out) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_prepare_bf16: NULL pointer");
     if (!d->upsample) {
         pcavs_conv3x3_bf16_weight(d->c_out, d->c_in, weight, out);
         return PCAVS_OK;
@@ -302,12 +296,9 @@ pcavs_status pcavs_modconv_prepare_bf16(const pcavs_modconv_desc *d, const float
 static int mc_bf16_tile_rows(int K, int gwp, int gh, int want) {
     const size_t row_bytes = pcavs_bf16_round32((size_t)K) * 2 * (size_t)gwp;
     int r = (int)(MC_BF16_B_BYTES / row_bytes);
-    if (r < 1)
-        r = 1;
-    if (r > gh)
-        r = gh;
-    if (want > 1 && (gh + r - 1) / r < want)
-        r = (gh + want - 1) / want;
+    if (r < 1) r = 1;
+    if (r > gh) r = gh;
+    if (want > 1 && (gh + r - 1) / r < want) r = (gh + want - 1) / want;
     return r < 1 ? 1 : r;
 }
 
@@ -315,14 +306,22 @@ static int mc_bf16_tile_rows(int K, int gwp, int gh, int want) {
  * scratch cannot hold it (the caller then runs float32), 1 when done. */
 static int mc_try_bf16_plain(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *x, const float *style,
                              const float *demod, char *sp, size_t avail, float *y) {
-    pcavs_conv3x3_bf16 a = {.n = d->n, .c_in = d->c_in, .h = d->h, .w = d->w, .c_out = d->c_out, .x = x,
-                            .a = d->weight_bf16, .in_scale = style, .in_mul = (float)(1.0 / sqrt((double)d->c_in * 9)),
-                            .out_scale = d->demodulate ? demod : NULL, .act = PCAVS_ACT_NONE, .y = y};
+    pcavs_conv3x3_bf16 a = {.n = d->n,
+                            .c_in = d->c_in,
+                            .h = d->h,
+                            .w = d->w,
+                            .c_out = d->c_out,
+                            .x = x,
+                            .a = d->weight_bf16,
+                            .in_scale = style,
+                            .in_mul = (float)(1.0 / sqrt((double)d->c_in * 9)),
+                            .out_scale = d->demodulate ? demod : NULL,
+                            .act = PCAVS_ACT_NONE,
+                            .y = y};
     pcavs_kctx sub = *kc;
     sub.scratch = sp;
     sub.scratch_bytes = avail;
-    if (pcavs_conv3x3_bf16_scratch_bytes(&a, kc->n_threads) > avail)
-        return 0;
+    if (pcavs_conv3x3_bf16_scratch_bytes(&a, kc->n_threads) > avail) return 0;
     return pcavs_conv3x3_bf16_run(&sub, &a) == PCAVS_OK;
 }
 
@@ -353,8 +352,7 @@ static int mc_try_bf16_up(const pcavs_modconv_desc *d, int nth, const float *x, 
     const size_t off_bytes = MC_ALIGN((size_t)4 * ci_n * sizeof(long)) * 4;
     const size_t per_thread = MC_ALIGN(bmax) + MC_ALIGN(MC_TBUF_FLOATS(h, w) * sizeof(float));
     const size_t c_bytes = MC_ALIGN(cfl * sizeof(float));
-    if (c_bytes + xb_bytes + off_bytes + (size_t)nth * per_thread > avail)
-        return 0;
+    if (c_bytes + xb_bytes + off_bytes + (size_t)nth * per_thread > avail) return 0;
     float *C = (float *)scratch; /* the four grids [c_out, gh, gwp] of one sample */
     uint16_t *xb = (uint16_t *)(scratch + c_bytes);
     /* AMX with c_in a multiple of 32: B straight from channel-pair planes, offs[ph][t] the tap offsets; else
@@ -365,8 +363,9 @@ static int mc_try_bf16_up(const pcavs_modconv_desc *d, int nth, const float *x, 
         const mc_phase *P = &MC_PHASES[ph];
         for (int q = 0; q < (implicit ? P->ntaps : ci_n * P->ntaps); q++) {
             const int t = implicit ? q : q / ci_n, c = implicit ? 0 : q % ci_n;
-            offs[(size_t)ph * 4 * ci_n + q] = implicit ? ((long)(P->dy[t] + 1) * ls + (P->dx[t] + 1)) * 2
-                                                       : (long)c * rows * ls + (long)(P->dy[t] + 1) * ls + (P->dx[t] + 1);
+            offs[(size_t)ph * 4 * ci_n + q] = implicit
+                                                  ? ((long)(P->dy[t] + 1) * ls + (P->dx[t] + 1)) * 2
+                                                  : (long)c * rows * ls + (long)(P->dy[t] + 1) * ls + (P->dx[t] + 1);
         }
     }
     char *thr = scratch + c_bytes + xb_bytes + off_bytes;
@@ -380,39 +379,40 @@ static int mc_try_bf16_up(const pcavs_modconv_desc *d, int nth, const float *x, 
 #else
             char *mine = thr;
 #endif
-            uint16_t *bp = (uint16_t *)mine;                 /* packed B of one task */
-            float *tp = (float *)(mine + MC_ALIGN(bmax));    /* T plane + blur rows */
+            uint16_t *bp = (uint16_t *)mine;              /* packed B of one task */
+            float *tp = (float *)(mine + MC_ALIGN(bmax)); /* T plane + blur rows */
             pcavs_conv3x3_bf16_planes(x + (size_t)b * ci_n * hw, style + (size_t)b * ci_n, scale, ci_n, h, w, rows, ls,
                                       implicit, xb);
 #pragma omp for schedule(dynamic, 1)
             for (int task = 0; task < task0[4]; task++) {
                 int ph = 0;
-                while (task >= task0[ph + 1])
-                    ph++;
+                while (task >= task0[ph + 1]) ph++;
                 const int K = ci_n * MC_PHASES[ph].ntaps;
                 const int y0 = (task - task0[ph]) * R[ph], nr = gh[ph] - y0 < R[ph] ? gh[ph] - y0 : R[ph];
                 const long ncol = (long)nr * gwp[ph];
                 const uint16_t *ap = d->weight_bf16 + mc_phase_a_offset(d, ph);
                 float *cg = C + goff[ph] + (size_t)y0 * gwp[ph];
                 if (implicit) {
-                    pcavs_conv_bf16_amx(co_n, ci_n, MC_PHASES[ph].ntaps, ap, xb + (size_t)y0 * ls * 2, (long)(2 * rows * ls),
-                                        offs + (size_t)ph * 4 * ci_n, ls, gwp[ph], ncol, cg, (long)gh[ph] * gwp[ph]);
+                    pcavs_conv_bf16_amx(co_n, ci_n, MC_PHASES[ph].ntaps, ap, xb + (size_t)y0 * ls * 2,
+                                        (long)(2 * rows * ls), offs + (size_t)ph * 4 * ci_n, ls, gwp[ph], ncol, cg,
+                                        (long)gh[ph] * gwp[ph]);
                     continue;
                 }
-                pcavs_bf16_pack_b_taps_cpu(K, ncol, xb + (size_t)y0 * ls, offs + (size_t)ph * 4 * ci_n, gwp[ph], ls, bp);
+                pcavs_bf16_pack_b_taps_cpu(K, ncol, xb + (size_t)y0 * ls, offs + (size_t)ph * 4 * ci_n, gwp[ph], ls,
+                                           bp);
                 (void)pcavs_gemm_bf16_cpu(co_n, ncol, K, ap, bp, cg, (long)gh[ph] * gwp[ph]);
             }
 #pragma omp for schedule(static)
             for (int o = 0; o < co_n; o++) {
                 const float *g[4];
-                for (int ph = 0; ph < 4; ph++)
-                    g[ph] = C + goff[ph] + (size_t)o * gh[ph] * gwp[ph];
+                for (int ph = 0; ph < 4; ph++) g[ph] = C + goff[ph] + (size_t)o * gh[ph] * gwp[ph];
                 for (int yy = 0; yy <= h; yy++) { /* T row 2Y: Te from EE, To from EO */
                     memcpy(tp + (size_t)(4 * yy) * ts + 1, g[0] + (size_t)yy * gwp[0], (size_t)(w + 1) * sizeof(float));
                     memcpy(tp + (size_t)(4 * yy + 1) * ts + 1, g[1] + (size_t)yy * gwp[1], (size_t)w * sizeof(float));
                 }
                 for (int yy = 0; yy < h; yy++) { /* T row 2Y+1: Te from OE, To from OO */
-                    memcpy(tp + (size_t)(4 * yy + 2) * ts + 1, g[2] + (size_t)yy * gwp[2], (size_t)(w + 1) * sizeof(float));
+                    memcpy(tp + (size_t)(4 * yy + 2) * ts + 1, g[2] + (size_t)yy * gwp[2],
+                           (size_t)(w + 1) * sizeof(float));
                     memcpy(tp + (size_t)(4 * yy + 3) * ts + 1, g[3] + (size_t)yy * gwp[3], (size_t)w * sizeof(float));
                 }
                 const float dm = d->demodulate ? demod[(size_t)b * co_n + o] : 1.0f;
@@ -431,36 +431,30 @@ static void mc_permute_taps(const pcavs_modconv_desc *d, const float *weight, fl
         for (int c = 0; c < ci_n; c++) {
             const float *src = weight + ((size_t)o * ci_n + c) * kk;
             float *dst = wp + (size_t)o * kk * ci_n + c;
-            for (int t = 0; t < kk; t++)
-                dst[(size_t)t * ci_n] = src[t];
+            for (int t = 0; t < kk; t++) dst[(size_t)t * ci_n] = src[t];
         }
 }
 
 size_t pcavs_modconv_taps_floats(const pcavs_modconv_desc *d) {
-    if (pcavs_modconv_check(d) != PCAVS_OK || d->k == 1)
-        return 0;
+    if (pcavs_modconv_check(d) != PCAVS_OK || d->k == 1) return 0;
     return (size_t)d->c_out * d->k * d->k * d->c_in;
 }
 
 pcavs_status pcavs_modconv_prepare_taps(const pcavs_modconv_desc *d, const float *weight, float *out, int n_threads) {
     PCAVS_TRY(pcavs_modconv_check(d));
-    if (!weight || !out)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_prepare_taps: NULL pointer");
-    if (d->k == 1)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_prepare_taps: a 1x1 layer has no tap form");
+    if (!weight || !out) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_prepare_taps: NULL pointer");
+    if (d->k == 1) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_prepare_taps: a 1x1 layer has no tap form");
     mc_permute_taps(d, weight, out, n_threads);
     return PCAVS_OK;
 }
 
 pcavs_status pcavs_modconv_prepare_sq(const pcavs_modconv_desc *d, const float *weight, float *out) {
     PCAVS_TRY(pcavs_modconv_check(d));
-    if (!weight || !out)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_prepare_sq: NULL pointer");
+    if (!weight || !out) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_prepare_sq: NULL pointer");
     const size_t kk = (size_t)d->k * d->k;
     for (size_t oc = 0; oc < (size_t)d->c_out * d->c_in; oc++) { /* the same sum, same order, as per call */
         float q = 0.0f;
-        for (size_t t = 0; t < kk; t++)
-            q += weight[oc * kk + t] * weight[oc * kk + t];
+        for (size_t t = 0; t < kk; t++) q += weight[oc * kk + t] * weight[oc * kk + t];
         out[oc] = q;
     }
     return PCAVS_OK;
@@ -479,18 +473,15 @@ static int mc_wino_tile(const pcavs_modconv_desc *d) {
 }
 
 size_t pcavs_modconv_wino_floats(const pcavs_modconv_desc *d) {
-    if (pcavs_modconv_check(d) != PCAVS_OK || d->k != 3)
-        return 0;
+    if (pcavs_modconv_check(d) != PCAVS_OK || d->k != 3) return 0;
     const int pts = d->upsample ? PCAVS_WINO_UP_U_MATS : mc_wino_tile(d) == 6 ? PCAVS_WINO6_POINTS : PCAVS_WINO_POINTS;
     return (size_t)pts * d->c_out * d->c_in;
 }
 
 pcavs_status pcavs_modconv_prepare_wino(const pcavs_modconv_desc *d, const float *weight, float *out, int n_threads) {
     PCAVS_TRY(pcavs_modconv_check(d));
-    if (!weight || !out)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_prepare_wino: NULL pointer");
-    if (d->k != 3)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_prepare_wino: only 3x3 layers (k=%d)", d->k);
+    if (!weight || !out) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_prepare_wino: NULL pointer");
+    if (d->k != 3) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_prepare_wino: only 3x3 layers (k=%d)", d->k);
     if (d->upsample)
         pcavs_wino_up_weight(d->c_out, d->c_in, weight, 1.0f, out, n_threads);
     else if (mc_wino_tile(d) == 6)
@@ -537,22 +528,33 @@ static int mc_wino_up_applies(const pcavs_modconv_desc *d) {
 static int mc_try_wino(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *x, const float *weight,
                        const float *style, const float *blur, const float *demod, char *sp, size_t avail, float *y) {
     const int up = d->upsample;
-    if (!(up ? mc_wino_up_applies(d) : mc_wino_applies(d)))
-        return 0;
+    if (!(up ? mc_wino_up_applies(d) : mc_wino_applies(d))) return 0;
     const int nth = kc->n_threads < 1 ? 1 : kc->n_threads;
-    pcavs_wino_conv a = {.n = d->n, .c_in = d->c_in, .h = d->h, .w = d->w, .c_out = d->c_out, .tile = mc_wino_tile(d),
-                         .x = x, .out_scale = d->demodulate ? demod : NULL, .y = y};
-    pcavs_wino_up_conv au = {.n = d->n, .c_in = d->c_in, .h = d->h, .w = d->w, .c_out = d->c_out, .x = x,
-                             .out_scale = a.out_scale, .blur = blur, .y = y};
+    pcavs_wino_conv a = {.n = d->n,
+                         .c_in = d->c_in,
+                         .h = d->h,
+                         .w = d->w,
+                         .c_out = d->c_out,
+                         .tile = mc_wino_tile(d),
+                         .x = x,
+                         .out_scale = d->demodulate ? demod : NULL,
+                         .y = y};
+    pcavs_wino_up_conv au = {.n = d->n,
+                             .c_in = d->c_in,
+                             .h = d->h,
+                             .w = d->w,
+                             .c_out = d->c_out,
+                             .x = x,
+                             .out_scale = a.out_scale,
+                             .blur = blur,
+                             .y = y};
     const size_t s_bytes = MC_ALIGN((size_t)d->n * d->c_in * sizeof(float));
     const size_t u_bytes = d->weight_wino ? 0 : MC_ALIGN(pcavs_modconv_wino_floats(d) * sizeof(float));
     const size_t run_min = up ? pcavs_wino_up_min_scratch_bytes(&au, nth) : pcavs_wino_min_scratch_bytes(&a, nth);
-    if (avail < s_bytes + u_bytes + run_min)
-        return 0;
+    if (avail < s_bytes + u_bytes + run_min) return 0;
     float *s_in = (float *)sp; /* [n, c_in] */
     const float scale = (float)(1.0 / sqrt((double)d->c_in * 9));
-    for (size_t i = 0; i < (size_t)d->n * d->c_in; i++)
-        s_in[i] = style[i] * scale;
+    for (size_t i = 0; i < (size_t)d->n * d->c_in; i++) s_in[i] = style[i] * scale;
     const float *u = d->weight_wino;
     if (!u) {
         float *uw = (float *)(sp + s_bytes); /* [pcavs_modconv_wino_floats(d)]: 36 or 64 matrices [c_out, c_in] */
@@ -647,8 +649,7 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
             const int b = (int)(r / chunks);
             const size_t p0 = (size_t)(r % chunks) * MC_PCHUNK, np = hw - p0 < MC_PCHUNK ? hw - p0 : MC_PCHUNK;
             float acc[MC_SMALL_COUT][MC_PCHUNK];
-            for (int o = 0; o < co_n; o++)
-                memset(acc[o], 0, np * sizeof(float));
+            for (int o = 0; o < co_n; o++) memset(acc[o], 0, np * sizeof(float));
             const float sc = (float)(1.0 / sqrt((double)ci_n));
             for (int c = 0; c < ci_n; c++) {
                 const float s = style[(size_t)b * ci_n + c] * sc;
@@ -656,15 +657,13 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
                 for (int o = 0; o < co_n; o++) {
                     const float wv = weight[(size_t)o * ci_n + c] * s;
                     float *a = acc[o];
-                    for (size_t p = 0; p < np; p++)
-                        a[p] += wv * xr[p];
+                    for (size_t p = 0; p < np; p++) a[p] += wv * xr[p];
                 }
             }
             for (int o = 0; o < co_n; o++) {
                 const float dm = demod[(size_t)b * co_n + o];
                 float *yo = y + ((size_t)b * co_n + o) * hw + p0;
-                for (size_t p = 0; p < np; p++)
-                    yo[p] = acc[o][p] * dm;
+                for (size_t p = 0; p < np; p++) yo[p] = acc[o][p] * dm;
             }
         }
         return PCAVS_OK;
@@ -674,8 +673,7 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
         (d->upsample ? mc_try_bf16_up(d, nt, x, style, blur, demod, sp, avail, y)
                      : mc_try_bf16_plain(kc, d, x, style, demod, sp, avail, y)))
         return PCAVS_OK;
-    if (mc_try_wino(kc, d, x, weight, style, blur, demod, sp, avail, y))
-        return PCAVS_OK;
+    if (mc_try_wino(kc, d, x, weight, style, blur, demod, sp, avail, y)) return PCAVS_OK;
     {
         const long ntile = mc_im2col_nt(d, nt, avail);
         if (ntile > 0) {
@@ -685,14 +683,11 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
     }
     /* tile: nb samples x ob output channels */
     int nb = n, ob = co_n;
-    while (nb > 1 && (size_t)nb * (pl.per_xs + pl.per_g * ob) > avail)
-        nb = (nb + 1) / 2;
+    while (nb > 1 && (size_t)nb * (pl.per_xs + pl.per_g * ob) > avail) nb = (nb + 1) / 2;
     if ((size_t)nb * (pl.per_xs + pl.per_g * ob) > avail && pl.per_g) {
         ob = (int)((avail - pl.per_xs) / pl.per_g);
-        if (ob > co_n)
-            ob = co_n;
-        if (ob < 1)
-            ob = 1;
+        if (ob > co_n) ob = co_n;
+        if (ob < 1) ob = 1;
     }
     float *xs = (float *)sp;                                     /* [c_in, nb*hw] (k>1) or [nb, c_in, hw] */
     float *g = (float *)(sp + MC_ALIGN((size_t)nb * pl.per_xs)); /* [ob*kk, nb*hw] */
@@ -713,8 +708,7 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
                 const float s = style[(size_t)(b0 + b) * ci_n + c] * scale;
                 const float *src = x + ((size_t)(b0 + b) * ci_n + c) * hw;
                 float *dst = k > 1 ? xs + (size_t)c * ncol + (size_t)b * hw : xs + ((size_t)b * ci_n + c) * hw;
-                for (size_t p = 0; p < hw; p++)
-                    dst[p] = src[p] * s;
+                for (size_t p = 0; p < hw; p++) dst[p] = src[p] * s;
             }
         if (k == 1) {
             for (int b = 0; b < cb; b++)
@@ -726,8 +720,7 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
                     for (int o = 0; o < co_n; o++) {
                         const float dm = demod[(size_t)(b0 + b) * co_n + o];
                         float *yo = y + ((size_t)(b0 + b) * co_n + o) * hw;
-                        for (size_t p = 0; p < hw; p++)
-                            yo[p] *= dm;
+                        for (size_t p = 0; p < hw; p++) yo[p] *= dm;
                     }
             }
             continue;
@@ -737,8 +730,7 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
             /* rows (o, t) split over our own threads, single-threaded sgemm each: OpenBLAS's pthreads
              * never wake (on 2 cores their spin-yield competed with the OpenMP gather that follows) */
             const int blas_threads = openblas_get_num_threads();
-            if (blas_threads != 1)
-                openblas_set_num_threads(1);
+            if (blas_threads != 1) openblas_set_num_threads(1);
 #pragma omp parallel num_threads(nt)
             {
 #ifdef _OPENMP
@@ -754,8 +746,7 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
                     pcavs_sgemm_nn(r1 - r0, (int)ncol, ci_n, wt + ((size_t)o0 * kk + r0) * ci_n, ci_n, xs, (int)ncol,
                                    g + (size_t)r0 * ncol, (int)ncol);
             }
-            if (blas_threads != 1)
-                openblas_set_num_threads(blas_threads);
+            if (blas_threads != 1) openblas_set_num_threads(blas_threads);
 #pragma omp parallel for num_threads(nt) schedule(static) collapse(2)
             for (int b = 0; b < cb; b++)
                 for (int oo = 0; oo < cob; oo++) {
@@ -774,12 +765,10 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
                                 for (int yy = y_lo; yy < y_hi; yy++) {
                                     float *yr = yo + (size_t)yy * w;
                                     const float *gr = gt + (size_t)(yy + dy) * w + dx;
-                                    for (int xx = x_lo; xx < x_hi; xx++)
-                                        yr[xx] += gr[xx];
+                                    for (int xx = x_lo; xx < x_hi; xx++) yr[xx] += gr[xx];
                                 }
                             }
-                        for (size_t p = 0; p < hw; p++)
-                            yo[p] *= dm;
+                        for (size_t p = 0; p < hw; p++) yo[p] *= dm;
                         continue;
                     }
 #ifdef _OPENMP
@@ -800,8 +789,7 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
                             for (int yy = 0; yy < h; yy++) {
                                 float *tr = tp + (size_t)(2 * (2 * yy + i) + q) * ts + 1 + sh;
                                 const float *gr = gt + (size_t)yy * w;
-                                for (int xx = 0; xx < w; xx++)
-                                    tr[xx] += gr[xx];
+                                for (int xx = 0; xx < w; xx++) tr[xx] += gr[xx];
                             }
                         }
                     pcavs_up_blur_plane(tp, h, w, blur, dm, tp + (size_t)th * 2 * ts, yo);
