@@ -110,10 +110,11 @@ static inline __attribute__((always_inline)) void wino_store_run(const pcavs_win
         float *yr = yr0 + (size_t)r * a->w;
         if (run == WINO_LANES) { /* the common case: straight into y */
             wino_lanes_to_row(out + r * T * WINO_LANES, T, 1, sc, bias, a->relu, yr);
-        } else {
+        } else { /* tile by tile, constant-size copies (a variable memcpy's wide loads straddled the vector stores
+                  * that filled row: store-forwarding stalls) */
             float row[6 * WINO_LANES] __attribute__((aligned(64)));
             wino_lanes_to_row(out + r * T * WINO_LANES, T, 1, sc, bias, a->relu, row);
-            memcpy(yr, row + T * q0, (size_t)T * run * sizeof(float));
+            for (int q = 0; q < run; q++) memcpy(yr + T * q, row + T * (q0 + q), (size_t)T * sizeof(float));
         }
     }
 }
@@ -126,7 +127,7 @@ static inline __attribute__((always_inline)) void wino_store_tiles(const pcavs_w
     for (int q = 0; q < lanes;) {
         const float sc = a->out_scale ? a->out_scale[(size_t)b * a->c_out + o] : 1.0f;
         float *yo = a->y + ((size_t)b * a->c_out + o) * h * w; /* [h, w] */
-        int run = 0; /* whole tiles of this tile row from lane q */
+        int run = 0;                                           /* whole tiles of this tile row from lane q */
         if (T * ty + T <= h)
             while (q + run < lanes && tx + run < tw && T * (tx + run) + T <= w) run++;
         if (run > 0) {

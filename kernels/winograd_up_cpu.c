@@ -369,7 +369,8 @@ PCAVS_SIMD_CLONES static void up_output_channel(const pcavs_wino_up_conv *a, int
                         } else {
                             float row[4 * WINO_LANES] __attribute__((aligned(64)));
                             wino_lanes_to_row(&out[ph][r][0][0], 4, 0, 1.0f, 0.0f, 0, row);
-                            memcpy(te + (size_t)ph * ts, row + 4 * q, (size_t)4 * run * sizeof(float));
+                            for (int l = 0; l < run; l++) /* constant-size copies (as wino_store_run) */
+                                memcpy(te + (size_t)ph * ts + 4 * l, row + 4 * (q + l), 4 * sizeof(float));
                         }
                     }
                 }
