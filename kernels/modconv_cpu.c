@@ -654,6 +654,8 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
             for (int c = 0; c < ci_n; c++) {
                 const float s = style[(size_t)b * ci_n + c] * sc;
                 const float *xr = x + ((size_t)b * ci_n + c) * hw + p0;
+                if (c + 2 < ci_n) /* the chunk of the channel after next: 128 short streams defeat the prefetchers */
+                    for (size_t p = 0; p < np; p += 16) __builtin_prefetch(xr + 2 * hw + p);
                 for (int o = 0; o < co_n; o++) {
                     const float wv = weight[(size_t)o * ci_n + c] * s;
                     float *a = acc[o];
