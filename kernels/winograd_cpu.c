@@ -281,11 +281,13 @@ pcavs_status pcavs_wino_run(const pcavs_kctx *kc, const pcavs_wino_conv *a) {
         for (size_t t0 = 0; t0 < T; t0 += nt) {
             const size_t n_here = T - t0 < nt ? T - t0 : nt;
 #pragma omp for schedule(static)
-            for (int c = 0; c < a->c_in; c++)
+            for (int c = 0; c < a->c_in; c++) {
+                if (c + 1 < a->c_in) wino_prefetch_input(a, c + 1, t0, n_here);
                 if (six)
                     wino6_input_channel(a, c, t0, n_here, rowbuf, V);
                 else
                     wino_input_channel(a, c, t0, n_here, rowbuf, V);
+            }
 #pragma omp for schedule(static)
             for (int p = 0; p < P; p++)
                 pcavs_sgemm_nn(a->c_out, (int)n_here, a->c_in, a->u + (size_t)p * a->c_out * a->c_in, a->c_in,

@@ -297,6 +297,27 @@ PCAVS_SIMD_CLONES static void up_input_channel(const pcavs_wino_up_conv *a, int 
     }
 }
 
+/* Prefetches the input rows that tiles [t0, t0 + nh) read of channel c (the next channel's, while one is transformed:
+ * each plane's rows are streams too short for the hardware prefetchers), as wino_prefetch_input. */
+static void up_prefetch_input(const pcavs_wino_up_conv *a, int c, size_t t0, size_t nh) {
+    const int h = a->h, w = a->w, tw = up_tw(a), th = up_th(a);
+    for (size_t r = t0 / tw; r <= (t0 + nh - 1) / tw; r++) {
+        const int b = (int)(r / th), ty = (int)(r % th);
+        const int lo = r == t0 / tw ? (int)(t0 - r * tw) : 0,
+                  hi = r == (t0 + nh - 1) / tw ? (int)(t0 + nh - r * tw) : tw;
+        int x0 = 4 * lo - 1, x1 = 4 * hi + 1; /* the columns read, clamped */
+        if (x0 < 0) x0 = 0;
+        if (x1 > w) x1 = w;
+        const float *xc = a->x + ((size_t)b * a->c_in + c) * h * w;
+        for (int i = 0; i < 5; i++) {
+            const int iy = 4 * ty - 1 + i;
+            if (iy < 0 || iy >= h || x1 <= x0) continue;
+            const char *row = (const char *)(xc + (size_t)iy * w + x0);
+            for (int off = 0; off < (x1 - x0) * (int)sizeof(float); off += 64) __builtin_prefetch(row + off);
+        }
+    }
+}
+
 /* A^T of 1D F(4, 2) applied to (m0..m4): output i */
 #define UP_AT(i, m0, m1, m2, m3, m4)                                                                                   \
     ((i) == 0   ? (m0) + (m1) + (m2) + (m3)                                                                            \
@@ -548,7 +569,10 @@ static void up_block_run(const pcavs_wino_up_conv *a, int nth, float *rowbufs, f
                 const size_t t0 = (size_t)bi * bt;
                 if (t0 >= tiles) continue;
                 const size_t nb = tiles - t0 < bt ? tiles - t0 : bt;
-                for (int c = 0; c < a->c_in; c++) up_input_channel(a, c, base + t0, nb, rowbuf, Vb);
+                for (int c = 0; c < a->c_in; c++) {
+                    if (c + 1 < a->c_in) up_prefetch_input(a, c + 1, base + t0, nb);
+                    up_input_channel(a, c, base + t0, nb, rowbuf, Vb);
+                }
                 for (int o0 = 0; o0 < a->c_out; o0 += rows) {
                     const int ro = a->c_out - o0 < rows ? a->c_out - o0 : rows;
                     for (int g = 0; g < PCAVS_WINO_UP_MATS; g++) {
@@ -638,7 +662,10 @@ pcavs_status pcavs_wino_up_run(const pcavs_kctx *kc, const pcavs_wino_up_conv *a
             for (size_t t0 = 0; t0 < tiles; t0 += nt) { /* fused: one chunk, t0 = 0 */
                 const size_t nh = tiles - t0 < nt ? tiles - t0 : nt;
 #pragma omp for schedule(static)
-                for (int c = 0; c < a->c_in; c++) up_input_channel(a, c, base + t0, nh, rowbuf, V);
+                for (int c = 0; c < a->c_in; c++) {
+                    if (c + 1 < a->c_in) up_prefetch_input(a, c + 1, base + t0, nh);
+                    up_input_channel(a, c, base + t0, nh, rowbuf, V);
+                }
                 up_gemms(a, nh, V, M, tid, nthr, by_rows);
 #pragma omp barrier
                 if (fused) {
