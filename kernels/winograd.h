@@ -30,6 +30,16 @@
 #define WINO_GROUP_TILES 128
 #define WINO_GROUP_STRIDE(tw) ((size_t)((tw) > WINO_GROUP_TILES ? (tw) : WINO_GROUP_TILES) + 17)
 
+/* Internal to the tile-block forms (winograd_cpu.c, winograd_up_cpu.c): `tiles` in blocks of at most max_tiles that
+ * n_threads share evenly (112x112 F(6x6): 361 tiles = 4 x 91, not 3 x 96 + 73). Returns the number of blocks (a
+ * multiple of n_threads); *per: the tiles of each, the last ones fewer (or none). */
+static inline long wino_even_blocks(size_t tiles, int n_threads, size_t max_tiles, size_t *per) {
+    const size_t round = (size_t)n_threads * max_tiles;
+    const long blocks = (long)((tiles + round - 1) / round * (size_t)n_threads);
+    *per = (tiles + (size_t)blocks - 1) / (size_t)blocks;
+    return blocks;
+}
+
 /* u [36, c_out, c_in] = the transformed weight w [c_out, c_in, 3, 3] times `scale`. */
 void pcavs_wino_weight(int c_out, int c_in, const float *w, float scale, float *u, int n_threads);
 /* u [64, c_out, c_in] = the F(6x6, 3x3) transformed weight G w G^T times `scale` (in double, one rounding). */

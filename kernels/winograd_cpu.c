@@ -174,36 +174,32 @@ size_t pcavs_wino_scratch_bytes(const pcavs_wino_conv *a, int n_threads) {
 
 #include "winograd6_transforms.h" /* after winograd_transforms.h */
 
-/* Prefetches the input rows that tiles [t0, t0 + nb) read of channel c (a block's next channel, while the current
- * one is transformed: the gather's loads of x, rows of a few cache lines each, missed ~27 % of its time). */
-static void wino_prefetch_input(const pcavs_wino_conv *a, int c, size_t t0, size_t nb) {
-    const int T = wino_tile(a), h = a->h, w = a->w, tw = (w + T - 1) / T, th = (h + T - 1) / T;
-    for (size_t r = t0 / tw; r <= (t0 + nb - 1) / tw; r++) {
-        const int b = (int)(r / th), ty = (int)(r % th);
-        const int lo = r == t0 / tw ? (int)(t0 - r * tw) : 0,
-                  hi = r == (t0 + nb - 1) / tw ? (int)(t0 + nb - r * tw) : tw;
-        int x0 = T * lo - 1, x1 = T * hi + 2; /* the columns read, clamped */
-        if (x0 < 0) x0 = 0;
-        if (x1 > w) x1 = w;
-        const float *xc = a->x + ((size_t)b * a->c_in + c) * h * w;
-        for (int i = 0; i < T + 2; i++) {
-            const int iy = T * ty - 1 + i;
-            if (iy < 0 || iy >= h) continue;
-            const char *row = (const char *)(xc + (size_t)iy * w + x0);
-            for (int off = 0; off < (x1 - x0) * (int)sizeof(float); off += 64) __builtin_prefetch(row + off);
-        }
-    }
+/* Input transform of channel c for tiles [t0, t0 + nt) into V [P][c_in][nt] (F(4x4) or F(6x6)), the next channel's
+ * input rows prefetched meanwhile (wino_prefetch_rows). */
+static void wino_input(const pcavs_wino_conv *a, int c, size_t t0, size_t nt, float *rowbuf, float *V) {
+    const int T = wino_tile(a);
+    if (c + 1 < a->c_in)
+        wino_prefetch_rows(a->x, a->c_in, c + 1, a->h, a->w, T, T + 2, (a->w + T - 1) / T, (a->h + T - 1) / T, t0, nt);
+    if (T == 6)
+        wino6_input_channel(a, c, t0, nt, rowbuf, V);
+    else
+        wino_input_channel(a, c, t0, nt, rowbuf, V);
+}
+
+/* Output transform of output channel o for tiles [t0, t0 + nt) from its rows mo [P][pstride] of M. */
+static void wino_output(const pcavs_wino_conv *a, int o, size_t t0, size_t nt, const float *mo, size_t pstride) {
+    if (a->tile == 6)
+        wino6_output_channel(a, o, t0, nt, mo, pstride);
+    else
+        wino_output_channel(a, o, t0, nt, mo, pstride);
 }
 
 static void wino_block_run(const pcavs_wino_conv *a, int nth, float *scratch) {
     const size_t T = wino_tiles(a), per = wino_block_thread_floats(a);
     const size_t rb = WINO_ALIGN(wino_rowbuf_floats(a) * sizeof(float)) / sizeof(float);
-    const int P = wino_points(a), six = a->tile == 6, rows = a->c_out < WINO_BLOCK_ROWS ? a->c_out : WINO_BLOCK_ROWS;
-    /* as many blocks as the threads share evenly, each at most WINO_BLOCK_TILES (112x112: 361 tiles = 4 x 91, not
-     * 3 x 96 + 73) */
-    const size_t per_round = (size_t)nth * WINO_BLOCK_TILES;
-    const long blocks = (long)((T + per_round - 1) / per_round * nth);
-    const size_t bt = (T + (size_t)blocks - 1) / (size_t)blocks; /* tiles a block, the last one fewer */
+    const int P = wino_points(a), rows = a->c_out < WINO_BLOCK_ROWS ? a->c_out : WINO_BLOCK_ROWS;
+    size_t bt; /* tiles a block */
+    const long blocks = wino_even_blocks(T, nth, WINO_BLOCK_TILES, &bt);
 #pragma omp parallel num_threads(nth)
     {
         float *rowbuf = scratch + (size_t)omp_get_thread_num() * per;
@@ -214,24 +210,50 @@ static void wino_block_run(const pcavs_wino_conv *a, int nth, float *scratch) {
             const size_t t0 = (size_t)bi * bt;
             if (t0 >= T) continue;
             const size_t nb = T - t0 < bt ? T - t0 : bt;
-            for (int c = 0; c < a->c_in; c++) {
-                if (c + 1 < a->c_in) wino_prefetch_input(a, c + 1, t0, nb);
-                if (six)
-                    wino6_input_channel(a, c, t0, nb, rowbuf, Vb);
-                else
-                    wino_input_channel(a, c, t0, nb, rowbuf, Vb);
-            }
+            for (int c = 0; c < a->c_in; c++) wino_input(a, c, t0, nb, rowbuf, Vb);
             for (int o0 = 0; o0 < a->c_out; o0 += rows) {
                 const int ro = a->c_out - o0 < rows ? a->c_out - o0 : rows;
                 for (int p = 0; p < P; p++)
                     pcavs_sgemm_nn(ro, (int)nb, a->c_in, a->u + ((size_t)p * a->c_out + o0) * a->c_in, a->c_in,
                                    Vb + (size_t)p * a->c_in * nb, (int)nb, Mb + (size_t)p * ro * nb, (int)nb);
-                for (int o = 0; o < ro; o++)
-                    if (six)
-                        wino6_output_channel(a, o0 + o, t0, nb, Mb + (size_t)o * nb, (size_t)ro * nb);
-                    else
-                        wino_output_channel(a, o0 + o, t0, nb, Mb + (size_t)o * nb, (size_t)ro * nb);
+                for (int o = 0; o < ro; o++) wino_output(a, o0 + o, t0, nb, Mb + (size_t)o * nb, (size_t)ro * nb);
             }
+        }
+    }
+}
+
+/* The chunked form (the file's top comment), in kc's scratch past the minimum. */
+static void wino_chunked_run(const pcavs_wino_conv *a, int nth, float *scratch, size_t scratch_bytes) {
+    const size_t T = wino_tiles(a);
+    size_t nt = (scratch_bytes - wino_fixed(a, nth)) / wino_per_tile(a);
+    const size_t cap = PCAVS_WINO_MAX_CHUNK / wino_per_tile(a);
+    if (nt > cap) nt = cap < WINO_LANES ? WINO_LANES : cap;
+    if (nt > T) nt = T;
+    if (nt > WINO_LANES) nt -= nt % WINO_LANES;
+    /* carve: rowbufs | V | M (M padded by a lane group: the output transform reads whole groups) */
+    char *sp = (char *)scratch;
+    float *rowbufs = (float *)sp;
+    const size_t rb = WINO_ALIGN(wino_rowbuf_floats(a) * sizeof(float)) / sizeof(float);
+    sp += (size_t)nth * rb * sizeof(float);
+    const int P = wino_points(a);
+    float *V = (float *)sp; /* [P, c_in, nt] */
+    sp += WINO_ALIGN((size_t)P * a->c_in * nt * sizeof(float));
+    float *M = (float *)sp; /* [P, c_out, nt] (+ WINO_LANES) */
+#pragma omp parallel num_threads(nth)
+    {
+        float *rowbuf = rowbufs + (size_t)omp_get_thread_num() * rb;
+        for (size_t t0 = 0; t0 < T; t0 += nt) {
+            const size_t n_here = T - t0 < nt ? T - t0 : nt;
+#pragma omp for schedule(static)
+            for (int c = 0; c < a->c_in; c++) wino_input(a, c, t0, n_here, rowbuf, V);
+#pragma omp for schedule(static)
+            for (int p = 0; p < P; p++)
+                pcavs_sgemm_nn(a->c_out, (int)n_here, a->c_in, a->u + (size_t)p * a->c_out * a->c_in, a->c_in,
+                               V + (size_t)p * a->c_in * n_here, (int)n_here, M + (size_t)p * a->c_out * n_here,
+                               (int)n_here);
+#pragma omp for schedule(static)
+            for (int o = 0; o < a->c_out; o++)
+                wino_output(a, o, t0, n_here, M + (size_t)o * n_here, (size_t)a->c_out * n_here);
         }
     }
 }
@@ -250,57 +272,12 @@ pcavs_status pcavs_wino_run(const pcavs_kctx *kc, const pcavs_wino_conv *a) {
                           "wino_run: [n=%d, %d->%d, %dx%d] needs at least %zu "
                           "bytes of scratch, %zu available",
                           a->n, a->c_in, a->c_out, a->h, a->w, need, kc->scratch_bytes);
-    if (pcavs_wino_uses_blocks(a, kc->scratch_bytes, nth)) {
-        const int blas_threads = openblas_get_num_threads();
-        if (blas_threads != 1) openblas_set_num_threads(1);
-        wino_block_run(a, nth, (float *)kc->scratch);
-        if (blas_threads != 1) openblas_set_num_threads(blas_threads);
-        return PCAVS_OK;
-    }
-    const size_t T = wino_tiles(a);
-    size_t nt = (kc->scratch_bytes - wino_fixed(a, nth)) / wino_per_tile(a);
-    const size_t cap = PCAVS_WINO_MAX_CHUNK / wino_per_tile(a);
-    if (nt > cap) nt = cap < WINO_LANES ? WINO_LANES : cap;
-    if (nt > T) nt = T;
-    if (nt > WINO_LANES) nt -= nt % WINO_LANES;
-    /* carve: rowbufs | V | M (M padded by a lane group: the output transform reads whole groups) */
-    char *sp = (char *)kc->scratch;
-    float *rowbufs = (float *)sp;
-    const size_t rb = WINO_ALIGN(wino_rowbuf_floats(a) * sizeof(float)) / sizeof(float);
-    sp += (size_t)nth * rb * sizeof(float);
-    const int P = wino_points(a), six = a->tile == 6;
-    float *V = (float *)sp; /* [P, c_in, nt] */
-    sp += WINO_ALIGN((size_t)P * a->c_in * nt * sizeof(float));
-    float *M = (float *)sp; /* [P, c_out, nt] (+ WINO_LANES) */
-
-    const int blas_threads = openblas_get_num_threads();
+    const int blas_threads = openblas_get_num_threads(); /* the GEMMs run single-threaded inside our region */
     if (blas_threads != 1) openblas_set_num_threads(1);
-#pragma omp parallel num_threads(nth)
-    {
-        float *rowbuf = rowbufs + (size_t)omp_get_thread_num() * rb;
-        for (size_t t0 = 0; t0 < T; t0 += nt) {
-            const size_t n_here = T - t0 < nt ? T - t0 : nt;
-#pragma omp for schedule(static)
-            for (int c = 0; c < a->c_in; c++) {
-                if (c + 1 < a->c_in) wino_prefetch_input(a, c + 1, t0, n_here);
-                if (six)
-                    wino6_input_channel(a, c, t0, n_here, rowbuf, V);
-                else
-                    wino_input_channel(a, c, t0, n_here, rowbuf, V);
-            }
-#pragma omp for schedule(static)
-            for (int p = 0; p < P; p++)
-                pcavs_sgemm_nn(a->c_out, (int)n_here, a->c_in, a->u + (size_t)p * a->c_out * a->c_in, a->c_in,
-                               V + (size_t)p * a->c_in * n_here, (int)n_here, M + (size_t)p * a->c_out * n_here,
-                               (int)n_here);
-#pragma omp for schedule(static)
-            for (int o = 0; o < a->c_out; o++)
-                if (six)
-                    wino6_output_channel(a, o, t0, n_here, M + (size_t)o * n_here, (size_t)a->c_out * n_here);
-                else
-                    wino_output_channel(a, o, t0, n_here, M + (size_t)o * n_here, (size_t)a->c_out * n_here);
-        }
-    }
+    if (pcavs_wino_uses_blocks(a, kc->scratch_bytes, nth))
+        wino_block_run(a, nth, (float *)kc->scratch);
+    else
+        wino_chunked_run(a, nth, (float *)kc->scratch, kc->scratch_bytes);
     if (blas_threads != 1) openblas_set_num_threads(blas_threads);
     return PCAVS_OK;
 }

@@ -106,12 +106,16 @@ static int up_tw(const pcavs_wino_up_conv *a) { return up_strips(a) ? a->w / 4 :
 /* per (sample, output): E_row [w+1] (T row 2h, even columns), O_row [w] (its odd ones), E_col [h+1] (T column 2w,
  * even rows), O_col [h] (odd rows) */
 static size_t up_strip_floats(const pcavs_wino_up_conv *a) { return (size_t)2 * a->w + 2 * (size_t)a->h + 2; }
-/* the strips of every sample, and per thread the GEMMs' B [2 c_in][max(h, w) + 1] */
+/* the strips of every sample S [n, c_out, up_strip_floats], then per thread the GEMMs' B [2 c_in][max(h, w) + 1] */
+static size_t up_strips_s_bytes(const pcavs_wino_up_conv *a) {
+    return UP_ALIGN((size_t)a->n * a->c_out * up_strip_floats(a) * sizeof(float));
+}
+static size_t up_strips_b_floats(const pcavs_wino_up_conv *a) {
+    return UP_ALIGN((size_t)2 * a->c_in * ((a->h > a->w ? a->h : a->w) + 1) * sizeof(float)) / sizeof(float);
+}
 static size_t up_strips_bytes(const pcavs_wino_up_conv *a, int n_threads) {
     if (!up_strips(a)) return 0;
-    const size_t side = (size_t)(a->h > a->w ? a->h : a->w) + 1;
-    return UP_ALIGN((size_t)a->n * a->c_out * up_strip_floats(a) * sizeof(float)) +
-           (size_t)(n_threads < 1 ? 1 : n_threads) * UP_ALIGN((size_t)2 * a->c_in * side * sizeof(float));
+    return up_strips_s_bytes(a) + (size_t)(n_threads < 1 ? 1 : n_threads) * up_strips_b_floats(a) * sizeof(float);
 }
 
 static size_t up_per_tile(const pcavs_wino_up_conv *a) {
@@ -156,11 +160,11 @@ static size_t up_fused_samples(const pcavs_wino_up_conv *a, int n_threads, size_
     return sb > (size_t)a->n ? (size_t)a->n : sb;
 }
 
-/* The tile-block form (up_block_run): where U fits in the last-level cache (<= PCAVS_WINO_UP_BLOCK_MAX_U: 56->112
- * and 112->224 of the generator), each thread takes blocks of at most UP_BLOCK_TILES tiles: their input transform
- * into its own Vb [81][c_in][nb], then per UP_BLOCK_ROWS output channels the 36 GEMMs into Mb [81][rows][nb] and
- * the output transform into the sample group's T planes in memory (as the T-plane form), blurred after the
- * group; V and M stay in cache (the fused form writes and reads both: 70 + 35 MB a sample at 112->224). */
+/* The tile-block form (up_block_run): where U is small (<= PCAVS_WINO_UP_BLOCK_MAX_U: the generator's 112->224; at
+ * 56->112, U 18.9 MB, streaming U once per block lost), each thread takes blocks of at most UP_BLOCK_TILES tiles: their
+ * input transform into its own Vb [81][c_in][nb], then per UP_BLOCK_ROWS output channels the 36 GEMMs into Mb
+ * [81][rows][nb] and the output transform into the sample group's T planes in memory (as the T-plane form), blurred
+ * after the group; V and M stay in cache (the fused form writes and reads both: 70 + 35 MB a sample at 112->224). */
 #ifndef PCAVS_WINO_UP_BLOCK_MAX_U
 #define PCAVS_WINO_UP_BLOCK_MAX_U (8u << 20)
 #endif
@@ -297,25 +301,11 @@ PCAVS_SIMD_CLONES static void up_input_channel(const pcavs_wino_up_conv *a, int 
     }
 }
 
-/* Prefetches the input rows that tiles [t0, t0 + nh) read of channel c (the next channel's, while one is transformed:
- * each plane's rows are streams too short for the hardware prefetchers), as wino_prefetch_input. */
-static void up_prefetch_input(const pcavs_wino_up_conv *a, int c, size_t t0, size_t nh) {
-    const int h = a->h, w = a->w, tw = up_tw(a), th = up_th(a);
-    for (size_t r = t0 / tw; r <= (t0 + nh - 1) / tw; r++) {
-        const int b = (int)(r / th), ty = (int)(r % th);
-        const int lo = r == t0 / tw ? (int)(t0 - r * tw) : 0,
-                  hi = r == (t0 + nh - 1) / tw ? (int)(t0 + nh - r * tw) : tw;
-        int x0 = 4 * lo - 1, x1 = 4 * hi + 1; /* the columns read, clamped */
-        if (x0 < 0) x0 = 0;
-        if (x1 > w) x1 = w;
-        const float *xc = a->x + ((size_t)b * a->c_in + c) * h * w;
-        for (int i = 0; i < 5; i++) {
-            const int iy = 4 * ty - 1 + i;
-            if (iy < 0 || iy >= h || x1 <= x0) continue;
-            const char *row = (const char *)(xc + (size_t)iy * w + x0);
-            for (int off = 0; off < (x1 - x0) * (int)sizeof(float); off += 64) __builtin_prefetch(row + off);
-        }
-    }
+/* Input channel c of tiles t0 .. t0+nh-1 into V (up_input_channel), the next channel's input rows prefetched meanwhile
+ * (wino_prefetch_rows: a tile reads 5 rows and 5 columns from 4 ty - 1, 4 tx - 1). */
+static void up_input(const pcavs_wino_up_conv *a, int c, size_t t0, size_t nh, float *rowbuf, float *V) {
+    if (c + 1 < a->c_in) wino_prefetch_rows(a->x, a->c_in, c + 1, a->h, a->w, 4, 5, up_tw(a), up_th(a), t0, nh);
+    up_input_channel(a, c, t0, nh, rowbuf, V);
 }
 
 /* A^T of 1D F(4, 2) applied to (m0..m4): output i */
@@ -534,8 +524,7 @@ static void up_strips_fill(const pcavs_wino_up_conv *a, const float *S, int b, i
 /* Inside a parallel region: every sample's strips into S (nothing where S is NULL); SB: the threads' B buffers. */
 static void up_strips_all(const pcavs_wino_up_conv *a, float *S, float *SB, int tid) {
     if (!S) return;
-    const size_t sbf =
-        UP_ALIGN((size_t)2 * a->c_in * ((a->h > a->w ? a->h : a->w) + 1) * sizeof(float)) / sizeof(float);
+    const size_t sbf = up_strips_b_floats(a);
 #pragma omp for schedule(static)
     for (int bp = 0; bp < 2 * a->n; bp++) up_strips_compute(a, bp / 2, bp % 2, S, SB + (size_t)tid * sbf);
 }
@@ -561,18 +550,15 @@ static void up_block_run(const pcavs_wino_up_conv *a, int nth, float *rowbufs, f
         float *Mb = Vb + UP_ALIGN((size_t)UP_BLOCKS * a->c_in * UP_BLOCK_TILES * sizeof(float)) / sizeof(float);
         for (int g0 = 0; g0 < a->n; g0 += (int)sb) {
             const int gb = a->n - g0 < (int)sb ? a->n - g0 : (int)sb;
-            const size_t base = (size_t)g0 * tps, tiles = (size_t)gb * tps, round = (size_t)nth * UP_BLOCK_TILES;
-            const long blocks = (long)((tiles + round - 1) / round * nth); /* shared evenly by the threads */
-            const size_t bt = (tiles + (size_t)blocks - 1) / (size_t)blocks;
+            const size_t base = (size_t)g0 * tps, tiles = (size_t)gb * tps;
+            size_t bt; /* tiles a block */
+            const long blocks = wino_even_blocks(tiles, nth, UP_BLOCK_TILES, &bt);
 #pragma omp for schedule(dynamic, 1)
             for (long bi = 0; bi < blocks; bi++) {
                 const size_t t0 = (size_t)bi * bt;
                 if (t0 >= tiles) continue;
                 const size_t nb = tiles - t0 < bt ? tiles - t0 : bt;
-                for (int c = 0; c < a->c_in; c++) {
-                    if (c + 1 < a->c_in) up_prefetch_input(a, c + 1, base + t0, nb);
-                    up_input_channel(a, c, base + t0, nb, rowbuf, Vb);
-                }
+                for (int c = 0; c < a->c_in; c++) up_input(a, c, base + t0, nb, rowbuf, Vb);
                 for (int o0 = 0; o0 < a->c_out; o0 += rows) {
                     const int ro = a->c_out - o0 < rows ? a->c_out - o0 : rows;
                     for (int g = 0; g < PCAVS_WINO_UP_MATS; g++) {
@@ -591,40 +577,13 @@ static void up_block_run(const pcavs_wino_up_conv *a, int nth, float *rowbufs, f
     }
 }
 
-pcavs_status pcavs_wino_up_run(const pcavs_kctx *kc, const pcavs_wino_up_conv *a) {
-    if (!kc || !a || !a->x || !a->u || !a->y || !a->blur)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "wino_up_run: NULL pointer");
-    if (a->n < 1 || a->c_in < 1 || a->c_out < 1 || a->h < 1 || a->w < 1)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "wino_up_run: bad sizes n=%d c_in=%d c_out=%d %dx%d", a->n, a->c_in,
-                          a->c_out, a->h, a->w);
-    const int nth = kc->n_threads < 1 ? 1 : kc->n_threads;
-    const size_t need = pcavs_wino_up_min_scratch_bytes(a, nth);
-    if (!kc->scratch || kc->scratch_bytes < need)
-        return pcavs_fail(PCAVS_ERR_OOM,
-                          "wino_up_run: [n=%d, %d->%d, %dx%d] needs at least %zu bytes of scratch, %zu available", a->n,
-                          a->c_in, a->c_out, a->h, a->w, need, kc->scratch_bytes);
-    /* carve: row buffers | edge strips S and their GEMMs' B per thread (up_strips) | the form's own */
-    const size_t rb = UP_ALIGN(up_rowbuf_floats(a) * sizeof(float)) / sizeof(float);
-    float *rowbufs = (float *)kc->scratch, *S = NULL, *SB = NULL;
-    char *sp = (char *)kc->scratch + (size_t)nth * rb * sizeof(float);
-    if (up_strips(a)) {
-        S = (float *)sp;
-        SB = (float *)(sp + UP_ALIGN((size_t)a->n * a->c_out * up_strip_floats(a) * sizeof(float)));
-        sp += up_strips_bytes(a, nth);
-    }
-    if (pcavs_wino_up_uses_blocks(a, kc->scratch_bytes, nth)) {
-        const int blas_threads = openblas_get_num_threads();
-        if (blas_threads != 1) openblas_set_num_threads(1);
-        up_block_run(a, nth, rowbufs, S, SB, (float *)sp);
-        if (blas_threads != 1) openblas_set_num_threads(blas_threads);
-        return PCAVS_OK;
-    }
+/* The fused and T-plane forms (the file's top comment); sp: the scratch past the row buffers and strips. */
+static void up_chunked_run(const pcavs_wino_up_conv *a, int nth, size_t scratch_bytes, float *rowbufs, float *S,
+                           float *SB, char *sp) {
     const size_t tps = (size_t)up_th(a) * up_tw(a), per_tile = up_per_tile(a), t_samp = up_sample_t_bytes(a);
-    const size_t fixed = up_fixed(a, nth), avail = kc->scratch_bytes - fixed;
-    const size_t pf = up_plane_floats(a);
+    const size_t avail = scratch_bytes - up_fixed(a, nth);
+    const size_t pf = up_plane_floats(a), rb = UP_ALIGN(up_rowbuf_floats(a) * sizeof(float)) / sizeof(float);
     const int by_rows = !strcmp(pcavs_sgemm_nn_form(), "blas");
-    const int blas_threads = openblas_get_num_threads();
-    if (blas_threads != 1) openblas_set_num_threads(1);
 
     /* Fused form where whole samples fit (a chunk per group of fsb samples, the output plane blurred at once from its
      * thread's T plane, in L2); else sample groups with as many T planes as the budget and the scratch allow
@@ -644,8 +603,8 @@ pcavs_status pcavs_wino_up_run(const pcavs_kctx *kc, const pcavs_wino_up_conv *a
         const size_t rounded = (even + WINO_LANES - 1) / WINO_LANES * WINO_LANES;
         nt = rounded <= nt ? rounded : even;
     }
-    /* carve: rowbufs | T [nth, plane] (fused) or [sb, c_out, plane] | V [81, c_in, nt] | M [81, c_out, nt] (+ a
-     * lane group) */
+    /* carve (past the row buffers and strips): T [nth, plane] (fused) or [sb, c_out, plane] | V [81, c_in, nt] |
+     * M [81, c_out, nt] (+ a lane group) */
     float *Tb = (float *)sp;
     sp += fused ? (size_t)nth * pf * sizeof(float) : sb * t_samp;
     float *V = (float *)sp;
@@ -662,10 +621,7 @@ pcavs_status pcavs_wino_up_run(const pcavs_kctx *kc, const pcavs_wino_up_conv *a
             for (size_t t0 = 0; t0 < tiles; t0 += nt) { /* fused: one chunk, t0 = 0 */
                 const size_t nh = tiles - t0 < nt ? tiles - t0 : nt;
 #pragma omp for schedule(static)
-                for (int c = 0; c < a->c_in; c++) {
-                    if (c + 1 < a->c_in) up_prefetch_input(a, c + 1, base + t0, nh);
-                    up_input_channel(a, c, base + t0, nh, rowbuf, V);
-                }
+                for (int c = 0; c < a->c_in; c++) up_input(a, c, base + t0, nh, rowbuf, V);
                 up_gemms(a, nh, V, M, tid, nthr, by_rows);
 #pragma omp barrier
                 if (fused) {
@@ -689,6 +645,35 @@ pcavs_status pcavs_wino_up_run(const pcavs_kctx *kc, const pcavs_wino_up_conv *a
             }
         }
     }
+}
+
+pcavs_status pcavs_wino_up_run(const pcavs_kctx *kc, const pcavs_wino_up_conv *a) {
+    if (!kc || !a || !a->x || !a->u || !a->y || !a->blur)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "wino_up_run: NULL pointer");
+    if (a->n < 1 || a->c_in < 1 || a->c_out < 1 || a->h < 1 || a->w < 1)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "wino_up_run: bad sizes n=%d c_in=%d c_out=%d %dx%d", a->n, a->c_in,
+                          a->c_out, a->h, a->w);
+    const int nth = kc->n_threads < 1 ? 1 : kc->n_threads;
+    const size_t need = pcavs_wino_up_min_scratch_bytes(a, nth);
+    if (!kc->scratch || kc->scratch_bytes < need)
+        return pcavs_fail(PCAVS_ERR_OOM,
+                          "wino_up_run: [n=%d, %d->%d, %dx%d] needs at least %zu bytes of scratch, %zu available", a->n,
+                          a->c_in, a->c_out, a->h, a->w, need, kc->scratch_bytes);
+    /* carve: row buffers | edge strips S and their GEMMs' B per thread (up_strips) | the form's own */
+    const size_t rb = UP_ALIGN(up_rowbuf_floats(a) * sizeof(float)) / sizeof(float);
+    float *rowbufs = (float *)kc->scratch, *S = NULL, *SB = NULL;
+    char *sp = (char *)kc->scratch + (size_t)nth * rb * sizeof(float);
+    if (up_strips(a)) {
+        S = (float *)sp;
+        SB = (float *)(sp + up_strips_s_bytes(a));
+        sp += up_strips_bytes(a, nth);
+    }
+    const int blas_threads = openblas_get_num_threads(); /* the GEMMs run single-threaded inside our region */
+    if (blas_threads != 1) openblas_set_num_threads(1);
+    if (pcavs_wino_up_uses_blocks(a, kc->scratch_bytes, nth))
+        up_block_run(a, nth, rowbufs, S, SB, (float *)sp);
+    else
+        up_chunked_run(a, nth, kc->scratch_bytes, rowbufs, S, SB, sp);
     if (blas_threads != 1) openblas_set_num_threads(blas_threads);
     return PCAVS_OK;
 }
