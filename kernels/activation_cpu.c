@@ -10,6 +10,7 @@
 
 #include "activation.h"
 #include "cpu_features.h"
+#include "styled_act.h"
 
 /* AVX2+FMA spans (activation_cpu_avx2.c), chosen at run time. */
 void pcavs_sigmoid_span_avx2(const float *x, float *y, size_t n);
@@ -27,7 +28,6 @@ static int use_avx2(void) {
     return cached;
 }
 
-#define SQRT2_F 1.41421356237309504880f
 #define BLOCK 16384   /* elements per OpenMP work item of the flat ops */
 #define PAR_MIN 65536 /* below this many elements one thread is faster */
 
@@ -98,22 +98,6 @@ pcavs_status pcavs_tanh_cpu(const pcavs_kctx *kc, size_t count, const float *x, 
     return PCAVS_OK;
 }
 
-/* leaky_relu(v, 0.2) * sqrt2 without a floating-point compare (GCC's default -ftrapping-math
- * refuses to if-convert a compare of a computed float, so the branchy form stays scalar): the
- * sign bit splits v into pos (v or +0) and neg (v or +0); pos + neg*0.2f is v + 0 or 0 + v*0.2f,
- * both exact, so the result rounds exactly as the branch does (NaN stays NaN; -0 gives +0). */
-static inline float lrelu_sqrt2(float v) {
-    uint32_t u, up, un;
-    memcpy(&u, &v, sizeof u);
-    const uint32_t neg_mask = (uint32_t)((int32_t)u >> 31);
-    up = u & ~neg_mask;
-    un = u & neg_mask;
-    float pos, neg;
-    memcpy(&pos, &up, sizeof pos);
-    memcpy(&neg, &un, sizeof neg);
-    return (pos + neg * 0.2f) * SQRT2_F;
-}
-
 static pcavs_status check_nchw(const char *op, int n, int c, int hw, const float *x, const float *y) {
     if (n < 1 || c < 1 || hw < 1)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "%s: non-positive size n=%d c=%d hw=%d", op, n, c, hw);
@@ -140,19 +124,19 @@ pcavs_status pcavs_fused_lrelu_cpu(const pcavs_kctx *kc, int n, int c, int hw, c
             if (bias) {
                 for (int p = 0; p < hw; p++) {
                     const float v = (xp[p] + noise_weight * np[p]) + bs;
-                    yp[p] = lrelu_sqrt2(v);
+                    yp[p] = pcavs_lrelu_sqrt2(v);
                 }
             } else {
                 for (int p = 0; p < hw; p++) {
                     const float v = xp[p] + noise_weight * np[p];
-                    yp[p] = lrelu_sqrt2(v);
+                    yp[p] = pcavs_lrelu_sqrt2(v);
                 }
             }
         } else {
             /* v + 0.0f == v for every v except -0.0 (-> +0.0), which the leaky ReLU maps to 0 anyway. */
             for (int p = 0; p < hw; p++) {
                 const float v = xp[p] + bs;
-                yp[p] = lrelu_sqrt2(v);
+                yp[p] = pcavs_lrelu_sqrt2(v);
             }
         }
     }

@@ -37,6 +37,14 @@ typedef struct pcavs_modconv_desc {
      * path (the small maps that take no Winograd path: the generator's 7x7 conv1 and 7->14); NULL: permuted per
      * call into the scratch there. */
     const float *weight_taps;
+    /* optional, every form: StyleGAN2's StyledConv tail on the output (upstream NoiseInjection + FusedLeakyReLU,
+     * activation.h's fused_lrelu): with act_lrelu 1, y = leaky_relu(conv + act_noise_weight * act_noise[b][p]
+     * (if act_noise) + act_bias[o] (if act_bias), 0.2) * sqrt(2). _cpu applies it as it stores the output where
+     * it takes a Winograd path (no pass of its own over y), after the convolution elsewhere. */
+    int act_lrelu;
+    const float *act_bias;  /* [c_out] or NULL */
+    const float *act_noise; /* [n, out_h, out_w] or NULL */
+    float act_noise_weight;
 } pcavs_modconv_desc;
 
 static inline int pcavs_modconv_out_h(const pcavs_modconv_desc *d) { return d->upsample ? 2 * d->h : d->h; }

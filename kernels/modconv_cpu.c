@@ -31,12 +31,14 @@
 #include <omp.h>
 #endif
 
+#include "activation.h"
 #include "conv3x3_bf16.h"
 #include "cpu_features.h"
 #include "gemm_bf16.h"
 #include "modconv.h"
 #include "sgemm_nn.h"
 #include "simd_clones.h"
+#include "styled_act.h"
 #include "winograd.h"
 #include "winograd_up.h"
 
@@ -416,7 +418,10 @@ static int mc_try_bf16_up(const pcavs_modconv_desc *d, int nth, const float *x, 
                     memcpy(tp + (size_t)(4 * yy + 3) * ts + 1, g[3] + (size_t)yy * gwp[3], (size_t)w * sizeof(float));
                 }
                 const float dm = d->demodulate ? demod[(size_t)b * co_n + o] : 1.0f;
-                pcavs_up_blur_plane(tp, h, w, blur, dm, tp + plane, y + ((size_t)b * co_n + o) * 4 * hw);
+                pcavs_up_blur_plane(tp, h, w, blur, dm, d->act_noise ? d->act_noise + (size_t)b * 4 * hw : NULL,
+                                    d->act_noise_weight, d->act_bias ? d->act_bias[o] : 0.0f,
+                                    d->act_lrelu ? PCAVS_STORE_ACT_LRELU : PCAVS_STORE_ACT_NONE, tp + plane,
+                                    y + ((size_t)b * co_n + o) * 4 * hw);
             }
         }
     }
@@ -538,6 +543,10 @@ static int mc_try_wino(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const 
                          .tile = mc_wino_tile(d),
                          .x = x,
                          .out_scale = d->demodulate ? demod : NULL,
+                         .noise = d->act_lrelu ? d->act_noise : NULL,
+                         .noise_weight = d->act_noise_weight,
+                         .bias = d->act_lrelu ? d->act_bias : NULL,
+                         .lrelu = d->act_lrelu,
                          .y = y};
     pcavs_wino_up_conv au = {.n = d->n,
                              .c_in = d->c_in,
@@ -547,6 +556,10 @@ static int mc_try_wino(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const 
                              .x = x,
                              .out_scale = a.out_scale,
                              .blur = blur,
+                             .tail = {.noise = a.noise,
+                                      .noise_weight = a.noise_weight,
+                                      .bias = a.bias,
+                                      .act = d->act_lrelu ? PCAVS_STORE_ACT_LRELU : PCAVS_STORE_ACT_NONE},
                              .y = y};
     const size_t s_bytes = MC_ALIGN((size_t)d->n * d->c_in * sizeof(float));
     const size_t u_bytes = d->weight_wino ? 0 : MC_ALIGN(pcavs_modconv_wino_floats(d) * sizeof(float));
@@ -600,14 +613,9 @@ int pcavs_modconv_cpu_prefers_bf16(const pcavs_modconv_desc *d) {
     }
 }
 
-pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *x, /* [n, c_in, h, w] */
-                               const float *weight, /* [c_out, c_in, k, k] */
-                               const float *style,  /* [n, c_in] */
-                               const float *blur,   /* [4, 4], upsample only */
-                               float *y) {          /* [n, c_out, out_h, out_w] */
-    PCAVS_TRY(pcavs_modconv_check(d));
-    if (!kc || !x || !weight || !style || !y || (d->upsample && !blur))
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_cpu: NULL pointer");
+/* The convolution; *tail_done = 1 where the path applied d's StyledConv tail as it stored y. */
+static pcavs_status mc_conv(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *x, const float *weight,
+                            const float *style, const float *blur, float *y, int *tail_done) {
     const int n = d->n, ci_n = d->c_in, co_n = d->c_out, h = d->h, w = d->w, k = d->k, kk = k * k, pad = k / 2;
     const int nt = kc->n_threads < 1 ? 1 : kc->n_threads;
     const size_t hw = (size_t)h * w;
@@ -673,9 +681,14 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
     /* the bf16 mode (where the scratch holds it; else float32 below) */
     if (d->weight_bf16 && k == 3 && pcavs_bf16_unit_detect() != PCAVS_BF16_NONE &&
         (d->upsample ? mc_try_bf16_up(d, nt, x, style, blur, demod, sp, avail, y)
-                     : mc_try_bf16_plain(kc, d, x, style, demod, sp, avail, y)))
+                     : mc_try_bf16_plain(kc, d, x, style, demod, sp, avail, y))) {
+        *tail_done = d->upsample;
         return PCAVS_OK;
-    if (mc_try_wino(kc, d, x, weight, style, blur, demod, sp, avail, y)) return PCAVS_OK;
+    }
+    if (mc_try_wino(kc, d, x, weight, style, blur, demod, sp, avail, y)) {
+        *tail_done = 1;
+        return PCAVS_OK;
+    }
     {
         const long ntile = mc_im2col_nt(d, nt, avail);
         if (ntile > 0) {
@@ -794,9 +807,25 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
                                 for (int xx = 0; xx < w; xx++) tr[xx] += gr[xx];
                             }
                         }
-                    pcavs_up_blur_plane(tp, h, w, blur, dm, tp + (size_t)th * 2 * ts, yo);
+                    pcavs_up_blur_plane(tp, h, w, blur, dm, NULL, 0.0f, 0.0f, PCAVS_STORE_ACT_NONE,
+                                        tp + (size_t)th * 2 * ts, yo);
                 }
         }
     }
     return PCAVS_OK;
+}
+
+pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *x, /* [n, c_in, h, w] */
+                               const float *weight, /* [c_out, c_in, k, k] */
+                               const float *style,  /* [n, c_in] */
+                               const float *blur,   /* [4, 4], upsample only */
+                               float *y) {          /* [n, c_out, out_h, out_w] */
+    PCAVS_TRY(pcavs_modconv_check(d));
+    if (!kc || !x || !weight || !style || !y || (d->upsample && !blur))
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_cpu: NULL pointer");
+    int tail_done = 0;
+    PCAVS_TRY(mc_conv(kc, d, x, weight, style, blur, y, &tail_done));
+    if (!d->act_lrelu || tail_done) return PCAVS_OK;
+    return pcavs_fused_lrelu_cpu(kc, d->n, d->c_out, pcavs_modconv_out_h(d) * pcavs_modconv_out_w(d), y, d->act_bias,
+                                 d->act_noise, d->act_noise_weight, y);
 }

@@ -6,7 +6,8 @@
  *   cuBLAS  : G[(o,t)][b,p] = Wp[(o,t)][c] * xs[c][b,p], Wp = W permuted to [c_out, k*k, c_in];
  *   k_gather: plain conv = demod * sum of the k*k shifted taps of G (col2im);
  *   k_upblur: upsample = demod * Blur(conv_transpose scatter of G), evaluated per output pixel;
- *   k = 1   : strided-batched GEMM straight into y, then k_scale by demod.
+ *   k = 1   : strided-batched GEMM straight into y, then k_scale by demod;
+ *   act_lrelu: StyledConv's tail by fused_lrelu_cuda (activation_cuda.cu) after the convolution.
  * Device scratch: demod [n*c_out] | Wp | xs | G, tiled over samples / output channels exactly as
  * the CPU plan; fp32 GEMMs. CUDA / cuBLAS errors become PCAVS_ERR_BACKEND. */
 #include <cublas_v2.h>
@@ -14,6 +15,7 @@
 #include <math.h>
 
 extern "C" {
+#include "activation.h"
 #include "modconv.h"
 }
 
@@ -252,5 +254,8 @@ extern "C" pcavs_status pcavs_modconv_cuda(const pcavs_kctx *kc, const pcavs_mod
             PCAVS_TRY(cu_check(cudaGetLastError(), "k_gather/k_upblur launch"));
         }
     }
+    if (d->act_lrelu) /* StyledConv's tail (modconv.h), after the convolution */
+        return pcavs_fused_lrelu_cuda(kc, n, co_n, pcavs_modconv_out_h(d) * pcavs_modconv_out_w(d), y, d->act_bias,
+                                      d->act_noise, d->act_noise_weight, y);
     return PCAVS_OK;
 }

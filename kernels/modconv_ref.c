@@ -4,10 +4,12 @@
  *   plain   : y_b = conv2d(x_b, w_b, pad k/2)                       (double accumulation)
  *   upsample: t_b = conv_transpose2d(x_b, w_b^T, stride 2, pad 0)  ((2h+1) x (2w+1), double)
  *             y_b = Blur(t_b) = upfirdn2d(t_b, blur, up 1, pad 1,1) (2h x 2w)
+ * then StyledConv's tail where act_lrelu (fused_lrelu_ref, after the convolution, as upstream).
  * Scratch: c_in*k*k floats (one output channel's weight) + one double plane. Also holds
  * pcavs_modconv_check and pcavs_modconv_demod_ref. The truth _cpu and _cuda are tested against. */
 #include <math.h>
 
+#include "activation.h"
 #include "modconv.h"
 
 pcavs_status pcavs_modconv_check(const pcavs_modconv_desc *d) {
@@ -141,5 +143,7 @@ pcavs_status pcavs_modconv_ref(const pcavs_kctx *kc, const pcavs_modconv_desc *d
                     yo[(size_t)oy * ow + ox] = (float)v;
                 }
         }
+    if (d->act_lrelu) /* StyledConv's tail (modconv.h), as upstream: after the convolution */
+        return pcavs_fused_lrelu_ref(kc, n, co_n, oh * ow, y, d->act_bias, d->act_noise, d->act_noise_weight, y);
     return PCAVS_OK;
 }

@@ -5,7 +5,7 @@
  *   M[p] (c_out x tiles) = U[p] (c_out x c_in) * V[p] (c_in x tiles),   p = 0..35, with
  *   U = G g G^T (the weight, once per weight), V = B^T d B (the input tile, optionally times a
  *   per-(sample, channel) scale: modconv's style), y = A^T M A (4x4), then times a per-(sample, output
- *   channel) scale (modconv's demod), + bias, optional ReLU.
+ *   channel) scale (modconv's demod), + noise, + bias, optional ReLU or leaky ReLU (styled_act.h).
  * Interpolation points 0, +-1, +-2, inf. In float32 the result differs from direct convolution by
  * ~3e-6 relative L2 at 512 channels, ~1e-6 at 32 (tests/test_winograd.c, test_conv2d.c, test_modconv.c).
  * F(6x6, 3x3) (tile = 6; winograd6_transforms.h): 64 multiplications per 36 outputs instead of 36 per 16
@@ -52,8 +52,11 @@ typedef struct pcavs_wino_conv {
     const float *u;         /* [36, c_out, c_in] from pcavs_wino_weight, or [64, ...] from pcavs_wino6_weight */
     const float *in_scale;  /* [n, c_in] multiplies the input, or NULL */
     const float *out_scale; /* [n, c_out] multiplies the output, or NULL */
-    const float *bias;      /* [c_out] added after out_scale, or NULL */
+    const float *noise;     /* [n, h, w] times noise_weight, added after out_scale (StyleGAN2's noise), or NULL */
+    float noise_weight;
+    const float *bias;      /* [c_out] added after out_scale and the noise, or NULL */
     int relu;               /* 1: max(0, .) last */
+    int lrelu;              /* 1 (instead of relu): leaky ReLU 0.2 times sqrt(2) last (StyleGAN2's FusedLeakyReLU) */
     float *y;               /* [n, c_out, h, w]; must not alias x */
 } pcavs_wino_conv;
 

@@ -11,7 +11,7 @@
  * phases R[i][q][t] = x[6ty-1+i][6t+q-1] (i = 0..7, q = 0..5), each row's next two columns kept aside and its
  * last tile redone with them. The stride-6 gather runs 16 tiles at a time as 5 two-source shuffles per phase
  * (GCC vector extensions: vpermt2ps with AVX-512). Output transform: 8 tiles per step, A^T M A, then
- * wino_store_tiles (winograd_transforms.h): out_scale, bias, ReLU and the 6x6 stores. */
+ * wino_store_tiles (winograd_transforms.h): out_scale, noise, bias, the activation and the 6x6 stores. */
 
 /* B^T applied to (x0..x7) into v0..v7 (the pairs share their two halves) */
 #define WINO6_BT(x0, x1, x2, x3, x4, x5, x6, x7, v0, v1, v2, v3, v4, v5, v6, v7)                                       \

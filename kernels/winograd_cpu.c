@@ -4,7 +4,7 @@
  *   1. input transform, threads over input channels: V [36, c_in, nt];
  *   2. 36 single-threaded GEMMs (pcavs_sgemm_nn: V read where it lies, M stored once), threads over the 36
  *      points: M[p] = U[p] V[p],  M [36, c_out, nt];
- *   3. output transform, threads over output channels: A^T M A, out_scale, bias, ReLU, into y.
+ *   3. output transform, threads over output channels: A^T M A, out_scale, noise, bias, the activation, into y.
  * Chunks hold at most PCAVS_WINO_MAX_CHUNK bytes of V + M, so memory stays bounded at any batch
  * (measured: 8 MB chunks are no faster at 128 channels and slower at 512, where U is re-read per chunk).
  * Where U fits in cache and the scratch allows, the tile-block form instead (below): each thread all three phases

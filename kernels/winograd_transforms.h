@@ -8,7 +8,7 @@
  * columns (C[k][0..3][t], C[k][0..1][t+1]; a row's last tile takes its columns 4, 5 from X) gives
  * V[k*6+l][c][tile].
  * Output transform of one output channel: 8 tiles per step (contiguous in M), A^T M A, then wino_store_tiles:
- * out_scale, bias, ReLU and the 4x4 store. */
+ * out_scale, noise, bias, the activation and the 4x4 store. */
 
 /* B^T rows applied to (x0..x5) */
 #define WINO_BT0(x0, x1, x2, x3, x4, x5) (4.0f * (x0)-5.0f * (x2) + (x4))
@@ -98,22 +98,35 @@ PCAVS_SIMD_CLONES static void wino_input_channel(const pcavs_wino_conv *a, int c
     }
 }
 
+/* the activation of a's output stores (styled_act.h) */
+static inline int wino_store_act(const pcavs_wino_conv *a) {
+    return a->lrelu ? PCAVS_STORE_ACT_LRELU : a->relu ? PCAVS_STORE_ACT_RELU : PCAVS_STORE_ACT_NONE;
+}
+
 /* Stores a step's lanes (tiles j0 .. j0+lanes-1, T x T outputs each, out [T][T][WINO_LANES]) into y times the
- * tile's out_scale, + bias, ReLU; T is 4 or 6 (a constant where inlined). The tile position is stepped along the
- * lanes (one division per step). A run of lanes that are whole tiles of one tile row has each output row as
- * T x run consecutive floats, transposed by wino_lanes_to_row (winograd_scatter.h) and stored as whole vectors
- * (straight into y for a whole lane group); runs end at tile rows and at partial tiles (the right and bottom
- * edges), which are stored value by value. */
-static inline __attribute__((always_inline)) void wino_store_run(const pcavs_wino_conv *a, float *yr0, int q0, int run,
-                                                                 int T, float sc, float bias, const float *out) {
+ * tile's out_scale, + noise (nr0: the noise at yr0's positions, or NULL), + bias, the activation; T is 4 or 6 (a
+ * constant where inlined). The tile position is stepped along the lanes (one division per step). A run of lanes that
+ * are whole tiles of one tile row has each output row as T x run consecutive floats, transposed by wino_lanes_to_row
+ * (winograd_scatter.h) and stored as whole vectors (straight into y for a whole lane group); runs end at tile rows and
+ * at partial tiles (the right and bottom edges), which are stored value by value. */
+static inline __attribute__((always_inline)) void wino_store_run(const pcavs_wino_conv *a, float *yr0, const float *nr0,
+                                                                 int q0, int run, int T, float sc, float bias,
+                                                                 const float *out) {
+    const int act = wino_store_act(a);
     for (int r = 0; r < T; r++) {
         float *yr = yr0 + (size_t)r * a->w;
-        if (run == WINO_LANES) { /* the common case: straight into y */
-            wino_lanes_to_row(out + r * T * WINO_LANES, T, 1, sc, bias, a->relu, yr);
+        const float *nr = nr0 ? nr0 + (size_t)r * a->w : NULL; /* the noise at yr's positions */
+        if (run == WINO_LANES) {                               /* the common case: straight into y */
+            wino_lanes_to_row(out + r * T * WINO_LANES, T, 1, sc, bias, act, nr, a->noise_weight, yr);
         } else { /* tile by tile, constant-size copies (a variable memcpy's wide loads straddled the vector stores
-                  * that filled row: store-forwarding stalls) */
+                  * that filled row: store-forwarding stalls); the noise of lanes past the run reads as zeros */
             float row[6 * WINO_LANES] __attribute__((aligned(64)));
-            wino_lanes_to_row(out + r * T * WINO_LANES, T, 1, sc, bias, a->relu, row);
+            float nrow[6 * WINO_LANES] __attribute__((aligned(64)));
+            if (nr) {
+                memset(nrow, 0, sizeof nrow);
+                memcpy(nrow + T * q0, nr, (size_t)(T * run) * sizeof(float));
+            }
+            wino_lanes_to_row(out + r * T * WINO_LANES, T, 1, sc, bias, act, nr ? nrow : NULL, a->noise_weight, row);
             for (int q = 0; q < run; q++) memcpy(yr + T * q, row + T * (q0 + q), (size_t)T * sizeof(float));
         }
     }
@@ -126,21 +139,23 @@ static inline __attribute__((always_inline)) void wino_store_tiles(const pcavs_w
     int tx = (int)(j0 % tw), ty = (int)((j0 / tw) % th), b = (int)(j0 / ((size_t)tw * th));
     for (int q = 0; q < lanes;) {
         const float sc = a->out_scale ? a->out_scale[(size_t)b * a->c_out + o] : 1.0f;
-        float *yo = a->y + ((size_t)b * a->c_out + o) * h * w; /* [h, w] */
-        int run = 0;                                           /* whole tiles of this tile row from lane q */
+        float *yo = a->y + ((size_t)b * a->c_out + o) * h * w;            /* [h, w] */
+        const float *no = a->noise ? a->noise + (size_t)b * h * w : NULL; /* [h, w] */
+        int run = 0;                                                      /* whole tiles of this tile row from lane q */
         if (T * ty + T <= h)
             while (q + run < lanes && tx + run < tw && T * (tx + run) + T <= w) run++;
         if (run > 0) {
-            wino_store_run(a, yo + (size_t)(T * ty) * w + T * tx, q, run, T, sc, bias, out);
+            const size_t at = (size_t)(T * ty) * w + T * tx;
+            wino_store_run(a, yo + at, no ? no + at : NULL, q, run, T, sc, bias, out);
             q += run, tx += run;
         } else { /* a partial tile */
             const int nr = h - T * ty < T ? h - T * ty : T, ncol = w - T * tx < T ? w - T * tx : T;
             for (int r = 0; r < nr; r++) {
-                float *yr = yo + (size_t)(T * ty + r) * w + T * tx;
+                const size_t at = (size_t)(T * ty + r) * w + T * tx;
                 for (int s = 0; s < ncol; s++) {
-                    float v = out[(r * T + s) * WINO_LANES + q] * sc + bias;
-                    if (a->relu && v < 0.0f) v = 0.0f;
-                    yr[s] = v;
+                    const float v = out[(r * T + s) * WINO_LANES + q];
+                    yo[at + s] = pcavs_store_act(no ? v * sc + no[at + s] * a->noise_weight + bias : v * sc + bias,
+                                                 wino_store_act(a));
                 }
             }
             q++, tx++;

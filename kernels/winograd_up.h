@@ -28,6 +28,15 @@
 /* u [42, c_out, c_in] = the phase-transformed weight w [c_out, c_in, 3, 3] times `scale`, and the edge taps. */
 void pcavs_wino_up_weight(int c_out, int c_in, const float *w, float scale, float *u, int n_threads);
 
+/* The tail of each output value after the blur and out_scale (styled_act.h): + noise_weight * noise[b][p] (if
+ * noise), + bias[o] (if bias), then act (a PCAVS_STORE_ACT_ value): StyleGAN2's StyledConv fused into the stores. */
+typedef struct pcavs_up_tail {
+    const float *noise; /* [n, 2h, 2w] or NULL */
+    float noise_weight;
+    const float *bias; /* [c_out] or NULL */
+    int act;
+} pcavs_up_tail;
+
 typedef struct pcavs_wino_up_conv {
     int n, c_in, h, w, c_out;
     const float *x;         /* [n, c_in, h, w] */
@@ -35,6 +44,7 @@ typedef struct pcavs_wino_up_conv {
     const float *in_scale;  /* [n, c_in] multiplies the input, or NULL */
     const float *out_scale; /* [n, c_out] multiplies the output, or NULL */
     const float *blur;      /* [4, 4] upfirdn2d kernel (up 1, pad 1,1), as modconv's */
+    pcavs_up_tail tail;     /* applied to y as it is stored (zeros: none) */
     float *y;               /* [n, c_out, 2h, 2w]; must not alias x */
     int no_blocks;          /* 1: not the tile-block form (tests of the others) */
 } pcavs_wino_up_conv;
@@ -59,7 +69,9 @@ pcavs_status pcavs_wino_up_run(const pcavs_kctx *kc, const pcavs_wino_up_conv *a
 static inline size_t pcavs_up_plane_floats(int h, int w) { return (size_t)(2 * h + 1) * 2 * ((size_t)w + 3); }
 
 /* y [2h, 2w] = scale * Blur(T) (upfirdn2d, up 1, pad 1,1, kernel `blur` [4,4]) from the plane t above
- * (its To[-1] and To[w] are set to 0 here); tmp: 2 * (w + 16) floats. */
-void pcavs_up_blur_plane(float *t, int h, int w, const float *blur, float scale, float *tmp, float *y);
+ * (its To[-1] and To[w] are set to 0 here), then the tail: noise (the plane's [2h, 2w], or NULL) times
+ * noise_weight, + bias, act (styled_act.h); tmp: 2 * (w + 16) floats. */
+void pcavs_up_blur_plane(float *t, int h, int w, const float *blur, float scale, const float *noise, float noise_weight,
+                         float bias, int act, float *tmp, float *y);
 
 #endif

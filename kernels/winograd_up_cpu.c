@@ -376,10 +376,10 @@ PCAVS_SIMD_CLONES static void up_output_channel(const pcavs_wino_up_conv *a, int
                     float *te = P0 + (size_t)(4 * (4 * ty + r)) * ts; /* T row 2Y, even columns; odd at + ts */
                     for (int ph = 0; ph < 4; ph++) {                  /* EE, EO (row 2Y), OE, OO (2Y+1) */
                         if (run == WINO_LANES) {                      /* the common case: straight into T */
-                            wino_lanes_to_row(&out[ph][r][0][0], 4, 0, 1.0f, 0.0f, 0, te + (size_t)ph * ts);
+                            wino_lanes_to_row(&out[ph][r][0][0], 4, 0, 1.0f, 0.0f, 0, NULL, 0.0f, te + (size_t)ph * ts);
                         } else {
                             float row[4 * WINO_LANES] __attribute__((aligned(64)));
-                            wino_lanes_to_row(&out[ph][r][0][0], 4, 0, 1.0f, 0.0f, 0, row);
+                            wino_lanes_to_row(&out[ph][r][0][0], 4, 0, 1.0f, 0.0f, 0, NULL, 0.0f, row);
                             for (int l = 0; l < run; l++) /* constant-size copies (as wino_store_run) */
                                 memcpy(te + (size_t)ph * ts + 4 * l, row + 4 * (q + l), 4 * sizeof(float));
                         }
@@ -413,8 +413,31 @@ PCAVS_SIMD_CLONES static void up_output_channel(const pcavs_wino_up_conv *a, int
  * y[oy][ox] = scale * sum_{a,b} kf[a][b] T[oy+a-1][ox+b-1], kf[a][b] = blur[3-a][3-b]; with ox = 2X (E)
  * or 2X+1 (O):  E[X] = kf0 To[X-1] + kf1 Te[X] + kf2 To[X] + kf3 Te[X+1]
  *               O[X] = kf0 Te[X] + kf1 To[X] + kf2 Te[X+1] + kf3 To[X+1]   (To[-1] = To[w] = 0) */
-PCAVS_SIMD_CLONES void pcavs_up_blur_plane(float *t, int h, int w, const float *blur, float scale, float *tmp,
-                                           float *y) {
+/* One output row of the blur from the 4 T rows te/to (even/odd phases), then the tail (styled_act.h; nr: the noise
+ * row or NULL); `act` and whether nr is NULL are constants where it is inlined. One pass, the sums in registers
+ * (the former 4 read-modify-write passes over 2 row buffers were load/store bound). */
+static inline __attribute__((always_inline)) void up_blur_row(const float *const te[4], const float *const to[4],
+                                                              const float k[4][4], int w, const float *nr, float nw,
+                                                              float bias, int tail, int act, float *yr) {
+#pragma omp simd
+    for (int xx = 0; xx < w; xx++) {
+        float e = 0.0f, o = 0.0f;
+        for (int ky = 0; ky < 4; ky++) {
+            const float *e_ = te[ky], *o_ = to[ky];
+            e += k[ky][0] * o_[xx - 1] + k[ky][1] * e_[xx] + k[ky][2] * o_[xx] + k[ky][3] * e_[xx + 1];
+            o += k[ky][0] * e_[xx] + k[ky][1] * o_[xx] + k[ky][2] * e_[xx + 1] + k[ky][3] * o_[xx + 1];
+        }
+        if (tail) {
+            if (nr) e = e + nr[2 * xx] * nw, o = o + nr[2 * xx + 1] * nw;
+            e = pcavs_store_act(e + bias, act), o = pcavs_store_act(o + bias, act);
+        }
+        yr[2 * xx] = e;
+        yr[2 * xx + 1] = o;
+    }
+}
+
+PCAVS_SIMD_CLONES void pcavs_up_blur_plane(float *t, int h, int w, const float *blur, float scale, const float *noise,
+                                           float noise_weight, float bias, int act, float *tmp, float *y) {
     const size_t ts = (size_t)w + 3;
     const int th = 2 * h + 1, oh = 2 * h, ow = 2 * w;
     for (int r = 0; r < th; r++) {
@@ -433,19 +456,15 @@ PCAVS_SIMD_CLONES void pcavs_up_blur_plane(float *t, int h, int w, const float *
             te[ky] = (ty < 0 || ty >= th ? zero : t + (size_t)(2 * ty) * ts) + 1, to[ky] = te[ky] + ts;
         }
         float *yr = y + (size_t)oy * ow;
-        /* one pass, the sums in registers (the former 4 read-modify-write passes over 2 row buffers were
-         * load/store bound) */
-#pragma omp simd
-        for (int xx = 0; xx < w; xx++) {
-            float e = 0.0f, o = 0.0f;
-            for (int ky = 0; ky < 4; ky++) {
-                const float *e_ = te[ky], *o_ = to[ky];
-                e += k[ky][0] * o_[xx - 1] + k[ky][1] * e_[xx] + k[ky][2] * o_[xx] + k[ky][3] * e_[xx + 1];
-                o += k[ky][0] * e_[xx] + k[ky][1] * o_[xx] + k[ky][2] * e_[xx + 1] + k[ky][3] * o_[xx + 1];
-            }
-            yr[2 * xx] = e;
-            yr[2 * xx + 1] = o;
-        }
+        const float *nr = noise ? noise + (size_t)oy * ow : NULL;
+        if (act == PCAVS_STORE_ACT_LRELU && nr) /* StyledConv */
+            up_blur_row(te, to, k, w, nr, noise_weight, bias, 1, PCAVS_STORE_ACT_LRELU, yr);
+        else if (act == PCAVS_STORE_ACT_LRELU)
+            up_blur_row(te, to, k, w, NULL, 0.0f, bias, 1, PCAVS_STORE_ACT_LRELU, yr);
+        else if (!nr && act == PCAVS_STORE_ACT_NONE && bias == 0.0f)
+            up_blur_row(te, to, k, w, NULL, 0.0f, 0.0f, 0, PCAVS_STORE_ACT_NONE, yr);
+        else
+            up_blur_row(te, to, k, w, nr, noise_weight, bias, 1, act, yr);
     }
 }
 
@@ -529,11 +548,14 @@ static void up_strips_all(const pcavs_wino_up_conv *a, float *S, float *SB, int 
     for (int bp = 0; bp < 2 * a->n; bp++) up_strips_compute(a, bp / 2, bp % 2, S, SB + (size_t)tid * sbf);
 }
 
-/* output plane (b, o) of y: the blur of its T plane times the plane's out_scale */
+/* output plane (b, o) of y: the blur of its T plane times the plane's out_scale, then the tail */
 static void up_blur_out(const pcavs_wino_up_conv *a, const float *S, float *T, int b, int o, float *rowbuf) {
     if (S) up_strips_fill(a, S, b, o, T);
     const float sc = a->out_scale ? a->out_scale[(size_t)b * a->c_out + o] : 1.0f;
-    pcavs_up_blur_plane(T, a->h, a->w, a->blur, sc, rowbuf, a->y + ((size_t)b * a->c_out + o) * 4 * a->h * a->w);
+    const size_t plane = (size_t)4 * a->h * a->w;
+    const pcavs_up_tail *tl = &a->tail;
+    pcavs_up_blur_plane(T, a->h, a->w, a->blur, sc, tl->noise ? tl->noise + (size_t)b * plane : NULL, tl->noise_weight,
+                        tl->bias ? tl->bias[o] : 0.0f, tl->act, rowbuf, a->y + ((size_t)b * a->c_out + o) * plane);
 }
 
 /* The tile-block form (see up_block_form), with kc's scratch of at least up_block_bytes. */

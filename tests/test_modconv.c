@@ -7,10 +7,12 @@
  * scratch _cpu takes its Winograd paths where they apply (plain 3x3 with >= 48 tiles; upsampling from 28x28
  * with c_in*c_out >= 512*256: the up_512to256 case), labelled [Winograd]; the other upsampling cases and the
  * tiled ones (scratch near the minimum) take the direct paths (tap GEMM + gather, transposed conv + blur).
- * Every 3x3 case also runs in the bf16 mode (weight_bf16) where the CPU has a bf16 unit, bound 4e-3. */
+ * Every 3x3 case also runs in the bf16 mode (weight_bf16) where the CPU has a bf16 unit, bound 4e-3. StyledConv's
+ * tail in the op (act_lrelu: noise, bias, leaky ReLU) on each path that applies it (tail_case). */
 #include <stdio.h>
 #include <string.h>
 
+#include "activation.h"
 #include "gemm_bf16.h"
 #include "modconv.h"
 #include "safetensors.h"
@@ -190,6 +192,44 @@ static void check_bf16_advice(void) {
              "%d wrong (first: %s)", given, layers, pcavs_bf16_unit_name(unit), wrong, first);
 }
 
+/* StyledConv's tail in the op (d->act_lrelu: + noise_weight * noise, + bias, leaky ReLU * sqrt 2): _cpu applies it
+ * as it stores y on its Winograd paths (plain F(4x4) above 256 channels, F(6x6) up to 256, with partial edge
+ * tiles; upsampling in the blur) and the bf16 upsampling path, after the convolution elsewhere; against _ref,
+ * which applies fused_lrelu_ref after the convolution (itself checked against an explicit second pass). */
+static void tail_case(pcavs_kctx *kc, const char *name, int n, int c_in, int c_out, int h, int up, uint64_t seed) {
+    pcavs_modconv_desc d = {.n = n, .c_in = c_in, .h = h, .w = h, .c_out = c_out, .k = 3, .demodulate = 1,
+                            .upsample = up};
+    const int oh = pcavs_modconv_out_h(&d);
+    const size_t xn = (size_t)n * c_in * h * h, wn = (size_t)c_out * c_in * 9, on = out_count(&d);
+    float *x = pt_alloc(xn), *wt = pt_alloc(wn), *st = pt_alloc((size_t)n * c_in);
+    float *noise = pt_alloc((size_t)n * oh * oh), *bias = pt_alloc((size_t)c_out);
+    float *y0 = pt_alloc(on), *y1 = pt_alloc(on);
+    pt_fill_normal(x, xn, seed, 1.0f);
+    pt_fill_normal(wt, wn, seed + 1, 1.0f);
+    pt_fill_uniform(st, (size_t)n * c_in, seed + 2, 0.2f, 1.8f);
+    pt_fill_normal(noise, (size_t)n * oh * oh, seed + 3, 1.0f);
+    pt_fill_normal(bias, (size_t)c_out, seed + 4, 0.5f);
+    char label[200];
+    snprintf(label, sizeof label, "%s tail ref vs ref + fused_lrelu_ref", name);
+    pcavs_modconv_desc dt = d;
+    dt.act_lrelu = 1, dt.act_bias = bias, dt.act_noise = noise, dt.act_noise_weight = 0.7f;
+    if (pt_check_ok(pcavs_modconv_ref(kc, &d, x, wt, st, g_blur, y0), label) &&
+        pt_check_ok(pcavs_fused_lrelu_ref(kc, n, c_out, oh * oh, y0, bias, noise, 0.7f, y0), label) &&
+        pt_check_ok(pcavs_modconv_ref(kc, &dt, x, wt, st, g_blur, y1), label))
+        pt_check_rel_l2(label, y1, y0, on, 1e-7); /* the same computation */
+    snprintf(label, sizeof label, "%s tail%s", name, pcavs_modconv_cpu_takes_wino(&dt) ? " [Winograd]" : "");
+    run_case(kc, kc, label, &dt, x, wt, st, NULL);
+    dt.act_noise = NULL; /* no noise (upstream's zero-noise mode) */
+    snprintf(label, sizeof label, "%s tail without noise", name);
+    run_case(kc, kc, label, &dt, x, wt, st, NULL);
+    if (up) {
+        dt.act_noise = noise;
+        snprintf(label, sizeof label, "%s tail", name);
+        run_bf16(kc, kc, label, &dt, x, wt, st);
+    }
+    pt_free(x), pt_free(wt), pt_free(st), pt_free(noise), pt_free(bias), pt_free(y0), pt_free(y1);
+}
+
 int main(void) {
     make_blur();
     pcavs_kctx kc = pt_host_kctx(64, 0);
@@ -211,6 +251,10 @@ int main(void) {
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         random_case(&kc, &cases[i], 100 + 7 * i, 0);
+    tail_case(&kc, "conv_288_13_b2", 2, 288, 64, 13, 0, 500); /* F(4x4): 288 > 256 channels; 13: partial tiles */
+    tail_case(&kc, "conv_32_56_b1", 1, 32, 48, 56, 0, 510);   /* F(6x6): 56 = 9 x 6 + 2 */
+    tail_case(&kc, "up_256to128_14_b2", 2, 256, 128, 14, 1, 520);
+    tail_case(&kc, "up_32_7to14_b2", 2, 32, 32, 7, 1, 530); /* the direct path: the tail after the convolution */
     /* non-square input */
     {
         pcavs_modconv_desc d = {2, 5, 6, 11, 4, 3, 1, 1};

@@ -310,6 +310,20 @@ int main(void) {
     if (pt_check_ok(pcavs_generate(m, B, idf, idm, B, h, a, &none, frames), "dataflow (no noise)"))
         cmp_out("dataflow: frames, driving pose, no noise", frames, "out_nonoise.driven", (size_t)B * img, FRAME_ABS);
 
+    /* 6. another identity, then this one again: G keeps each layer's identity part of the modulation between
+     * calls (net_g.c), which must follow the identity (frames holds this identity's no-noise frames) */
+    {
+        float *idf2 = pt_alloc(PCAVS_ID_DIM), *f2 = pt_alloc((size_t)B * img), *f3 = pt_alloc((size_t)B * img);
+        for (int i = 0; i < PCAVS_ID_DIM; i++) idf2[i] = idf[PCAVS_ID_DIM - 1 - i]; /* reversed */
+        if (pt_check_ok(pcavs_generate(m, B, idf2, idm, B, h, a, &none, f2), "generate (another identity)") &&
+            pt_check_ok(pcavs_generate(m, B, idf, idm, B, h, a, &none, f3), "generate (the first identity again)")) {
+            const double d2 = pt_rel_l2(f2, frames, (size_t)B * img);
+            pt_check(d2 > 1e-3, "another identity gives other frames (rel L2 %.3g > 1e-3)", d2);
+            pt_check_rel_l2("the first identity again: the same frames", f3, frames, (size_t)B * img, 1e-7);
+        }
+        pt_free(idf2), pt_free(f2), pt_free(f3);
+    }
+
     /* 7. random noise: reproducible per (seed, frame), independent of batching, seed matters */
     float *r2 = pt_alloc(2 * img), *r1 = pt_alloc(2 * img), *r3 = pt_alloc(img);
     pcavs_noise_params rnd = {.mode = PCAVS_NOISE_RANDOM, .seed = 7, .first_frame = 10};

@@ -90,6 +90,41 @@ static pcavs_status prepare_sq(pn_loader *L, pn_modconv *mc, const float *w_host
     return st;
 }
 
+/* The modulation EqualLinear (2560 -> c_in) as its identity columns (with the bias) and its pose columns, the
+ * weight times 1/sqrt(2560) in float32 as upstream's `self.weight * self.scale`; id_part zeroed. */
+static pcavs_status load_modulation(pn_loader *L, pn_modconv *mc, const char *name, int c_in) {
+    char buf[224];
+    const float *w, *b;
+    int64_t ws[2] = {c_in, PCAVS_STYLE_DIM}, bs[1] = {c_in};
+    snprintf(buf, sizeof buf, "%s.weight", name);
+    PCAVS_TRY(pn_get(L, buf, 2, ws, &w));
+    snprintf(buf, sizeof buf, "%s.bias", name);
+    PCAVS_TRY(pn_get(L, buf, 1, bs, &b));
+    const int pose_dim = PCAVS_STYLE_DIM - PCAVS_ID_DIM;
+    const float scale = (float)(1.0 / sqrt((double)PCAVS_STYLE_DIM));
+    float *wi = malloc((size_t)c_in * PCAVS_STYLE_DIM * sizeof(float)); /* [c_in, 2048] then [c_in, 512] */
+    if (!wi) return pcavs_fail(PCAVS_ERR_OOM, "model: cannot allocate the modulation %s", name);
+    float *wp = wi + (size_t)c_in * PCAVS_ID_DIM;
+    for (int o = 0; o < c_in; o++)
+        for (int i = 0; i < PCAVS_STYLE_DIM; i++) {
+            const float v = w[(size_t)o * PCAVS_STYLE_DIM + i] * scale;
+            if (i < PCAVS_ID_DIM) wi[(size_t)o * PCAVS_ID_DIM + i] = v;
+            else wp[(size_t)o * pose_dim + i - PCAVS_ID_DIM] = v;
+        }
+    mc->mod_id = (pn_linear){.in = PCAVS_ID_DIM, .out = c_in};
+    mc->mod_pose = (pn_linear){.in = pose_dim, .out = c_in};
+    pcavs_status st = pn_upload_weight(L, wi, (size_t)c_in * PCAVS_ID_DIM, &mc->mod_id.w);
+    if (st == PCAVS_OK) st = pn_upload_weight(L, wp, (size_t)c_in * pose_dim, &mc->mod_pose.w);
+    if (st == PCAVS_OK) st = pn_upload_weight(L, b, (size_t)c_in, &mc->mod_id.b);
+    if (st == PCAVS_OK) { /* the cache: any contents (id_valid 0 until it is filled) */
+        const float *part = NULL;
+        st = pn_upload_weight(L, b, (size_t)c_in, &part);
+        mc->id_part = (float *)part;
+    }
+    free(wi);
+    return st;
+}
+
 static pcavs_status load_modconv(pn_loader *L, pn_modconv *mc, const char *name, int c_in, int c_out, int k,
                                  int upsample, int demodulate, int is_rgb, int side) {
     char buf[160];
@@ -99,7 +134,7 @@ static pcavs_status load_modconv(pn_loader *L, pn_modconv *mc, const char *name,
     PCAVS_TRY(pn_get(L, buf, 5, ws, &w));
     PCAVS_TRY(pn_upload_weight(L, w, (size_t)c_out * c_in * k * k, &mc->w));
     snprintf(buf, sizeof buf, "%s.conv.modulation", name);
-    PCAVS_TRY(pn_load_linear(L, &mc->mod, buf, PCAVS_STYLE_DIM, c_in, (float)(1.0 / sqrt((double)PCAVS_STYLE_DIM))));
+    PCAVS_TRY(load_modulation(L, mc, buf, c_in));
     int64_t bs[4] = {1, c_out, 1, 1};
     snprintf(buf, sizeof buf, is_rgb ? "%s.bias" : "%s.activate.bias", name);
     PCAVS_TRY(pn_get(L, buf, 4, bs, &p));
@@ -201,16 +236,17 @@ typedef struct g_args {
     float *frames;           /* host [b, 3, 224, 224] */
 } g_args;
 
-/* StyledConv (or ToRGB without its bias when !demodulate): y = act(modconv(x)) */
+/* StyledConv: y = fused_lrelu(modconv(x) + noise), one modconv call with its tail (modconv.h's act_*) */
 static pcavs_status styled_conv(pn_ctx *c, const pn_modconv *mc, int b, int h, const float *x, const float *style,
                                 const float *noise, float *y) {
     pcavs_modconv_desc d = {.n = b, .c_in = mc->c_in, .h = h, .w = h, .c_out = mc->c_out, .k = mc->k,
                             .demodulate = mc->demodulate, .upsample = mc->upsample, .weight_wino = mc->w_wino,
                             .weight_bf16 = mc->w_bf16,
-                            .weight_sq = mc->w_sq, .weight_taps = mc->w_taps};
+                            .weight_sq = mc->w_sq, .weight_taps = mc->w_taps,
+                            /* the noise and the leaky ReLU in the op (the CPU's Winograd paths as they store y) */
+                            .act_lrelu = 1, .act_bias = mc->bias, .act_noise = noise,
+                            .act_noise_weight = mc->noise_weight};
     PN_K(c, c->be->modconv(c->kc, &d, x, mc->w, style, mc->blur, y));
-    int ho = pcavs_modconv_out_h(&d);
-    PN_K(c, c->be->fused_lrelu(c->kc, b, mc->c_out, ho * ho, y, mc->bias, noise, mc->noise_weight, y));
     return PCAVS_OK;
 }
 
@@ -233,6 +269,23 @@ static pcavs_status to_rgb(pn_ctx *c, const pn_modconv *mc, int b, int h, const 
     return PCAVS_OK;
 }
 
+/* Every layer's id_part = mod_id(id_feature) (id_dev: the identity on the device), unless the cache holds this
+ * identity already (the frames of one video share it). The cache is marked valid only once all 17 are written. */
+static pcavs_status g_identity_parts(pn_ctx *c, const pn_modconv *const layers[17], const float *id_dev,
+                                     const float *id_host) {
+    pn_g *g = &c->m->g;
+    if (c->measure) return PCAVS_OK; /* the arena's sizing pass runs no kernel */
+    if (g->id_valid && memcmp(g->id_key, id_host, sizeof g->id_key) == 0) return PCAVS_OK;
+    g->id_valid = 0;
+    for (int l = 0; l < 17; l++) {
+        const pn_linear *mi = &layers[l]->mod_id;
+        PN_K(c, c->be->linear(c->kc, 1, mi->in, mi->out, id_dev, mi->w, mi->b, PCAVS_ACT_NONE, layers[l]->id_part));
+    }
+    memcpy(g->id_key, id_host, sizeof g->id_key);
+    g->id_valid = 1;
+    return PCAVS_OK;
+}
+
 static pcavs_status g_body(pn_ctx *c, void *vargs) {
     g_args *A = vargs;
     const pn_g *g = &c->m->g;
@@ -246,6 +299,8 @@ static pcavs_status g_body(pn_ctx *c, void *vargs) {
     PN_ALLOC(c, mouth, (size_t)b * 500);
     PN_ALLOC(c, pose12, (size_t)b * 12);
     PN_ALLOC(c, s, (size_t)b * PCAVS_STYLE_DIM);
+    float *pose_in; /* [b, 512]: the style's pose part (mouth, pose) */
+    PN_ALLOC(c, pose_in, (size_t)b * (PCAVS_STYLE_DIM - PCAVS_ID_DIM));
     float *styles[12]; /* [b, c_in] per layer: conv1, to_rgb1, convs.0..9, to_rgbs.0..4 below */
     float *style_rgb[5];
     PN_ALLOC(c, styles[0], (size_t)b * g->conv1.c_in);
@@ -285,11 +340,21 @@ static pcavs_status g_body(pn_ctx *c, void *vargs) {
     int64_t ss[2] = {b, PCAVS_STYLE_DIM};
     PCAVS_TRY(pn_stage(c, "G.style", s, 2, ss));
 
-    /* every layer's modulation from the same latent */
-    PCAVS_TRY(pn_linear_run(c, &g->conv1.mod, b, s, styles[0], PCAVS_ACT_NONE));
-    PCAVS_TRY(pn_linear_run(c, &g->to_rgb1.mod, b, s, styles[1], PCAVS_ACT_NONE));
-    for (int i = 0; i < 10; i++) PCAVS_TRY(pn_linear_run(c, &g->convs[i].mod, b, s, style_conv[i], PCAVS_ACT_NONE));
-    for (int i = 0; i < 5; i++) PCAVS_TRY(pn_linear_run(c, &g->to_rgbs[i].mod, b, s, style_rgb[i], PCAVS_ACT_NONE));
+    /* every layer's modulation from the same latent: its identity part (cached per identity) as the bias of its
+     * pose part */
+    const pn_modconv *layers[17] = {&g->conv1, &g->to_rgb1};
+    float *layer_style[17] = {styles[0], styles[1]};
+    for (int i = 0; i < 10; i++) layers[2 + i] = &g->convs[i], layer_style[2 + i] = style_conv[i];
+    for (int i = 0; i < 5; i++) layers[12 + i] = &g->to_rgbs[i], layer_style[12 + i] = style_rgb[i];
+    PCAVS_TRY(g_identity_parts(c, layers, id_rep, A->id_feature));
+    const float *pose_parts[2] = {mouth, pose12};
+    int pose_ch[2] = {500, 12};
+    PN_K(c, c->be->concat(c->kc, b, 2, pose_parts, pose_ch, 1, pose_in));
+    for (int l = 0; l < 17; l++) {
+        const pn_linear *mp = &layers[l]->mod_pose;
+        PN_K(c, c->be->linear(c->kc, b, mp->in, mp->out, pose_in, mp->w, layers[l]->id_part, PCAVS_ACT_NONE,
+                              layer_style[l]));
+    }
 
 #define NOISE(l) (noise ? noise + (size_t)b * g_noise_offset(l) : NULL)
     char name[32];

@@ -94,7 +94,12 @@ typedef struct pn_modconv {
     const float *w_taps; /* CPU backend, the other 3x3 layers: [c_out, 9, c_in] (modconv.h), else NULL */
     const float *w_sq;   /* CPU backend, demodulated layers: [c_out, c_in] sum of squared taps, else NULL */
     const uint16_t *w_bf16; /* CPU backend in bf16 precision, 3x3 layers: the bf16 GEMM form (modconv.h), else NULL */
-    pn_linear mod;    /* 2560 -> c_in, weight pre-scaled by 1/sqrt(2560) */
+    /* the modulation (EqualLinear 2560 -> c_in, weight pre-scaled by 1/sqrt(2560)) split by the style's parts:
+     * style = mod_id(id_feature) (with the bias) + mod_pose(mouth, pose) (no bias); the identity's part is
+     * the same for every frame of a video, so it is kept in id_part (pn_g's cache) */
+    pn_linear mod_id;   /* 2048 -> c_in, with the bias */
+    pn_linear mod_pose; /* 512 -> c_in, b NULL */
+    float *id_part;     /* [c_in] device: mod_id(the cached identity) */
     const float *bias; /* activate.bias [c_out] (StyledConv) or ToRGB bias [3] */
     const float *blur; /* [4, 4] for the upsampling conv / the ToRGB skip upsample, else NULL */
     float noise_weight;
@@ -104,6 +109,10 @@ typedef struct pn_modconv {
 typedef struct pn_g {
     pn_modconv conv1, to_rgb1;
     pn_modconv convs[10], to_rgbs[5];
+    /* every layer's id_part holds mod_id(id_key) where id_valid (at batch 1 reading the whole 73 MB of
+     * modulation weights per frame was ~3 ms; the pose parts are 15 MB) */
+    float id_key[PCAVS_ID_DIM];
+    int id_valid;
 } pn_g;
 
 /* ---- workspaces and the model ---- */
