@@ -3,11 +3,10 @@
  * blur (upfirdn2d up 1, pad 1,1) written here from the definitions, rel L2 <= 1e-5 (the single-op bound),
  * with the per-(sample, channel) input scale and per-(sample, output) scale it fuses; on the generator's
  * shapes (channels reduced where the direct loop would be slow) and awkward ones (sizes not multiples of
- * 4, 1x1, non-square, n > 1, a non-symmetric blur), in the fused form (whole samples a chunk, each output
- * plane blurred from its thread's T plane) and the tile-block form (each thread its own blocks of tiles, T planes
- * in memory); through small scratches that force one sample a fused chunk, or
- * T planes in memory with one-sample groups and chunks that end mid tile row; and the OOM error. Weights at the
- * 1/sqrt(9 c_in) scale of PC-AVS. */
+ * 4, 1x1, non-square, n > 1, a non-symmetric blur, separable or not), in the fused form (whole samples a chunk, each
+ * output plane blurred from its thread's T plane) and the tile-block form (each thread its own blocks of tiles, T
+ * planes in memory); through small scratches that force one sample a fused chunk, or T planes in memory with one-sample
+ * groups and chunks that end mid tile row; and the OOM error. Weights at the 1/sqrt(9 c_in) scale of PC-AVS. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,6 +120,17 @@ int main(void) {
             for (int j = 0; j < 16; j++) g_blur[j] = 0.05f * (float)(j + 1) - 0.2f * (float)(j % 3);
         run_case(&CASES[i], &kc, NULL, 0); /* tile blocks where U is small enough (the generator's 112->224) */
         run_case(&CASES[i], &kc, "(fused form, one chunk)", 1);
+    }
+    /* a separable kernel that is not symmetric (the blur takes its separable form for outer products: a swapped or
+     * flipped factor cannot pass) */
+    {
+        const float r[4] = {1, 2, 5, 3}, c[4] = {4, 1, 2, 3};
+        for (int i = 0; i < 16; i++) g_blur[i] = r[i / 4] * c[i % 4] / 64.0f;
+        for (int i = 2; i <= 6; i += 4) {
+            run_case(&CASES[i], &kc, NULL, 0); /* the tile-block form where it applies */
+            run_case(&CASES[i], &kc, "(fused form; blur separable, not symmetric)", 1);
+        }
+        for (int j = 0; j < 16; j++) g_blur[j] = 0.05f * (float)(j + 1) - 0.2f * (float)(j % 3);
     }
     /* small scratches: the fused form with one sample a chunk; one-sample groups and chunks of a few lane groups */
     {

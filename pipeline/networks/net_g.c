@@ -401,15 +401,19 @@ pcavs_status pcavs_generate(pcavs_model *m, int b, const float *id_feature, cons
             m->host_noise = p;
             m->host_noise_cap = need;
         }
-        for (int l = 0; l < G_LAYERS; l++) {
-            size_t hw = (size_t)g_noise_side(l) * g_noise_side(l);
+        /* one item per (layer, frame), the largest layers first: each item is its own stream (keyed by seed, frame
+         * and layer), so the threads give the numbers one thread would (at batch 1 the serial fill, 134k normals,
+         * was ~2.5 ms with the other thread idle) */
+        const int n_items = G_LAYERS * b, nth = m->ex->kc.n_threads > 1 ? m->ex->kc.n_threads : 1;
+#pragma omp parallel for num_threads(nth) schedule(dynamic, 1) if (np.mode == PCAVS_NOISE_RANDOM)
+        for (int it = 0; it < n_items; it++) {
+            const int l = G_LAYERS - 1 - it / b, i = it % b;
+            const size_t hw = (size_t)g_noise_side(l) * g_noise_side(l);
             float *blk = m->host_noise + (size_t)b * g_noise_offset(l); /* [b, hw] */
-            for (int i = 0; i < b; i++) {
-                if (np.mode == PCAVS_NOISE_FIXED)
-                    memcpy(blk + i * hw, m->host_noise_fixed + g_noise_offset(l), hw * sizeof(float));
-                else
-                    fill_normal(blk + i * hw, hw, np.seed, np.first_frame + i, l);
-            }
+            if (np.mode == PCAVS_NOISE_FIXED)
+                memcpy(blk + i * hw, m->host_noise_fixed + g_noise_offset(l), hw * sizeof(float));
+            else
+                fill_normal(blk + i * hw, hw, np.seed, np.first_frame + i, l);
         }
         host_noise = m->host_noise;
     } else if (np.mode != PCAVS_NOISE_NONE) {
