@@ -438,9 +438,8 @@ static inline __attribute__((always_inline)) void up_blur_row(const float *const
 }
 
 /* The same row where k[ky][j] = kv[ky] kh[j] (upstream's outer([1,3,3,1]) kernel): the 4 T rows summed down the
- * columns first (ve[X], X = 0..w; vo[X], X = -1..w), then 4 taps along the row: 8 multiply-adds an output instead
- * of 16 (bench_modconv 112->224 b1: the blur 5.95 -> 4.98 % of the layer; it waits on memory more than on arithmetic).
- */
+ * columns first (ve[X], X = 0..w; vo[X], X = -1..w), then 4 taps along the row: 8 multiply-adds an output, not 16
+ * (bench_modconv 112->224 b1: the blur 5.95 -> 4.98 % of the layer; it waits on memory more than on arithmetic). */
 static inline __attribute__((always_inline)) void up_blur_row_sep(const float *const te[4], const float *const to[4],
                                                                   const float kv[4], const float kh[4], int w,
                                                                   float *ve, float *vo, const float *nr, float nw,
