@@ -45,6 +45,14 @@ typedef struct pcavs_modconv_desc {
     const float *act_bias;  /* [c_out] or NULL */
     const float *act_noise; /* [n, out_h, out_w] or NULL */
     float act_noise_weight;
+    /* optional, _cpu only: the ToRGB that reads this layer's output (StyleGAN2's to_rgb: 1x1, 3 outputs, no
+     * demodulation; this op's own form with k = 1, c_in = c_out here) summed as the output is stored, where _cpu can
+     * (its plain Winograd tile-block form): rgb_out = that ToRGB without its bias; *rgb_done is then set to 1, and
+     * left as it is elsewhere (the caller runs the ToRGB as a call of its own). */
+    const float *rgb_weight; /* [3, c_out], or NULL: none */
+    const float *rgb_style;  /* [n, c_out] */
+    float *rgb_out;          /* [n, 3, out_h, out_w] */
+    int *rgb_done;
 } pcavs_modconv_desc;
 
 static inline int pcavs_modconv_out_h(const pcavs_modconv_desc *d) { return d->upsample ? 2 * d->h : d->h; }

@@ -561,13 +561,25 @@ static int mc_try_wino(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const 
                                       .bias = a.bias,
                                       .act = d->act_lrelu ? PCAVS_STORE_ACT_LRELU : PCAVS_STORE_ACT_NONE},
                              .y = y};
-    const size_t s_bytes = MC_ALIGN((size_t)d->n * d->c_in * sizeof(float));
+    const int rgb = !up && d->rgb_weight && d->rgb_style && d->rgb_out && d->rgb_done;
+    const size_t r_bytes = rgb ? MC_ALIGN((size_t)d->n * PCAVS_WINO_RGB * d->c_out * sizeof(float)) : 0;
+    const size_t s_bytes = MC_ALIGN((size_t)d->n * d->c_in * sizeof(float)) + r_bytes;
     const size_t u_bytes = d->weight_wino ? 0 : MC_ALIGN(pcavs_modconv_wino_floats(d) * sizeof(float));
     const size_t run_min = up ? pcavs_wino_up_min_scratch_bytes(&au, nth) : pcavs_wino_min_scratch_bytes(&a, nth);
     if (avail < s_bytes + u_bytes + run_min) return 0;
     float *s_in = (float *)sp; /* [n, c_in] */
     const float scale = (float)(1.0 / sqrt((double)d->c_in * 9));
     for (size_t i = 0; i < (size_t)d->n * d->c_in; i++) s_in[i] = style[i] * scale;
+    if (rgb) { /* the ToRGB's modulated weight [n, 3, c_out], rounded as the ToRGB path below does it */
+        float *rw = (float *)(sp + s_bytes - r_bytes);
+        const float rs = (float)(1.0 / sqrt((double)d->c_out));
+        for (int b = 0; b < d->n; b++)
+            for (int k = 0; k < PCAVS_WINO_RGB; k++)
+                for (int c = 0; c < d->c_out; c++)
+                    rw[((size_t)b * PCAVS_WINO_RGB + k) * d->c_out + c] =
+                        d->rgb_weight[(size_t)k * d->c_out + c] * (d->rgb_style[(size_t)b * d->c_out + c] * rs);
+        a.rgb_w = rw, a.rgb = d->rgb_out, a.rgb_done = d->rgb_done;
+    }
     const float *u = d->weight_wino;
     if (!u) {
         float *uw = (float *)(sp + s_bytes); /* [pcavs_modconv_wino_floats(d)]: 36 or 64 matrices [c_out, c_in] */

@@ -22,6 +22,7 @@
 
 #define PCAVS_WINO_POINTS 36  /* 6 x 6 transformed points per tile */
 #define PCAVS_WINO6_POINTS 64 /* 8 x 8 for F(6x6, 3x3) */
+#define PCAVS_WINO_RGB 3      /* channels of the optional ToRGB side output */
 /* internal to winograd_cpu.c: tiles per output-transform step, and the floats per column-phase array
  * of the input transform's row buffers (the tiles of a row + 1, padded) */
 #define WINO_LANES 8
@@ -54,10 +55,16 @@ typedef struct pcavs_wino_conv {
     const float *out_scale; /* [n, c_out] multiplies the output, or NULL */
     const float *noise;     /* [n, h, w] times noise_weight, added after out_scale (StyleGAN2's noise), or NULL */
     float noise_weight;
-    const float *bias;      /* [c_out] added after out_scale and the noise, or NULL */
-    int relu;               /* 1: max(0, .) last */
-    int lrelu;              /* 1 (instead of relu): leaky ReLU 0.2 times sqrt(2) last (StyleGAN2's FusedLeakyReLU) */
-    float *y;               /* [n, c_out, h, w]; must not alias x */
+    const float *bias; /* [c_out] added after out_scale and the noise, or NULL */
+    int relu;          /* 1: max(0, .) last */
+    int lrelu;         /* 1 (instead of relu): leaky ReLU 0.2 times sqrt(2) last (StyleGAN2's FusedLeakyReLU) */
+    float *y;          /* [n, c_out, h, w]; must not alias x */
+    /* optional: a 1x1 convolution of the output to PCAVS_WINO_RGB channels (StyleGAN2's next ToRGB) summed as y is
+     * stored, in the tile-block form only: rgb [n, 3, h, w] = sum over o, in order, of rgb_w[b][k][o] * y[b][o];
+     * *rgb_done set to 1 where it ran (else rgb untouched) */
+    const float *rgb_w; /* [n, 3, c_out], or NULL: none */
+    float *rgb;         /* [n, 3, h, w] */
+    int *rgb_done;
 } pcavs_wino_conv;
 
 /* Scratch with which pcavs_wino_run works (it tiles over output tiles to fit what it is given): the

@@ -274,10 +274,14 @@ pcavs_status pcavs_wino_run(const pcavs_kctx *kc, const pcavs_wino_conv *a) {
                           a->n, a->c_in, a->c_out, a->h, a->w, need, kc->scratch_bytes);
     const int blas_threads = openblas_get_num_threads(); /* the GEMMs run single-threaded inside our region */
     if (blas_threads != 1) openblas_set_num_threads(1);
-    if (pcavs_wino_uses_blocks(a, kc->scratch_bytes, nth))
+    if (pcavs_wino_uses_blocks(a, kc->scratch_bytes, nth)) {
         wino_block_run(a, nth, (float *)kc->scratch);
-    else
-        wino_chunked_run(a, nth, (float *)kc->scratch, kc->scratch_bytes);
+        if (a->rgb && a->rgb_done) *a->rgb_done = 1;
+    } else { /* its threads split the output channels: no ToRGB side output (rgb left untouched) */
+        pcavs_wino_conv c = *a;
+        c.rgb = NULL;
+        wino_chunked_run(&c, nth, (float *)kc->scratch, kc->scratch_bytes);
+    }
     if (blas_threads != 1) openblas_set_num_threads(blas_threads);
     return PCAVS_OK;
 }

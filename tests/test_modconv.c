@@ -8,7 +8,8 @@
  * with c_in*c_out >= 512*256: the up_512to256 case), labelled [Winograd]; the other upsampling cases and the
  * tiled ones (scratch near the minimum) take the direct paths (tap GEMM + gather, transposed conv + blur).
  * Every 3x3 case also runs in the bf16 mode (weight_bf16) where the CPU has a bf16 unit, bound 4e-3. StyledConv's
- * tail in the op (act_lrelu: noise, bias, leaky ReLU) on each path that applies it (tail_case). */
+ * tail in the op (act_lrelu: noise, bias, leaky ReLU) on each path that applies it, and the ToRGB side output
+ * (rgb_*) on the plain Winograd tile-block form (tail_case). */
 #include <stdio.h>
 #include <string.h>
 
@@ -219,6 +220,25 @@ static void tail_case(pcavs_kctx *kc, const char *name, int n, int c_in, int c_o
         pt_check_rel_l2(label, y1, y0, on, 1e-7); /* the same computation */
     snprintf(label, sizeof label, "%s tail%s", name, pcavs_modconv_cpu_takes_wino(&dt) ? " [Winograd]" : "");
     run_case(kc, kc, label, &dt, x, wt, st, NULL);
+    if (!up) { /* the next ToRGB summed as y is stored (the plain Winograd tile-block form: both cases here) */
+        float *rgb_w = pt_alloc((size_t)3 * c_out), *rgb_s = pt_alloc((size_t)n * c_out);
+        float *yc = pt_alloc(on), *want = pt_alloc((size_t)n * 3 * oh * oh), *got = pt_alloc((size_t)n * 3 * oh * oh);
+        pt_fill_normal(rgb_w, (size_t)3 * c_out, seed + 5, 1.0f);
+        pt_fill_uniform(rgb_s, (size_t)n * c_out, seed + 6, 0.2f, 1.8f);
+        pcavs_modconv_desc dr = dt, rd = {.n = n, .c_in = c_out, .h = oh, .w = oh, .c_out = 3, .k = 1};
+        int done = 0;
+        dr.rgb_weight = rgb_w, dr.rgb_style = rgb_s, dr.rgb_out = got, dr.rgb_done = &done;
+        snprintf(label, sizeof label, "%s tail + ToRGB side output", name);
+        if (pt_check_ok(pcavs_modconv_cpu(kc, &dr, x, wt, st, g_blur, yc), label) &&
+            pt_check_ok(pcavs_modconv_ref(kc, &dt, x, wt, st, g_blur, y1), label) &&
+            pt_check_ok(pcavs_modconv_ref(kc, &rd, y1, rgb_w, rgb_s, NULL, want), label)) {
+            pt_check(done == 1, "%s: computed (rgb_done %d)", label, done);
+            pt_check_rel_l2(label, got, want, (size_t)n * 3 * oh * oh, 1e-5);
+            snprintf(label, sizeof label, "%s tail + ToRGB side output: the layer's own output", name);
+            pt_check_rel_l2(label, yc, y1, on, 1e-5);
+        }
+        pt_free(rgb_w), pt_free(rgb_s), pt_free(yc), pt_free(want), pt_free(got);
+    }
     dt.act_noise = NULL; /* no noise (upstream's zero-noise mode) */
     snprintf(label, sizeof label, "%s tail without noise", name);
     run_case(kc, kc, label, &dt, x, wt, st, NULL);

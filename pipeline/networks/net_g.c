@@ -237,8 +237,17 @@ typedef struct g_args {
 } g_args;
 
 /* StyledConv: y = fused_lrelu(modconv(x) + noise), one modconv call with its tail (modconv.h's act_*) */
+/* The ToRGB that may read a StyledConv's output as it is stored (modconv.h's rgb_*; the CPU's plain Winograd
+ * tile-block form: G's 112x112 and 224x224 layers, whose ToRGB otherwise rereads 13-26 MB a frame). */
+typedef struct g_rgb_side {
+    const pn_modconv *rgb; /* the ToRGB layer */
+    const float *style;    /* [b, c_in] its modulation */
+    float *out;            /* [b, 3, h, h] */
+    int done;
+} g_rgb_side;
+
 static pcavs_status styled_conv(pn_ctx *c, const pn_modconv *mc, int b, int h, const float *x, const float *style,
-                                const float *noise, float *y) {
+                                const float *noise, float *y, g_rgb_side *side) {
     pcavs_modconv_desc d = {.n = b, .c_in = mc->c_in, .h = h, .w = h, .c_out = mc->c_out, .k = mc->k,
                             .demodulate = mc->demodulate, .upsample = mc->upsample, .weight_wino = mc->w_wino,
                             .weight_bf16 = mc->w_bf16,
@@ -246,13 +255,18 @@ static pcavs_status styled_conv(pn_ctx *c, const pn_modconv *mc, int b, int h, c
                             /* the noise and the leaky ReLU in the op (the CPU's Winograd paths as they store y) */
                             .act_lrelu = 1, .act_bias = mc->bias, .act_noise = noise,
                             .act_noise_weight = mc->noise_weight};
+    if (side) {
+        side->done = 0;
+        d.rgb_weight = side->rgb->w, d.rgb_style = side->style, d.rgb_out = side->out, d.rgb_done = &side->done;
+    }
     PN_K(c, c->be->modconv(c->kc, &d, x, mc->w, style, mc->blur, y));
     return PCAVS_OK;
 }
 
-/* ToRGB: skip_out [b, 3, h, h] = modconv(x) + bias (+ Upsample(skip_in) when skip_in). */
+/* ToRGB: skip_out [b, 3, h, h] = modconv(x) + bias (+ Upsample(skip_in) when skip_in); the modconv already in
+ * skip_out where `done` (the side output of the StyledConv before). */
 static pcavs_status to_rgb(pn_ctx *c, const pn_modconv *mc, int b, int h, const float *x, const float *style,
-                           const float *skip_in, float *tmp, float *skip_out) {
+                           const float *skip_in, float *tmp, float *skip_out, int done) {
     pcavs_modconv_desc d = {.n = b, .c_in = mc->c_in, .h = h, .w = h, .c_out = 3, .k = 1, .demodulate = 0, .upsample = 0};
     int os[4] = {b, 3, h, h}, bs[4] = {1, 3, 1, 1};
     if (!skip_in) {
@@ -260,7 +274,7 @@ static pcavs_status to_rgb(pn_ctx *c, const pn_modconv *mc, int b, int h, const 
         PN_K(c, c->be->add(c->kc, os, tmp, bs, mc->bias, PCAVS_ACT_NONE, skip_out));
         return PCAVS_OK;
     }
-    PN_K(c, c->be->modconv(c->kc, &d, x, mc->w, style, NULL, skip_out));
+    if (!done) PN_K(c, c->be->modconv(c->kc, &d, x, mc->w, style, NULL, skip_out));
     PN_K(c, c->be->add(c->kc, os, skip_out, bs, mc->bias, PCAVS_ACT_NONE, skip_out));
     pcavs_upfirdn2d_desc u = {.planes = b * 3, .h = h / 2, .w = h / 2, .up = 2, .down = 1,
                               .pad_x0 = 2, .pad_x1 = 1, .pad_y0 = 2, .pad_y1 = 1, .kh = 4, .kw = 4};
@@ -359,18 +373,19 @@ static pcavs_status g_body(pn_ctx *c, void *vargs) {
 #define NOISE(l) (noise ? noise + (size_t)b * g_noise_offset(l) : NULL)
     char name[32];
     int h = 7;
-    PCAVS_TRY(styled_conv(c, &g->conv1, b, h, f0, styles[0], NOISE(0), f1));
+    PCAVS_TRY(styled_conv(c, &g->conv1, b, h, f0, styles[0], NOISE(0), f1, NULL));
     PCAVS_TRY(pn_stage4(c, "G.feat7", f1, b, g->conv1.c_out, h, h));
-    PCAVS_TRY(to_rgb(c, &g->to_rgb1, b, h, f1, styles[1], NULL, tmp, sk0));
+    PCAVS_TRY(to_rgb(c, &g->to_rgb1, b, h, f1, styles[1], NULL, tmp, sk0, 0));
     PCAVS_TRY(pn_stage4(c, "G.skip7", sk0, b, 3, h, h));
     float *skip = sk0, *skip_next = sk1;
     for (int i = 0; i < 5; i++) {
-        PCAVS_TRY(styled_conv(c, &g->convs[2 * i], b, h, f1, style_conv[2 * i], NOISE(2 * i + 1), f0));
+        PCAVS_TRY(styled_conv(c, &g->convs[2 * i], b, h, f1, style_conv[2 * i], NOISE(2 * i + 1), f0, NULL));
         h *= 2;
-        PCAVS_TRY(styled_conv(c, &g->convs[2 * i + 1], b, h, f0, style_conv[2 * i + 1], NOISE(2 * i + 2), f1));
+        g_rgb_side side = {.rgb = &g->to_rgbs[i], .style = style_rgb[i], .out = skip_next};
+        PCAVS_TRY(styled_conv(c, &g->convs[2 * i + 1], b, h, f0, style_conv[2 * i + 1], NOISE(2 * i + 2), f1, &side));
         snprintf(name, sizeof name, "G.feat%d", h);
         PCAVS_TRY(pn_stage4(c, name, f1, b, g->convs[2 * i + 1].c_out, h, h));
-        PCAVS_TRY(to_rgb(c, &g->to_rgbs[i], b, h, f1, style_rgb[i], skip, tmp, skip_next));
+        PCAVS_TRY(to_rgb(c, &g->to_rgbs[i], b, h, f1, style_rgb[i], skip, tmp, skip_next, side.done));
         snprintf(name, sizeof name, "G.skip%d", h);
         PCAVS_TRY(pn_stage4(c, name, skip_next, b, 3, h, h));
         float *t = skip;
