@@ -194,6 +194,41 @@ static void wino_output(const pcavs_wino_conv *a, int o, size_t t0, size_t nt, c
         wino_output_channel(a, o, t0, nt, mo, pstride);
 }
 
+/* The ToRGB side output (pcavs_wino_conv's rgb) of output channels [o0, o0 + ro) of tiles [t0, t0 + nt), their y just
+ * stored (in cache): per row segment of a tile row, rgb[k] (+)= sum over those channels, in order, of rgb_w[k][o] y[o]
+ * (the sum starts at o0 == 0). Per row segment of the block's tiles, channel by channel, the 3 sums in L1. */
+PCAVS_SIMD_CLONES static void wino_rgb_block(const pcavs_wino_conv *a, size_t t0, size_t nt, int o0, int ro) {
+    const int T = wino_tile(a), h = a->h, w = a->w, tw = (w + T - 1) / T, th = (h + T - 1) / T;
+    const size_t hw = (size_t)h * w;
+    for (size_t j = t0; j < t0 + nt;) {
+        const int tx = (int)(j % tw), ty = (int)((j / tw) % th), b = (int)(j / ((size_t)tw * th));
+        const int run = (int)(t0 + nt - j < (size_t)(tw - tx) ? t0 + nt - j : (size_t)(tw - tx)); /* tiles */
+        const int x0 = T * tx, x1 = T * (tx + run) < w ? T * (tx + run) : w, y1 = T * ty + T < h ? T * ty + T : h;
+        const float *wb = a->rgb_w + (size_t)b * PCAVS_WINO_RGB * a->c_out; /* [3, c_out] */
+        for (int r = T * ty; r < y1; r++) {
+            const size_t at = (size_t)r * w + x0;
+            const float *yb = a->y + ((size_t)b * a->c_out + o0) * hw + at; /* channel o0 + oo at + oo * hw */
+            float *restrict r0 = a->rgb + (size_t)b * PCAVS_WINO_RGB * hw + at, *restrict r1 = r0 + hw,
+                            *restrict r2 = r1 + hw;
+            const float *w0 = wb + o0, *w1 = w0 + a->c_out, *w2 = w1 + a->c_out;
+            const int n = x1 - x0;
+            for (int oo = 0; oo < ro; oo++) {
+                const float *restrict yv = yb + (size_t)oo * hw;
+                const float a0 = w0[oo], a1 = w1[oo], a2 = w2[oo];
+                if (o0 + oo == 0) {
+#pragma omp simd
+                    for (int i = 0; i < n; i++) r0[i] = a0 * yv[i], r1[i] = a1 * yv[i], r2[i] = a2 * yv[i];
+                } else {
+#pragma omp simd
+                    for (int i = 0; i < n; i++)
+                        r0[i] = r0[i] + a0 * yv[i], r1[i] = r1[i] + a1 * yv[i], r2[i] = r2[i] + a2 * yv[i];
+                }
+            }
+        }
+        j += (size_t)run;
+    }
+}
+
 static void wino_block_run(const pcavs_wino_conv *a, int nth, float *scratch) {
     const size_t T = wino_tiles(a), per = wino_block_thread_floats(a);
     const size_t rb = WINO_ALIGN(wino_rowbuf_floats(a) * sizeof(float)) / sizeof(float);
@@ -217,6 +252,7 @@ static void wino_block_run(const pcavs_wino_conv *a, int nth, float *scratch) {
                     pcavs_sgemm_nn(ro, (int)nb, a->c_in, a->u + ((size_t)p * a->c_out + o0) * a->c_in, a->c_in,
                                    Vb + (size_t)p * a->c_in * nb, (int)nb, Mb + (size_t)p * ro * nb, (int)nb);
                 for (int o = 0; o < ro; o++) wino_output(a, o0 + o, t0, nb, Mb + (size_t)o * nb, (size_t)ro * nb);
+                if (a->rgb) wino_rgb_block(a, t0, nb, o0, ro);
             }
         }
     }

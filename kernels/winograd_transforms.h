@@ -103,30 +103,6 @@ static inline int wino_store_act(const pcavs_wino_conv *a) {
     return a->lrelu ? PCAVS_STORE_ACT_LRELU : a->relu ? PCAVS_STORE_ACT_RELU : PCAVS_STORE_ACT_NONE;
 }
 
-/* The ToRGB side output (pcavs_wino_conv's rgb) at one tile's position: the 3 planes of sample b from there, the 3
- * weights of output channel o (stride c_out), and whether o is the first channel (the sum starts). */
-typedef struct wino_rgb_at {
-    float *rgb; /* rgb [b][0] + the position; planes plane floats apart */
-    size_t plane;
-    const float *w; /* rgb_w [b][0][o]; + k * c_out */
-    int c_out, first;
-} wino_rgb_at;
-
-/* rgb[k][at + i] (+)= w[k] * y[i] for the n values just stored at y */
-static inline __attribute__((always_inline)) void wino_rgb_sum(const wino_rgb_at *g, const float *y, size_t at, int n) {
-    for (int k = 0; k < PCAVS_WINO_RGB; k++) {
-        const float wk = g->w[(size_t)k * g->c_out];
-        float *acc = g->rgb + (size_t)k * g->plane + at;
-        if (g->first) {
-#pragma omp simd
-            for (int i = 0; i < n; i++) acc[i] = wk * y[i];
-        } else {
-#pragma omp simd
-            for (int i = 0; i < n; i++) acc[i] = acc[i] + wk * y[i];
-        }
-    }
-}
-
 /* Stores a step's lanes (tiles j0 .. j0+lanes-1, T x T outputs each, out [T][T][WINO_LANES]) into y times the
  * tile's out_scale, + noise (nr0: the noise at yr0's positions, or NULL), + bias, the activation; T is 4 or 6 (a
  * constant where inlined). The tile position is stepped along the lanes (one division per step). A run of lanes that
@@ -135,7 +111,7 @@ static inline __attribute__((always_inline)) void wino_rgb_sum(const wino_rgb_at
  * at partial tiles (the right and bottom edges), which are stored value by value. */
 static inline __attribute__((always_inline)) void wino_store_run(const pcavs_wino_conv *a, float *yr0, const float *nr0,
                                                                  int q0, int run, int T, float sc, float bias,
-                                                                 const float *out, const wino_rgb_at *g) {
+                                                                 const float *out) {
     const int act = wino_store_act(a);
     for (int r = 0; r < T; r++) {
         float *yr = yr0 + (size_t)r * a->w;
@@ -153,7 +129,6 @@ static inline __attribute__((always_inline)) void wino_store_run(const pcavs_win
             wino_lanes_to_row(out + r * T * WINO_LANES, T, 1, sc, bias, act, nr ? nrow : NULL, a->noise_weight, row);
             for (int q = 0; q < run; q++) memcpy(yr + T * q, row + T * (q0 + q), (size_t)T * sizeof(float));
         }
-        if (g) wino_rgb_sum(g, yr, (size_t)r * a->w, T * run);
     }
 }
 
@@ -169,17 +144,9 @@ static inline __attribute__((always_inline)) void wino_store_tiles(const pcavs_w
         int run = 0;                                                      /* whole tiles of this tile row from lane q */
         if (T * ty + T <= h)
             while (q + run < lanes && tx + run < tw && T * (tx + run) + T <= w) run++;
-        wino_rgb_at g = {0};
-        if (a->rgb)
-            g = (wino_rgb_at){.rgb = a->rgb + (size_t)b * PCAVS_WINO_RGB * h * w,
-                              .plane = (size_t)h * w,
-                              .w = a->rgb_w + (size_t)b * PCAVS_WINO_RGB * a->c_out + o,
-                              .c_out = a->c_out,
-                              .first = o == 0};
         if (run > 0) {
             const size_t at = (size_t)(T * ty) * w + T * tx;
-            if (a->rgb) g.rgb += at;
-            wino_store_run(a, yo + at, no ? no + at : NULL, q, run, T, sc, bias, out, a->rgb ? &g : NULL);
+            wino_store_run(a, yo + at, no ? no + at : NULL, q, run, T, sc, bias, out);
             q += run, tx += run;
         } else { /* a partial tile */
             const int nr = h - T * ty < T ? h - T * ty : T, ncol = w - T * tx < T ? w - T * tx : T;
@@ -190,7 +157,6 @@ static inline __attribute__((always_inline)) void wino_store_tiles(const pcavs_w
                     yo[at + s] = pcavs_store_act(no ? v * sc + no[at + s] * a->noise_weight + bias : v * sc + bias,
                                                  wino_store_act(a));
                 }
-                if (a->rgb) wino_rgb_sum(&g, yo + at, at, ncol);
             }
             q++, tx++;
         }
