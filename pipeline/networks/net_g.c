@@ -300,6 +300,36 @@ static pcavs_status g_identity_parts(pn_ctx *c, const pn_modconv *const layers[1
     return PCAVS_OK;
 }
 
+static int g_cpu_backend(const pn_ctx *c) { return strcmp(c->be->name, "cpu") == 0; }
+
+/* One resolution step's buffers for the whole batch b (h: the step's input side; c_in, c_out its channels):
+ * x [b, c_in, h, h] -> mid [b, c_out, 2h, 2h] -> out [b, c_out, 2h, 2h] (out may be x's buffer: x is read only by
+ * the first layer); skip [b, 3, h, h] -> skip_next [b, 3, 2h, 2h]; tmp [b, 3, 2h, 2h]; the two layers' noise
+ * [b, 2h * 2h] or NULL. */
+typedef struct g_step_io {
+    float *x, *mid, *out, *skip, *skip_next, *tmp;
+    const float *noise_up, *noise;
+} g_step_io;
+
+/* Resolution step i (upsampling StyledConv, StyledConv, ToRGB with the upsampled skip) for samples [s0, s0 + n). */
+static pcavs_status g_step(pn_ctx *c, int i, int b, int s0, int n, int h, const g_step_io *io, float *const *style_conv,
+                           float *const *style_rgb) {
+    const pn_g *g = &c->m->g;
+    const pn_modconv *up = &g->convs[2 * i], *conv = &g->convs[2 * i + 1], *rgb = &g->to_rgbs[i];
+    const size_t hw = (size_t)h * h, hw2 = 4 * hw;
+    (void)b;
+    const float *x = io->x + (size_t)s0 * up->c_in * hw;
+    float *mid = io->mid + (size_t)s0 * up->c_out * hw2, *out = io->out + (size_t)s0 * conv->c_out * hw2;
+    float *skip_next = io->skip_next + (size_t)s0 * 3 * hw2;
+    g_rgb_side side = {.rgb = rgb, .style = style_rgb[i] + (size_t)s0 * rgb->c_in, .out = skip_next};
+    PCAVS_TRY(styled_conv(c, up, n, h, x, style_conv[2 * i] + (size_t)s0 * up->c_in,
+                          io->noise_up ? io->noise_up + (size_t)s0 * hw2 : NULL, mid, NULL));
+    PCAVS_TRY(styled_conv(c, conv, n, 2 * h, mid, style_conv[2 * i + 1] + (size_t)s0 * conv->c_in,
+                          io->noise ? io->noise + (size_t)s0 * hw2 : NULL, out, &side));
+    return to_rgb(c, rgb, n, 2 * h, out, style_rgb[i] + (size_t)s0 * rgb->c_in, io->skip + (size_t)s0 * 3 * hw,
+                  io->tmp + (size_t)s0 * 3 * hw2, skip_next, side.done);
+}
+
 static pcavs_status g_body(pn_ctx *c, void *vargs) {
     g_args *A = vargs;
     const pn_g *g = &c->m->g;
@@ -379,13 +409,21 @@ static pcavs_status g_body(pn_ctx *c, void *vargs) {
     PCAVS_TRY(pn_stage4(c, "G.skip7", sk0, b, 3, h, h));
     float *skip = sk0, *skip_next = sk1;
     for (int i = 0; i < 5; i++) {
-        PCAVS_TRY(styled_conv(c, &g->convs[2 * i], b, h, f1, style_conv[2 * i], NOISE(2 * i + 1), f0, NULL));
+        /* the last step (112 -> 224) sample by sample on the CPU: each sample's 26 MB maps then pass from one layer
+         * to the next through the 32 MB L3 as at batch 1 (a batch's go through DRAM); the earlier steps batched,
+         * where sharing each weight read across the batch is what counts */
+        const int per_sample = i == 4 && b > 1 && g_cpu_backend(c);
+        /* sample by sample the last first: out (f1) overwrites x (f1) of samples >= s0 / 2 only (its per-sample
+         * stride, 128 x 224 x 224, is 2x x's, 256 x 112 x 112), which are done by then */
+        for (int k = 0; k < (per_sample ? b : 1); k++) {
+            const int s0 = per_sample ? b - 1 - k : 0;
+            g_step_io io = {.x = f1, .mid = f0, .out = f1, .skip = skip, .skip_next = skip_next, .tmp = tmp,
+                            .noise_up = NOISE(2 * i + 1), .noise = NOISE(2 * i + 2)};
+            PCAVS_TRY(g_step(c, i, b, s0, per_sample ? 1 : b, h, &io, style_conv, style_rgb));
+        }
         h *= 2;
-        g_rgb_side side = {.rgb = &g->to_rgbs[i], .style = style_rgb[i], .out = skip_next};
-        PCAVS_TRY(styled_conv(c, &g->convs[2 * i + 1], b, h, f0, style_conv[2 * i + 1], NOISE(2 * i + 2), f1, &side));
         snprintf(name, sizeof name, "G.feat%d", h);
         PCAVS_TRY(pn_stage4(c, name, f1, b, g->convs[2 * i + 1].c_out, h, h));
-        PCAVS_TRY(to_rgb(c, &g->to_rgbs[i], b, h, f1, style_rgb[i], skip, tmp, skip_next, side.done));
         snprintf(name, sizeof name, "G.skip%d", h);
         PCAVS_TRY(pn_stage4(c, name, skip_next, b, 3, h, h));
         float *t = skip;
