@@ -3,12 +3,15 @@
  * plus the style assembly of AvModel.generate_fake / merge_mouthpose:
  *   style s [b, 2560] = cat(id_feature, mouth_embed(a), headpose_embed(h))  (both embeds start
  *   with a ReLU); the same s feeds every layer's modulation (EqualLinear, scale 1/sqrt(2560)
- *   folded into the weights at load).
+ *   folded into the weights at load), split into its identity columns (with the bias: kept per
+ *   identity across calls) and its pose columns (per frame).
  *   x = id_map [512, 7, 7] -> conv1 (StyledConv) -> to_rgb1 -> for 14 .. 224: upsampling
  *   StyledConv (conv_transpose + Blur), StyledConv, ToRGB (+ upsampled skip) -> tanh.
  * StyledConv = modconv (demodulated) -> + noise.weight * noise -> fused leaky ReLU (bias,
- * 0.2, *sqrt 2). The modconv op's _cpu/_cuda forms are the batched ones (input scaled by the
- * style, one shared-weight convolution for the whole batch, output scaled by demod).
+ * 0.2, *sqrt 2), the tail in the same modconv call (modconv.h act_*); a ToRGB may come out of
+ * the StyledConv before it (rgb_*). The modconv op's _cpu/_cuda forms are the batched ones (input
+ * scaled by the style, one shared-weight convolution for the whole batch, output scaled by demod);
+ * on the CPU the 112 -> 224 step runs sample by sample (g_step).
  * Stages: G.style, G.feat7, G.skip7, G.feat14, G.skip14, ..., G.feat224, G.skip224, G.frames. */
 #include <math.h>
 #include <stdio.h>
@@ -33,7 +36,8 @@ static size_t g_noise_offset(int l) { /* floats before layer l in a per-frame no
  * ones from 14; the tap-GEMM form (the weight permuted, its own bytes) for the other 3x3 layers (conv1 at 7x7,
  * up 7->14: permuting 9.4 MB per call was ~2 % of G at batch 1); the per-(o, c) sums of squared taps for every
  * demodulated layer. */
-static int g_on_cpu(const pn_loader *L) { return strcmp(L->m->ex->be->name, "cpu") == 0; }
+static int g_cpu(const pcavs_model *m) { return strcmp(m->ex->be->name, "cpu") == 0; }
+static int g_on_cpu(const pn_loader *L) { return g_cpu(L->m); }
 
 /* The layer's descriptor at batch 1 on its side x side input: what the weight forms are prepared for. */
 static pcavs_modconv_desc g_layer_desc(const pn_modconv *mc, int side) {
@@ -300,9 +304,7 @@ static pcavs_status g_identity_parts(pn_ctx *c, const pn_modconv *const layers[1
     return PCAVS_OK;
 }
 
-static int g_cpu_backend(const pn_ctx *c) { return strcmp(c->be->name, "cpu") == 0; }
-
-/* One resolution step's buffers for the whole batch b (h: the step's input side; c_in, c_out its channels):
+/* One resolution step's buffers for the whole batch of b (h: the step's input side; c_in, c_out its channels):
  * x [b, c_in, h, h] -> mid [b, c_out, 2h, 2h] -> out [b, c_out, 2h, 2h] (out may be x's buffer: x is read only by
  * the first layer); skip [b, 3, h, h] -> skip_next [b, 3, 2h, 2h]; tmp [b, 3, 2h, 2h]; the two layers' noise
  * [b, 2h * 2h] or NULL. */
@@ -312,12 +314,11 @@ typedef struct g_step_io {
 } g_step_io;
 
 /* Resolution step i (upsampling StyledConv, StyledConv, ToRGB with the upsampled skip) for samples [s0, s0 + n). */
-static pcavs_status g_step(pn_ctx *c, int i, int b, int s0, int n, int h, const g_step_io *io, float *const *style_conv,
+static pcavs_status g_step(pn_ctx *c, int i, int s0, int n, int h, const g_step_io *io, float *const *style_conv,
                            float *const *style_rgb) {
     const pn_g *g = &c->m->g;
     const pn_modconv *up = &g->convs[2 * i], *conv = &g->convs[2 * i + 1], *rgb = &g->to_rgbs[i];
     const size_t hw = (size_t)h * h, hw2 = 4 * hw;
-    (void)b;
     const float *x = io->x + (size_t)s0 * up->c_in * hw;
     float *mid = io->mid + (size_t)s0 * up->c_out * hw2, *out = io->out + (size_t)s0 * conv->c_out * hw2;
     float *skip_next = io->skip_next + (size_t)s0 * 3 * hw2;
@@ -412,14 +413,14 @@ static pcavs_status g_body(pn_ctx *c, void *vargs) {
         /* the last step (112 -> 224) sample by sample on the CPU: each sample's 26 MB maps then pass from one layer
          * to the next through the 32 MB L3 as at batch 1 (a batch's go through DRAM); the earlier steps batched,
          * where sharing each weight read across the batch is what counts */
-        const int per_sample = i == 4 && b > 1 && g_cpu_backend(c);
+        const int per_sample = i == 4 && b > 1 && g_cpu(c->m);
         /* sample by sample the last first: out (f1) overwrites x (f1) of samples >= s0 / 2 only (its per-sample
          * stride, 128 x 224 x 224, is 2x x's, 256 x 112 x 112), which are done by then */
         for (int k = 0; k < (per_sample ? b : 1); k++) {
             const int s0 = per_sample ? b - 1 - k : 0;
             g_step_io io = {.x = f1, .mid = f0, .out = f1, .skip = skip, .skip_next = skip_next, .tmp = tmp,
                             .noise_up = NOISE(2 * i + 1), .noise = NOISE(2 * i + 2)};
-            PCAVS_TRY(g_step(c, i, b, s0, per_sample ? 1 : b, h, &io, style_conv, style_rgb));
+            PCAVS_TRY(g_step(c, i, s0, per_sample ? 1 : b, h, &io, style_conv, style_rgb));
         }
         h *= 2;
         snprintf(name, sizeof name, "G.feat%d", h);
