@@ -196,7 +196,8 @@ static void wino_output(const pcavs_wino_conv *a, int o, size_t t0, size_t nt, c
 
 /* The ToRGB side output (pcavs_wino_conv's rgb) of output channels [o0, o0 + ro) of tiles [t0, t0 + nt), their y just
  * stored (in cache): per row segment of a tile row, rgb[k] (+)= sum over those channels, in order, of rgb_w[k][o] y[o]
- * (the sum starts at o0 == 0). Per row segment of the block's tiles, channel by channel, the 3 sums in L1. */
+ * (the sum starts at o == 0), channel by channel with the segment's 3 sums in L1 (channel-inner, the sums in
+ * registers, compiled to scalar code: 5.8 % of G at batch 1 against 0.66 %). */
 PCAVS_SIMD_CLONES static void wino_rgb_block(const pcavs_wino_conv *a, size_t t0, size_t nt, int o0, int ro) {
     const int T = wino_tile(a), h = a->h, w = a->w, tw = (w + T - 1) / T, th = (h + T - 1) / T;
     const size_t hw = (size_t)h * w;
