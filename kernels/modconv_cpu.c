@@ -97,13 +97,9 @@ pcavs_status pcavs_modconv_demod_cpu(const pcavs_kctx *kc, const pcavs_modconv_d
             const int nb = n - b0 < NB ? n - b0 : NB;
             for (int b = 0; b < nb; b++) acc[b] = 0.0;
             for (int c = 0; c < ci_n; c++) {
-                float q = 0.0f;
-                if (d->weight_sq) {
-                    q = d->weight_sq[(size_t)o * ci_n + c];
-                } else {
-                    const float *wc = weight + ((size_t)o * ci_n + c) * kk; /* [k, k] */
-                    for (int t = 0; t < kk; t++) q += wc[t] * wc[t];
-                }
+                float q = 0.0f; /* the sum of squared taps as prepare_sq forms it */
+                const float *wc = weight + ((size_t)o * ci_n + c) * kk; /* [k, k] */
+                for (int t = 0; t < kk; t++) q += wc[t] * wc[t];
                 const float *sc = s2 + (size_t)c * n + b0;
                 for (int b = 0; b < nb; b++) acc[b] += (double)sc[b] * q;
             }
@@ -304,6 +300,17 @@ static int mc_bf16_tile_rows(int K, int gwp, int gh, int want) {
     return r < 1 ? 1 : r;
 }
 
+/* Output plane (b, o) of an upsampling layer: y = dm * Blur(T) from the T plane t (winograd_up.h's layout), with d's
+ * StyledConv tail where act_lrelu; tmp: the blur's row buffer. */
+static void mc_up_blur_out(const pcavs_modconv_desc *d, float *t, const float *blur, int b, int o, float dm, float *tmp,
+                           float *y) {
+    const size_t plane = (size_t)4 * d->h * d->w;
+    pcavs_up_blur_plane(t, d->h, d->w, blur, dm, d->act_lrelu && d->act_noise ? d->act_noise + (size_t)b * plane : NULL,
+                        d->act_noise_weight, d->act_lrelu && d->act_bias ? d->act_bias[o] : 0.0f,
+                        d->act_lrelu ? PCAVS_STORE_ACT_LRELU : PCAVS_STORE_ACT_NONE, tmp,
+                        y + ((size_t)b * d->c_out + o) * plane);
+}
+
 /* bf16 plain 3x3: conv3x3_bf16.h with in_scale = style * scale and out_scale = demod. Returns 0 when the
  * scratch cannot hold it (the caller then runs float32), 1 when done. */
 static int mc_try_bf16_plain(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *x, const float *style,
@@ -418,10 +425,7 @@ static int mc_try_bf16_up(const pcavs_modconv_desc *d, int nth, const float *x, 
                     memcpy(tp + (size_t)(4 * yy + 3) * ts + 1, g[3] + (size_t)yy * gwp[3], (size_t)w * sizeof(float));
                 }
                 const float dm = d->demodulate ? demod[(size_t)b * co_n + o] : 1.0f;
-                pcavs_up_blur_plane(tp, h, w, blur, dm, d->act_noise ? d->act_noise + (size_t)b * 4 * hw : NULL,
-                                    d->act_noise_weight, d->act_bias ? d->act_bias[o] : 0.0f,
-                                    d->act_lrelu ? PCAVS_STORE_ACT_LRELU : PCAVS_STORE_ACT_NONE, tp + plane,
-                                    y + ((size_t)b * co_n + o) * 4 * hw);
+                mc_up_blur_out(d, tp, blur, b, o, dm, tp + plane, y);
             }
         }
     }
@@ -708,6 +712,7 @@ static pcavs_status mc_conv(const pcavs_kctx *kc, const pcavs_modconv_desc *d, c
             return PCAVS_OK;
         }
     }
+    *tail_done = d->upsample; /* below, every upsampling output plane goes through mc_up_blur_out */
     /* tile: nb samples x ob output channels */
     int nb = n, ob = co_n;
     while (nb > 1 && (size_t)nb * (pl.per_xs + pl.per_g * ob) > avail) nb = (nb + 1) / 2;
@@ -819,8 +824,7 @@ static pcavs_status mc_conv(const pcavs_kctx *kc, const pcavs_modconv_desc *d, c
                                 for (int xx = 0; xx < w; xx++) tr[xx] += gr[xx];
                             }
                         }
-                    pcavs_up_blur_plane(tp, h, w, blur, dm, NULL, 0.0f, 0.0f, PCAVS_STORE_ACT_NONE,
-                                        tp + (size_t)th * 2 * ts, yo);
+                    mc_up_blur_out(d, tp, blur, b0 + b, o, dm, tp + (size_t)th * 2 * ts, y);
                 }
         }
     }

@@ -10,6 +10,7 @@
  * Every 3x3 case also runs in the bf16 mode (weight_bf16) where the CPU has a bf16 unit, bound 4e-3. StyledConv's
  * tail in the op (act_lrelu: noise, bias, leaky ReLU) on each path that applies it, and the ToRGB side output
  * (rgb_*) on the plain Winograd tile-block form (tail_case). */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -195,7 +196,7 @@ static void check_bf16_advice(void) {
 
 /* StyledConv's tail in the op (d->act_lrelu: + noise_weight * noise, + bias, leaky ReLU * sqrt 2): _cpu applies it
  * as it stores y on its Winograd paths (plain F(4x4) above 256 channels, F(6x6) up to 256, with partial edge
- * tiles; upsampling in the blur) and the bf16 upsampling path, after the convolution elsewhere; against _ref,
+ * tiles) and in the blur of every upsampling path, after the convolution elsewhere (a small plain map); against _ref,
  * which applies fused_lrelu_ref after the convolution (itself checked against an explicit second pass). */
 static void tail_case(pcavs_kctx *kc, const char *name, int n, int c_in, int c_out, int h, int up, uint64_t seed) {
     pcavs_modconv_desc d = {.n = n, .c_in = c_in, .h = h, .w = h, .c_out = c_out, .k = 3, .demodulate = 1,
@@ -220,7 +221,9 @@ static void tail_case(pcavs_kctx *kc, const char *name, int n, int c_in, int c_o
         pt_check_rel_l2(label, y1, y0, on, 1e-7); /* the same computation */
     snprintf(label, sizeof label, "%s tail%s", name, pcavs_modconv_cpu_takes_wino(&dt) ? " [Winograd]" : "");
     run_case(kc, kc, label, &dt, x, wt, st, NULL);
-    if (!up) { /* the next ToRGB summed as y is stored (the plain Winograd tile-block form: both cases here) */
+    if (!up) { /* the next ToRGB summed as y is stored: on the plain Winograd path (its tile-block form at these
+                * sizes), nowhere else (rgb_done stays 0, rgb_out untouched) */
+        const int wino = pcavs_modconv_cpu_takes_wino(&d);
         float *rgb_w = pt_alloc((size_t)3 * c_out), *rgb_s = pt_alloc((size_t)n * c_out);
         float *yc = pt_alloc(on), *want = pt_alloc((size_t)n * 3 * oh * oh), *got = pt_alloc((size_t)n * 3 * oh * oh);
         pt_fill_normal(rgb_w, (size_t)3 * c_out, seed + 5, 1.0f);
@@ -228,12 +231,15 @@ static void tail_case(pcavs_kctx *kc, const char *name, int n, int c_in, int c_o
         pcavs_modconv_desc dr = dt, rd = {.n = n, .c_in = c_out, .h = oh, .w = oh, .c_out = 3, .k = 1};
         int done = 0;
         dr.rgb_weight = rgb_w, dr.rgb_style = rgb_s, dr.rgb_out = got, dr.rgb_done = &done;
+        for (size_t i = 0; i < (size_t)n * 3 * oh * oh; i++) got[i] = NAN;
         snprintf(label, sizeof label, "%s tail + ToRGB side output", name);
         if (pt_check_ok(pcavs_modconv_cpu(kc, &dr, x, wt, st, g_blur, yc), label) &&
             pt_check_ok(pcavs_modconv_ref(kc, &dt, x, wt, st, g_blur, y1), label) &&
             pt_check_ok(pcavs_modconv_ref(kc, &rd, y1, rgb_w, rgb_s, NULL, want), label)) {
-            pt_check(done == 1, "%s: computed (rgb_done %d)", label, done);
-            pt_check_rel_l2(label, got, want, (size_t)n * 3 * oh * oh, 1e-5);
+            pt_check(done == wino, "%s: computed where the Winograd path runs (rgb_done %d, Winograd %d)", label, done,
+                     wino);
+            if (wino) pt_check_rel_l2(label, got, want, (size_t)n * 3 * oh * oh, 1e-5);
+            else pt_check(isnan(got[0]) && isnan(got[(size_t)n * 3 * oh * oh - 1]), "%s: rgb_out untouched", label);
             snprintf(label, sizeof label, "%s tail + ToRGB side output: the layer's own output", name);
             pt_check_rel_l2(label, yc, y1, on, 1e-5);
         }
@@ -274,7 +280,8 @@ int main(void) {
     tail_case(&kc, "conv_288_13_b2", 2, 288, 64, 13, 0, 500); /* F(4x4): 288 > 256 channels; 13: partial tiles */
     tail_case(&kc, "conv_32_56_b1", 1, 32, 48, 56, 0, 510);   /* F(6x6): 56 = 9 x 6 + 2 */
     tail_case(&kc, "up_256to128_14_b2", 2, 256, 128, 14, 1, 520);
-    tail_case(&kc, "up_32_7to14_b2", 2, 32, 32, 7, 1, 530); /* the direct path: the tail after the convolution */
+    tail_case(&kc, "up_32_7to14_b2", 2, 32, 32, 7, 1, 530); /* the direct path: the tail in its blur */
+    tail_case(&kc, "conv_32_7_b2", 2, 32, 24, 7, 0, 540);   /* 8 tiles, direct: the tail after the convolution */
     /* non-square input */
     {
         pcavs_modconv_desc d = {2, 5, 6, 11, 4, 3, 1, 1};
