@@ -20,7 +20,8 @@
 
 #include "pn_internal.h"
 
-#define G_LAYERS 11 /* noise inputs: conv1 + 10 convs */
+#define G_LAYERS 11    /* noise inputs: conv1 + 10 convs */
+#define G_MODULATED 17 /* modulated layers: conv1, to_rgb1, 10 convs, 5 to_rgbs */
 
 static int g_noise_side(int l) { return 7 << ((l + 1) / 2); }
 
@@ -288,14 +289,14 @@ static pcavs_status to_rgb(pn_ctx *c, const pn_modconv *mc, int b, int h, const 
 }
 
 /* Every layer's id_part = mod_id(id_feature) (id_dev: the identity on the device), unless the cache holds this
- * identity already (the frames of one video share it). The cache is marked valid only once all 17 are written. */
-static pcavs_status g_identity_parts(pn_ctx *c, const pn_modconv *const layers[17], const float *id_dev,
+ * identity already (the frames of one video share it). The cache is marked valid only once all G_MODULATED are written. */
+static pcavs_status g_identity_parts(pn_ctx *c, const pn_modconv *const layers[G_MODULATED], const float *id_dev,
                                      const float *id_host) {
     pn_g *g = &c->m->g;
     if (c->measure) return PCAVS_OK; /* the arena's sizing pass runs no kernel */
     if (g->id_valid && memcmp(g->id_key, id_host, sizeof g->id_key) == 0) return PCAVS_OK;
     g->id_valid = 0;
-    for (int l = 0; l < 17; l++) {
+    for (int l = 0; l < G_MODULATED; l++) {
         const pn_linear *mi = &layers[l]->mod_id;
         PN_K(c, c->be->linear(c->kc, 1, mi->in, mi->out, id_dev, mi->w, mi->b, PCAVS_ACT_NONE, layers[l]->id_part));
     }
@@ -374,28 +375,26 @@ static pcavs_status g_body(pn_ctx *c, void *vargs) {
     PCAVS_TRY(pn_upload(c, mel, A->a, (size_t)b * 512));
     if (noise) PCAVS_TRY(pn_upload(c, noise, A->noise, (size_t)b * per_frame_noise));
 
-    /* style = cat(id_feature, mouth_embed(a), headpose_embed(h)) */
+    /* style = cat(id_feature, pose_in), pose_in = cat(mouth_embed(a), headpose_embed(h)) (the modulations read pose_in) */
     PN_K(c, c->be->relu(c->kc, (size_t)b * 512, mel, mel));
     PCAVS_TRY(pn_linear_run(c, &e->mouth_embed, b, mel, mouth, PCAVS_ACT_NONE));
     PN_K(c, c->be->relu(c->kc, (size_t)b * 512, hp, hp));
     PCAVS_TRY(pn_linear_run(c, &e->headpose_embed, b, hp, pose12, PCAVS_ACT_NONE));
-    const float *parts[3] = {id_rep, mouth, pose12};
-    int pch[3] = {PCAVS_ID_DIM, 500, 12};
-    PN_K(c, c->be->concat(c->kc, b, 3, parts, pch, 1, s));
+    const float *pose_parts[2] = {mouth, pose12}, *parts[2] = {id_rep, pose_in};
+    int pose_ch[2] = {500, 12}, pch[2] = {PCAVS_ID_DIM, PCAVS_STYLE_DIM - PCAVS_ID_DIM};
+    PN_K(c, c->be->concat(c->kc, b, 2, pose_parts, pose_ch, 1, pose_in));
+    PN_K(c, c->be->concat(c->kc, b, 2, parts, pch, 1, s));
     int64_t ss[2] = {b, PCAVS_STYLE_DIM};
     PCAVS_TRY(pn_stage(c, "G.style", s, 2, ss));
 
     /* every layer's modulation from the same latent: its identity part (cached per identity) as the bias of its
      * pose part */
-    const pn_modconv *layers[17] = {&g->conv1, &g->to_rgb1};
-    float *layer_style[17] = {styles[0], styles[1]};
+    const pn_modconv *layers[G_MODULATED] = {&g->conv1, &g->to_rgb1};
+    float *layer_style[G_MODULATED] = {styles[0], styles[1]};
     for (int i = 0; i < 10; i++) layers[2 + i] = &g->convs[i], layer_style[2 + i] = style_conv[i];
     for (int i = 0; i < 5; i++) layers[12 + i] = &g->to_rgbs[i], layer_style[12 + i] = style_rgb[i];
     PCAVS_TRY(g_identity_parts(c, layers, id_rep, A->id_feature));
-    const float *pose_parts[2] = {mouth, pose12};
-    int pose_ch[2] = {500, 12};
-    PN_K(c, c->be->concat(c->kc, b, 2, pose_parts, pose_ch, 1, pose_in));
-    for (int l = 0; l < 17; l++) {
+    for (int l = 0; l < G_MODULATED; l++) {
         const pn_linear *mp = &layers[l]->mod_pose;
         PN_K(c, c->be->linear(c->kc, b, mp->in, mp->out, pose_in, mp->w, layers[l]->id_part, PCAVS_ACT_NONE,
                               layer_style[l]));
