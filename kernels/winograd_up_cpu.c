@@ -415,18 +415,33 @@ PCAVS_SIMD_CLONES static void up_output_channel(const pcavs_wino_up_conv *a, int
  * or 2X+1 (O):  E[X] = kf0 To[X-1] + kf1 Te[X] + kf2 To[X] + kf3 Te[X+1]
  *               O[X] = kf0 Te[X] + kf1 To[X] + kf2 Te[X+1] + kf3 To[X+1]   (To[-1] = To[w] = 0) */
 /* One output row of the blur from the 4 T rows te/to (even/odd phases), then the tail (styled_act.h; nr: the noise
- * row or NULL); `act` and whether nr is NULL are constants where it is inlined. One pass, the sums in registers
- * (the former 4 read-modify-write passes over 2 row buffers were load/store bound). */
+ * row or NULL); `sep`, `tail`, `act` and whether nr is NULL are constants where it is inlined. One pass, the sums in
+ * registers (the former 4 read-modify-write passes over 2 row buffers were load/store bound). With sep, where
+ * k[ky][j] = kv[ky] kh[j] (upstream's outer([1,3,3,1]) kernel), the 4 T rows are summed down the columns first
+ * (ve[X], X = 0..w; vo[X], X = -1..w), then 4 taps along the row: 8 multiply-adds an output, not 16 (bench_modconv
+ * 112->224 b1: the blur 5.95 -> 4.98 % of the layer; it waits on memory more than on arithmetic). */
 static inline __attribute__((always_inline)) void up_blur_row(const float *const te[4], const float *const to[4],
-                                                              const float k[4][4], int w, const float *nr, float nw,
-                                                              float bias, int tail, int act, float *yr) {
+                                                              const float k[4][4], const float kv[4], const float kh[4],
+                                                              int sep, float *ve, float *vo, int w, const float *nr,
+                                                              float nw, float bias, int tail, int act, float *yr) {
+    if (sep) {
+#pragma omp simd
+        for (int X = 0; X <= w; X++) ve[X] = kv[0] * te[0][X] + kv[1] * te[1][X] + kv[2] * te[2][X] + kv[3] * te[3][X];
+#pragma omp simd
+        for (int X = -1; X <= w; X++) vo[X] = kv[0] * to[0][X] + kv[1] * to[1][X] + kv[2] * to[2][X] + kv[3] * to[3][X];
+    }
 #pragma omp simd
     for (int xx = 0; xx < w; xx++) {
         float e = 0.0f, o = 0.0f;
-        for (int ky = 0; ky < 4; ky++) {
-            const float *e_ = te[ky], *o_ = to[ky];
-            e += k[ky][0] * o_[xx - 1] + k[ky][1] * e_[xx] + k[ky][2] * o_[xx] + k[ky][3] * e_[xx + 1];
-            o += k[ky][0] * e_[xx] + k[ky][1] * o_[xx] + k[ky][2] * e_[xx + 1] + k[ky][3] * o_[xx + 1];
+        if (sep) {
+            e = kh[0] * vo[xx - 1] + kh[1] * ve[xx] + kh[2] * vo[xx] + kh[3] * ve[xx + 1];
+            o = kh[0] * ve[xx] + kh[1] * vo[xx] + kh[2] * ve[xx + 1] + kh[3] * vo[xx + 1];
+        } else {
+            for (int ky = 0; ky < 4; ky++) {
+                const float *e_ = te[ky], *o_ = to[ky];
+                e += k[ky][0] * o_[xx - 1] + k[ky][1] * e_[xx] + k[ky][2] * o_[xx] + k[ky][3] * e_[xx + 1];
+                o += k[ky][0] * e_[xx] + k[ky][1] * o_[xx] + k[ky][2] * e_[xx + 1] + k[ky][3] * o_[xx + 1];
+            }
         }
         if (tail) {
             if (nr) e = e + nr[2 * xx] * nw, o = o + nr[2 * xx + 1] * nw;
@@ -437,28 +452,20 @@ static inline __attribute__((always_inline)) void up_blur_row(const float *const
     }
 }
 
-/* The same row where k[ky][j] = kv[ky] kh[j] (upstream's outer([1,3,3,1]) kernel): the 4 T rows summed down the
- * columns first (ve[X], X = 0..w; vo[X], X = -1..w), then 4 taps along the row: 8 multiply-adds an output, not 16
- * (bench_modconv 112->224 b1: the blur 5.95 -> 4.98 % of the layer; it waits on memory more than on arithmetic). */
-static inline __attribute__((always_inline)) void up_blur_row_sep(const float *const te[4], const float *const to[4],
-                                                                  const float kv[4], const float kh[4], int w,
-                                                                  float *ve, float *vo, const float *nr, float nw,
-                                                                  float bias, int tail, int act, float *yr) {
-#pragma omp simd
-    for (int X = 0; X <= w; X++) ve[X] = kv[0] * te[0][X] + kv[1] * te[1][X] + kv[2] * te[2][X] + kv[3] * te[3][X];
-#pragma omp simd
-    for (int X = -1; X <= w; X++) vo[X] = kv[0] * to[0][X] + kv[1] * to[1][X] + kv[2] * to[2][X] + kv[3] * to[3][X];
-#pragma omp simd
-    for (int xx = 0; xx < w; xx++) {
-        float e = kh[0] * vo[xx - 1] + kh[1] * ve[xx] + kh[2] * vo[xx] + kh[3] * ve[xx + 1];
-        float o = kh[0] * ve[xx] + kh[1] * vo[xx] + kh[2] * ve[xx + 1] + kh[3] * vo[xx + 1];
-        if (tail) {
-            if (nr) e = e + nr[2 * xx] * nw, o = o + nr[2 * xx + 1] * nw;
-            e = pcavs_store_act(e + bias, act), o = pcavs_store_act(o + bias, act);
-        }
-        yr[2 * xx] = e;
-        yr[2 * xx + 1] = o;
-    }
+/* up_blur_row with its tail's common cases as constants (StyledConv with and without noise, none at all) */
+static inline __attribute__((always_inline)) void up_blur_row_tail(const float *const te[4], const float *const to[4],
+                                                                   const float k[4][4], const float kv[4],
+                                                                   const float kh[4], int sep, float *ve, float *vo,
+                                                                   int w, const float *nr, float nw, float bias,
+                                                                   int act, float *yr) {
+    if (act == PCAVS_STORE_ACT_LRELU && nr)
+        up_blur_row(te, to, k, kv, kh, sep, ve, vo, w, nr, nw, bias, 1, PCAVS_STORE_ACT_LRELU, yr);
+    else if (act == PCAVS_STORE_ACT_LRELU)
+        up_blur_row(te, to, k, kv, kh, sep, ve, vo, w, NULL, 0.0f, bias, 1, PCAVS_STORE_ACT_LRELU, yr);
+    else if (!nr && act == PCAVS_STORE_ACT_NONE && bias == 0.0f)
+        up_blur_row(te, to, k, kv, kh, sep, ve, vo, w, NULL, 0.0f, 0.0f, 0, PCAVS_STORE_ACT_NONE, yr);
+    else
+        up_blur_row(te, to, k, kv, kh, sep, ve, vo, w, nr, nw, bias, 1, act, yr);
 }
 
 /* 1 where k [4][4] is the outer product kv x kh to within 1e-6 of its largest tap (then kv, kh set), else 0. */
@@ -502,22 +509,10 @@ PCAVS_SIMD_CLONES void pcavs_up_blur_plane(float *t, int h, int w, const float *
         }
         float *yr = y + (size_t)oy * ow;
         const float *nr = noise ? noise + (size_t)oy * ow : NULL;
-        if (sep && act == PCAVS_STORE_ACT_LRELU && nr) /* StyledConv */
-            up_blur_row_sep(te, to, kv, kh, w, ve, vo, nr, noise_weight, bias, 1, PCAVS_STORE_ACT_LRELU, yr);
-        else if (sep && act == PCAVS_STORE_ACT_LRELU)
-            up_blur_row_sep(te, to, kv, kh, w, ve, vo, NULL, 0.0f, bias, 1, PCAVS_STORE_ACT_LRELU, yr);
-        else if (sep && !nr && act == PCAVS_STORE_ACT_NONE && bias == 0.0f)
-            up_blur_row_sep(te, to, kv, kh, w, ve, vo, NULL, 0.0f, 0.0f, 0, PCAVS_STORE_ACT_NONE, yr);
-        else if (sep)
-            up_blur_row_sep(te, to, kv, kh, w, ve, vo, nr, noise_weight, bias, 1, act, yr);
-        else if (act == PCAVS_STORE_ACT_LRELU && nr)
-            up_blur_row(te, to, k, w, nr, noise_weight, bias, 1, PCAVS_STORE_ACT_LRELU, yr);
-        else if (act == PCAVS_STORE_ACT_LRELU)
-            up_blur_row(te, to, k, w, NULL, 0.0f, bias, 1, PCAVS_STORE_ACT_LRELU, yr);
-        else if (!nr && act == PCAVS_STORE_ACT_NONE && bias == 0.0f)
-            up_blur_row(te, to, k, w, NULL, 0.0f, 0.0f, 0, PCAVS_STORE_ACT_NONE, yr);
+        if (sep)
+            up_blur_row_tail(te, to, k, kv, kh, 1, ve, vo, w, nr, noise_weight, bias, act, yr);
         else
-            up_blur_row(te, to, k, w, nr, noise_weight, bias, 1, act, yr);
+            up_blur_row_tail(te, to, k, kv, kh, 0, ve, vo, w, nr, noise_weight, bias, act, yr);
     }
 }
 

@@ -289,7 +289,7 @@ static pcavs_status to_rgb(pn_ctx *c, const pn_modconv *mc, int b, int h, const 
 }
 
 /* Every layer's id_part = mod_id(id_feature) (id_dev: the identity on the device), unless the cache holds this
- * identity already (the frames of one video share it). The cache is marked valid only once all G_MODULATED are written. */
+ * identity already (the frames of one video share it). The cache is marked valid only once all are written. */
 static pcavs_status g_identity_parts(pn_ctx *c, const pn_modconv *const layers[G_MODULATED], const float *id_dev,
                                      const float *id_host) {
     pn_g *g = &c->m->g;
