@@ -415,12 +415,10 @@ static pcavs_status g_body(pn_ctx *c, void *vargs) {
         const int per_sample = i == 4 && b > 1 && g_cpu(c->m);
         /* sample by sample the last first: out (f1) overwrites x (f1) of samples >= s0 / 2 only (its per-sample
          * stride, 128 x 224 x 224, is 2x x's, 256 x 112 x 112), which are done by then */
-        for (int k = 0; k < (per_sample ? b : 1); k++) {
-            const int s0 = per_sample ? b - 1 - k : 0;
-            g_step_io io = {.x = f1, .mid = f0, .out = f1, .skip = skip, .skip_next = skip_next, .tmp = tmp,
-                            .noise_up = NOISE(2 * i + 1), .noise = NOISE(2 * i + 2)};
-            PCAVS_TRY(g_step(c, i, s0, per_sample ? 1 : b, h, &io, style_conv, style_rgb));
-        }
+        const g_step_io io = {.x = f1, .mid = f0, .out = f1, .skip = skip, .skip_next = skip_next, .tmp = tmp,
+                              .noise_up = NOISE(2 * i + 1), .noise = NOISE(2 * i + 2)};
+        for (int k = 0; k < (per_sample ? b : 1); k++)
+            PCAVS_TRY(g_step(c, i, per_sample ? b - 1 - k : 0, per_sample ? 1 : b, h, &io, style_conv, style_rgb));
         h *= 2;
         snprintf(name, sizeof name, "G.feat%d", h);
         PCAVS_TRY(pn_stage4(c, name, f1, b, g->convs[2 * i + 1].c_out, h, h));
