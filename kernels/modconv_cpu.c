@@ -742,10 +742,25 @@ static pcavs_status mc_conv(const pcavs_kctx *kc, const pcavs_modconv_desc *d, c
                 float *dst = k > 1 ? xs + (size_t)c * ncol + (size_t)b * hw : xs + ((size_t)b * ci_n + c) * hw;
                 for (size_t p = 0; p < hw; p++) dst[p] = src[p] * s;
             }
-        if (k == 1) {
-            for (int b = 0; b < cb; b++)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, co_n, (int)hw, ci_n, 1.0f, weight, ci_n,
-                            xs + (size_t)b * ci_n * hw, (int)hw, 0.0f, y + (size_t)(b0 + b) * co_n * hw, (int)hw);
+        if (k == 1) { /* columns split over our threads, single-threaded sgemm each (as below: no OpenBLAS pthreads) */
+            const int blas_threads = openblas_get_num_threads();
+            if (blas_threads != 1) openblas_set_num_threads(1);
+#pragma omp parallel num_threads(nt)
+            {
+#ifdef _OPENMP
+                const int tid = omp_get_thread_num(), nthr = omp_get_num_threads();
+#else
+                const int tid = 0, nthr = 1;
+#endif
+                const size_t p0 = hw * tid / nthr / 16 * 16,
+                             p1 = tid == nthr - 1 ? hw : hw * (tid + 1) / nthr / 16 * 16;
+                if (p1 > p0)
+                    for (int b = 0; b < cb; b++)
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, co_n, (int)(p1 - p0), ci_n, 1.0f, weight,
+                                    ci_n, xs + (size_t)b * ci_n * hw + p0, (int)hw, 0.0f,
+                                    y + (size_t)(b0 + b) * co_n * hw + p0, (int)hw);
+            }
+            if (blas_threads != 1) openblas_set_num_threads(blas_threads);
             if (d->demodulate) {
 #pragma omp parallel for num_threads(nt) schedule(static) collapse(2)
                 for (int b = 0; b < cb; b++)
