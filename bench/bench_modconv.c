@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "arena.h"
 #include "bench_util.h"
@@ -112,14 +111,7 @@ static int validate(pcavs_kctx *kc, const layer *L, int n) {
 }
 
 int main(int argc, char **argv) {
-    /* GOMP threads spinning after our OpenMP regions starve the pthread OpenBLAS workers on a
-     * small machine (measured 3-5x slower small layers on 2 cores); libgomp reads the policy at
-     * load time, so set it and re-execute once unless the user chose a policy. */
-    if (!getenv("OMP_WAIT_POLICY")) {
-        setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
-        execv("/proc/self/exe", argv); /* returns only on failure: carry on */
-    }
-    pcavs_cpu_init_blas_env(argc, argv);
+    pcavs_cpu_init_blas_env(argc, argv); /* the OpenMP wait policy as the pipeline runs it (cpu_features.h) */
     const int quick = argc > 1 && !strcmp(argv[1], "--quick");
     const char *only = getenv("PCAVS_BENCH_LAYER");
     const double seconds = getenv("PCAVS_BENCH_SECONDS") ? atof(getenv("PCAVS_BENCH_SECONDS")) : 0.3;

@@ -4,8 +4,8 @@
  * SKYLAKEX kernels through OPENBLAS_CORETYPE before OpenBLAS initialises (it reads the variable
  * from a library constructor, so programs call pcavs_cpu_init_blas_env() first thing in main or
  * re-exec; see pcavs_cpu_blas_coretype()). A user's own OPENBLAS_CORETYPE always wins.
- * The same re-exec sets OMP_WAIT_POLICY=PASSIVE (unless set): spinning OpenMP workers starve
- * OpenBLAS's pthreads on small machines. */
+ * OMP_WAIT_POLICY is left to the user (libgomp's default short spin suits the generator's many
+ * short parallel regions; no kernel uses OpenBLAS's own threads, whom spinning workers starved). */
 #ifndef PCAVS_ENGINE_CPU_FEATURES_H
 #define PCAVS_ENGINE_CPU_FEATURES_H
 
@@ -18,7 +18,7 @@ pcavs_cpu_features pcavs_cpu_detect(void);
 const char *pcavs_cpu_blas_coretype(void);
 /* The core OpenBLAS reports it is using (e.g. "Haswell", "SkylakeX"). */
 const char *pcavs_cpu_blas_core_in_use(void);
-/* If OPENBLAS_CORETYPE (or OMP_WAIT_POLICY) is unset, sets it and re-executes the
+/* If OPENBLAS_CORETYPE is unset where pcavs wants one, sets it and re-executes the
  * current program (/proc/self/exe) once so OpenBLAS starts with it. Returns only when no
  * re-exec was needed or it failed. Programs call this at the top of main(argc, argv). */
 void pcavs_cpu_init_blas_env(int argc, char **argv);

@@ -362,10 +362,9 @@ PCAVS_API size_t pcavs_context_weight_bytes(const pcavs_context *ctx);
 /* 1 when model_path is a pcavs-convert --synthesize model (random weights: output is not a face), 0 when it
  * is not or cannot be read (pcavs_context_create then reports why). */
 PCAVS_API int pcavs_model_is_synthetic(const char *model_path);
-/* For programs, first thing in main: picks OpenBLAS's kernels for this CPU and makes OpenMP's idle threads
- * passive (both are read at library load, so this may re-execute the program once with OPENBLAS_CORETYPE
- * and OMP_WAIT_POLICY set; nothing happens when they are already set). Libraries embedding pcavs need not
- * call it: only speed depends on it. */
+/* For programs, first thing in main: picks OpenBLAS's kernels for this CPU (read at library load, so this
+ * may re-execute the program once with OPENBLAS_CORETYPE set; nothing happens when it is already set or
+ * not needed). Libraries embedding pcavs need not call it: only speed depends on it. */
 PCAVS_API void pcavs_process_init(int argc, char **argv);
 
 /* ---- face alignment for self-prepared footage (pipeline/align/pcavs_align.h: dlib landmarks) ---- */
