@@ -14,6 +14,7 @@ The pcavs driven-pose row is the sum of its A_sync, E and G rows at the same bat
 import argparse
 import json
 import re
+import statistics
 import sys
 
 GFLOP = {"V": 8.56, "E": 12.66, "A_sync": 0.94, "G": 69.4}
@@ -108,6 +109,57 @@ def bf16_table(path, c32, p, lines):
     return rows
 
 
+def g_rounds(pairs, c, p, lines):
+    """The interleaved G rounds (bench_vs_pytorch.sh --g-rounds): per round G's ms/frame on both sides at each batch.
+    Sets c's and p's G rows to the median over the rounds (and c's sums that contain G), appends the rounds' table to
+    lines, and returns the rounds as rows for the JSON."""
+    rounds = []
+    for log, js in pairs:
+        rc = parse_pcavs(log)[1]
+        rp = parse_pytorch(js)[1]
+        rounds.append({b: (rc.get(("G", b)), rp.get(("G", b))) for b in sorted({b for n, b in rc if n == "G"})})
+    batches = sorted({b for r in rounds for b in r})
+    for b in batches:
+        cs = [r[b][0] for r in rounds if b in r and r[b][0]]
+        ps = [r[b][1] for r in rounds if b in r and r[b][1]]
+        if cs:
+            c[("G", b)] = statistics.median(cs)
+        if ps:
+            p[("G", b)] = statistics.median(ps)
+        if all((n, b) in c for n in ("A_sync", "E", "G")):
+            c[("A_sync+E+G", b)] = c[("A_sync", b)] + c[("E", b)] + c[("G", b)]
+            c[("official", b)] = c[("A_sync+E+G", b)]
+            if ("official16", b) in c:
+                c[("official16", b)] = c[("A_sync+E+G", b)]
+    head = "| round | " + " | ".join(f"pcavs b{b} | PyTorch b{b} | speed-up b{b}" for b in batches)
+    if len(batches) > 1:
+        head += f" | pcavs b{batches[-1]} / b{batches[0]}"
+    lines += ["", f"## G in {len(rounds)} interleaved rounds (ms/frame)", "",
+              "Round 1 is the full run above; in the later rounds G alone, both engines one after the other "
+              "(PyTorch first in even rounds). The G rows above are each side's median over these rounds (the "
+              "pcavs driven-pose and end-to-end rows add that median G to the A_sync and E rows).", "",
+              head + " |", "|---:|" + "---:|" * (3 * len(batches) + (len(batches) > 1))]
+    out = []
+    for i, r in enumerate(rounds, 1):
+        cells = []
+        for b in batches:
+            cm, pm = r.get(b, (None, None))
+            cells += [f"{cm:.1f}" if cm else "n/a", f"{pm:.1f}" if pm else "n/a",
+                      f"{pm / cm:.1f}x" if cm and pm else "n/a"]
+        if len(batches) > 1:
+            lo, hi = r.get(batches[0], (None, None))[0], r.get(batches[-1], (None, None))[0]
+            cells.append(f"{hi / lo:.2f}" if lo and hi else "n/a")
+        lines.append(f"| {i} | " + " | ".join(cells) + " |")
+        out.append({"round": i, **{f"b{b}": {"pcavs_ms_per_frame": r[b][0], "pytorch_ms_per_frame": r[b][1]}
+                                   for b in r}})
+    ratios = {b: [r[b][1] / r[b][0] for r in rounds if b in r and r[b][0] and r[b][1]] for b in batches}
+    lines.append("")
+    lines.append("Per-round speed-up: " + "; ".join(
+        f"batch {b} min {min(v):.2f}x, median {statistics.median(v):.2f}x, max {max(v):.2f}x"
+        for b, v in ratios.items() if v) + ".")
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pcavs-log", required=True)
@@ -118,9 +170,13 @@ def main():
     ap.add_argument("--load", default="?")
     ap.add_argument("--cpu", default="?")
     ap.add_argument("--pt-iters", type=int, default=1)
+    ap.add_argument("--g-round", nargs=2, action="append", default=[], metavar=("PCAVS_LOG", "PYTORCH_JSON"),
+                    help="one interleaved G round (repeat; the first is the full run's pair)")
     a = ap.parse_args()
     info, c = parse_pcavs(a.pcavs_log)
     torch_ver, p = parse_pytorch(a.pytorch_json)
+    round_lines = []
+    round_rows = g_rounds(a.g_round, c, p, round_lines) if len(a.g_round) > 1 else []
     sg, fm = info["sgemm_peak"], info["fma_peak"]
     batches = sorted({b for _, b in c})
     lines = [
@@ -165,6 +221,7 @@ def main():
             dat.append(f'"{n} b{b}" {b} {ms:.3f} {pt if pt else 0:.3f} {gf:.3f} {ptg:.3f} {sg:.3f} {fm:.3f} {bms}')
             rows.append({"network": n, "batch": b, "pcavs_ms_per_frame": ms, "pytorch_ms_per_frame": pt,
                          "pcavs_gflops": gf, "pytorch_gflops": ptg or None})
+    lines += round_lines
     lines.append("")
     if info["arenas_mb"] is not None:
         lines.append(f"pcavs memory in this benchmark: weights {info['weights_mb']} MB, activation arenas "
@@ -177,7 +234,8 @@ def main():
     with open(f"{a.out}/cpu.dat", "w") as f:
         f.write("\n".join(dat) + "\n")
     with open(f"{a.out}/cpu.json", "w") as f:
-        json.dump({"threads": a.threads, "load": a.load, "cpu": a.cpu, "torch": torch_ver, **info, "rows": rows, "bf16_rows": bf16_rows}, f,
+        json.dump({"threads": a.threads, "load": a.load, "cpu": a.cpu, "torch": torch_ver, **info, "rows": rows, "bf16_rows": bf16_rows,
+                   "g_rounds": round_rows}, f,
                   indent=1)
 
 

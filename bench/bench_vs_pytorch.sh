@@ -8,15 +8,21 @@
 # (gnuplot chart, bench/plot_cpu.gp), OUT/cpu.json (raw rows) and the two raw logs.
 # Builds nothing: pass a configured and built build directory.
 #
+# G, the network the speed claims are about, is timed in several rounds that alternate the two engines
+# (the full runs above are round 1; then G alone, PyTorch first in even rounds): its rows are the median
+# over the rounds on each side, and OUT/cpu.md lists every round's pair and ratio. A slow stretch of a
+# shared machine then slows both sides of a round rather than one side of the comparison.
+#
 # Usage: bench/bench_vs_pytorch.sh BUILD_DIR [--model M.safetensors] [--threads N] [--out DIR]
-#                                  [--quick]
+#                                  [--g-rounds R] [--quick]
 #   --model   converted model (default: $PCAVS_MODEL, else a random-weight model synthesized once
 #             with BUILD_DIR's pcavs-convert into BUILD_DIR/bench-model.safetensors: timings do not
 #             depend on the weights' values)
 #   --threads default 2 (both engines)          --out default docs/bench (relative to the repo)
-#   --quick   batch 1 only, one timed run on the PyTorch side (about 2 minutes less)
+#   --g-rounds rounds of G (default 3; each after the first costs about a minute on 2 cores)
+#   --quick   batch 1 only, one timed run on the PyTorch side, one G round (about 4 minutes less)
 # PyTorch rows: median of 2 runs after 1 warm-up (--quick: 1).
-# Takes about 4-6 minutes on a 2-core machine (most of it the PyTorch generator at batches 8 and 16).
+# Takes about 6-8 minutes on a 2-core machine (most of it the PyTorch generator at batches 8 and 16).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
@@ -32,12 +38,14 @@ OUT=$ROOT/docs/bench
 PT_BATCHES=1,8
 PT_ITERS=2
 PT_EXTRA=16 # upstream inference() also at the official demo's --batchSize 16 (experiments/demo_vox.sh)
+G_ROUNDS=3
 while [ $# -gt 0 ]; do
     case $1 in
     --model) MODEL=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
-    --quick) PT_BATCHES=1; PT_ITERS=1; PT_EXTRA=; shift ;;
+    --g-rounds) G_ROUNDS=$2; shift 2 ;;
+    --quick) PT_BATCHES=1; PT_ITERS=1; PT_EXTRA=; G_ROUNDS=1; shift ;;
     -h | --help) usage ;;
     *) echo "bench_vs_pytorch: unknown argument $1" >&2; usage ;;
     esac
@@ -69,8 +77,24 @@ LOAD_MID=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "bench_vs_pytorch: PyTorch reference ($THREADS threads, batches $PT_BATCHES)..." >&2
 "$PY" "$ROOT/tests/reference/bench_pytorch.py" --threads "$THREADS" --batches "$PT_BATCHES" --iters "$PT_ITERS" --warmup 1 \
     --extra-inference-batches "$PT_EXTRA" --json "$JSON_PT" > "$LOG_PT" 2>&1
+# G rounds 2..R: G alone on both sides, alternating which goes first
+ROUND_ARGS=(--g-round "$LOG_C" "$JSON_PT")
+rm -f "$OUT"/g_round*_pcavs.txt "$OUT"/g_round*_pytorch.json
+for r in $(seq 2 "$G_ROUNDS"); do
+    LOG_R=$OUT/g_round${r}_pcavs.txt
+    JSON_R=$OUT/g_round${r}_pytorch.json
+    run_c() { PCAVS_BENCH_ONLY=G PCAVS_THREADS=$THREADS "$BG" "$MODEL" > "$LOG_R"; }
+    run_pt() {
+        "$PY" "$ROOT/tests/reference/bench_pytorch.py" --only-g --threads "$THREADS" --batches "$PT_BATCHES" \
+            --iters "$PT_ITERS" --warmup 1 --json "$JSON_R" >> "$LOG_PT" 2>&1
+    }
+    echo "bench_vs_pytorch: G round $r of $G_ROUNDS..." >&2
+    if [ $((r % 2)) -eq 0 ]; then run_pt; run_c; else run_c; run_pt; fi
+    ROUND_ARGS+=(--g-round "$LOG_R" "$JSON_R")
+done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 "$PY" "$HERE/bench_vs_pytorch.py" --pcavs-log "$LOG_C" --pcavs-bf16-log "$LOG_B" --pytorch-json "$JSON_PT" --out "$OUT" --threads "$THREADS" --pt-iters "$PT_ITERS" \
+    "${ROUND_ARGS[@]}" \
     --load "$LOAD_BEFORE / $LOAD_MID / $LOAD_AFTER" --cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
 if command -v gnuplot > /dev/null; then
     (cd "$OUT" && gnuplot "$HERE/plot_cpu.gp")

@@ -9,6 +9,8 @@ the reference pose per batch, G for both poses); these two are timed once (their
 Prints a Markdown table; --json writes the rows. Cost at batch 8: about 50 generated frames.
 
 Usage: bench_pytorch.py [--ckpt DIR] [--threads 2] [--batches 1,8] [--iters 2] [--warmup 1] [--json FILE]
+                        [--only-g]
+--only-g times G alone (bench/bench_vs_pytorch.sh's interleaved G rounds).
 """
 import argparse
 import json
@@ -44,6 +46,7 @@ def main():
     ap.add_argument("--iters", type=int, default=2)
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--no-inference", action="store_true", help="skip the upstream inference() rows")
+    ap.add_argument("--only-g", action="store_true", help="time G alone (no V, E, A_sync, pipeline rows)")
     ap.add_argument("--extra-inference-batches", default="",
                     help="also time upstream inference() alone at these batches (e.g. 16, the official demo's)")
     ap.add_argument("--json", default=None)
@@ -65,13 +68,17 @@ def main():
 
     with torch.no_grad():
         img1 = torch.rand(1, 3, 224, 224) * 2 - 1
-        add("V (once per video)", 1, timed(lambda: V.encode(img1), args.iters, args.warmup), 1)
+        if not args.only_g:
+            add("V (once per video)", 1, timed(lambda: V.encode(img1), args.iters, args.warmup), 1)
         idf, idm = V.encode(img1)
         for b in batches:
             imgs = torch.rand(b, 3, 224, 224) * 2 - 1
             mels = torch.rand(b, 1, 80, 20)
             style = torch.cat([idf.expand(b, -1), torch.randn(b, 512)], 1)
             idmb = idm.expand(b, -1, -1, -1).contiguous()
+            if args.only_g:
+                add("G (per frame, fused modconv)", b, timed(lambda: G(style, idmb, "fixed"), args.iters, args.warmup), b)
+                continue
             add("E (per pose frame)", b, timed(lambda: E.feature(imgs), args.iters, args.warmup), b)
             add("A_sync (per frame)", b, timed(lambda: A.feature(mels), args.iters, args.warmup), b)
             add("G (per frame, fused modconv)", b, timed(lambda: G(style, idmb, "fixed"), args.iters, args.warmup), b)
@@ -86,7 +93,7 @@ def main():
                 ms = timed(lambda: P.inference(nets, img1, mels, imgs, "fixed"), 1, 0)
                 add("upstream inference() (2 G passes)", b, ms, b)
 
-        for b in [int(v) for v in args.extra_inference_batches.split(",") if v]:
+        for b in [int(v) for v in args.extra_inference_batches.split(",") if v and not args.only_g]:
             imgs = torch.rand(b, 3, 224, 224) * 2 - 1
             mels = torch.rand(b, 1, 80, 20)
             ms = timed(lambda: P.inference(nets, img1, mels, imgs, "fixed"), 1, 0)
