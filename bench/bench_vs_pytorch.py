@@ -185,7 +185,7 @@ def main():
         f"Machine: {a.cpu}; OpenBLAS core {info['blas_core']}; peaks measured in this run: OpenBLAS sgemm "
         f"{sg:.1f} GFLOP/s, FMA loop {fm:.1f} GFLOP/s. Load average (1/5/15 min) before / between / after: "
         f"{a.load}. PyTorch {torch_ver} (Debian python3-torch), tests/reference/pcavs_torch.py: upstream's module "
-        f"structure, grouped (\"fused\") modulated convolution, fixed noise; median of {a.pt_iters} run(s) after 1 warm-up. pcavs: "
+        f"structure, grouped (\"fused\") modulated convolution, random noise (as pcavs); median of {a.pt_iters} run(s) after 1 warm-up. pcavs: "
         "bench/bench_generator (median of >= 3 calls after 1 warm-up, random noise). The driven-pose frame is the "
         "work per output frame once V and the reference pose are cached (pcavs: sum of its A_sync, E and G rows); "
         "the end-to-end row sets that frame against upstream's inference() as written (per batch: V, A_sync, E on "

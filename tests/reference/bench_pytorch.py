@@ -3,8 +3,9 @@ the C engine is compared with.
 
 Per network and per output frame at each batch size: V (identity encoder, once per video, batch 1),
 E (FAN pose encoder, per pose frame), A_sync (per frame), G (per frame, upstream's grouped "fused"
-modulated convolution, fixed noise), the driven-pose pipeline (A + E + heads + G, the work per output
-frame when V and the reference pose are computed once) and upstream's `inference()` per batch (V and
+modulated convolution, noise drawn per call as upstream's randomize_noise and pcavs's default do), the
+driven-pose pipeline (A + E + heads + G, the work per output frame when V and the reference pose are
+computed once) and upstream's `inference()` per batch (V and
 the reference pose per batch, G for both poses); these two are timed once (their shapes are warm).
 Prints a Markdown table; --json writes the rows. Cost at batch 8: about 50 generated frames.
 
@@ -77,26 +78,26 @@ def main():
             style = torch.cat([idf.expand(b, -1), torch.randn(b, 512)], 1)
             idmb = idm.expand(b, -1, -1, -1).contiguous()
             if args.only_g:
-                add("G (per frame, fused modconv)", b, timed(lambda: G(style, idmb, "fixed"), args.iters, args.warmup), b)
+                add("G (per frame, fused modconv)", b, timed(lambda: G(style, idmb, "random"), args.iters, args.warmup), b)
                 continue
             add("E (per pose frame)", b, timed(lambda: E.feature(imgs), args.iters, args.warmup), b)
             add("A_sync (per frame)", b, timed(lambda: A.feature(mels), args.iters, args.warmup), b)
-            add("G (per frame, fused modconv)", b, timed(lambda: G(style, idmb, "fixed"), args.iters, args.warmup), b)
+            add("G (per frame, fused modconv)", b, timed(lambda: G(style, idmb, "random"), args.iters, args.warmup), b)
 
             def driven():
                 mouth = E.mouth_embed(A.feature(mels) * 1.2)
                 pose = E.headpose_embed(E.to_headpose(E.feature(imgs)))
-                return G(torch.cat([idf.expand(b, -1), mouth, pose], 1), idmb, "fixed")
+                return G(torch.cat([idf.expand(b, -1), mouth, pose], 1), idmb, "random")
             # Every shape below was warmed up by the per-network rows: one run each keeps this cheap.
             add("pipeline, driven pose (A+E+G)", b, timed(driven, 1, 0), b)
             if not args.no_inference:
-                ms = timed(lambda: P.inference(nets, img1, mels, imgs, "fixed"), 1, 0)
+                ms = timed(lambda: P.inference(nets, img1, mels, imgs, "random"), 1, 0)
                 add("upstream inference() (2 G passes)", b, ms, b)
 
         for b in [int(v) for v in args.extra_inference_batches.split(",") if v and not args.only_g]:
             imgs = torch.rand(b, 3, 224, 224) * 2 - 1
             mels = torch.rand(b, 1, 80, 20)
-            ms = timed(lambda: P.inference(nets, img1, mels, imgs, "fixed"), 1, 0)
+            ms = timed(lambda: P.inference(nets, img1, mels, imgs, "random"), 1, 0)
             add("upstream inference() (2 G passes)", b, ms, b)
 
     print(f"\nPyTorch {torch.__version__} CPU reference, {args.threads} threads, {platform.processor() or platform.machine()}, "
