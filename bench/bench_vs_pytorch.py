@@ -228,7 +228,7 @@ def main():
                      f"{info['arenas_mb']} MB (all four networks planned for batch 8).")
     bf16_rows = bf16_table(a.pcavs_bf16_log, c, p, lines) if a.pcavs_bf16_log else []
     lines.append("")
-    lines.append("Command: `bench/bench_vs_pytorch.sh BUILD_DIR` (raw outputs: pcavs_raw.txt, pcavs_bf16_raw.txt, pytorch_raw.txt).")
+    lines.append("Command: `bench/bench_vs_pytorch.sh BUILD_DIR` (raw outputs: pcavs_raw.txt, pcavs_bf16_raw.txt, pytorch_raw.txt; the later G rounds: g_round*_pcavs.txt, g_round*_pytorch.json).")
     with open(f"{a.out}/cpu.md", "w") as f:
         f.write("\n".join(lines) + "\n")
     with open(f"{a.out}/cpu.dat", "w") as f:

@@ -19,10 +19,10 @@
 #             with BUILD_DIR's pcavs-convert into BUILD_DIR/bench-model.safetensors: timings do not
 #             depend on the weights' values)
 #   --threads default 2 (both engines)          --out default docs/bench (relative to the repo)
-#   --g-rounds rounds of G (default 3; each after the first costs about a minute on 2 cores)
+#   --g-rounds rounds of G (default 5; each after the first costs about a minute on 2 cores)
 #   --quick   batch 1 only, one timed run on the PyTorch side, one G round (about 4 minutes less)
 # PyTorch rows: median of 2 runs after 1 warm-up (--quick: 1).
-# Takes about 6-8 minutes on a 2-core machine (most of it the PyTorch generator at batches 8 and 16).
+# Takes about 8-10 minutes on a 2-core machine (most of it the PyTorch generator at batches 8 and 16).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
@@ -38,7 +38,7 @@ OUT=$ROOT/docs/bench
 PT_BATCHES=1,8
 PT_ITERS=2
 PT_EXTRA=16 # upstream inference() also at the official demo's --batchSize 16 (experiments/demo_vox.sh)
-G_ROUNDS=3
+G_ROUNDS=5
 while [ $# -gt 0 ]; do
     case $1 in
     --model) MODEL=$2; shift 2 ;;
