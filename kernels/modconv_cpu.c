@@ -29,6 +29,9 @@
 #include <cblas.h>
 #ifdef _OPENMP
 #include <omp.h>
+#else
+static int omp_get_thread_num(void) { return 0; }
+static int omp_get_num_threads(void) { return 1; }
 #endif
 
 #include "activation.h"
@@ -217,11 +220,7 @@ static void mc_run_im2col(const pcavs_modconv_desc *d, int nth, long ntile, cons
     if (blas_threads != 1) openblas_set_num_threads(1);
 #pragma omp parallel num_threads(nth)
     {
-#ifdef _OPENMP
         float *col = (float *)(scratch + (size_t)omp_get_thread_num() * slice); /* [K, nt] */
-#else
-        float *col = (float *)scratch;
-#endif
 #pragma omp for schedule(dynamic, 1)
         for (long task = 0; task < tasks; task++) {
             const int b = (int)(task / tpi);
@@ -383,11 +382,7 @@ static int mc_try_bf16_up(const pcavs_modconv_desc *d, int nth, const float *x, 
     for (int b = 0; b < n; b++) {
 #pragma omp parallel num_threads(nth)
         {
-#ifdef _OPENMP
             char *mine = thr + (size_t)omp_get_thread_num() * per_thread;
-#else
-            char *mine = thr;
-#endif
             uint16_t *bp = (uint16_t *)mine;              /* packed B of one task */
             float *tp = (float *)(mine + MC_ALIGN(bmax)); /* T plane + blur rows */
             pcavs_conv3x3_bf16_planes(x + (size_t)b * ci_n * hw, style + (size_t)b * ci_n, scale, ci_n, h, w, rows, ls,
@@ -747,11 +742,7 @@ static pcavs_status mc_conv(const pcavs_kctx *kc, const pcavs_modconv_desc *d, c
             if (blas_threads != 1) openblas_set_num_threads(1);
 #pragma omp parallel num_threads(nt)
             {
-#ifdef _OPENMP
                 const int tid = omp_get_thread_num(), nthr = omp_get_num_threads();
-#else
-                const int tid = 0, nthr = 1;
-#endif
                 const size_t p0 = hw * tid / nthr / 16 * 16,
                              p1 = tid == nthr - 1 ? hw : hw * (tid + 1) / nthr / 16 * 16;
                 if (p1 > p0)
@@ -780,11 +771,7 @@ static pcavs_status mc_conv(const pcavs_kctx *kc, const pcavs_modconv_desc *d, c
             if (blas_threads != 1) openblas_set_num_threads(1);
 #pragma omp parallel num_threads(nt)
             {
-#ifdef _OPENMP
                 const int tid = omp_get_thread_num(), nthr = omp_get_num_threads();
-#else
-                const int tid = 0, nthr = 1;
-#endif
                 const int rows = cob * kk;
                 int per = (rows + nthr - 1) / nthr;
                 per = (per + 15) & ~15;
@@ -818,11 +805,7 @@ static pcavs_status mc_conv(const pcavs_kctx *kc, const pcavs_modconv_desc *d, c
                         for (size_t p = 0; p < hw; p++) yo[p] *= dm;
                         continue;
                     }
-#ifdef _OPENMP
                     float *tp = tbuf + (size_t)omp_get_thread_num() * tstride; /* [th, tw] */
-#else
-                    float *tp = tbuf;
-#endif
                     /* The (2h+1) x (2w+1) transposed-conv grid T as column phases, so that every pass is
                      * contiguous (vectorisable): Te[r][X] = T[r][2X] (X = 0..w), To[r][X] = T[r][2X+1]
                      * (X = 0..w-1), each row with a zero guard column on the left (X = -1) and zeros
