@@ -1,7 +1,7 @@
-/* test_linear.c: pcavs_linear_cpu against _ref (rel L2 <= 1e-5) and both against PyTorch
- * F.linear fixtures (ops/linear.safetensors from tests/reference/op_fixtures_conv.py, same case
- * table): every Linear / Conv1d(k=1) size of E, A_sync and the generator's modulation, rows
- * 1..32, with and without bias and ReLU. */
+/* test_linear.c: pcavs_linear_cpu (with the machine's threads, and with 3, which split the outputs) against
+ * _ref (rel L2 <= 1e-5), and both against PyTorch F.linear fixtures (ops/linear.safetensors from
+ * tests/reference/op_fixtures_conv.py, same case table): every Linear / Conv1d(k=1) size of E, A_sync and
+ * the generator's modulation, rows 1..32, with and without bias and ReLU. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +29,7 @@ static const lin_case CASES[] = {
 
 int main(void) {
     pcavs_kctx kc = pt_host_kctx(1, 0);
+    pcavs_kctx kc3 = pt_host_kctx(1, 3); /* three threads split the outputs (at 16-row boundaries) on any machine */
     pcavs_st_file *fx = NULL;
     fx = pt_open_op_fixtures("linear", "op_fixtures_conv.py");
     for (int ci = 0; ci < N_CASES; ci++) {
@@ -63,6 +64,10 @@ int main(void) {
         snprintf(what, sizeof what, "%s [%d x %d] -> %d%s%s: cpu vs ref", c->name, c->rows, c->in, c->out,
                  c->bias ? " +bias" : "", c->relu ? " relu" : "");
         pt_check_rel_l2(what, yc, yr, ny, 1e-5);
+        snprintf(what, sizeof what, "%s cpu, 3 threads", c->name);
+        pt_check_ok(pcavs_linear_cpu(&kc3, c->rows, c->in, c->out, x, w, b, act, yc), what);
+        snprintf(what, sizeof what, "%s [%d x %d] -> %d: cpu with 3 threads vs ref", c->name, c->rows, c->in, c->out);
+        pt_check_rel_l2(what, yc, yr, ny, 1e-5);
         if (yt) {
             snprintf(what, sizeof what, "%s: ref vs PyTorch", c->name);
             pt_check_rel_l2(what, yr, yt, ny, 1e-5);
@@ -85,5 +90,6 @@ int main(void) {
     }
     if (fx) pcavs_st_close(fx);
     pt_free_kctx(&kc);
+    pt_free_kctx(&kc3);
     return pt_finish();
 }
