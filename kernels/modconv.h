@@ -60,6 +60,11 @@ static inline int pcavs_modconv_out_w(const pcavs_modconv_desc *d) { return d->u
 
 /* Checks the descriptor (sizes >= 1; upsample needs k 3, plain conv an odd k); fails naming the field. */
 pcavs_status pcavs_modconv_check(const pcavs_modconv_desc *d);
+/* pcavs_modconv_check, then the call's pointers (blur where upsampling), for every form of the op; `form` names
+ * the caller in the message ("modconv_cpu: NULL pointer"). */
+pcavs_status pcavs_modconv_check_call(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *x,
+                                      const float *weight, const float *style, const float *blur, const float *y,
+                                      const char *form);
 /* Scratch bytes with which pcavs_modconv_cpu runs untiled (one GEMM for the whole batch) with
  * n_threads threads; with less it tiles over samples and output channels, down to
  * pcavs_modconv_cpu_min_scratch_bytes (below that it fails with PCAVS_ERR_OOM). */

@@ -834,9 +834,7 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
                                const float *style,  /* [n, c_in] */
                                const float *blur,   /* [4, 4], upsample only */
                                float *y) {          /* [n, c_out, out_h, out_w] */
-    PCAVS_TRY(pcavs_modconv_check(d));
-    if (!kc || !x || !weight || !style || !y || (d->upsample && !blur))
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_cpu: NULL pointer");
+    PCAVS_TRY(pcavs_modconv_check_call(kc, d, x, weight, style, blur, y, "modconv_cpu"));
     int tail_done = 0;
     PCAVS_TRY(mc_conv(kc, d, x, weight, style, blur, y, &tail_done));
     if (!d->act_lrelu || tail_done) return PCAVS_OK;

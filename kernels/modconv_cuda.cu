@@ -173,9 +173,7 @@ extern "C" pcavs_status pcavs_modconv_cuda(const pcavs_kctx *kc, const pcavs_mod
                                            const float *style,  /* [n, c_in] */
                                            const float *blur,   /* [4, 4], upsample only */
                                            float *y) {          /* [n, c_out, out_h, out_w] */
-    PCAVS_TRY(pcavs_modconv_check(d));
-    if (!kc || !x || !weight || !style || !y || (d->upsample && !blur))
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_cuda: NULL pointer");
+    PCAVS_TRY(pcavs_modconv_check_call(kc, d, x, weight, style, blur, y, "modconv_cuda"));
     if (!kc->cublas)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_cuda: no cuBLAS handle in the kernel context");
     const int n = d->n, ci_n = d->c_in, co_n = d->c_out, h = d->h, w = d->w, k = d->k, kk = k * k;

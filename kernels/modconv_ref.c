@@ -6,7 +6,8 @@
  *             y_b = Blur(t_b) = upfirdn2d(t_b, blur, up 1, pad 1,1) (2h x 2w)
  * then StyledConv's tail where act_lrelu (fused_lrelu_ref, after the convolution, as upstream).
  * Scratch: c_in*k*k floats (one output channel's weight) + one double plane. Also holds
- * pcavs_modconv_check and pcavs_modconv_demod_ref. The truth _cpu and _cuda are tested against. */
+ * pcavs_modconv_check, pcavs_modconv_check_call and pcavs_modconv_demod_ref. The truth _cpu and _cuda are
+ * tested against. */
 #include <math.h>
 
 #include "activation.h"
@@ -27,6 +28,15 @@ pcavs_status pcavs_modconv_check(const pcavs_modconv_desc *d) {
         return pcavs_fail(PCAVS_ERR_UNSUPPORTED, "modconv: upsample needs k=3 (got %d; the blur pads assume it)", d->k);
     if (!d->upsample && d->k % 2 == 0)
         return pcavs_fail(PCAVS_ERR_UNSUPPORTED, "modconv: plain conv needs an odd k (got %d)", d->k);
+    return PCAVS_OK;
+}
+
+pcavs_status pcavs_modconv_check_call(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *x,
+                                      const float *weight, const float *style, const float *blur, const float *y,
+                                      const char *form) {
+    PCAVS_TRY(pcavs_modconv_check(d));
+    if (!kc || !x || !weight || !style || !y || (d->upsample && !blur))
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "%s: NULL pointer", form);
     return PCAVS_OK;
 }
 
@@ -63,9 +73,7 @@ pcavs_status pcavs_modconv_ref(const pcavs_kctx *kc, const pcavs_modconv_desc *d
                                const float *style,  /* [n, c_in] */
                                const float *blur,   /* [4, 4], upsample only */
                                float *y) {          /* [n, c_out, out_h, out_w] */
-    PCAVS_TRY(pcavs_modconv_check(d));
-    if (!kc || !x || !weight || !style || !y || (d->upsample && !blur))
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_ref: NULL pointer");
+    PCAVS_TRY(pcavs_modconv_check_call(kc, d, x, weight, style, blur, y, "modconv_ref"));
     const int n = d->n, ci_n = d->c_in, co_n = d->c_out, h = d->h, w = d->w, k = d->k, kk = k * k;
     const int th = d->upsample ? 2 * h + 1 : h, tw = d->upsample ? 2 * w + 1 : w; /* accumulation plane */
     const int oh = pcavs_modconv_out_h(d), ow = pcavs_modconv_out_w(d);

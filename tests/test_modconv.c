@@ -324,6 +324,12 @@ int main(void) {
         bad.c_in = 0;
         pt_check(pcavs_modconv_ref(&kc, &bad, x, wt, st, g_blur, y) == PCAVS_ERR_INVALID_ARG, "c_in=0 is rejected (%s)",
                  pcavs_last_error());
+        pt_check(pcavs_modconv_cpu(&kc, &d, x, wt, st, NULL, y) == PCAVS_ERR_INVALID_ARG &&
+                     strstr(pcavs_last_error(), "modconv_cpu"),
+                 "upsampling without a blur kernel is rejected, naming the form (%s)", pcavs_last_error());
+        pt_check(pcavs_modconv_ref(&kc, &d, NULL, wt, st, g_blur, y) == PCAVS_ERR_INVALID_ARG &&
+                     strstr(pcavs_last_error(), "modconv_ref"),
+                 "a NULL input is rejected, naming the form (%s)", pcavs_last_error());
         pt_free(x);
         pt_free(wt);
         pt_free(st);
