@@ -241,7 +241,6 @@ typedef struct g_args {
     float *frames;           /* host [b, 3, 224, 224] */
 } g_args;
 
-/* StyledConv: y = fused_lrelu(modconv(x) + noise), one modconv call with its tail (modconv.h's act_*) */
 /* The ToRGB that may read a StyledConv's output as it is stored (modconv.h's rgb_*; the CPU's plain Winograd
  * tile-block form: G's 112x112 and 224x224 layers, whose ToRGB otherwise rereads 13-26 MB a frame). */
 typedef struct g_rgb_side {
@@ -251,6 +250,8 @@ typedef struct g_rgb_side {
     int done;
 } g_rgb_side;
 
+/* StyledConv: y = fused_lrelu(modconv(x) + noise), one modconv call with its tail (modconv.h's act_*), and the next
+ * ToRGB's sums as a side output where `side` is given and the form can (side->done says whether it did). */
 static pcavs_status styled_conv(pn_ctx *c, const pn_modconv *mc, int b, int h, const float *x, const float *style,
                                 const float *noise, float *y, g_rgb_side *side) {
     pcavs_modconv_desc d = {.n = b, .c_in = mc->c_in, .h = h, .w = h, .c_out = mc->c_out, .k = mc->k,
