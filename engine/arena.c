@@ -1,18 +1,40 @@
-/* arena.c: bump allocation with measure mode, 64-byte alignment and NaN poisoning. */
+/* arena.c: bump allocation with measure mode, 64-byte alignment and NaN poisoning; the aligned host allocation
+ * (huge pages for large blocks). */
 #include "arena.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "status.h"
 
 static size_t round_up(size_t n) { return (n + PCAVS_ALIGN - 1) & ~(size_t)(PCAVS_ALIGN - 1); }
 
+/* Allocations of PCAVS_HUGE_MIN bytes or more (the activation arenas; the prepared Winograd weights, 4-44 MB a
+ * layer) are PCAVS_HUGE_PAGE-aligned, rounded up to whole such pages and advised MADV_HUGEPAGE, so that Linux backs
+ * them with transparent huge pages where it gives them only on request (THP "madvise", as on the machines of this
+ * project). The generator's GEMMs read 8 rows of U at a time 512 floats apart and its transforms 8-row windows of
+ * 13-26 MB maps: more 4 KB pages than the TLB holds (3072 entries, 12 MB, on Zen 4). Measured (2-core Zen 4, G per
+ * frame, 8 interleaved pairs of the same build with and without the advice): batch 1 174.2 -> 170.8 ms, batch 8
+ * 165.1 -> 161.3; again 169.9 -> 164.9 and 164.4 -> 158.6 (6 pairs); the demo's pcavs-infer peak RSS 1034 -> 1058 MB.
+ * Only advice: where THP is off or the kernel declines, ordinary pages. At most one page more per such allocation
+ * (its rounding), under 50 % of it. */
+#define PCAVS_HUGE_PAGE ((size_t)2 << 20)
+#define PCAVS_HUGE_MIN ((size_t)4 << 20)
+
 void *pcavs_aligned_alloc(size_t bytes) {
     void *p = NULL;
     if (bytes == 0) bytes = PCAVS_ALIGN;
+#ifdef MADV_HUGEPAGE
+    if (bytes >= PCAVS_HUGE_MIN && bytes <= SIZE_MAX - PCAVS_HUGE_PAGE) {
+        const size_t whole = (bytes + PCAVS_HUGE_PAGE - 1) / PCAVS_HUGE_PAGE * PCAVS_HUGE_PAGE;
+        if (posix_memalign(&p, PCAVS_HUGE_PAGE, whole) != 0) return NULL;
+        (void)madvise(p, whole, MADV_HUGEPAGE); /* a hint: failure leaves ordinary pages */
+        return p;
+    }
+#endif
     if (posix_memalign(&p, PCAVS_ALIGN, round_up(bytes)) != 0) return NULL;
     return p;
 }

@@ -39,7 +39,8 @@ void *pcavs_arena_bytes(pcavs_arena *a, size_t bytes);
 static inline size_t pcavs_arena_mark(const pcavs_arena *a) { return a->used; }
 static inline void pcavs_arena_release(pcavs_arena *a, size_t mark) { a->used = mark; }
 
-/* Aligned host allocation helpers (64 bytes). */
+/* Aligned host allocation helpers: 64 bytes; from 4 MiB up, 2 MiB-aligned whole 2 MiB pages advised as
+ * transparent huge pages where the system has MADV_HUGEPAGE (arena.c). Free with pcavs_aligned_free. */
 void *pcavs_aligned_alloc(size_t bytes);
 void pcavs_aligned_free(void *p);
 
