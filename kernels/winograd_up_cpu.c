@@ -220,6 +220,13 @@ size_t pcavs_wino_up_scratch_bytes(const pcavs_wino_up_conv *a, int n_threads) {
 #define UP_BT2(x0, x1, x2, x3, x4) (2.0f * (x1)-3.0f * (x2) + (x3))
 #define UP_BT3(x0, x1, x2, x3, x4) ((x3) - (x1))
 #define UP_BT4(x0, x1, x2, x3, x4) (2.0f * ((x1) - (x3)) - (x2) + (x4))
+/* all five into v0..v4[at] */
+#define UP_BT_STORE(v0, v1, v2, v3, v4, at, x0, x1, x2, x3, x4)                                                        \
+    do {                                                                                                               \
+        (v0)[at] = UP_BT0(x0, x1, x2, x3, x4), (v1)[at] = UP_BT1(x0, x1, x2, x3, x4);                                  \
+        (v2)[at] = UP_BT2(x0, x1, x2, x3, x4), (v3)[at] = UP_BT3(x0, x1, x2, x3, x4);                                  \
+        (v4)[at] = UP_BT4(x0, x1, x2, x3, x4);                                                                         \
+    } while (0)
 
 /* the 5 B^T rows of one 5-column run: (a, b, c, d, e)[tt] -> v0..v4[tt] */
 static inline void up_bt_run(int n, const float *restrict a, const float *restrict b, const float *restrict c,
@@ -228,11 +235,7 @@ static inline void up_bt_run(int n, const float *restrict a, const float *restri
 #pragma omp simd
     for (int tt = 0; tt < n; tt++) {
         const float x0 = a[tt], x1 = b[tt], x2 = c[tt], x3 = d[tt], x4 = e[tt];
-        v0[tt] = UP_BT0(x0, x1, x2, x3, x4);
-        v1[tt] = UP_BT1(x0, x1, x2, x3, x4);
-        v2[tt] = UP_BT2(x0, x1, x2, x3, x4);
-        v3[tt] = UP_BT3(x0, x1, x2, x3, x4);
-        v4[tt] = UP_BT4(x0, x1, x2, x3, x4);
+        UP_BT_STORE(v0, v1, v2, v3, v4, tt, x0, x1, x2, x3, x4);
     }
 }
 
@@ -250,20 +253,14 @@ static inline __attribute__((always_inline)) void up_row_pass(int n_g, int rows,
 #pragma omp simd
     for (int tt = 0; tt < n_g; tt++) {
         const float x0 = p0[tt], x1 = p1[tt], x2 = p2[tt], x3 = p3[tt], x4 = p0[tt + 1];
-        v0[tt] = UP_BT0(x0, x1, x2, x3, x4);
-        v1[tt] = UP_BT1(x0, x1, x2, x3, x4);
-        v2[tt] = UP_BT2(x0, x1, x2, x3, x4);
-        v3[tt] = UP_BT3(x0, x1, x2, x3, x4);
-        v4[tt] = UP_BT4(x0, x1, x2, x3, x4);
+        UP_BT_STORE(v0, v1, v2, v3, v4, tt, x0, x1, x2, x3, x4);
         c1[tt] = x1, c2[tt] = x2, c3[tt] = x3, c4[tt] = x4;
     }
     for (int j = 0, t = -1; j < rows; j++) { /* each row's last tile: its fifth column from xlast */
         t += nt_of[j];
         const float x0 = p0[t], x1 = p1[t], x2 = p2[t], x3 = p3[t], x4 = xlast[j];
-        v[t] = UP_BT0(x0, x1, x2, x3, x4), v[vs + t] = UP_BT1(x0, x1, x2, x3, x4);
-        v[2 * vs + t] = UP_BT2(x0, x1, x2, x3, x4), v[3 * vs + t] = UP_BT3(x0, x1, x2, x3, x4);
-        v[4 * vs + t] = UP_BT4(x0, x1, x2, x3, x4);
-        cp[3 * nh + t] = x4;
+        UP_BT_STORE(v0, v1, v2, v3, v4, t, x0, x1, x2, x3, x4);
+        c4[t] = x4;
     }
 }
 
