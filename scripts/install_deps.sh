@@ -7,19 +7,35 @@ PKGS=(build-essential cmake pkg-config
       libjpeg62-turbo-dev libpng-dev libsndfile1-dev ffmpeg
       python3 python3-dev python3-numpy python3-pil python3-torch python3-venv python3-pip
       clang libclang-rt-14-dev gnuplot-nox g++ libdlib-dev libdlib-data)
-missing=()
-for p in "${PKGS[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+# Each area's further packages: scripts/deps/<area>.txt (required) and <area>.optional.txt (tests that
+# need them skip, saying why, when they cannot be installed). One package a line, '#' comments.
+OPTIONAL=()
+for f in scripts/deps/*.txt; do
+  [ -e "$f" ] || continue
+  while read -r p _; do
+    [ -z "$p" ] || [ "${p#\#}" != "$p" ] && continue
+    case "$f" in *.optional.txt) OPTIONAL+=("$p") ;; *) PKGS+=("$p") ;; esac
+  done < "$f"
 done
-if [ ${#missing[@]} -eq 0 ]; then
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+missing=() missing_optional=()
+for p in "${PKGS[@]}"; do installed "$p" || missing+=("$p"); done
+for p in "${OPTIONAL[@]}"; do installed "$p" || missing_optional+=("$p"); done
+if [ ${#missing[@]} -eq 0 ] && [ ${#missing_optional[@]} -eq 0 ]; then
   echo "install_deps: all Debian packages present"
   exit 0
 fi
-echo "install_deps: installing ${missing[*]}"
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null || { echo "install_deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  command -v sudo >/dev/null || { echo "install_deps: need root or sudo to install: ${missing[*]} ${missing_optional[*]}" >&2; exit 1; }
   SUDO="sudo"
 fi
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install_deps: installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+for p in "${missing_optional[@]}"; do # one at a time: one that cannot be had leaves the others
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$p" ||
+    echo "install_deps: optional package $p could not be installed; the tests that need it will skip" >&2
+done
