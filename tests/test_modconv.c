@@ -1,5 +1,5 @@
 /* test_modconv.c: StyleGAN2 modulated convolution (rosinality ModulatedConv2d) — the batched
- * _cpu form vs the per-sample grouped _ref on every generator layer kind (PCAVS.md section 5:
+ * _cpu form vs the per-sample grouped _ref on every generator layer kind (docs/model.md §6:
  * conv1 512->512 3x3 at 7x7, ToRGB 1x1 to 3 channels at 7..224, the five upsampling convs and
  * plain convs at each resolution; channels reduced at the large resolutions to keep _ref quick),
  * batch 1 and 8; demod _cpu vs _ref; both vs PyTorch fixtures (ops/modconv.safetensors from

@@ -1,7 +1,7 @@
 /* audio.c: audio decoding (libsndfile, or the ffmpeg program like audioread), resampy kaiser_best
  * resampling, and upstream's mel spectrogram: config/AudioConfig.py read_audio + audio_to_spectrogram
  * (lws STFT, librosa Slaney mel, dB, normalisation) and the data/voxtest_dataset.py window slicing and
- * util.calc_loop_idx. Numerics: NUMERICS.md sections 1-4. The FFT is a small mixed-radix one in double. */
+ * util.calc_loop_idx. Numerics: docs/numerics.md §2. The FFT is a small mixed-radix one in double. */
 #include "pcavs_audio.h"
 
 #include <math.h>
