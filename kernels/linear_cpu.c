@@ -2,9 +2,8 @@
  * with cblas_sgemv for one row and cblas_sgemm otherwise (bias preloaded into y, beta = 1), then
  * the fused ReLU. Where the weights are large enough, kc's OpenMP threads split the outputs, each
  * calling single-threaded OpenBLAS on its rows of w: OpenBLAS's own worker threads, once woken by a
- * threaded call, spin in sched_yield for ~2^28 cycles (~75 ms), and the generator's 17 per-frame
- * modulation layers woke them often enough that one spun through every frame (3.3 % of the 2 CPUs of
- * the generator at batch 1, taken from its OpenMP threads). */
+ * threaded call, spin in sched_yield for ~2^28 cycles, and the generator's 17 per-frame modulation layers
+ * would wake them often enough to keep one spinning, taking CPU from our OpenMP threads. */
 #include <string.h>
 
 #include <cblas.h>

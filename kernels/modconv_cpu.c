@@ -47,7 +47,7 @@ static int omp_get_num_threads(void) { return 1; }
 
 #define MC_SMALL_COUT 16 /* k = 1 with at most this many outputs (ToRGB: 3) takes the direct path */
 #define MC_PCHUNK                                                                                                      \
-    1024 /* pixels per work item of the direct path (256: 2.6-3.3x slower, too many short strided streams) */
+    1024 /* pixels per work item of the direct path (smaller items: too many short strided streams) */
 #define MC_ALIGN(b) ((((size_t)(b)) + 63) / 64 * 64)
 /* upsample, per thread: the transposed-conv grid as even/odd column phases [2h+1][2][w+3] + 2 rows of w */
 #define MC_TBUF_FLOATS(h, w) ((size_t)(2 * (h) + 1) * 2 * ((w) + 3) + 2 * (size_t)((w) + 16))
@@ -75,7 +75,7 @@ pcavs_status pcavs_modconv_demod_cpu(const pcavs_kctx *kc, const pcavs_modconv_d
             s2[(size_t)c * n + b] = s * s;
         }
     if (d->weight_sq) { /* prepared (the networks): per (b, o) one dot product over c, vectorised in double (the
-                         * loop below, one serial double sum a row at batch 1, took 0.1-0.4 ms a layer) */
+                         * loop below is one serial double sum a row: slow at batch 1) */
         float *s2r = s2 + (size_t)ci_n * n; /* [n, c_in] */
         for (int b = 0; b < n; b++)
             for (int c = 0; c < ci_n; c++) s2r[(size_t)b * ci_n + c] = s2[(size_t)c * n + b];
@@ -466,11 +466,10 @@ pcavs_status pcavs_modconv_prepare_sq(const pcavs_modconv_desc *d, const float *
 
 /* The plain layer's Winograd tile: F(6x6, 3x3) on AVX-512 CPUs up to MC_WINO6_MAX_C_IN input channels, where its
  * error stays within the single-op bound with room (test_winograd: 4.5e-6 at 128, 6.2e-6 at 256 channels; a
- * float32 model of it gives ~9e-6 at 512), else F(4x4, 3x3). Measured (2-core Zen 4, b1): 224x224 128->128
- * 30.2 -> 27.1 ms, 112x112 256->256 23.7 -> 22.8 ms; at 512 channels (error 6.1e-6, as at 256) it loses, its 64
- * weight matrices being 67 MB to stream per call: 56x56 25.0 -> 25.2, 28x28 9.4 -> 13.9, 14x14 4.5 -> 10.9 ms.
- * AVX-512 only: its stride-6 gather is shuffles that the other clones would do element by element (unmeasured
- * there). The same for every batch, so that a weight prepared at load serves them all. */
+ * float32 model of it gives ~9e-6 at 512), else F(4x4, 3x3). It pays at 128 and 256 channels; at 512 its 64
+ * weight matrices (67 MB) are too much to stream per call (docs/bench/tuning.md). AVX-512 only: its stride-6
+ * gather is shuffles that the other clones would do element by element. The same for every batch, so that a
+ * weight prepared at load serves them all. */
 #define MC_WINO6_MAX_C_IN 256
 static int mc_wino_tile(const pcavs_modconv_desc *d) {
     return pcavs_cpu_detect().avx512f && d->c_in <= MC_WINO6_MAX_C_IN ? 6 : 4;
@@ -497,8 +496,8 @@ pcavs_status pcavs_modconv_prepare_wino(const pcavs_modconv_desc *d, const float
 
 /* ---- plain 3x3 with enough tiles: Winograd F(4x4, 3x3) (kernels/winograd.h) ---- */
 #ifndef MC_WINO_MIN_TILES
-/* n * ceil(h/4) * ceil(w/4) below this: direct. Measured (2-core Zen 4, 512->512, b1): 14x14 (16 tiles) 5.9-6.5
- * -> 3.2-3.4 ms (pcavs_sgemm_nn packs no weight; with OpenBLAS's packing the bar was 48); 7x7 (4) 2.6 -> 3.0. */
+/* n * ceil(h/4) * ceil(w/4) below this: direct. 14x14 at batch 1 (16 tiles) gains from Winograd, 7x7 (4) loses
+ * (docs/bench/tuning.md); the bar is this low because pcavs_sgemm_nn packs no weight. */
 #define MC_WINO_MIN_TILES 16
 #endif
 static int mc_wino_applies(const pcavs_modconv_desc *d) {
@@ -507,14 +506,8 @@ static int mc_wino_applies(const pcavs_modconv_desc *d) {
 }
 /* ---- upsampling 3x3 with enough tiles: Winograd F(4x4, 2x2) on the transposed conv's phases, then the
  * blur (kernels/winograd_up.h) ---- */
-/* Where it wins (bench_modconv, generator layers, 2-core EPYC, ms b1 / b8 direct -> Winograd): 28->56
- * 512x512 23.3 -> 22.2 / 178 -> 162, 56->112 512->256 44.2 -> 40.1 / 347 -> 313; where it lost: 7->14 and
- * 14->28 (too few tiles: 2.8 -> 5.5 ms at b1) and 112->224 256->128 (GEMMs too thin for the transforms'
- * memory traffic: 48.7 -> 50.1 / 383 -> 398). Again with pcavs_sgemm_nn (2-core Zen 4, b1): 112->224 43 -> 44-48,
- * 7->14 2.7 -> 5.1, 14->28 6.4-6.7 -> 6.0-7.1 (a tie). With the grouped input rows, the fused output transform
- * and blur, and M prefetched (winograd_up_cpu.c; same machine): 112->224 41.6 -> 36.1 at b1, 14->28 a tie at b1
- * (6.9 -> 7.0) and 47 -> 36 at b8 (its weight prepared at load, as the loader does for every layer that takes
- * this path at b1; transformed per call it would lose: 51 ms), 7->14 b8 15 -> 28 unprepared: the bars below. */
+/* It pays for the generator's upsampling layers from 14x14 (14->28 ties at batch 1 and wins at batch 8, with its
+ * weight prepared at load); at 7->14 the tiles are too few. The history: docs/bench/tuning.md. */
 #ifndef MC_WINO_UP_MIN_SIDE
 #define MC_WINO_UP_MIN_SIDE 14 /* input side */
 #endif
@@ -604,13 +597,8 @@ int pcavs_modconv_cpu_takes_taps(const pcavs_modconv_desc *d) {
     return pcavs_modconv_check(d) == PCAVS_OK && d->k > 1 && !pcavs_modconv_cpu_takes_wino(d);
 }
 
-/* Measured on a 2-core Zen 4 (AVX512-BF16, no AMX; bench_modconv, ms at batch 1 float32 -> bf16): upsampling
- * 28->56 21.1 -> 15.4, 56->112 40.3 -> 26.2, 112->224 43.9 -> 28.0; plain 14x14 7.0 -> 4.1; but plain 56x56
- * 28.3 -> 42.8, 112x112 27.0 -> 40.8, 224x224 33.8 -> 43.2 (float32 Winograd there). Again after float32 gained
- * the upsampling Winograd from 14, its prepared tap form and the A prefetch (ms b1 / b8 float32 -> bf16): up
- * 14->28 5.9 / 36.5 -> 4.5 / 29.8, 28->56 17.4 / 136 -> 12.9 / 96, 56->112 31 / 245 -> 24 / 193, 112->224 36 / 290
- * -> 25 / 200; but up 7->14 2.85 / 13.0 -> 3.0 / 16.3, conv 14x14 3.2 / 15.7 -> 4.0 / 21.3, conv1 7x7 2.75 / 9 ->
- * 2.6 / 12.8: bf16 for the upsampling layers from 14x14 alone. */
+/* With AMX every 3x3 layer is faster in bf16. With AVX512-BF16 alone (at most 2x the FP32 rate) only the upsampling
+ * layers from 14x14 are: float32's Winograd forms win on the plain layers and at 7->14 (docs/bench/tuning.md). */
 #define MC_BF16_UP_MIN_SIDE 14
 int pcavs_modconv_cpu_prefers_bf16(const pcavs_modconv_desc *d) {
     if (pcavs_modconv_check(d) != PCAVS_OK || d->k != 3) return 0;

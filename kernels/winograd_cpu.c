@@ -5,8 +5,8 @@
  *   2. 36 single-threaded GEMMs (pcavs_sgemm_nn: V read where it lies, M stored once), threads over the 36
  *      points: M[p] = U[p] V[p],  M [36, c_out, nt];
  *   3. output transform, threads over output channels: A^T M A, out_scale, noise, bias, the activation, into y.
- * Chunks hold at most PCAVS_WINO_MAX_CHUNK bytes of V + M, so memory stays bounded at any batch
- * (measured: 8 MB chunks are no faster at 128 channels and slower at 512, where U is re-read per chunk).
+ * Chunks hold at most PCAVS_WINO_MAX_CHUNK bytes of V + M, so memory stays bounded at any batch (larger chunks
+ * gain nothing, and at 512 channels U is re-read per chunk).
  * Where U fits in cache and the scratch allows, the tile-block form instead (below): each thread all three phases
  * on its own blocks of tiles, V and M staying in cache. */
 #include <string.h>
@@ -31,8 +31,8 @@ static int omp_get_thread_num(void) { return 0; }
  * With G' = 24 G (integer entries, exact in float) the products and sums before the final scale are
  * ordinary float sums of the 9 taps; one rounding more for scale / 576. E and A_sync transform their
  * weights per call, so it has to be cheap: per output channel, blocks of WINO_WB input channels have their
- * taps transposed to g[tap][c] first, then each stage is a unit-stride loop over the block (the former loop
- * over c read the 9 taps at stride 9: gathers, 5 ms for 256 x 256 on 2 Zen 4 cores, now ~1 ms). */
+ * taps transposed to g[tap][c] first, then each stage is a unit-stride loop over the block (a loop over c reading
+ * the 9 taps at stride 9 compiles to gathers, several times slower). */
 
 static const float wino_g24[6][3] = {{6, 0, 0}, {-4, -4, -4}, {-4, 4, -4}, {1, 2, 4}, {1, -2, 4}, {0, 0, 24}};
 #define WINO_WB 64 /* input channels per block */
@@ -121,9 +121,8 @@ static size_t wino_fixed(const pcavs_wino_conv *a, int n_threads) {
  * its 512-channel ones), each thread takes blocks of at most WINO_BLOCK_TILES tiles end to end: the block's input
  * transform into its own Vb [P][c_in][nb] (3 MB at 128 channels: L2 and L3), then per WINO_BLOCK_ROWS output
  * channels the P GEMMs into Mb [P][rows][nb] (L2) and their output transform at once, so V and M never go through
- * memory (the chunked form writes and reads both: 4 x 47 MB at 224x224, 128 channels, F(6x6)). Measured (2-core
- * Zen 4, b1, with the vector row stores): 224x224 128 27.4 -> ~25 ms, b8 210 -> ~190 ms; 112x112 256 about even;
- * block sizes 32-192 tiles and 8-32 rows all within noise of each other. */
+ * memory (the chunked form writes and reads both: 4 x 47 MB at 224x224, 128 channels, F(6x6)). The block sizes
+ * are not critical (docs/bench/tuning.md). */
 #ifndef PCAVS_WINO_BLOCK_MAX_U
 #define PCAVS_WINO_BLOCK_MAX_U (24u << 20)
 #endif
@@ -163,9 +162,7 @@ size_t pcavs_wino_scratch_bytes(const pcavs_wino_conv *a, int n_threads) {
     return wino_fixed(a, n_threads) + nt * wino_per_tile(a);
 }
 
-/* ---- the transforms (winograd_transforms.h) ----
- * Measured: the same speed compiled for AVX2+FMA as for the baseline ISA (2-core EPYC, 224x224x128:
- * 38 vs 40 ms, 112x112x256 and 56x56x512 equal within noise), so there is one compilation. */
+/* ---- the transforms (winograd_transforms.h; the per-channel loops compiled per ISA, simd_clones.h) ---- */
 
 #include "winograd_gather.h"
 #include "winograd_scatter.h"
@@ -196,8 +193,8 @@ static void wino_output(const pcavs_wino_conv *a, int o, size_t t0, size_t nt, c
 
 /* The ToRGB side output (pcavs_wino_conv's rgb) of output channels [o0, o0 + ro) of tiles [t0, t0 + nt), their y just
  * stored (in cache): per row segment of a tile row, rgb[k] (+)= sum over those channels, in order, of rgb_w[k][o] y[o]
- * (the sum starts at o == 0), channel by channel with the segment's 3 sums in L1 (channel-inner, the sums in
- * registers, compiled to scalar code: 5.8 % of G at batch 1 against 0.66 %). */
+ * (the sum starts at o == 0), channel by channel with the segment's 3 sums in L1 (channel-inner with the sums in
+ * registers compiles to scalar code, many times slower). */
 PCAVS_SIMD_CLONES static void wino_rgb_block(const pcavs_wino_conv *a, size_t t0, size_t nt, int o0, int ro) {
     const int T = wino_tile(a), h = a->h, w = a->w, tw = (w + T - 1) / T, th = (h + T - 1) / T;
     const size_t hw = (size_t)h * w;

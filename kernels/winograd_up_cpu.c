@@ -1,8 +1,8 @@
 /* winograd_up_cpu.c: the upsampling modulated convolution as Winograd F(4x4, 2x2) on the transposed
  * conv's four output phases, then the blur (the algebra: winograd_up.h). Tiles j = (sample, tile row,
  * tile column) of the (h+1) x (w+1) phase grid, row-major; where h and w are multiples of 4 the tiles cover
- * h x w and T's last row and column are computed apart ("edge strips", below: 28->56 b1 17.7 -> 15.9 ms,
- * 56->112 31.9 -> 28.0). Each chunk of tiles in steps of one OpenMP region:
+ * h x w and T's last row and column are computed apart ("edge strips", below). Each chunk of tiles in steps of
+ * one OpenMP region:
  *   1. input transform, threads over input channels: V [81 blocks, c_in, nt];
  *   2. the 36 GEMMs M_g = U_g V_g, each thread its share of the 81 blocks (single-threaded pcavs_sgemm_nn);
  *   3. output transform, threads over (sample,) output channels: the 4 phases' 4x4 tiles into T planes.
@@ -10,10 +10,10 @@
  * generator's layers at any batch): chunks of whole samples, and step 3 writes each (sample, output) plane
  * into a T plane of its thread that the blur and output scale then read while it is in L2. Otherwise samples
  * go in groups whose T planes fit a budget, each group's tiles in chunks (V + M bounded), and the blur runs
- * per group from the T planes in memory. Measured (112x112 256->128, b1, 2-core Zen 4): 39.3 -> 37.3 ms.
+ * per group from the T planes in memory.
  * Tile-block form (where U is small: 112x112 256->128; up_block_run): sample groups with T planes in memory as
- * above, but each thread runs steps 1-3 on its own blocks of tiles, V and M staying in cache: that layer b1
- * ~36 -> ~33 ms, b8 ~300 -> ~260 ms; at 56x56 512->256 (U 18.9 MB) it lost (31 -> 33 ms), so it stays fused.
+ * above, but each thread runs steps 1-3 on its own blocks of tiles, V and M staying in cache. With a larger U
+ * (56x56 512->256, 18.9 MB) re-reading U per block costs more than it saves, so that layer stays fused.
  * Blocks: EE point (k, l) is block k*5+l; EO row point k is group 25+k with blocks 25+4k+q (q = output
  * column in the tile); OE column point l is group 30+l, blocks 45+4l+q (q = output row); OO is group 35,
  * blocks 65+4i+s. Within group g, V's row c is [mult_g][nt] (so a group is one [c_in x mult_g*nt] matrix). */
@@ -241,8 +241,8 @@ static inline void up_bt_run(int n, const float *restrict a, const float *restri
 
 /* One row pass of the input transform over a group's n_g tiles, whose 5 columns are p0..p3[t] and p0[t+1] (the
  * last tile of each of the rows: xlast[j] instead): B^T along them into v[0..4 * vs] and columns 1..4 as they
- * are into cp[0..3 * nh] (each at the tile's index), in one loop (the copies as 4 memcpy calls after it were
- * 2.4 % of G at batch 1: a library call per run of at most 128 floats, and the columns read twice). */
+ * are into cp[0..3 * nh] (each at the tile's index), in one loop (rather than memcpy calls after it: a library call
+ * per run of at most 128 floats, and the columns read twice). */
 static inline __attribute__((always_inline)) void up_row_pass(int n_g, int rows, const int *nt_of, const float *p0,
                                                               const float *p1, const float *p2, const float *p3,
                                                               const float *xlast, float *v, size_t vs, float *cp,
@@ -336,7 +336,7 @@ PCAVS_SIMD_CLONES static void up_output_channel(const pcavs_wino_up_conv *a, int
     const float *oo = M + (size_t)65 * mb + (size_t)mo * 16 * nh; /* (i, s): + (4i+s)*nh */
     float *const To = Tb + (size_t)o * o_stride;
     for (size_t jj = 0; jj < cnt; jj += WINO_LANES) {
-        if (jj + UP_PF_AHEAD < cnt) { /* 81 streams, more than the hardware prefetchers follow (-1 ms at 112x112) */
+        if (jj + UP_PF_AHEAD < cnt) { /* 81 streams, more than the hardware prefetchers follow */
             const size_t f = jj + UP_PF_AHEAD;
             for (int p = 0; p < 25; p++) __builtin_prefetch(ee + (size_t)p * mb + f);
             for (int k = 0; k < 5; k++)
@@ -422,10 +422,10 @@ PCAVS_SIMD_CLONES static void up_output_channel(const pcavs_wino_up_conv *a, int
  *               O[X] = kf0 Te[X] + kf1 To[X] + kf2 Te[X+1] + kf3 To[X+1]   (To[-1] = To[w] = 0) */
 /* One output row of the blur from the 4 T rows te/to (even/odd phases), then the tail (styled_act.h; nr: the noise
  * row or NULL); `sep`, `tail`, `act` and whether nr is NULL are constants where it is inlined. One pass, the sums in
- * registers (the former 4 read-modify-write passes over 2 row buffers were load/store bound). With sep, where
+ * registers (4 read-modify-write passes over 2 row buffers would be load/store bound). With sep, where
  * k[ky][j] = kv[ky] kh[j] (upstream's outer([1,3,3,1]) kernel), the 4 T rows are summed down the columns first
- * (ve[X], X = 0..w; vo[X], X = -1..w), then 4 taps along the row: 8 multiply-adds an output, not 16 (bench_modconv
- * 112->224 b1: the blur 5.95 -> 4.98 % of the layer; it waits on memory more than on arithmetic). */
+ * (ve[X], X = 0..w; vo[X], X = -1..w), then 4 taps along the row: 8 multiply-adds an output, not 16 (the blur
+ * waits on memory more than on arithmetic, so this saves less than half its time). */
 static inline __attribute__((always_inline)) void up_blur_row(const float *const te[4], const float *const to[4],
                                                               const float k[4][4], const float kv[4], const float kh[4],
                                                               int sep, float *ve, float *vo, int w, const float *nr,
@@ -527,9 +527,9 @@ PCAVS_SIMD_CLONES void pcavs_up_blur_plane(float *t, int h, int w, const float *
 /* This thread's share of the 36 products M_g = U_g V_g. The 81 blocks are laid out in order (matrix g is
  * blocks up_blk0(g) .. + up_mult(g), each nh columns wide), so a thread takes the blocks [81 t / T,
  * 81 (t+1) / T), i.e. column ranges of whole matrices with all rows: every block of V is read by one thread
- * (pcavs_sgemm_nn packs nothing: 56x56 512->256 35.8 ms against 37.8 with all columns and half the rows per
- * thread). With OpenBLAS (no AVX-512) each thread takes its rows of every matrix at the full width instead:
- * measured faster there (29 vs 32 ms), where one thread would pack the 25 EE weights for thin calls. */
+ * (pcavs_sgemm_nn packs nothing, so a column split costs no repacking and beats a row split). With OpenBLAS (no
+ * AVX-512) each thread takes its rows of every matrix at the full width instead: split by columns there, one
+ * thread would pack the 25 EE weights for thin calls. */
 static void up_gemms(const pcavs_wino_up_conv *a, size_t nh, const float *V, float *M, int tid, int nthr, int by_rows) {
     const size_t plane = (size_t)a->c_out * a->c_in;
     if (by_rows) {
