@@ -17,12 +17,7 @@
 #include <string.h>
 
 #include <cblas.h>
-#ifdef _OPENMP
-#include <omp.h>
-#else
-static int omp_get_thread_num(void) { return 0; }
-static int omp_get_num_threads(void) { return 1; }
-#endif
+#include "kernel_util.h"
 
 #include "conv2d.h"
 #include "conv3x3_bf16.h"
@@ -285,8 +280,7 @@ pcavs_status pcavs_conv2d_cpu(const pcavs_kctx *kc, const pcavs_conv2d_desc *d, 
 
     /* Single-threaded sgemm inside our OpenMP region (Debian's OpenBLAS is the pthread build: its
      * own threads would oversubscribe the cores); restored on exit. */
-    const int blas_threads = openblas_get_num_threads();
-    if (blas_threads != 1) openblas_set_num_threads(1);
+    const int blas_threads = pcavs_blas_single_threaded();
 
 #pragma omp parallel num_threads(nth)
     {
@@ -374,6 +368,6 @@ pcavs_status pcavs_conv2d_cpu(const pcavs_kctx *kc, const pcavs_conv2d_desc *d, 
             }
         }
     }
-    if (blas_threads != 1) openblas_set_num_threads(blas_threads);
+    pcavs_blas_threads_restore(blas_threads);
     return PCAVS_OK;
 }

@@ -7,12 +7,7 @@
 #include <string.h>
 
 #include <cblas.h>
-#ifdef _OPENMP
-#include <omp.h>
-#else
-static int omp_get_thread_num(void) { return 0; }
-static int omp_get_num_threads(void) { return 1; }
-#endif
+#include "kernel_util.h"
 
 #include "linear.h"
 
@@ -34,8 +29,7 @@ pcavs_status pcavs_linear_cpu(const pcavs_kctx *kc, int rows, int in, int out, c
         else
             memset(yr, 0, (size_t)out * sizeof(float));
     }
-    const int blas_threads = openblas_get_num_threads(); /* single-threaded calls, in our threads or this one */
-    if (blas_threads != 1) openblas_set_num_threads(1);
+    const int blas_threads = pcavs_blas_single_threaded(); /* single-threaded calls, in our threads or this one */
     const int nth = (size_t)out * in >= LINEAR_SPLIT_MIN && kc && kc->n_threads > 1 ? kc->n_threads : 1;
 #pragma omp parallel num_threads(nth)
     {
@@ -50,7 +44,7 @@ pcavs_status pcavs_linear_cpu(const pcavs_kctx *kc, int rows, int in, int out, c
                             y + o0, out);
         }
     }
-    if (blas_threads != 1) openblas_set_num_threads(blas_threads);
+    pcavs_blas_threads_restore(blas_threads);
     if (act == PCAVS_ACT_RELU) {
         const size_t count = (size_t)rows * out;
         for (size_t t = 0; t < count; t++) y[t] = y[t] < 0.0f ? 0.0f : y[t];

@@ -27,12 +27,7 @@
 #include <string.h>
 
 #include <cblas.h>
-#ifdef _OPENMP
-#include <omp.h>
-#else
-static int omp_get_thread_num(void) { return 0; }
-static int omp_get_num_threads(void) { return 1; }
-#endif
+#include "kernel_util.h"
 
 #include "activation.h"
 #include "conv3x3_bf16.h"
@@ -48,7 +43,6 @@ static int omp_get_num_threads(void) { return 1; }
 #define MC_SMALL_COUT 16 /* k = 1 with at most this many outputs (ToRGB: 3) takes the direct path */
 #define MC_PCHUNK                                                                                                      \
     1024 /* pixels per work item of the direct path (smaller items: too many short strided streams) */
-#define MC_ALIGN(b) ((((size_t)(b)) + 63) / 64 * 64)
 /* upsample, per thread: the transposed-conv grid as even/odd column phases [2h+1][2][w+3] + 2 rows of w */
 #define MC_TBUF_FLOATS(h, w) ((size_t)(2 * (h) + 1) * 2 * ((w) + 3) + 2 * (size_t)((w) + 16))
 
@@ -121,10 +115,10 @@ typedef struct mc_plan {
 static mc_plan mc_plan_of(const pcavs_modconv_desc *d, int n_threads) {
     mc_plan p;
     const size_t hw = (size_t)d->h * d->w, kk = (size_t)d->k * d->k;
-    p.fixed = MC_ALIGN((size_t)d->n * d->c_out * sizeof(float));
-    if (d->k > 1) p.fixed += MC_ALIGN((size_t)d->c_out * kk * d->c_in * sizeof(float));
+    p.fixed = PCAVS_ALIGN64((size_t)d->n * d->c_out * sizeof(float));
+    if (d->k > 1) p.fixed += PCAVS_ALIGN64((size_t)d->c_out * kk * d->c_in * sizeof(float));
     if (d->upsample)
-        p.fixed += (size_t)(n_threads < 1 ? 1 : n_threads) * MC_ALIGN(MC_TBUF_FLOATS(d->h, d->w) * sizeof(float));
+        p.fixed += (size_t)(n_threads < 1 ? 1 : n_threads) * PCAVS_ALIGN64(MC_TBUF_FLOATS(d->h, d->w) * sizeof(float));
     p.per_xs = (size_t)d->c_in * hw * sizeof(float);
     p.per_g = d->k > 1 ? kk * hw * sizeof(float) : 0;
     return p;
@@ -205,7 +199,7 @@ static long mc_im2col_nt(const pcavs_modconv_desc *d, int nt_threads, size_t ava
     if (nt < MC_IM2COL_MIN_NT && nt < hw) return 0;
     if (nt < MC_IM2COL_MIN_NT && (long)d->n < 2L * nt_threads) return 0;
     /* per thread: the tile [K, nt] (64-byte aligned slices) */
-    if ((size_t)nt_threads * MC_ALIGN((size_t)K * nt * sizeof(float)) > avail_bytes) return 0;
+    if ((size_t)nt_threads * PCAVS_ALIGN64((size_t)K * nt * sizeof(float)) > avail_bytes) return 0;
     return nt;
 }
 
@@ -215,9 +209,8 @@ static void mc_run_im2col(const pcavs_modconv_desc *d, int nth, long ntile, cons
     const long hw = (long)h * w, K = (long)ci_n * kk;
     const long tpi = (hw + ntile - 1) / ntile, tasks = (long)n * tpi;
     const float scale = (float)(1.0 / sqrt((double)ci_n * kk));
-    const size_t slice = MC_ALIGN((size_t)K * ntile * sizeof(float));
-    const int blas_threads = openblas_get_num_threads();
-    if (blas_threads != 1) openblas_set_num_threads(1);
+    const size_t slice = PCAVS_ALIGN64((size_t)K * ntile * sizeof(float));
+    const int blas_threads = pcavs_blas_single_threaded();
 #pragma omp parallel num_threads(nth)
     {
         float *col = (float *)(scratch + (size_t)omp_get_thread_num() * slice); /* [K, nt] */
@@ -239,7 +232,7 @@ static void mc_run_im2col(const pcavs_modconv_desc *d, int nth, long ntile, cons
                 }
         }
     }
-    if (blas_threads != 1) openblas_set_num_threads(blas_threads);
+    pcavs_blas_threads_restore(blas_threads);
 }
 
 /* ---- the bf16 mode (weight_bf16 given and a bf16 unit present, gemm_bf16.h) ----
@@ -356,10 +349,10 @@ static int mc_try_bf16_up(const pcavs_modconv_desc *d, int nth, const float *x, 
         const size_t be = pcavs_bf16_b_elems(K, (long)R[ph] * gwp[ph]) * sizeof(uint16_t);
         bmax = be > bmax ? be : bmax;
     }
-    const size_t xb_bytes = MC_ALIGN((size_t)ci_n * rows * ls * sizeof(uint16_t));
-    const size_t off_bytes = MC_ALIGN((size_t)4 * ci_n * sizeof(long)) * 4;
-    const size_t per_thread = MC_ALIGN(bmax) + MC_ALIGN(MC_TBUF_FLOATS(h, w) * sizeof(float));
-    const size_t c_bytes = MC_ALIGN(cfl * sizeof(float));
+    const size_t xb_bytes = PCAVS_ALIGN64((size_t)ci_n * rows * ls * sizeof(uint16_t));
+    const size_t off_bytes = PCAVS_ALIGN64((size_t)4 * ci_n * sizeof(long)) * 4;
+    const size_t per_thread = PCAVS_ALIGN64(bmax) + PCAVS_ALIGN64(MC_TBUF_FLOATS(h, w) * sizeof(float));
+    const size_t c_bytes = PCAVS_ALIGN64(cfl * sizeof(float));
     if (c_bytes + xb_bytes + off_bytes + (size_t)nth * per_thread > avail) return 0;
     float *C = (float *)scratch; /* the four grids [c_out, gh, gwp] of one sample */
     uint16_t *xb = (uint16_t *)(scratch + c_bytes);
@@ -384,7 +377,7 @@ static int mc_try_bf16_up(const pcavs_modconv_desc *d, int nth, const float *x, 
         {
             char *mine = thr + (size_t)omp_get_thread_num() * per_thread;
             uint16_t *bp = (uint16_t *)mine;              /* packed B of one task */
-            float *tp = (float *)(mine + MC_ALIGN(bmax)); /* T plane + blur rows */
+            float *tp = (float *)(mine + PCAVS_ALIGN64(bmax)); /* T plane + blur rows */
             pcavs_conv3x3_bf16_planes(x + (size_t)b * ci_n * hw, style + (size_t)b * ci_n, scale, ci_n, h, w, rows, ls,
                                       implicit, xb);
 #pragma omp for schedule(dynamic, 1)
@@ -554,9 +547,9 @@ static int mc_try_wino(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const 
                                       .act = d->act_lrelu ? PCAVS_STORE_ACT_LRELU : PCAVS_STORE_ACT_NONE},
                              .y = y};
     const int rgb = !up && d->rgb_weight && d->rgb_style && d->rgb_out && d->rgb_done;
-    const size_t r_bytes = rgb ? MC_ALIGN((size_t)d->n * PCAVS_WINO_RGB * d->c_out * sizeof(float)) : 0;
-    const size_t s_bytes = MC_ALIGN((size_t)d->n * d->c_in * sizeof(float)) + r_bytes;
-    const size_t u_bytes = d->weight_wino ? 0 : MC_ALIGN(pcavs_modconv_wino_floats(d) * sizeof(float));
+    const size_t r_bytes = rgb ? PCAVS_ALIGN64((size_t)d->n * PCAVS_WINO_RGB * d->c_out * sizeof(float)) : 0;
+    const size_t s_bytes = PCAVS_ALIGN64((size_t)d->n * d->c_in * sizeof(float)) + r_bytes;
+    const size_t u_bytes = d->weight_wino ? 0 : PCAVS_ALIGN64(pcavs_modconv_wino_floats(d) * sizeof(float));
     const size_t run_min = up ? pcavs_wino_up_min_scratch_bytes(&au, nth) : pcavs_wino_min_scratch_bytes(&a, nth);
     if (avail < s_bytes + u_bytes + run_min) return 0;
     float *s_in = (float *)sp; /* [n, c_in] */
@@ -630,14 +623,14 @@ static pcavs_status mc_conv(const pcavs_kctx *kc, const pcavs_modconv_desc *d, c
     /* carve the scratch */
     char *sp = (char *)kc->scratch;
     float *demod = (float *)sp; /* [n, c_out] */
-    sp += MC_ALIGN((size_t)n * co_n * sizeof(float));
+    sp += PCAVS_ALIGN64((size_t)n * co_n * sizeof(float));
     float *wp = NULL; /* [c_out, kk, c_in] */
     if (k > 1) {
         wp = (float *)sp;
-        sp += MC_ALIGN((size_t)co_n * kk * ci_n * sizeof(float));
+        sp += PCAVS_ALIGN64((size_t)co_n * kk * ci_n * sizeof(float));
     }
     float *tbuf = NULL; /* [threads, th*tw] */
-    const size_t tstride = MC_ALIGN(MC_TBUF_FLOATS(h, w) * sizeof(float)) / sizeof(float);
+    const size_t tstride = PCAVS_ALIGN64(MC_TBUF_FLOATS(h, w) * sizeof(float)) / sizeof(float);
     if (d->upsample) {
         tbuf = (float *)sp;
         sp += (size_t)nt * tstride * sizeof(float);
@@ -705,7 +698,7 @@ static pcavs_status mc_conv(const pcavs_kctx *kc, const pcavs_modconv_desc *d, c
         if (ob < 1) ob = 1;
     }
     float *xs = (float *)sp;                                     /* [c_in, nb*hw] (k>1) or [nb, c_in, hw] */
-    float *g = (float *)(sp + MC_ALIGN((size_t)nb * pl.per_xs)); /* [ob*kk, nb*hw] */
+    float *g = (float *)(sp + PCAVS_ALIGN64((size_t)nb * pl.per_xs)); /* [ob*kk, nb*hw] */
     const float scale = (float)(1.0 / sqrt((double)ci_n * kk));
 
     const float *wt = d->weight_taps; /* [c_out, kk, c_in]: prepared at load, or permuted here once per call */
@@ -726,8 +719,7 @@ static pcavs_status mc_conv(const pcavs_kctx *kc, const pcavs_modconv_desc *d, c
                 for (size_t p = 0; p < hw; p++) dst[p] = src[p] * s;
             }
         if (k == 1) { /* columns split over our threads, single-threaded sgemm each (as below: no OpenBLAS pthreads) */
-            const int blas_threads = openblas_get_num_threads();
-            if (blas_threads != 1) openblas_set_num_threads(1);
+            const int blas_threads = pcavs_blas_single_threaded();
 #pragma omp parallel num_threads(nt)
             {
                 const int tid = omp_get_thread_num(), nthr = omp_get_num_threads();
@@ -739,7 +731,7 @@ static pcavs_status mc_conv(const pcavs_kctx *kc, const pcavs_modconv_desc *d, c
                                     ci_n, xs + (size_t)b * ci_n * hw + p0, (int)hw, 0.0f,
                                     y + (size_t)(b0 + b) * co_n * hw + p0, (int)hw);
             }
-            if (blas_threads != 1) openblas_set_num_threads(blas_threads);
+            pcavs_blas_threads_restore(blas_threads);
             if (d->demodulate) {
 #pragma omp parallel for num_threads(nt) schedule(static) collapse(2)
                 for (int b = 0; b < cb; b++)
@@ -755,8 +747,7 @@ static pcavs_status mc_conv(const pcavs_kctx *kc, const pcavs_modconv_desc *d, c
             const int cob = co_n - o0 < ob ? co_n - o0 : ob;
             /* rows (o, t) split over our own threads, single-threaded sgemm each: OpenBLAS's pthreads
              * never wake (on 2 cores their spin-yield competed with the OpenMP gather that follows) */
-            const int blas_threads = openblas_get_num_threads();
-            if (blas_threads != 1) openblas_set_num_threads(1);
+            const int blas_threads = pcavs_blas_single_threaded();
 #pragma omp parallel num_threads(nt)
             {
                 const int tid = omp_get_thread_num(), nthr = omp_get_num_threads();
@@ -768,7 +759,7 @@ static pcavs_status mc_conv(const pcavs_kctx *kc, const pcavs_modconv_desc *d, c
                     pcavs_sgemm_nn(r1 - r0, (int)ncol, ci_n, wt + ((size_t)o0 * kk + r0) * ci_n, ci_n, xs, (int)ncol,
                                    g + (size_t)r0 * ncol, (int)ncol);
             }
-            if (blas_threads != 1) openblas_set_num_threads(blas_threads);
+            pcavs_blas_threads_restore(blas_threads);
 #pragma omp parallel for num_threads(nt) schedule(static) collapse(2)
             for (int b = 0; b < cb; b++)
                 for (int oo = 0; oo < cob; oo++) {

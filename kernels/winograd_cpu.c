@@ -12,11 +12,7 @@
 #include <string.h>
 
 #include <cblas.h>
-#ifdef _OPENMP
-#include <omp.h>
-#else
-static int omp_get_thread_num(void) { return 0; }
-#endif
+#include "kernel_util.h"
 
 #include "sgemm_nn.h"
 #include "simd_clones.h"
@@ -25,7 +21,6 @@ static int omp_get_thread_num(void) { return 0; }
 #ifndef PCAVS_WINO_MAX_CHUNK
 #define PCAVS_WINO_MAX_CHUNK (64u << 20) /* bytes of V + M per chunk */
 #endif
-#define WINO_ALIGN(b) ((((size_t)(b)) + 63) / 64 * 64)
 
 /* ---- weights: u[p][o][c] = (G g G^T)[p] * scale ----
  * With G' = 24 G (integer entries, exact in float) the products and sums before the final scale are
@@ -112,7 +107,7 @@ static size_t wino_rowbuf_floats(const pcavs_wino_conv *a) {
     return (size_t)72 * WINO_GROUP_STRIDE((a->w + 3) / 4);
 }
 static size_t wino_fixed(const pcavs_wino_conv *a, int n_threads) {
-    return (size_t)(n_threads < 1 ? 1 : n_threads) * WINO_ALIGN(wino_rowbuf_floats(a) * sizeof(float)) + 3 * 64 +
+    return (size_t)(n_threads < 1 ? 1 : n_threads) * PCAVS_ALIGN64(wino_rowbuf_floats(a) * sizeof(float)) + 3 * 64 +
            WINO_LANES * sizeof(float) * 2;
 }
 
@@ -138,9 +133,9 @@ static int wino_block_form(const pcavs_wino_conv *a) {
 }
 static size_t wino_block_thread_floats(const pcavs_wino_conv *a) {
     const size_t rows = a->c_out < WINO_BLOCK_ROWS ? a->c_out : WINO_BLOCK_ROWS;
-    return WINO_ALIGN(wino_rowbuf_floats(a) * sizeof(float)) / sizeof(float) +
-           WINO_ALIGN((size_t)wino_points(a) * a->c_in * WINO_BLOCK_TILES * sizeof(float)) / sizeof(float) +
-           WINO_ALIGN(((size_t)wino_points(a) * rows * WINO_BLOCK_TILES + WINO_LANES) * sizeof(float)) / sizeof(float);
+    return PCAVS_ALIGN64(wino_rowbuf_floats(a) * sizeof(float)) / sizeof(float) +
+           PCAVS_ALIGN64((size_t)wino_points(a) * a->c_in * WINO_BLOCK_TILES * sizeof(float)) / sizeof(float) +
+           PCAVS_ALIGN64(((size_t)wino_points(a) * rows * WINO_BLOCK_TILES + WINO_LANES) * sizeof(float)) / sizeof(float);
 }
 
 int pcavs_wino_uses_blocks(const pcavs_wino_conv *a, size_t scratch_bytes, int n_threads) {
@@ -229,7 +224,7 @@ PCAVS_SIMD_CLONES static void wino_rgb_block(const pcavs_wino_conv *a, size_t t0
 
 static void wino_block_run(const pcavs_wino_conv *a, int nth, float *scratch) {
     const size_t T = wino_tiles(a), per = wino_block_thread_floats(a);
-    const size_t rb = WINO_ALIGN(wino_rowbuf_floats(a) * sizeof(float)) / sizeof(float);
+    const size_t rb = PCAVS_ALIGN64(wino_rowbuf_floats(a) * sizeof(float)) / sizeof(float);
     const int P = wino_points(a), rows = a->c_out < WINO_BLOCK_ROWS ? a->c_out : WINO_BLOCK_ROWS;
     size_t bt; /* tiles a block */
     const long blocks = wino_even_blocks(T, nth, WINO_BLOCK_TILES, &bt);
@@ -237,7 +232,7 @@ static void wino_block_run(const pcavs_wino_conv *a, int nth, float *scratch) {
     {
         float *rowbuf = scratch + (size_t)omp_get_thread_num() * per;
         float *Vb = rowbuf + rb; /* [P][c_in][nb] */
-        float *Mb = Vb + WINO_ALIGN((size_t)P * a->c_in * WINO_BLOCK_TILES * sizeof(float)) / sizeof(float);
+        float *Mb = Vb + PCAVS_ALIGN64((size_t)P * a->c_in * WINO_BLOCK_TILES * sizeof(float)) / sizeof(float);
 #pragma omp for schedule(dynamic, 1)
         for (long bi = 0; bi < blocks; bi++) {
             const size_t t0 = (size_t)bi * bt;
@@ -267,11 +262,11 @@ static void wino_chunked_run(const pcavs_wino_conv *a, int nth, float *scratch, 
     /* carve: rowbufs | V | M (M padded by a lane group: the output transform reads whole groups) */
     char *sp = (char *)scratch;
     float *rowbufs = (float *)sp;
-    const size_t rb = WINO_ALIGN(wino_rowbuf_floats(a) * sizeof(float)) / sizeof(float);
+    const size_t rb = PCAVS_ALIGN64(wino_rowbuf_floats(a) * sizeof(float)) / sizeof(float);
     sp += (size_t)nth * rb * sizeof(float);
     const int P = wino_points(a);
     float *V = (float *)sp; /* [P, c_in, nt] */
-    sp += WINO_ALIGN((size_t)P * a->c_in * nt * sizeof(float));
+    sp += PCAVS_ALIGN64((size_t)P * a->c_in * nt * sizeof(float));
     float *M = (float *)sp; /* [P, c_out, nt] (+ WINO_LANES) */
 #pragma omp parallel num_threads(nth)
     {
@@ -306,8 +301,7 @@ pcavs_status pcavs_wino_run(const pcavs_kctx *kc, const pcavs_wino_conv *a) {
                           "wino_run: [n=%d, %d->%d, %dx%d] needs at least %zu "
                           "bytes of scratch, %zu available",
                           a->n, a->c_in, a->c_out, a->h, a->w, need, kc->scratch_bytes);
-    const int blas_threads = openblas_get_num_threads(); /* the GEMMs run single-threaded inside our region */
-    if (blas_threads != 1) openblas_set_num_threads(1);
+    const int blas_threads = pcavs_blas_single_threaded(); /* the GEMMs run single-threaded inside our region */
     if (pcavs_wino_uses_blocks(a, kc->scratch_bytes, nth)) {
         wino_block_run(a, nth, (float *)kc->scratch);
         if (a->rgb && a->rgb_done) *a->rgb_done = 1;
@@ -316,6 +310,6 @@ pcavs_status pcavs_wino_run(const pcavs_kctx *kc, const pcavs_wino_conv *a) {
         c.rgb = NULL;
         wino_chunked_run(&c, nth, (float *)kc->scratch, kc->scratch_bytes);
     }
-    if (blas_threads != 1) openblas_set_num_threads(blas_threads);
+    pcavs_blas_threads_restore(blas_threads);
     return PCAVS_OK;
 }

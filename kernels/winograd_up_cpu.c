@@ -21,12 +21,7 @@
 #include <string.h>
 
 #include <cblas.h>
-#ifdef _OPENMP
-#include <omp.h>
-#else
-static int omp_get_thread_num(void) { return 0; }
-static int omp_get_num_threads(void) { return 1; }
-#endif
+#include "kernel_util.h"
 
 #include "sgemm_nn.h"
 #include "simd_clones.h"
@@ -49,7 +44,6 @@ static int omp_get_num_threads(void) { return 1; }
 #ifndef UP_PF_AHEAD
 #define UP_PF_AHEAD 64
 #endif
-#define UP_ALIGN(b) ((((size_t)(b)) + 63) / 64 * 64)
 
 static int up_mult(int g) { return g < 25 ? 1 : g < 35 ? 4 : 16; }
 static int up_blk0(int g) { return g < 25 ? g : g < 30 ? 25 + 4 * (g - 25) : g < 35 ? 45 + 4 * (g - 30) : 65; }
@@ -109,10 +103,10 @@ static int up_tw(const pcavs_wino_up_conv *a) { return up_strips(a) ? a->w / 4 :
 static size_t up_strip_floats(const pcavs_wino_up_conv *a) { return (size_t)2 * a->w + 2 * (size_t)a->h + 2; }
 /* the strips of every sample S [n, c_out, up_strip_floats], then per thread the GEMMs' B [2 c_in][max(h, w) + 1] */
 static size_t up_strips_s_bytes(const pcavs_wino_up_conv *a) {
-    return UP_ALIGN((size_t)a->n * a->c_out * up_strip_floats(a) * sizeof(float));
+    return PCAVS_ALIGN64((size_t)a->n * a->c_out * up_strip_floats(a) * sizeof(float));
 }
 static size_t up_strips_b_floats(const pcavs_wino_up_conv *a) {
-    return UP_ALIGN((size_t)2 * a->c_in * ((a->h > a->w ? a->h : a->w) + 1) * sizeof(float)) / sizeof(float);
+    return PCAVS_ALIGN64((size_t)2 * a->c_in * ((a->h > a->w ? a->h : a->w) + 1) * sizeof(float)) / sizeof(float);
 }
 static size_t up_strips_bytes(const pcavs_wino_up_conv *a, int n_threads) {
     if (!up_strips(a)) return 0;
@@ -123,7 +117,7 @@ static size_t up_per_tile(const pcavs_wino_up_conv *a) {
     return (size_t)UP_BLOCKS * ((size_t)a->c_in + a->c_out) * sizeof(float);
 }
 static size_t up_plane_floats(const pcavs_wino_up_conv *a) { /* one T plane, padded to 64 bytes */
-    return UP_ALIGN(pcavs_up_plane_floats(a->h, a->w) * sizeof(float)) / sizeof(float);
+    return PCAVS_ALIGN64(pcavs_up_plane_floats(a->h, a->w) * sizeof(float)) / sizeof(float);
 }
 static size_t up_sample_t_bytes(const pcavs_wino_up_conv *a) {
     return (size_t)a->c_out * up_plane_floats(a) * sizeof(float);
@@ -134,7 +128,7 @@ static size_t up_rowbuf_floats(const pcavs_wino_up_conv *a) {
     return f > blur ? f : blur;
 }
 static size_t up_fixed(const pcavs_wino_up_conv *a, int n_threads) {
-    return (size_t)(n_threads < 1 ? 1 : n_threads) * UP_ALIGN(up_rowbuf_floats(a) * sizeof(float)) + 4 * 64 +
+    return (size_t)(n_threads < 1 ? 1 : n_threads) * PCAVS_ALIGN64(up_rowbuf_floats(a) * sizeof(float)) + 4 * 64 +
            WINO_LANES * sizeof(float) * 2 + up_strips_bytes(a, n_threads);
 }
 
@@ -177,8 +171,8 @@ static size_t up_fused_samples(const pcavs_wino_up_conv *a, int n_threads, size_
 #endif
 static int up_block_rows(const pcavs_wino_up_conv *a) { return a->c_out < UP_BLOCK_ROWS ? a->c_out : UP_BLOCK_ROWS; }
 static size_t up_block_thread_floats(const pcavs_wino_up_conv *a) {
-    return UP_ALIGN((size_t)UP_BLOCKS * a->c_in * UP_BLOCK_TILES * sizeof(float)) / sizeof(float) +
-           UP_ALIGN(((size_t)UP_BLOCKS * up_block_rows(a) * UP_BLOCK_TILES + WINO_LANES) * sizeof(float)) /
+    return PCAVS_ALIGN64((size_t)UP_BLOCKS * a->c_in * UP_BLOCK_TILES * sizeof(float)) / sizeof(float) +
+           PCAVS_ALIGN64(((size_t)UP_BLOCKS * up_block_rows(a) * UP_BLOCK_TILES + WINO_LANES) * sizeof(float)) /
                sizeof(float);
 }
 static size_t up_block_bytes(const pcavs_wino_up_conv *a, int n_threads) {
@@ -615,7 +609,7 @@ static void up_blur_out(const pcavs_wino_up_conv *a, const float *S, float *T, i
 /* The tile-block form (see up_block_form), with kc's scratch of at least up_block_bytes. */
 static void up_block_run(const pcavs_wino_up_conv *a, int nth, float *rowbufs, float *S, float *SB, float *work) {
     const size_t tps = (size_t)up_th(a) * up_tw(a), pf = up_plane_floats(a), sb = up_group_samples(a);
-    const size_t rb = UP_ALIGN(up_rowbuf_floats(a) * sizeof(float)) / sizeof(float), per = up_block_thread_floats(a);
+    const size_t rb = PCAVS_ALIGN64(up_rowbuf_floats(a) * sizeof(float)) / sizeof(float), per = up_block_thread_floats(a);
     const int rows = up_block_rows(a);
     float *Tb = work + (size_t)nth * per; /* [sb, c_out, plane] */
 #pragma omp parallel num_threads(nth)
@@ -623,7 +617,7 @@ static void up_block_run(const pcavs_wino_up_conv *a, int nth, float *rowbufs, f
         const int tid = omp_get_thread_num();
         float *rowbuf = rowbufs + (size_t)tid * rb, *Vb = work + (size_t)tid * per;
         up_strips_all(a, S, SB, tid);
-        float *Mb = Vb + UP_ALIGN((size_t)UP_BLOCKS * a->c_in * UP_BLOCK_TILES * sizeof(float)) / sizeof(float);
+        float *Mb = Vb + PCAVS_ALIGN64((size_t)UP_BLOCKS * a->c_in * UP_BLOCK_TILES * sizeof(float)) / sizeof(float);
         for (int g0 = 0; g0 < a->n; g0 += (int)sb) {
             const int gb = a->n - g0 < (int)sb ? a->n - g0 : (int)sb;
             const size_t base = (size_t)g0 * tps, tiles = (size_t)gb * tps;
@@ -658,7 +652,7 @@ static void up_chunked_run(const pcavs_wino_up_conv *a, int nth, size_t scratch_
                            float *SB, char *sp) {
     const size_t tps = (size_t)up_th(a) * up_tw(a), per_tile = up_per_tile(a), t_samp = up_sample_t_bytes(a);
     const size_t avail = scratch_bytes - up_fixed(a, nth);
-    const size_t pf = up_plane_floats(a), rb = UP_ALIGN(up_rowbuf_floats(a) * sizeof(float)) / sizeof(float);
+    const size_t pf = up_plane_floats(a), rb = PCAVS_ALIGN64(up_rowbuf_floats(a) * sizeof(float)) / sizeof(float);
     const int by_rows = !strcmp(pcavs_sgemm_nn_form(), "blas");
 
     /* Fused form where whole samples fit (a chunk per group of fsb samples, the output plane blurred at once from its
@@ -684,7 +678,7 @@ static void up_chunked_run(const pcavs_wino_up_conv *a, int nth, size_t scratch_
     float *Tb = (float *)sp;
     sp += fused ? (size_t)nth * pf * sizeof(float) : sb * t_samp;
     float *V = (float *)sp;
-    sp += UP_ALIGN((size_t)UP_BLOCKS * a->c_in * nt * sizeof(float));
+    sp += PCAVS_ALIGN64((size_t)UP_BLOCKS * a->c_in * nt * sizeof(float));
     float *M = (float *)sp;
 #pragma omp parallel num_threads(nth)
     {
@@ -736,7 +730,7 @@ pcavs_status pcavs_wino_up_run(const pcavs_kctx *kc, const pcavs_wino_up_conv *a
                           "wino_up_run: [n=%d, %d->%d, %dx%d] needs at least %zu bytes of scratch, %zu available", a->n,
                           a->c_in, a->c_out, a->h, a->w, need, kc->scratch_bytes);
     /* carve: row buffers | edge strips S and their GEMMs' B per thread (up_strips) | the form's own */
-    const size_t rb = UP_ALIGN(up_rowbuf_floats(a) * sizeof(float)) / sizeof(float);
+    const size_t rb = PCAVS_ALIGN64(up_rowbuf_floats(a) * sizeof(float)) / sizeof(float);
     float *rowbufs = (float *)kc->scratch, *S = NULL, *SB = NULL;
     char *sp = (char *)kc->scratch + (size_t)nth * rb * sizeof(float);
     if (up_strips(a)) {
@@ -744,12 +738,11 @@ pcavs_status pcavs_wino_up_run(const pcavs_kctx *kc, const pcavs_wino_up_conv *a
         SB = (float *)(sp + up_strips_s_bytes(a));
         sp += up_strips_bytes(a, nth);
     }
-    const int blas_threads = openblas_get_num_threads(); /* the GEMMs run single-threaded inside our region */
-    if (blas_threads != 1) openblas_set_num_threads(1);
+    const int blas_threads = pcavs_blas_single_threaded(); /* the GEMMs run single-threaded inside our region */
     if (pcavs_wino_up_uses_blocks(a, kc->scratch_bytes, nth))
         up_block_run(a, nth, rowbufs, S, SB, (float *)sp);
     else
         up_chunked_run(a, nth, kc->scratch_bytes, rowbufs, S, SB, sp);
-    if (blas_threads != 1) openblas_set_num_threads(blas_threads);
+    pcavs_blas_threads_restore(blas_threads);
     return PCAVS_OK;
 }
