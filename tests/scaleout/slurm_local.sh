@@ -4,7 +4,8 @@
 #   slurm_local_stop       -> stops the daemons it started, by pid (call it from an EXIT trap)
 # No systemd and nothing outside DIR: its own munge key/socket/pid/log, slurm.conf with state and spool
 # directories, pid and log files under DIR, ports chosen free at random; root runs everything
-# (SlurmUser=root), no cgroups (proctrack/linuxproc, task/none).
+# (SlurmUser=root), no cgroups (proctrack/linuxproc, task/none: no cgroup.conf is read). MinJobAge=4 keeps
+# `sbatch --wait` polling every 2 s (it backs off to 32 s while MinJobAge allows).
 SLURM_LOCAL_PIDS=()
 SLURM_LOCAL_WHY=""
 
@@ -105,16 +106,12 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU
 ReturnToService=2
 KillWait=5
-MinJobAge=300
+MinJobAge=4
 PlugStackConfig=$D/plugstack.conf
 NodeName=pcavsnode NodeHostname=localhost NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=pcavs Nodes=pcavsnode Default=YES MaxTime=INFINITE State=UP
 CONF
   : >"$D/plugstack.conf"
-  cat >"$D/cgroup.conf" <<CONF
-CgroupPlugin=autodetect
-IgnoreSystemd=yes
-CONF
   export SLURM_CONF=$D/slurm.conf
   slurmctld -f "$SLURM_CONF" -L "$D/log/slurmctld.log" >"$D/log/slurmctld.out" 2>&1 || true
   if ! p=$(_slurm_local_pid "$D/slurmctld.pid"); then
