@@ -26,8 +26,7 @@ static int fail(char *err, size_t cap, const char *fmt, ...) {
 /* name's value as an integer in [lo, INT_MAX]: 1, 0 (unset: *v untouched) or -1 (malformed: err filled) */
 static int env_int(const char *(*get)(const char *), const char *name, long lo, long *v, char *err, size_t cap) {
     const char *s = get(name);
-    if (!s)
-        return 0;
+    if (!s) return 0;
     char *end;
     errno = 0;
     long x = strtol(s, &end, 10);
@@ -39,36 +38,30 @@ static int env_int(const char *(*get)(const char *), const char *name, long lo, 
     return 1;
 }
 
-int infer_shard_auto(const char *spec, const char *(*get)(const char *), int *i, int *n, char *from,
-                     size_t from_cap, char *err, size_t err_cap) {
+int infer_shard_auto(const char *spec, const char *(*get)(const char *), int *i, int *n, char *from, size_t from_cap,
+                     char *err, size_t err_cap) {
     long given_n = 0;
     if (strcmp(spec, "auto") != 0) {
         char *end;
         errno = 0;
         if (strncmp(spec, "auto/", 5) != 0 || (given_n = strtol(spec + 5, &end, 10), errno) || end == spec + 5 ||
             *end || given_n < 1 || given_n > INT_MAX)
-            return fail(err, err_cap, "--shard needs I/N with 0 <= I < N, auto or auto/N with N >= 1, got '%s'",
-                        spec);
+            return fail(err, err_cap, "--shard needs I/N with 0 <= I < N, auto or auto/N with N >= 1, got '%s'", spec);
     }
     long id = 0, mn = 0, count = 0, step = 1, mx = 0;
     int r;
-    if ((r = env_int(get, "SLURM_ARRAY_TASK_ID", 0, &id, err, err_cap)) < 0)
-        return 0;
+    if ((r = env_int(get, "SLURM_ARRAY_TASK_ID", 0, &id, err, err_cap)) < 0) return 0;
     if (r == 1) { /* a Slurm job array: the shard is the task's place in the range MIN, MIN+STEP, ... */
         static const char *need[] = {"SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_COUNT"};
         long *dst[] = {&mn, &count};
         for (int k = 0; k < 2; k++) {
             int q = env_int(get, need[k], k == 1 ? 1 : 0, dst[k], err, err_cap);
-            if (q < 0)
-                return 0;
-            if (q == 0)
-                return fail(err, err_cap, "--shard auto: SLURM_ARRAY_TASK_ID is set but %s is not", need[k]);
+            if (q < 0) return 0;
+            if (q == 0) return fail(err, err_cap, "--shard auto: SLURM_ARRAY_TASK_ID is set but %s is not", need[k]);
         }
-        if (env_int(get, "SLURM_ARRAY_TASK_STEP", 1, &step, err, err_cap) < 0)
-            return 0;
+        if (env_int(get, "SLURM_ARRAY_TASK_STEP", 1, &step, err, err_cap) < 0) return 0;
         int has_max = env_int(get, "SLURM_ARRAY_TASK_MAX", 0, &mx, err, err_cap);
-        if (has_max < 0)
-            return 0;
+        if (has_max < 0) return 0;
         if (has_max && mx - mn != (count - 1) * step)
             return fail(err, err_cap,
                         "--shard auto: the Slurm array is not an evenly spaced range (MIN=%ld MAX=%ld COUNT=%ld "
@@ -82,13 +75,12 @@ int infer_shard_auto(const char *spec, const char *(*get)(const char *), int *i,
             return fail(err, err_cap, "--shard auto/%ld: the Slurm array has %ld tasks (SLURM_ARRAY_TASK_COUNT)",
                         given_n, count);
         *i = (int)((id - mn) / step), *n = (int)count;
-        snprintf(from, from_cap, "Slurm array task %ld of %ld..%ld (SLURM_ARRAY_TASK_ID=%ld)", id, mn,
-                 mn + (count - 1) * step, id);
+        snprintf(from, from_cap, "Slurm array task %ld of %ld..%ld%s%.0ld (SLURM_ARRAY_TASK_ID)", id, mn,
+                 mn + (count - 1) * step, step > 1 ? " step " : "", step > 1 ? step : 0L);
         return 1;
     }
     long idx = 0;
-    if ((r = env_int(get, "JOB_COMPLETION_INDEX", 0, &idx, err, err_cap)) < 0)
-        return 0;
+    if ((r = env_int(get, "JOB_COMPLETION_INDEX", 0, &idx, err, err_cap)) < 0) return 0;
     if (r == 1) { /* a Kubernetes Indexed Job: the index; the count is the Job's completions */
         if (!given_n)
             return fail(err, err_cap,
@@ -123,20 +115,17 @@ int infer_remove_stale_temps(const char *path) {
     /* the writer's temporary name is PATH.tmp-XXXXXX (pcavs_media_temp_beside); escape PATH's glob characters */
     size_t n = strlen(path);
     char *pat = malloc(2 * n + 16);
-    if (!pat)
-        return 0;
+    if (!pat) return 0;
     size_t k = 0;
     for (size_t j = 0; j < n; j++) {
-        if (strchr("*?[\\", path[j]))
-            pat[k++] = '\\';
+        if (strchr("*?[\\", path[j])) pat[k++] = '\\';
         pat[k++] = path[j];
     }
     memcpy(pat + k, ".tmp-??????", 12);
     glob_t g;
     int removed = 0;
     if (glob(pat, GLOB_NOSORT, NULL, &g) == 0) {
-        for (size_t j = 0; j < g.gl_pathc; j++)
-            removed += unlink(g.gl_pathv[j]) == 0;
+        for (size_t j = 0; j < g.gl_pathc; j++) removed += unlink(g.gl_pathv[j]) == 0;
         globfree(&g);
     }
     free(pat);
@@ -152,8 +141,7 @@ typedef struct sbuf {
 } sbuf;
 
 static void put(sbuf *b, const char *s, size_t len) {
-    if (b->oom)
-        return;
+    if (b->oom) return;
     if (b->n + len + 1 > b->cap) {
         size_t cap = (b->n + len + 1) * 2;
         char *p = realloc(b->p, cap);
@@ -198,8 +186,8 @@ static void put_json(sbuf *b, const char *s) {
     put(b, "\"", 1);
 }
 
-int infer_summary_append(int fd, int row, int shard_i, int shard_n, const char *output, const char *status,
-                         long frames, double seconds, const char *error) {
+int infer_summary_append(int fd, int row, int shard_i, int shard_n, const char *output, const char *status, long frames,
+                         double seconds, const char *error) {
     sbuf b = {0};
     putf(&b, "{\"row\":%d,\"shard\":\"%d/%d\",\"output\":", row, shard_i, shard_n);
     put_json(&b, output);
@@ -221,7 +209,6 @@ int infer_summary_append(int fd, int row, int shard_i, int shard_n, const char *
     ssize_t w = write(fd, b.p, b.n);
     int ok = w == (ssize_t)b.n;
     free(b.p);
-    if (!ok && w >= 0)
-        errno = EIO;
+    if (!ok && w >= 0) errno = EIO;
     return ok ? 0 : -1;
 }

@@ -23,7 +23,7 @@ int infer_remove_stale_temps(const char *path);
  * {"row":R,"shard":"I/N","output":"...","status":"done|skipped|failed","frames":F|null,"seconds":S,
  *  "error":"..."|null}. output may be NULL (a row that did not parse); frames < 0 writes null.
  * Returns 0 or -1 (errno set). */
-int infer_summary_append(int fd, int row, int shard_i, int shard_n, const char *output, const char *status,
-                         long frames, double seconds, const char *error);
+int infer_summary_append(int fd, int row, int shard_i, int shard_n, const char *output, const char *status, long frames,
+                         double seconds, const char *error);
 
 #endif

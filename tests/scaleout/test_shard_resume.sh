@@ -189,15 +189,21 @@ ffmpeg -v error -f lavfi -i "sine=frequency=500:sample_rate=16000:duration=4" -c
 echo "$EX/Input/517600055 1 none 0 $W/long.wav none 0 dummy" >"$W/long.csv"
 K=$W/killed
 VK=$K/id_517600055_pose_517600055_audio_long.mp4
-"${CLEAN[@]}" "$INFER" --model "$W/model.safetensors" --csv "$W/long.csv" -o "$K" --noise fixed -q &
+# in a process group of its own, killed whole like a cancelled job (ffmpeg with it: an orphaned ffmpeg would
+# go on finishing its file after the next run removed it)
+setsid "${CLEAN[@]}" "$INFER" --model "$W/model.safetensors" --csv "$W/long.csv" -o "$K" --noise fixed -q &
 pid=$!
 for _ in $(seq 300); do
   ls "$K" 2>/dev/null | grep -q tmp- && break
   sleep 0.1
 done
 sleep 0.5
-kill -KILL $pid
+kill -KILL -- -$pid
 wait $pid 2>/dev/null
+for _ in $(seq 50); do # until the group (ffmpeg too) is gone
+  kill -0 -- -$pid 2>/dev/null || break
+  sleep 0.1
+done
 check "killed mid-way: a temporary exists ($(ls "$K" | grep tmp- | head -1)), nothing under the final name" \
   eval '[ -n "$(ls "$K" | grep tmp-)" ] && [ ! -e "$VK" ]'
 "${CLEAN[@]}" "$INFER" --model "$W/model.safetensors" --csv "$W/long.csv" -o "$K" --noise fixed -q --max-frames 1
