@@ -94,6 +94,13 @@ rc=$?
 check "--overwrite without --csv: exit $rc == 2 ($out)" \
   eval '[ $rc -eq 2 ] && echo "$out" | grep -q "overwrite needs --csv"'
 
+# the Kubernetes example's --shard auto/N agrees with its completions
+Y=$SRC/examples/k8s/indexed-job.yaml
+yc=$(sed -n 's/^ *completions: *\([0-9]*\).*/\1/p' "$Y")
+ya=$(grep -o '"auto/[0-9]*"' "$Y" | tr -dc 0-9)
+check "examples/k8s/indexed-job.yaml: Indexed, --shard auto/$ya == completions $yc" \
+  eval '[ -n "$yc" ] && [ "$yc" = "$ya" ] && grep -q "completionMode: Indexed" "$Y"'
+
 n_ok=0
 auto_ok() { # auto_ok SHARD_SPEC WANT_I WANT_N WANT_ROWS VAR=VALUE...: which rows the shard attempts
   local spec=$1 wi=$2 wn=$3 want=$4 o="$W/auto_ok_$n_ok"

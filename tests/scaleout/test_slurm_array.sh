@@ -4,7 +4,8 @@
 # demo inputs with a synthesized model:
 #   - sbatch --wait --array=0-1: the 4 videos byte-identical to an unsharded run; each shard's summary
 #     lists its rows (r % 2 == I) as done;
-#   - the same submission again renders nothing: every new summary line "skipped", inodes/mtimes unchanged;
+#   - the job again as --array=10-11 (ids need not start at 0) renders nothing: every new summary line
+#     "skipped", inodes/mtimes unchanged;
 #   - a job cancelled (scancel) once its first video appears, submitted again: the finished rows skipped
 #     (same inode and mtime), the others done, all 4 byte-identical to the unsharded run, no temporaries.
 # Skips (exit 77) with the reason when Slurm/munge are not installed or the daemons cannot start.
@@ -66,7 +67,7 @@ ffmpeg -v error -ss 3.0 -t 0.3 -i "$EX/Audio_Source/681600002.mp3" -ac 1 -ar 160
 } >"$W/rows.csv"
 NAMES=(id_517600055_pose_517600078_audio_a0.mp4 id_517600055_pose_517600055_audio_a1.mp4
   id_517600055_pose_00473.mp4_audio_a2.mp4 id_517600055_pose_517600078_audio_a3.mp4)
-FLAGS=(--max-frames 2 --noise fixed)
+FLAGS=(--max-frames 1 --noise fixed)
 
 # the unsharded run (one thread, as each array task gets one CPU)
 t=$(date +%s.%N)
@@ -119,18 +120,21 @@ check "summaries: '$got' == '0:done 1:done 2:done 3:done' (rows r % 2 == I in sh
 check "each task said its shard came from the Slurm array" \
   eval 'grep -q "shard 0/2 from Slurm array task" "$W"/job-*_0.out && grep -q "shard 1/2 from Slurm array task" "$W"/job-*_1.out'
 
-# ---- 2. the same submission again: nothing rendered ----
+# ---- 2. the same job again, as --array=10-11 (ids need not start at 0): nothing rendered ----
 before=$(stamps "$W/out")
 n0=$(nlines "$W/out/summary-shard-0-of-2.jsonl")
 n1=$(nlines "$W/out/summary-shard-1-of-2.jsonl")
 sleep 1.1
 t=$(date +%s.%N)
-submit "$W/out" --wait --array=0-1
+submit "$W/out" --wait --array=10-11
 rc=$?
-echo "array 0-1 again: $($PY -c "print('%.1f' % ($(date +%s.%N) - $t))") s"
+echo "array 10-11 (again): $($PY -c "print('%.1f' % ($(date +%s.%N) - $t))") s"
 got=$(lines_since "$W/out" "$n0" "$n1")
-check "second submission: exit $rc == 0, summaries '$got' == all 4 skipped" \
+check "second submission (--array=10-11): exit $rc == 0, summaries '$got' == all 4 skipped" \
   eval '[ $rc -eq 0 ] && [ "$got" = "0:skipped 1:skipped 2:skipped 3:skipped" ]'
+check "second submission: task 10 took shard 0/2, task 11 shard 1/2" \
+  eval 'grep -q "shard 0/2 from Slurm array task 10 of 10..11" "$W"/job-*_10.out &&
+        grep -q "shard 1/2 from Slurm array task 11 of 10..11" "$W"/job-*_11.out'
 check "second submission: no video rewritten (inodes and mtimes unchanged)" [ "$(stamps "$W/out")" = "$before" ]
 
 # ---- 3. cancelled once its first video appears (one task at a time: %1), then submitted again ----
