@@ -669,7 +669,7 @@ int main(int argc, char **argv) {
             double t_row = now_s();
             pcavs_render_params row = rp;
             char name[1600], label[64];
-            snprintf(label, sizeof label, "csv %s row %d", o.csv, r + 1);
+            snprintf(label, sizeof label, "csv %s row %d", o.csv, r); /* from 0, as --shard and the summary */
             const char *status = "done", *error = NULL, *out_name = NULL;
             char out[2048];
             n_frames = -1;

@@ -152,7 +152,8 @@ out=$("${RUN[@]}" 2>&1)
 rc=$?
 check "a failing row: exit $rc == 1" [ $rc -eq 1 ]
 check "a failing row does not stop the others: rows 0 and 2 written" eval '[ -s "$V0" ] && [ -s "$V2" ]'
-check "the failing row's error on stderr names its input" eval 'echo "$out" | grep -q "row 2: .*missing.wav"'
+check "the failing row's error on stderr names it (row 1, from 0) and its input" \
+  eval 'echo "$out" | grep -q "three.csv row 1: .*missing.wav"'
 check "summary: '$(rows_of "$O/summary-shard-0-of-1.jsonl")' == '0:done 1:failed 2:done'" \
   [ "$(rows_of "$O/summary-shard-0-of-1.jsonl")" = "0:done 1:failed 2:done" ]
 got=$($PY -c '
