@@ -101,6 +101,12 @@ ya=$(grep -o '"auto/[0-9]*"' "$Y" | tr -dc 0-9)
 check "examples/k8s/indexed-job.yaml: Indexed, --shard auto/$ya == completions $yc" \
   eval '[ -n "$yc" ] && [ "$yc" = "$ya" ] && grep -q "completionMode: Indexed" "$Y"'
 
+# test_slurm_array's skip reason when Slurm's client commands are missing (here: not on PATH)
+why=$(PATH=/nonexistent /bin/bash -c 'source "$1"; slurm_local_start "$2/nodir"; echo "rc=$? $SLURM_LOCAL_WHY"' _ \
+  "$SRC/tests/scaleout/slurm_local.sh" "$W")
+check "slurm_local_start without sbatch/sinfo/...: fails with the reason ($why)" \
+  eval 'echo "$why" | grep -q "^rc=1 not installed: .*sbatch.*apt-get install" && [ ! -e "$W/nodir" ]'
+
 n_ok=0
 auto_ok() { # auto_ok SHARD_SPEC WANT_I WANT_N WANT_ROWS VAR=VALUE...: which rows the shard attempts
   local spec=$1 wi=$2 wn=$3 want=$4 o="$W/auto_ok_$n_ok"
