@@ -569,7 +569,7 @@ static int handle_jobs(struct mg_connection *conn, void *cb) {
 static int handle_v1_other(struct mg_connection *conn, void *cb) {
     (void)cb;
     const struct mg_request_info *ri = mg_get_request_info(conn);
-    send_error(conn, 404, "%s %s: no such resource (see docs/server.md)", ri->request_method, ri->local_uri);
+    send_error(conn, 404, "%s %s: no such resource (the API is under /v1/, see docs/server.md)", ri->request_method, ri->local_uri);
     return 404;
 }
 
@@ -577,4 +577,10 @@ void http_api_register(struct mg_context *mg, server *srv) {
     mg_set_request_handler(mg, "/health$", handle_health, srv);
     mg_set_request_handler(mg, "/v1/jobs", handle_jobs, srv);
     mg_set_request_handler(mg, "/v1", handle_v1_other, srv);
+}
+
+/* Every other path: a JSON 404 of ours (civetweb's own error page is never used: the server serves no
+ * files from disk). Registered last: civetweb tries patterns in registration order. */
+void http_api_register_fallback(struct mg_context *mg, server *srv) {
+    mg_set_request_handler(mg, "**", handle_v1_other, srv);
 }

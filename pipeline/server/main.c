@@ -87,7 +87,7 @@ int main(int argc, char **argv) {
     char ports[300];
     snprintf(ports, sizeof ports, strchr(srv.opt.host, ':') ? "[%s]:%d" : "%s:%d", srv.opt.host, srv.opt.port);
     const char *mgopt[] = {"listening_ports", ports, "num_threads", "64", "request_timeout_ms", "120000",
-                           "websocket_timeout_ms", "600000", "enable_keep_alive", "no", NULL};
+                           "websocket_timeout_ms", "60000", "enable_keep_alive", "no", NULL};
     struct mg_callbacks cb;
     memset(&cb, 0, sizeof cb);
     cb.log_message = on_log;
@@ -102,6 +102,7 @@ int main(int argc, char **argv) {
     http_api_register(mg, &srv);
     stream_ws_register(mg, &srv);
     assets_register(mg, &srv);
+    http_api_register_fallback(mg, &srv);
     struct mg_server_port sp[4];
     int np = mg_get_server_ports(mg, 4, sp);
     int port = np > 0 ? sp[0].port : srv.opt.port;

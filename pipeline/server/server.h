@@ -31,6 +31,8 @@ typedef struct server {
 
 /* http_api.c: /health and /v1/jobs... */
 void http_api_register(struct mg_context *mg, server *srv);
+/* http_api.c: a JSON 404 for every other path (call after every other registration). */
+void http_api_register_fallback(struct mg_context *mg, server *srv);
 /* stream_ws.c: /v1/stream */
 void stream_ws_register(struct mg_context *mg, server *srv);
 void stream_ws_free_slots(server *srv);

@@ -1,8 +1,11 @@
 /* stream_ws.c: the WebSocket /v1/stream (protocol in ws_proto.h): a face image, then 16 kHz PCM (and
  * optionally pose frames) in; each frame out as soon as pcavs_stream_pull_frame has it. At most
  * --max-streams connections hold a stream slot; each slot keeps its own context (created on first use)
- * because a context is used by one thread at a time. */
+ * because a context is used by one thread at a time. civetweb's thread only reads and queues messages;
+ * a worker thread per connection runs the networks, so a client's close is seen at once (the work
+ * queued behind it is dropped) even when generation is slower than real time. */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +23,25 @@
 #define FRAME_BYTES ((size_t)PCAVS_FRAME_SIDE * PCAVS_FRAME_SIDE * 3)
 #define MAX_MESSAGE ((size_t)16 << 20) /* one WebSocket message (an image, a PCM chunk) */
 
+typedef struct ws_item {
+    struct ws_item *next;
+    int binary;
+    size_t len;
+    unsigned char data[]; /* [len] */
+} ws_item;
+
+#define MAX_QUEUED ((size_t)64 << 20) /* bytes of messages waiting for the worker */
+
 typedef struct ws_session {
     server *srv;
+    struct mg_connection *conn;
+    pthread_t worker;
+    int worker_started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    ws_item *head, *tail; /* messages waiting for the worker */
+    size_t queued;
+    volatile int closing; /* the client left or the connection is closing: the worker stops */
     int slot; /* -1: refused (too many streams) */
     pcavs_stream *st;
     ws_msg opts; /* from the start message (defaults otherwise) */
@@ -33,6 +53,9 @@ typedef struct ws_session {
     float *pcm;
     size_t pcm_cap;
 } ws_session;
+
+static void *ws_worker(void *arg);
+static int handle_message(struct mg_connection *conn, ws_session *s, const ws_item *it);
 
 static void send_text(struct mg_connection *conn, const char *text) {
     mg_websocket_write(conn, MG_WEBSOCKET_OPCODE_TEXT, text, strlen(text));
@@ -62,6 +85,8 @@ static int ws_connect(const struct mg_connection *conn, void *cb) {
         }
     pthread_mutex_unlock(&srv->mu);
     ws_msg_parse(1, (const unsigned char *)"A", 1, &s->opts, NULL, 0); /* defaults */
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
     mg_set_user_connection_data(conn, s);
     return 0;
 }
@@ -69,9 +94,6 @@ static int ws_connect(const struct mg_connection *conn, void *cb) {
 typedef struct ws_call {
     struct mg_connection *conn;
     server *srv;
-    int bits;
-    char *data;
-    size_t len;
 } ws_call;
 
 static int ws_ready_body(void *arg) {
@@ -100,6 +122,17 @@ static int ws_ready_body(void *arg) {
             return 0;
         }
     }
+    s->conn = conn;
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setstacksize(&at, (size_t)8 << 20);
+    s->worker_started = pthread_create(&s->worker, &at, ws_worker, s) == 0;
+    pthread_attr_destroy(&at);
+    if (!s->worker_started) {
+        send_err(conn, "cannot start a stream thread");
+        mg_websocket_write(conn, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE, "", 0);
+        return 0;
+    }
     char m[256];
     snprintf(m, sizeof m,
              "{\"type\": \"ready\", \"sample_rate\": %d, \"fps\": %d, \"frame_side\": %d, \"lookahead_ms\": %d, "
@@ -109,8 +142,35 @@ static int ws_ready_body(void *arg) {
     return 0;
 }
 
+/* The connection's worker: handles queued messages in order until the stream ends or the client leaves. */
+static void *ws_worker(void *arg) {
+    ws_session *s = arg;
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        while (!s->head && !s->closing)
+            pthread_cond_wait(&s->cv, &s->mu);
+        if (s->closing) {
+            pthread_mutex_unlock(&s->mu);
+            break;
+        }
+        ws_item *it = s->head;
+        s->head = it->next;
+        if (!s->head)
+            s->tail = NULL;
+        s->queued -= it->len;
+        pthread_mutex_unlock(&s->mu);
+        int keep = handle_message(s->conn, s, it);
+        free(it);
+        if (!keep) { /* ended or failed: the close frame was sent; civetweb closes at the client's next frame */
+            __atomic_store_n((int *)&s->closing, 1, __ATOMIC_RELEASE);
+            break;
+        }
+    }
+    return NULL;
+}
+
 static void ws_ready(struct mg_connection *conn, void *cb) {
-    ws_call c = {conn, cb, 0, NULL, 0};
+    ws_call c = {conn, cb};
     run_on_big_stack(ws_ready_body, &c);
 }
 
@@ -155,6 +215,8 @@ static int pump(struct mg_connection *conn, ws_session *s, char *err, size_t cap
     for (;;) {
         if (s->srv->stopping)
             return snprintf(err, cap, "the server is shutting down"), -1;
+        if (__atomic_load_n((int *)&s->closing, __ATOMIC_ACQUIRE))
+            return snprintf(err, cap, "client gone"), -1;
         int ready = 0;
         if (pcavs_stream_pull_frame(s->st, s->rgb, sizeof s->rgb, &ready) != PCAVS_OK)
             return snprintf(err, cap, "%s", pcavs_last_error()), -1;
@@ -185,11 +247,11 @@ static int pump(struct mg_connection *conn, ws_session *s, char *err, size_t cap
 }
 
 /* Handles one whole message. Returns 1 to keep the connection, 0 to close it. */
-static int handle_message(struct mg_connection *conn, ws_session *s) {
+static int handle_message(struct mg_connection *conn, ws_session *s, const ws_item *it) {
     server *srv = s->srv;
     ws_msg m;
     char err[700];
-    if (ws_msg_parse(s->msg_binary, s->msg, s->msg_len, &m, err, sizeof err))
+    if (ws_msg_parse(it->binary, it->data, it->len, &m, err, sizeof err))
         goto fail;
     pcavs_context *ctx = srv->slots[s->slot].ctx;
     switch (m.kind) {
@@ -292,20 +354,23 @@ fail:
     return 0;
 }
 
-static int ws_data_body(void *arg) {
-    ws_call *c = arg;
-    struct mg_connection *conn = c->conn;
-    int bits = c->bits;
-    char *data = c->data;
-    size_t len = c->len;
+/* civetweb's thread: assembles a message from its fragments and queues it for the worker. */
+static int ws_data(struct mg_connection *conn, int bits, char *data, size_t len, void *cb) {
+    (void)cb;
     ws_session *s = mg_get_user_connection_data(conn);
     int op = bits & 0x0F, fin = (bits & 0x80) != 0;
-    if (!s || s->slot < 0 || op == MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE)
+    if (!s || s->slot < 0 || !s->worker_started || op == MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE ||
+        __atomic_load_n((int *)&s->closing, __ATOMIC_ACQUIRE)) {
+        if (s) { /* the worker stops before the frame it is computing is sent */
+            pthread_mutex_lock(&s->mu);
+            __atomic_store_n((int *)&s->closing, 1, __ATOMIC_RELEASE);
+            pthread_cond_signal(&s->cv);
+            pthread_mutex_unlock(&s->mu);
+        }
         return 0;
+    }
     if (op == MG_WEBSOCKET_OPCODE_PING || op == MG_WEBSOCKET_OPCODE_PONG)
         return 1;
-    if (!s->srv->slots[s->slot].ctx)
-        return 0; /* the context could not be created (reported in ws_ready) */
     if (op == MG_WEBSOCKET_OPCODE_TEXT || op == MG_WEBSOCKET_OPCODE_BINARY) {
         s->msg_len = 0;
         s->msg_binary = op == MG_WEBSOCKET_OPCODE_BINARY;
@@ -328,13 +393,31 @@ static int ws_data_body(void *arg) {
     s->msg_len += len;
     if (!fin)
         return 1;
-    return handle_message(conn, s);
-}
-
-static int ws_data(struct mg_connection *conn, int bits, char *data, size_t len, void *cb) {
-    ws_call c = {conn, cb, bits, data, len};
-    int r = run_on_big_stack(ws_data_body, &c);
-    return r < 0 ? 0 : r;
+    ws_item *it = malloc(sizeof *it + s->msg_len);
+    if (!it)
+        return 0;
+    it->next = NULL;
+    it->binary = s->msg_binary;
+    it->len = s->msg_len;
+    memcpy(it->data, s->msg, s->msg_len);
+    pthread_mutex_lock(&s->mu);
+    int over = s->queued + it->len > MAX_QUEUED;
+    if (!over) {
+        if (s->tail)
+            s->tail->next = it;
+        else
+            s->head = it;
+        s->tail = it;
+        s->queued += it->len;
+        pthread_cond_signal(&s->cv);
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (over) {
+        free(it);
+        send_err(conn, "too much input waiting: the client sends faster than frames are generated");
+        return 0;
+    }
+    return 1;
 }
 
 static void ws_close(const struct mg_connection *conn, void *cb) {
@@ -342,6 +425,18 @@ static void ws_close(const struct mg_connection *conn, void *cb) {
     ws_session *s = mg_get_user_connection_data(conn);
     if (!s)
         return;
+    pthread_mutex_lock(&s->mu);
+    __atomic_store_n((int *)&s->closing, 1, __ATOMIC_RELEASE);
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    if (s->worker_started)
+        pthread_join(s->worker, NULL); /* at most the frame under way */
+    for (ws_item *it = s->head, *n; it; it = n) {
+        n = it->next;
+        free(it);
+    }
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
     pcavs_stream_free(s->st);
     if (s->slot >= 0) {
         pthread_mutex_lock(&srv->mu);

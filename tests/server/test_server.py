@@ -177,6 +177,21 @@ after = set(os.listdir(WORK)) | set(os.listdir("/tmp"))
 check(not any("evil" in x for x in after - before), f"no file named after a request: {sorted(after - before)}")
 left = [f for f in srv.files() if not f.endswith("result.mp4") and os.path.isfile(f)]
 check(not left, f"refused uploads leave no file: {left}")
+for path in ("/favicon.ico", "/../../etc/passwd", "/v1/nothing"):
+    st, j = srv.json("GET", path, key=False)
+    check(st == 404 and "error" in j, f"GET {path}: {st} {j}")
+import socket  # noqa: E402
+for raw_req in (b"GARBAGE\r\n\r\n", b"GET /" + b"a" * 20000 + b" HTTP/1.1\r\n\r\n",
+                b"POST /v1/jobs HTTP/1.1\r\nContent-Length: -5\r\n\r\n", b"\x16\x03\x01\x00\xa5\x01\x00"):
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+    s.sendall(raw_req)
+    try:
+        answer = s.recv(64)
+    except OSError as e:
+        answer = str(e).encode()
+    s.close()
+    check(answer[:9] in (b"HTTP/1.0 ", b"HTTP/1.1 ") and answer[9:10] == b"4",
+          f"malformed request {raw_req[:24]!r}...: {answer[:32]!r}")
 st, h = srv.json("GET", "/health", key=False)
 check(st == 200 and srv.p.poll() is None, f"the server keeps serving after the bad uploads: {st}")
 
@@ -229,6 +244,7 @@ if websocket:
     ws.send(json.dumps({"type": "finish"}))
     th.join(120)
     stream_s = time.time() - t
+    ws.close()
     for _, d in received:
         if isinstance(d, bytes):
             tag, idx, tsec = d[0:1], struct.unpack("<I", d[4:8])[0], struct.unpack("<d", d[8:16])[0]
@@ -247,6 +263,14 @@ if websocket:
           f"stream frames == pcavs_stream_* frames byte for byte: {len(got)} vs {len(ref)} bytes, equal {got == ref}"
           f" {r.stderr.strip()}")
     print(f"   (stream of 3 frames in {stream_s:.1f} s including the stream context's creation)")
+    def slot_free():
+        t = time.time()
+        while time.time() - t < 30:
+            if srv.json("GET", "/health")[1]["streams"]["open"] == 0:
+                return True
+            time.sleep(0.05)
+        return False
+    check(slot_free(), "the stream slot is free again after the stream ended")
     # misuse: audio before the face
     ws = websocket.create_connection(url, timeout=60)
     ws.recv()
@@ -254,6 +278,7 @@ if websocket:
     m = json.loads(ws.recv())
     check(m.get("type") == "error" and "face" in m.get("error", ""), f"stream: audio before the face: {m}")
     ws.close()
+    slot_free()
     ws = websocket.create_connection(url, timeout=60)
     ws.recv()
     ws.send_binary(b"A" + raw[:7])

@@ -202,7 +202,20 @@ $('live-start').addEventListener('click', () => {
     else if (m.type === 'error') { liveStatus('error: ' + m.error); stopLive(false); }
     else if (m.type === 'end') liveStatus(`ended: ${m.frames} frames`);
   };
-  ws.onclose = () => { if (live.ws === ws) { stopLive(false); if (!/error|ended/.test($('live-status').textContent)) liveStatus('closed'); } };
+  ws.onclose = () => {
+    if (live.ws !== ws) return; // stopped by the user
+    stopLive(false);
+    live.ws = null;
+    if (!/error|ended/.test($('live-status').textContent)) liveStatus('closed by the server');
+  };
 });
 
-$('live-stop').addEventListener('click', () => { stopLive(true); liveStatus('finishing…'); });
+// Stop ends the session now: the frames of audio already sent but not yet drawn are dropped (finishing
+// them would take as long as the backlog where generation is slower than real time)
+$('live-stop').addEventListener('click', () => {
+  stopLive(false);
+  const ws = live.ws;
+  live.ws = null;
+  if (ws) ws.close();
+  liveStatus(`stopped after ${live.frames} frames`);
+});
