@@ -241,9 +241,11 @@ static int check_options(const mp_form *f, job_spec *s, char *err, size_t cap) {
                 return snprintf(err, cap, "field '%s': must be 0/1 or true/false, got '%s'", p->name, v), -1;
             if (!strcmp(p->name, "upstream_timing")) s->upstream_timing = b;
             else if (!strcmp(p->name, "side_by_side")) s->side_by_side = b;
-            else if (b) /* align, paste_back */
-                return snprintf(err, cap, "field '%s': not supported by this server yet (align the footage with "
-                                          "pcavs-align first, then upload the aligned crops)", p->name), -1;
+            else if (!strcmp(p->name, "align")) s->align = b;
+            else s->paste_back = b;
+            if (b && (!strcmp(p->name, "align") || !strcmp(p->name, "paste_back")) && !pcavs_landmarks_available())
+                return snprintf(err, cap, "field '%s': this server has no face landmark detector (built without "
+                                          "libdlib-dev); upload 224x224 crops aligned with pcavs-align", p->name), -1;
         }
     }
     return 0;
@@ -251,7 +253,7 @@ static int check_options(const mp_form *f, job_spec *s, char *err, size_t cap) {
 
 /* Saves a file part under the server's name dir/<stem>.<ext from content> and checks that it decodes.
  * Returns 0, or -1 with the 400 message in err. */
-static int save_media(const server *srv, const mp_part *p, const char *stem, const char *dir, char *path,
+static int save_media(const server *srv, const mp_part *p, const char *stem, const char *dir, int align, char *path,
                       size_t path_cap, long *frames_total, char *err, size_t cap) {
     if (p->len == 0)
         return snprintf(err, cap, "field '%s': empty file", stem), -1;
@@ -297,9 +299,9 @@ static int save_media(const server *srv, const mp_part *p, const char *stem, con
     pcavs_free(rgb);
     if (st != PCAVS_OK)
         return snprintf(err, cap, "field '%s': cannot decode: %s", stem, pcavs_last_error()), -1;
-    if (w != PCAVS_FRAME_SIDE || h != PCAVS_FRAME_SIDE)
-        return snprintf(err, cap, "field '%s': frames are %dx%d; a %dx%d VoxCeleb2-style face crop is needed (align "
-                                  "other footage with pcavs-align first)", stem, w, h, PCAVS_FRAME_SIDE, PCAVS_FRAME_SIDE),
+    if (!align && (w != PCAVS_FRAME_SIDE || h != PCAVS_FRAME_SIDE))
+        return snprintf(err, cap, "field '%s': frames are %dx%d; a %dx%d VoxCeleb2-style face crop is needed (or "
+                                  "align=1 for other footage)", stem, w, h, PCAVS_FRAME_SIDE, PCAVS_FRAME_SIDE),
                -1;
     return 0;
 }
@@ -357,6 +359,10 @@ static int handle_submit(struct mg_connection *conn, server *srv) {
     spec->output_pose = PCAVS_OUTPUT_DRIVING;
     if (check_options(form, spec, err, sizeof err))
         goto out;
+    if (spec->paste_back && !spec->align) {
+        snprintf(err, sizeof err, "field 'paste_back': needs align=1 (it inverts the alignment)");
+        goto out;
+    }
     const mp_part *face = mp_find(form, "face"), *audio = mp_find(form, "audio"), *pose = mp_find(form, "pose");
     if (!face || !audio) {
         snprintf(err, sizeof err, "field '%s': missing (face and audio are required)", !face ? "face" : "audio");
@@ -368,9 +374,10 @@ static int handle_submit(struct mg_connection *conn, server *srv) {
         goto out;
     }
     long frames = 0;
-    if (save_media(srv, face, "face", spec->dir, spec->face, sizeof spec->face, &frames, err, sizeof err) ||
-        save_media(srv, audio, "audio", spec->dir, spec->audio, sizeof spec->audio, &frames, err, sizeof err) ||
-        (pose && save_media(srv, pose, "pose", spec->dir, spec->pose, sizeof spec->pose, &frames, err, sizeof err)))
+    if (save_media(srv, face, "face", spec->dir, spec->align, spec->face, sizeof spec->face, &frames, err, sizeof err) ||
+        save_media(srv, audio, "audio", spec->dir, 0, spec->audio, sizeof spec->audio, &frames, err, sizeof err) ||
+        (pose && save_media(srv, pose, "pose", spec->dir, spec->align, spec->pose, sizeof spec->pose, &frames, err,
+                            sizeof err)))
         goto out_dir;
     spec->frames_total = spec->max_frames > 0 && spec->max_frames < frames ? spec->max_frames : frames;
     char id[JOB_ID_LEN + 1];

@@ -127,6 +127,65 @@ static void remove_inputs(const job_spec *s) {
         unlink(s->pose);
 }
 
+/* align / paste_back: what pcavs-infer --align --paste-back does (pipeline/cli/pcavs-infer.c, run_aligned_clip):
+ * face (and pose) aligned into 224x224 crops in the job's folder, rendered from them, and with paste_back the
+ * generated faces mapped back into the original frames (the pose video's, else the face's), which becomes the
+ * result. Returns the status; err receives the message. */
+static pcavs_status render_aligned(pcavs_context *ctx, pcavs_render_params *rp, const job_spec *s,
+                                   pcavs_progress_fn progress, void *user, char *err, size_t cap) {
+    char face_dir[JOB_PATH_MAX + 32], pose_dir[JOB_PATH_MAX + 32], pasted[JOB_PATH_MAX + 32];
+    snprintf(face_dir, sizeof face_dir, "%s/face_aligned", s->dir);
+    snprintf(pose_dir, sizeof pose_dir, "%s/pose_aligned", s->dir);
+    snprintf(pasted, sizeof pasted, "%s/pasted.mp4", s->dir);
+    pcavs_align_params ap = {.smooth_prev = -1};
+    pcavs_align_result face_res = {0}, pose_res = {0};
+    pcavs_render_result rr;
+    pcavs_status st;
+    err[0] = 0;
+    if ((st = pcavs_align_clip(s->face, face_dir, &ap, &face_res)) != PCAVS_OK) {
+        snprintf(err, cap, "align: face: %s", pcavs_last_error());
+        goto done;
+    }
+    rp->face = face_dir;
+    if (s->pose[0]) {
+        if ((st = pcavs_align_clip(s->pose, pose_dir, &ap, &pose_res)) != PCAVS_OK) {
+            snprintf(err, cap, "align: pose: %s", pcavs_last_error());
+            goto done;
+        }
+        rp->pose = pose_dir;
+    } else if (s->paste_back && face_res.n_frames > 1) {
+        rp->pose = face_dir; /* re-voicing a face video: its frames also drive the head pose */
+    }
+    if ((st = pcavs_context_render(ctx, rp, progress, user, &rr)) != PCAVS_OK) {
+        snprintf(err, cap, "%s", pcavs_last_error());
+        goto done;
+    }
+    if (s->paste_back) {
+        const char *src = s->pose[0] ? s->pose : s->face;
+        const pcavs_align_result *res = s->pose[0] ? &pose_res : &face_res;
+        if (rp->cancel && __atomic_load_n((const int *)rp->cancel, __ATOMIC_ACQUIRE)) {
+            st = PCAVS_ERR_CANCELLED;
+            snprintf(err, cap, "cancelled");
+            goto done;
+        }
+        if ((st = pcavs_align_paste_clip(src, res, rp->output, 1, 12.0, rp->pose ? rr.pose_frames_used : 0,
+                                         rp->output, pasted, NULL)) != PCAVS_OK ||
+            rename(pasted, rp->output) != 0) {
+            snprintf(err, cap, "paste_back: %s", st != PCAVS_OK ? pcavs_last_error() : "cannot replace the result");
+            if (st == PCAVS_OK)
+                st = PCAVS_ERR_IO;
+            goto done;
+        }
+    }
+done:
+    pcavs_align_result_free(&face_res);
+    pcavs_align_result_free(&pose_res);
+    job_remove_dir(face_dir);
+    job_remove_dir(pose_dir);
+    unlink(pasted);
+    return st;
+}
+
 typedef struct worker_arg {
     job_queue *q;
     int index;
@@ -187,9 +246,11 @@ static void *worker_main(void *arg) {
         rp.max_frames = s.max_frames;
         rp.cancel = &next->cancel;
         progress_ctx pc = {q, next};
-        pcavs_status st = pcavs_context_render(ctx, &rp, on_progress, &pc, NULL);
         char err[512];
-        snprintf(err, sizeof err, "%s", st == PCAVS_OK ? "" : pcavs_last_error());
+        pcavs_status st = s.align ? render_aligned(ctx, &rp, &s, on_progress, &pc, err, sizeof err)
+                                  : pcavs_context_render(ctx, &rp, on_progress, &pc, NULL);
+        if (!s.align)
+            snprintf(err, sizeof err, "%s", st == PCAVS_OK ? "" : pcavs_last_error());
         remove_inputs(&s);
         pthread_mutex_lock(&q->mu);
         if (st == PCAVS_OK)

@@ -29,6 +29,8 @@ typedef struct job_spec {
     pcavs_output_pose output_pose; /* DRIVING or REFERENCE */
     int upstream_timing;
     long max_frames;
+    int align;         /* align face (and pose) to 224x224 crops first (dlib landmarks), as pcavs-infer --align */
+    int paste_back;    /* with align: the result is the generated faces pasted back into the original frames */
     long frames_total; /* known at submission (from the audio's length) */
 } job_spec;
 

@@ -39,7 +39,7 @@ srv = Server(SERVER, MODEL, os.path.join(WORK, "tmp"), "--batch", "2", "--max-st
 opts = webdriver.ChromeOptions()
 opts.binary_location = shutil.which("chromium")
 for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-proxy-server",
-          "--window-size=1280,860", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+          "--window-size=1280,900", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
           f"--use-file-for-fake-audio-capture={mic}", "--autoplay-policy=no-user-gesture-required",
           f"--user-data-dir={os.path.join(WORK, 'profile')}"):
     opts.add_argument(a)
