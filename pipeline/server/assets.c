@@ -20,8 +20,7 @@ static int handle_asset(struct mg_connection *conn, void *cb) {
               "img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self' ws: wss:\r\n"
               "Connection: close\r\n\r\n",
               a->mime, a->len);
-    if (strcmp(ri->request_method, "HEAD"))
-        mg_write(conn, a->data, a->len);
+    if (strcmp(ri->request_method, "HEAD")) mg_write(conn, a->data, a->len);
     return 200;
 }
 

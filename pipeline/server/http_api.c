@@ -23,18 +23,30 @@
 
 static const char *reason(int status) {
     switch (status) {
-    case 200: return "OK";
-    case 202: return "Accepted";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Error";
+    case 200:
+        return "OK";
+    case 202:
+        return "Accepted";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Payload Too Large";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Error";
     }
 }
 
@@ -72,21 +84,17 @@ static int ct_equal(const char *given, size_t gn, const char *key, size_t kn) {
 
 int request_authorized(const struct mg_connection *conn, const server *srv) {
     const char *key = srv->opt.api_key;
-    if (!key)
-        return 1;
+    if (!key) return 1;
     size_t kn = strlen(key);
     const char *h = mg_get_header(conn, "Authorization");
-    if (h && !strncasecmp(h, "Bearer ", 7) && ct_equal(h + 7, strlen(h + 7), key, kn))
-        return 1;
+    if (h && !strncasecmp(h, "Bearer ", 7) && ct_equal(h + 7, strlen(h + 7), key, kn)) return 1;
     h = mg_get_header(conn, "X-API-Key");
-    if (h && ct_equal(h, strlen(h), key, kn))
-        return 1;
+    if (h && ct_equal(h, strlen(h), key, kn)) return 1;
     const struct mg_request_info *ri = mg_get_request_info(conn);
     if (ri->query_string) {
         char v[512];
         int n = mg_get_var(ri->query_string, strlen(ri->query_string), "api_key", v, sizeof v);
-        if (n >= 0 && ct_equal(v, (size_t)n, key, kn))
-            return 1;
+        if (n >= 0 && ct_equal(v, (size_t)n, key, kn)) return 1;
     }
     return 0;
 }
@@ -98,8 +106,7 @@ static int handle_health(struct mg_connection *conn, void *cb) {
     int queued, running, total, open = 0;
     job_queue_counts(srv->jobs, &queued, &running, &total);
     pthread_mutex_lock(&srv->mu);
-    for (int i = 0; i < srv->opt.max_streams; i++)
-        open += srv->slots[i].busy;
+    for (int i = 0; i < srv->opt.max_streams; i++) open += srv->slots[i].busy;
     pthread_mutex_unlock(&srv->mu);
     char body[800], b[64], p[96];
     snprintf(body, sizeof body,
@@ -120,20 +127,17 @@ static void drain(struct mg_connection *conn, size_t cap) {
     char buf[16384];
     size_t got = 0;
     int n;
-    while (got < cap && (n = mg_read(conn, buf, sizeof buf)) > 0)
-        got += (size_t)n;
+    while (got < cap && (n = mg_read(conn, buf, sizeof buf)) > 0) got += (size_t)n;
 }
 
 static int write_file(const char *path, const char *data, size_t len) {
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -1;
+    if (fd < 0) return -1;
     size_t off = 0;
     while (off < len) {
         ssize_t w = write(fd, data + off, len - off);
         if (w < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             close(fd);
             return -1;
         }
@@ -145,41 +149,36 @@ static int write_file(const char *path, const char *data, size_t len) {
 /* A client's file name is never used, but one that looks like a path is refused: it is either an attack
  * or a broken client, and saying so helps both. */
 static int filename_ok(const mp_part *p) {
-    if (!p->has_filename)
-        return 1;
+    if (!p->has_filename) return 1;
     for (const char *s = p->filename; *s; s++)
-        if (*s == '/' || *s == '\\' || (unsigned char)*s < 0x20)
-            return 0;
+        if (*s == '/' || *s == '\\' || (unsigned char)*s < 0x20) return 0;
     return strcmp(p->filename, "..") != 0 && strncmp(p->filename, "../", 3) != 0 && strstr(p->filename, "..") == NULL;
 }
 
 /* The text of an option part into out[cap] (trimmed). 0, or -1 when too long. */
 static int part_text(const mp_part *p, char *out, size_t cap) {
     size_t a = 0, b = p->len;
-    while (a < b && (p->data[a] == ' ' || p->data[a] == '\t' || p->data[a] == '\r' || p->data[a] == '\n'))
-        a++;
-    while (b > a && (p->data[b - 1] == ' ' || p->data[b - 1] == '\t' || p->data[b - 1] == '\r' || p->data[b - 1] == '\n'))
+    while (a < b && (p->data[a] == ' ' || p->data[a] == '\t' || p->data[a] == '\r' || p->data[a] == '\n')) a++;
+    while (b > a &&
+           (p->data[b - 1] == ' ' || p->data[b - 1] == '\t' || p->data[b - 1] == '\r' || p->data[b - 1] == '\n'))
         b--;
-    if (b - a + 1 > cap)
-        return -1;
+    if (b - a + 1 > cap) return -1;
     memcpy(out, p->data + a, b - a);
     out[b - a] = 0;
     for (size_t i = 0; i < b - a; i++)
-        if ((unsigned char)out[i] < 0x20)
-            return -1;
+        if ((unsigned char)out[i] < 0x20) return -1;
     return 0;
 }
 
 static int parse_bool(const char *s, int *v) {
-    if (!strcmp(s, "1") || !strcasecmp(s, "true") || !strcasecmp(s, "yes") || !strcasecmp(s, "on"))
-        return *v = 1, 0;
-    if (!strcmp(s, "0") || !strcasecmp(s, "false") || !strcasecmp(s, "no") || !strcasecmp(s, "off"))
-        return *v = 0, 0;
+    if (!strcmp(s, "1") || !strcasecmp(s, "true") || !strcasecmp(s, "yes") || !strcasecmp(s, "on")) return *v = 1, 0;
+    if (!strcmp(s, "0") || !strcasecmp(s, "false") || !strcasecmp(s, "no") || !strcasecmp(s, "off")) return *v = 0, 0;
     return -1;
 }
 
-static const char *const known_fields[] = {"face",  "audio",           "pose",         "noise", "seed", "output_pose",
-                                           "upstream_timing", "side_by_side", "align", "paste_back", "max_frames"};
+static const char *const known_fields[] = {"face",        "audio",           "pose",         "noise", "seed",
+                                           "output_pose", "upstream_timing", "side_by_side", "align", "paste_back",
+                                           "max_frames"};
 
 /* Checks one part against its field's rules; returns 0 or -1 with the 400 message in err. */
 static int check_options(const mp_form *f, job_spec *s, char *err, size_t cap) {
@@ -189,8 +188,10 @@ static int check_options(const mp_form *f, job_spec *s, char *err, size_t cap) {
         for (size_t k = 0; k < sizeof known_fields / sizeof *known_fields; k++)
             known |= !strcmp(p->name, known_fields[k]);
         if (!known) {
-            snprintf(err, cap, "field '%s': unknown (fields: face, audio, pose, noise, seed, output_pose, "
-                               "upstream_timing, side_by_side, align, paste_back, max_frames)", p->name);
+            snprintf(err, cap,
+                     "field '%s': unknown (fields: face, audio, pose, noise, seed, output_pose, "
+                     "upstream_timing, side_by_side, align, paste_back, max_frames)",
+                     p->name);
             return -1;
         }
         for (int j = 0; j < i; j++)
@@ -202,19 +203,20 @@ static int check_options(const mp_form *f, job_spec *s, char *err, size_t cap) {
             snprintf(err, cap, "field '%s': the file name looks like a path; send a plain name", p->name);
             return -1;
         }
-        if (!strcmp(p->name, "face") || !strcmp(p->name, "audio") || !strcmp(p->name, "pose"))
-            continue;
+        if (!strcmp(p->name, "face") || !strcmp(p->name, "audio") || !strcmp(p->name, "pose")) continue;
         char v[96];
-        if (part_text(p, v, sizeof v))
-            return snprintf(err, cap, "field '%s': value too long or not text", p->name), -1;
-        if (!v[0])
-            return snprintf(err, cap, "field '%s': empty value", p->name), -1;
+        if (part_text(p, v, sizeof v)) return snprintf(err, cap, "field '%s': value too long or not text", p->name), -1;
+        if (!v[0]) return snprintf(err, cap, "field '%s': empty value", p->name), -1;
         int b;
         if (!strcmp(p->name, "noise")) {
-            if (!strcmp(v, "random")) s->noise = PCAVS_NOISE_RANDOM;
-            else if (!strcmp(v, "fixed")) s->noise = PCAVS_NOISE_FIXED;
-            else if (!strcmp(v, "none")) s->noise = PCAVS_NOISE_NONE;
-            else return snprintf(err, cap, "field 'noise': must be random, fixed or none, got '%s'", v), -1;
+            if (!strcmp(v, "random"))
+                s->noise = PCAVS_NOISE_RANDOM;
+            else if (!strcmp(v, "fixed"))
+                s->noise = PCAVS_NOISE_FIXED;
+            else if (!strcmp(v, "none"))
+                s->noise = PCAVS_NOISE_NONE;
+            else
+                return snprintf(err, cap, "field 'noise': must be random, fixed or none, got '%s'", v), -1;
         } else if (!strcmp(p->name, "seed")) {
             char *end;
             errno = 0;
@@ -223,12 +225,17 @@ static int check_options(const mp_form *f, job_spec *s, char *err, size_t cap) {
                 return snprintf(err, cap, "field 'seed': must be a non-negative integer, got '%s'", v), -1;
             s->seed = x;
         } else if (!strcmp(p->name, "output_pose")) {
-            if (!strcmp(v, "driving")) s->output_pose = PCAVS_OUTPUT_DRIVING;
-            else if (!strcmp(v, "reference")) s->output_pose = PCAVS_OUTPUT_REFERENCE;
+            if (!strcmp(v, "driving"))
+                s->output_pose = PCAVS_OUTPUT_DRIVING;
+            else if (!strcmp(v, "reference"))
+                s->output_pose = PCAVS_OUTPUT_REFERENCE;
             else if (!strcmp(v, "both"))
-                return snprintf(err, cap, "field 'output_pose': 'both' makes two videos; submit one job with "
-                                          "driving and one with reference"), -1;
-            else return snprintf(err, cap, "field 'output_pose': must be driving or reference, got '%s'", v), -1;
+                return snprintf(err, cap,
+                                "field 'output_pose': 'both' makes two videos; submit one job with "
+                                "driving and one with reference"),
+                       -1;
+            else
+                return snprintf(err, cap, "field 'output_pose': must be driving or reference, got '%s'", v), -1;
         } else if (!strcmp(p->name, "max_frames")) {
             char *end;
             errno = 0;
@@ -239,13 +246,20 @@ static int check_options(const mp_form *f, job_spec *s, char *err, size_t cap) {
         } else {
             if (parse_bool(v, &b))
                 return snprintf(err, cap, "field '%s': must be 0/1 or true/false, got '%s'", p->name, v), -1;
-            if (!strcmp(p->name, "upstream_timing")) s->upstream_timing = b;
-            else if (!strcmp(p->name, "side_by_side")) s->side_by_side = b;
-            else if (!strcmp(p->name, "align")) s->align = b;
-            else s->paste_back = b;
+            if (!strcmp(p->name, "upstream_timing"))
+                s->upstream_timing = b;
+            else if (!strcmp(p->name, "side_by_side"))
+                s->side_by_side = b;
+            else if (!strcmp(p->name, "align"))
+                s->align = b;
+            else
+                s->paste_back = b;
             if (b && (!strcmp(p->name, "align") || !strcmp(p->name, "paste_back")) && !pcavs_landmarks_available())
-                return snprintf(err, cap, "field '%s': this server has no face landmark detector (built without "
-                                          "libdlib-dev); upload 224x224 crops aligned with pcavs-align", p->name), -1;
+                return snprintf(err, cap,
+                                "field '%s': this server has no face landmark detector (built without "
+                                "libdlib-dev); upload 224x224 crops aligned with pcavs-align",
+                                p->name),
+                       -1;
         }
     }
     return 0;
@@ -255,8 +269,7 @@ static int check_options(const mp_form *f, job_spec *s, char *err, size_t cap) {
  * Returns 0, or -1 with the 400 message in err. */
 static int save_media(const server *srv, const mp_part *p, const char *stem, const char *dir, int align, char *path,
                       size_t path_cap, long *frames_total, char *err, size_t cap) {
-    if (p->len == 0)
-        return snprintf(err, cap, "field '%s': empty file", stem), -1;
+    if (p->len == 0) return snprintf(err, cap, "field '%s': empty file", stem), -1;
     sniff_kind k = sniff((const unsigned char *)p->data, p->len);
     int want_ok = !strcmp(stem, "face")    ? sniff_is_image(k) || sniff_is_video(k)
                   : !strcmp(stem, "audio") ? sniff_is_audio(k)
@@ -284,24 +297,27 @@ static int save_media(const server *srv, const mp_part *p, const char *stem, con
         size_t rows = pcavs_spectrogram_rows(n, rate);
         if (secs > srv->opt.max_clip_seconds)
             return snprintf(err, cap, "field 'audio': %.1f s is longer than this server's limit of %.0f s", secs,
-                            srv->opt.max_clip_seconds), -1;
+                            srv->opt.max_clip_seconds),
+                   -1;
         if (rows < 27)
             return snprintf(err, cap, "field 'audio': too short (%.3f s); at least 0.2 s (one audio window) is needed",
-                            secs), -1;
+                            secs),
+                   -1;
         *frames_total = (long)pcavs_num_frames(rows);
         return 0;
     }
     uint8_t *rgb = NULL;
     int w = 0, h = 0;
     size_t nf = 0;
-    pcavs_status st = sniff_is_image(k) ? pcavs_image_read(path, &rgb, &w, &h)
-                                        : pcavs_video_read_frames(path, 1, &rgb, &nf, &w, &h);
+    pcavs_status st =
+        sniff_is_image(k) ? pcavs_image_read(path, &rgb, &w, &h) : pcavs_video_read_frames(path, 1, &rgb, &nf, &w, &h);
     pcavs_free(rgb);
-    if (st != PCAVS_OK)
-        return snprintf(err, cap, "field '%s': cannot decode: %s", stem, pcavs_last_error()), -1;
+    if (st != PCAVS_OK) return snprintf(err, cap, "field '%s': cannot decode: %s", stem, pcavs_last_error()), -1;
     if (!align && (w != PCAVS_FRAME_SIDE || h != PCAVS_FRAME_SIDE))
-        return snprintf(err, cap, "field '%s': frames are %dx%d; a %dx%d VoxCeleb2-style face crop is needed (or "
-                                  "align=1 for other footage)", stem, w, h, PCAVS_FRAME_SIDE, PCAVS_FRAME_SIDE),
+        return snprintf(err, cap,
+                        "field '%s': frames are %dx%d; a %dx%d VoxCeleb2-style face crop is needed (or "
+                        "align=1 for other footage)",
+                        stem, w, h, PCAVS_FRAME_SIDE, PCAVS_FRAME_SIDE),
                -1;
     return 0;
 }
@@ -311,8 +327,7 @@ static int handle_submit(struct mg_connection *conn, server *srv) {
     size_t lim = srv->opt.max_upload_bytes;
     size_t drain_cap = lim * 16 + (1u << 20);
     if (ri->content_length > (long long)lim) {
-        if ((unsigned long long)ri->content_length <= drain_cap)
-            drain(conn, (size_t)ri->content_length);
+        if ((unsigned long long)ri->content_length <= drain_cap) drain(conn, (size_t)ri->content_length);
         send_error(conn, 413, "body: %lld bytes is over this server's upload limit of %zu bytes", ri->content_length,
                    lim);
         return 413;
@@ -336,8 +351,7 @@ static int handle_submit(struct mg_connection *conn, server *srv) {
     }
     size_t len = 0;
     int n;
-    while (len < cap && (n = mg_read(conn, body + len, cap - len)) > 0)
-        len += (size_t)n;
+    while (len < cap && (n = mg_read(conn, body + len, cap - len)) > 0) len += (size_t)n;
     if (len > lim) {
         free(body);
         drain(conn, drain_cap);
@@ -353,12 +367,10 @@ static int handle_submit(struct mg_connection *conn, server *srv) {
         status = 500;
         goto out;
     }
-    if (mp_parse(body, len, boundary, form, err, sizeof err))
-        goto out;
+    if (mp_parse(body, len, boundary, form, err, sizeof err)) goto out;
     spec->noise = PCAVS_NOISE_RANDOM;
     spec->output_pose = PCAVS_OUTPUT_DRIVING;
-    if (check_options(form, spec, err, sizeof err))
-        goto out;
+    if (check_options(form, spec, err, sizeof err)) goto out;
     if (spec->paste_back && !spec->align) {
         snprintf(err, sizeof err, "field 'paste_back': needs align=1 (it inverts the alignment)");
         goto out;
@@ -374,7 +386,8 @@ static int handle_submit(struct mg_connection *conn, server *srv) {
         goto out;
     }
     long frames = 0;
-    if (save_media(srv, face, "face", spec->dir, spec->align, spec->face, sizeof spec->face, &frames, err, sizeof err) ||
+    if (save_media(srv, face, "face", spec->dir, spec->align, spec->face, sizeof spec->face, &frames, err,
+                   sizeof err) ||
         save_media(srv, audio, "audio", spec->dir, 0, spec->audio, sizeof spec->audio, &frames, err, sizeof err) ||
         (pose && save_media(srv, pose, "pose", spec->dir, spec->align, spec->pose, sizeof spec->pose, &frames, err,
                             sizeof err)))
@@ -391,14 +404,12 @@ static int handle_submit(struct mg_connection *conn, server *srv) {
              spec->frames_total);
     send_json(conn, 202, resp);
     status = 202;
-    if (!srv->opt.quiet)
-        fprintf(stderr, "pcavs-server: job %s queued (%ld frames)\n", id, spec->frames_total);
+    if (!srv->opt.quiet) fprintf(stderr, "pcavs-server: job %s queued (%ld frames)\n", id, spec->frames_total);
     goto out;
 out_dir:
     job_remove_dir(spec->dir);
 out:
-    if (status != 202)
-        send_error(conn, status, "%s", err);
+    if (status != 202) send_error(conn, status, "%s", err);
     free(form);
     free(spec);
     free(body);
@@ -429,17 +440,13 @@ static int handle_events(struct mg_connection *conn, server *srv, const char *id
     char body[1600];
     for (;;) {
         view_json(&v, body, sizeof body);
-        if (mg_printf(conn, "data: %s\n\n", body) <= 0)
-            break;
-        if (job_state_final(v.state) || srv->stopping)
-            break;
+        if (mg_printf(conn, "data: %s\n\n", body) <= 0) break;
+        if (job_state_final(v.state) || srv->stopping) break;
         unsigned ver = v.version;
         int qp = v.queue_position;
         for (;;) {
-            if (job_wait_change(srv->jobs, id, ver, 10000, &v))
-                return 200; /* the job expired */
-            if (v.version != ver || v.queue_position != qp || srv->stopping)
-                break;
+            if (job_wait_change(srv->jobs, id, ver, 10000, &v)) return 200; /* the job expired */
+            if (v.version != ver || v.queue_position != qp || srv->stopping) break;
             if (mg_printf(conn, ": keep-alive\n\n") <= 0) /* the client left */
                 return 200;
         }
@@ -485,8 +492,7 @@ static int handle_jobs_body(struct mg_connection *conn, server *srv) {
     const struct mg_request_info *ri = mg_get_request_info(conn);
     const char *m = ri->request_method, *u = ri->local_uri;
     if (!request_authorized(conn, srv)) {
-        if (!strcmp(m, "POST"))
-            drain(conn, srv->opt.max_upload_bytes * 16 + (1u << 20));
+        if (!strcmp(m, "POST")) drain(conn, srv->opt.max_upload_bytes * 16 + (1u << 20));
         send_error(conn, 401, "missing or wrong API key (Authorization: Bearer KEY)");
         return 401;
     }
@@ -500,8 +506,7 @@ static int handle_jobs_body(struct mg_connection *conn, server *srv) {
     const char *rest = u + strlen("/v1/jobs/");
     char id[JOB_ID_LEN + 1];
     size_t k = 0;
-    while (rest[k] && rest[k] != '/' && k < JOB_ID_LEN + 1)
-        k++;
+    while (rest[k] && rest[k] != '/' && k < JOB_ID_LEN + 1) k++;
     int valid = k == JOB_ID_LEN;
     for (size_t i = 0; valid && i < k; i++)
         valid = (rest[i] >= '0' && rest[i] <= '9') || (rest[i] >= 'a' && rest[i] <= 'f');
@@ -528,10 +533,8 @@ static int handle_jobs_body(struct mg_connection *conn, server *srv) {
         send_json(conn, 200, body);
         return 200;
     }
-    if (!strcmp(sub, "/events") && get)
-        return handle_events(conn, srv, id);
-    if (!strcmp(sub, "/result") && get)
-        return handle_result(conn, srv, id);
+    if (!strcmp(sub, "/events") && get) return handle_events(conn, srv, id);
+    if (!strcmp(sub, "/result") && get) return handle_result(conn, srv, id);
     if (!strcmp(sub, "/cancel")) {
         if (strcmp(m, "POST")) {
             send_error(conn, 405, "%s %s: use POST", m, u);
@@ -576,7 +579,8 @@ static int handle_jobs(struct mg_connection *conn, void *cb) {
 static int handle_v1_other(struct mg_connection *conn, void *cb) {
     (void)cb;
     const struct mg_request_info *ri = mg_get_request_info(conn);
-    send_error(conn, 404, "%s %s: no such resource (the API is under /v1/, see docs/server.md)", ri->request_method, ri->local_uri);
+    send_error(conn, 404, "%s %s: no such resource (the API is under /v1/, see docs/server.md)", ri->request_method,
+               ri->local_uri);
     return 404;
 }
 

@@ -44,11 +44,16 @@ struct job_queue {
 
 const char *job_state_name(job_state s) {
     switch (s) {
-    case JOB_QUEUED: return "queued";
-    case JOB_RUNNING: return "running";
-    case JOB_DONE: return "done";
-    case JOB_FAILED: return "failed";
-    case JOB_CANCELLED: return "cancelled";
+    case JOB_QUEUED:
+        return "queued";
+    case JOB_RUNNING:
+        return "running";
+    case JOB_DONE:
+        return "done";
+    case JOB_FAILED:
+        return "failed";
+    case JOB_CANCELLED:
+        return "cancelled";
     }
     return "unknown";
 }
@@ -65,8 +70,7 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 }
 
 void job_remove_dir(const char *dir) {
-    if (dir && dir[0])
-        nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (dir && dir[0]) nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 int job_make_dir(job_queue *q, job_spec *spec) {
@@ -77,11 +81,9 @@ int job_make_dir(job_queue *q, job_spec *spec) {
 }
 
 static job *find(job_queue *q, const char *id) {
-    if (!id || strlen(id) != JOB_ID_LEN)
-        return NULL;
+    if (!id || strlen(id) != JOB_ID_LEN) return NULL;
     for (job *j = q->jobs; j; j = j->next)
-        if (!strcmp(j->id, id))
-            return j;
+        if (!strcmp(j->id, id)) return j;
     return NULL;
 }
 
@@ -91,12 +93,10 @@ static void changed(job_queue *q, job *j) {
 }
 
 static int queue_position(job_queue *q, const job *j) {
-    if (j->state != JOB_QUEUED)
-        return 0;
+    if (j->state != JOB_QUEUED) return 0;
     int pos = 1;
     for (job *o = q->jobs; o; o = o->next)
-        if (o->state == JOB_QUEUED && o->seq < j->seq)
-            pos++;
+        if (o->state == JOB_QUEUED && o->seq < j->seq) pos++;
     return pos;
 }
 
@@ -114,8 +114,7 @@ static void view_of(job_queue *q, const job *j, job_view *v) {
 static void finish(job_queue *q, job *j, job_state s, const char *error) {
     j->state = s;
     j->t_end = now_s();
-    if (error)
-        snprintf(j->error, sizeof j->error, "%s", error);
+    if (error) snprintf(j->error, sizeof j->error, "%s", error);
     changed(q, j);
 }
 
@@ -123,8 +122,7 @@ static void finish(job_queue *q, job *j, job_state s, const char *error) {
 static void remove_inputs(const job_spec *s) {
     unlink(s->face);
     unlink(s->audio);
-    if (s->pose[0])
-        unlink(s->pose);
+    if (s->pose[0]) unlink(s->pose);
 }
 
 /* align / paste_back: what pcavs-infer --align --paste-back does (pipeline/cli/pcavs-infer.c, run_aligned_clip):
@@ -168,12 +166,11 @@ static pcavs_status render_aligned(pcavs_context *ctx, pcavs_render_params *rp, 
             snprintf(err, cap, "cancelled");
             goto done;
         }
-        if ((st = pcavs_align_paste_clip(src, res, rp->output, 1, 12.0, rp->pose ? rr.pose_frames_used : 0,
-                                         rp->output, pasted, NULL)) != PCAVS_OK ||
+        if ((st = pcavs_align_paste_clip(src, res, rp->output, 1, 12.0, rp->pose ? rr.pose_frames_used : 0, rp->output,
+                                         pasted, NULL)) != PCAVS_OK ||
             rename(pasted, rp->output) != 0) {
             snprintf(err, cap, "paste_back: %s", st != PCAVS_OK ? pcavs_last_error() : "cannot replace the result");
-            if (st == PCAVS_OK)
-                st = PCAVS_ERR_IO;
+            if (st == PCAVS_OK) st = PCAVS_ERR_IO;
             goto done;
         }
     }
@@ -199,9 +196,11 @@ typedef struct progress_ctx {
 static void on_progress(void *user, long done, long total) {
     progress_ctx *pc = user;
     pthread_mutex_lock(&pc->q->mu);
-    pc->j->frames_done = done;
-    pc->j->spec.frames_total = total;
-    changed(pc->q, pc->j);
+    if (pc->j->frames_done != done || pc->j->spec.frames_total != total) { /* one event per real change */
+        pc->j->frames_done = done;
+        pc->j->spec.frames_total = total;
+        changed(pc->q, pc->j);
+    }
     pthread_mutex_unlock(&pc->q->mu);
 }
 
@@ -215,14 +214,11 @@ static void *worker_main(void *arg) {
         job *next = NULL;
         while (!q->stopping) {
             for (job *j = q->jobs; j; j = j->next) /* oldest queued job: the list is newest first */
-                if (j->state == JOB_QUEUED)
-                    next = j;
-            if (next)
-                break;
+                if (j->state == JOB_QUEUED) next = j;
+            if (next) break;
             pthread_cond_wait(&q->cv, &q->mu);
         }
-        if (q->stopping)
-            break;
+        if (q->stopping) break;
         next->state = JOB_RUNNING;
         changed(q, next);
         job_spec s = next->spec; /* the worker's copy: the fields below do not change while running */
@@ -249,8 +245,7 @@ static void *worker_main(void *arg) {
         char err[512];
         pcavs_status st = s.align ? render_aligned(ctx, &rp, &s, on_progress, &pc, err, sizeof err)
                                   : pcavs_context_render(ctx, &rp, on_progress, &pc, NULL);
-        if (!s.align)
-            snprintf(err, sizeof err, "%s", st == PCAVS_OK ? "" : pcavs_last_error());
+        if (!s.align) snprintf(err, sizeof err, "%s", st == PCAVS_OK ? "" : pcavs_last_error());
         remove_inputs(&s);
         pthread_mutex_lock(&q->mu);
         if (st == PCAVS_OK)
@@ -278,8 +273,7 @@ static void *reaper_main(void *arg) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += 250 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L)
-            ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
         pthread_cond_timedwait(&q->cv, &q->mu, &ts);
         double t = now_s();
         int removed = 0;
@@ -305,15 +299,13 @@ static void *reaper_main(void *arg) {
 
 job_queue *job_queue_start(const job_queue_params *p) {
     job_queue *q = calloc(1, sizeof *q);
-    if (!q)
-        return NULL;
+    if (!q) return NULL;
     q->p = *p;
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->cv, NULL);
     q->ctx = calloc((size_t)p->parallel, sizeof *q->ctx);
     q->workers = calloc((size_t)p->parallel, sizeof *q->workers);
-    if (!q->ctx || !q->workers)
-        goto fail;
+    if (!q->ctx || !q->workers) goto fail;
     for (int i = 0; i < p->parallel; i++) {
         if (pcavs_context_create(p->model, &p->ctx_params, &q->ctx[i]) != PCAVS_OK) {
             fprintf(stderr, "pcavs-server: %s\n", pcavs_last_error());
@@ -322,8 +314,7 @@ job_queue *job_queue_start(const job_queue_params *p) {
     }
     for (int i = 0; i < p->parallel; i++) {
         worker_arg *wa = malloc(sizeof *wa);
-        if (!wa)
-            goto fail;
+        if (!wa) goto fail;
         wa->q = q, wa->index = i;
         if (pthread_create(&q->workers[i], NULL, worker_main, wa)) {
             free(wa);
@@ -331,8 +322,7 @@ job_queue *job_queue_start(const job_queue_params *p) {
         }
         q->n_workers++;
     }
-    if (pthread_create(&q->reaper, NULL, reaper_main, q))
-        goto fail;
+    if (pthread_create(&q->reaper, NULL, reaper_main, q)) goto fail;
     q->reaper_started = 1;
     return q;
 fail:
@@ -356,20 +346,16 @@ void job_queue_cancel_all(job_queue *q) {
 }
 
 void job_queue_stop(job_queue *q) {
-    if (!q)
-        return;
+    if (!q) return;
     job_queue_cancel_all(q);
-    for (int i = 0; i < q->n_workers; i++)
-        pthread_join(q->workers[i], NULL);
-    if (q->reaper_started)
-        pthread_join(q->reaper, NULL);
+    for (int i = 0; i < q->n_workers; i++) pthread_join(q->workers[i], NULL);
+    if (q->reaper_started) pthread_join(q->reaper, NULL);
     for (job *j = q->jobs, *n; j; j = n) {
         n = j->next;
         job_remove_dir(j->spec.dir);
         free(j);
     }
-    for (int i = 0; q->ctx && i < q->p.parallel; i++)
-        pcavs_context_free(q->ctx[i]);
+    for (int i = 0; q->ctx && i < q->p.parallel; i++) pcavs_context_free(q->ctx[i]);
     free(q->ctx);
     free(q->workers);
     pthread_mutex_destroy(&q->mu);
@@ -379,8 +365,7 @@ void job_queue_stop(job_queue *q) {
 
 static int count_queued(job_queue *q) {
     int n = 0;
-    for (job *j = q->jobs; j; j = j->next)
-        n += j->state == JOB_QUEUED;
+    for (job *j = q->jobs; j; j = j->next) n += j->state == JOB_QUEUED;
     return n;
 }
 
@@ -393,15 +378,13 @@ int job_queue_full(job_queue *q) {
 
 int job_submit(job_queue *q, const job_spec *spec, char id[JOB_ID_LEN + 1]) {
     job *j = calloc(1, sizeof *j);
-    if (!j)
-        return -1;
+    if (!j) return -1;
     unsigned char r[JOB_ID_LEN / 2];
     if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
         free(j);
         return -1;
     }
-    for (size_t i = 0; i < sizeof r; i++)
-        snprintf(j->id + 2 * i, 3, "%02x", r[i]);
+    for (size_t i = 0; i < sizeof r; i++) snprintf(j->id + 2 * i, 3, "%02x", r[i]);
     j->spec = *spec;
     j->state = JOB_QUEUED;
     pthread_mutex_lock(&q->mu);
@@ -422,8 +405,7 @@ int job_submit(job_queue *q, const job_spec *spec, char id[JOB_ID_LEN + 1]) {
 int job_get(job_queue *q, const char *id, job_view *out) {
     pthread_mutex_lock(&q->mu);
     job *j = find(q, id);
-    if (j)
-        view_of(q, j, out);
+    if (j) view_of(q, j, out);
     pthread_mutex_unlock(&q->mu);
     return j ? 0 : -1;
 }
@@ -433,8 +415,7 @@ int job_wait_change(job_queue *q, const char *id, unsigned version, int timeout_
     clock_gettime(CLOCK_REALTIME, &ts);
     ts.tv_sec += timeout_ms / 1000;
     ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L)
-        ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+    if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
     pthread_mutex_lock(&q->mu);
     job *j;
     /* queue positions change when other jobs start, so a queued job's view is compared whole */
@@ -442,14 +423,11 @@ int job_wait_change(job_queue *q, const char *id, unsigned version, int timeout_
         if (j->state == JOB_QUEUED) {
             job_view v;
             view_of(q, j, &v);
-            if (v.queue_position != out->queue_position)
-                break;
+            if (v.queue_position != out->queue_position) break;
         }
-        if (pthread_cond_timedwait(&q->cv, &q->mu, &ts) == ETIMEDOUT)
-            break;
+        if (pthread_cond_timedwait(&q->cv, &q->mu, &ts) == ETIMEDOUT) break;
     }
-    if (j)
-        view_of(q, j, out);
+    if (j) view_of(q, j, out);
     pthread_mutex_unlock(&q->mu);
     return j ? 0 : -1;
 }
@@ -458,8 +436,7 @@ int job_result_path(job_queue *q, const char *id, int which, char *path, size_t 
     pthread_mutex_lock(&q->mu);
     job *j = find(q, id);
     int st = j ? (int)j->state : -1;
-    if (j)
-        snprintf(path, cap, "%s/%s", j->spec.dir, which ? "side_by_side.mp4" : "result.mp4");
+    if (j) snprintf(path, cap, "%s/%s", j->spec.dir, which ? "side_by_side.mp4" : "result.mp4");
     pthread_mutex_unlock(&q->mu);
     return st;
 }

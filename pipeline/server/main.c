@@ -35,8 +35,7 @@ int main(int argc, char **argv) {
     server srv;
     memset(&srv, 0, sizeof srv);
     int r = server_options_parse(argc, argv, &srv.opt);
-    if (r)
-        return r == 1 ? 0 : 2;
+    if (r) return r == 1 ? 0 : 2;
     /* big buffers (uploads, clips) are mmapped and returned to the system when freed */
     mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 
@@ -56,8 +55,10 @@ int main(int argc, char **argv) {
     }
     srv.synthetic = pcavs_model_is_synthetic(srv.opt.model);
     if (srv.synthetic)
-        fprintf(stderr, "pcavs-server: WARNING: %s holds SYNTHESIZED RANDOM weights (pcavs-convert --synthesize): "
-                        "the output is not a face\n", srv.opt.model);
+        fprintf(stderr,
+                "pcavs-server: WARNING: %s holds SYNTHESIZED RANDOM weights (pcavs-convert --synthesize): "
+                "the output is not a face\n",
+                srv.opt.model);
     pcavs_context_params_init(&srv.ctx_params);
     srv.ctx_params.exec.device = (pcavs_device)srv.opt.device;
     srv.ctx_params.exec.n_threads = srv.opt.threads;
@@ -86,8 +87,17 @@ int main(int argc, char **argv) {
         fprintf(stderr, "pcavs-server: this civetweb has no WebSocket support: /v1/stream is unavailable\n");
     char ports[300];
     snprintf(ports, sizeof ports, strchr(srv.opt.host, ':') ? "[%s]:%d" : "%s:%d", srv.opt.host, srv.opt.port);
-    const char *mgopt[] = {"listening_ports", ports, "num_threads", "64", "request_timeout_ms", "120000",
-                           "websocket_timeout_ms", "60000", "enable_keep_alive", "no", NULL};
+    const char *mgopt[] = {"listening_ports",
+                           ports,
+                           "num_threads",
+                           "64",
+                           "request_timeout_ms",
+                           "120000",
+                           "websocket_timeout_ms",
+                           "60000",
+                           "enable_keep_alive",
+                           "no",
+                           NULL};
     struct mg_callbacks cb;
     memset(&cb, 0, sizeof cb);
     cb.log_message = on_log;
@@ -115,8 +125,7 @@ int main(int argc, char **argv) {
         struct timespec ts = {0, 100 * 1000000L};
         nanosleep(&ts, NULL);
     }
-    if (!srv.opt.quiet)
-        fprintf(stderr, "pcavs-server: stopping: cancelling running work\n");
+    if (!srv.opt.quiet) fprintf(stderr, "pcavs-server: stopping: cancelling running work\n");
     srv.stopping = 1;
     job_queue_cancel_all(srv.jobs); /* event streams and submissions see the shutdown */
     mg_stop(mg);                    /* waits for the handlers */
@@ -125,7 +134,6 @@ int main(int argc, char **argv) {
     job_remove_dir(srv.root);
     free(srv.slots);
     mg_exit_library();
-    if (!srv.opt.quiet)
-        fprintf(stderr, "pcavs-server: stopped\n");
+    if (!srv.opt.quiet) fprintf(stderr, "pcavs-server: stopped\n");
     return 0;
 }

@@ -19,13 +19,13 @@ typedef struct stream_slot {
 typedef struct server {
     server_options opt;
     job_queue *jobs;
-    char root[512];          /* private folder (0700) for uploads and results */
-    const char *backend;     /* of the loaded model */
+    char root[512];      /* private folder (0700) for uploads and results */
+    const char *backend; /* of the loaded model */
     const char *precision;
     int synthetic;
-    pthread_mutex_t mu;      /* guards stream slots */
-    stream_slot *slots;      /* [opt.max_streams] */
-    volatile int stopping;   /* set by SIGTERM: long handlers (events, streams) end */
+    pthread_mutex_t mu;    /* guards stream slots */
+    stream_slot *slots;    /* [opt.max_streams] */
+    volatile int stopping; /* set by SIGTERM: long handlers (events, streams) end */
     pcavs_context_params ctx_params;
 } server;
 

@@ -19,15 +19,24 @@ sniff_kind sniff(const unsigned char *d, size_t n) {
 
 const char *sniff_ext(sniff_kind k) {
     switch (k) {
-    case SNIFF_JPEG: return "jpg";
-    case SNIFF_PNG: return "png";
-    case SNIFF_WAV: return "wav";
-    case SNIFF_FLAC: return "flac";
-    case SNIFF_OGG: return "ogg";
-    case SNIFF_MP3: return "mp3";
-    case SNIFF_MP4: return "mp4";
-    case SNIFF_WEBM: return "webm";
-    default: return "bin";
+    case SNIFF_JPEG:
+        return "jpg";
+    case SNIFF_PNG:
+        return "png";
+    case SNIFF_WAV:
+        return "wav";
+    case SNIFF_FLAC:
+        return "flac";
+    case SNIFF_OGG:
+        return "ogg";
+    case SNIFF_MP3:
+        return "mp3";
+    case SNIFF_MP4:
+        return "mp4";
+    case SNIFF_WEBM:
+        return "webm";
+    default:
+        return "bin";
     }
 }
 
@@ -41,11 +50,9 @@ int sniff_image_complete(sniff_kind k, const unsigned char *d, size_t n) {
     if (k == SNIFF_JPEG) {
         /* the EOI marker, allowing a few bytes of padding after it */
         for (size_t i = n; i >= 2 && n - i < 64; i--)
-            if (d[i - 2] == 0xFF && d[i - 1] == 0xD9)
-                return 1;
+            if (d[i - 2] == 0xFF && d[i - 1] == 0xD9) return 1;
         return 0;
     }
-    if (k == SNIFF_PNG)
-        return n >= 20 && !memcmp(d + n - 8, "IEND\xae\x42\x60\x82", 8);
+    if (k == SNIFF_PNG) return n >= 20 && !memcmp(d + n - 8, "IEND\xae\x42\x60\x82", 8);
     return 0;
 }

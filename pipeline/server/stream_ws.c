@@ -42,7 +42,7 @@ typedef struct ws_session {
     ws_item *head, *tail; /* messages waiting for the worker */
     size_t queued;
     volatile int closing; /* the client left or the connection is closing: the worker stops */
-    int slot; /* -1: refused (too many streams) */
+    int slot;             /* -1: refused (too many streams) */
     pcavs_stream *st;
     ws_msg opts; /* from the start message (defaults otherwise) */
     int started;
@@ -69,11 +69,9 @@ static void send_err(struct mg_connection *conn, const char *msg) {
 
 static int ws_connect(const struct mg_connection *conn, void *cb) {
     server *srv = cb;
-    if (!request_authorized(conn, srv))
-        return 1; /* refused before the upgrade: the client sees the handshake fail */
+    if (!request_authorized(conn, srv)) return 1; /* refused before the upgrade: the client sees the handshake fail */
     ws_session *s = calloc(1, sizeof *s);
-    if (!s)
-        return 1;
+    if (!s) return 1;
     s->srv = srv;
     s->slot = -1;
     pthread_mutex_lock(&srv->mu);
@@ -101,8 +99,7 @@ static int ws_ready_body(void *arg) {
     struct mg_connection *conn = c->conn;
     server *srv = c->srv;
     ws_session *s = mg_get_user_connection_data(conn);
-    if (!s)
-        return 0;
+    if (!s) return 0;
     if (s->slot < 0) {
         char m[160];
         snprintf(m, sizeof m, "too many streams: this server allows %d at once (--max-streams)", srv->opt.max_streams);
@@ -147,16 +144,14 @@ static void *ws_worker(void *arg) {
     ws_session *s = arg;
     for (;;) {
         pthread_mutex_lock(&s->mu);
-        while (!s->head && !s->closing)
-            pthread_cond_wait(&s->cv, &s->mu);
+        while (!s->head && !s->closing) pthread_cond_wait(&s->cv, &s->mu);
         if (s->closing) {
             pthread_mutex_unlock(&s->mu);
             break;
         }
         ws_item *it = s->head;
         s->head = it->next;
-        if (!s->head)
-            s->tail = NULL;
+        if (!s->head) s->tail = NULL;
         s->queued -= it->len;
         pthread_mutex_unlock(&s->mu);
         int keep = handle_message(s->conn, s, it);
@@ -182,13 +177,11 @@ static int decode_image(ws_session *s, const ws_msg *m, const char *what, char *
     char path[600];
     snprintf(path, sizeof path, "%s/ws-XXXXXX", s->srv->root);
     int fd = mkstemp(path);
-    if (fd < 0)
-        return snprintf(err, cap, "%s: cannot store the image", what), -1;
+    if (fd < 0) return snprintf(err, cap, "%s: cannot store the image", what), -1;
     size_t off = 0;
     while (off < m->len) {
         ssize_t w = write(fd, m->data + off, m->len - off);
-        if (w <= 0)
-            break;
+        if (w <= 0) break;
         off += (size_t)w;
     }
     close(fd);
@@ -203,7 +196,8 @@ static int decode_image(ws_session *s, const ws_msg *m, const char *what, char *
     if (w != PCAVS_FRAME_SIDE || h != PCAVS_FRAME_SIDE) {
         pcavs_free(rgb);
         return snprintf(err, cap, "%s: %dx%d; a %dx%d face crop is needed", what, w, h, PCAVS_FRAME_SIDE,
-                        PCAVS_FRAME_SIDE), -1;
+                        PCAVS_FRAME_SIDE),
+               -1;
     }
     memcpy(s->rgb, rgb, FRAME_BYTES);
     pcavs_free(rgb);
@@ -213,15 +207,12 @@ static int decode_image(ws_session *s, const ws_msg *m, const char *what, char *
 /* Sends every frame that is ready. Returns 0, or -1 (err set) on a stream error or a lost client. */
 static int pump(struct mg_connection *conn, ws_session *s, char *err, size_t cap) {
     for (;;) {
-        if (s->srv->stopping)
-            return snprintf(err, cap, "the server is shutting down"), -1;
-        if (__atomic_load_n((int *)&s->closing, __ATOMIC_ACQUIRE))
-            return snprintf(err, cap, "client gone"), -1;
+        if (s->srv->stopping) return snprintf(err, cap, "the server is shutting down"), -1;
+        if (__atomic_load_n((int *)&s->closing, __ATOMIC_ACQUIRE)) return snprintf(err, cap, "client gone"), -1;
         int ready = 0;
         if (pcavs_stream_pull_frame(s->st, s->rgb, sizeof s->rgb, &ready) != PCAVS_OK)
             return snprintf(err, cap, "%s", pcavs_last_error()), -1;
-        if (ready != 1)
-            return 0;
+        if (ready != 1) return 0;
         uint32_t j = (uint32_t)(pcavs_stream_frames_pulled(s->st) - 1);
         unsigned char *jpg = NULL;
         size_t n = FRAME_BYTES;
@@ -241,8 +232,7 @@ static int pump(struct mg_connection *conn, ws_session *s, char *err, size_t cap
         int w = mg_websocket_write(conn, MG_WEBSOCKET_OPCODE_BINARY, (const char *)buf, WS_FRAME_HEADER + n);
         free(buf);
         free(jpg);
-        if (w <= 0)
-            return snprintf(err, cap, "client gone"), -1;
+        if (w <= 0) return snprintf(err, cap, "client gone"), -1;
     }
 }
 
@@ -251,8 +241,7 @@ static int handle_message(struct mg_connection *conn, ws_session *s, const ws_it
     server *srv = s->srv;
     ws_msg m;
     char err[700];
-    if (ws_msg_parse(it->binary, it->data, it->len, &m, err, sizeof err))
-        goto fail;
+    if (ws_msg_parse(it->binary, it->data, it->len, &m, err, sizeof err)) goto fail;
     pcavs_context *ctx = srv->slots[s->slot].ctx;
     switch (m.kind) {
     case WS_MSG_START:
@@ -268,8 +257,7 @@ static int handle_message(struct mg_connection *conn, ws_session *s, const ws_it
             snprintf(err, sizeof err, "face: sent twice (one identity per stream)");
             goto fail;
         }
-        if (decode_image(s, &m, "face", err, sizeof err))
-            goto fail;
+        if (decode_image(s, &m, "face", err, sizeof err)) goto fail;
         pcavs_identity *id = malloc(sizeof *id);
         if (!id) {
             snprintf(err, sizeof err, "out of memory");
@@ -283,8 +271,7 @@ static int handle_message(struct mg_connection *conn, ws_session *s, const ws_it
         sp.noise.seed = s->opts.seed;
         sp.format = PCAVS_FRAME_RGB8;
         pcavs_status st = pcavs_identity_encode(ctx, 1, s->rgb, PCAVS_FRAME_SIDE, PCAVS_FRAME_SIDE, id);
-        if (st == PCAVS_OK)
-            st = pcavs_stream_create(ctx, id, &sp, &s->st);
+        if (st == PCAVS_OK) st = pcavs_stream_create(ctx, id, &sp, &s->st);
         free(id);
         if (st != PCAVS_OK) {
             snprintf(err, sizeof err, "face: %s", pcavs_last_error());
@@ -319,15 +306,13 @@ static int handle_message(struct mg_connection *conn, ws_session *s, const ws_it
                 snprintf(err, sizeof err, "pose: send {\"type\": \"start\", \"pose\": \"pushed\"} first");
                 goto fail;
             }
-            if (decode_image(s, &m, "pose", err, sizeof err))
-                goto fail;
+            if (decode_image(s, &m, "pose", err, sizeof err)) goto fail;
             if (pcavs_stream_push_pose(s->st, s->rgb, PCAVS_FRAME_SIDE, PCAVS_FRAME_SIDE) != PCAVS_OK) {
                 snprintf(err, sizeof err, "pose: %s", pcavs_last_error());
                 goto fail;
             }
         }
-        if (pump(conn, s, err, sizeof err))
-            goto fail;
+        if (pump(conn, s, err, sizeof err)) goto fail;
         return 1;
     case WS_MSG_FINISH: {
         if (!s->st) {
@@ -338,8 +323,7 @@ static int handle_message(struct mg_connection *conn, ws_session *s, const ws_it
             snprintf(err, sizeof err, "%s", pcavs_last_error());
             goto fail;
         }
-        if (pump(conn, s, err, sizeof err))
-            goto fail;
+        if (pump(conn, s, err, sizeof err)) goto fail;
         char b[96];
         snprintf(b, sizeof b, "{\"type\": \"end\", \"frames\": %zu}", pcavs_stream_frames_pulled(s->st));
         send_text(conn, b);
@@ -369,8 +353,7 @@ static int ws_data(struct mg_connection *conn, int bits, char *data, size_t len,
         }
         return 0;
     }
-    if (op == MG_WEBSOCKET_OPCODE_PING || op == MG_WEBSOCKET_OPCODE_PONG)
-        return 1;
+    if (op == MG_WEBSOCKET_OPCODE_PING || op == MG_WEBSOCKET_OPCODE_PONG) return 1;
     if (op == MG_WEBSOCKET_OPCODE_TEXT || op == MG_WEBSOCKET_OPCODE_BINARY) {
         s->msg_len = 0;
         s->msg_binary = op == MG_WEBSOCKET_OPCODE_BINARY;
@@ -384,18 +367,14 @@ static int ws_data(struct mg_connection *conn, int bits, char *data, size_t len,
     if (s->msg_len + len > s->msg_cap) {
         size_t cap = (s->msg_len + len) * 2;
         unsigned char *p = realloc(s->msg, cap);
-        if (!p)
-            return 0;
+        if (!p) return 0;
         s->msg = p, s->msg_cap = cap;
     }
-    if (len)
-        memcpy(s->msg + s->msg_len, data, len);
+    if (len) memcpy(s->msg + s->msg_len, data, len);
     s->msg_len += len;
-    if (!fin)
-        return 1;
+    if (!fin) return 1;
     ws_item *it = malloc(sizeof *it + s->msg_len);
-    if (!it)
-        return 0;
+    if (!it) return 0;
     it->next = NULL;
     it->binary = s->msg_binary;
     it->len = s->msg_len;
@@ -423,14 +402,12 @@ static int ws_data(struct mg_connection *conn, int bits, char *data, size_t len,
 static void ws_close(const struct mg_connection *conn, void *cb) {
     server *srv = cb;
     ws_session *s = mg_get_user_connection_data(conn);
-    if (!s)
-        return;
+    if (!s) return;
     pthread_mutex_lock(&s->mu);
     __atomic_store_n((int *)&s->closing, 1, __ATOMIC_RELEASE);
     pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
-    if (s->worker_started)
-        pthread_join(s->worker, NULL); /* at most the frame under way */
+    if (s->worker_started) pthread_join(s->worker, NULL); /* at most the frame under way */
     for (ws_item *it = s->head, *n; it; it = n) {
         n = it->next;
         free(it);

@@ -24,18 +24,25 @@ static int parse_start(const json_object *o, ws_msg *m, char *err, size_t cap) {
         if (!strcmp(f->key, "type")) {
             continue;
         } else if (!strcmp(f->key, "format")) {
-            if (f->kind == JSON_STRING && !strcmp(f->str, "jpeg")) m->format = WS_FORMAT_JPEG;
-            else if (f->kind == JSON_STRING && !strcmp(f->str, "rgb")) m->format = WS_FORMAT_RGB;
-            else return fail(err, cap, "start: format must be \"jpeg\" or \"rgb\"");
+            if (f->kind == JSON_STRING && !strcmp(f->str, "jpeg"))
+                m->format = WS_FORMAT_JPEG;
+            else if (f->kind == JSON_STRING && !strcmp(f->str, "rgb"))
+                m->format = WS_FORMAT_RGB;
+            else
+                return fail(err, cap, "start: format must be \"jpeg\" or \"rgb\"");
         } else if (!strcmp(f->key, "quality")) {
             if (f->kind != JSON_NUMBER || !(f->num >= 1 && f->num <= 100) || f->num != floor(f->num))
                 return fail(err, cap, "start: quality must be an integer 1..100");
             m->quality = (int)f->num;
         } else if (!strcmp(f->key, "noise")) {
-            if (f->kind == JSON_STRING && !strcmp(f->str, "random")) m->noise = 0;
-            else if (f->kind == JSON_STRING && !strcmp(f->str, "fixed")) m->noise = 1;
-            else if (f->kind == JSON_STRING && !strcmp(f->str, "none")) m->noise = 2;
-            else return fail(err, cap, "start: noise must be \"random\", \"fixed\" or \"none\"");
+            if (f->kind == JSON_STRING && !strcmp(f->str, "random"))
+                m->noise = 0;
+            else if (f->kind == JSON_STRING && !strcmp(f->str, "fixed"))
+                m->noise = 1;
+            else if (f->kind == JSON_STRING && !strcmp(f->str, "none"))
+                m->noise = 2;
+            else
+                return fail(err, cap, "start: noise must be \"random\", \"fixed\" or \"none\"");
         } else if (!strcmp(f->key, "seed")) {
             if (f->kind != JSON_NUMBER || !(f->num >= 0 && f->num <= 9007199254740992.0) || f->num != floor(f->num))
                 return fail(err, cap, "start: seed must be a non-negative integer below 2^53");
@@ -45,9 +52,12 @@ static int parse_start(const json_object *o, ws_msg *m, char *err, size_t cap) {
                 return fail(err, cap, "start: gain must be a number in (0, 1e6]");
             m->gain = (float)f->num;
         } else if (!strcmp(f->key, "pose")) {
-            if (f->kind == JSON_STRING && !strcmp(f->str, "reference")) m->pose_pushed = 0;
-            else if (f->kind == JSON_STRING && !strcmp(f->str, "pushed")) m->pose_pushed = 1;
-            else return fail(err, cap, "start: pose must be \"reference\" or \"pushed\"");
+            if (f->kind == JSON_STRING && !strcmp(f->str, "reference"))
+                m->pose_pushed = 0;
+            else if (f->kind == JSON_STRING && !strcmp(f->str, "pushed"))
+                m->pose_pushed = 1;
+            else
+                return fail(err, cap, "start: pose must be \"reference\" or \"pushed\"");
         } else {
             return fail(err, cap, "start: unknown field \"%s\"", f->key);
         }
@@ -56,17 +66,19 @@ static int parse_start(const json_object *o, ws_msg *m, char *err, size_t cap) {
 }
 
 int ws_msg_parse(int binary, const unsigned char *msg, size_t len, ws_msg *m, char *err, size_t cap) {
-    if (!m || (!msg && len))
-        return fail(err, cap, "stream: no message");
+    if (!m || (!msg && len)) return fail(err, cap, "stream: no message");
     memset(m, 0, sizeof *m);
     m->quality = 85, m->gain = 1.0f;
     if (binary) {
-        if (len < 1)
-            return fail(err, cap, "stream: empty binary message (expected a tag byte F, A or P)");
+        if (len < 1) return fail(err, cap, "stream: empty binary message (expected a tag byte F, A or P)");
         m->data = msg + 1, m->len = len - 1;
         switch (msg[0]) {
-        case 'F': m->kind = WS_MSG_FACE; break;
-        case 'P': m->kind = WS_MSG_POSE; break;
+        case 'F':
+            m->kind = WS_MSG_FACE;
+            break;
+        case 'P':
+            m->kind = WS_MSG_POSE;
+            break;
         case 'A':
             m->kind = WS_MSG_PCM;
             if (m->len % 4)
@@ -85,8 +97,7 @@ int ws_msg_parse(int binary, const unsigned char *msg, size_t len, ws_msg *m, ch
     if (json_parse_flat((const char *)msg, len, &o, jerr, sizeof jerr))
         return fail(err, cap, "stream: control message: %s", jerr);
     const json_field *t = json_get(&o, "type");
-    if (!t || t->kind != JSON_STRING)
-        return fail(err, cap, "stream: control message without a \"type\"");
+    if (!t || t->kind != JSON_STRING) return fail(err, cap, "stream: control message without a \"type\"");
     if (!strcmp(t->str, "finish")) {
         m->kind = WS_MSG_FINISH;
         return 0;
@@ -101,12 +112,10 @@ int ws_msg_parse(int binary, const unsigned char *msg, size_t len, ws_msg *m, ch
 void ws_frame_header(unsigned char h[WS_FRAME_HEADER], ws_format format, uint32_t index, double time_s) {
     memset(h, 0, WS_FRAME_HEADER);
     h[0] = format == WS_FORMAT_RGB ? 'R' : 'J';
-    for (int i = 0; i < 4; i++)
-        h[4 + i] = (unsigned char)(index >> (8 * i));
+    for (int i = 0; i < 4; i++) h[4 + i] = (unsigned char)(index >> (8 * i));
     uint64_t b;
     memcpy(&b, &time_s, 8);
-    for (int i = 0; i < 8; i++)
-        h[8 + i] = (unsigned char)(b >> (8 * i));
+    for (int i = 0; i < 8; i++) h[8 + i] = (unsigned char)(b >> (8 * i));
 }
 
 void ws_pcm_decode(const unsigned char *d, size_t n, float *out) {

@@ -19,10 +19,10 @@
 #define WS_FRAME_HEADER 16
 
 typedef enum ws_msg_kind {
-    WS_MSG_FACE,   /* data: image bytes */
-    WS_MSG_PCM,    /* data: float32 LE samples, n_samples of them */
-    WS_MSG_POSE,   /* data: image bytes */
-    WS_MSG_START,  /* options below */
+    WS_MSG_FACE,  /* data: image bytes */
+    WS_MSG_PCM,   /* data: float32 LE samples, n_samples of them */
+    WS_MSG_POSE,  /* data: image bytes */
+    WS_MSG_START, /* options below */
     WS_MSG_FINISH
 } ws_msg_kind;
 
@@ -34,12 +34,12 @@ typedef struct ws_msg {
     size_t len;
     size_t n_samples; /* WS_MSG_PCM */
     /* WS_MSG_START (defaults filled in when absent) */
-    ws_format format;   /* default JPEG */
-    int quality;        /* JPEG quality, default 85 */
-    int noise;          /* 0 random (default), 1 fixed, 2 none: pcavs_noise_mode's values */
-    uint64_t seed;      /* default 0 */
-    float gain;         /* default 1 */
-    int pose_pushed;    /* default 0 */
+    ws_format format; /* default JPEG */
+    int quality;      /* JPEG quality, default 85 */
+    int noise;        /* 0 random (default), 1 fixed, 2 none: pcavs_noise_mode's values */
+    uint64_t seed;    /* default 0 */
+    float gain;       /* default 1 */
+    int pose_pushed;  /* default 0 */
 } ws_msg;
 
 /* Parses one message. binary: 1 for a binary message, 0 for text. Returns 0, or -1 with a reason. */

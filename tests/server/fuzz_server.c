@@ -20,19 +20,16 @@ static volatile unsigned sink;
 
 static void touch(const void *p, size_t n) {
     const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++)
-        sink += b[i];
+    for (size_t i = 0; i < n; i++) sink += b[i];
 }
 
 static void fuzz_multipart(const uint8_t *d, size_t n) {
     char err[256];
     mp_form *f = malloc(sizeof *f);
-    if (!f)
-        return;
+    if (!f) return;
     /* header = first line (NUL-terminated copy), body = the rest */
     size_t eol = 0;
-    while (eol < n && d[eol] != '\n')
-        eol++;
+    while (eol < n && d[eol] != '\n') eol++;
     char *hdr = malloc(eol + 1);
     memcpy(hdr, d, eol);
     hdr[eol] = 0;
@@ -54,8 +51,7 @@ static void fuzz_multipart(const uint8_t *d, size_t n) {
     char *all = malloc(n + 1);
     memcpy(all, d, n);
     if (mp_parse(all, n, "XyZ", f, err, sizeof err) == 0)
-        for (int i = 0; i < f->n; i++)
-            touch(f->parts[i].data, f->parts[i].len);
+        for (int i = 0; i < f->n; i++) touch(f->parts[i].data, f->parts[i].len);
     free(all);
     free(f);
 }
@@ -110,13 +106,20 @@ static void fuzz_sniff(const uint8_t *d, size_t n) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    if (size < 1)
-        return 0;
+    if (size < 1) return 0;
     switch (data[0] & 3) {
-    case 0: fuzz_multipart(data + 1, size - 1); break;
-    case 1: fuzz_json(data + 1, size - 1); break;
-    case 2: fuzz_ws(data + 1, size - 1); break;
-    default: fuzz_sniff(data + 1, size - 1); break;
+    case 0:
+        fuzz_multipart(data + 1, size - 1);
+        break;
+    case 1:
+        fuzz_json(data + 1, size - 1);
+        break;
+    case 2:
+        fuzz_ws(data + 1, size - 1);
+        break;
+    default:
+        fuzz_sniff(data + 1, size - 1);
+        break;
     }
     return 0;
 }

@@ -14,15 +14,13 @@ int main(int argc, char **argv) {
         return 2;
     }
     FILE *f = fopen(argv[3], "rb");
-    if (!f)
-        return fprintf(stderr, "stream_ref: cannot read %s\n", argv[3]), 1;
+    if (!f) return fprintf(stderr, "stream_ref: cannot read %s\n", argv[3]), 1;
     fseek(f, 0, SEEK_END);
     long bytes = ftell(f);
     fseek(f, 0, SEEK_SET);
     size_t n = (size_t)bytes / 4;
     float *pcm = malloc(n * 4 + 4);
-    if (!pcm || fread(pcm, 4, n, f) != n)
-        return fprintf(stderr, "stream_ref: short read\n"), 1;
+    if (!pcm || fread(pcm, 4, n, f) != n) return fprintf(stderr, "stream_ref: short read\n"), 1;
     fclose(f);
     pcavs_context_params cp;
     pcavs_context_params_init(&cp);
@@ -49,8 +47,7 @@ int main(int argc, char **argv) {
         while (pcavs_stream_pull_frame(s, frame, sizeof frame, &ready) == PCAVS_OK && ready == 1)
             fwrite(frame, 1, sizeof frame, o);
     }
-    if (pcavs_stream_finish(s) != PCAVS_OK)
-        return fprintf(stderr, "stream_ref: %s\n", pcavs_last_error()), 1;
+    if (pcavs_stream_finish(s) != PCAVS_OK) return fprintf(stderr, "stream_ref: %s\n", pcavs_last_error()), 1;
     while (pcavs_stream_pull_frame(s, frame, sizeof frame, &ready) == PCAVS_OK && ready == 1)
         fwrite(frame, 1, sizeof frame, o);
     fclose(o);

@@ -21,8 +21,7 @@ static void on_progress(void *user, long done, long total) {
     watch *w = user;
     w->last_done = done;
     w->calls++;
-    if (done >= w->set_after)
-        __atomic_store_n((int *)w->flag, 1, __ATOMIC_RELEASE);
+    if (done >= w->set_after) __atomic_store_n((int *)w->flag, 1, __ATOMIC_RELEASE);
 }
 
 int main(int argc, char **argv) {
@@ -36,8 +35,7 @@ int main(int argc, char **argv) {
     snprintf(out, sizeof out, "%s/cancel_out.mp4", argv[3]);
     /* 1.0 s of a 220 Hz tone: 21 frames, 11 batches of 2 */
     float pcm[16000];
-    for (int i = 0; i < 16000; i++)
-        pcm[i] = 0.1f * (float)(i % 73) / 73.0f;
+    for (int i = 0; i < 16000; i++) pcm[i] = 0.1f * (float)(i % 73) / 73.0f;
     FILE *f = fopen(audio, "wb");
     if (!f) {
         fprintf(stderr, "cannot write %s\n", audio);
@@ -58,8 +56,7 @@ int main(int argc, char **argv) {
     pcavs_context_params_init(&cp);
     cp.max_batch = 2;
     pcavs_context *ctx = NULL;
-    if (!pt_check_ok(pcavs_context_create(argv[1], &cp, &ctx), "context_create"))
-        return pt_finish();
+    if (!pt_check_ok(pcavs_context_create(argv[1], &cp, &ctx), "context_create")) return pt_finish();
     pcavs_render_params rp;
     pcavs_render_params_init(&rp);
     pt_check(rp.cancel == NULL, "pcavs_render_params_init leaves cancel NULL");
