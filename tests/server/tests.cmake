@@ -5,6 +5,7 @@
 #   test_server_load    20 clients at once against --max-queue 8; files removed; RSS back to idle
 #   test_server_page    the embedded page in headless Chromium (skips without chromium/selenium)
 #   fuzz_server         libFuzzer on the request parsers (multipart, JSON, WebSocket messages)
+#   test_server_parse   the parsers' results on a table of inputs (C)
 set(PCAVS_SERVER_TEST_DIR ${CMAKE_BINARY_DIR}/server_test)
 set(PCAVS_SERVER_ENV "OMP_WAIT_POLICY=PASSIVE;no_proxy=127.0.0.1,localhost;NO_PROXY=127.0.0.1,localhost")
 if(TARGET pcavs-convert)
@@ -41,4 +42,11 @@ find_program(PCAVS_SERVER_CLANG14 clang-14)
 if(PCAVS_SERVER_CLANG14)
   add_test(NAME fuzz_server COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/run_fuzz_server.sh 20 ${PCAVS_SERVER_TEST_DIR}/fuzz)
   set_tests_properties(fuzz_server PROPERTIES TIMEOUT 300)
+endif()
+
+# The parsers' expected results (the fuzzer above only proves they do not crash).
+if(TARGET pcavs_server_parse)
+  add_executable(test_server_parse ${CMAKE_CURRENT_LIST_DIR}/test_server_parse.c)
+  target_link_libraries(test_server_parse PRIVATE pcavs_server_parse)
+  add_test(NAME test_server_parse COMMAND test_server_parse)
 endif()
