@@ -31,6 +31,8 @@ static const char *reason(int status) {
         return "Bad Request";
     case 401:
         return "Unauthorized";
+    case 403:
+        return "Forbidden";
     case 404:
         return "Not Found";
     case 405:
@@ -97,6 +99,20 @@ int request_authorized(const struct mg_connection *conn, const server *srv) {
         if (n >= 0 && ct_equal(v, (size_t)n, key, kn)) return 1;
     }
     return 0;
+}
+
+/* A browser sends Origin with cross-site POSTs and WebSocket handshakes: one naming another site than the
+ * Host asked for is refused, so that a web page elsewhere cannot drive this server through a visitor's
+ * browser (requests without Origin, e.g. curl, pass). */
+int request_same_origin(const struct mg_connection *conn) {
+    const char *origin = mg_get_header(conn, "Origin");
+    const char *host = mg_get_header(conn, "Host");
+    if (!origin)
+        return 1;
+    const char *o = strstr(origin, "://");
+    if (!o || !host)
+        return 0;
+    return strcasecmp(o + 3, host) == 0;
 }
 
 /* ---------------------------------------------------------------- /health */
@@ -475,7 +491,7 @@ static int handle_result(struct mg_connection *conn, server *srv, const char *id
         return 404;
     }
     if (jv.state != JOB_DONE) {
-        send_error(conn, 409, "job %s is %s%s%s; the result exists once it is done", id, job_state_name(jv.state),
+        send_error(conn, 409, "job %s: %s%s%s; the result exists once the job is done", id, job_state_name(jv.state),
                    jv.error[0] ? ": " : "", jv.error);
         return 409;
     }
@@ -491,6 +507,13 @@ static int handle_result(struct mg_connection *conn, server *srv, const char *id
 static int handle_jobs_body(struct mg_connection *conn, server *srv) {
     const struct mg_request_info *ri = mg_get_request_info(conn);
     const char *m = ri->request_method, *u = ri->local_uri;
+    if (!request_same_origin(conn)) {
+        if (!strcmp(m, "POST"))
+            drain(conn, srv->opt.max_upload_bytes * 16 + (1u << 20));
+        send_error(conn, 403, "cross-origin request refused (Origin %s, Host %s)", mg_get_header(conn, "Origin"),
+                   mg_get_header(conn, "Host") ? mg_get_header(conn, "Host") : "(none)");
+        return 403;
+    }
     if (!request_authorized(conn, srv)) {
         if (!strcmp(m, "POST")) drain(conn, srv->opt.max_upload_bytes * 16 + (1u << 20));
         send_error(conn, 401, "missing or wrong API key (Authorization: Bearer KEY)");

@@ -183,6 +183,16 @@ done:
     return st;
 }
 
+/* Removes the job folder's path from a message (clients see "result.mp4", not the server's layout). */
+static void strip_dir(char *msg, const char *dir) {
+    size_t n = strlen(dir);
+    char *p;
+    while (n && (p = strstr(msg, dir)) != NULL) {
+        size_t skip = n + (p[n] == '/');
+        memmove(p, p + skip, strlen(p + skip) + 1);
+    }
+}
+
 typedef struct worker_arg {
     job_queue *q;
     int index;
@@ -246,6 +256,7 @@ static void *worker_main(void *arg) {
         pcavs_status st = s.align ? render_aligned(ctx, &rp, &s, on_progress, &pc, err, sizeof err)
                                   : pcavs_context_render(ctx, &rp, on_progress, &pc, NULL);
         if (!s.align) snprintf(err, sizeof err, "%s", st == PCAVS_OK ? "" : pcavs_last_error());
+        strip_dir(err, s.dir);
         remove_inputs(&s);
         pthread_mutex_lock(&q->mu);
         if (st == PCAVS_OK)

@@ -44,5 +44,7 @@ void send_json(struct mg_connection *conn, int status, const char *body);
 void send_error(struct mg_connection *conn, int status, const char *fmt, ...);
 /* 1 when the request carries the API key (or no key is configured); compared in constant time. */
 int request_authorized(const struct mg_connection *conn, const server *srv);
+/* 0 when a browser's Origin header names another site than the Host header (cross-site request). */
+int request_same_origin(const struct mg_connection *conn);
 
 #endif

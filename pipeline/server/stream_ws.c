@@ -69,7 +69,8 @@ static void send_err(struct mg_connection *conn, const char *msg) {
 
 static int ws_connect(const struct mg_connection *conn, void *cb) {
     server *srv = cb;
-    if (!request_authorized(conn, srv)) return 1; /* refused before the upgrade: the client sees the handshake fail */
+    if (!request_same_origin(conn) || !request_authorized(conn, srv))
+        return 1; /* refused before the upgrade: the client sees the handshake fail */
     ws_session *s = calloc(1, sizeof *s);
     if (!s) return 1;
     s->srv = srv;

@@ -33,10 +33,10 @@ def finish():
 class Server:
     """The pcavs-server process, with its private folder under tmpdir."""
 
-    def __init__(self, binary, model, tmpdir, *args):
+    def __init__(self, binary, model, tmpdir, *args, env_extra=None):
         os.makedirs(tmpdir, exist_ok=True)
         self.tmpdir = tmpdir
-        env = dict(os.environ, TMPDIR=tmpdir, OMP_WAIT_POLICY="PASSIVE")
+        env = dict(os.environ, TMPDIR=tmpdir, OMP_WAIT_POLICY="PASSIVE", **(env_extra or {}))
         self.t0 = time.time()
         self.p = subprocess.Popen([binary, "--model", model, "--port", "0", *args], stdout=subprocess.PIPE,
                                   stderr=open(os.path.join(tmpdir, "..", os.path.basename(tmpdir) + ".log"), "w"),

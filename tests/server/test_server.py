@@ -199,6 +199,10 @@ st, j = srv.json("POST", "/v1/jobs", body=body, headers={"Content-Type": ct}, ke
 check(st == 401, f"missing API key: {st} {j}")
 st, j = srv.json("GET", f"/v1/jobs/{aid}?api_key={KEY[:-1]}x", key=False)
 check(st == 401, f"wrong API key in the query: {st}")
+st, j = srv.json("POST", "/v1/jobs", body=body, headers={"Content-Type": ct, "Origin": "http://evil.example"})
+check(st == 403 and "cross-origin" in j.get("error", ""), f"cross-site POST (Origin of another site): {st} {j}")
+st, j = srv.json("POST", f"/v1/jobs/{aid}/cancel", body=b"", headers={"Origin": f"http://127.0.0.1:{srv.port}"})
+check(st == 200, f"same-origin POST (the page's Origin): {st}")
 st, j = srv.json("POST", "/v1/jobs", body=b"face=1", headers={"Content-Type": "application/x-www-form-urlencoded"})
 check(st == 400 and "multipart" in j.get("error", ""), f"not multipart: {st} {j}")
 body, ct = multipart([good["face"], good["audio"]])
@@ -322,6 +326,13 @@ if websocket:
     except Exception:
         refused = True
     check(refused, "stream with a wrong API key is refused")
+    try:
+        websocket.create_connection(url, timeout=10, origin="http://evil.example").recv()
+        refused = False
+    except Exception:
+        refused = True
+    check(refused, "stream from another site's page (Origin) is refused")
+    slot_free()
 
 # ---- 5. SIGTERM while a job runs: exit 0, everything removed
 st, j = srv.submit([("face", "f.jpg", face), ("audio", "a.wav", long_audio)])
@@ -329,5 +340,19 @@ srv.wait(j.get("id", ""), states=("running",), timeout=60)
 rc, secs = srv.stop()
 check(rc == 0, f"SIGTERM during a running job: exit status {rc} after {secs:.1f} s")
 check(srv.root() is None, f"the private folder is removed: {os.listdir(srv.tmpdir)}")
+# ---- 6. a job that fails while rendering (no ffmpeg on the server's PATH: the MP4 cannot be written) is
+#         marked failed with the reason, and the server goes on serving
+srv = Server(SERVER, MODEL, os.path.join(WORK, "tmp2"), "-q", env_extra={"PATH": "/nonexistent"})
+st, j = srv.submit([("face", "f.jpg", face), ("audio", "a.wav", audio)])
+jf = srv.wait(j.get("id", ""), timeout=60)
+check(st == 202 and jf.get("status") == "failed" and "ffmpeg" in (jf.get("error") or ""),
+      f"a job failing in the renderer: {st} -> {jf.get('status')}: {jf.get('error')!r}")
+st, res = srv.json("GET", f"/v1/jobs/{j.get('id')}/result")
+check(st == 409 and "failed" in res.get("error", ""), f"result of the failed job: {st} {res}")
+st, h = srv.json("GET", "/health")
+check(st == 200 and srv.p.poll() is None and not [f for f in srv.files() if os.path.isfile(f)],
+      f"the server serves on after the failed job, its inputs removed: {st}")
+rc, secs = srv.stop()
+check(rc == 0, f"exit {rc}")
 print(f"   (test_server total {time.time() - T0:.1f} s)")
 finish()
