@@ -1,6 +1,7 @@
 """server_util.py: helpers for the pcavs-server tests: start the real binary on a loopback port (any free
 port, read back from its first line), HTTP requests with http.client (never a proxy), multipart bodies,
 Server-Sent Events, PASS/FAIL bookkeeping with the measured value next to its bound."""
+import atexit
 import http.client
 import json
 import os
@@ -13,6 +14,20 @@ os.environ["no_proxy"] = os.environ["NO_PROXY"] = "127.0.0.1,localhost"
 
 PASSED = 0
 FAILED = 0
+_SERVERS = []
+
+
+@atexit.register
+def _kill_leftovers():
+    """A test that dies half-way must not leave its server running."""
+    for srv in _SERVERS:
+        if srv.p.poll() is None:
+            srv.p.send_signal(signal.SIGTERM)
+            try:
+                srv.p.wait(15)
+            except subprocess.TimeoutExpired:
+                srv.p.kill()
+                srv.p.wait()
 
 
 def check(ok, what):
@@ -41,6 +56,7 @@ class Server:
         self.p = subprocess.Popen([binary, "--model", model, "--port", "0", *args], stdout=subprocess.PIPE,
                                   stderr=open(os.path.join(tmpdir, "..", os.path.basename(tmpdir) + ".log"), "w"),
                                   env=env, text=True)
+        _SERVERS.append(self)
         line = self.p.stdout.readline()
         if "listening on" not in line:
             raise RuntimeError(f"pcavs-server did not start: {line!r}")
