@@ -445,7 +445,30 @@ static void view_json(const job_view *v, char *out, size_t cap) {
              v->state == JOB_DONE ? "/result\"" : "");
 }
 
+static int events_body(struct mg_connection *conn, server *srv, const char *id);
+
+/* Each event stream holds one of civetweb's threads until its job ends: at most MAX_EVENT_STREAMS at once,
+ * so that they cannot starve the other requests (a client past the limit polls GET /v1/jobs/{id}). */
+#define MAX_EVENT_STREAMS 32
+
 static int handle_events(struct mg_connection *conn, server *srv, const char *id) {
+    pthread_mutex_lock(&srv->mu);
+    int full = srv->event_streams >= MAX_EVENT_STREAMS;
+    if (!full)
+        srv->event_streams++;
+    pthread_mutex_unlock(&srv->mu);
+    if (full) {
+        send_error(conn, 503, "too many event streams open (%d); poll GET /v1/jobs/%s instead", MAX_EVENT_STREAMS, id);
+        return 503;
+    }
+    int r = events_body(conn, srv, id);
+    pthread_mutex_lock(&srv->mu);
+    srv->event_streams--;
+    pthread_mutex_unlock(&srv->mu);
+    return r;
+}
+
+static int events_body(struct mg_connection *conn, server *srv, const char *id) {
     job_view v;
     if (job_get(srv->jobs, id, &v)) {
         send_error(conn, 404, "job %s: no such job (unknown or expired)", id);

@@ -23,7 +23,8 @@ typedef struct server {
     const char *backend; /* of the loaded model */
     const char *precision;
     int synthetic;
-    pthread_mutex_t mu;    /* guards stream slots */
+    pthread_mutex_t mu;    /* guards stream slots and event_streams */
+    int event_streams;     /* open GET /v1/jobs/{id}/events */
     stream_slot *slots;    /* [opt.max_streams] */
     volatile int stopping; /* set by SIGTERM: long handlers (events, streams) end */
     pcavs_context_params ctx_params;

@@ -80,6 +80,25 @@ check(all(s in (202, 429) for s in statuses), f"every one of {CLIENTS} requests 
 check(1 <= len(accepted) <= MAX_QUEUE + 1,
       f"accepted {len(accepted)} (1 <= n <= max_queue + parallel = {MAX_QUEUE + 1}), rejected {rejected} with 429")
 check(all("queue" in r[1].get("error", "") for r in results if r[0] == 429), "every 429 says the queue is full")
+# event streams are limited (each holds a server thread): 32 open at once, the 33rd gets 503, and the
+# server still answers other requests meanwhile
+import http.client  # noqa: E402
+streams, codes = [], []
+last = accepted[-1] if accepted else "0" * 32
+for i in range(33):
+    c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    c.request("GET", f"/v1/jobs/{last}/events")
+    r = c.getresponse()
+    codes.append(r.status)
+    streams.append((c, r))
+t = time.time()
+st, h = srv.json("GET", "/health")
+health_s = time.time() - t
+check(codes[:32] == [200] * 32 and codes[32] == 503,
+      f"32 event streams open at once, the 33rd refused: {codes.count(200)} x 200, last {codes[32]}")
+check(st == 200 and health_s < 5, f"/health answers with 32 event streams open: {st} in {health_s:.2f} s")
+for c, r in streams:
+    c.close()
 final = {}
 pending = set(accepted)
 while pending and time.time() - t_load < 300:  # every job polled in turn: a result expires KEEP s after its end
