@@ -35,11 +35,13 @@ tone_wav(audio, 0.40)  # 8 frames: a video of 0.32 s
 mic = os.path.join(WORK, "mic.wav")
 tone_wav(mic, 4.0, seed=5)
 
-srv = Server(SERVER, MODEL, os.path.join(WORK, "tmp"), "--batch", "2", "--max-streams", "1", "-q")
+KEY = "page-key-42"  # the page's key field, EventSource, <video src> and WebSocket URLs all carry it
+srv = Server(SERVER, MODEL, os.path.join(WORK, "tmp"), "--batch", "2", "--max-streams", "1", "--api-key", KEY, "-q")
+srv.key = KEY
 opts = webdriver.ChromeOptions()
 opts.binary_location = shutil.which("chromium")
 for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-proxy-server",
-          "--window-size=1280,900", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+          "--window-size=1280,1040", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
           f"--use-file-for-fake-audio-capture={mic}", "--autoplay-policy=no-user-gesture-required",
           f"--user-data-dir={os.path.join(WORK, 'profile')}"):
     opts.add_argument(a)
@@ -65,7 +67,10 @@ try:
     check(bool(badge), f"page loaded, health badge: {badge!r}")
     check(driver.find_element(By.ID, "synthetic").is_displayed(), "the synthetic-weights warning is shown")
 
-    # ---- a job through the form
+    # ---- a job through the form (with the API key typed into its field)
+    key_field = wait_for(lambda: driver.find_element(By.ID, "api-key").is_displayed(), 10)
+    check(bool(key_field), "the API key field is shown (the server has --api-key)")
+    driver.find_element(By.ID, "api-key").send_keys(KEY)
     driver.find_element(By.ID, "face").send_keys(face)
     driver.find_element(By.ID, "audio").send_keys(audio)
     driver.find_element(By.ID, "noise").send_keys("fixed")
@@ -99,6 +104,7 @@ try:
     # ---- the live tab: a WAV as the microphone
     driver.find_element(By.ID, "tab-live").click()
     driver.find_element(By.ID, "live-face").send_keys(face)
+    driver.find_element(By.ID, "live-audio").click()  # play the microphone's audio with the frames
     t = time.time()
     driver.find_element(By.ID, "live-start").click()
     frames = wait_for(lambda: int(driver.find_element(By.ID, "live-canvas").get_attribute("data-frames") or 0) >= 4
@@ -112,6 +118,9 @@ try:
     nonblank = js("const c = document.getElementById('live-canvas'); const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
                   " let s = 0; for (let i = 0; i < d.length; i += 4) s += d[i] + d[i + 1] + d[i + 2]; return s")
     check(nonblank > 0, f"the canvas holds a frame (pixel sum {nonblank})")
+    drawn = int(driver.find_element(By.ID, "live-canvas").get_attribute("data-frames") or 0)
+    played = int(driver.find_element(By.ID, "live-canvas").get_attribute("data-audio") or 0)
+    check(played == drawn and played > 0, f"each drawn frame played its 40 ms of audio: {played} of {drawn}")
     driver.save_screenshot(os.path.join(WORK, "server_live.png"))
     driver.find_element(By.ID, "live-stop").click()
     stopped = driver.find_element(By.ID, "live-status").text

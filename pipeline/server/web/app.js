@@ -118,7 +118,7 @@ $('cancel').addEventListener('click', () => {
 });
 
 // ---- live
-const live = { ws: null, ac: null, mic: null, proc: null, sent: 0, marks: [], times: [], frames: 0 };
+const live = { ws: null, ac: null, mic: null, proc: null, sent: 0, marks: [], times: [], frames: 0, pcm: [], playAt: 0, played: 0 };
 
 function liveStatus(s) { $('live-status').textContent = s; }
 
@@ -146,6 +146,8 @@ async function startMic() {
     v.setUint8(0, 0x41); // 'A'
     for (let i = 0; i < d.length; i++) v.setFloat32(1 + 4 * i, d[i], true);
     live.ws.send(buf);
+    live.pcm.push({ start: live.sent, data: new Float32Array(d) }); // kept to play with the frames
+    while (live.pcm.length > 200) live.pcm.shift();
     live.sent += d.length;
     live.marks.push([live.sent, performance.now()]);
   };
@@ -162,6 +164,28 @@ function sentAt(j) {
   return null;
 }
 
+// Frame j shows audio time (j + 2) / 25 s: its 40 ms of the microphone's audio are played as it is drawn,
+// back to back with the previous frame's (in sync with the frames, late by the latency).
+function playFrameAudio(j) {
+  if (!$('live-audio').checked || !live.ac) return;
+  const s0 = SAMPLES_PER_FRAME * (j + 2);
+  const out = new Float32Array(SAMPLES_PER_FRAME);
+  for (const c of live.pcm) {
+    const a = Math.max(s0, c.start), b = Math.min(s0 + SAMPLES_PER_FRAME, c.start + c.data.length);
+    if (a < b) out.set(c.data.subarray(a - c.start, b - c.start), a - s0);
+  }
+  const buf = live.ac.createBuffer(1, SAMPLES_PER_FRAME, 16000);
+  buf.copyToChannel(out, 0);
+  const src = live.ac.createBufferSource();
+  src.buffer = buf;
+  src.connect(live.ac.destination);
+  const t = Math.max(live.ac.currentTime + 0.01, live.playAt);
+  src.start(t);
+  live.playAt = t + SAMPLES_PER_FRAME / 16000;
+  live.played++;
+  $('live-canvas').dataset.audio = String(live.played);
+}
+
 async function onFrame(data) {
   const v = new DataView(data);
   const index = v.getUint32(4, true);
@@ -169,6 +193,7 @@ async function onFrame(data) {
   const bmp = await createImageBitmap(new Blob([data.slice(16)], { type: 'image/jpeg' }));
   const c = $('live-canvas');
   c.getContext('2d').drawImage(bmp, 0, 0, c.width, c.height);
+  playFrameAudio(index);
   const now = performance.now();
   live.frames++;
   live.times.push(now);
@@ -183,7 +208,7 @@ async function onFrame(data) {
 $('live-start').addEventListener('click', () => {
   const face = $('live-face').files[0];
   if (!face) { liveStatus('choose a face image first'); return; }
-  Object.assign(live, { sent: 0, marks: [], times: [], frames: 0 });
+  Object.assign(live, { sent: 0, marks: [], times: [], frames: 0, pcm: [], playAt: 0, played: 0 });
   $('live-start').disabled = true;
   $('live-stop').disabled = false;
   const proto = location.protocol === 'https:' ? 'wss' : 'ws';
