@@ -39,7 +39,8 @@ typedef enum pcavs_status {
     PCAVS_ERR_OOM = 5,         /* allocation failed or a capped area is too small */
     PCAVS_ERR_UNSUPPORTED = 6, /* valid request this build cannot do (e.g. no CUDA) */
     PCAVS_ERR_BACKEND = 7,     /* a backend (CUDA, BLAS) reported an error */
-    PCAVS_ERR_INTERNAL = 8     /* a bug: please report */
+    PCAVS_ERR_INTERNAL = 8,    /* a bug: please report */
+    PCAVS_ERR_CANCELLED = 9    /* the caller asked to stop (pcavs_render_params.cancel) */
 } pcavs_status;
 
 /* The message of the last failure on the calling thread ("" if none). */
@@ -329,6 +330,10 @@ typedef struct pcavs_render_params {
     uint64_t seed;                 /* default 0 */
     int upstream_timing;           /* 1: mux the audio from 0 like upstream (video 80 ms early) */
     long max_frames;               /* 0 = all M/4-4 frames; else at most this many (previews, tests) */
+    /* cancellation: NULL (default) or a flag another thread may set to nonzero; it is read (atomically)
+     * before the identity step and before each batch, and once set the call stops, removes the outputs it
+     * had begun (as on any failure) and returns PCAVS_ERR_CANCELLED. A batch under way is finished first. */
+    const volatile int *cancel;
 } pcavs_render_params;
 
 PCAVS_API void pcavs_render_params_init(pcavs_render_params *p);

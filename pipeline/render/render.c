@@ -421,6 +421,13 @@ static void put_panel(uint8_t *row, int panels, int col, const uint8_t *rgb) {
         memcpy(row + ((size_t)y * IMG * panels + (size_t)col * IMG) * 3, rgb + (size_t)y * IMG * 3, (size_t)IMG * 3);
 }
 
+/* PCAVS_ERR_CANCELLED once the caller's cancel flag is set (read atomically: another thread writes it). */
+static pcavs_status check_cancel(const pcavs_render_params *p) {
+    if (p->cancel && __atomic_load_n((const int *)p->cancel, __ATOMIC_ACQUIRE))
+        return pcavs_fail(PCAVS_ERR_CANCELLED, "render: cancelled");
+    return PCAVS_OK;
+}
+
 pcavs_status pcavs_render_clip(pcavs_model *m, const pcavs_render_params *p, pcavs_progress_fn progress, void *user,
                                pcavs_render_result *res) {
     double t0 = now_s();
@@ -538,6 +545,8 @@ pcavs_status pcavs_render_clip(pcavs_model *m, const pcavs_render_params *p, pca
 
     /* ---- identity ---- */
     int n_faces = 0;
+    if ((st = check_cancel(p)) != PCAVS_OK)
+        goto fail;
     if ((st = encode_identity(&c, m, B, id_feature, id_map, gen_ref ? ref_pose : NULL, id_rgb, &n_faces, inputs,
                               rgb)) != PCAVS_OK)
         goto fail;
@@ -549,6 +558,8 @@ pcavs_status pcavs_render_clip(pcavs_model *m, const pcavs_render_params *p, pca
     pcavs_noise_params noise = {.mode = p->noise, .seed = p->seed};
     for (long j0 = 0; j0 < total; j0 += B) {
         int b = (int)(total - j0 < B ? total - j0 : B);
+        if ((st = check_cancel(p)) != PCAVS_OK)
+            goto fail;
         for (int i = 0; i < b; i++) {
             size_t k = (size_t)(j0 + i + 2);
             if ((st = pcavs_audio_window(c.mel, c.M, k, mel_win + (size_t)i * WIN_N)) != PCAVS_OK)
