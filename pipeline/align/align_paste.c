@@ -3,7 +3,8 @@
  * with the upstream crop/resize of data/voxtest_dataset.py load_img (rows 0..191, cols 16..207 resized to
  * 224, cv2.resize half-pixel centres); each covered frame pixel is sampled bilinearly from the face and
  * blended with a feathered (smoothstep) rectangular mask (pcavs_align_paste), or, through pcavs_paste_frame,
- * inside a mask built from the landmarks (paste_mask.c) with a feathered or multiband blend (blend.c). */
+ * inside a mask built from the landmarks (paste_mask.c), sampled bicubically, with a feathered or multiband
+ * blend (blend.c). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
