@@ -536,14 +536,44 @@ static void check_cli(const char *video_in, const char *video_label) {
     }
     const char *png = getenv("PCAVS_REVOICE_PNG");
     if (png && *png && shown[0] && shown[1] && shown[2] && shown[3]) {
-        int gap = 8, W = 4 * w + 3 * gap;
-        uint8_t *sbs = malloc((size_t)W * h * 3);
-        memset(sbs, 255, (size_t)W * h * 3);
+        /* row 1: the re-voiced frame with each mask (random weights: the generated face is not a face); row 2: the
+         * frame's own aligned crop with a colour and lighting change (R +40, G +20, B -10) pasted back with mouth +
+         * multiband, face + multiband, full + feather: what the blend does with such a difference */
+        long oi = loop_index(show_j + 2, r.n_frames);
+        int gap = 8, W = 4 * w + 3 * gap, H = 2 * h + gap, fw, fh;
+        uint8_t *sbs = malloc((size_t)W * H * 3), *row2[4] = {NULL, NULL, NULL, NULL};
+        uint8_t *crop = read_png(tmp("cli_aligned"), oi, &fw, &fh);
+        memset(sbs, 255, (size_t)W * H * 3);
+        static const int cases[3][2] = {{0, 0}, {1, 0}, {2, 1}};
+        for (int k = 0; k < 4 && crop && fw == 224 && fh == 224; k++) {
+            row2[k] = malloc((size_t)w * h * 3);
+            memcpy(row2[k], shown[0], (size_t)w * h * 3);
+            if (k == 0) continue;
+            uint8_t tint[224 * 224 * 3];
+            static const int add[3] = {40, 20, -10};
+            for (int i = 0; i < 224 * 224 * 3; i++) {
+                int v = crop[i] + add[i % 3];
+                tint[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+            }
+            pcavs_paste_params p;
+            params(&p, cases[k - 1][0], cases[k - 1][1], 0);
+            pcavs_paste_smooth_landmarks(r.landmarks, r.n_frames, p.smooth_frames, sm);
+            pcavs_paste_frame(row2[k], w, h, tint, 224, r.transforms + 6 * oi, sm + 136 * oi, &p);
+        }
         for (int k = 0; k < 4; k++)
-            for (int y = 0; y < h; y++)
+            for (int y = 0; y < h; y++) {
                 memcpy(sbs + ((size_t)y * W + (size_t)k * (w + gap)) * 3, shown[k] + (size_t)y * w * 3, (size_t)w * 3);
-        pt_check_ok(pcavs_image_write_png(png, sbs, W, h), "write PCAVS_REVOICE_PNG");
-        printf("info: wrote %s (original | mouth | face | full, generated frame %ld)\n", png, show_j);
+                if (row2[k])
+                    memcpy(sbs + ((size_t)(y + h + gap) * W + (size_t)k * (w + gap)) * 3, row2[k] + (size_t)y * w * 3,
+                           (size_t)w * 3);
+            }
+        pt_check_ok(pcavs_image_write_png(png, sbs, W, H), "write PCAVS_REVOICE_PNG");
+        printf(
+            "info: wrote %s (original | mouth | face | full, generated frame %ld; below: its aligned crop recoloured, "
+            "mouth + multiband | face + multiband | full + feather)\n",
+            png, show_j);
+        for (int k = 0; k < 4; k++) free(row2[k]);
+        pcavs_free(crop);
         free(sbs);
     }
     for (int k = 0; k < 4; k++) free(shown[k]);
