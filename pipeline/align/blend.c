@@ -76,32 +76,43 @@ static void reduce_cols(const float *in, int w, int h, int nch, float *out, int 
             }
 }
 
-/* expand (unnormalised): out[x] = sum_k K(x - 2k) in[k], K(0) = 6, K(+-1) = 4, K(+-2) = 1 (over 8) */
-static float kexp(int o) {
-    return o == 0 ? 6 / 8.f : (o == 1 || o == -1) ? 4 / 8.f : (o == 2 || o == -2) ? 1 / 8.f : 0;
+/* expand (unnormalised): out[x] = sum_k K(x - 2k) in[k] with K(0) = 6, K(+-1) = 4, K(+-2) = 1 (over 8), zero
+ * outside: out[2k] = (in[k-1] + 6 in[k] + in[k+1]) / 8, out[2k+1] = (in[k] + in[k+1]) / 2. Along a row
+ * (stride nch between samples) or a column (stride w * nch); n source samples, on output samples. */
+static void expand_line(const float *in, size_t istep, int n, float *out, size_t ostep, int on, int nch) {
+    for (int x = 0; x < on; x++) {
+        int k = x >> 1;
+        const float *c = in + (size_t)k * istep;
+        float *o = out + (size_t)x * ostep;
+        int has_prev = k > 0, has_next = k + 1 < n, has_k = k < n;
+        for (int ch = 0; ch < nch; ch++) {
+            float v;
+            if (x & 1)
+                v = 0.5f * ((has_k ? c[ch] : 0.f) + (has_next ? c[istep + ch] : 0.f));
+            else
+                v = 0.125f * ((has_prev ? c[ch - (long)istep] : 0.f) + 6.f * (has_k ? c[ch] : 0.f) +
+                              (has_next ? c[istep + ch] : 0.f));
+            o[ch] = v;
+        }
+    }
 }
 static void expand_rows(const float *in, int w, int h, int nch, float *out, int ow) {
     for (int y = 0; y < h; y++)
-        for (int x = 0; x < ow; x++) {
-            int k0 = (x - 2 + 1) / 2 - 1, k1 = (x + 2) / 2;
-            for (int c = 0; c < nch; c++) {
-                float acc = 0;
-                for (int k = k0 < 0 ? 0 : k0; k <= k1 && k < w; k++)
-                    acc += kexp(x - 2 * k) * in[((size_t)y * w + k) * nch + c];
-                out[((size_t)y * ow + x) * nch + c] = acc;
-            }
-        }
+        expand_line(in + (size_t)y * w * nch, (size_t)nch, w, out + (size_t)y * ow * nch, (size_t)nch, ow, nch);
 }
 static void expand_cols(const float *in, int w, int h, int nch, float *out, int oh) {
+    /* row by row of the output, so that memory is walked in order */
     for (int y = 0; y < oh; y++) {
-        int k0 = (y - 2 + 1) / 2 - 1, k1 = (y + 2) / 2;
-        for (int x = 0; x < w; x++)
-            for (int c = 0; c < nch; c++) {
-                float acc = 0;
-                for (int k = k0 < 0 ? 0 : k0; k <= k1 && k < h; k++)
-                    acc += kexp(y - 2 * k) * in[((size_t)k * w + x) * nch + c];
-                out[((size_t)y * w + x) * nch + c] = acc;
-            }
+        int k = y >> 1;
+        int has_prev = k > 0, has_next = k + 1 < h, has_k = k < h;
+        const float *c = in + (size_t)k * w * nch, *pv = c - (size_t)w * nch, *nx = c + (size_t)w * nch;
+        float *o = out + (size_t)y * w * nch;
+        for (size_t i = 0; i < (size_t)w * nch; i++) {
+            if (y & 1)
+                o[i] = 0.5f * ((has_k ? c[i] : 0.f) + (has_next ? nx[i] : 0.f));
+            else
+                o[i] = 0.125f * ((has_prev ? pv[i] : 0.f) + 6.f * (has_k ? c[i] : 0.f) + (has_next ? nx[i] : 0.f));
+        }
     }
 }
 
@@ -195,31 +206,71 @@ pcavs_status pcavs_blend_region(uint8_t *dst, size_t stride, int w, int h, const
                 gd[i] = 0;
             }
         }
-    /* the ramps per pixel: sum = a_0 B_0 + sum_l (a_l - a_{l-1}) B_l */
-    for (size_t i = 0; i < np; i++) {
-        double a0 = dist[i] >= -margin ? smoothstep01((dist[i] + margin) / (margin + ramp_width(0, L, s))) : 0;
-        for (int k = 0; k < 3; k++) sum[3 * i + k] = (float)(a0 * gn[3 * i + k]);
+    /* The bands finer than one mask unit all take a_0 (their ramps are the narrowest, 1 unit), so the sum of the
+     * coarser bands is formed at level K (a pixel of about one unit) and expanded once:
+     *   out - orig = a_0 (D - B_K) + expand^K(T),  T = a_K G_K + sum_{l > K} (a_l - a_{l-1}) expand^{l-K}(G_l)
+     * with T's ramps evaluated at level K's pixel centres and started R = 2^(K+1) - 2 frame pixels (the reach of
+     * expand^K) further in, so that expand^K(T) stays inside the margin too. K = 0: everything at full resolution. */
+    int K = 0;
+    while (K + 1 < L && (double)(2 << K) <= s) K++;
+    const size_t nk = (size_t)lw[K] * lh[K];
+    const double a_start = -margin + (K ? (double)((2 << K) - 2) / s : 0); /* where T's ramps start */
+    float *dk = malloc(nk * sizeof(float)), *tn = malloc(nk * 3 * sizeof(float));
+    if (!dk || !tn) {
+        free(dk), free(tn);
+        rc = pcavs_fail(PCAVS_ERR_OOM, "blend: out of memory (%dx%d region)", w, h);
+        goto done;
     }
-    for (int l = 1; l <= L; l++) {
-        /* B_l: G_l expanded l times to full resolution */
+    for (int y = 0; y < lh[K]; y++)
+        for (int x = 0; x < lw[K]; x++) dk[(size_t)y * lw[K] + x] = dist[((size_t)y << K) * w + ((size_t)x << K)];
+#define RAMP(d, wl) ((d) > a_start ? smoothstep01(((d)-a_start) / fmax((wl)-a_start, 1e-3)) : 0.0)
+    for (size_t i = 0; i < nk; i++) { /* T = a_K G_K */
+        double a = RAMP(dk[i], ramp_width(K, L, s));
+        for (int c = 0; c < 3; c++) tn[3 * i + c] = (float)(a * gn[3 * (off[K] + i) + c]);
+    }
+    for (int l = K + 1; l <= L; l++) { /* + (a_l - a_{l-1}) expand^{l-K}(G_l) */
         float *cn = an, *cc = ac, *nn = bn, *nc = bc;
         memcpy(cn, gn + 3 * off[l], (size_t)lw[l] * lh[l] * 3 * sizeof(float));
         memcpy(cc, gd + off[l], (size_t)lw[l] * lh[l] * sizeof(float));
-        for (int m = l; m >= 1; m--) {
+        for (int m = l; m > K; m--) {
             nexpand(cn, cc, lw[m], lh[m], nn, nc, lw[m - 1], lh[m - 1], tmp);
             float *t = cn;
             cn = nn, nn = t;
             t = cc, cc = nc, nc = t;
         }
         double wl = ramp_width(l, L, s), wp = ramp_width(l - 1, L, s);
-        for (size_t i = 0; i < np; i++) {
-            double d = dist[i];
-            if (!(d >= -margin)) continue;
-            double da = smoothstep01((d + margin) / (margin + wl)) - smoothstep01((d + margin) / (margin + wp));
+        for (size_t i = 0; i < nk; i++) {
+            double da = RAMP(dk[i], wl) - RAMP(dk[i], wp);
             if (da == 0) continue;
-            for (int k = 0; k < 3; k++) sum[3 * i + k] += (float)(da * cn[3 * i + k]);
+            for (int c = 0; c < 3; c++) tn[3 * i + c] += (float)(da * cn[3 * i + c]);
         }
     }
+#undef RAMP
+    /* full resolution: sum = a_0 (D - expand^K(G_K)) + expand^K(T) (K = 0: a_0 (D - G_0) + T = T) */
+    for (size_t i = 0; i < np; i++)
+        for (int c = 0; c < 3; c++) sum[3 * i + c] = 0;
+    for (int pass = 0; pass < (K ? 2 : 1); pass++) {
+        /* pass 0: T; pass 1: G_K (subtracted under a_0) */
+        float *cn = an, *cc = ac, *nn = bn, *nc = bc;
+        memcpy(cn, pass ? gn + 3 * off[K] : tn, nk * 3 * sizeof(float));
+        memcpy(cc, gd + off[K], nk * sizeof(float));
+        for (int m = K; m >= 1; m--) {
+            nexpand(cn, cc, lw[m], lh[m], nn, nc, lw[m - 1], lh[m - 1], tmp);
+            float *t = cn;
+            cn = nn, nn = t;
+            t = cc, cc = nc, nc = t;
+        }
+        for (size_t i = 0; i < np; i++) {
+            if (!(dist[i] >= -margin)) continue;
+            if (pass == 0) {
+                for (int c = 0; c < 3; c++) sum[3 * i + c] += cn[3 * i + c];
+            } else {
+                double a0 = smoothstep01((dist[i] + margin) / (margin + ramp_width(0, L, s)));
+                for (int c = 0; c < 3; c++) sum[3 * i + c] += (float)(a0 * (gn[3 * i + c] - cn[3 * i + c]));
+            }
+        }
+    }
+    free(dk), free(tn);
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
