@@ -5,10 +5,11 @@
  *     regions, landmarks 36-47 grown by 5 px, too), the round trip (the frame's own aligned crop pasted back,
  *     >= 40 dB PSNR inside each mask), the seam (the aligned crop brightened by 30: multiband's mean absolute
  *     gradient across the mask boundary within 1.5x of the original frame's there; full + feather shows the
- *     step), parameter errors;
+ *     step), parameter errors; all once at the image's scale and once scaled 3x (the blend's coarse bands at half
+ *     resolution);
  *  B. with dlib: the round trip on demo clips and on a clip padded into a larger frame (ffmpeg pad) through
  *     pcavs_align_clip + pcavs_align_paste_clip_masked, every mask; the mask boundary of a still head moving
- *     <= 1 px rms between frames; pcavs-infer --align --paste-back end to end on a synthesized model with each
+ *     <= 1 px rms between frames; a frame without a face gets the interpolated landmarks; pcavs-infer --align --paste-back end to end on a synthesized model with each
  *     mask (eyes byte-identical in every frame with mouth). PCAVS_REVOICE_PNG=FILE also writes original | mouth
  *     | face | full of one pasted frame there (docs/revoice.png). */
 #include <math.h>
@@ -453,6 +454,33 @@ static void check_temporal(void) {
         }
     free(sm), free(d0), free(d1);
     pcavs_align_result_free(&r);
+
+    /* a frame without a face between two with one: its landmarks are the interpolated ones */
+    mkdir(tmp("lost"), 0777);
+    uint8_t *g = malloc((size_t)W * H * 3);
+    memset(g, 100, (size_t)W * H * 3);
+    int ok = 1;
+    for (int t = 0; t < 3; t++) {
+        char sp[64], dp[64];
+        snprintf(sp, sizeof sp, "still/%06d.png", 2 * t);
+        snprintf(dp, sizeof dp, "lost/%06d.png", t);
+        int fw, fh;
+        uint8_t *f1 = t == 1 ? NULL : read_png(tmp("still"), 2 * t, &fw, &fh);
+        ok &= pcavs_image_write_png(tmp(dp), t == 1 ? g : f1, W, H) == PCAVS_OK;
+        pcavs_free(f1);
+    }
+    free(g);
+    if (ok &&
+        pt_check_ok(pcavs_align_clip(tmp("lost"), tmp("lost_aligned"), &ap, &r), "align a clip with a lost face")) {
+        double e = 0;
+        for (int k = 0; k < 136; k++)
+            e = fmax(e, fabs(r.landmarks[136 + k] - 0.5 * (r.landmarks[k] + r.landmarks[272 + k])));
+        pt_check(r.n_frames == 3 && !r.detected[1] && r.detected[0] && r.detected[2] && e < 1e-9,
+                 "frame 1 of 3 without a face: detected %d %d %d, its landmarks the mean of its neighbours' (max "
+                 "abs %.2g, < 1e-9)",
+                 r.detected[0], r.detected[1], r.detected[2], e);
+        pcavs_align_result_free(&r);
+    }
 }
 
 static long loop_index(long k, long P) {
