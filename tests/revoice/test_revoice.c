@@ -9,9 +9,10 @@
  *     resolution);
  *  B. with dlib: the round trip on demo clips and on a clip padded into a larger frame (ffmpeg pad) through
  *     pcavs_align_clip + pcavs_align_paste_clip_masked, every mask; the mask boundary of a still head moving
- *     <= 1 px rms between frames; a frame without a face gets the interpolated landmarks; pcavs-infer --align --paste-back end to end on a synthesized model with each
- *     mask (eyes byte-identical in every frame with mouth). PCAVS_REVOICE_PNG=FILE also writes original | mouth
- *     | face | full of one pasted frame there (docs/revoice.png). */
+ *     <= 1 px rms between frames; a frame without a face gets the interpolated landmarks; pcavs-align
+ *     --paste-mask equal to the C API; pcavs-infer --align
+ * --paste-back end to end on a synthesized model with each mask (eyes byte-identical in every frame with mouth).
+ * PCAVS_REVOICE_PNG=FILE also writes original | mouth | face | full of one pasted frame there (docs/revoice.png). */
 #include <math.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -393,6 +394,47 @@ static void check_round_trip(const char *label, const char *src, int max_frames,
     pcavs_align_result_free(&r);
 }
 
+/* pcavs-align --paste-back --paste-mask mouth --no-crop on the padded clip's aligned frames: the same frames as
+ * pcavs_align_paste_clip_masked gave in check_round_trip("padded"); a bad mask name exits 2. */
+static void check_align_cli(void) {
+    const char *bin = getenv("PCAVS_BINARY_DIR");
+    char exe[1100], in[2048], al[2048], gen[2048], out[2048], ref[2048];
+    snprintf(exe, sizeof exe, "%s/pipeline/pcavs-align", bin ? bin : ".");
+    struct stat st;
+    if (stat(exe, &st) != 0) {
+        pt_skip("pcavs-align --paste-mask: pcavs-align not built in $PCAVS_BINARY_DIR");
+        return;
+    }
+    snprintf(in, sizeof in, "%s", tmp("wide.mp4"));
+    snprintf(al, sizeof al, "%s", tmp("cli_align_aligned"));
+    snprintf(gen, sizeof gen, "%s", tmp("rt_padded_aligned"));
+    snprintf(out, sizeof out, "%s", tmp("cli_align_mouth"));
+    snprintf(ref, sizeof ref, "%s", tmp("rt_padded_mouth"));
+    char *argv[] = {exe, in,          "-o",           al,      "--max-frames",
+                    "4", "-q",        "--paste-back", gen,     "--paste-out",
+                    out, "--no-crop", "--paste-mask", "mouth", NULL};
+    int rc = run(argv, 0);
+    long same = 0, n = 0;
+    for (long i = 0; rc == 0; i++) {
+        int w1, h1, w2, h2;
+        uint8_t *a = read_png(out, i, &w1, &h1), *b = read_png(ref, i, &w2, &h2);
+        if (!a || !b) {
+            pcavs_free(a), pcavs_free(b);
+            break;
+        }
+        n++;
+        same += w1 == w2 && h1 == h2 && !memcmp(a, b, (size_t)w1 * h1 * 3);
+        pcavs_free(a), pcavs_free(b);
+    }
+    pt_check(rc == 0 && n == 4 && same == n,
+             "pcavs-align --paste-back --paste-mask mouth: exit %d, %ld of %ld frames byte-identical to "
+             "pcavs_align_paste_clip_masked's (4)",
+             rc, same, n);
+    char *bad[] = {exe, in, "-o", al, "--paste-back", gen, "--paste-out", out, "--paste-mask", "lips", NULL};
+    rc = run(bad, 1);
+    pt_check(rc == 2, "pcavs-align --paste-mask lips: exit %d (2)", rc);
+}
+
 /* A still head: the demo image padded into 288x272, 10 frames with independent noise (the landmarks jitter). */
 static void check_temporal(void) {
     enum { W = 288, H = 272, N = 10 };
@@ -682,6 +724,7 @@ int main(void) {
                  * no paste-back gets all the lost sharpness back: 39.1 dB measured, bound 36 dB (face and full: 40) */
                 check_round_trip("00473.mp4", examples("Pose_Source/00473.mp4"), 4, 36);
                 check_round_trip("padded", tmp("wide.mp4"), 4, 40);
+                check_align_cli();
             }
             if (part('t')) check_temporal();
             if (part('i')) check_cli(tmp("wide.mp4"), "wide.mp4 (a demo clip padded into 400x320)");
