@@ -8,7 +8,9 @@
  * Burt & Adelson weight each band at its own resolution with a blurred mask and then expand, which spreads the
  * coarse bands far outside the mask; weighting the full-resolution bands with ramps a_l of the distance to the
  * mask (all 0 at d <= -margin) keeps the blend inside the margin exactly, and the wider ramps of the coarse
- * bands still carry a colour or lighting difference over a wide band inside the mask, without an edge. */
+ * bands still carry a colour or lighting difference over a wide band inside the mask, without an edge. Where the
+ * face is larger in the frame than in the crop, the bands coarser than one crop pixel are summed at a lower level
+ * and expanded once (see pcavs_blend_region). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
