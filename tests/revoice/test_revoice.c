@@ -560,6 +560,38 @@ static void check_cli(const char *video_in, const char *video_label) {
                       NULL};
     if (!pt_check(run(mk_wav, 1) == 0, "ffmpeg: speech WAV")) return;
 
+    /* usage errors: exit 2 before the model is loaded */
+    char *bad1[] = {infer,
+                    "--model",
+                    (char *)tmp("model.safetensors"),
+                    "--align",
+                    "-f",
+                    video,
+                    "-a",
+                    (char *)tmp("speech.wav"),
+                    "-o",
+                    (char *)tmp("bad.mp4"),
+                    "--paste-back",
+                    (char *)tmp("bad_out"),
+                    "--paste-mask",
+                    "lips",
+                    NULL};
+    char *bad2[] = {infer,
+                    "--model",
+                    (char *)tmp("model.safetensors"),
+                    "-f",
+                    video,
+                    "-a",
+                    (char *)tmp("speech.wav"),
+                    "-o",
+                    (char *)tmp("bad.mp4"),
+                    "--blend",
+                    "feather",
+                    NULL};
+    int e1 = run(bad1, 1), e2 = run(bad2, 1);
+    pt_check(e1 == 2 && e2 == 2,
+             "pcavs-infer --paste-mask lips: exit %d (2); --blend without --paste-back: exit %d (2)", e1, e2);
+
     pcavs_align_params ap = {.smooth_prev = -1};
     pcavs_align_result r;
     if (!pt_check_ok(pcavs_align_clip(video, tmp("cli_aligned"), &ap, &r), "align the clip (for the checks)")) return;
