@@ -10,7 +10,9 @@
 extern "C" {
 #endif
 
-#define PASTE_SHAPE_MAX 96 /* polygon vertices: the 17 jaw points clipped by one line, or a hull of 78 points */
+#define PASTE_SHAPE_MAX                                                                                                \
+    160 /* polygon vertices: the 17 jaw points cut by one line, or the monotone-chain hull of 78                       \
+         * points (its stack may briefly hold up to 2 x 78) */
 
 /* A mask in aligned-crop pixels: the polygon (unless full) grown by `grow`, intersected with the generated
  * square less the blend margin. */
