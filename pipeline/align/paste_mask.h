@@ -10,9 +10,9 @@
 extern "C" {
 #endif
 
-#define PASTE_SHAPE_MAX                                                                                                \
-    160 /* polygon vertices: the 17 jaw points cut by one line, or the monotone-chain hull of 78                       \
-         * points (its stack may briefly hold up to 2 x 78) */
+/* polygon vertices: the 17 jaw points cut by one line, or the monotone-chain hull of 78 points (its stack may
+ * briefly hold up to 2 x 78) */
+#define PASTE_SHAPE_MAX 160
 
 /* A mask in aligned-crop pixels: the polygon (unless full) grown by `grow`, intersected with the generated
  * square less the blend margin. */
