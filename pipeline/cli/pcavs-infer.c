@@ -81,9 +81,15 @@ static void usage(FILE *f) {
             "      --align             detect 68 landmarks in FACE and POSE (dlib), align them like upstream's\n"
             "                          preprocessing to 224x224 crops, then render from the aligned frames\n"
             "      --paste-back FILE   with --align: map the generated faces back into the original POSE frames\n"
-            "                          (FACE when there is no POSE) with a feathered mask: a video at the source\n"
-            "                          resolution, the audio muxed in. Re-voicing a video: give it as FACE and\n"
-            "                          no POSE, and its frames also drive the head pose\n"
+            "                          (FACE when there is no POSE): a video at the source resolution, the audio\n"
+            "                          muxed in (or a folder of PNG frames). Re-voicing a video: give it as FACE\n"
+            "                          and no POSE, and its frames also drive the head pose\n"
+            "      --paste-mask M      with --paste-back, what of the generated face is pasted: mouth (the lower\n"
+            "                          face up to under the nose: eyes, hair and background stay the original's;\n"
+            "                          default when re-voicing a video), face (the face up to the forehead;\n"
+            "                          default otherwise) or full (the whole generated square)\n"
+            "      --blend B           multiband (default: a Laplacian-pyramid blend, no visible edge where colour\n"
+            "                          or lighting differ) or feather (a smooth alpha ramp)\n"
             "execution:\n"
             "      --device D          cpu (default), cuda, or ref (naive reference kernels: slow)\n"
             "  -t, --threads N         CPU threads (default: all cores)\n"
@@ -192,6 +198,8 @@ typedef struct opts {
     int threads;
     int align;              /* --align */
     const char *paste_back; /* --paste-back FILE */
+    const char *paste_mask; /* --paste-mask (NULL: mouth when re-voicing, else face) */
+    const char *blend;      /* --blend (NULL: multiband) */
 } opts;
 
 static int run_clip(pcavs_context *ctx, pcavs_render_params *rp, const opts *o, const char *label, long *pose_used);
@@ -248,9 +256,14 @@ static int run_aligned_clip(pcavs_context *ctx, pcavs_render_params *rp, const o
          * calc_loop_idx(j + 2, P): paste it there */
         /* the audio comes from the rendered video, where it already starts 80 ms in (in sync, or from 0 with
          * --upstream-timing) like the frames; muxing rp->audio from 0 would put the pasted video 2 frames early */
-        if (pcavs_align_paste_clip(src, res, rp->output, 1, 12.0, rp->pose ? pose_used : 0,
-                                   rp->audio ? rp->output : NULL, o->paste_back,
-                                   o->quiet ? NULL : stderr) != PCAVS_OK) {
+        pcavs_paste_params pp;
+        pcavs_paste_params_init(&pp);
+        pp.mask = orig_pose || face_res.n_frames <= 1 ? PCAVS_PASTE_MASK_FACE : PCAVS_PASTE_MASK_MOUTH;
+        if (o->paste_mask) pcavs_paste_mask_parse(o->paste_mask, &pp.mask); /* checked in main */
+        if (o->blend) pcavs_paste_blend_parse(o->blend, &pp.blend);
+        if (pcavs_align_paste_clip_masked(src, res, rp->output, &pp, rp->pose ? pose_used : 0,
+                                          rp->audio ? rp->output : NULL, o->paste_back,
+                                          o->quiet ? NULL : stderr) != PCAVS_OK) {
             fprintf(stderr, PROG ": --paste-back %s: %s\n", o->paste_back, pcavs_last_error());
             failed = 1;
         } else if (!o->quiet) {
@@ -336,6 +349,8 @@ enum {
     OPT_MEL = 256,
     OPT_ALIGN,
     OPT_PASTE_BACK,
+    OPT_PASTE_MASK,
+    OPT_BLEND,
     OPT_POSE_FRAMES,
     OPT_MOUTH,
     OPT_CSV,
@@ -370,6 +385,8 @@ int main(int argc, char **argv) {
                                        {"mel", required_argument, 0, OPT_MEL},
                                        {"align", no_argument, 0, OPT_ALIGN},
                                        {"paste-back", required_argument, 0, OPT_PASTE_BACK},
+                                       {"paste-mask", required_argument, 0, OPT_PASTE_MASK},
+                                       {"blend", required_argument, 0, OPT_BLEND},
                                        {"pose-frames", required_argument, 0, OPT_POSE_FRAMES},
                                        {"mouth-frames", required_argument, 0, OPT_MOUTH},
                                        {"csv", required_argument, 0, OPT_CSV},
@@ -531,6 +548,20 @@ int main(int argc, char **argv) {
         case OPT_PASTE_BACK:
             o.paste_back = optarg;
             break;
+        case OPT_PASTE_MASK: {
+            pcavs_paste_mask m;
+            if (pcavs_paste_mask_parse(optarg, &m) != PCAVS_OK)
+                BAD("--paste-mask must be mouth, face or full, got '%s'", optarg);
+            o.paste_mask = optarg;
+            break;
+        }
+        case OPT_BLEND: {
+            pcavs_paste_blend b;
+            if (pcavs_paste_blend_parse(optarg, &b) != PCAVS_OK)
+                BAD("--blend must be multiband or feather, got '%s'", optarg);
+            o.blend = optarg;
+            break;
+        }
         case OPT_PRECISION:
             if (!strcmp(optarg, "fp32"))
                 xp.precision = PCAVS_PRECISION_FP32;
@@ -579,6 +610,8 @@ int main(int argc, char **argv) {
         BAD("--align works on one clip at a time: align with pcavs-align first, then use --csv");
     if (o.paste_back && !rp.output)
         BAD("--paste-back needs -o OUT.mp4 (the generated video it pastes from)");
+    if ((o.paste_mask || o.blend) && !o.paste_back)
+        BAD("--paste-mask and --blend need --paste-back");
     if (o.quiet)
         xp.log_level = PCAVS_LOG_ERROR;
     if (o.csv && o.shard_auto) {
