@@ -5,117 +5,19 @@
  * (counted and reported), no face -> points interpolated from the neighbouring frames (counted, reported),
  * no face anywhere -> an error. Also the paste-back of generated faces over a whole clip. Inputs: an image,
  * a folder of images (name order) or a video (ffmpeg); outputs: a %06d.png folder or a video. */
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
+#include "frame_source.h"
 #include "pcavs_align.h"
 #include "pcavs_audio.h"
 #include "pcavs_image.h"
 #include "pcavs_video.h"
 #include "status.h"
-
-/* ---- frame sources: image, folder of images, video ---- */
-
-typedef struct frame_src {
-    const char *path;
-    char **files; /* images (folder or single file), NULL for a video */
-    long n_files, next;
-    pcavs_video_reader *vr;
-    pcavs_video_info vi;
-    pcavs_image img;
-} frame_src;
-
-static int has_ext(const char *name, const char *const *exts) {
-    const char *dot = strrchr(name, '.');
-    if (!dot) return 0;
-    for (; *exts; exts++) {
-        const char *a = dot + 1, *b = *exts;
-        while (*a && *b && tolower((unsigned char)*a) == *b) a++, b++;
-        if (!*a && !*b) return 1;
-    }
-    return 0;
-}
-static const char *const image_exts[] = {"jpg", "jpeg", "png", NULL};
-static const char *const video_exts[] = {"mp4", "mov", "mkv", "avi", "webm", NULL};
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-static void src_close(frame_src *s) {
-    for (long i = 0; i < s->n_files; i++) free(s->files[i]);
-    free(s->files);
-    if (s->vr) pcavs_video_close(s->vr);
-    pcavs_image_free(&s->img);
-    memset(s, 0, sizeof *s);
-}
-
-static pcavs_status src_open(const char *path, frame_src *s) {
-    memset(s, 0, sizeof *s);
-    s->path = path;
-    struct stat st;
-    if (stat(path, &st) != 0) return pcavs_fail(PCAVS_ERR_IO, "file %s: cannot open: %s", path, strerror(errno));
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        if (!d) return pcavs_fail(PCAVS_ERR_IO, "folder %s: cannot read: %s", path, strerror(errno));
-        struct dirent *e;
-        long cap = 0;
-        while ((e = readdir(d))) {
-            if (e->d_name[0] == '.' || !has_ext(e->d_name, image_exts)) continue;
-            if (s->n_files == cap) {
-                cap = cap ? 2 * cap : 64;
-                char **f = realloc(s->files, (size_t)cap * sizeof *f);
-                if (!f) break;
-                s->files = f;
-            }
-            size_t len = strlen(path) + strlen(e->d_name) + 2;
-            char *p = malloc(len);
-            if (!p) break;
-            snprintf(p, len, "%s/%s", path, e->d_name);
-            s->files[s->n_files++] = p;
-        }
-        closedir(d);
-        if (s->n_files == 0) {
-            src_close(s);
-            return pcavs_fail(PCAVS_ERR_FORMAT, "folder %s: no .jpg/.png images", path);
-        }
-        qsort(s->files, (size_t)s->n_files, sizeof *s->files, cmp_str);
-        s->vi.fps = 25;
-        return PCAVS_OK;
-    }
-    if (has_ext(path, image_exts)) {
-        s->files = malloc(sizeof *s->files);
-        if (!s->files || !(s->files[0] = strdup(path))) {
-            src_close(s);
-            return pcavs_fail(PCAVS_ERR_OOM, "align: out of memory");
-        }
-        s->n_files = 1;
-        s->vi.fps = 25;
-        return PCAVS_OK;
-    }
-    pcavs_status rc = pcavs_video_open(path, &s->vr, &s->vi);
-    if (rc != PCAVS_OK) return rc;
-    if (!(s->vi.fps > 0)) s->vi.fps = 25;
-    return PCAVS_OK;
-}
-
-/* Next frame: *rgb valid until the next call; *got = 0 at the end. */
-static pcavs_status src_next(frame_src *s, const uint8_t **rgb, int *w, int *h, int *got) {
-    *got = 0;
-    if (s->vr) {
-        PCAVS_TRY(pcavs_video_read(s->vr, rgb, got));
-        *w = s->vi.width, *h = s->vi.height;
-        return PCAVS_OK;
-    }
-    if (s->next >= s->n_files) return PCAVS_OK;
-    pcavs_image_free(&s->img);
-    PCAVS_TRY(pcavs_image_load(s->files[s->next++], &s->img));
-    *rgb = s->img.rgb, *w = s->img.width, *h = s->img.height, *got = 1;
-    return PCAVS_OK;
-}
 
 /* ---- frame sinks: %06d.png folder or video ---- */
 
@@ -126,7 +28,14 @@ typedef struct frame_sink {
     long n;
 } frame_sink;
 
-static int is_video_path(const char *p) { return has_ext(p, video_exts); }
+/* 1 when the output path names a video (by its extension), else it is a folder. */
+static int is_video_path(const char *p) {
+    static const char *const exts[] = {"mp4", "mov", "mkv", "avi", "webm", NULL};
+    const char *dot = strrchr(p, '.');
+    for (const char *const *e = exts; dot && *e; e++)
+        if (!strcasecmp(dot + 1, *e)) return 1;
+    return 0;
+}
 
 static pcavs_status sink_open(const char *path, int w, int h, double fps, const char *audio, frame_sink *k) {
     memset(k, 0, sizeof *k);
@@ -255,8 +164,8 @@ pcavs_status pcavs_align_clip(const char *input, const char *output, const pcavs
 
     pcavs_landmarker *lm = NULL;
     PCAVS_TRY(pcavs_landmarker_open(p->model, &lm));
-    frame_src s;
-    pcavs_status rc = src_open(input, &s);
+    pcavs_frame_source s;
+    pcavs_status rc = pcavs_frame_source_open(&s, input, NULL);
     if (rc != PCAVS_OK) {
         pcavs_landmarker_close(lm);
         return rc;
@@ -271,7 +180,7 @@ pcavs_status pcavs_align_clip(const char *input, const char *output, const pcavs
         if (p->max_frames > 0 && n >= p->max_frames) break;
         const uint8_t *rgb;
         int w, h, got;
-        if ((rc = src_next(&s, &rgb, &w, &h, &got)) != PCAVS_OK || !got) break;
+        if ((rc = pcavs_frame_source_next(&s, &rgb, &w, &h, &got)) != PCAVS_OK || !got) break;
         if (n == 0) res->src_width = w, res->src_height = h;
         if ((rc = grow(res, &cap, n)) != PCAVS_OK) break;
         if (n >= side_cap) {
@@ -298,7 +207,7 @@ pcavs_status pcavs_align_clip(const char *input, const char *output, const pcavs
         }
         n++;
     }
-    src_close(&s);
+    pcavs_frame_source_close(&s);
     pcavs_landmarker_close(lm);
     res->n_frames = n;
     long n_dropped = 0, first_dropped = -1;
@@ -343,20 +252,20 @@ pcavs_status pcavs_align_clip(const char *input, const char *output, const pcavs
         goto fail;
 
     /* pass 2: warp */
-    if ((rc = src_open(input, &s)) != PCAVS_OK) goto fail;
+    if ((rc = pcavs_frame_source_open(&s, input, NULL)) != PCAVS_OK) goto fail;
     frame_sink k;
     uint8_t *out = malloc((size_t)size * size * 3);
     rc = out ? sink_open(output, size, size, res->fps, res->has_audio ? input : NULL, &k)
              : pcavs_fail(PCAVS_ERR_OOM, "align: out of memory");
     if (rc != PCAVS_OK) {
         free(out);
-        src_close(&s);
+        pcavs_frame_source_close(&s);
         goto fail;
     }
     for (long i = 0; i < n; i++) {
         const uint8_t *rgb;
         int w, h, got;
-        if ((rc = src_next(&s, &rgb, &w, &h, &got)) != PCAVS_OK) break;
+        if ((rc = pcavs_frame_source_next(&s, &rgb, &w, &h, &got)) != PCAVS_OK) break;
         if (!got) {
             rc = pcavs_fail(PCAVS_ERR_FORMAT, "file %s: frame %ld vanished between the two passes", input, i);
             break;
@@ -368,7 +277,7 @@ pcavs_status pcavs_align_clip(const char *input, const char *output, const pcavs
     }
     rc = sink_close(&k, rc);
     free(out);
-    src_close(&s);
+    pcavs_frame_source_close(&s);
     if (rc != PCAVS_OK) goto fail;
     if (log)
         fprintf(log, "pcavs-align: %s -> %s: %ld frames aligned (%ld with a detected face)\n", input, output, n,
@@ -384,7 +293,7 @@ fail:
  * (raw RGB; tmpfile(), gone at close or exit), then frame pcavs_pose_loop_index(j + 2, P) is read back for
  * generated frame j: a video cannot be read backwards, and P full-resolution frames need not fit in memory. */
 typedef struct orig_frames {
-    frame_src src;
+    pcavs_frame_source src;
     const char *path;
     long n, period, next; /* frames aligned; P (0 = sequential); next sequential index */
     int w, h;
@@ -395,7 +304,7 @@ typedef struct orig_frames {
 static pcavs_status orig_read_next(orig_frames *of, uint8_t *dst) {
     const uint8_t *o;
     int ow, oh, got;
-    PCAVS_TRY(src_next(&of->src, &o, &ow, &oh, &got));
+    PCAVS_TRY(pcavs_frame_source_next(&of->src, &o, &ow, &oh, &got));
     if (!got) return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: fewer frames than when it was aligned", of->path);
     if (of->w == 0) of->w = ow, of->h = oh;
     if (ow != of->w || oh != of->h)
@@ -409,11 +318,11 @@ static pcavs_status orig_read_next(orig_frames *of, uint8_t *dst) {
 static pcavs_status orig_open(orig_frames *of, const char *path, long n, long period, FILE *log) {
     memset(of, 0, sizeof *of);
     of->path = path, of->n = n, of->period = period;
-    PCAVS_TRY(src_open(path, &of->src));
+    PCAVS_TRY(pcavs_frame_source_open(&of->src, path, NULL));
     if (period <= 0) {
         const uint8_t *o;
         int got;
-        PCAVS_TRY(src_next(&of->src, &o, &of->w, &of->h, &got));
+        PCAVS_TRY(pcavs_frame_source_next(&of->src, &o, &of->w, &of->h, &got));
         if (!got) return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: no frames", path);
         of->first = malloc((size_t)of->w * of->h * 3);
         if (!of->first) return pcavs_fail(PCAVS_ERR_OOM, "align: out of memory");
@@ -430,7 +339,7 @@ static pcavs_status orig_open(orig_frames *of, const char *path, long n, long pe
     for (long i = 0; i < period; i++) {
         const uint8_t *o;
         int ow, oh, got;
-        PCAVS_TRY(src_next(&of->src, &o, &ow, &oh, &got));
+        PCAVS_TRY(pcavs_frame_source_next(&of->src, &o, &ow, &oh, &got));
         if (!got) return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: fewer frames than when it was aligned", path);
         if (i == 0) of->w = ow, of->h = oh;
         if (ow != of->w || oh != of->h) return pcavs_fail(PCAVS_ERR_SHAPE, "file %s: frame %ld changes size", path, i);
@@ -463,7 +372,7 @@ static pcavs_status orig_get(orig_frames *of, long j, uint8_t *dst, long *oi) {
 static void orig_close(orig_frames *of) {
     if (of->cache) fclose(of->cache);
     free(of->first);
-    src_close(&of->src);
+    pcavs_frame_source_close(&of->src);
 }
 
 /* The paste-back loop. pp NULL: the feathered square (pcavs_align_paste with upstream_crop, feather); else
@@ -477,8 +386,8 @@ static pcavs_status paste_clip(const char *original, const pcavs_align_result *r
         orig_close(&of);
         return rc;
     }
-    frame_src sg;
-    rc = src_open(generated, &sg);
+    pcavs_frame_source sg;
+    rc = pcavs_frame_source_open(&sg, generated, NULL);
     if (rc != PCAVS_OK) {
         orig_close(&of);
         return rc;
@@ -491,7 +400,7 @@ static pcavs_status paste_clip(const char *original, const pcavs_align_result *r
     for (;; i++) {
         const uint8_t *g;
         int gw, gh, got;
-        if ((rc = src_next(&sg, &g, &gw, &gh, &got)) != PCAVS_OK || !got) break;
+        if ((rc = pcavs_frame_source_next(&sg, &g, &gw, &gh, &got)) != PCAVS_OK || !got) break;
         if (gw != gh) {
             rc = pcavs_fail(PCAVS_ERR_SHAPE, "file %s: generated frame %ld is %dx%d, not square", generated, i, gw, gh);
             break;
@@ -527,7 +436,7 @@ static pcavs_status paste_clip(const char *original, const pcavs_align_result *r
     if (sink_open_ok) rc = sink_close(&k, rc);
     free(frame);
     orig_close(&of);
-    src_close(&sg);
+    pcavs_frame_source_close(&sg);
     if (rc == PCAVS_OK && log) {
         fprintf(log, "pcavs-align: pasted %ld generated frames back into %s (%dx%d) -> %s\n", i, original, fw, fh,
                 output);

@@ -5,12 +5,10 @@
 #define _GNU_SOURCE
 #include "render_sources.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,24 +27,6 @@ int render_is_dir(const char *p) {
 int render_is_file(const char *p) {
     struct stat st;
     return p && stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static int has_ext(const char *p, const char *ext) {
-    size_t n = strlen(p), e = strlen(ext);
-    return n > e && !strcasecmp(p + n - e, ext);
-}
-
-static int is_image_name(const char *p) { return has_ext(p, ".jpg") || has_ext(p, ".jpeg") || has_ext(p, ".png"); }
-
-/* 1 when the file starts like a JPEG or PNG. */
-static int looks_like_image(const char *p) {
-    unsigned char b[4] = {0};
-    FILE *f = fopen(p, "rb");
-    if (!f)
-        return 0;
-    size_t n = fread(b, 1, 4, f);
-    fclose(f);
-    return n >= 3 && ((b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) || (b[0] == 0x89 && b[1] == 'P' && b[2] == 'N'));
 }
 
 pcavs_status render_check_input(const char *path, const char *what) {
@@ -68,15 +48,8 @@ pcavs_status render_load_crop(const char *path, const char *what, uint8_t *rgb /
     return st == PCAVS_OK ? st : pcavs_fail_context(st, what);
 }
 
-
-
-static int name_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 void render_face_close(face_src *f) {
-    for (int i = 0; i < f->n_files; i++)
-        free(f->files[i]);
-    free(f->files);
-    pcavs_video_close(f->vr);
+    pcavs_frame_source_close(&f->src);
     memset(f, 0, sizeof *f);
 }
 
@@ -84,39 +57,7 @@ pcavs_status render_face_open(face_src *f, const char *path, int limit) {
     memset(f, 0, sizeof *f);
     f->path = path;
     f->limit = limit;
-    PCAVS_TRY(render_check_input(path, "face"));
-    if (render_is_dir(path)) {
-        f->kind = 1;
-        DIR *d = opendir(path);
-        if (!d)
-            return pcavs_fail(PCAVS_ERR_IO, "face folder %s: cannot list: %s", path, strerror(errno));
-        int cap = 0;
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            if (e->d_name[0] == '.' || !is_image_name(e->d_name))
-                continue;
-            if (f->n_files == cap) {
-                cap = cap ? cap * 2 : 64;
-                char **nf = realloc(f->files, cap * sizeof *nf);
-                if (!nf)
-                    break;
-                f->files = nf;
-            }
-            if (!(f->files[f->n_files] = strdup(e->d_name)))
-                break;
-            f->n_files++;
-        }
-        closedir(d);
-        if (f->n_files == 0)
-            return pcavs_fail(PCAVS_ERR_IO, "face folder %s: no .jpg or .png image in it", path);
-        qsort(f->files, f->n_files, sizeof *f->files, name_cmp);
-    } else if (is_image_name(path) || looks_like_image(path)) {
-        f->kind = 0;
-    } else {
-        f->kind = 2;
-        PCAVS_TRY(pcavs_video_open(path, &f->vr, &f->vi));
-    }
-    return PCAVS_OK;
+    return pcavs_frame_source_open(&f->src, path, "face");
 }
 
 /* The next identity image (cropped), *got = 0 at the end. */
@@ -124,36 +65,25 @@ pcavs_status render_face_next(face_src *f, uint8_t *rgb, int *got) {
     *got = 0;
     if (f->limit > 0 && f->n_read >= f->limit)
         return PCAVS_OK;
-    if (f->kind == 0) {
-        if (f->n_read > 0)
-            return PCAVS_OK;
-        PCAVS_TRY(render_load_crop(f->path, "face", rgb));
-    } else if (f->kind == 1) {
-        if (f->next >= f->n_files)
-            return PCAVS_OK;
-        char buf[4096];
-        snprintf(buf, sizeof buf, "%s/%s", f->path, f->files[f->next++]);
-        PCAVS_TRY(render_load_crop(buf, "face", rgb));
-    } else {
-        const uint8_t *frame;
-        int g = 0;
-        PCAVS_TRY(pcavs_video_read(f->vr, &frame, &g));
-        if (!g) {
-            if (f->n_read == 0)
-                return pcavs_fail(PCAVS_ERR_FORMAT, "face video %s: no frame decoded", f->path);
-            return PCAVS_OK;
-        }
-        char what[4200];
-        snprintf(what, sizeof what, "%s frame %d", f->path, f->n_read);
-        pcavs_image img = {f->vi.width, f->vi.height, (uint8_t *)frame}; /* refused unless 224x224 */
-        PCAVS_TRY(pcavs_image_crop_resize(&img, what, rgb));
+    const int video = f->src.kind == PCAVS_FRAMES_VIDEO;
+    const uint8_t *frame = NULL;
+    int w = 0, h = 0, g = 0;
+    pcavs_status st = pcavs_frame_source_next(&f->src, &frame, &w, &h, &g);
+    if (st == PCAVS_OK && !g) {
+        if (video && f->n_read == 0)
+            return pcavs_fail(PCAVS_ERR_FORMAT, "face video %s: no frame decoded", f->path);
+        return PCAVS_OK;
     }
+    if (st == PCAVS_OK) {
+        pcavs_image img = {w, h, (uint8_t *)frame}; /* refused unless 224x224 */
+        st = pcavs_image_crop_resize(&img, f->src.name, rgb);
+    }
+    if (st != PCAVS_OK) /* a video's frames are named "<video> frame <i>"; image files get the "face" context */
+        return video ? st : pcavs_fail_context(st, "face");
     f->n_read++;
     *got = 1;
     return PCAVS_OK;
 }
-
-
 
 void render_pose_close(pose_src *s) {
     free(s->h);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "frame_source.h"
 #include "pcavs_model.h"
 #include "pcavs_video.h"
 
@@ -18,11 +19,7 @@ pcavs_status render_load_crop(const char *path, const char *what, uint8_t *rgb /
 
 typedef struct face_src {
     const char *path;
-    int kind;     /* 0 image, 1 folder, 2 video */
-    char **files; /* folder: sorted image names */
-    int n_files, next;
-    pcavs_video_reader *vr;
-    pcavs_video_info vi;
+    pcavs_frame_source src; /* image, folder of images (name order) or video */
     int limit, n_read;
 } face_src;
 
