@@ -178,6 +178,7 @@ cublasStatus_t gemm(cublasHandle_t h, gemm_args g) {
             const float al = dev_scalars ? *g.alpha : alpha, be = dev_scalars ? *g.beta : beta;
             gemm_one(g, g.A + b * g.sA, g.B + b * g.sB, g.C + b * g.sC, al, be);
         }
+        pcavs_emu::check_after(g.C, g.api);
     });
     return CUBLAS_STATUS_SUCCESS;
 }

@@ -16,6 +16,8 @@ bool stream_valid(cudaStream_t s);
 void enqueue(cudaStream_t s, std::function<void()> work);
 /* The sticky error (cudaSuccess when none). */
 cudaError_t sticky_error(void);
+/* After work that wrote through p: a sticky error naming `who` if it wrote just outside p's allocation. */
+void check_after(const void *p, const char *who);
 } // namespace pcavs_emu
 
 #endif
