@@ -27,6 +27,10 @@
 
 #include "cuda_runtime_api.h"
 
+#ifndef PCAVS_CUDA_EMU
+#define PCAVS_CUDA_EMU 1 /* kernels/cuda_launch.h: the emulated launch */
+#endif
+
 #define __global__
 #define __device__
 #define __host__
