@@ -161,7 +161,21 @@ static void test_deferred_and_events(void) {
     cudaMemcpy(h, d, (size_t)n * 4, cudaMemcpyDeviceToHost); /* synchronous: after the stream's work */
     right = 0;
     for (int i = 0; i < n; i++) right += h[i] == 5.0f;
-    pt_check(right == n, "async host->device copies the buffer as it was at the call: %d of %d", right, n);
+    pt_check(right == n, "async host->device from pageable memory copies the buffer as it was at the call: %d of %d",
+             right, n);
+    /* ... but from pinned memory the copy reads the buffer when it runs (DMA): changing it before the
+     * sync is a race, and the emulation shows its effect */
+    float *pin = NULL;
+    cudaMallocHost((void **)&pin, (size_t)n * 4);
+    for (int i = 0; i < n; i++) pin[i] = 7.0f;
+    cudaMemcpyAsync(d, pin, (size_t)n * 4, cudaMemcpyHostToDevice, s);
+    for (int i = 0; i < n; i++) pin[i] = 8.0f;
+    cudaMemcpy(h, d, (size_t)n * 4, cudaMemcpyDeviceToHost);
+    right = 0;
+    for (int i = 0; i < n; i++) right += h[i] == 8.0f;
+    pt_check(right == n, "async host->device from cudaMallocHost memory reads it at the sync: %d of %d values changed after the call",
+             right, n);
+    cudaFreeHost(pin);
 
     cudaEvent_t a, b;
     cudaEventCreate(&a);

@@ -115,6 +115,7 @@ std::map<uintptr_t, alloc_t> g_allocs;
 size_t g_used, g_cap;
 long g_page;
 std::set<cudaStream_t> g_streams;
+std::map<uintptr_t, size_t> g_pinned; /* cudaMallocHost ranges: async copies read them when they run */
 CUstream_st g_null_stream;
 std::unordered_map<const void *, int> g_kernel_kind; /* 1 plain, 2 cooperative */
 std::atomic<unsigned long> g_launches_run{0};
@@ -448,7 +449,7 @@ cudaError_t copy2d(const char *api, void *dst, size_t dpitch, const void *src, s
     if (width > dpitch || width > spitch)
         return fail(cudaErrorInvalidValue, "%s: width %zu exceeds a pitch (dst %zu, src %zu)", api, width, dpitch, spitch);
     if (async && !stream_valid(stream)) return fail(cudaErrorInvalidResourceHandle, "%s: stream %p is not a live stream", api, (void *)stream);
-    bool dd, sd;
+    bool dd = false, sd = false;
     cudaError_t e = check_copy(api, dst, dpitch, src, spitch, width, rows, kind, &dd, &sd);
     if (e) return e;
     char *d = (char *)dst;
@@ -458,7 +459,12 @@ cudaError_t copy2d(const char *api, void *dst, size_t dpitch, const void *src, s
         for (size_t r = 0; r < rows; r++) memmove(d + r * dpitch, (const char *)src + r * spitch, width);
         return cudaSuccess;
     }
-    if (!sd) { /* pageable host source: staged now, so the caller may reuse it at once */
+    bool pinned_src = false;
+    if (!sd) {
+        auto it = g_pinned.upper_bound((uintptr_t)src);
+        pinned_src = it != g_pinned.begin() && (uintptr_t)src < std::prev(it)->first + std::prev(it)->second;
+    }
+    if (!sd && !pinned_src) { /* pageable host source: staged now, so the caller may reuse it at once */
         auto staged = std::make_shared<std::vector<char>>(width * rows);
         for (size_t r = 0; r < rows; r++) memcpy(staged->data() + r * width, (const char *)src + r * spitch, width);
         enqueue(stream, [=] {
@@ -820,6 +826,38 @@ cudaError_t cudaStreamCreate(cudaStream_t *s) {
     *s = new CUstream_st;
     g_streams.insert(*s);
     return cudaSuccess;
+}
+
+cudaError_t cudaStreamCreateWithFlags(cudaStream_t *s, unsigned int flags) {
+    if (flags & ~1u) return fail(cudaErrorInvalidValue, "cudaStreamCreateWithFlags: unknown flags %#x", flags);
+    return cudaStreamCreate(s);
+}
+
+cudaError_t cudaEventCreateWithFlags(cudaEvent_t *ev, unsigned int flags) {
+    if (flags & ~3u) return fail(cudaErrorInvalidValue, "cudaEventCreateWithFlags: unknown flags %#x", flags);
+    return cudaEventCreate(ev);
+}
+
+cudaError_t cudaMallocHost(void **ptr, size_t size) {
+    if (!ptr) return fail(cudaErrorInvalidValue, "cudaMallocHost: NULL result pointer");
+    *ptr = nullptr;
+    if (posix_memalign(ptr, 4096, size ? size : 1)) {
+        *ptr = nullptr;
+        return fail(cudaErrorMemoryAllocation, "cudaMallocHost(%zu bytes): out of host memory", size);
+    }
+    std::lock_guard<std::recursive_mutex> lk(g_mu);
+    g_pinned[(uintptr_t)*ptr] = size ? size : 1;
+    return cudaSuccess;
+}
+
+cudaError_t cudaFreeHost(void *ptr) {
+    cudaDeviceSynchronize(); /* as cudaFreeHost: queued copies may still read it */
+    {
+        std::lock_guard<std::recursive_mutex> lk(g_mu);
+        g_pinned.erase((uintptr_t)ptr);
+    }
+    free(ptr);
+    return sticky() ? sticky() : cudaSuccess;
 }
 
 cudaError_t cudaStreamDestroy(cudaStream_t s) {
