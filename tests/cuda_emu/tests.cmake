@@ -11,7 +11,8 @@ if(PCAVS_CUDA_EMU)
 else()
   add_test(NAME cuda_emu COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/run_cuda_emu.sh ${CMAKE_SOURCE_DIR}
     ${CMAKE_BINARY_DIR}/cuda-emu ${PCAVS_FIXTURES} test_cuda_emu test_cuda_ops test_cuda_planted)
-  set_tests_properties(cuda_emu PROPERTIES TIMEOUT 900 ENVIRONMENT "OMP_WAIT_POLICY=PASSIVE")
+  set_tests_properties(cuda_emu PROPERTIES TIMEOUT 900 PROCESSORS 2
+    ENVIRONMENT "OMP_WAIT_POLICY=PASSIVE;CMAKE=${CMAKE_COMMAND}")
 endif()
 
 # What the emulation cannot run (warp intrinsics, atomics, fences, dynamic shared memory) does not
