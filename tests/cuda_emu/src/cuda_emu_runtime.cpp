@@ -45,7 +45,7 @@
 #include "cuda_runtime_api.h"
 #include "pcavs_cuda_emu_device.h"
 
-__thread pcavs_emu::idx3 threadIdx, blockIdx, blockDim, gridDim;
+__thread pcavs_emu::idx3 threadIdx PCAVS_EMU_TLS, blockIdx PCAVS_EMU_TLS, blockDim PCAVS_EMU_TLS, gridDim PCAVS_EMU_TLS;
 
 struct CUstream_st {
     std::deque<std::function<void()>> q;
@@ -345,12 +345,15 @@ unsigned long run_block_fibers(const launch_cfg &c, kernel_body *body, unsigned 
 
 void run_block_plain(const launch_cfg &c, kernel_body *body, unsigned long bl) {
     set_block(bl, c);
-    const unsigned nt = c.block.x * c.block.y * c.block.z;
     t_mode = MODE_PLAIN;
-    for (unsigned t = 0; t < nt; t++) {
-        set_thread(t, c.block);
-        body->run();
-    }
+    for (unsigned z = 0; z < c.block.z; z++)
+        for (unsigned y = 0; y < c.block.y; y++) {
+            threadIdx.z = z, threadIdx.y = y;
+            for (unsigned x = 0; x < c.block.x; x++) {
+                threadIdx.x = x;
+                body->run();
+            }
+        }
     t_mode = MODE_NONE;
 }
 
