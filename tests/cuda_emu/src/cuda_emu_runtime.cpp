@@ -107,6 +107,8 @@ struct alloc_t {
     size_t size;      /* bytes asked for */
     void *map;        /* whole mapping, guards included */
     size_t map_len;
+    char *body;       /* the accessible pages (between the guards) */
+    size_t body_len;
     uint32_t canary;  /* NaN with a payload of this allocation's own, in the bytes around it */
     char *lo, *hi;    /* the canary bytes checked: [lo, p) and [p + size, hi) */
 };
@@ -124,6 +126,7 @@ thread_local std::vector<uintptr_t> t_touched; /* allocations a launch's pointer
 const char *volatile g_running = nullptr; /* kernel being executed (fault reports) */
 
 void segv_handler(int sig, siginfo_t *si, void *);
+bool g_protect = true; /* device memory inaccessible to host code outside the emulation's own work */
 
 void init_once() {
     static std::once_flag once;
@@ -131,6 +134,8 @@ void init_once() {
         g_page = sysconf(_SC_PAGESIZE);
         const char *cap = getenv("PCAVS_CUDA_EMU_MEM_MB");
         g_cap = (size_t)(cap && *cap ? atol(cap) : 6144) << 20;
+        const char *prot = getenv("PCAVS_CUDA_EMU_PROTECT");
+        g_protect = !(prot && *prot == '0');
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
         sa.sa_sigaction = segv_handler;
@@ -179,9 +184,52 @@ void check_canary(uintptr_t base, const char *who) {
     for (char *r = (char *)base + it->second.size; r < it->second.hi; r++) *r = (char)c[(uintptr_t)r & 3];
 }
 
+/* Device memory is PROT_NONE except while the emulation itself runs queued work or copies
+ * (a "window"): a device pointer dereferenced by host code faults, as it would with a GPU. */
+int g_window;
+void protect_one(const alloc_t &a, bool open) {
+    mprotect(a.body, a.body_len, open ? PROT_READ | PROT_WRITE : PROT_NONE);
+}
+struct device_window { /* caller holds g_mu */
+    device_window() {
+        if (g_window++ == 0 && g_protect)
+            for (auto &a : g_allocs) protect_one(a.second, true);
+    }
+    ~device_window() {
+        if (--g_window == 0 && g_protect)
+            for (auto &a : g_allocs) protect_one(a.second, false);
+    }
+};
+/* Opens one allocation (the one containing p, if any) while the emulation copies or checks it. */
+struct one_open { /* caller holds g_mu */
+    const alloc_t *a = nullptr;
+    explicit one_open(const void *p) {
+        const auto *f = find_alloc(p);
+        if (f && g_protect && g_window == 0) protect_one(f->second, true), a = &f->second;
+    }
+    ~one_open() {
+        if (a) protect_one(*a, false);
+    }
+};
+
 void segv_handler(int sig, siginfo_t *si, void *) {
     char buf[512];
     const char *k = g_running;
+    const uintptr_t addr = si ? (uintptr_t)si->si_addr : 0;
+    if (!k && addr) { /* best effort at a crash: the registry read without its lock */
+        for (auto &a : g_allocs) {
+            const uintptr_t lo = (uintptr_t)a.second.body, hi = lo + a.second.body_len;
+            if (addr >= lo && addr < hi) {
+                int n = snprintf(buf, sizeof buf,
+                                 "pcavs CUDA emulation: host code accessed device memory at %p (the %zu-byte device "
+                                 "allocation at %p): a device pointer dereferenced on the host, which faults with a GPU "
+                                 "too (copy it with cudaMemcpy / the backend's to_host)\n",
+                                 (void *)addr, a.second.size, (void *)a.first);
+                if (n > 0) (void)!write(2, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+                return;
+            }
+        }
+    }
     int n = snprintf(buf, sizeof buf,
                      "pcavs CUDA emulation: illegal memory access (signal %d) at address %p%s%s%s: outside every "
                      "device allocation (an index out of bounds, a host or freed pointer, or a fiber stack overflow)\n",
@@ -194,6 +242,8 @@ void segv_handler(int sig, siginfo_t *si, void *) {
 CUstream_st *qof(cudaStream_t s) { return s ? s : &g_null_stream; }
 
 void run_queue(CUstream_st *st) {
+    if (st->q.empty()) return;
+    device_window w;
     while (!st->q.empty()) {
         std::function<void()> w = std::move(st->q.front());
         st->q.pop_front();
@@ -458,6 +508,7 @@ cudaError_t copy2d(const char *api, void *dst, size_t dpitch, const void *src, s
     char *d = (char *)dst;
     if (!async) { /* synchronous: after all earlier work (legacy stream semantics) */
         drain_all();
+        one_open od(dst), os(src);
         if (sticky()) return t_last = sticky();
         for (size_t r = 0; r < rows; r++) memmove(d + r * dpitch, (const char *)src + r * spitch, width);
         return cudaSuccess;
@@ -754,23 +805,32 @@ cudaError_t cudaMalloc(void **ptr, size_t size) {
                     "cudaMalloc(%zu bytes): out of memory (%zu of the emulated device's %zu MiB in use; "
                     "PCAVS_CUDA_EMU_MEM_MB sets the cap)",
                     size, g_used, g_cap >> 20);
-    const size_t pg = (size_t)g_page, body = (size + pg - 1) / pg * pg, len = body + 2 * pg;
+    /* large allocations on 2 MiB-aligned transparent huge pages: the protection toggles of the host-access
+     * check then walk 512x fewer page-table entries */
+    const size_t pg = (size_t)g_page, huge = 2u << 20;
+    const bool use_huge = size >= 2 * huge;
+    const size_t align = use_huge ? huge : pg, body = (size + align - 1) / align * align;
+    const size_t len = body + 2 * pg + (use_huge ? huge : 0);
     char *m = (char *)mmap(nullptr, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (m == MAP_FAILED) return fail(cudaErrorMemoryAllocation, "cudaMalloc(%zu bytes): mmap failed", size);
-    if (mprotect(m + pg, body, PROT_READ | PROT_WRITE)) {
+    char *b = use_huge ? (char *)(((uintptr_t)m + pg + huge - 1) / huge * huge) : m + pg;
+    if (mprotect(b, body, PROT_READ | PROT_WRITE)) {
         munmap(m, len);
         return fail(cudaErrorMemoryAllocation, "cudaMalloc(%zu bytes): mprotect failed", size);
     }
+    if (use_huge) madvise(b, body, MADV_HUGEPAGE);
     /* the allocation ends within 255 bytes of the upper guard, 256-byte aligned like cudaMalloc's */
-    char *p = m + pg + body - (size + 255) / 256 * 256;
+    char *p = b + body - (size + 255) / 256 * 256;
     /* quiet NaN inside (an unwritten output fails the tests); around it a NaN whose payload is this
      * allocation's own, so that a value copied from one allocation's slack into another's is seen */
     const uint32_t canary = 0x7fc00000u | (((++g_alloc_serial * 2654435761u) >> 10) & 0x3fffffu) | 1u;
-    uint32_t *f = (uint32_t *)(m + pg);
-    for (size_t i = 0; i < body / 4; i++) f[i] = canary;
+    uint32_t *f = (uint32_t *)b;
+    for (size_t i = 0; i < (size_t)(p - b) / 4; i++) f[i] = canary;
     for (size_t i = 0; i < size / 4; i++) ((uint32_t *)p)[i] = 0x7fc00000u;
-    char *lo = p - 256 < m + pg ? m + pg : p - 256;
-    g_allocs[(uintptr_t)p] = alloc_t{size, m, len, canary, lo, m + pg + body};
+    for (uint32_t *t = (uint32_t *)(((uintptr_t)p + size) & ~(uintptr_t)3); t < (uint32_t *)(b + body); t++) *t = canary;
+    char *lo = p - 256 < b ? b : p - 256;
+    g_allocs[(uintptr_t)p] = alloc_t{size, m, len, b, body, canary, lo, b + body};
+    if (g_protect && g_window == 0) protect_one(g_allocs[(uintptr_t)p], false);
     g_used += size;
     *ptr = p;
     return cudaSuccess;
@@ -784,7 +844,10 @@ cudaError_t cudaFree(void *p) {
     auto it = g_allocs.find((uintptr_t)p);
     if (it == g_allocs.end())
         return fail(cudaErrorInvalidValue, "cudaFree(%p): not the start of a live device allocation", p);
-    check_canary((uintptr_t)p, "work queued before cudaFree");
+    {
+        one_open o(p);
+        check_canary((uintptr_t)p, "work queued before cudaFree");
+    }
     munmap(it->second.map, it->second.map_len);
     g_used -= it->second.size;
     g_allocs.erase(it);
