@@ -127,6 +127,7 @@ const char *volatile g_running = nullptr; /* kernel being executed (fault report
 
 void segv_handler(int sig, siginfo_t *si, void *);
 bool g_protect = true; /* device memory inaccessible to host code outside the emulation's own work */
+bool g_reverse = false; /* PCAVS_CUDA_EMU_ORDER=reverse: blocks and threads in reverse order */
 
 void init_once() {
     static std::once_flag once;
@@ -136,6 +137,8 @@ void init_once() {
         g_cap = (size_t)(cap && *cap ? atol(cap) : 6144) << 20;
         const char *prot = getenv("PCAVS_CUDA_EMU_PROTECT");
         g_protect = !(prot && *prot == '0');
+        const char *order = getenv("PCAVS_CUDA_EMU_ORDER");
+        g_reverse = order && strcmp(order, "reverse") == 0;
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
         sa.sa_sigaction = segv_handler;
@@ -366,7 +369,8 @@ unsigned long run_block_fibers(const launch_cfg &c, kernel_body *body, unsigned 
     t_mode = MODE_FIBER;
     for (;;) {
         unsigned done = 0, waiting = 0;
-        for (unsigned t = 0; t < nt; t++) {
+        for (unsigned i = 0; i < nt; i++) {
+            const unsigned t = g_reverse ? nt - 1 - i : i;
             fiber *f = s.fibers[t];
             if (f->state == FIB_READY) {
                 set_thread(t, c.block);
@@ -399,8 +403,8 @@ void run_block_plain(const launch_cfg &c, kernel_body *body, unsigned long bl) {
     for (unsigned z = 0; z < c.block.z; z++)
         for (unsigned y = 0; y < c.block.y; y++) {
             threadIdx.z = z, threadIdx.y = y;
-            for (unsigned x = 0; x < c.block.x; x++) {
-                threadIdx.x = x;
+            for (unsigned i = 0; i < c.block.x; i++) {
+                threadIdx.x = g_reverse ? c.block.x - 1 - i : i;
                 body->run();
             }
         }
@@ -429,10 +433,11 @@ void run_launch(const launch_cfg &c, kernel_body *body, const std::vector<uintpt
 #pragma omp parallel for schedule(dynamic, 4) if (count > 1)
         for (long i = 0; i < count; i++) {
             t_kernel = c.name;
+            const unsigned long bl = first + (unsigned long)(g_reverse ? count - 1 - i : i);
             if (kind == 2)
-                run_block_fibers(c, body, first + (unsigned long)i);
+                run_block_fibers(c, body, bl);
             else
-                run_block_plain(c, body, first + (unsigned long)i);
+                run_block_plain(c, body, bl);
         }
     }
     g_running = nullptr;
