@@ -1,8 +1,11 @@
 /* cuda_emu_runtime.cpp (pcavs CUDA emulation, tests only): the CUDA runtime on the host.
  *  - Device memory: cudaMalloc maps pages between two PROT_NONE guard pages (an access past either
- *    end faults; the fault is reported naming the running kernel), fills them with NaN and
- *    registers the range; a cap (PCAVS_CUDA_EMU_MEM_MB, default 6144) makes a larger total fail
- *    with cudaErrorMemoryAllocation.
+ *    end faults; the fault is reported naming the running kernel), fills them with NaN (the bytes
+ *    just around the allocation with a NaN of its own, checked after each launch / GEMM that was
+ *    handed it: a write just outside is reported) and registers the range; a cap
+ *    (PCAVS_CUDA_EMU_MEM_MB, default 6144) makes a larger total fail with cudaErrorMemoryAllocation.
+ *    Outside the emulation's own work the pages are PROT_NONE: host code touching device memory
+ *    faults, as with a GPU (PCAVS_CUDA_EMU_PROTECT=0 leaves them readable).
  *  - Checks a GPU does not give: every kernel pointer argument, every copy's direction and extent
  *    against the registry; the launch configuration as the hardware limits it.
  *  - Streams: launches, async copies, memsets, event records and cuBLAS calls are queued per stream
