@@ -1,6 +1,6 @@
 /* cuda_runtime_api.h (pcavs CUDA emulation, tests only): the subset of the CUDA runtime API that
  * pcavs uses, implemented on the host by tests/cuda_emu/cuda_emu_runtime.cpp. Same names, types
- * and error codes as the toolkit's header; plain C, so engine/backend_cuda.c builds unchanged.
+ * and error codes as the toolkit's header; plain C, so backend/backend_cuda.c builds unchanged.
  * Never part of the shipped library: only the -DPCAVS_CUDA_EMU=ON test build puts this folder on
  * the include path. */
 #ifndef PCAVS_CUDA_EMU_RUNTIME_API_H
