@@ -20,6 +20,7 @@
 #include "cuda_launch.h"
 
 extern "C" {
+#include "backend.h"
 #include "test_util.h"
 }
 
@@ -523,6 +524,17 @@ int main(int argc, char **argv) {
     cudaGetDeviceProperties(&prop, 0);
     pt_check(count == 1 && strcmp(prop.name, "pcavs CUDA emulation") == 0, "device count %d, name '%s'", count,
              prop.name);
+    /* the no-GPU path: no device -> the backend says so, and is there again afterwards */
+    setenv("PCAVS_CUDA_EMU_DEVICES", "0", 1);
+    int none = -1;
+    cudaError_t en = cudaGetDeviceCount(&none);
+    const pcavs_backend *nb = pcavs_backend_cuda();
+    pt_check(en == cudaErrorNoDevice && none == 0 && nb == NULL && strstr(pcavs_last_error(), "no usable CUDA device"),
+             "PCAVS_CUDA_EMU_DEVICES=0: cudaGetDeviceCount -> %s, %d devices; pcavs_backend_cuda() NULL: %s",
+             cudaGetErrorName(en), none, pcavs_last_error());
+    unsetenv("PCAVS_CUDA_EMU_DEVICES");
+    cudaGetLastError();
+    pt_check(pcavs_backend_cuda() != NULL, "with the device back: pcavs_backend_cuda() returns the emulated table");
     test_memory();
     test_deferred_and_events();
     test_cooperative();
