@@ -63,6 +63,12 @@ __global__ void k_block_sum(int per_block, const float *x, float *y) {
     if (t == 0) y[b] = part[0];
 }
 
+/* A race: y[i] = y[i + 1] in place (thread i + 1 may write before thread i reads). */
+__global__ void k_shift_inplace(int n, float *y) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n - 1) y[i] = y[i + 1];
+}
+
 /* A barrier reached by block 1 only: its first launch runs block 0 plainly (no barrier seen). */
 __global__ void k_late_barrier(float *y) {
     if (blockIdx.x == 1) __syncthreads();
@@ -223,6 +229,27 @@ static void test_cooperative(void) {
         cudaFree(dx), cudaFree(dy);
         pt_free(hx), pt_free(ref), pt_free(hy);
     }
+}
+
+/* The default order alternates between launches: a racy kernel run twice is seen in both orders. */
+static void test_order(void) {
+    const int n = 256;
+    float *h = pt_alloc(n), *got = pt_alloc(n), *d = dmalloc(n);
+    int differing = 0, worst = 0;
+    for (int rep = 0; rep < 2; rep++) {
+        for (int i = 0; i < n; i++) h[i] = (float)i;
+        cudaMemcpy(d, h, n * 4, cudaMemcpyHostToDevice);
+        PCAVS_LAUNCH(k_shift_inplace, 1, n, 0, 0)(n, d);
+        cudaMemcpy(got, d, n * 4, cudaMemcpyDeviceToHost);
+        int wrong = 0;
+        for (int i = 0; i < n - 1; i++) wrong += got[i] != (float)(i + 1);
+        differing += wrong > 0;
+        worst = wrong > worst ? wrong : worst;
+    }
+    pt_check(differing == 1, "a racy in-place shift launched twice: %d of 2 runs differ from the forward-order result "
+             "(%d wrong values): one launch forward, one reversed", differing, worst);
+    cudaFree(d);
+    pt_free(h), pt_free(got);
 }
 
 static void test_refusals(void) {
@@ -538,6 +565,7 @@ int main(int argc, char **argv) {
     test_memory();
     test_deferred_and_events();
     test_cooperative();
+    if (!getenv("PCAVS_CUDA_EMU_ORDER")) test_order(); /* the default, alternating order */
     test_refusals();
     test_fault_reported(argv[0]);
     test_cublas();

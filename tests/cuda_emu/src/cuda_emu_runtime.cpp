@@ -130,7 +130,11 @@ const char *volatile g_running = nullptr; /* kernel being executed (fault report
 
 void segv_handler(int sig, siginfo_t *si, void *);
 bool g_protect = true; /* device memory inaccessible to host code outside the emulation's own work */
-bool g_reverse = false; /* PCAVS_CUDA_EMU_ORDER=reverse: blocks and threads in reverse order */
+/* PCAVS_CUDA_EMU_ORDER: forward, reverse, or (default) alternate: every other launch runs its blocks and
+ * the threads of each block in reverse order, so an order-dependent (racy) kernel launched more than once
+ * is seen in both orders. g_rev_now: the launch being run (launches run one at a time). */
+int g_order = 2;
+bool g_rev_now = false;
 
 void init_once() {
     static std::once_flag once;
@@ -141,7 +145,8 @@ void init_once() {
         const char *prot = getenv("PCAVS_CUDA_EMU_PROTECT");
         g_protect = !(prot && *prot == '0');
         const char *order = getenv("PCAVS_CUDA_EMU_ORDER");
-        g_reverse = order && strcmp(order, "reverse") == 0;
+        if (order && strcmp(order, "forward") == 0) g_order = 0;
+        if (order && strcmp(order, "reverse") == 0) g_order = 1;
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
         sa.sa_sigaction = segv_handler;
@@ -373,7 +378,7 @@ unsigned long run_block_fibers(const launch_cfg &c, kernel_body *body, unsigned 
     for (;;) {
         unsigned done = 0, waiting = 0;
         for (unsigned i = 0; i < nt; i++) {
-            const unsigned t = g_reverse ? nt - 1 - i : i;
+            const unsigned t = g_rev_now ? nt - 1 - i : i;
             fiber *f = s.fibers[t];
             if (f->state == FIB_READY) {
                 set_thread(t, c.block);
@@ -407,7 +412,7 @@ void run_block_plain(const launch_cfg &c, kernel_body *body, unsigned long bl) {
         for (unsigned y = 0; y < c.block.y; y++) {
             threadIdx.z = z, threadIdx.y = y;
             for (unsigned i = 0; i < c.block.x; i++) {
-                threadIdx.x = g_reverse ? c.block.x - 1 - i : i;
+                threadIdx.x = g_rev_now ? c.block.x - 1 - i : i;
                 body->run();
             }
         }
@@ -415,6 +420,7 @@ void run_block_plain(const launch_cfg &c, kernel_body *body, unsigned long bl) {
 }
 
 void run_launch(const launch_cfg &c, kernel_body *body, const std::vector<uintptr_t> &touched) {
+    g_rev_now = g_order == 1 || (g_order == 2 && (g_launches_run.load() & 1));
     g_running = c.name;
     t_kernel = c.name;
     const unsigned long nb = (unsigned long)c.grid.x * c.grid.y * c.grid.z;
@@ -436,7 +442,7 @@ void run_launch(const launch_cfg &c, kernel_body *body, const std::vector<uintpt
 #pragma omp parallel for schedule(dynamic, 4) if (count > 1)
         for (long i = 0; i < count; i++) {
             t_kernel = c.name;
-            const unsigned long bl = first + (unsigned long)(g_reverse ? count - 1 - i : i);
+            const unsigned long bl = first + (unsigned long)(g_rev_now ? count - 1 - i : i);
             if (kind == 2)
                 run_block_fibers(c, body, bl);
             else
