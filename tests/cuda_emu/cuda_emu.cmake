@@ -9,7 +9,7 @@ set(CMAKE_CXX_STANDARD_REQUIRED ON)
 find_package(OpenMP REQUIRED COMPONENTS CXX)
 
 set(PCAVS_CUDA_EMU_DIR ${CMAKE_CURRENT_LIST_DIR} CACHE INTERNAL "tests/cuda_emu (seen by tests/ too)")
-add_library(pcavs_cuda_emu STATIC ${PCAVS_CUDA_EMU_DIR}/src/cuda_emu_runtime.cpp
+add_library(pcavs_cuda_emu STATIC ${PCAVS_CUDA_EMU_DIR}/src/cuda_emu_runtime.cpp ${PCAVS_CUDA_EMU_DIR}/src/cuda_emu_launch.cpp
                                   ${PCAVS_CUDA_EMU_DIR}/src/cuda_emu_cublas.cpp)
 target_include_directories(pcavs_cuda_emu BEFORE PUBLIC ${PCAVS_CUDA_EMU_DIR}/include
                            PRIVATE ${PCAVS_CUDA_EMU_DIR}/src)

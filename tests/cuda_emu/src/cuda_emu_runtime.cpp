@@ -12,18 +12,11 @@
  *    and run only at a synchronisation point (stream / event / device synchronise, a synchronous
  *    cudaMemcpy, cudaFree), so a result read too early is wrong, as on a GPU. Work on the legacy
  *    NULL stream is ordered after all other streams' work and before later work on them.
- *  - Kernels: a kernel whose threads never reach __syncthreads runs as plain loops (blocks spread
- *    over OpenMP threads, the threads of a block in order); one that does runs each block's threads
- *    as fibers (makecontext for the first entry, then _setjmp/_longjmp: no system call per switch)
- *    that all meet at every barrier. A kernel's first launch runs its block 0 on fibers to learn
- *    which kind it is; a barrier reached outside fiber mode, or by only some threads of a block, is
- *    a sticky launch failure naming the kernel.
+ *  - Kernel launches themselves (blocks, fibers, barriers): cuda_emu_launch.cpp; cuBLAS:
+ *    cuda_emu_cublas.cpp; both through cuda_emu_internal.h.
  *  - Errors as CUDA reports them: launch errors through cudaGetLastError, execution errors sticky
  *    (every later call returns them); cudaGetErrorString gives the detailed message of the last one. */
-#undef _FORTIFY_SOURCE /* longjmp between fiber stacks is intended (no __longjmp_chk) */
-#define _FORTIFY_SOURCE 0
 #include <omp.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -32,7 +25,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
-#include <ucontext.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -41,14 +33,11 @@
 #include <mutex>
 #include <set>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "cuda_emu_internal.h"
 #include "cuda_runtime_api.h"
 #include "pcavs_cuda_emu_device.h"
-
-__thread pcavs_emu::idx3 threadIdx PCAVS_EMU_TLS, blockIdx PCAVS_EMU_TLS, blockDim PCAVS_EMU_TLS, gridDim PCAVS_EMU_TLS;
 
 struct CUstream_st {
     std::deque<std::function<void()>> q;
@@ -75,6 +64,8 @@ void vformat(std::string &out, const char *fmt, va_list ap) {
     vsnprintf(buf, sizeof buf, fmt, ap);
     out = buf;
 }
+
+} // namespace
 
 /* A launch / call error: returned now and reported by cudaGetLastError. */
 cudaError_t fail(cudaError_t e, const char *fmt, ...) {
@@ -103,6 +94,8 @@ void fail_sticky(cudaError_t e, const char *fmt, ...) {
     fprintf(stderr, "pcavs CUDA emulation: %s\n", m.c_str());
 }
 
+namespace {
+
 cudaError_t sticky() { return (cudaError_t)g_sticky.load(); }
 
 /* ---------------- device memory registry ---------------- */
@@ -122,19 +115,11 @@ long g_page;
 std::set<cudaStream_t> g_streams;
 std::map<uintptr_t, size_t> g_pinned; /* cudaMallocHost ranges: async copies read them when they run */
 CUstream_st g_null_stream;
-std::unordered_map<const void *, int> g_kernel_kind; /* 1 plain, 2 cooperative */
-std::atomic<unsigned long> g_launches_run{0};
 unsigned g_alloc_serial;
-thread_local std::vector<uintptr_t> t_touched; /* allocations a launch's pointer arguments point into */
 const char *volatile g_running = nullptr; /* kernel being executed (fault reports) */
 
 void segv_handler(int sig, siginfo_t *si, void *);
 bool g_protect = true; /* device memory inaccessible to host code outside the emulation's own work */
-/* PCAVS_CUDA_EMU_ORDER: forward, reverse, or (default) alternate: every other launch runs its blocks and
- * the threads of each block in reverse order, so an order-dependent (racy) kernel launched more than once
- * is seen in both orders. g_rev_now: the launch being run (launches run one at a time). */
-int g_order = 2;
-bool g_rev_now = false;
 
 void init_once() {
     static std::once_flag once;
@@ -144,9 +129,6 @@ void init_once() {
         g_cap = (size_t)(cap && *cap ? atol(cap) : 6144) << 20;
         const char *prot = getenv("PCAVS_CUDA_EMU_PROTECT");
         g_protect = !(prot && *prot == '0');
-        const char *order = getenv("PCAVS_CUDA_EMU_ORDER");
-        if (order && strcmp(order, "forward") == 0) g_order = 0;
-        if (order && strcmp(order, "reverse") == 0) g_order = 1;
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
         sa.sa_sigaction = segv_handler;
@@ -283,180 +265,6 @@ double now_ms() {
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* ---------------- fibers ---------------- */
-enum { FIB_READY, FIB_BARRIER, FIB_DONE };
-enum { MODE_NONE, MODE_PLAIN, MODE_FIBER };
-const size_t FIBER_STACK = 256 << 10;
-
-struct fiber {
-    ucontext_t uc;
-    jmp_buf jb;
-    char *stack = nullptr;
-    bool started = false;
-    int state = FIB_READY;
-};
-
-struct scheduler {
-    std::vector<fiber *> fibers;
-    jmp_buf jb;
-    ucontext_t uc_unused;
-    fiber *cur = nullptr;
-    kernel_body *body = nullptr;
-    unsigned long barriers = 0;
-};
-thread_local scheduler t_sched;
-thread_local int t_mode = MODE_NONE;
-thread_local const char *t_kernel = nullptr;
-
-void fiber_entry() {
-    for (;;) {
-        scheduler &s = t_sched;
-        s.body->run();
-        fiber *self = s.cur;
-        self->state = FIB_DONE;
-        if (!_setjmp(self->jb)) _longjmp(s.jb, 1);
-    }
-}
-
-void fiber_resume(fiber *f) {
-    scheduler &s = t_sched;
-    s.cur = f;
-    if (!_setjmp(s.jb)) {
-        if (!f->started) {
-            f->started = true;
-            getcontext(&f->uc);
-            f->uc.uc_stack.ss_sp = f->stack;
-            f->uc.uc_stack.ss_size = FIBER_STACK;
-            f->uc.uc_link = nullptr;
-            makecontext(&f->uc, fiber_entry, 0);
-            swapcontext(&s.uc_unused, &f->uc);
-        } else {
-            _longjmp(f->jb, 1);
-        }
-    }
-}
-
-fiber *fiber_new() {
-    fiber *f = new fiber;
-    /* a PROT_NONE page below the stack turns an overflow into a reported fault */
-    char *m = (char *)mmap(nullptr, FIBER_STACK + g_page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                           -1, 0);
-    if (m == MAP_FAILED) {
-        fprintf(stderr, "pcavs CUDA emulation: cannot map a fiber stack\n");
-        abort(); /* test-only code: no way to run the kernel */
-    }
-    mprotect(m, g_page, PROT_NONE);
-    f->stack = m + g_page;
-    return f;
-}
-
-void set_thread(unsigned t, const dim3 &b) {
-    threadIdx.x = t % b.x;
-    threadIdx.y = (t / b.x) % b.y;
-    threadIdx.z = t / (b.x * b.y);
-}
-
-void set_block(unsigned long bl, const launch_cfg &c) {
-    blockIdx.x = (unsigned)(bl % c.grid.x);
-    blockIdx.y = (unsigned)((bl / c.grid.x) % c.grid.y);
-    blockIdx.z = (unsigned)(bl / ((unsigned long)c.grid.x * c.grid.y));
-    blockDim = idx3{c.block.x, c.block.y, c.block.z};
-    gridDim = idx3{c.grid.x, c.grid.y, c.grid.z};
-}
-
-/* Runs one block's threads as fibers meeting at each barrier; returns the barriers passed. */
-unsigned long run_block_fibers(const launch_cfg &c, kernel_body *body, unsigned long bl) {
-    scheduler &s = t_sched;
-    const unsigned nt = c.block.x * c.block.y * c.block.z;
-    while (s.fibers.size() < nt) s.fibers.push_back(fiber_new());
-    set_block(bl, c);
-    s.body = body;
-    s.barriers = 0;
-    for (unsigned t = 0; t < nt; t++) s.fibers[t]->state = FIB_READY;
-    const int saved_mode = t_mode;
-    t_mode = MODE_FIBER;
-    for (;;) {
-        unsigned done = 0, waiting = 0;
-        for (unsigned i = 0; i < nt; i++) {
-            const unsigned t = g_rev_now ? nt - 1 - i : i;
-            fiber *f = s.fibers[t];
-            if (f->state == FIB_READY) {
-                set_thread(t, c.block);
-                fiber_resume(f);
-            }
-            if (f->state == FIB_DONE) done++;
-            else waiting++;
-        }
-        if (!waiting) break;
-        if (done) {
-            fail_sticky(cudaErrorLaunchFailure,
-                        "kernel %s: block %lu: %u of its %u threads wait at __syncthreads while the others have "
-                        "returned (a barrier not reached by every thread of the block: undefined on a GPU)",
-                        c.name, bl, waiting, nt);
-            /* the waiting fibers' stacks are abandoned: they restart from scratch next time */
-            for (unsigned t = 0; t < nt; t++)
-                if (s.fibers[t]->state == FIB_BARRIER) s.fibers[t]->started = false;
-            break;
-        }
-        s.barriers++;
-        for (unsigned t = 0; t < nt; t++) s.fibers[t]->state = FIB_READY;
-    }
-    t_mode = saved_mode;
-    return s.barriers;
-}
-
-void run_block_plain(const launch_cfg &c, kernel_body *body, unsigned long bl) {
-    set_block(bl, c);
-    t_mode = MODE_PLAIN;
-    for (unsigned z = 0; z < c.block.z; z++)
-        for (unsigned y = 0; y < c.block.y; y++) {
-            threadIdx.z = z, threadIdx.y = y;
-            for (unsigned i = 0; i < c.block.x; i++) {
-                threadIdx.x = g_rev_now ? c.block.x - 1 - i : i;
-                body->run();
-            }
-        }
-    t_mode = MODE_NONE;
-}
-
-void run_launch(const launch_cfg &c, kernel_body *body, const std::vector<uintptr_t> &touched) {
-    g_rev_now = g_order == 1 || (g_order == 2 && (g_launches_run.load() & 1));
-    g_running = c.name;
-    t_kernel = c.name;
-    const unsigned long nb = (unsigned long)c.grid.x * c.grid.y * c.grid.z;
-    int kind;
-    {
-        std::lock_guard<std::recursive_mutex> lk(g_mu);
-        kind = g_kernel_kind[c.fn];
-    }
-    unsigned long first = 0;
-    if (kind == 0) { /* first launch: block 0 on fibers tells whether the kernel uses barriers */
-        unsigned long barriers = run_block_fibers(c, body, 0);
-        kind = barriers ? 2 : 1;
-        std::lock_guard<std::recursive_mutex> lk(g_mu);
-        g_kernel_kind[c.fn] = kind;
-        first = 1;
-    }
-    if (nb > first) {
-        const long count = (long)(nb - first);
-#pragma omp parallel for schedule(dynamic, 4) if (count > 1)
-        for (long i = 0; i < count; i++) {
-            t_kernel = c.name;
-            const unsigned long bl = first + (unsigned long)(g_rev_now ? count - 1 - i : i);
-            if (kind == 2)
-                run_block_fibers(c, body, bl);
-            else
-                run_block_plain(c, body, bl);
-        }
-    }
-    g_running = nullptr;
-    t_kernel = nullptr;
-    g_launches_run++;
-    char who[300];
-    snprintf(who, sizeof who, "kernel %s", c.name);
-    for (uintptr_t b : touched) check_canary(b, who);
-}
-
 const char *kind_name(cudaMemcpyKind k) {
     switch (k) {
     case cudaMemcpyHostToHost: return "HostToHost";
@@ -573,6 +381,20 @@ void enqueue(cudaStream_t s, std::function<void()> work) {
 
 cudaError_t sticky_error(void) { return sticky(); }
 
+void init(void) { init_once(); }
+
+void set_last_error(cudaError_t e) { t_last = e; }
+
+void set_running_kernel(const char *name) { g_running = name; }
+
+const void *alloc_base_of(const void *p) {
+    std::lock_guard<std::recursive_mutex> lk(g_mu);
+    const auto *a = find_alloc(p);
+    return a ? (const void *)a->first : nullptr;
+}
+
+void check_canary_of(const void *base, const char *who) { check_canary((uintptr_t)base, who); }
+
 void check_after(const void *p, const char *who) {
     uintptr_t base;
     {
@@ -584,68 +406,9 @@ void check_after(const void *p, const char *who) {
     check_canary(base, who);
 }
 
-bool launch_begin(const launch_cfg &c) {
-    init_once();
-    t_touched.clear();
-    if (sticky()) {
-        t_last = sticky();
-        return false;
-    }
-    const dim3 &b = c.block, &g = c.grid;
-    if (!b.x || !b.y || !b.z || !g.x || !g.y || !g.z || (unsigned long)b.x * b.y * b.z > 1024 || b.x > 1024 ||
-        b.y > 1024 || b.z > 64 || g.x > 2147483647u || g.y > 65535 || g.z > 65535) {
-        fail(cudaErrorInvalidConfiguration, "kernel %s: invalid launch configuration grid (%u, %u, %u) block (%u, %u, %u)",
-             c.name, g.x, g.y, g.z, b.x, b.y, b.z);
-        return false;
-    }
-    if (c.smem) {
-        fail(cudaErrorNotSupported,
-             "kernel %s: %zu bytes of dynamic shared memory asked at launch: not supported by the emulation", c.name,
-             c.smem);
-        return false;
-    }
-    if (!stream_valid(c.stream)) {
-        fail(cudaErrorInvalidResourceHandle, "kernel %s: stream %p is not a live stream", c.name, (void *)c.stream);
-        return false;
-    }
-    return true;
-}
-
-bool launch_check_pointer(const launch_cfg &c, int index, const void *p) {
-    if (!p) return true;
-    std::lock_guard<std::recursive_mutex> lk(g_mu);
-    if (const auto *a = find_alloc(p)) {
-        t_touched.push_back(a->first);
-        return true;
-    }
-    fail(cudaErrorInvalidDevicePointer,
-         "kernel %s: argument %d (%p) is not device memory (a host pointer, or memory already freed)", c.name, index, p);
-    return false;
-}
-
-void launch_submit(const launch_cfg &c, std::shared_ptr<kernel_body> body) {
-    launch_cfg cc = c;
-    std::vector<uintptr_t> touched = t_touched;
-    enqueue(c.stream, [cc, body, touched] { run_launch(cc, body.get(), touched); });
-}
-
 } // namespace pcavs_emu
 
 using namespace pcavs_emu;
-
-void __syncthreads(void) {
-    if (t_mode == MODE_FIBER) {
-        scheduler &s = t_sched;
-        fiber *self = s.cur;
-        self->state = FIB_BARRIER;
-        if (!_setjmp(self->jb)) _longjmp(s.jb, 1);
-        return;
-    }
-    fail_sticky(cudaErrorLaunchFailure,
-                "kernel %s: __syncthreads reached in a launch run as plain loops (its first launch did not reach a "
-                "barrier in block 0): the emulation cannot run it",
-                t_kernel ? t_kernel : "?");
-}
 
 extern "C" {
 
@@ -1033,6 +796,5 @@ int pcavs_cuda_emu_is_device_ptr(const void *p) {
     return find_alloc(p) != nullptr;
 }
 
-unsigned long pcavs_cuda_emu_launches_run(void) { return g_launches_run.load(); }
 
 } /* extern "C" */
