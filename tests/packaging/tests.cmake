@@ -1,0 +1,29 @@
+# tests/packaging: the run-time dispatch capped ($PCAVS_CPU_CAP), so every x86 path runs in CI whatever the
+# CI machine's CPU; the aarch64 cross build run under qemu-user; the Python package (sdist, wheel, venv).
+# Included by tests/CMakeLists.txt.
+set(PCAVS_PKG_DIR ${CMAKE_CURRENT_LIST_DIR})
+
+# ---- every x86 path: the kernel tests whose operators dispatch on the CPU, and the networks, once per cap
+# below AVX-512 (the uncapped runs above are the AVX-512 path on a CPU that has it). Each run first prints and
+# checks the paths taken (cpu_paths), then runs the test. OpenBLAS is capped with it (OPENBLAS_CORETYPE).
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
+  add_executable(cpu_paths ${PCAVS_PKG_DIR}/cpu_paths.c)
+  target_link_libraries(cpu_paths PRIVATE pcavs_testutil)
+  set(PCAVS_CAP_TESTS test_activation test_sgemm_nn test_winograd test_winograd_up test_conv2d test_modconv
+    test_gemm_bf16 test_networks)
+  foreach(cap avx2 baseline)
+    if(cap STREQUAL "avx2")
+      set(blas_core Haswell)
+    else()
+      set(blas_core Prescott)
+    endif()
+    foreach(name ${PCAVS_CAP_TESTS})
+      if(TARGET ${name})
+        add_test(NAME ${name}_cap_${cap}
+          COMMAND bash -c "\"$0\" ${cap} && exec \"$1\"" $<TARGET_FILE:cpu_paths> $<TARGET_FILE:${name}>)
+        set_tests_properties(${name}_cap_${cap} PROPERTIES FIXTURES_REQUIRED pcavs_fixtures ENVIRONMENT
+          "OMP_WAIT_POLICY=PASSIVE;PCAVS_CPU_CAP=${cap};OPENBLAS_CORETYPE=${blas_core};PCAVS_FIXTURES=${PCAVS_FIXTURES};PCAVS_SOURCE_DIR=${CMAKE_SOURCE_DIR};PCAVS_BINARY_DIR=${CMAKE_BINARY_DIR}")
+      endif()
+    endforeach()
+  endforeach()
+endif()
