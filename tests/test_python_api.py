@@ -9,6 +9,8 @@
      pose per frame, frames pulled as soon as ready (frame j once 640*(j+5) samples are in);
   3. misuse raises pcavs.Error with the C status (NULL-like/closed handles, wrong shapes, push after finish).
 Env: PCAVS_LIBRARY (libpcavs.so), PCAVS_SOURCE_DIR, PCAVS_BINARY_DIR (for pcavs-convert / pcavs-infer).
+PCAVS_TEST_INSTALLED=1: the installed package instead (tests/packaging/test_python_package.sh): `pcavs` as
+imported (not the source tree's python/), pcavs-convert and pcavs-infer from PATH (the package's commands).
 Without pcavs-infer, part 1 compares with the C API's offline path only (prints SKIP for the CLI)."""
 import os
 import random
@@ -22,7 +24,9 @@ import numpy as np
 
 SRC = os.environ.get("PCAVS_SOURCE_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 BIN = os.environ.get("PCAVS_BINARY_DIR", os.path.join(SRC, "build"))
-sys.path.insert(0, os.path.join(SRC, "python"))
+INSTALLED = os.environ.get("PCAVS_TEST_INSTALLED") == "1"
+if not INSTALLED:
+    sys.path.insert(0, os.path.join(SRC, "python"))
 import pcavs  # noqa: E402
 
 passed = failed = skipped = 0
@@ -58,6 +62,10 @@ def main():
     global skipped
     convert = os.path.join(BIN, "weights_tools", "pcavs-convert")
     infer = os.path.join(BIN, "pipeline", "pcavs-infer")
+    if INSTALLED:
+        print(f"pcavs imported from {os.path.dirname(pcavs.__file__)}")
+        convert = shutil.which("pcavs-convert") or "pcavs-convert (not on PATH)"
+        infer = shutil.which("pcavs-infer") or "pcavs-infer (not on PATH)"
     if not os.path.exists(convert):
         print(f"SKIP: {convert} not built")
         print("0 passed, 0 failed, 1 skipped")
