@@ -17,7 +17,7 @@ fail=0
 ok() { echo "PASS $*"; pass=$((pass + 1)); }
 bad() { echo "FAIL $*"; fail=$((fail + 1)); }
 finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit; }
-skip() { echo "SKIP: $*"; echo "$pass passed, $fail failed, 1 skipped"; [ "$fail" -eq 0 ]; exit; }
+skip() { echo "SKIPPED test_python_package: $*"; echo "$pass passed, $fail failed, 1 skipped"; [ "$fail" -eq 0 ]; exit; }
 unset PCAVS_LIBRARY PYTHONPATH
 
 # No -march=native anywhere in the build: the package must run on any x86-64 (run-time dispatch does the rest).

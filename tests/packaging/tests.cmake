@@ -12,9 +12,9 @@ endif()
 # ---- every x86 path: the kernel tests whose operators dispatch on the CPU, and the networks, once per cap
 # below AVX-512 (the uncapped runs above are the AVX-512 path on a CPU that has it). Each run first prints and
 # checks the paths taken (cpu_paths), then runs the test. OpenBLAS is capped with it (OPENBLAS_CORETYPE).
+add_executable(cpu_paths ${PCAVS_PKG_DIR}/cpu_paths.c) # any architecture: what the CPU-feature layer found
+target_link_libraries(cpu_paths PRIVATE pcavs_testutil)
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
-  add_executable(cpu_paths ${PCAVS_PKG_DIR}/cpu_paths.c)
-  target_link_libraries(cpu_paths PRIVATE pcavs_testutil)
   set(PCAVS_CAP_TESTS test_activation test_sgemm_nn test_winograd test_winograd_up test_conv2d test_modconv
     test_gemm_bf16 test_networks)
   foreach(cap avx2 baseline)
@@ -34,8 +34,16 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
   endforeach()
 endif()
 
+# ---- aarch64: cross-built with Debian's toolchain, a set of C tests run under qemu-user on the host's fixtures.
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$" AND NOT CMAKE_CROSSCOMPILING)
+  add_test(NAME test_aarch64_qemu COMMAND bash ${PCAVS_PKG_DIR}/test_aarch64_qemu.sh ${CMAKE_SOURCE_DIR}
+    ${CMAKE_BINARY_DIR}/aarch64 ${PCAVS_FIXTURES})
+  set_tests_properties(test_aarch64_qemu PROPERTIES FIXTURES_REQUIRED pcavs_fixtures TIMEOUT 1200
+    SKIP_REGULAR_EXPRESSION "SKIPPED test_aarch64_qemu: ")
+endif()
+
 # ---- the Python package: sdist + wheel (scikit-build-core), installed into fresh venvs and tested there.
 add_test(NAME test_python_package
   COMMAND bash ${PCAVS_PKG_DIR}/test_python_package.sh ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/python_package)
-set_tests_properties(test_python_package PROPERTIES TIMEOUT 1200 SKIP_REGULAR_EXPRESSION "^SKIP: "
+set_tests_properties(test_python_package PROPERTIES TIMEOUT 1200 SKIP_REGULAR_EXPRESSION "SKIPPED test_python_package: "
   ENVIRONMENT "OMP_WAIT_POLICY=PASSIVE;CMAKE_BUILD_PARALLEL_LEVEL=2")
