@@ -116,10 +116,18 @@ const char *pcavs_cpu_describe(char *buf, size_t n) {
     struct {
         int on;
         const char *name;
-    } flags[] = {{f->avx2, "avx2"},       {f->fma, "fma"},           {f->avx512f, "avx512f"},
-                 {f->avx512bw, "avx512bw"}, {f->avx512vl, "avx512vl"}, {f->avx512dq, "avx512dq"},
-                 {f->avx512_bf16, "avx512_bf16"}, {f->amx_bf16, "amx_bf16"}, {f->asimd, "asimd"},
-                 {f->asimd_dot, "asimd_dot"}, {f->arm_bf16, "bf16"}, {f->sve, "sve"}};
+    } flags[] = {{f->avx2, "avx2"},
+                 {f->fma, "fma"},
+                 {f->avx512f, "avx512f"},
+                 {f->avx512bw, "avx512bw"},
+                 {f->avx512vl, "avx512vl"},
+                 {f->avx512dq, "avx512dq"},
+                 {f->avx512_bf16, "avx512_bf16"},
+                 {f->amx_bf16, "amx_bf16"},
+                 {f->asimd, "asimd"},
+                 {f->asimd_dot, "asimd_dot"},
+                 {f->arm_bf16, "bf16"},
+                 {f->sve, "sve"}};
     if (!buf || n == 0) return buf;
 #if defined(__x86_64__)
     const char *arch = "x86_64";

@@ -23,7 +23,8 @@ static pcavs_bf16_unit bf16_probe(void) {
     const pcavs_cpu_features f = pcavs_cpu_detect(); /* under $PCAVS_CPU_CAP: below avx512 no unit */
     if (f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.avx512_bf16) best = PCAVS_BF16_AVX512;
 #if defined(__linux__) && defined(SYS_arch_prctl)
-    if (best == PCAVS_BF16_AVX512 && f.amx_bf16 && syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0)
+    if (best == PCAVS_BF16_AVX512 && f.amx_bf16 &&
+        syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0)
         best = PCAVS_BF16_AMX;
 #endif
 #endif
@@ -31,7 +32,7 @@ static pcavs_bf16_unit bf16_probe(void) {
     if (cap && !strcmp(cap, "none")) return PCAVS_BF16_NONE;
     if (cap && !strcmp(cap, "avx512") && best != PCAVS_BF16_NONE) return PCAVS_BF16_AVX512;
     if (cap && !strcmp(cap, "noamx") && best == PCAVS_BF16_AMX)
-        best = PCAVS_BF16_AVX512;    /* as on a CPU without AMX: the speed check below decides */
+        best = PCAVS_BF16_AVX512; /* as on a CPU without AMX: the speed check below decides */
 #if PCAVS_X86
     if (best == PCAVS_BF16_AVX512) { /* without AMX: only where VDPBF16PS beats FP32 FMA */
         const double r = pcavs_bf16_avx512_speedup();

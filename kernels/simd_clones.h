@@ -16,13 +16,13 @@
 
 #include "cpu_features.h"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(__SANITIZE_ADDRESS__) &&             \
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(__SANITIZE_ADDRESS__) &&              \
     !defined(PCAVS_NO_SIMD_CLONES)
 #define PCAVS_SIMD_CLONES __attribute__((always_inline)) inline
 #define PCAVS_SIMD_DISPATCH(linkage, name, params, args)                                                               \
-    __attribute__((target("arch=x86-64-v4"))) static void name##_v4 params { name##_body args; }                      \
-    __attribute__((target("arch=x86-64-v3"))) static void name##_v3 params { name##_body args; }                      \
-    __attribute__((noinline)) static void name##_v1 params { name##_body args; }                                      \
+    __attribute__((target("arch=x86-64-v4"))) static void name##_v4 params { name##_body args; }                       \
+    __attribute__((target("arch=x86-64-v3"))) static void name##_v3 params { name##_body args; }                       \
+    __attribute__((noinline)) static void name##_v1 params { name##_body args; }                                       \
     linkage void name params {                                                                                         \
         const int level_ = pcavs_cpu_simd_level();                                                                     \
         if (level_ >= PCAVS_CPU_AVX512)                                                                                \

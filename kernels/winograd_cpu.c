@@ -229,7 +229,8 @@ PCAVS_SIMD_CLONES static void wino_rgb_block_body(const pcavs_wino_conv *a, size
         j += (size_t)run;
     }
 }
-PCAVS_SIMD_DISPATCH(static, wino_rgb_block, (const pcavs_wino_conv *a, size_t t0, size_t nt, int o0, int ro), (a, t0, nt, o0, ro))
+PCAVS_SIMD_DISPATCH(static, wino_rgb_block, (const pcavs_wino_conv *a, size_t t0, size_t nt, int o0, int ro),
+                    (a, t0, nt, o0, ro))
 
 static void wino_block_run(const pcavs_wino_conv *a, int nth, float *scratch) {
     const size_t T = wino_tiles(a), per = wino_block_thread_floats(a);

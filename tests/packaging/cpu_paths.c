@@ -22,8 +22,10 @@ int main(int argc, char **argv) {
     const char *blas = pcavs_cpu_blas_core_in_use();
     printf("paths: simd clones %s, sgemm_nn %s, winograd tile %s, activation spans %s, bf16 unit %s%s%s, "
            "OpenBLAS core %s\n",
-           level == PCAVS_CPU_AVX512 ? "x86-64-v4" : level == PCAVS_CPU_AVX2 ? "x86-64-v3" : "baseline", sgemm,
-           f.avx512f ? "F(6x6) up to 256 channels, F(4x4) above" : "F(4x4)",
+           level == PCAVS_CPU_AVX512 ? "x86-64-v4"
+           : level == PCAVS_CPU_AVX2 ? "x86-64-v3"
+                                     : "baseline",
+           sgemm, f.avx512f ? "F(6x6) up to 256 channels, F(4x4) above" : "F(4x4)",
            PCAVS_X86 && f.avx2 && f.fma ? "avx2" : "libm", bf16, *pcavs_bf16_unit_note() ? ": " : "",
            pcavs_bf16_unit_note(), blas);
     if (!want_cap) return 0;

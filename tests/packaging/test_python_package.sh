@@ -37,8 +37,17 @@ mkdir -p "$WORK"
 $PY -m venv "$WORK/buildenv" && "$WORK/buildenv/bin/pip" install -q --no-index --find-links "$WH" scikit-build-core build ||
   skip "cannot install scikit-build-core and build from $WH into a venv"
 export CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-2}
+# The sdist is compiled twice (into the wheel, then by pip): with ccache the second build reuses the first's
+# objects. Both build in a build/ folder inside their unpacked sdist under $WORK/tmp, and ccache rewrites the
+# paths below $WORK to relative ones, so the two compilations look the same to it.
+CS=(-C "build-dir=build/{wheel_tag}")
+if command -v ccache >/dev/null; then
+  export CCACHE_DIR=$WORK/ccache CCACHE_BASEDIR=$WORK CCACHE_NOHASHDIR=true TMPDIR=$WORK/tmp
+  mkdir -p "$TMPDIR"
+  CS+=(-C cmake.define.CMAKE_C_COMPILER_LAUNCHER=ccache -C cmake.define.CMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
 t0=$(date +%s)
-if "$WORK/buildenv/bin/python" -m build --no-isolation --outdir "$WORK/dist" "$SRC" >"$WORK/build.log" 2>&1; then
+if "$WORK/buildenv/bin/python" -m build --no-isolation "${CS[@]}" --outdir "$WORK/dist" "$SRC" >"$WORK/build.log" 2>&1; then
   ok "python -m build: sdist and wheel ($(($(date +%s) - t0)) s)"
 else
   bad "python -m build failed: $(tail -5 "$WORK/build.log")"
@@ -64,7 +73,7 @@ check_install() { # label artifact
     "$venv/bin/pip" install -q --no-index --find-links "$WH" scikit-build-core >/dev/null ||
       { bad "$label: build tools into the venv"; return; }
     t0=$(date +%s)
-    "$venv/bin/pip" install --no-index --no-build-isolation "$art" >"$WORK/install-$label.log" 2>&1 &&
+    "$venv/bin/pip" install --no-index --no-build-isolation "${CS[@]/#-C/--config-settings}" "$art" >"$WORK/install-$label.log" 2>&1 &&
       ok "$label: pip install --no-index $(basename "$art") ($(($(date +%s) - t0)) s)" ||
       { bad "$label: pip install: $(tail -5 "$WORK/install-$label.log")"; return; }
   else
