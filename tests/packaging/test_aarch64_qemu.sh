@@ -13,13 +13,14 @@ WORK=$2
 FIX=$3
 TRIPLE=aarch64-linux-gnu
 SYSROOT=/usr/$TRIPLE
-# Chosen for coverage at a bounded emulated time: every operator family whose CPU form differs by architecture
-# (activation's libm spans, sgemm_nn's OpenBLAS form, the Winograd transforms' plain C, upfirdn2d, bilinear,
-# conv_transpose2d, the bf16 mode's absence), safetensors, image/audio preprocessing and media I/O. Left out as
-# too slow emulated (minutes each): test_convert, test_api, test_conv2d, test_modconv, test_winograd, test_networks.
+# Chosen for coverage at a bounded emulated time: the operators whose CPU form differs by architecture
+# (activation's libm spans, sgemm_nn's OpenBLAS form, winograd_up's plain-C transforms, the bf16 mode's absence),
+# upfirdn2d, bilinear and the small ops, safetensors, image/audio preprocessing and media I/O. Left out as too
+# slow emulated (minutes each): test_conv_transpose2d, test_convert, test_api, test_conv2d, test_modconv,
+# test_winograd, test_networks (built with the rest of the tree, not run).
 TESTS=(test_arena test_safetensors test_concat test_pool test_batchnorm test_linear test_sgemm_nn test_binary
-  test_bilinear test_softmax test_activation test_upfirdn2d test_gemm_bf16 test_winograd_up test_conv_transpose2d
-  test_image_preproc test_audio_preproc test_media_io)
+  test_bilinear test_softmax test_activation test_upfirdn2d test_gemm_bf16 test_winograd_up test_image_preproc
+  test_audio_preproc test_media_io)
 pass=0
 fail=0
 ok() { echo "PASS $*"; pass=$((pass + 1)); }
@@ -39,8 +40,8 @@ t0=$(date +%s)
 cmake -S "$SRC" -B "$WORK" -DCMAKE_TOOLCHAIN_FILE="$SRC/cmake/aarch64-linux-gnu.cmake" -DCMAKE_BUILD_TYPE=Release \
   -DPCAVS_CUDA=OFF -DPCAVS_DLIB=OFF -DPCAVS_BENCH=OFF -DPCAVS_FIXTURES="$FIX" >"$WORK.configure.log" 2>&1 ||
   { bad "cross configure: $(tail -5 "$WORK.configure.log")"; echo "$pass passed, $fail failed"; exit 1; }
-if cmake --build "$WORK" -j2 --target cpu_paths "${TESTS[@]}" >"$WORK.build.log" 2>&1; then
-  ok "cross build of ${#TESTS[@]} tests for aarch64 ($(($(date +%s) - t0)) s)"
+if cmake --build "$WORK" -j2 >"$WORK.build.log" 2>&1; then # the whole tree: library, CLIs, every test
+  ok "cross build of the tree for aarch64 ($(($(date +%s) - t0)) s)"
 else
   bad "cross build: $(grep -E 'error|Error' "$WORK.build.log" | head -5)"
   echo "$pass passed, $fail failed"
