@@ -28,6 +28,8 @@ hits=$(grep -rIn --include=CMakeLists.txt --include='*.cmake' --include=pyprojec
 version=$(sed -nE 's/^project\(pcavs VERSION ([0-9]+\.[0-9]+\.[0-9]+).*/\1/p' "$SRC/CMakeLists.txt")
 [ -n "$version" ] || { bad "no project VERSION in CMakeLists.txt"; finish; }
 $PY -m venv --help >/dev/null 2>&1 || skip "$PY -m venv unavailable (python3-venv)"
+# Without build isolation scikit-build-core must find a generator here (else it asks PyPI for the ninja wheel).
+command -v ninja >/dev/null || skip "ninja not found (Debian ninja-build, scripts/deps/packaging.optional.txt)"
 for w in scikit_build_core packaging pathspec build pyproject_hooks; do
   ls "$WH"/$w-*.whl >/dev/null 2>&1 || skip "the build tools' wheels are not in $WH ($w missing): install_deps.sh downloads them from PyPI (scripts/deps/packaging.pip.txt)"
 done
