@@ -13,17 +13,22 @@
 #include "styled_act.h"
 
 /* AVX2+FMA spans (activation_cpu_avx2.c), chosen at run time. */
+#if PCAVS_X86
 void pcavs_sigmoid_span_avx2(const float *x, float *y, size_t n);
 void pcavs_tanh_span_avx2(const float *x, float *y, size_t n);
+#else /* not built elsewhere; use_avx2() is 0 there, so these libm forms are never reached */
+static void pcavs_sigmoid_span_avx2(const float *x, float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = 1.0f / (1.0f + expf(-x[i]));
+}
+static void pcavs_tanh_span_avx2(const float *x, float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = tanhf(x[i]);
+}
+#endif
 static int use_avx2(void) {
     static int cached = -1; /* benign race: every thread computes the same value */
     if (cached < 0) {
-#if defined(__x86_64__)
-        const pcavs_cpu_features f = pcavs_cpu_detect();
-        cached = f.avx2 && f.fma;
-#else
-        cached = 0;
-#endif
+        const pcavs_cpu_features f = pcavs_cpu_detect(); /* under $PCAVS_CPU_CAP; zero off x86 */
+        cached = PCAVS_X86 && f.avx2 && f.fma;
     }
     return cached;
 }

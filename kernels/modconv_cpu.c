@@ -155,8 +155,8 @@ size_t pcavs_modconv_cpu_min_scratch_bytes(const pcavs_modconv_desc *d, int n_th
 #endif
 
 /* dst[r][0..nt) for rows r of channel c (k*k rows), pixels p0.. of sample plane xc [h, w] scaled by s. */
-PCAVS_SIMD_CLONES static void mc_im2col_channel(const float *xc, float s, int h, int w, int k, long p0, int nt,
-                                                float *dst, int ldd) {
+PCAVS_SIMD_CLONES static void mc_im2col_channel_body(const float *xc, float s, int h, int w, int k, long p0, int nt,
+                                                     float *dst, int ldd) {
     const int pad = k / 2;
     for (int i = 0; i < k; i++)
         for (int j = 0; j < k; j++) {
@@ -182,6 +182,9 @@ PCAVS_SIMD_CLONES static void mc_im2col_channel(const float *xc, float s, int h,
             }
         }
 }
+PCAVS_SIMD_DISPATCH(static, mc_im2col_channel,
+                    (const float *xc, float s, int h, int w, int k, long p0, int nt, float *dst, int ldd),
+                    (xc, s, h, w, k, p0, nt, dst, ldd))
 
 /* Tile width for the im2col path, or 0 when it does not apply / does not fit the scratch. */
 static long mc_im2col_nt(const pcavs_modconv_desc *d, int nt_threads, size_t avail_bytes) {

@@ -1,5 +1,5 @@
 /* sgemm_nn_cpu.c: pcavs_sgemm_nn (sgemm_nn.h): the SIMD form this CPU has, else OpenBLAS.
- * $PCAVS_SGEMM_NN=blas picks OpenBLAS on any CPU (for tests and benchmarks). */
+ * $PCAVS_SGEMM_NN=blas picks OpenBLAS on any CPU (for tests and benchmarks), as does $PCAVS_CPU_CAP below avx512. */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +18,11 @@ static void sgemm_nn_blas(int m, int n, int k, const float *a, int lda, const fl
 static sgemm_nn_fn sgemm_nn_choose(void) {
     const pcavs_cpu_features f = pcavs_cpu_detect();
     const char *want = getenv("PCAVS_SGEMM_NN");
+#if PCAVS_X86
     if (f.avx512f && !(want && !strcmp(want, "blas"))) return pcavs_sgemm_nn_avx512;
+#else
+    (void)f, (void)want;
+#endif
     return sgemm_nn_blas;
 }
 
@@ -33,7 +37,7 @@ static sgemm_nn_fn sgemm_nn_chosen(void) {
     return fn;
 }
 
-const char *pcavs_sgemm_nn_form(void) { return sgemm_nn_chosen() == pcavs_sgemm_nn_avx512 ? "avx512" : "blas"; }
+const char *pcavs_sgemm_nn_form(void) { return sgemm_nn_chosen() == sgemm_nn_blas ? "blas" : "avx512"; }
 
 void pcavs_sgemm_nn(int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c, int ldc) {
     const sgemm_nn_fn fn = sgemm_nn_chosen();

@@ -106,8 +106,8 @@ static inline void wino6_gather_row(const float *row, int w, int lo, int nT, flo
 
 /* Input transform of channel c for chunk tiles [t0, t0 + nt) into V [64][c_in][nt]: rows in groups of at most
  * WINO_GROUP_TILES tiles laid end to end (as wino_input_channel). */
-PCAVS_SIMD_CLONES static void wino6_input_channel(const pcavs_wino_conv *a, int c, size_t t0, size_t nt, float *rowbuf,
-                                                  float *V) {
+PCAVS_SIMD_CLONES static void wino6_input_channel_body(const pcavs_wino_conv *a, int c, size_t t0, size_t nt,
+                                                       float *rowbuf, float *V) {
     const int h = a->h, w = a->w, tw = (w + 5) / 6, th = (h + 5) / 6;
     const size_t gs = WINO_GROUP_STRIDE(tw);     /* floats per phase array */
     float *R = rowbuf;                           /* [8][6][gs] gathered rows */
@@ -173,11 +173,14 @@ PCAVS_SIMD_CLONES static void wino6_input_channel(const pcavs_wino_conv *a, int 
         g0 = g1;
     }
 }
+PCAVS_SIMD_DISPATCH(static, wino6_input_channel,
+                    (const pcavs_wino_conv *a, int c, size_t t0, size_t nt, float *rowbuf, float *V),
+                    (a, c, t0, nt, rowbuf, V))
 
 /* Output transform of output channel o for chunk tiles [t0, t0 + nt) into y from its rows of M: mo [64][pstride]
  * (mo[p * pstride + j], tile j of point p; whole lane groups are read). */
-PCAVS_SIMD_CLONES static void wino6_output_channel(const pcavs_wino_conv *a, int o, size_t t0, size_t nt,
-                                                   const float *mo, size_t pstride) {
+PCAVS_SIMD_CLONES static void wino6_output_channel_body(const pcavs_wino_conv *a, int o, size_t t0, size_t nt,
+                                                        const float *mo, size_t pstride) {
     for (size_t jj = 0; jj < nt; jj += WINO_LANES) {
         float t[6][8][WINO_LANES]; /* A^T down the columns of M */
         for (int l = 0; l < 8; l++) {
@@ -201,3 +204,6 @@ PCAVS_SIMD_CLONES static void wino6_output_channel(const pcavs_wino_conv *a, int
         wino_store_tiles(a, o, t0 + jj, nt - jj < WINO_LANES ? (int)(nt - jj) : WINO_LANES, 6, &out[0][0][0]);
     }
 }
+PCAVS_SIMD_DISPATCH(static, wino6_output_channel,
+                    (const pcavs_wino_conv *a, int o, size_t t0, size_t nt, const float *mo, size_t pstride),
+                    (a, o, t0, nt, mo, pstride))

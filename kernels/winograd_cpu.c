@@ -190,7 +190,7 @@ static void wino_output(const pcavs_wino_conv *a, int o, size_t t0, size_t nt, c
  * stored (in cache): per row segment of a tile row, rgb[k] (+)= sum over those channels, in order, of rgb_w[k][o] y[o]
  * (the sum starts at o == 0), channel by channel with the segment's 3 sums in L1 (channel-inner with the sums in
  * registers compiles to scalar code, many times slower). */
-PCAVS_SIMD_CLONES static void wino_rgb_block(const pcavs_wino_conv *a, size_t t0, size_t nt, int o0, int ro) {
+PCAVS_SIMD_CLONES static void wino_rgb_block_body(const pcavs_wino_conv *a, size_t t0, size_t nt, int o0, int ro) {
     const int T = wino_tile(a), h = a->h, w = a->w, tw = (w + T - 1) / T, th = (h + T - 1) / T;
     const size_t hw = (size_t)h * w;
     for (size_t j = t0; j < t0 + nt;) {
@@ -221,6 +221,8 @@ PCAVS_SIMD_CLONES static void wino_rgb_block(const pcavs_wino_conv *a, size_t t0
         j += (size_t)run;
     }
 }
+PCAVS_SIMD_DISPATCH(static, wino_rgb_block, (const pcavs_wino_conv *a, size_t t0, size_t nt, int o0, int ro),
+                    (a, t0, nt, o0, ro))
 
 static void wino_block_run(const pcavs_wino_conv *a, int nth, float *scratch) {
     const size_t T = wino_tiles(a), per = wino_block_thread_floats(a);

@@ -36,8 +36,8 @@
  * tile (that tile's columns 4, 5: phases 0, 1 of the next tile position), kept aside in X before the next
  * row overwrites them; the row pass reads the next index's phases and the last tile of each row is redone
  * with X. Every value is computed with the same operations as tile by tile. */
-PCAVS_SIMD_CLONES static void wino_input_channel(const pcavs_wino_conv *a, int c, size_t t0, size_t nt, float *rowbuf,
-                                                 float *V) {
+PCAVS_SIMD_CLONES static void wino_input_channel_body(const pcavs_wino_conv *a, int c, size_t t0, size_t nt,
+                                                      float *rowbuf, float *V) {
     const int h = a->h, w = a->w, tw = (w + 3) / 4, th = (h + 3) / 4;
     const size_t gs = WINO_GROUP_STRIDE(tw);     /* floats per phase array: a group's tiles + padding */
     float *R = rowbuf;                           /* [6][4][gs] gathered rows */
@@ -97,6 +97,9 @@ PCAVS_SIMD_CLONES static void wino_input_channel(const pcavs_wino_conv *a, int c
         g0 = g1;
     }
 }
+PCAVS_SIMD_DISPATCH(static, wino_input_channel,
+                    (const pcavs_wino_conv *a, int c, size_t t0, size_t nt, float *rowbuf, float *V),
+                    (a, c, t0, nt, rowbuf, V))
 
 /* the activation of a's output stores (styled_act.h) */
 static inline int wino_store_act(const pcavs_wino_conv *a) {
@@ -169,8 +172,8 @@ static inline __attribute__((always_inline)) void wino_store_tiles(const pcavs_w
 
 /* Output transform of output channel o for chunk tiles [t0, t0 + nt) into y from its rows of M: mo [36][pstride]
  * (mo[p * pstride + j], tile j of point p; whole lane groups are read). */
-PCAVS_SIMD_CLONES static void wino_output_channel(const pcavs_wino_conv *a, int o, size_t t0, size_t nt,
-                                                  const float *mo, size_t pstride) {
+PCAVS_SIMD_CLONES static void wino_output_channel_body(const pcavs_wino_conv *a, int o, size_t t0, size_t nt,
+                                                       const float *mo, size_t pstride) {
     for (size_t jj = 0; jj < nt; jj += WINO_LANES) {
         float t[4][6][WINO_LANES]; /* A^T down the columns of M */
         for (int l = 0; l < 6; l++) {
@@ -198,3 +201,6 @@ PCAVS_SIMD_CLONES static void wino_output_channel(const pcavs_wino_conv *a, int 
         wino_store_tiles(a, o, t0 + jj, nt - jj < WINO_LANES ? (int)(nt - jj) : WINO_LANES, 4, &out[0][0][0]);
     }
 }
+PCAVS_SIMD_DISPATCH(static, wino_output_channel,
+                    (const pcavs_wino_conv *a, int o, size_t t0, size_t nt, const float *mo, size_t pstride),
+                    (a, o, t0, nt, mo, pstride))

@@ -264,8 +264,8 @@ static inline __attribute__((always_inline)) void up_row_pass(int n_g, int rows,
  * tiles (a loop per tile row of 15 or 29 tiles was half scalar remainder). Tile t's 5 columns are R[i][0..3][t]
  * and R[i][0][t+1]; for the last tile of a row that fifth column is gathered aside into XR (the next row's
  * tiles overwrite it) and its values are redone from there. Every value takes the same operations as before. */
-PCAVS_SIMD_CLONES static void up_input_channel(const pcavs_wino_up_conv *a, int c, size_t t0, size_t nh, float *rowbuf,
-                                               float *V) {
+PCAVS_SIMD_CLONES static void up_input_channel_body(const pcavs_wino_up_conv *a, int c, size_t t0, size_t nh,
+                                                    float *rowbuf, float *V) {
     const int h = a->h, w = a->w, tw = up_tw(a), th = up_th(a);
     const size_t gs = WINO_GROUP_STRIDE(tw), n4 = 4 * gs;
     float *R = rowbuf;                      /* [5][4][gs] gathered rows */
@@ -301,6 +301,9 @@ PCAVS_SIMD_CLONES static void up_input_channel(const pcavs_wino_up_conv *a, int 
         g0 = g1;
     }
 }
+PCAVS_SIMD_DISPATCH(static, up_input_channel,
+                    (const pcavs_wino_up_conv *a, int c, size_t t0, size_t nh, float *rowbuf, float *V),
+                    (a, c, t0, nh, rowbuf, V))
 
 /* Input channel c of tiles t0 .. t0+nh-1 into V (up_input_channel), the next channel's input rows prefetched meanwhile
  * (wino_prefetch_rows: a tile reads 5 rows and 5 columns from 4 ty - 1, 4 tx - 1). */
@@ -319,9 +322,9 @@ static void up_input(const pcavs_wino_up_conv *a, int c, size_t t0, size_t nh, f
 /* Output channel o of tiles t0 .. t0+cnt-1 (global indices) from row mo of M [81][m_rows][nh] (M: the first of
  * those tiles' columns; nh: the chunk's width; m_rows: c_out, or a tile block's rows from output channel o - mo)
  * into T planes: sample b's at Tb + (b - g0) * b_stride + o * o_stride. */
-PCAVS_SIMD_CLONES static void up_output_channel(const pcavs_wino_up_conv *a, int o, int mo, int m_rows, size_t t0,
-                                                size_t cnt, size_t nh, const float *M, float *Tb, size_t b_stride,
-                                                size_t o_stride, int g0) {
+PCAVS_SIMD_CLONES static void up_output_channel_body(const pcavs_wino_up_conv *a, int o, int mo, int m_rows, size_t t0,
+                                                     size_t cnt, size_t nh, const float *M, float *Tb, size_t b_stride,
+                                                     size_t o_stride, int g0) {
     const int h = a->h, w = a->w, tw = up_tw(a), th = up_th(a);
     const size_t mb = (size_t)m_rows * nh, ts = (size_t)w + 3;
     const float *ee = M + (size_t)mo * nh;                        /* block p at ee + p*mb */
@@ -409,6 +412,10 @@ PCAVS_SIMD_CLONES static void up_output_channel(const pcavs_wino_up_conv *a, int
         }
     }
 }
+PCAVS_SIMD_DISPATCH(static, up_output_channel,
+                    (const pcavs_wino_up_conv *a, int o, int mo, int m_rows, size_t t0, size_t cnt, size_t nh,
+                     const float *M, float *Tb, size_t b_stride, size_t o_stride, int g0),
+                    (a, o, mo, m_rows, t0, cnt, nh, M, Tb, b_stride, o_stride, g0))
 
 /* ---- the blur (also modconv_cpu's direct upsampling path) ----
  * y[oy][ox] = scale * sum_{a,b} kf[a][b] T[oy+a-1][ox+b-1], kf[a][b] = blur[3-a][3-b]; with ox = 2X (E)
@@ -485,8 +492,9 @@ static int up_blur_separable(const float k[4][4], float kv[4], float kh[4]) {
 
 #define UP_BLUR_SEP_MAX_W 1024 /* the separable rows' buffers live on the stack up to this input width */
 
-PCAVS_SIMD_CLONES void pcavs_up_blur_plane(float *t, int h, int w, const float *blur, float scale, const float *noise,
-                                           float noise_weight, float bias, int act, float *tmp, float *y) {
+PCAVS_SIMD_CLONES static void pcavs_up_blur_plane_body(float *t, int h, int w, const float *blur, float scale,
+                                                       const float *noise, float noise_weight, float bias, int act,
+                                                       float *tmp, float *y) {
     const size_t ts = (size_t)w + 3;
     const int th = 2 * h + 1, oh = 2 * h, ow = 2 * w;
     for (int r = 0; r < th; r++) {
@@ -515,6 +523,10 @@ PCAVS_SIMD_CLONES void pcavs_up_blur_plane(float *t, int h, int w, const float *
             up_blur_row_tail(te, to, k, kv, kh, 0, ve, vo, w, nr, noise_weight, bias, act, yr);
     }
 }
+PCAVS_SIMD_DISPATCH(, pcavs_up_blur_plane,
+                    (float *t, int h, int w, const float *blur, float scale, const float *noise, float noise_weight,
+                     float bias, int act, float *tmp, float *y),
+                    (t, h, w, blur, scale, noise, noise_weight, bias, act, tmp, y))
 
 /* ---- driver ---- */
 

@@ -12,10 +12,25 @@ PKGS=(build-essential cmake pkg-config
 OPTIONAL=()
 for f in scripts/deps/*.txt; do
   [ -e "$f" ] || continue
+  case "$f" in *.pip.txt) continue ;; esac # PyPI wheels, below
   while read -r p _; do
     [ -z "$p" ] || [ "${p#\#}" != "$p" ] && continue
     case "$f" in *.optional.txt) OPTIONAL+=("$p") ;; *) PKGS+=("$p") ;; esac
   done < "$f"
+done
+# Python build tools from PyPI that Debian lacks: scripts/deps/<area>.pip.txt (pinned) are downloaded as wheels
+# into the wheelhouse, once per change of the list; tests install them from there with --no-index.
+WHEELHOUSE=${PCAVS_WHEELHOUSE:-${XDG_CACHE_HOME:-$HOME/.cache}/pcavs/wheelhouse}
+for f in scripts/deps/*.pip.txt; do
+  [ -e "$f" ] || continue
+  stamp="$WHEELHOUSE/$(basename "$f")"
+  cmp -s "$f" "$stamp" 2>/dev/null && continue
+  if mkdir -p "$WHEELHOUSE" && /usr/bin/python3 -m pip download -q --disable-pip-version-check --no-deps \
+    --only-binary=:all: -d "$WHEELHOUSE" -r "$f"; then
+    cp "$f" "$stamp"
+  else
+    echo "install_deps: could not download the wheels of $f into $WHEELHOUSE; the tests that need them will skip" >&2
+  fi
 done
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 missing=() missing_optional=()
@@ -30,6 +45,13 @@ if [ "$(id -u)" -ne 0 ]; then
   command -v sudo >/dev/null || { echo "install_deps: need root or sudo to install: ${missing[*]} ${missing_optional[*]}" >&2; exit 1; }
   SUDO="sudo"
 fi
+# Packages of another architecture (name:arm64, cross builds) need it added to dpkg before apt-get update.
+for p in "${missing[@]}" "${missing_optional[@]}"; do
+  case "$p" in *:*) a=${p##*:}
+    dpkg --print-foreign-architectures | grep -qx "$a" || [ "$a" = "$(dpkg --print-architecture)" ] ||
+      $SUDO dpkg --add-architecture "$a" || echo "install_deps: cannot add architecture $a" >&2 ;;
+  esac
+done
 $SUDO apt-get update -qq
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install_deps: installing ${missing[*]}"

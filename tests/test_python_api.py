@@ -11,6 +11,8 @@
   4. re-voicing paste-back (align, paste_back, paste_mask_distance, paste_clip) on the demo image's own aligned
      crop: unchanged outside the mask + margin, >= 40 dB inside, the clip path equal to the frame path.
 Env: PCAVS_LIBRARY (libpcavs.so), PCAVS_SOURCE_DIR, PCAVS_BINARY_DIR (for pcavs-convert / pcavs-infer).
+PCAVS_TEST_INSTALLED=1: the installed package instead (tests/packaging/test_python_package.sh): `pcavs` as
+imported (not the source tree's python/), pcavs-convert and pcavs-infer from PATH (the package's commands).
 Without pcavs-infer, part 1 compares with the C API's offline path only (prints SKIP for the CLI)."""
 import os
 import random
@@ -24,7 +26,9 @@ import numpy as np
 
 SRC = os.environ.get("PCAVS_SOURCE_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 BIN = os.environ.get("PCAVS_BINARY_DIR", os.path.join(SRC, "build"))
-sys.path.insert(0, os.path.join(SRC, "python"))
+INSTALLED = os.environ.get("PCAVS_TEST_INSTALLED") == "1"
+if not INSTALLED:
+    sys.path.insert(0, os.path.join(SRC, "python"))
 import pcavs  # noqa: E402
 
 passed = failed = skipped = 0
@@ -60,6 +64,10 @@ def main():
     global skipped
     convert = os.path.join(BIN, "weights_tools", "pcavs-convert")
     infer = os.path.join(BIN, "pipeline", "pcavs-infer")
+    if INSTALLED:
+        print(f"pcavs imported from {os.path.dirname(pcavs.__file__)}")
+        convert = shutil.which("pcavs-convert") or "pcavs-convert (not on PATH)"
+        infer = shutil.which("pcavs-infer") or "pcavs-infer (not on PATH)"
     if not os.path.exists(convert):
         print(f"SKIP: {convert} not built")
         print("0 passed, 0 failed, 1 skipped")

@@ -15,6 +15,10 @@
 #include "sgemm_nn.h"
 #include "test_util.h"
 
+#if !PCAVS_X86 /* the AVX-512 form is built for x86 only (and run only where pcavs_cpu_detect() finds it) */
+#define pcavs_sgemm_nn_avx512 NULL
+#endif
+
 typedef void (*sgemm_fn)(int, int, int, const float *, int, const float *, int, float *, int);
 
 typedef struct {

@@ -7,8 +7,9 @@ Takes and returns numpy arrays:
     Identity          id_feature [2048], id_map [512, 7, 7], ref_pose [512] (float32, editable)
     pose / audio      float32 [n, 512]
 
-The library is found through $PCAVS_LIBRARY (a path to libpcavs.so), else next to this package
-(../lib, the install layout), else the system's loader paths.
+The library is found through $PCAVS_LIBRARY (a path to libpcavs.so) when set, else inside this package
+(pcavs/lib: `pip install .` or a wheel builds and ships it there), else next to it (../lib, the
+`cmake --install` layout), else the system's loader paths.
 
     import pcavs
     with pcavs.Context("model.safetensors", max_batch=4) as ctx:
@@ -116,8 +117,8 @@ def _find_library():
     if env:
         return env
     here = os.path.dirname(os.path.abspath(__file__))
-    for cand in (os.path.join(here, "..", "lib", "libpcavs.so"), os.path.join(here, "..", "..", "lib", "libpcavs.so"),
-                 "/usr/local/lib/libpcavs.so", "/usr/lib/libpcavs.so"):
+    for cand in (os.path.join(here, "lib", "libpcavs.so"), os.path.join(here, "..", "lib", "libpcavs.so"),
+                 os.path.join(here, "..", "..", "lib", "libpcavs.so"), "/usr/local/lib/libpcavs.so", "/usr/lib/libpcavs.so"):
         if os.path.exists(cand):
             return cand
     found = ctypes.util.find_library("pcavs")
