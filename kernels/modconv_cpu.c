@@ -42,6 +42,7 @@ static int omp_get_num_threads(void) { return 1; }
 #include "sgemm_nn.h"
 #include "simd_clones.h"
 #include "styled_act.h"
+#include "weight_forms.h"
 #include "winograd.h"
 #include "winograd_up.h"
 
@@ -49,6 +50,20 @@ static int omp_get_num_threads(void) { return 1; }
 #define MC_PCHUNK                                                                                                      \
     1024 /* pixels per work item of the direct path (256: 2.6-3.3x slower, too many short strided streams) */
 #define MC_ALIGN(b) ((((size_t)(b)) + 63) / 64 * 64)
+
+/* d with the backend's prepared forms (d->prepared, weight_forms.h) in the fields they stand for: tmp, or d itself
+ * where there are none. */
+static const pcavs_modconv_desc *mc_unpack(const pcavs_modconv_desc *d, pcavs_modconv_desc *tmp) {
+    if (!d || !d->prepared) return d;
+    const pcavs_cpu_weight_forms *f = d->prepared;
+    *tmp = *d;
+    tmp->prepared = NULL;
+    tmp->weight_wino = f->wino;
+    tmp->weight_taps = f->taps;
+    tmp->weight_sq = f->sq;
+    tmp->weight_bf16 = f->bf16;
+    return tmp;
+}
 /* upsample, per thread: the transposed-conv grid as even/odd column phases [2h+1][2][w+3] + 2 rows of w */
 #define MC_TBUF_FLOATS(h, w) ((size_t)(2 * (h) + 1) * 2 * ((w) + 3) + 2 * (size_t)((w) + 16))
 
@@ -56,6 +71,8 @@ pcavs_status pcavs_modconv_demod_cpu(const pcavs_kctx *kc, const pcavs_modconv_d
                                      const float *weight, /* [c_out, c_in, k, k] */
                                      const float *style,  /* [n, c_in] */
                                      float *demod) {      /* [n, c_out] */
+    pcavs_modconv_desc du;
+    d = mc_unpack(d, &du);
     PCAVS_TRY(pcavs_modconv_check(d));
     if (!kc || !weight || !style || !demod) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_demod_cpu: NULL pointer");
     const int n = d->n, ci_n = d->c_in, co_n = d->c_out, kk = d->k * d->k;
@@ -131,6 +148,8 @@ static mc_plan mc_plan_of(const pcavs_modconv_desc *d, int n_threads) {
 }
 
 size_t pcavs_modconv_cpu_scratch_bytes(const pcavs_modconv_desc *d, int n_threads) {
+    pcavs_modconv_desc du;
+    d = mc_unpack(d, &du);
     if (pcavs_modconv_check(d) != PCAVS_OK) return 0;
     const mc_plan p = mc_plan_of(d, n_threads);
     size_t demod_tmp = (size_t)d->n * d->c_in * sizeof(float) * 2; /* s2, and its [n, c_in] copy (weight_sq) */
@@ -139,6 +158,8 @@ size_t pcavs_modconv_cpu_scratch_bytes(const pcavs_modconv_desc *d, int n_thread
 }
 
 size_t pcavs_modconv_cpu_min_scratch_bytes(const pcavs_modconv_desc *d, int n_threads) {
+    pcavs_modconv_desc du;
+    d = mc_unpack(d, &du);
     if (pcavs_modconv_check(d) != PCAVS_OK) return 0;
     const mc_plan p = mc_plan_of(d, n_threads);
     size_t demod_tmp = (size_t)d->n * d->c_in * sizeof(float) * 2; /* s2, and its [n, c_in] copy (weight_sq) */
@@ -834,6 +855,8 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
                                const float *style,  /* [n, c_in] */
                                const float *blur,   /* [4, 4], upsample only */
                                float *y) {          /* [n, c_out, out_h, out_w] */
+    pcavs_modconv_desc du;
+    d = mc_unpack(d, &du);
     PCAVS_TRY(pcavs_modconv_check_call(kc, d, x, weight, style, blur, y, "modconv_cpu"));
     int tail_done = 0;
     PCAVS_TRY(mc_conv(kc, d, x, weight, style, blur, y, &tail_done));

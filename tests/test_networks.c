@@ -4,7 +4,9 @@
  * strengths, fixed noise). The C side is fed only the dumped inputs (in.id_image, in.pose_frames,
  * in.mel) and chains its own outputs: identity -> audio -> pose -> G with the driving pose and
  * with the reference pose, then noise mode "none", then the random-noise contract
- * (deterministic per seed and frame, independent of batching). CPU backend.
+ * (deterministic per seed and frame, independent of batching). CPU backend, or the one named by
+ * PCAVS_TEST_DEVICE (cpu, cuda, ref) with the same bounds: the emulated CUDA build's run (tests/cuda_seam)
+ * sets cuda.
  * Bounds: relative L2 <= 1e-4 for every network output and stage, max abs <= 1e-3 on frames
  * (G alone on the reference inputs, and the whole chained C dataflow).
  * Fixtures: $PCAVS_FIXTURES/stages.safetensors and the converted model
@@ -121,45 +123,64 @@ static double frames_psnr(const float *got, const float *want, size_t n) {
     return se > 0 ? 10.0 * log10(4.0 / (se / (double)n)) : INFINITY;
 }
 
-/* 6. The bf16 mode (pcavs_exec_params.precision; E's 3x3 convs and G's 3x3 modulated convs in bf16): the whole
- * dataflow from the same inputs against PyTorch's float32 frames. The issue's bar is PSNR >= 40 dB; the
- * relative L2 bound 2e-2 allows each of E's and G's ~20 bf16 layers its measured ~2.3e-3 with partial
- * cancellation (measured here: see the printed figures). Skipped where the CPU has no bf16 unit. */
+/* The device the test runs on: PCAVS_TEST_DEVICE (cpu, cuda, ref), CPU by default. */
+static pcavs_device test_device(void) {
+    const char *s = getenv("PCAVS_TEST_DEVICE");
+    if (s && !strcmp(s, "cuda")) return PCAVS_DEVICE_CUDA;
+    if (s && !strcmp(s, "ref")) return PCAVS_DEVICE_REF;
+    return PCAVS_DEVICE_CPU;
+}
+
+/* "<mode>: <what>" for pt_check_ok (one at a time: a static buffer). */
+static const char *fast_label(const char *mode, const char *what) {
+    static char buf[96];
+    snprintf(buf, sizeof buf, "%s: %s", mode, what);
+    return buf;
+}
+
+/* 6. A fast mode (pcavs_exec_params.precision; on the CPU bf16: E's 3x3 convs and G's 3x3 modulated convs in bf16;
+ * on CUDA tf32 or bf16: every convolution's GEMM on tensor cores): the whole dataflow from the same inputs against
+ * PyTorch's float32 frames. The issue's bar is PSNR >= 40 dB; the relative L2 bound 2e-2 allows each of E's and
+ * G's ~20 bf16 layers its measured ~2.3e-3 with partial cancellation (measured here: see the printed figures).
+ * Skipped on a CPU without a bf16 unit. */
 static void check_bf16_dataflow(const char *model_path, int B, const float *id_img, int n_ids, const float *poses,
-                                const float *mels) {
-    if (pcavs_bf16_unit_detect() == PCAVS_BF16_NONE) {
+                                const float *mels, pcavs_device dev, pcavs_precision prec) {
+    const char *pn = prec == PCAVS_PRECISION_TF32 ? "tf32" : "bf16";
+    if (dev == PCAVS_DEVICE_CPU && pcavs_bf16_unit_detect() == PCAVS_BF16_NONE) {
         pt_skip("bf16 dataflow: this CPU has no bf16 unit (AVX512-BF16 or AMX)");
         return;
     }
     pcavs_exec_params ep;
     pcavs_exec_params_init(&ep);
-    ep.precision = PCAVS_PRECISION_BF16;
+    ep.device = dev;
+    ep.precision = prec;
     ep.debug_nan_poison = 1;
     pcavs_exec *ex = NULL;
     pcavs_model *m = NULL;
-    if (!pt_check_ok(pcavs_exec_create(&ep, &ex), "bf16: exec create") ||
-        !pt_check_ok(pcavs_model_load(ex, model_path, &m), "bf16: model load")) {
+    if (!pt_check_ok(pcavs_exec_create(&ep, &ex), fast_label(pn, "exec create")) ||
+        !pt_check_ok(pcavs_model_load(ex, model_path, &m), fast_label(pn, "model load"))) {
         pcavs_exec_free(ex);
         return;
     }
-    pt_check(pcavs_exec_precision(ex) == PCAVS_PRECISION_BF16, "bf16: precision in effect is %s",
-             pcavs_exec_precision_name(ex));
+    pt_check(pcavs_exec_precision(ex) == prec, "%s: precision in effect is %s", pn, pcavs_exec_precision_name(ex));
     const size_t img = 3 * 224 * 224;
     float *idf = pt_alloc(2048), *idm = pt_alloc(512 * 49), *refp = pt_alloc(512), *a = pt_alloc((size_t)B * 512);
     float *h = pt_alloc((size_t)B * 512), *frames = pt_alloc((size_t)B * img);
     pcavs_noise_params fixed = {.mode = PCAVS_NOISE_FIXED};
     size_t nn;
     const float *want = fx("out.driven", &nn);
-    if (pt_check_ok(pcavs_encode_identity(m, n_ids, id_img, idf, idm, refp), "bf16: encode_identity") &&
-        pt_check_ok(pcavs_encode_audio(m, B, mels, a), "bf16: encode_audio") &&
-        pt_check_ok(pcavs_encode_pose(m, B, poses, h), "bf16: encode_pose") &&
-        pt_check_ok(pcavs_generate(m, B, idf, idm, B, h, a, &fixed, frames), "bf16: generate") && want &&
-        pt_check(nn == (size_t)B * img, "bf16: reference out.driven has %zu values", nn)) {
-        pt_check_rel_l2("bf16 dataflow: E pose vs PyTorch float32", h, fx("E.pose.to_headpose", &nn), (size_t)B * 512,
-                        2e-2);
-        pt_check_rel_l2("bf16 dataflow: frames vs PyTorch float32", frames, want, (size_t)B * img, 2e-2);
+    char what[96];
+    if (pt_check_ok(pcavs_encode_identity(m, n_ids, id_img, idf, idm, refp), fast_label(pn, "encode_identity")) &&
+        pt_check_ok(pcavs_encode_audio(m, B, mels, a), fast_label(pn, "encode_audio")) &&
+        pt_check_ok(pcavs_encode_pose(m, B, poses, h), fast_label(pn, "encode_pose")) &&
+        pt_check_ok(pcavs_generate(m, B, idf, idm, B, h, a, &fixed, frames), fast_label(pn, "generate")) && want &&
+        pt_check(nn == (size_t)B * img, "%s: reference out.driven has %zu values", pn, nn)) {
+        snprintf(what, sizeof what, "%s dataflow: E pose vs PyTorch float32", pn);
+        pt_check_rel_l2(what, h, fx("E.pose.to_headpose", &nn), (size_t)B * 512, 2e-2);
+        snprintf(what, sizeof what, "%s dataflow: frames vs PyTorch float32", pn);
+        pt_check_rel_l2(what, frames, want, (size_t)B * img, 2e-2);
         const double psnr = frames_psnr(frames, want, (size_t)B * img);
-        pt_check(psnr >= 40.0, "bf16 dataflow: frames PSNR %.1f dB against PyTorch float32 >= 40 dB", psnr);
+        pt_check(psnr >= 40.0, "%s dataflow: frames PSNR %.1f dB against PyTorch float32 >= 40 dB", pn, psnr);
     }
     pt_free(idf), pt_free(idm), pt_free(refp), pt_free(a), pt_free(h), pt_free(frames);
     pcavs_model_free(m);
@@ -185,11 +206,13 @@ int main(void) {
 
     pcavs_exec_params ep;
     pcavs_exec_params_init(&ep);
-    ep.device = PCAVS_DEVICE_CPU;
-    ep.debug_nan_poison = 1; /* unwritten activations become NaN and fail the comparisons */
+    ep.device = test_device();
+    ep.debug_nan_poison = 1; /* unwritten activations become NaN and fail the comparisons (host backends; device
+                              * memory starts NaN under the CUDA emulation) */
     pcavs_exec *ex = NULL;
     pcavs_model *m = NULL;
     if (!pt_check_ok(pcavs_exec_create(&ep, &ex), "exec create")) return pt_finish();
+    printf("backend %s\n", pcavs_exec_backend_name(ex));
 
     /* A file without the model's tensors is refused with a message naming the first one. */
     pcavs_status st = pcavs_model_load(ex, stages, &m);
@@ -345,7 +368,12 @@ int main(void) {
 
     printf("arena bytes after all batch sizes: %.1f MB, weights %.1f MB\n", pcavs_model_arena_bytes(m) / 1e6,
            pcavs_model_weight_bytes(m) / 1e6);
-    check_bf16_dataflow(model_path, B, id_img, n_ids, poses, mels);
+    if (ep.device == PCAVS_DEVICE_CUDA) { /* CUDA's fast modes: both */
+        check_bf16_dataflow(model_path, B, id_img, n_ids, poses, mels, ep.device, PCAVS_PRECISION_TF32);
+        check_bf16_dataflow(model_path, B, id_img, n_ids, poses, mels, ep.device, PCAVS_PRECISION_BF16);
+    } else if (ep.device == PCAVS_DEVICE_CPU) {
+        check_bf16_dataflow(model_path, B, id_img, n_ids, poses, mels, ep.device, PCAVS_PRECISION_BF16);
+    }
     pt_free(idf), pt_free(idm), pt_free(refp), pt_free(a), pt_free(h), pt_free(frames);
     pt_free(r1), pt_free(r2), pt_free(r3);
     pcavs_model_free(m);
