@@ -4,6 +4,8 @@
  * kernels on kc->cuda_stream; y may equal x; launch errors -> PCAVS_ERR_BACKEND. */
 #include <cuda_runtime.h>
 
+#include "cuda_launch.h"
+
 extern "C" {
 #include "activation.h"
 }
@@ -44,7 +46,7 @@ static pcavs_status act_unary(const pcavs_kctx *kc, const char *op, int kind, si
         return PCAVS_OK;
     if (!x || !y)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "%s: NULL operand", op);
-    k_act_unary<<<act_blocks(count), 256, 0, act_stream(kc)>>>(count, kind, x, y);
+    PCAVS_LAUNCH(k_act_unary, act_blocks(count), 256, 0, act_stream(kc))(count, kind, x, y);
     return act_launched(op);
 }
 
@@ -97,7 +99,7 @@ extern "C" pcavs_status pcavs_fused_lrelu_cuda(const pcavs_kctx *kc, int n, int 
                                                float noise_weight, float *y) { /* [n, c, hw] device */
     PCAVS_TRY(check_nchw("fused_lrelu_cuda", n, c, hw, x, y));
     const size_t total = (size_t)n * c * hw;
-    k_act_noise_lrelu<<<act_blocks(total), 256, 0, act_stream(kc)>>>(total, c, hw, x, bias, noise, noise_weight, 1, y);
+    PCAVS_LAUNCH(k_act_noise_lrelu, act_blocks(total), 256, 0, act_stream(kc))(total, c, hw, x, bias, noise, noise_weight, 1, y);
     return act_launched("fused_lrelu_cuda");
 }
 
@@ -109,6 +111,6 @@ extern "C" pcavs_status pcavs_noise_inject_cuda(const pcavs_kctx *kc, int n, int
     if (!noise)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "noise_inject_cuda: NULL noise");
     const size_t total = (size_t)n * c * hw;
-    k_act_noise_lrelu<<<act_blocks(total), 256, 0, act_stream(kc)>>>(total, c, hw, x, NULL, noise, noise_weight, 0, y);
+    PCAVS_LAUNCH(k_act_noise_lrelu, act_blocks(total), 256, 0, act_stream(kc))(total, c, hw, x, NULL, noise, noise_weight, 0, y);
     return act_launched("noise_inject_cuda");
 }

@@ -3,6 +3,8 @@
  * nvcc's default FMA contraction like the reference build. Grid-stride on kc->cuda_stream. */
 #include <cuda_runtime.h>
 
+#include "cuda_launch.h"
+
 extern "C" {
 #include "bilinear.h"
 }
@@ -37,7 +39,7 @@ extern "C" pcavs_status pcavs_bilinear_cuda(const pcavs_kctx *kc, int planes, in
     long blocks = (total + 255) / 256;
     if (blocks > 65535)
         blocks = 65535;
-    k_bilinear<<<(int)blocks, 256, 0, kc ? (cudaStream_t)kc->cuda_stream : 0>>>(
+    PCAVS_LAUNCH(k_bilinear, (int)blocks, 256, 0, kc ? (cudaStream_t)kc->cuda_stream : 0)(
         total, h, w, oh, ow, (float)h / (float)oh, (float)w / (float)ow, x, y);
     cudaError_t e = cudaGetLastError();
     if (e != cudaSuccess)

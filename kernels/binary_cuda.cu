@@ -4,6 +4,8 @@
  * path when both operands have the output shape. Grid-stride on kc->cuda_stream; y may equal a. */
 #include <cuda_runtime.h>
 
+#include "cuda_launch.h"
+
 extern "C" {
 #include "binary.h"
 }
@@ -54,7 +56,7 @@ static pcavs_status binary_cuda(const pcavs_kctx *kc, const char *op, int is_mul
     long blocks = (total + 255) / 256;
     if (blocks > 65535)
         blocks = 65535;
-    k_binary<<<(int)blocks, 256, 0, kc ? (cudaStream_t)kc->cuda_stream : 0>>>(total, g, flat, is_mul,
+    PCAVS_LAUNCH(k_binary, (int)blocks, 256, 0, kc ? (cudaStream_t)kc->cuda_stream : 0)(total, g, flat, is_mul,
                                                                               act == PCAVS_ACT_RELU, a, b, y);
     cudaError_t e = cudaGetLastError();
     if (e != cudaSuccess)

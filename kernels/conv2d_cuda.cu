@@ -11,6 +11,8 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include "cuda_launch.h"
+
 extern "C" {
 #include "conv2d.h"
 }
@@ -129,7 +131,7 @@ extern "C" pcavs_status pcavs_conv2d_cuda(const pcavs_kctx *kc, const pcavs_conv
 
     if (K < DIRECT_K) {
         const long total = (long)d->n * d->c_out * P;
-        k_direct<<<blocks_for(total), 256, 0, st>>>(g, x, w, bias, y);
+        PCAVS_LAUNCH(k_direct, blocks_for(total), 256, 0, st)(g, x, w, bias, y);
         return cu_check(cudaGetLastError(), "direct kernel launch");
     }
     if (!kc->cublas) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "conv2d_cuda: no cuBLAS handle in the kernel context");
@@ -143,7 +145,7 @@ extern "C" pcavs_status pcavs_conv2d_cuda(const pcavs_kctx *kc, const pcavs_conv
                 float *yb = y + ((size_t)b * d->c_out + (size_t)gi * cog) * P;
                 PCAVS_TRY(sgemm_rm(kc, h, cog, (int)P, cig, w + (size_t)gi * cog * cig, cig, xb, (int)P, yb, (int)P));
                 if (bias || g.relu) {
-                    k_epilogue<<<blocks_for((long)cog * P), 256, 0, st>>>(yb, cog, P, P, bias ? bias + gi * cog : NULL,
+                    PCAVS_LAUNCH(k_epilogue, blocks_for((long)cog * P), 256, 0, st)(yb, cog, P, P, bias ? bias + gi * cog : NULL,
                                                                            g.relu);
                     PCAVS_TRY(cu_check(cudaGetLastError(), "epilogue launch"));
                 }
@@ -179,22 +181,22 @@ extern "C" pcavs_status pcavs_conv2d_cuda(const pcavs_kctx *kc, const pcavs_conv
             for (int b = 0; b < d->n; b++)
                 for (long p0 = 0; p0 < P; p0 += nt) {
                     const int cur = (int)(P - p0 < nt ? P - p0 : nt);
-                    k_im2col<<<blocks_for((long)K * cur), 256, 0, st>>>(g, gi, (long)b * P + p0, cur, x, col);
+                    PCAVS_LAUNCH(k_im2col, blocks_for((long)K * cur), 256, 0, st)(g, gi, (long)b * P + p0, cur, x, col);
                     PCAVS_TRY(cu_check(cudaGetLastError(), "im2col launch"));
                     float *yt = y + ((size_t)b * d->c_out + (size_t)gi * cog) * P + p0;
                     PCAVS_TRY(sgemm_rm(kc, h, cog, cur, K, wg, K, col, cur, yt, (int)P));
                     if (bg || g.relu) {
-                        k_epilogue<<<blocks_for((long)cog * cur), 256, 0, st>>>(yt, cog, cur, P, bg, g.relu);
+                        PCAVS_LAUNCH(k_epilogue, blocks_for((long)cog * cur), 256, 0, st)(yt, cog, cur, P, bg, g.relu);
                         PCAVS_TRY(cu_check(cudaGetLastError(), "epilogue launch"));
                     }
                 }
         } else {
             for (long j0 = 0; j0 < total; j0 += nt) {
                 const int cur = (int)(total - j0 < nt ? total - j0 : nt);
-                k_im2col<<<blocks_for((long)K * cur), 256, 0, st>>>(g, gi, j0, cur, x, col);
+                PCAVS_LAUNCH(k_im2col, blocks_for((long)K * cur), 256, 0, st)(g, gi, j0, cur, x, col);
                 PCAVS_TRY(cu_check(cudaGetLastError(), "im2col launch"));
                 PCAVS_TRY(sgemm_rm(kc, h, cog, cur, K, wg, K, col, cur, tile, cur));
-                k_scatter<<<blocks_for((long)cog * cur), 256, 0, st>>>(g, gi, (int)(j0 / P), (int)(cur / P), tile, bg,
+                PCAVS_LAUNCH(k_scatter, blocks_for((long)cog * cur), 256, 0, st)(g, gi, (int)(j0 / P), (int)(cur / P), tile, bg,
                                                                         y);
                 PCAVS_TRY(cu_check(cudaGetLastError(), "scatter launch"));
             }

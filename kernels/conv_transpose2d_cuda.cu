@@ -9,6 +9,8 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include "cuda_launch.h"
+
 extern "C" {
 #include "conv_transpose2d.h"
 pcavs_status pcavs_conv_transpose2d_check(const pcavs_conv_transpose2d_desc *d); /* conv_transpose2d_ref.c */
@@ -103,18 +105,18 @@ extern "C" pcavs_status pcavs_conv_transpose2d_cuda(const pcavs_kctx *kc, const 
     if (cs != CUBLAS_STATUS_SUCCESS)
         return pcavs_fail(PCAVS_ERR_BACKEND, "conv_transpose2d_cuda: cublasSetStream: %s", cublasGetStatusString(cs));
 
-    k_fill_bias<<<blocks_for((long)d->n * d->c_out * g.oh * g.ow), 256, 0, st>>>(g, bias, y);
+    PCAVS_LAUNCH(k_fill_bias, blocks_for((long)d->n * d->c_out * g.oh * g.ow), 256, 0, st)(g, bias, y);
     PCAVS_TRY(cu_check(cudaGetLastError(), "bias fill launch"));
     for (long j0 = 0; j0 < total; j0 += nt) {
         const int cur = (int)(total - j0 < nt ? total - j0 : nt);
-        k_pack<<<blocks_for((long)d->c_in * cur), 256, 0, st>>>(g, j0, cur, x, xt);
+        PCAVS_LAUNCH(k_pack, blocks_for((long)d->c_in * cur), 256, 0, st)(g, j0, cur, x, xt);
         PCAVS_TRY(cu_check(cudaGetLastError(), "pack launch"));
         /* row-major cols[M, cur] = w^T[M, c_in] . xt[c_in, cur]; column-major: cols^T = xt^T . w */
         cs = pcavs_cuda_gemm(kc, h, CUBLAS_OP_N, CUBLAS_OP_T, cur, M, d->c_in, xt, cur, w, M, cols, cur);
         if (cs != CUBLAS_STATUS_SUCCESS)
             return pcavs_fail(PCAVS_ERR_BACKEND, "conv_transpose2d_cuda: GEMM: %s", cublasGetStatusString(cs));
         const int b0 = (int)(j0 / P), b1 = (int)((j0 + cur - 1) / P);
-        k_col2im<<<blocks_for((long)(b1 - b0 + 1) * d->c_out * g.oh * g.ow), 256, 0, st>>>(g, j0, cur, b0, b1 - b0 + 1,
+        PCAVS_LAUNCH(k_col2im, blocks_for((long)(b1 - b0 + 1) * d->c_out * g.oh * g.ow), 256, 0, st)(g, j0, cur, b0, b1 - b0 + 1,
                                                                                           cols, y);
         PCAVS_TRY(cu_check(cudaGetLastError(), "col2im launch"));
     }

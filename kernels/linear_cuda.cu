@@ -4,6 +4,8 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include "cuda_launch.h"
+
 extern "C" {
 #include "linear.h"
 pcavs_status pcavs_linear_check(int rows, int in, int out, const float *x, const float *w, const float *y,
@@ -39,7 +41,7 @@ extern "C" pcavs_status pcavs_linear_cuda(const pcavs_kctx *kc, int rows, int in
     cublasStatus_t cs = cublasSetStream(h, st);
     if (cs != CUBLAS_STATUS_SUCCESS)
         return pcavs_fail(PCAVS_ERR_BACKEND, "linear_cuda: cublasSetStream: %s", cublasGetStatusString(cs));
-    k_bias_rows<<<blocks_for((long)rows * out), 256, 0, st>>>(rows, out, bias, y);
+    PCAVS_LAUNCH(k_bias_rows, blocks_for((long)rows * out), 256, 0, st)(rows, out, bias, y);
     cudaError_t e = cudaGetLastError();
     if (e != cudaSuccess) return pcavs_fail(PCAVS_ERR_BACKEND, "linear_cuda: bias launch: %s", cudaGetErrorString(e));
     /* column-major view: y^T [out, rows] = (w viewed [in, out])^T . (x viewed [in, rows]) */
@@ -49,7 +51,7 @@ extern "C" pcavs_status pcavs_linear_cuda(const pcavs_kctx *kc, int rows, int in
         return pcavs_fail(PCAVS_ERR_BACKEND, "linear_cuda: cublasSgemm (%d x %d -> %d): %s", rows, in, out,
                           cublasGetStatusString(cs));
     if (act == PCAVS_ACT_RELU) {
-        k_relu<<<blocks_for((long)rows * out), 256, 0, st>>>((long)rows * out, y);
+        PCAVS_LAUNCH(k_relu, blocks_for((long)rows * out), 256, 0, st)((long)rows * out, y);
         e = cudaGetLastError();
         if (e != cudaSuccess) return pcavs_fail(PCAVS_ERR_BACKEND, "linear_cuda: relu launch: %s", cudaGetErrorString(e));
     }

@@ -13,6 +13,8 @@
  * modes). CUDA / cuBLAS errors become PCAVS_ERR_BACKEND. */
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
+
+#include "cuda_launch.h"
 #include <math.h>
 
 extern "C" {
@@ -164,7 +166,7 @@ extern "C" pcavs_status pcavs_modconv_demod_cuda(const pcavs_kctx *kc, const pca
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_demod_cuda: NULL pointer");
     cudaStream_t s = (cudaStream_t)kc->cuda_stream;
     const float scale = (float)(1.0 / sqrt((double)d->c_in * d->k * d->k));
-    k_demod<<<blocks_for((long)d->n * d->c_out), 256, 0, s>>>(d->n, d->c_in, d->c_out, d->k * d->k, scale,
+    PCAVS_LAUNCH(k_demod, blocks_for((long)d->n * d->c_out), 256, 0, s)(d->n, d->c_in, d->c_out, d->k * d->k, scale,
                                                               d->demodulate, weight, style, demod);
     return cu_check(cudaGetLastError(), "k_demod launch");
 }
@@ -218,13 +220,13 @@ extern "C" pcavs_status pcavs_modconv_cuda(const pcavs_kctx *kc, const pcavs_mod
 
     PCAVS_TRY(pcavs_modconv_demod_cuda(kc, d, weight, style, demod));
     if (k > 1) {
-        k_permute<<<blocks_for((long)co_n * ci_n * kk), 256, 0, s>>>(ci_n, co_n, kk, weight, wp);
+        PCAVS_LAUNCH(k_permute, blocks_for((long)co_n * ci_n * kk), 256, 0, s)(ci_n, co_n, kk, weight, wp);
         PCAVS_TRY(cu_check(cudaGetLastError(), "k_permute launch"));
     }
     for (int b0 = 0; b0 < n; b0 += nb) {
         const int cb = n - b0 < nb ? n - b0 : nb;
         const long ncol = (long)cb * hw;
-        k_style<<<blocks_for((long)cb * ci_n * hw), 256, 0, s>>>(cb, b0, ci_n, hw, scale, k > 1, x, style, xs);
+        PCAVS_LAUNCH(k_style, blocks_for((long)cb * ci_n * hw), 256, 0, s)(cb, b0, ci_n, hw, scale, k > 1, x, style, xs);
         PCAVS_TRY(cu_check(cudaGetLastError(), "k_style launch"));
         if (k == 1) { /* y_b [c_out, hw] = W [c_out, c_in] x xs_b [c_in, hw]  (column-major: y^T = xs^T W^T) */
             float *yb = y + (size_t)b0 * co_n * hw;
@@ -233,7 +235,7 @@ extern "C" pcavs_status pcavs_modconv_cuda(const pcavs_kctx *kc, const pcavs_mod
                                                            (long long)co_n * hw, cb),
                                    "strided-batched GEMM (1x1)"));
             if (d->demodulate) {
-                k_scale<<<blocks_for((long)cb * co_n * hw), 256, 0, s>>>(hw, co_n, (long)cb * co_n * hw,
+                PCAVS_LAUNCH(k_scale, blocks_for((long)cb * co_n * hw), 256, 0, s)(hw, co_n, (long)cb * co_n * hw,
                                                                          demod + (size_t)b0 * co_n, yb);
                 PCAVS_TRY(cu_check(cudaGetLastError(), "k_scale launch"));
             }
@@ -246,10 +248,10 @@ extern "C" pcavs_status pcavs_modconv_cuda(const pcavs_kctx *kc, const pcavs_mod
                                                    (int)ncol, wp + (size_t)o0 * kk * ci_n, ci_n, g, (int)ncol),
                                    "GEMM"));
             if (d->upsample)
-                k_upblur<<<blocks_for((long)cb * cob * 4 * hw), 256, 0, s>>>(cb, b0, o0, cob, co_n, h, w, g, blur,
+                PCAVS_LAUNCH(k_upblur, blocks_for((long)cb * cob * 4 * hw), 256, 0, s)(cb, b0, o0, cob, co_n, h, w, g, blur,
                                                                              demod, y);
             else
-                k_gather<<<blocks_for((long)cb * cob * hw), 256, 0, s>>>(cb, b0, o0, cob, co_n, h, w, k, g, demod, y);
+                PCAVS_LAUNCH(k_gather, blocks_for((long)cb * cob * hw), 256, 0, s)(cb, b0, o0, cob, co_n, h, w, k, g, demod, y);
             PCAVS_TRY(cu_check(cudaGetLastError(), "k_gather/k_upblur launch"));
         }
     }

@@ -3,6 +3,8 @@
  * plane, shared-memory tree sum) and adaptive average pooling with PyTorch's bins (one thread per
  * output). Grid-stride kernels on kc->cuda_stream; launch errors -> PCAVS_ERR_BACKEND. */
 #include <cuda_runtime.h>
+
+#include "cuda_launch.h"
 #include <math.h>
 
 extern "C" {
@@ -55,7 +57,7 @@ extern "C" pcavs_status pcavs_maxpool2d_cuda(const pcavs_kctx *kc, const pcavs_m
         return pcavs_fail(PCAVS_ERR_SHAPE, "maxpool2d_cuda: input %dx%d smaller than the window %d (pad %d)", d->h,
                           d->w, d->k, d->pad);
     const long total = (long)d->n * d->c * oh * ow;
-    k_maxpool<<<pool_blocks(total), 256, 0, pool_stream(kc)>>>(total, d->h, d->w, oh, ow, d->k, d->stride, d->pad, x,
+    PCAVS_LAUNCH(k_maxpool, pool_blocks(total), 256, 0, pool_stream(kc))(total, d->h, d->w, oh, ow, d->k, d->stride, d->pad, x,
                                                                y);
     return pool_launched("maxpool2d_cuda");
 }
@@ -89,7 +91,7 @@ extern "C" pcavs_status pcavs_global_avgpool_cuda(const pcavs_kctx *kc, int plan
     if (!x || !y)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "global_avgpool_cuda: NULL operand");
     const int blocks = planes > 65535 ? 65535 : planes;
-    k_global_avg<<<blocks, GAP_THREADS, 0, pool_stream(kc)>>>(planes, hw, x, y);
+    PCAVS_LAUNCH(k_global_avg, blocks, GAP_THREADS, 0, pool_stream(kc))(planes, hw, x, y);
     return pool_launched("global_avgpool_cuda");
 }
 
@@ -119,6 +121,6 @@ extern "C" pcavs_status pcavs_adaptive_avgpool_cuda(const pcavs_kctx *kc, int pl
     if (oh == 1 && ow == 1)
         return pcavs_global_avgpool_cuda(kc, planes, h * w, x, y);
     const long total = (long)planes * oh * ow;
-    k_adaptive_avg<<<pool_blocks(total), 256, 0, pool_stream(kc)>>>(total, h, w, oh, ow, x, y);
+    PCAVS_LAUNCH(k_adaptive_avg, pool_blocks(total), 256, 0, pool_stream(kc))(total, h, w, oh, ow, x, y);
     return pool_launched("adaptive_avgpool_cuda");
 }

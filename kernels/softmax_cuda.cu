@@ -4,6 +4,8 @@
  * short axes PC-AVS uses (len 3); long axes would want a block reduction. */
 #include <cuda_runtime.h>
 
+#include "cuda_launch.h"
+
 extern "C" {
 #include "softmax.h"
 }
@@ -39,7 +41,7 @@ extern "C" pcavs_status pcavs_softmax_cuda(const pcavs_kctx *kc, int outer, int 
     long blocks = (lines + 255) / 256;
     if (blocks > 65535)
         blocks = 65535;
-    k_softmax_lines<<<(int)blocks, 256, 0, kc ? (cudaStream_t)kc->cuda_stream : 0>>>(lines, len, inner, x, y);
+    PCAVS_LAUNCH(k_softmax_lines, (int)blocks, 256, 0, kc ? (cudaStream_t)kc->cuda_stream : 0)(lines, len, inner, x, y);
     cudaError_t e = cudaGetLastError();
     if (e != cudaSuccess)
         return pcavs_fail(PCAVS_ERR_BACKEND, "softmax_cuda: launch: %s", cudaGetErrorString(e));

@@ -4,6 +4,8 @@
  * CUDA errors become PCAVS_ERR_BACKEND. */
 #include <cuda_runtime.h>
 
+#include "cuda_launch.h"
+
 extern "C" {
 #include "upfirdn2d.h"
 }
@@ -64,7 +66,7 @@ extern "C" pcavs_status pcavs_upfirdn2d_cuda(const pcavs_kctx *kc, const pcavs_u
     long blocks = (total + 255) / 256;
     if (blocks > 65535L * 8)
         blocks = 65535L * 8;
-    k_upfirdn2d<<<(int)blocks, 256, 0, (cudaStream_t)kc->cuda_stream>>>(g, x, kernel, y);
+    PCAVS_LAUNCH(k_upfirdn2d, (int)blocks, 256, 0, (cudaStream_t)kc->cuda_stream)(g, x, kernel, y);
     cudaError_t e = cudaGetLastError();
     if (e != cudaSuccess)
         return pcavs_fail(PCAVS_ERR_BACKEND, "upfirdn2d_cuda: launch: %s", cudaGetErrorString(e));

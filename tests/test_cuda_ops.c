@@ -5,8 +5,11 @@
  * Inputs are uploaded with the backend's to_device, outputs start NaN-filled on the device (an
  * unwritten element fails) and come back with to_host. Also checks the plumbing: exec creation
  * on CUDA, upload/download round trip, in-place ops, an impossible allocation -> PCAVS_ERR_OOM.
+ * Prints the number of operator slots checked and asserts that it is every operator slot of the
+ * table. Runs on a GPU, or on the host emulation of tests/cuda_emu (-DPCAVS_CUDA_EMU=ON) in CI.
  * Without CUDA in the build, or without a usable GPU at run time, prints SKIP with the reason. */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,7 +97,18 @@ static void finish_case(const char *what, pcavs_status st_dev, pcavs_status st_r
     release_all();
 }
 
+/* The operator slots this test has checked (offsets into the table): main() asserts that every
+ * operator slot of the table, conv2d .. modconv_demod, is among them. */
+static size_t g_checked[64];
+static int g_nchecked;
+static void mark_checked(size_t offset) {
+    for (int i = 0; i < g_nchecked; i++)
+        if (g_checked[i] == offset) return;
+    if (g_nchecked < 64) g_checked[g_nchecked++] = offset;
+}
+
 #define NEED_SLOT(slot)                                                                           \
+    mark_checked(offsetof(pcavs_backend, slot));                                                  \
     if (!be->slot) {                                                                              \
         pt_check(0, "%s: the CUDA backend table has no kernel (its kernels/<op>_cuda.cu is missing)", #slot); \
         return;                                                                                   \
@@ -604,6 +618,11 @@ int main(void) {
     test_concat();
     test_upfirdn2d();
     test_modconv();
+
+    const int n_ops = (int)((offsetof(pcavs_backend, modconv_demod) - offsetof(pcavs_backend, conv2d)) /
+                            sizeof(pcavs_unary_fn)) + 1;
+    printf("operators checked: %d (the backend table has %d operator slots)\n", g_nchecked, n_ops);
+    pt_check(g_nchecked == n_ops, "every operator slot of the table checked against _ref: %d of %d", g_nchecked, n_ops);
 
     be->mem_free(dkc.scratch);
     if (be->kctx_free) be->kctx_free(&dkc);
