@@ -12,10 +12,12 @@
  * Precision: fp32 by default. The cuBLAS handle is put in CUBLAS_DEFAULT_MATH, which never uses
  * TF32 tensor cores for fp32 GEMMs (so results match the CPU backends within the op tests'
  * 1e-5 bounds). The fast modes (pcavs_exec_params.precision tf32 or bf16, settled by precision_mode
- * and left in kc->precision) run the convolutions' GEMMs on tensor cores through cublasGemmEx with
- * the compute type CUBLAS_COMPUTE_32F_FAST_TF32 or _FAST_16BF (kernels/cuda_gemm.h); every other
- * op (the linear layers among them) stays float32. On a GPU without those tensor cores (before
- * compute capability 8.0) cuBLAS runs them in float32.
+ * and left in kc->precision) run the generator's modulated convolutions' GEMMs (modconv_cuda, ~3/4
+ * of a frame's work) on tensor cores through cublasGemmEx with the compute type
+ * CUBLAS_COMPUTE_32F_FAST_TF32 or _FAST_16BF (kernels/cuda_gemm.h); every other op (the encoders'
+ * convolutions, the linear layers) stays float32: the encoders in bf16 cost the frames ~20 dB of
+ * PSNR (measured with the emulation's rounding: 35 dB against 53 dB). On a GPU without those
+ * tensor cores (before compute capability 8.0) cuBLAS runs them in float32.
  *
  * Weight forms: none; the kernels read the plain weights (prepare_* keep them as they are).
  * Batches run whole (per_sample_large_maps 0): a GPU has no cache a sample's maps would fit.

@@ -70,11 +70,13 @@ typedef enum pcavs_precision {
                                * Winograd: upsampling and small layers); everything else stays float32: faster,
                                * ~2e-3 relative error per layer, frames within ~40+ dB PSNR of float32.
                                * Where the CPU has neither unit it runs float32 and says so.
-                               * CUDA: every convolution's GEMM on bf16 tensor cores (operands rounded to bf16,
-                               * float32 sums: cuBLAS CUBLAS_COMPUTE_32F_FAST_16BF). */
-    PCAVS_PRECISION_TF32 = 2  /* CUDA only: every convolution's GEMM on TF32 tensor cores (operands rounded to a
-                               * 10-bit mantissa, float32 sums: CUBLAS_COMPUTE_32F_FAST_TF32). The CPU has no TF32
-                               * unit: it runs float32 and says so. */
+                               * CUDA: the generator's modulated convolutions (~3/4 of a frame's multiply-adds)
+                               * on bf16 tensor cores (operands rounded to bf16, float32 sums: cuBLAS
+                               * CUBLAS_COMPUTE_32F_FAST_16BF); the encoders stay float32 (in bf16 they cost
+                               * ~20 dB). Frames ~53 dB PSNR from float32's. */
+    PCAVS_PRECISION_TF32 = 2  /* CUDA only: the generator's modulated convolutions on TF32 tensor cores (operands
+                               * rounded to a 10-bit mantissa, float32 sums: CUBLAS_COMPUTE_32F_FAST_TF32).
+                               * The CPU has no TF32 unit: it runs float32 and says so. */
 } pcavs_precision;
 
 /* Execution settings shared by every entry point that runs kernels. */

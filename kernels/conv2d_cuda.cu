@@ -6,8 +6,8 @@
  *  - otherwise im2col tiles in kc->scratch (bounded by scratch_bytes) + cuBLAS SGEMM; per-image
  *    tiles write y directly, small images are batched into one GEMM whose result is staged in
  *    scratch and scattered to y; bias and ReLU fused into the epilogue kernel.
- * GEMMs in the context's precision (cuda_gemm.h: float32, or TF32 / bf16 tensor cores in the fast modes).
- * Every CUDA / cuBLAS error becomes PCAVS_ERR_BACKEND with its message. */
+ * fp32 GEMMs (the handle's default math mode: no TF32). Every CUDA / cuBLAS error becomes
+ * PCAVS_ERR_BACKEND with its message. */
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
@@ -16,7 +16,6 @@
 extern "C" {
 #include "conv2d.h"
 }
-#include "cuda_gemm.h"
 
 #define DIRECT_K 64
 #define NT_MAX 8192
@@ -110,10 +109,11 @@ static int blocks_for(long total) {
 }
 
 /* Row-major C[M,N] (ldc) = A[M,K] (lda) . B[K,N] (ldb), via column-major cuBLAS on the transposes. */
-static pcavs_status sgemm_rm(const pcavs_kctx *kc, cublasHandle_t h, int M, int N, int K, const float *A, int lda,
-                             const float *B, int ldb, float *C, int ldc) {
-    return cublas_check(pcavs_cuda_gemm(kc, h, CUBLAS_OP_N, CUBLAS_OP_N, N, M, K, B, ldb, A, lda, C, ldc),
-                        kc->precision == PCAVS_PRECISION_FP32 ? "cublasSgemm" : "cublasGemmEx");
+static pcavs_status sgemm_rm(cublasHandle_t h, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                             float *C, int ldc) {
+    const float one = 1.0f, zero = 0.0f;
+    return cublas_check(cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, N, M, K, &one, B, ldb, A, lda, &zero, C, ldc),
+                        "cublasSgemm");
 }
 
 extern "C" pcavs_status pcavs_conv2d_cuda(const pcavs_kctx *kc, const pcavs_conv2d_desc *d,
@@ -143,7 +143,7 @@ extern "C" pcavs_status pcavs_conv2d_cuda(const pcavs_kctx *kc, const pcavs_conv
             for (int gi = 0; gi < G; gi++) {
                 const float *xb = x + ((size_t)b * d->c_in + (size_t)gi * cig) * P;
                 float *yb = y + ((size_t)b * d->c_out + (size_t)gi * cog) * P;
-                PCAVS_TRY(sgemm_rm(kc, h, cog, (int)P, cig, w + (size_t)gi * cog * cig, cig, xb, (int)P, yb, (int)P));
+                PCAVS_TRY(sgemm_rm(h, cog, (int)P, cig, w + (size_t)gi * cog * cig, cig, xb, (int)P, yb, (int)P));
                 if (bias || g.relu) {
                     PCAVS_LAUNCH(k_epilogue, blocks_for((long)cog * P), 256, 0, st)(yb, cog, P, P, bias ? bias + gi * cog : NULL,
                                                                            g.relu);
@@ -184,7 +184,7 @@ extern "C" pcavs_status pcavs_conv2d_cuda(const pcavs_kctx *kc, const pcavs_conv
                     PCAVS_LAUNCH(k_im2col, blocks_for((long)K * cur), 256, 0, st)(g, gi, (long)b * P + p0, cur, x, col);
                     PCAVS_TRY(cu_check(cudaGetLastError(), "im2col launch"));
                     float *yt = y + ((size_t)b * d->c_out + (size_t)gi * cog) * P + p0;
-                    PCAVS_TRY(sgemm_rm(kc, h, cog, cur, K, wg, K, col, cur, yt, (int)P));
+                    PCAVS_TRY(sgemm_rm(h, cog, cur, K, wg, K, col, cur, yt, (int)P));
                     if (bg || g.relu) {
                         PCAVS_LAUNCH(k_epilogue, blocks_for((long)cog * cur), 256, 0, st)(yt, cog, cur, P, bg, g.relu);
                         PCAVS_TRY(cu_check(cudaGetLastError(), "epilogue launch"));
@@ -195,7 +195,7 @@ extern "C" pcavs_status pcavs_conv2d_cuda(const pcavs_kctx *kc, const pcavs_conv
                 const int cur = (int)(total - j0 < nt ? total - j0 : nt);
                 PCAVS_LAUNCH(k_im2col, blocks_for((long)K * cur), 256, 0, st)(g, gi, j0, cur, x, col);
                 PCAVS_TRY(cu_check(cudaGetLastError(), "im2col launch"));
-                PCAVS_TRY(sgemm_rm(kc, h, cog, cur, K, wg, K, col, cur, tile, cur));
+                PCAVS_TRY(sgemm_rm(h, cog, cur, K, wg, K, col, cur, tile, cur));
                 PCAVS_LAUNCH(k_scatter, blocks_for((long)cog * cur), 256, 0, st)(g, gi, (int)(j0 / P), (int)(cur / P), tile, bg,
                                                                         y);
                 PCAVS_TRY(cu_check(cudaGetLastError(), "scatter launch"));

@@ -2,9 +2,8 @@
  * conv_transpose2d.h), device pointers, stream kc->cuda_stream, cuBLAS handle kc->cublas.
  * Same plan as conv_transpose2d_cpu.c: for a tile of input pixels (columns of the flattened
  * [n, h*w] space, bounded by kc->scratch) pack x into xt [c_in, nt], cols [c_out*kh*kw, nt] =
- * w^T . xt with cuBLAS (cuda_gemm.h: float32, or tensor cores in the fast modes), then a col2im
- * *gather* kernel (one thread per output element, no atomics) adds the tile's contributions to y,
- * which was first set to the bias.
+ * w^T . xt with cuBLAS SGEMM (fp32), then a col2im *gather* kernel (one thread per output
+ * element, no atomics) adds the tile's contributions to y, which was first set to the bias.
  * Every CUDA / cuBLAS error becomes PCAVS_ERR_BACKEND with its message. */
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
@@ -15,7 +14,6 @@ extern "C" {
 #include "conv_transpose2d.h"
 pcavs_status pcavs_conv_transpose2d_check(const pcavs_conv_transpose2d_desc *d); /* conv_transpose2d_ref.c */
 }
-#include "cuda_gemm.h"
 
 #define NT_MAX 8192
 
@@ -107,14 +105,15 @@ extern "C" pcavs_status pcavs_conv_transpose2d_cuda(const pcavs_kctx *kc, const 
 
     PCAVS_LAUNCH(k_fill_bias, blocks_for((long)d->n * d->c_out * g.oh * g.ow), 256, 0, st)(g, bias, y);
     PCAVS_TRY(cu_check(cudaGetLastError(), "bias fill launch"));
+    const float one = 1.0f, zero = 0.0f;
     for (long j0 = 0; j0 < total; j0 += nt) {
         const int cur = (int)(total - j0 < nt ? total - j0 : nt);
         PCAVS_LAUNCH(k_pack, blocks_for((long)d->c_in * cur), 256, 0, st)(g, j0, cur, x, xt);
         PCAVS_TRY(cu_check(cudaGetLastError(), "pack launch"));
         /* row-major cols[M, cur] = w^T[M, c_in] . xt[c_in, cur]; column-major: cols^T = xt^T . w */
-        cs = pcavs_cuda_gemm(kc, h, CUBLAS_OP_N, CUBLAS_OP_T, cur, M, d->c_in, xt, cur, w, M, cols, cur);
+        cs = cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_T, cur, M, d->c_in, &one, xt, cur, w, M, &zero, cols, cur);
         if (cs != CUBLAS_STATUS_SUCCESS)
-            return pcavs_fail(PCAVS_ERR_BACKEND, "conv_transpose2d_cuda: GEMM: %s", cublasGetStatusString(cs));
+            return pcavs_fail(PCAVS_ERR_BACKEND, "conv_transpose2d_cuda: cublasSgemm: %s", cublasGetStatusString(cs));
         const int b0 = (int)(j0 / P), b1 = (int)((j0 + cur - 1) / P);
         PCAVS_LAUNCH(k_col2im, blocks_for((long)(b1 - b0 + 1) * d->c_out * g.oh * g.ow), 256, 0, st)(g, j0, cur, b0, b1 - b0 + 1,
                                                                                           cols, y);

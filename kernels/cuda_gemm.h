@@ -1,8 +1,9 @@
-/* cuda_gemm.h: the convolutions' cuBLAS GEMMs in the context's precision (kctx.h's precision), for kernels/*_cuda.cu:
- * float32 as plain cublasSgemm / cublasSgemmStridedBatched; the fast modes through cublasGemmEx /
- * cublasGemmStridedBatchedEx on the same float32 operands with compute type CUBLAS_COMPUTE_32F_FAST_TF32 (tf32) or
- * CUBLAS_COMPUTE_32F_FAST_16BF (bf16): tensor cores multiply the operands rounded to TF32 (10-bit mantissa) or
- * bf16 (7-bit) and sum in float32. cuBLAS's column-major convention, C = op(A) op(B), alpha 1, beta 0. */
+/* cuda_gemm.h: cuBLAS GEMMs in the context's precision (kctx.h's precision), for the CUDA kernels that honour it
+ * (modconv_cuda.cu): float32 as plain cublasSgemm / cublasSgemmStridedBatched; the fast modes through
+ * cublasGemmEx / cublasGemmStridedBatchedEx on the same float32 operands with compute type
+ * CUBLAS_COMPUTE_32F_FAST_TF32 (tf32) or CUBLAS_COMPUTE_32F_FAST_16BF (bf16): tensor cores multiply the operands
+ * rounded to TF32 (10-bit mantissa) or bf16 (7-bit) and sum in float32. cuBLAS's column-major convention,
+ * C = op(A) op(B), alpha 1, beta 0. */
 #ifndef PCAVS_KERNELS_CUDA_GEMM_H
 #define PCAVS_KERNELS_CUDA_GEMM_H
 

@@ -23,8 +23,8 @@ typedef struct pcavs_kctx {
     void *cuda_stream;    /* cudaStream_t for _cuda kernels, NULL otherwise */
     void *cublas;         /* cublasHandle_t for _cuda kernels, NULL otherwise */
     /* the context's settled precision (pcavs_exec_create sets it before the backend's kctx_init; 0 = float32):
-     * _cuda convolutions run their GEMMs with the matching cuBLAS compute type (TF32 or BF16 tensor cores);
-     * _cpu and _ref ignore it (the CPU's bf16 mode comes in prepared weight forms). */
+     * modconv_cuda runs its GEMMs with the matching cuBLAS compute type (TF32 or BF16 tensor cores; every other
+     * _cuda op stays float32); _cpu and _ref ignore it (the CPU's bf16 mode comes in prepared weight forms). */
     pcavs_precision precision;
 } pcavs_kctx;
 
