@@ -5,7 +5,7 @@
 # Usage: run_cuda_seam.sh <source dir> <emulated build dir> <fixtures dir> [clip seconds]
 # Exit status: 0 only when the programs build and both runs pass.
 set -u
-src=$1 bin=$2 fixtures=$3 secs=${4:-1}
+src=$1 bin=$2 fixtures=$3 secs=${4:-0.3}
 t0=$(date +%s)
 if [ ! -f "$bin/CMakeCache.txt" ]; then
     mkdir -p "$bin"
