@@ -39,7 +39,7 @@ typedef struct pcavs_backend {
     pcavs_status (*kctx_init)(pcavs_kctx *kc);
     void (*kctx_free)(pcavs_kctx *kc);
 
-    /* Required slots before mem_alloc (pcavs_backend_check names them when empty):
+    /* Required slots before mem_alloc (pcavs_backend_check refuses a table without them):
      * precision_mode: the name of the mode in which this backend runs precision p ("fp32", "bf16 (AMX-BF16)",
      * "tf32 (tensor cores)"), or NULL when it cannot run p, with *why saying why (pcavs_exec_create then runs
      * float32 and logs it). Called before kctx_init; kctx_init reads the settled precision from kc->precision. */

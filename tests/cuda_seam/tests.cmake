@@ -8,5 +8,6 @@
 if(NOT PCAVS_CUDA_EMU)
   add_test(NAME cuda_seam COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/run_cuda_seam.sh ${CMAKE_SOURCE_DIR}
     ${CMAKE_BINARY_DIR}/cuda-emu ${PCAVS_FIXTURES})
-  set_tests_properties(cuda_seam PROPERTIES TIMEOUT 900 DEPENDS cuda_emu ENVIRONMENT "OMP_WAIT_POLICY=PASSIVE")
+  set_tests_properties(cuda_seam PROPERTIES TIMEOUT 900 DEPENDS cuda_emu FIXTURES_REQUIRED pcavs_fixtures
+    ENVIRONMENT "OMP_WAIT_POLICY=PASSIVE")
 endif()
