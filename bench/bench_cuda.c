@@ -442,7 +442,7 @@ int main(void) {
     for (char *t = strtok(buf, ","); t && nb < 8; t = strtok(NULL, ","))
         if (atoi(t) > 0) batches[nb++] = atoi(t);
 
-    /* channels by resolution (PCAVS.md section 5) */
+    /* channels by resolution (docs/model.md §6.2) */
     static const int res[6] = {7, 14, 28, 56, 112, 224}, ch[6] = {512, 512, 512, 512, 256, 128};
     for (int bi = 0; bi < nb; bi++) {
         int b = batches[bi];

@@ -142,7 +142,7 @@ int main(int argc, char **argv) {
     pb_header(threads);
     printf("model %s (%.0f MB of weights)\n\n", path, pcavs_model_weight_bytes(m) / 1e6);
     printf("| network | batch | ms per call | ms per frame | GFLOP/s |\n|---|---:|---:|---:|---:|\n");
-    /* multiply-accumulates per frame (PCAVS.md section 1) */
+    /* multiply-accumulates per frame (docs/model.md §8) */
     const double macs[4] = {34.7e9, 4.28e9, 6.33e9, 0.47e9};
     const char *names[4] = {"G (random noise)", "V", "E (+to_headpose)", "A_sync"};
     double g_ms[2] = {0, 0};

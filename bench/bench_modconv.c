@@ -1,5 +1,5 @@
 /* bench_modconv.c: pcavs_modconv_cpu (batched StyleGAN2 modulated conv) on every generator layer
- * (PCAVS.md section 5) at batch 1 and 8, then the whole generator's modconv sequence per frame.
+ * (docs/model.md §6) at batch 1 and 8, then the whole generator's modconv sequence per frame.
  * Validated against pcavs_modconv_ref on cheap cases first. GFLOP/s counts the convolution
  * proper, 2*c_out*c_in*k*k*h*w per sample on the input grid (for the upsampling layers that is
  * the transposed conv; the blur and demodulation are not counted).

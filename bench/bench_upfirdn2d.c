@@ -1,4 +1,4 @@
-/* bench_upfirdn2d.c: pcavs_upfirdn2d_cpu on the generator's uses (PCAVS.md section 5): the Blur
+/* bench_upfirdn2d.c: pcavs_upfirdn2d_cpu on the generator's uses (docs/model.md §6): the Blur
  * after each upsampling modconv (up 1, pad 1,1, on the (2h+1)^2 transposed-conv map) and the
  * ToRGB skip Upsample (up 2, pad 2,1, 3 channels), batch 1 and 8. Validated against
  * pcavs_upfirdn2d_ref first. GFLOP/s counts the taps that hit real samples (16 per output for

@@ -130,8 +130,8 @@ double pb_fma_peak_gflops(int threads) {
     pcavs_cpu_features f = pcavs_cpu_detect();
     int wide = f.avx512f;
     if (!f.avx2 && !wide) return 0;
-    /* best of 5: a peak is a maximum, and OpenBLAS's threads may still be spinning after the sgemm
-     * peak measured just before (seen: 130-200 GFLOP/s single runs, 205 best, on 2 EPYC cores) */
+    /* best of 5: a peak is a maximum, single runs vary widely on a shared machine, and OpenBLAS's threads
+     * may still be spinning after the sgemm peak measured just before */
     const long iters = 20000000;
     double sink = 0, best = 0;
     for (int rep = 0; rep < 5; rep++) {

@@ -2,7 +2,7 @@
 (the official-structure PyTorch modules) into docs/bench/cpu.md (Markdown table), cpu.dat (gnuplot data for
 bench/plot_cpu.gp) and cpu.json. Called by bench/bench_vs_pytorch.sh, which runs both benchmarks.
 
-GFLOP per frame (2 x the multiply-accumulates of PCAVS.md section 1): G 69.4, E 12.66, A_sync 0.94, V 8.56;
+GFLOP per frame (2 x the multiply-accumulates of docs/model.md §8): G 69.4, E 12.66, A_sync 0.94, V 8.56;
 the driven-pose frame is A_sync + E + G = 83.0 (V and the reference pose are computed once per video).
 The end-to-end row compares that pcavs frame with upstream's inference() as written (bench_pytorch.py
 'upstream inference()': per batch V, A_sync, E on the reference image and on the pose frames, and G twice,
@@ -190,7 +190,7 @@ def main():
         "work per output frame once V and the reference pose are cached (pcavs: sum of its A_sync, E and G rows); "
         "the end-to-end row sets that frame against upstream's inference() as written (per batch: V, A_sync, E on "
         "the reference image and on the pose frames, G twice), GFLOP/s there = 83.0 useful GFLOP per delivered frame. "
-        "GFLOP/frame: G 69.4, E 12.7, A_sync 0.9, V 8.6 (2 x MACs, PCAVS.md section 1); GFLOP/s count these "
+        "GFLOP/frame: G 69.4, E 12.7, A_sync 0.9, V 8.6 (2 x MACs, docs/model.md §8); GFLOP/s count these "
         "direct-convolution FLOPs, so where pcavs runs 3x3 convolutions as Winograd F(4x4,3x3) (4x fewer "
         "multiplications; F(6x6,3x3) for G's plain layers up to 256 channels on AVX-512 CPUs, 5.1x) and G's "
         "upsampling convolutions from 14x14 as F(4x4,2x2) on their four output phases (1.8x fewer) its figure can "

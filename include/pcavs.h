@@ -39,7 +39,8 @@ typedef enum pcavs_status {
     PCAVS_ERR_OOM = 5,         /* allocation failed or a capped area is too small */
     PCAVS_ERR_UNSUPPORTED = 6, /* valid request this build cannot do (e.g. no CUDA) */
     PCAVS_ERR_BACKEND = 7,     /* a backend (CUDA, BLAS) reported an error */
-    PCAVS_ERR_INTERNAL = 8     /* a bug: please report */
+    PCAVS_ERR_INTERNAL = 8,    /* a bug: please report */
+    PCAVS_ERR_CANCELLED = 9    /* the caller asked to stop (pcavs_render_params.cancel) */
 } pcavs_status;
 
 /* The message of the last failure on the calling thread ("" if none). */
@@ -336,6 +337,10 @@ typedef struct pcavs_render_params {
     uint64_t seed;                 /* default 0 */
     int upstream_timing;           /* 1: mux the audio from 0 like upstream (video 80 ms early) */
     long max_frames;               /* 0 = all M/4-4 frames; else at most this many (previews, tests) */
+    /* cancellation: NULL (default) or a flag another thread may set to nonzero; it is read (atomically)
+     * before the identity step and before each batch, and once set the call stops, removes the outputs it
+     * had begun (as on any failure) and returns PCAVS_ERR_CANCELLED. A batch under way is finished first. */
+    const volatile int *cancel;
 } pcavs_render_params;
 
 PCAVS_API void pcavs_render_params_init(pcavs_render_params *p);
@@ -402,6 +407,8 @@ typedef struct pcavs_align_result {
     double *transforms; /* [n_frames, 6] M_i, malloc'ed */
     double *three;      /* [n_frames, 6] three points per frame (interpolated where lost), malloc'ed */
     uint8_t *detected;  /* [n_frames] 1 when detected, malloc'ed */
+    double *landmarks;  /* [n_frames, 68, 2] dlib's 68 points (x, y) in original frame pixels, interpolated where
+                           lost like `three`, malloc'ed (NULL in a result built by hand: masks then need them) */
 } pcavs_align_result;
 PCAVS_API void pcavs_align_result_free(pcavs_align_result *r);
 
@@ -424,6 +431,60 @@ PCAVS_API pcavs_status pcavs_align_clip(const char *input, const char *output, c
 PCAVS_API pcavs_status pcavs_align_paste_clip(const char *original, const pcavs_align_result *res,
                                               const char *generated, int upstream_crop, double feather,
                                               long pose_period, const char *audio, const char *output, FILE *log);
+
+/* ---- paste-back masks and blends (pipeline/align/paste_mask.c, blend.c, align_paste.c) ---- */
+
+typedef enum pcavs_paste_mask {
+    PCAVS_PASTE_MASK_MOUTH = 0, /* the lower face: jaw line from ear to ear up to just under the nose, grown */
+    PCAVS_PASTE_MASK_FACE = 1,  /* the hull of the 68 points grown upward to the forehead, grown */
+    PCAVS_PASTE_MASK_FULL = 2   /* the whole generated square */
+} pcavs_paste_mask;
+
+typedef enum pcavs_paste_blend {
+    PCAVS_BLEND_MULTIBAND = 0, /* Laplacian-pyramid blend: coarse bands cross over wide, fine bands narrow */
+    PCAVS_BLEND_FEATHER = 1    /* one smoothstep alpha ramp */
+} pcavs_paste_blend;
+
+/* Distances are in aligned-crop pixels (the 224x224 space of the alignment transform M_i). Every pixel farther
+ * than blend_margin outside the grown mask keeps the original frame's bytes. */
+typedef struct pcavs_paste_params {
+    pcavs_paste_mask mask;   /* default PCAVS_PASTE_MASK_MOUTH */
+    pcavs_paste_blend blend; /* default PCAVS_BLEND_MULTIBAND */
+    double blend_margin;     /* the blend reaches this far outside the grown mask: (0, 12]; default 8 */
+    double grow;             /* the mask grown by this much (< 0 = the mask's default: mouth 8, face 4, full 0) */
+    double smooth_frames;    /* clip paste-back: landmarks smoothed over time by a centred Gaussian of this sigma
+                                in frames (default 1.5; 0 = none) */
+    int upstream_crop;       /* 1 (default): the face is the generator's view of the upstream crop of the aligned
+                                frame (pcavs-infer); 0: the face is the aligned frame itself */
+} pcavs_paste_params;
+PCAVS_API void pcavs_paste_params_init(pcavs_paste_params *p);
+/* "mouth"/"face"/"full", "multiband"/"feather" -> the enum (PCAVS_ERR_INVALID_ARG for another name). */
+PCAVS_API pcavs_status pcavs_paste_mask_parse(const char *name, pcavs_paste_mask *out);
+PCAVS_API pcavs_status pcavs_paste_blend_parse(const char *name, pcavs_paste_blend *out);
+
+/* Pastes one generated face into one frame in place. frame: [fh, fw, 3] RGB; face: [fs, fs, 3] RGB (the
+ * network output); m_i: the frame's alignment transform (pcavs_align_result.transforms[i]); landmarks: the
+ * frame's 68 points in frame pixels ([68, 2]; may be NULL for PCAVS_PASTE_MASK_FULL). */
+PCAVS_API pcavs_status pcavs_paste_frame(uint8_t *frame, int fw, int fh, const uint8_t *face, int fs,
+                                         const double m_i[6], const double *landmarks,
+                                         const pcavs_paste_params *p);
+/* The geometry pcavs_paste_frame uses, per frame pixel: signed distance (aligned-crop pixels, > 0 inside) to
+ * the boundary of the grown mask, clipped to the generated square less the blend margin. dist: [fh, fw].
+ * Pixels with dist < -blend_margin are never written. */
+PCAVS_API pcavs_status pcavs_paste_mask_distance(int fw, int fh, int fs, const double m_i[6],
+                                                 const double *landmarks, const pcavs_paste_params *p,
+                                                 float *dist);
+/* Landmarks smoothed over time ([n, 68, 2] -> [n, 68, 2]; in place allowed): a centred Gaussian of sigma
+ * frames, truncated at 3 sigma and renormalised at the clip's ends (no lag on a steady motion). */
+PCAVS_API pcavs_status pcavs_paste_smooth_landmarks(const double *landmarks, long n, double sigma, double *out);
+
+/* pcavs_align_paste_clip with a mask and a blend: the same frame pairing (pose_period) and outputs; res must
+ * carry landmarks unless the mask is FULL. Landmarks are smoothed over time (p->smooth_frames). The older
+ * pcavs_align_paste_clip is the FULL square with its feathered edge of `feather` generated-face pixels. */
+PCAVS_API pcavs_status pcavs_align_paste_clip_masked(const char *original, const pcavs_align_result *res,
+                                                     const char *generated, const pcavs_paste_params *p,
+                                                     long pose_period, const char *audio, const char *output,
+                                                     FILE *log);
 
 /* Handles (context, stream) carry a magic number checked on entry: a NULL or foreign pointer gives
  * PCAVS_ERR_INVALID_ARG. In debug builds (PCAVS_DEBUG_HANDLES, on for CMAKE_BUILD_TYPE=Debug) a freed

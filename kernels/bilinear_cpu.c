@@ -1,5 +1,5 @@
 /* bilinear_cpu.c: production CPU bilinear resize, align_corners=False (see bilinear.h and
- * NUMERICS.md 6a): the same float expression as bilinear_ref.c, so results are bit-identical.
+ * docs/numerics.md §4.1): the same float expression as bilinear_ref.c, so results are bit-identical.
  * Column indices and weights are computed once per call into scratch (fallback: on the fly when
  * scratch is too small); OpenMP over planes for large inputs. */
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /* bilinear_ref.c: reference bilinear resize, align_corners=False, output size given
  * (F.upsample(low3, size=up1.shape[2:], mode='bilinear') in the FAN hourglass): PyTorch's
- * upsample_bilinear2d source index and weights (NUMERICS.md 6a), evaluated in float exactly
+ * upsample_bilinear2d source index and weights (docs/numerics.md §4.1), evaluated in float exactly
  * as the formula there: out = l0*(m0*a + m1*b) + l1*(m0*c + m1*d). */
 #include "bilinear.h"
 

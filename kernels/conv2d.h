@@ -37,8 +37,8 @@ pcavs_status pcavs_conv2d_check(const pcavs_conv2d_desc *d);
 
 /* Whether, in the bf16 mode, a 3x3 stride-1 pad-1 one-group conv c_in -> c_out is faster in its bf16 form
  * than in float32 on this CPU, i.e. whether the loader gives it one: with AMX-BF16 always; with AVX512-BF16
- * alone only where _cpu's float32 Winograd never applies (fewer than 32 input or output channels): measured
- * on 2 Zen 4 cores, E in bf16 at 0.94x / 0.89x its float32 time at batch 1 / 8; never without a unit. */
+ * alone only where _cpu's float32 Winograd never applies (fewer than 32 input or output channels), since its
+ * 4x fewer multiplications beat bf16's 2x rate (docs/bench/tuning.md); never without a unit. */
 int pcavs_conv2d_cpu_prefers_bf16(int c_in, int c_out);
 
 /* y [n, c_out, out_h, out_w] = conv(x, w) + bias (bias [c_out] or NULL), then act. */

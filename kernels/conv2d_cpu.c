@@ -13,17 +13,11 @@
  * its slice of output channels ("shared", many output channels), or threads take independent
  * (image, group, column tile) tasks with private scratch slices ("private": grouped convs, few
  * channels, batches). OpenBLAS's own threads are set to 1 for the call and restored after
- * (Debian's pthread OpenBLAS plus OpenMP workers would oversubscribe the cores: measured in
- * bench/bench_conv2d.c, see the report in the commit that introduced this). */
+ * (Debian's pthread OpenBLAS plus OpenMP workers would oversubscribe the cores). */
 #include <string.h>
 
 #include <cblas.h>
-#ifdef _OPENMP
-#include <omp.h>
-#else
-static int omp_get_thread_num(void) { return 0; }
-static int omp_get_num_threads(void) { return 1; }
-#endif
+#include "kernel_util.h"
 
 #include "conv2d.h"
 #include "conv3x3_bf16.h"
@@ -34,10 +28,10 @@ static int omp_get_num_threads(void) { return 1; }
 #define PCAVS_CONV_DIRECT_K 64 /* below this many MACs per output, the direct kernel wins */
 #define PCAVS_CONV_NT_MAX 2048 /* columns per GEMM tile: beyond this sgemm gains nothing */
 #ifndef PCAVS_CONV_SERIAL_FLOPS
-#define PCAVS_CONV_SERIAL_FLOPS 1e7 /* below this (~1 ms on one core), one thread: fewer barriers to wait on */
+#define PCAVS_CONV_SERIAL_FLOPS 1e7 /* below this, one thread: fewer barriers to wait on */
 #endif
 #ifndef PCAVS_CONV_SHARED_M
-#define PCAVS_CONV_SHARED_M 128 /* shared-tile mode needs this many output channels per thread (measured: 128->128 at 224 is 1.5-1.9x faster in private mode) */
+#define PCAVS_CONV_SHARED_M 128 /* shared-tile mode needs this many output channels per thread (fewer: private mode is faster) */
 #endif
 
 /* Fills row k (k = (ci * kh + ky) * kw + kx over the cig channels of group g) of an im2col
@@ -180,7 +174,7 @@ static void conv_direct(const pcavs_conv2d_desc *d, const float *x, const float 
 #define PCAVS_CONV_WINO_MIN_TILES 48 /* n * ceil(h/4) * ceil(w/4) */
 #endif
 #ifndef PCAVS_CONV_WINO_MIN_C
-#define PCAVS_CONV_WINO_MIN_C 32 /* fewer input or output channels: thin GEMMs (64 measured as fast as 32) */
+#define PCAVS_CONV_WINO_MIN_C 32 /* fewer input or output channels: GEMMs too thin for the transforms to pay */
 #endif
 static int conv_try_wino(const pcavs_kctx *kc, const pcavs_conv2d_desc *d, const float *x, const float *w,
                          const float *bias, float *y, int nth) {
@@ -288,8 +282,7 @@ pcavs_status pcavs_conv2d_cpu(const pcavs_kctx *kc, const pcavs_conv2d_desc *d, 
 
     /* Single-threaded sgemm inside our OpenMP region (Debian's OpenBLAS is the pthread build: its
      * own threads would oversubscribe the cores); restored on exit. */
-    const int blas_threads = openblas_get_num_threads();
-    if (blas_threads != 1) openblas_set_num_threads(1);
+    const int blas_threads = pcavs_blas_single_threaded();
 
 #pragma omp parallel num_threads(nth)
     {
@@ -377,6 +370,6 @@ pcavs_status pcavs_conv2d_cpu(const pcavs_kctx *kc, const pcavs_conv2d_desc *d, 
             }
         }
     }
-    if (blas_threads != 1) openblas_set_num_threads(blas_threads);
+    pcavs_blas_threads_restore(blas_threads);
     return PCAVS_OK;
 }

@@ -1,13 +1,10 @@
 /* conv3x3_bf16_cpu.c: the bf16 3x3 convolution (conv3x3_bf16.h). */
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include "kernel_util.h"
 
 #include "conv3x3_bf16.h"
 #include "gemm_bf16.h"
 
-#define C3_ALIGN(b) ((((size_t)(b)) + 63) / 64 * 64)
 #define C3_B_BYTES (4u << 20) /* packed B per tile */
 
 #define C3_PLANES_BYTES (32u << 20) /* bf16 planes of a group of samples */
@@ -37,10 +34,10 @@ static c3_plan c3_plan_of(const pcavs_conv3x3_bf16 *a, int nth) {
     const int want = (2 * nth + p.gs - 1) / p.gs; /* tiles per sample so that every thread has work */
     if (want > 1 && (a->h + p.R - 1) / p.R < want) p.R = (a->h + want - 1) / want > 0 ? (a->h + want - 1) / want : 1;
     p.tiles = (a->h + p.R - 1) / p.R;
-    p.xb = C3_ALIGN(per_sample * p.gs);
-    p.off = C3_ALIGN((size_t)p.K * sizeof(long));
-    p.bp = p.implicit ? 0 : C3_ALIGN(pcavs_bf16_b_elems(p.K, (long)p.R * p.gwp) * sizeof(uint16_t));
-    p.ct = a->w % 16 ? C3_ALIGN((size_t)a->c_out * p.R * p.gwp * sizeof(float)) : 0;
+    p.xb = PCAVS_ALIGN64(per_sample * p.gs);
+    p.off = PCAVS_ALIGN64((size_t)p.K * sizeof(long));
+    p.bp = p.implicit ? 0 : PCAVS_ALIGN64(pcavs_bf16_b_elems(p.K, (long)p.R * p.gwp) * sizeof(uint16_t));
+    p.ct = a->w % 16 ? PCAVS_ALIGN64((size_t)a->c_out * p.R * p.gwp * sizeof(float)) : 0;
     return p;
 }
 
@@ -120,11 +117,7 @@ pcavs_status pcavs_conv3x3_bf16_run(const pcavs_kctx *kc, const pcavs_conv3x3_bf
         const int gn = a->n - b0 < p.gs ? a->n - b0 : p.gs;
 #pragma omp parallel num_threads(nth)
         {
-#ifdef _OPENMP
             char *mine = thr + (size_t)omp_get_thread_num() * (p.bp + p.ct);
-#else
-            char *mine = thr;
-#endif
             uint16_t *bp = (uint16_t *)mine;
             float *ct = (float *)(mine + p.bp); /* [c_out, R * gwp] when w % 16 */
             for (int b = b0; b < b0 + gn; b++)

@@ -9,12 +9,7 @@
 #include <string.h>
 
 #include <cblas.h>
-#ifdef _OPENMP
-#include <omp.h>
-#else
-static int omp_get_thread_num(void) { return 0; }
-static int omp_get_num_threads(void) { return 1; }
-#endif
+#include "kernel_util.h"
 
 #include "conv_transpose2d.h"
 
@@ -59,8 +54,7 @@ pcavs_status pcavs_conv_transpose2d_cpu(const pcavs_kctx *kc, const pcavs_conv_t
      * cols and scatters them, so only the packing needs a barrier. */
     int nthr_use = nth;
     if (2.0 * d->n * P * (double)M * d->c_in < 2e6) nthr_use = 1;
-    const int blas_threads = openblas_get_num_threads();
-    if (blas_threads != 1) openblas_set_num_threads(1);
+    const int blas_threads = pcavs_blas_single_threaded();
 #pragma omp parallel num_threads(nthr_use)
     {
         const int tid = omp_get_thread_num(), nthr = omp_get_num_threads();
@@ -110,6 +104,6 @@ pcavs_status pcavs_conv_transpose2d_cpu(const pcavs_kctx *kc, const pcavs_conv_t
 #pragma omp barrier /* xt is rewritten by the next tile's packing */
         }
     }
-    if (blas_threads != 1) openblas_set_num_threads(blas_threads);
+    pcavs_blas_threads_restore(blas_threads);
     return PCAVS_OK;
 }

@@ -2,7 +2,7 @@
  * with nvcc and with the host emulation of tests/cuda_emu/ (g++ cannot parse <<< >>>):
  *   PCAVS_LAUNCH(kernel, grid, block, smem, stream)(args...)
  * is kernel<<<grid, block, smem, stream>>>(args...) under nvcc; under the emulation
- * (PCAVS_CUDA_EMU) a checked launch queued on the stream (tests/cuda_emu/pcavs_cuda_emu_device.h),
+ * (PCAVS_CUDA_EMU) a checked launch queued on the stream (tests/cuda_emu/include/pcavs_cuda_emu_device.h),
  * named by the kernel's name. Errors surface through cudaGetLastError as with <<< >>>. */
 #ifndef PCAVS_KERNELS_CUDA_LAUNCH_H
 #define PCAVS_KERNELS_CUDA_LAUNCH_H

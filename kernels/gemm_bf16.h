@@ -30,8 +30,8 @@ typedef enum pcavs_bf16_unit {
 } pcavs_bf16_unit;
 
 /* The best unit this CPU (and OS) offers; the first call asks Linux for AMX tile permission. AVX512-BF16
- * without AMX counts only where VDPBF16PS multiply-adds at >= 1.25x the core's FP32 FMA rate (measured once,
- * ~6 ms: on some cores it is slower, and the bf16 mode would lose to float32); pcavs_bf16_unit_note says
+ * without AMX counts only where VDPBF16PS multiply-adds at >= 1.25x the core's FP32 FMA rate (probed once per
+ * process: on some cores it is slower, and the bf16 mode would lose to float32); pcavs_bf16_unit_note says
  * why a unit was passed over. PCAVS_BF16_UNIT in the environment (benchmarks, tests): none = no unit,
  * noamx = as on a CPU without AMX (the speed check decides), avx512 = AVX512-BF16 whatever its speed. */
 pcavs_bf16_unit pcavs_bf16_unit_detect(void);
@@ -107,7 +107,7 @@ pcavs_status pcavs_gemm_bf16_cpu(int m, long n, int k, const uint16_t *a, const 
 /* The _cpu kernels by unit (gemm_bf16_cpu.c dispatches; tests and benchmarks call them directly). */
 void pcavs_gemm_bf16_amx(int m, long n, int k, const uint16_t *a, const uint16_t *b, float *c, long ldc);
 void pcavs_gemm_bf16_avx512(int m, long n, int k, const uint16_t *a, const uint16_t *b, float *c, long ldc);
-/* How many times the float32 FMA rate VDPBF16PS multiply-adds at on this core (register-only loops, ~6 ms). */
+/* How many times the float32 FMA rate VDPBF16PS multiply-adds at on this core (register-only loops, a few ms). */
 double pcavs_bf16_avx512_speedup(void);
 void pcavs_bf16_pack_b_avx512(int k, long n, const float *b, long ldb, uint16_t *out);
 void pcavs_bf16_plane_avx512(const float *x, float s, int h, int w, int pad, int rows, long ls, uint16_t *out);

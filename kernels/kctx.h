@@ -1,6 +1,6 @@
 /* kctx.h: what every kernel receives besides its operands: threads, a capped scratch area,
  * and (for CUDA) the stream and library handles. Kernels depend only on this header, the
- * public pcavs.h and engine/status.h; they never allocate per call: temporary buffers come
+ * public pcavs.h and core/status.h; they never allocate per call: temporary buffers come
  * from `scratch` (host memory for _ref/_cpu, device memory for _cuda), which a kernel may use
  * freely for the duration of one call. A kernel that needs more than `scratch_bytes` tiles
  * its work or fails with PCAVS_ERR_OOM and a message naming the op and the size.

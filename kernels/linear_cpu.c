@@ -2,18 +2,12 @@
  * with cblas_sgemv for one row and cblas_sgemm otherwise (bias preloaded into y, beta = 1), then
  * the fused ReLU. Where the weights are large enough, kc's OpenMP threads split the outputs, each
  * calling single-threaded OpenBLAS on its rows of w: OpenBLAS's own worker threads, once woken by a
- * threaded call, spin in sched_yield for ~2^28 cycles (~75 ms), and the generator's 17 per-frame
- * modulation layers woke them often enough that one spun through every frame (3.3 % of the 2 CPUs of
- * the generator at batch 1, taken from its OpenMP threads). */
+ * threaded call, spin in sched_yield for ~2^28 cycles, and the generator's 17 per-frame modulation layers
+ * would wake them often enough to keep one spinning, taking CPU from our OpenMP threads. */
 #include <string.h>
 
 #include <cblas.h>
-#ifdef _OPENMP
-#include <omp.h>
-#else
-static int omp_get_thread_num(void) { return 0; }
-static int omp_get_num_threads(void) { return 1; }
-#endif
+#include "kernel_util.h"
 
 #include "linear.h"
 
@@ -35,8 +29,7 @@ pcavs_status pcavs_linear_cpu(const pcavs_kctx *kc, int rows, int in, int out, c
         else
             memset(yr, 0, (size_t)out * sizeof(float));
     }
-    const int blas_threads = openblas_get_num_threads(); /* single-threaded calls, in our threads or this one */
-    if (blas_threads != 1) openblas_set_num_threads(1);
+    const int blas_threads = pcavs_blas_single_threaded(); /* single-threaded calls, in our threads or this one */
     const int nth = (size_t)out * in >= LINEAR_SPLIT_MIN && kc && kc->n_threads > 1 ? kc->n_threads : 1;
 #pragma omp parallel num_threads(nth)
     {
@@ -51,7 +44,7 @@ pcavs_status pcavs_linear_cpu(const pcavs_kctx *kc, int rows, int in, int out, c
                             y + o0, out);
         }
     }
-    if (blas_threads != 1) openblas_set_num_threads(blas_threads);
+    pcavs_blas_threads_restore(blas_threads);
     if (act == PCAVS_ACT_RELU) {
         const size_t count = (size_t)rows * out;
         for (size_t t = 0; t < count; t++) y[t] = y[t] < 0.0f ? 0.0f : y[t];

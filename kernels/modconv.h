@@ -93,7 +93,7 @@ size_t pcavs_modconv_bf16_elems(const pcavs_modconv_desc *d);
 /* Whether, in the bf16 mode, layer d (its batch-1 shape) is faster in its bf16 form than in float32 on this
  * CPU, i.e. whether the loader gives it one: with AMX-BF16 every 3x3 layer; with AVX512-BF16 alone (at most
  * 2x the FP32 FMA rate, against the 4x fewer multiplications of float32's Winograd forms) the upsampling layers
- * from 14x14 (measured on Zen 4: modconv_cpu.c); none without a unit. */
+ * from 14x14 (docs/bench/tuning.md); none without a unit. */
 int pcavs_modconv_cpu_prefers_bf16(const pcavs_modconv_desc *d);
 pcavs_status pcavs_modconv_prepare_bf16(const pcavs_modconv_desc *d, const float *weight, uint16_t *out);
 

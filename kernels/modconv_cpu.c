@@ -27,12 +27,7 @@
 #include <string.h>
 
 #include <cblas.h>
-#ifdef _OPENMP
-#include <omp.h>
-#else
-static int omp_get_thread_num(void) { return 0; }
-static int omp_get_num_threads(void) { return 1; }
-#endif
+#include "kernel_util.h"
 
 #include "activation.h"
 #include "conv3x3_bf16.h"
@@ -48,8 +43,7 @@ static int omp_get_num_threads(void) { return 1; }
 
 #define MC_SMALL_COUT 16 /* k = 1 with at most this many outputs (ToRGB: 3) takes the direct path */
 #define MC_PCHUNK                                                                                                      \
-    1024 /* pixels per work item of the direct path (256: 2.6-3.3x slower, too many short strided streams) */
-#define MC_ALIGN(b) ((((size_t)(b)) + 63) / 64 * 64)
+    1024 /* pixels per work item of the direct path (smaller items: too many short strided streams) */
 
 /* d with the backend's prepared forms (d->prepared, weight_forms.h) in the fields they stand for: tmp, or d itself
  * where there are none. */
@@ -64,6 +58,7 @@ static const pcavs_modconv_desc *mc_unpack(const pcavs_modconv_desc *d, pcavs_mo
     tmp->weight_bf16 = f->bf16;
     return tmp;
 }
+
 /* upsample, per thread: the transposed-conv grid as even/odd column phases [2h+1][2][w+3] + 2 rows of w */
 #define MC_TBUF_FLOATS(h, w) ((size_t)(2 * (h) + 1) * 2 * ((w) + 3) + 2 * (size_t)((w) + 16))
 
@@ -92,7 +87,7 @@ pcavs_status pcavs_modconv_demod_cpu(const pcavs_kctx *kc, const pcavs_modconv_d
             s2[(size_t)c * n + b] = s * s;
         }
     if (d->weight_sq) { /* prepared (the networks): per (b, o) one dot product over c, vectorised in double (the
-                         * loop below, one serial double sum a row at batch 1, took 0.1-0.4 ms a layer) */
+                         * loop below is one serial double sum a row: slow at batch 1) */
         float *s2r = s2 + (size_t)ci_n * n; /* [n, c_in] */
         for (int b = 0; b < n; b++)
             for (int c = 0; c < ci_n; c++) s2r[(size_t)b * ci_n + c] = s2[(size_t)c * n + b];
@@ -138,10 +133,10 @@ typedef struct mc_plan {
 static mc_plan mc_plan_of(const pcavs_modconv_desc *d, int n_threads) {
     mc_plan p;
     const size_t hw = (size_t)d->h * d->w, kk = (size_t)d->k * d->k;
-    p.fixed = MC_ALIGN((size_t)d->n * d->c_out * sizeof(float));
-    if (d->k > 1) p.fixed += MC_ALIGN((size_t)d->c_out * kk * d->c_in * sizeof(float));
+    p.fixed = PCAVS_ALIGN64((size_t)d->n * d->c_out * sizeof(float));
+    if (d->k > 1) p.fixed += PCAVS_ALIGN64((size_t)d->c_out * kk * d->c_in * sizeof(float));
     if (d->upsample)
-        p.fixed += (size_t)(n_threads < 1 ? 1 : n_threads) * MC_ALIGN(MC_TBUF_FLOATS(d->h, d->w) * sizeof(float));
+        p.fixed += (size_t)(n_threads < 1 ? 1 : n_threads) * PCAVS_ALIGN64(MC_TBUF_FLOATS(d->h, d->w) * sizeof(float));
     p.per_xs = (size_t)d->c_in * hw * sizeof(float);
     p.per_g = d->k > 1 ? kk * hw * sizeof(float) : 0;
     return p;
@@ -226,7 +221,7 @@ static long mc_im2col_nt(const pcavs_modconv_desc *d, int nt_threads, size_t ava
     if (nt < MC_IM2COL_MIN_NT && nt < hw) return 0;
     if (nt < MC_IM2COL_MIN_NT && (long)d->n < 2L * nt_threads) return 0;
     /* per thread: the tile [K, nt] (64-byte aligned slices) */
-    if ((size_t)nt_threads * MC_ALIGN((size_t)K * nt * sizeof(float)) > avail_bytes) return 0;
+    if ((size_t)nt_threads * PCAVS_ALIGN64((size_t)K * nt * sizeof(float)) > avail_bytes) return 0;
     return nt;
 }
 
@@ -236,9 +231,8 @@ static void mc_run_im2col(const pcavs_modconv_desc *d, int nth, long ntile, cons
     const long hw = (long)h * w, K = (long)ci_n * kk;
     const long tpi = (hw + ntile - 1) / ntile, tasks = (long)n * tpi;
     const float scale = (float)(1.0 / sqrt((double)ci_n * kk));
-    const size_t slice = MC_ALIGN((size_t)K * ntile * sizeof(float));
-    const int blas_threads = openblas_get_num_threads();
-    if (blas_threads != 1) openblas_set_num_threads(1);
+    const size_t slice = PCAVS_ALIGN64((size_t)K * ntile * sizeof(float));
+    const int blas_threads = pcavs_blas_single_threaded();
 #pragma omp parallel num_threads(nth)
     {
         float *col = (float *)(scratch + (size_t)omp_get_thread_num() * slice); /* [K, nt] */
@@ -260,7 +254,7 @@ static void mc_run_im2col(const pcavs_modconv_desc *d, int nth, long ntile, cons
                 }
         }
     }
-    if (blas_threads != 1) openblas_set_num_threads(blas_threads);
+    pcavs_blas_threads_restore(blas_threads);
 }
 
 /* ---- the bf16 mode (weight_bf16 given and a bf16 unit present, gemm_bf16.h) ----
@@ -377,10 +371,10 @@ static int mc_try_bf16_up(const pcavs_modconv_desc *d, int nth, const float *x, 
         const size_t be = pcavs_bf16_b_elems(K, (long)R[ph] * gwp[ph]) * sizeof(uint16_t);
         bmax = be > bmax ? be : bmax;
     }
-    const size_t xb_bytes = MC_ALIGN((size_t)ci_n * rows * ls * sizeof(uint16_t));
-    const size_t off_bytes = MC_ALIGN((size_t)4 * ci_n * sizeof(long)) * 4;
-    const size_t per_thread = MC_ALIGN(bmax) + MC_ALIGN(MC_TBUF_FLOATS(h, w) * sizeof(float));
-    const size_t c_bytes = MC_ALIGN(cfl * sizeof(float));
+    const size_t xb_bytes = PCAVS_ALIGN64((size_t)ci_n * rows * ls * sizeof(uint16_t));
+    const size_t off_bytes = PCAVS_ALIGN64((size_t)4 * ci_n * sizeof(long)) * 4;
+    const size_t per_thread = PCAVS_ALIGN64(bmax) + PCAVS_ALIGN64(MC_TBUF_FLOATS(h, w) * sizeof(float));
+    const size_t c_bytes = PCAVS_ALIGN64(cfl * sizeof(float));
     if (c_bytes + xb_bytes + off_bytes + (size_t)nth * per_thread > avail) return 0;
     float *C = (float *)scratch; /* the four grids [c_out, gh, gwp] of one sample */
     uint16_t *xb = (uint16_t *)(scratch + c_bytes);
@@ -405,7 +399,7 @@ static int mc_try_bf16_up(const pcavs_modconv_desc *d, int nth, const float *x, 
         {
             char *mine = thr + (size_t)omp_get_thread_num() * per_thread;
             uint16_t *bp = (uint16_t *)mine;              /* packed B of one task */
-            float *tp = (float *)(mine + MC_ALIGN(bmax)); /* T plane + blur rows */
+            float *tp = (float *)(mine + PCAVS_ALIGN64(bmax)); /* T plane + blur rows */
             pcavs_conv3x3_bf16_planes(x + (size_t)b * ci_n * hw, style + (size_t)b * ci_n, scale, ci_n, h, w, rows, ls,
                                       implicit, xb);
 #pragma omp for schedule(dynamic, 1)
@@ -487,11 +481,10 @@ pcavs_status pcavs_modconv_prepare_sq(const pcavs_modconv_desc *d, const float *
 
 /* The plain layer's Winograd tile: F(6x6, 3x3) on AVX-512 CPUs up to MC_WINO6_MAX_C_IN input channels, where its
  * error stays within the single-op bound with room (test_winograd: 4.5e-6 at 128, 6.2e-6 at 256 channels; a
- * float32 model of it gives ~9e-6 at 512), else F(4x4, 3x3). Measured (2-core Zen 4, b1): 224x224 128->128
- * 30.2 -> 27.1 ms, 112x112 256->256 23.7 -> 22.8 ms; at 512 channels (error 6.1e-6, as at 256) it loses, its 64
- * weight matrices being 67 MB to stream per call: 56x56 25.0 -> 25.2, 28x28 9.4 -> 13.9, 14x14 4.5 -> 10.9 ms.
- * AVX-512 only: its stride-6 gather is shuffles that the other clones would do element by element (unmeasured
- * there). The same for every batch, so that a weight prepared at load serves them all. */
+ * float32 model of it gives ~9e-6 at 512), else F(4x4, 3x3). It pays at 128 and 256 channels; at 512 its 64
+ * weight matrices (67 MB) are too much to stream per call (docs/bench/tuning.md). AVX-512 only: its stride-6
+ * gather is shuffles that the other clones would do element by element. The same for every batch, so that a
+ * weight prepared at load serves them all. */
 #define MC_WINO6_MAX_C_IN 256
 static int mc_wino_tile(const pcavs_modconv_desc *d) {
     return pcavs_cpu_detect().avx512f && d->c_in <= MC_WINO6_MAX_C_IN ? 6 : 4;
@@ -518,8 +511,8 @@ pcavs_status pcavs_modconv_prepare_wino(const pcavs_modconv_desc *d, const float
 
 /* ---- plain 3x3 with enough tiles: Winograd F(4x4, 3x3) (kernels/winograd.h) ---- */
 #ifndef MC_WINO_MIN_TILES
-/* n * ceil(h/4) * ceil(w/4) below this: direct. Measured (2-core Zen 4, 512->512, b1): 14x14 (16 tiles) 5.9-6.5
- * -> 3.2-3.4 ms (pcavs_sgemm_nn packs no weight; with OpenBLAS's packing the bar was 48); 7x7 (4) 2.6 -> 3.0. */
+/* n * ceil(h/4) * ceil(w/4) below this: direct. 14x14 at batch 1 (16 tiles) gains from Winograd, 7x7 (4) loses
+ * (docs/bench/tuning.md); the bar is this low because pcavs_sgemm_nn packs no weight. */
 #define MC_WINO_MIN_TILES 16
 #endif
 static int mc_wino_applies(const pcavs_modconv_desc *d) {
@@ -528,14 +521,8 @@ static int mc_wino_applies(const pcavs_modconv_desc *d) {
 }
 /* ---- upsampling 3x3 with enough tiles: Winograd F(4x4, 2x2) on the transposed conv's phases, then the
  * blur (kernels/winograd_up.h) ---- */
-/* Where it wins (bench_modconv, generator layers, 2-core EPYC, ms b1 / b8 direct -> Winograd): 28->56
- * 512x512 23.3 -> 22.2 / 178 -> 162, 56->112 512->256 44.2 -> 40.1 / 347 -> 313; where it lost: 7->14 and
- * 14->28 (too few tiles: 2.8 -> 5.5 ms at b1) and 112->224 256->128 (GEMMs too thin for the transforms'
- * memory traffic: 48.7 -> 50.1 / 383 -> 398). Again with pcavs_sgemm_nn (2-core Zen 4, b1): 112->224 43 -> 44-48,
- * 7->14 2.7 -> 5.1, 14->28 6.4-6.7 -> 6.0-7.1 (a tie). With the grouped input rows, the fused output transform
- * and blur, and M prefetched (winograd_up_cpu.c; same machine): 112->224 41.6 -> 36.1 at b1, 14->28 a tie at b1
- * (6.9 -> 7.0) and 47 -> 36 at b8 (its weight prepared at load, as the loader does for every layer that takes
- * this path at b1; transformed per call it would lose: 51 ms), 7->14 b8 15 -> 28 unprepared: the bars below. */
+/* It pays for the generator's upsampling layers from 14x14 (14->28 ties at batch 1 and wins at batch 8, with its
+ * weight prepared at load); at 7->14 the tiles are too few. The history: docs/bench/tuning.md. */
 #ifndef MC_WINO_UP_MIN_SIDE
 #define MC_WINO_UP_MIN_SIDE 14 /* input side */
 #endif
@@ -582,9 +569,9 @@ static int mc_try_wino(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const 
                                       .act = d->act_lrelu ? PCAVS_STORE_ACT_LRELU : PCAVS_STORE_ACT_NONE},
                              .y = y};
     const int rgb = !up && d->rgb_weight && d->rgb_style && d->rgb_out && d->rgb_done;
-    const size_t r_bytes = rgb ? MC_ALIGN((size_t)d->n * PCAVS_WINO_RGB * d->c_out * sizeof(float)) : 0;
-    const size_t s_bytes = MC_ALIGN((size_t)d->n * d->c_in * sizeof(float)) + r_bytes;
-    const size_t u_bytes = d->weight_wino ? 0 : MC_ALIGN(pcavs_modconv_wino_floats(d) * sizeof(float));
+    const size_t r_bytes = rgb ? PCAVS_ALIGN64((size_t)d->n * PCAVS_WINO_RGB * d->c_out * sizeof(float)) : 0;
+    const size_t s_bytes = PCAVS_ALIGN64((size_t)d->n * d->c_in * sizeof(float)) + r_bytes;
+    const size_t u_bytes = d->weight_wino ? 0 : PCAVS_ALIGN64(pcavs_modconv_wino_floats(d) * sizeof(float));
     const size_t run_min = up ? pcavs_wino_up_min_scratch_bytes(&au, nth) : pcavs_wino_min_scratch_bytes(&a, nth);
     if (avail < s_bytes + u_bytes + run_min) return 0;
     float *s_in = (float *)sp; /* [n, c_in] */
@@ -625,13 +612,8 @@ int pcavs_modconv_cpu_takes_taps(const pcavs_modconv_desc *d) {
     return pcavs_modconv_check(d) == PCAVS_OK && d->k > 1 && !pcavs_modconv_cpu_takes_wino(d);
 }
 
-/* Measured on a 2-core Zen 4 (AVX512-BF16, no AMX; bench_modconv, ms at batch 1 float32 -> bf16): upsampling
- * 28->56 21.1 -> 15.4, 56->112 40.3 -> 26.2, 112->224 43.9 -> 28.0; plain 14x14 7.0 -> 4.1; but plain 56x56
- * 28.3 -> 42.8, 112x112 27.0 -> 40.8, 224x224 33.8 -> 43.2 (float32 Winograd there). Again after float32 gained
- * the upsampling Winograd from 14, its prepared tap form and the A prefetch (ms b1 / b8 float32 -> bf16): up
- * 14->28 5.9 / 36.5 -> 4.5 / 29.8, 28->56 17.4 / 136 -> 12.9 / 96, 56->112 31 / 245 -> 24 / 193, 112->224 36 / 290
- * -> 25 / 200; but up 7->14 2.85 / 13.0 -> 3.0 / 16.3, conv 14x14 3.2 / 15.7 -> 4.0 / 21.3, conv1 7x7 2.75 / 9 ->
- * 2.6 / 12.8: bf16 for the upsampling layers from 14x14 alone. */
+/* With AMX every 3x3 layer is faster in bf16. With AVX512-BF16 alone (at most 2x the FP32 rate) only the upsampling
+ * layers from 14x14 are: float32's Winograd forms win on the plain layers and at 7->14 (docs/bench/tuning.md). */
 #define MC_BF16_UP_MIN_SIDE 14
 int pcavs_modconv_cpu_prefers_bf16(const pcavs_modconv_desc *d) {
     if (pcavs_modconv_check(d) != PCAVS_OK || d->k != 3) return 0;
@@ -663,14 +645,14 @@ static pcavs_status mc_conv(const pcavs_kctx *kc, const pcavs_modconv_desc *d, c
     /* carve the scratch */
     char *sp = (char *)kc->scratch;
     float *demod = (float *)sp; /* [n, c_out] */
-    sp += MC_ALIGN((size_t)n * co_n * sizeof(float));
+    sp += PCAVS_ALIGN64((size_t)n * co_n * sizeof(float));
     float *wp = NULL; /* [c_out, kk, c_in] */
     if (k > 1) {
         wp = (float *)sp;
-        sp += MC_ALIGN((size_t)co_n * kk * ci_n * sizeof(float));
+        sp += PCAVS_ALIGN64((size_t)co_n * kk * ci_n * sizeof(float));
     }
     float *tbuf = NULL; /* [threads, th*tw] */
-    const size_t tstride = MC_ALIGN(MC_TBUF_FLOATS(h, w) * sizeof(float)) / sizeof(float);
+    const size_t tstride = PCAVS_ALIGN64(MC_TBUF_FLOATS(h, w) * sizeof(float)) / sizeof(float);
     if (d->upsample) {
         tbuf = (float *)sp;
         sp += (size_t)nt * tstride * sizeof(float);
@@ -738,7 +720,7 @@ static pcavs_status mc_conv(const pcavs_kctx *kc, const pcavs_modconv_desc *d, c
         if (ob < 1) ob = 1;
     }
     float *xs = (float *)sp;                                     /* [c_in, nb*hw] (k>1) or [nb, c_in, hw] */
-    float *g = (float *)(sp + MC_ALIGN((size_t)nb * pl.per_xs)); /* [ob*kk, nb*hw] */
+    float *g = (float *)(sp + PCAVS_ALIGN64((size_t)nb * pl.per_xs)); /* [ob*kk, nb*hw] */
     const float scale = (float)(1.0 / sqrt((double)ci_n * kk));
 
     const float *wt = d->weight_taps; /* [c_out, kk, c_in]: prepared at load, or permuted here once per call */
@@ -759,8 +741,7 @@ static pcavs_status mc_conv(const pcavs_kctx *kc, const pcavs_modconv_desc *d, c
                 for (size_t p = 0; p < hw; p++) dst[p] = src[p] * s;
             }
         if (k == 1) { /* columns split over our threads, single-threaded sgemm each (as below: no OpenBLAS pthreads) */
-            const int blas_threads = openblas_get_num_threads();
-            if (blas_threads != 1) openblas_set_num_threads(1);
+            const int blas_threads = pcavs_blas_single_threaded();
 #pragma omp parallel num_threads(nt)
             {
                 const int tid = omp_get_thread_num(), nthr = omp_get_num_threads();
@@ -772,7 +753,7 @@ static pcavs_status mc_conv(const pcavs_kctx *kc, const pcavs_modconv_desc *d, c
                                     ci_n, xs + (size_t)b * ci_n * hw + p0, (int)hw, 0.0f,
                                     y + (size_t)(b0 + b) * co_n * hw + p0, (int)hw);
             }
-            if (blas_threads != 1) openblas_set_num_threads(blas_threads);
+            pcavs_blas_threads_restore(blas_threads);
             if (d->demodulate) {
 #pragma omp parallel for num_threads(nt) schedule(static) collapse(2)
                 for (int b = 0; b < cb; b++)
@@ -788,8 +769,7 @@ static pcavs_status mc_conv(const pcavs_kctx *kc, const pcavs_modconv_desc *d, c
             const int cob = co_n - o0 < ob ? co_n - o0 : ob;
             /* rows (o, t) split over our own threads, single-threaded sgemm each: OpenBLAS's pthreads
              * never wake (on 2 cores their spin-yield competed with the OpenMP gather that follows) */
-            const int blas_threads = openblas_get_num_threads();
-            if (blas_threads != 1) openblas_set_num_threads(1);
+            const int blas_threads = pcavs_blas_single_threaded();
 #pragma omp parallel num_threads(nt)
             {
                 const int tid = omp_get_thread_num(), nthr = omp_get_num_threads();
@@ -801,7 +781,7 @@ static pcavs_status mc_conv(const pcavs_kctx *kc, const pcavs_modconv_desc *d, c
                     pcavs_sgemm_nn(r1 - r0, (int)ncol, ci_n, wt + ((size_t)o0 * kk + r0) * ci_n, ci_n, xs, (int)ncol,
                                    g + (size_t)r0 * ncol, (int)ncol);
             }
-            if (blas_threads != 1) openblas_set_num_threads(blas_threads);
+            pcavs_blas_threads_restore(blas_threads);
 #pragma omp parallel for num_threads(nt) schedule(static) collapse(2)
             for (int b = 0; b < cb; b++)
                 for (int oo = 0; oo < cob; oo++) {

@@ -71,7 +71,7 @@ pcavs_status pcavs_maxpool2d_cpu(const pcavs_kctx *kc, const pcavs_maxpool2d_des
                 float *yr = yp + (size_t)oy * ow;
                 for (int ox = 0; ox < ow; ox++) {
                     const float a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], e = r1[2 * ox + 1];
-                    /* the compare form measured faster than max_nan here (GCC if-converts it) */
+                    /* the compare form rather than max_nan: GCC if-converts it */
                     const float m0 = (b > a || b != b) ? b : a, m1 = (e > c || e != e) ? e : c;
                     yr[ox] = (m1 > m0 || m1 != m1) ? m1 : m0;
                 }

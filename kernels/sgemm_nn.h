@@ -1,11 +1,10 @@
 /* sgemm_nn.h: single-threaded C = A B for row-major float32 matrices, without packing either operand:
  * the GEMMs inside the Winograd convolutions (winograd_cpu.c, winograd_up_cpu.c), whose B (the transformed
  * input V) was just written and is read here straight from where it lies, and whose C is stored once
- * (OpenBLAS packs B into its own buffer and clears C before accumulating with beta = 0: ~15 % of those
- * layers' time in their profiles). The AVX-512 micro-kernel holds 8 rows x 48 columns of C in 24 registers
- * and broadcasts A; other CPUs get cblas_sgemm (an AVX2 6 x 16 form lost to OpenBLAS's Haswell kernels:
- * 84-89 vs 94-101 GFLOP/s a core on Zen 4). Each C element is the sum over k in
- * order, one FMA per term. Internal to kernels/ (tests/test_sgemm_nn.c, bench/bench_sgemm_nn.c). */
+ * (OpenBLAS packs B into its own buffer and clears C before accumulating with beta = 0: a sizeable share of
+ * those layers' time). The AVX-512 micro-kernel holds 8 rows x 48 columns of C in 24 registers and broadcasts
+ * A; other CPUs get cblas_sgemm (an AVX2 form of ours did not beat OpenBLAS's AVX2 kernels). Each C element is
+ * the sum over k in order, one FMA per term. Internal to kernels/ (tests/test_sgemm_nn.c, bench/bench_sgemm_nn.c). */
 #ifndef PCAVS_KERNELS_SGEMM_NN_H
 #define PCAVS_KERNELS_SGEMM_NN_H
 

@@ -1,17 +1,17 @@
 /* sgemm_nn_cpu_avx512.c: the AVX-512 form of pcavs_sgemm_nn (sgemm_nn.h), compiled with -mavx512f and
  * called only where the CPU has it. Micro-kernel: 8 rows x up to 3 vectors (48 columns) of C in 24 zmm
- * accumulators; per k, 3 loads of B's row and 8 broadcasts of A's column, 24 FMAs (~95 % of the FMA peak
- * with everything in L1: 110 of 116 GFLOP/s on one Zen 4 core). B is walked in column panels of about
+ * accumulators; per k, 3 loads of B's row and 8 broadcasts of A's column, 24 FMAs (close to the FMA peak with
+ * everything in L1). B is walked in column panels of about
  * B_PANEL_BYTES that stay in L2 while every 8-row block of A passes; a partial last vector is masked. Each row
  * block's first column block prefetches the next row block of A (Winograd weights come from DRAM, read once per
- * chunk: at 16 tiles the kernel waited on them, 48 -> 87 % of the FMA peak; conv 56x56 512 b1 25.1 -> 23.8 ms). */
+ * chunk: on narrow chunks the kernel would wait on them). */
 #include <immintrin.h>
 #include <stddef.h>
 
 #include "sgemm_nn.h"
 
 #define MR 8
-#define PF_DIST 8 /* rows of B prefetched ahead: its first pass comes from DRAM at a stride prefetchers do not follow (224x224 chunk 83 -> 89 GFLOP/s) */
+#define PF_DIST 8 /* rows of B prefetched ahead: its first pass comes from DRAM at a stride prefetchers do not follow */
 #define B_PANEL_BYTES (256u << 10)
 #define KB 256 /* the reduction in blocks of 256, their partial sums added: as accurate as OpenBLAS's blocked
                 * sum (Winograd at 512 channels: 3.2e-6 rel L2 against 4.6e-6 for one sequential sum of 512) */

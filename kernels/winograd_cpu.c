@@ -5,18 +5,14 @@
  *   2. 36 single-threaded GEMMs (pcavs_sgemm_nn: V read where it lies, M stored once), threads over the 36
  *      points: M[p] = U[p] V[p],  M [36, c_out, nt];
  *   3. output transform, threads over output channels: A^T M A, out_scale, noise, bias, the activation, into y.
- * Chunks hold at most PCAVS_WINO_MAX_CHUNK bytes of V + M, so memory stays bounded at any batch
- * (measured: 8 MB chunks are no faster at 128 channels and slower at 512, where U is re-read per chunk).
+ * Chunks hold at most PCAVS_WINO_MAX_CHUNK bytes of V + M, so memory stays bounded at any batch (larger chunks
+ * gain nothing, and at 512 channels U is re-read per chunk).
  * Where U fits in cache and the scratch allows, the tile-block form instead (below): each thread all three phases
  * on its own blocks of tiles, V and M staying in cache. */
 #include <string.h>
 
 #include <cblas.h>
-#ifdef _OPENMP
-#include <omp.h>
-#else
-static int omp_get_thread_num(void) { return 0; }
-#endif
+#include "kernel_util.h"
 
 #include "sgemm_nn.h"
 #include "simd_clones.h"
@@ -25,14 +21,13 @@ static int omp_get_thread_num(void) { return 0; }
 #ifndef PCAVS_WINO_MAX_CHUNK
 #define PCAVS_WINO_MAX_CHUNK (64u << 20) /* bytes of V + M per chunk */
 #endif
-#define WINO_ALIGN(b) ((((size_t)(b)) + 63) / 64 * 64)
 
 /* ---- weights: u[p][o][c] = (G g G^T)[p] * scale ----
  * With G' = 24 G (integer entries, exact in float) the products and sums before the final scale are
  * ordinary float sums of the 9 taps; one rounding more for scale / 576. E and A_sync transform their
  * weights per call, so it has to be cheap: per output channel, blocks of WINO_WB input channels have their
- * taps transposed to g[tap][c] first, then each stage is a unit-stride loop over the block (the former loop
- * over c read the 9 taps at stride 9: gathers, 5 ms for 256 x 256 on 2 Zen 4 cores, now ~1 ms). */
+ * taps transposed to g[tap][c] first, then each stage is a unit-stride loop over the block (a loop over c reading
+ * the 9 taps at stride 9 compiles to gathers, several times slower). */
 
 static const float wino_g24[6][3] = {{6, 0, 0}, {-4, -4, -4}, {-4, 4, -4}, {1, 2, 4}, {1, -2, 4}, {0, 0, 24}};
 #define WINO_WB 64 /* input channels per block */
@@ -112,7 +107,7 @@ static size_t wino_rowbuf_floats(const pcavs_wino_conv *a) {
     return (size_t)72 * WINO_GROUP_STRIDE((a->w + 3) / 4);
 }
 static size_t wino_fixed(const pcavs_wino_conv *a, int n_threads) {
-    return (size_t)(n_threads < 1 ? 1 : n_threads) * WINO_ALIGN(wino_rowbuf_floats(a) * sizeof(float)) + 3 * 64 +
+    return (size_t)(n_threads < 1 ? 1 : n_threads) * PCAVS_ALIGN64(wino_rowbuf_floats(a) * sizeof(float)) + 3 * 64 +
            WINO_LANES * sizeof(float) * 2;
 }
 
@@ -121,9 +116,8 @@ static size_t wino_fixed(const pcavs_wino_conv *a, int n_threads) {
  * its 512-channel ones), each thread takes blocks of at most WINO_BLOCK_TILES tiles end to end: the block's input
  * transform into its own Vb [P][c_in][nb] (3 MB at 128 channels: L2 and L3), then per WINO_BLOCK_ROWS output
  * channels the P GEMMs into Mb [P][rows][nb] (L2) and their output transform at once, so V and M never go through
- * memory (the chunked form writes and reads both: 4 x 47 MB at 224x224, 128 channels, F(6x6)). Measured (2-core
- * Zen 4, b1, with the vector row stores): 224x224 128 27.4 -> ~25 ms, b8 210 -> ~190 ms; 112x112 256 about even;
- * block sizes 32-192 tiles and 8-32 rows all within noise of each other. */
+ * memory (the chunked form writes and reads both: 4 x 47 MB at 224x224, 128 channels, F(6x6)). The block sizes
+ * are not critical (docs/bench/tuning.md). */
 #ifndef PCAVS_WINO_BLOCK_MAX_U
 #define PCAVS_WINO_BLOCK_MAX_U (24u << 20)
 #endif
@@ -139,9 +133,9 @@ static int wino_block_form(const pcavs_wino_conv *a) {
 }
 static size_t wino_block_thread_floats(const pcavs_wino_conv *a) {
     const size_t rows = a->c_out < WINO_BLOCK_ROWS ? a->c_out : WINO_BLOCK_ROWS;
-    return WINO_ALIGN(wino_rowbuf_floats(a) * sizeof(float)) / sizeof(float) +
-           WINO_ALIGN((size_t)wino_points(a) * a->c_in * WINO_BLOCK_TILES * sizeof(float)) / sizeof(float) +
-           WINO_ALIGN(((size_t)wino_points(a) * rows * WINO_BLOCK_TILES + WINO_LANES) * sizeof(float)) / sizeof(float);
+    return PCAVS_ALIGN64(wino_rowbuf_floats(a) * sizeof(float)) / sizeof(float) +
+           PCAVS_ALIGN64((size_t)wino_points(a) * a->c_in * WINO_BLOCK_TILES * sizeof(float)) / sizeof(float) +
+           PCAVS_ALIGN64(((size_t)wino_points(a) * rows * WINO_BLOCK_TILES + WINO_LANES) * sizeof(float)) / sizeof(float);
 }
 
 int pcavs_wino_uses_blocks(const pcavs_wino_conv *a, size_t scratch_bytes, int n_threads) {
@@ -163,9 +157,7 @@ size_t pcavs_wino_scratch_bytes(const pcavs_wino_conv *a, int n_threads) {
     return wino_fixed(a, n_threads) + nt * wino_per_tile(a);
 }
 
-/* ---- the transforms (winograd_transforms.h) ----
- * Measured: the same speed compiled for AVX2+FMA as for the baseline ISA (2-core EPYC, 224x224x128:
- * 38 vs 40 ms, 112x112x256 and 56x56x512 equal within noise), so there is one compilation. */
+/* ---- the transforms (winograd_transforms.h; the per-channel loops compiled per ISA, simd_clones.h) ---- */
 
 #include "winograd_gather.h"
 #include "winograd_scatter.h"
@@ -196,8 +188,8 @@ static void wino_output(const pcavs_wino_conv *a, int o, size_t t0, size_t nt, c
 
 /* The ToRGB side output (pcavs_wino_conv's rgb) of output channels [o0, o0 + ro) of tiles [t0, t0 + nt), their y just
  * stored (in cache): per row segment of a tile row, rgb[k] (+)= sum over those channels, in order, of rgb_w[k][o] y[o]
- * (the sum starts at o == 0), channel by channel with the segment's 3 sums in L1 (channel-inner, the sums in
- * registers, compiled to scalar code: 5.8 % of G at batch 1 against 0.66 %). */
+ * (the sum starts at o == 0), channel by channel with the segment's 3 sums in L1 (channel-inner with the sums in
+ * registers compiles to scalar code, many times slower). */
 PCAVS_SIMD_CLONES static void wino_rgb_block(const pcavs_wino_conv *a, size_t t0, size_t nt, int o0, int ro) {
     const int T = wino_tile(a), h = a->h, w = a->w, tw = (w + T - 1) / T, th = (h + T - 1) / T;
     const size_t hw = (size_t)h * w;
@@ -232,7 +224,7 @@ PCAVS_SIMD_CLONES static void wino_rgb_block(const pcavs_wino_conv *a, size_t t0
 
 static void wino_block_run(const pcavs_wino_conv *a, int nth, float *scratch) {
     const size_t T = wino_tiles(a), per = wino_block_thread_floats(a);
-    const size_t rb = WINO_ALIGN(wino_rowbuf_floats(a) * sizeof(float)) / sizeof(float);
+    const size_t rb = PCAVS_ALIGN64(wino_rowbuf_floats(a) * sizeof(float)) / sizeof(float);
     const int P = wino_points(a), rows = a->c_out < WINO_BLOCK_ROWS ? a->c_out : WINO_BLOCK_ROWS;
     size_t bt; /* tiles a block */
     const long blocks = wino_even_blocks(T, nth, WINO_BLOCK_TILES, &bt);
@@ -240,7 +232,7 @@ static void wino_block_run(const pcavs_wino_conv *a, int nth, float *scratch) {
     {
         float *rowbuf = scratch + (size_t)omp_get_thread_num() * per;
         float *Vb = rowbuf + rb; /* [P][c_in][nb] */
-        float *Mb = Vb + WINO_ALIGN((size_t)P * a->c_in * WINO_BLOCK_TILES * sizeof(float)) / sizeof(float);
+        float *Mb = Vb + PCAVS_ALIGN64((size_t)P * a->c_in * WINO_BLOCK_TILES * sizeof(float)) / sizeof(float);
 #pragma omp for schedule(dynamic, 1)
         for (long bi = 0; bi < blocks; bi++) {
             const size_t t0 = (size_t)bi * bt;
@@ -270,11 +262,11 @@ static void wino_chunked_run(const pcavs_wino_conv *a, int nth, float *scratch, 
     /* carve: rowbufs | V | M (M padded by a lane group: the output transform reads whole groups) */
     char *sp = (char *)scratch;
     float *rowbufs = (float *)sp;
-    const size_t rb = WINO_ALIGN(wino_rowbuf_floats(a) * sizeof(float)) / sizeof(float);
+    const size_t rb = PCAVS_ALIGN64(wino_rowbuf_floats(a) * sizeof(float)) / sizeof(float);
     sp += (size_t)nth * rb * sizeof(float);
     const int P = wino_points(a);
     float *V = (float *)sp; /* [P, c_in, nt] */
-    sp += WINO_ALIGN((size_t)P * a->c_in * nt * sizeof(float));
+    sp += PCAVS_ALIGN64((size_t)P * a->c_in * nt * sizeof(float));
     float *M = (float *)sp; /* [P, c_out, nt] (+ WINO_LANES) */
 #pragma omp parallel num_threads(nth)
     {
@@ -309,8 +301,7 @@ pcavs_status pcavs_wino_run(const pcavs_kctx *kc, const pcavs_wino_conv *a) {
                           "wino_run: [n=%d, %d->%d, %dx%d] needs at least %zu "
                           "bytes of scratch, %zu available",
                           a->n, a->c_in, a->c_out, a->h, a->w, need, kc->scratch_bytes);
-    const int blas_threads = openblas_get_num_threads(); /* the GEMMs run single-threaded inside our region */
-    if (blas_threads != 1) openblas_set_num_threads(1);
+    const int blas_threads = pcavs_blas_single_threaded(); /* the GEMMs run single-threaded inside our region */
     if (pcavs_wino_uses_blocks(a, kc->scratch_bytes, nth)) {
         wino_block_run(a, nth, (float *)kc->scratch);
         if (a->rgb && a->rgb_done) *a->rgb_done = 1;
@@ -319,6 +310,6 @@ pcavs_status pcavs_wino_run(const pcavs_kctx *kc, const pcavs_wino_conv *a) {
         c.rgb = NULL;
         wino_chunked_run(&c, nth, (float *)kc->scratch, kc->scratch_bytes);
     }
-    if (blas_threads != 1) openblas_set_num_threads(blas_threads);
+    pcavs_blas_threads_restore(blas_threads);
     return PCAVS_OK;
 }

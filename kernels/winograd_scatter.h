@@ -4,7 +4,7 @@
  * row[T q + s] (8 T consecutive floats), optionally with the tail of styled_act.h (times sc, + noise_weight times
  * the noise at the same positions (nrow, or NULL), + bias, the activation act). With GCC it runs as two-source
  * vector shuffles and whole-vector stores: a buffer written value by value and read back as vectors stalls on
- * store forwarding (38 % of the F(6x6, 3x3) output transform at 224x224 on Zen 4). Internal to kernels/. */
+ * store forwarding. Internal to kernels/. */
 #ifndef PCAVS_KERNELS_WINOGRAD_SCATTER_H
 #define PCAVS_KERNELS_WINOGRAD_SCATTER_H
 

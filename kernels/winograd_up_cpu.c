@@ -1,8 +1,8 @@
 /* winograd_up_cpu.c: the upsampling modulated convolution as Winograd F(4x4, 2x2) on the transposed
  * conv's four output phases, then the blur (the algebra: winograd_up.h). Tiles j = (sample, tile row,
  * tile column) of the (h+1) x (w+1) phase grid, row-major; where h and w are multiples of 4 the tiles cover
- * h x w and T's last row and column are computed apart ("edge strips", below: 28->56 b1 17.7 -> 15.9 ms,
- * 56->112 31.9 -> 28.0). Each chunk of tiles in steps of one OpenMP region:
+ * h x w and T's last row and column are computed apart ("edge strips", below). Each chunk of tiles in steps of
+ * one OpenMP region:
  *   1. input transform, threads over input channels: V [81 blocks, c_in, nt];
  *   2. the 36 GEMMs M_g = U_g V_g, each thread its share of the 81 blocks (single-threaded pcavs_sgemm_nn);
  *   3. output transform, threads over (sample,) output channels: the 4 phases' 4x4 tiles into T planes.
@@ -10,10 +10,10 @@
  * generator's layers at any batch): chunks of whole samples, and step 3 writes each (sample, output) plane
  * into a T plane of its thread that the blur and output scale then read while it is in L2. Otherwise samples
  * go in groups whose T planes fit a budget, each group's tiles in chunks (V + M bounded), and the blur runs
- * per group from the T planes in memory. Measured (112x112 256->128, b1, 2-core Zen 4): 39.3 -> 37.3 ms.
+ * per group from the T planes in memory.
  * Tile-block form (where U is small: 112x112 256->128; up_block_run): sample groups with T planes in memory as
- * above, but each thread runs steps 1-3 on its own blocks of tiles, V and M staying in cache: that layer b1
- * ~36 -> ~33 ms, b8 ~300 -> ~260 ms; at 56x56 512->256 (U 18.9 MB) it lost (31 -> 33 ms), so it stays fused.
+ * above, but each thread runs steps 1-3 on its own blocks of tiles, V and M staying in cache. With a larger U
+ * (56x56 512->256, 18.9 MB) re-reading U per block costs more than it saves, so that layer stays fused.
  * Blocks: EE point (k, l) is block k*5+l; EO row point k is group 25+k with blocks 25+4k+q (q = output
  * column in the tile); OE column point l is group 30+l, blocks 45+4l+q (q = output row); OO is group 35,
  * blocks 65+4i+s. Within group g, V's row c is [mult_g][nt] (so a group is one [c_in x mult_g*nt] matrix). */
@@ -21,12 +21,7 @@
 #include <string.h>
 
 #include <cblas.h>
-#ifdef _OPENMP
-#include <omp.h>
-#else
-static int omp_get_thread_num(void) { return 0; }
-static int omp_get_num_threads(void) { return 1; }
-#endif
+#include "kernel_util.h"
 
 #include "sgemm_nn.h"
 #include "simd_clones.h"
@@ -49,7 +44,6 @@ static int omp_get_num_threads(void) { return 1; }
 #ifndef UP_PF_AHEAD
 #define UP_PF_AHEAD 64
 #endif
-#define UP_ALIGN(b) ((((size_t)(b)) + 63) / 64 * 64)
 
 static int up_mult(int g) { return g < 25 ? 1 : g < 35 ? 4 : 16; }
 static int up_blk0(int g) { return g < 25 ? g : g < 30 ? 25 + 4 * (g - 25) : g < 35 ? 45 + 4 * (g - 30) : 65; }
@@ -109,10 +103,10 @@ static int up_tw(const pcavs_wino_up_conv *a) { return up_strips(a) ? a->w / 4 :
 static size_t up_strip_floats(const pcavs_wino_up_conv *a) { return (size_t)2 * a->w + 2 * (size_t)a->h + 2; }
 /* the strips of every sample S [n, c_out, up_strip_floats], then per thread the GEMMs' B [2 c_in][max(h, w) + 1] */
 static size_t up_strips_s_bytes(const pcavs_wino_up_conv *a) {
-    return UP_ALIGN((size_t)a->n * a->c_out * up_strip_floats(a) * sizeof(float));
+    return PCAVS_ALIGN64((size_t)a->n * a->c_out * up_strip_floats(a) * sizeof(float));
 }
 static size_t up_strips_b_floats(const pcavs_wino_up_conv *a) {
-    return UP_ALIGN((size_t)2 * a->c_in * ((a->h > a->w ? a->h : a->w) + 1) * sizeof(float)) / sizeof(float);
+    return PCAVS_ALIGN64((size_t)2 * a->c_in * ((a->h > a->w ? a->h : a->w) + 1) * sizeof(float)) / sizeof(float);
 }
 static size_t up_strips_bytes(const pcavs_wino_up_conv *a, int n_threads) {
     if (!up_strips(a)) return 0;
@@ -123,7 +117,7 @@ static size_t up_per_tile(const pcavs_wino_up_conv *a) {
     return (size_t)UP_BLOCKS * ((size_t)a->c_in + a->c_out) * sizeof(float);
 }
 static size_t up_plane_floats(const pcavs_wino_up_conv *a) { /* one T plane, padded to 64 bytes */
-    return UP_ALIGN(pcavs_up_plane_floats(a->h, a->w) * sizeof(float)) / sizeof(float);
+    return PCAVS_ALIGN64(pcavs_up_plane_floats(a->h, a->w) * sizeof(float)) / sizeof(float);
 }
 static size_t up_sample_t_bytes(const pcavs_wino_up_conv *a) {
     return (size_t)a->c_out * up_plane_floats(a) * sizeof(float);
@@ -134,7 +128,7 @@ static size_t up_rowbuf_floats(const pcavs_wino_up_conv *a) {
     return f > blur ? f : blur;
 }
 static size_t up_fixed(const pcavs_wino_up_conv *a, int n_threads) {
-    return (size_t)(n_threads < 1 ? 1 : n_threads) * UP_ALIGN(up_rowbuf_floats(a) * sizeof(float)) + 4 * 64 +
+    return (size_t)(n_threads < 1 ? 1 : n_threads) * PCAVS_ALIGN64(up_rowbuf_floats(a) * sizeof(float)) + 4 * 64 +
            WINO_LANES * sizeof(float) * 2 + up_strips_bytes(a, n_threads);
 }
 
@@ -177,8 +171,8 @@ static size_t up_fused_samples(const pcavs_wino_up_conv *a, int n_threads, size_
 #endif
 static int up_block_rows(const pcavs_wino_up_conv *a) { return a->c_out < UP_BLOCK_ROWS ? a->c_out : UP_BLOCK_ROWS; }
 static size_t up_block_thread_floats(const pcavs_wino_up_conv *a) {
-    return UP_ALIGN((size_t)UP_BLOCKS * a->c_in * UP_BLOCK_TILES * sizeof(float)) / sizeof(float) +
-           UP_ALIGN(((size_t)UP_BLOCKS * up_block_rows(a) * UP_BLOCK_TILES + WINO_LANES) * sizeof(float)) /
+    return PCAVS_ALIGN64((size_t)UP_BLOCKS * a->c_in * UP_BLOCK_TILES * sizeof(float)) / sizeof(float) +
+           PCAVS_ALIGN64(((size_t)UP_BLOCKS * up_block_rows(a) * UP_BLOCK_TILES + WINO_LANES) * sizeof(float)) /
                sizeof(float);
 }
 static size_t up_block_bytes(const pcavs_wino_up_conv *a, int n_threads) {
@@ -241,8 +235,8 @@ static inline void up_bt_run(int n, const float *restrict a, const float *restri
 
 /* One row pass of the input transform over a group's n_g tiles, whose 5 columns are p0..p3[t] and p0[t+1] (the
  * last tile of each of the rows: xlast[j] instead): B^T along them into v[0..4 * vs] and columns 1..4 as they
- * are into cp[0..3 * nh] (each at the tile's index), in one loop (the copies as 4 memcpy calls after it were
- * 2.4 % of G at batch 1: a library call per run of at most 128 floats, and the columns read twice). */
+ * are into cp[0..3 * nh] (each at the tile's index), in one loop (rather than memcpy calls after it: a library call
+ * per run of at most 128 floats, and the columns read twice). */
 static inline __attribute__((always_inline)) void up_row_pass(int n_g, int rows, const int *nt_of, const float *p0,
                                                               const float *p1, const float *p2, const float *p3,
                                                               const float *xlast, float *v, size_t vs, float *cp,
@@ -336,7 +330,7 @@ PCAVS_SIMD_CLONES static void up_output_channel(const pcavs_wino_up_conv *a, int
     const float *oo = M + (size_t)65 * mb + (size_t)mo * 16 * nh; /* (i, s): + (4i+s)*nh */
     float *const To = Tb + (size_t)o * o_stride;
     for (size_t jj = 0; jj < cnt; jj += WINO_LANES) {
-        if (jj + UP_PF_AHEAD < cnt) { /* 81 streams, more than the hardware prefetchers follow (-1 ms at 112x112) */
+        if (jj + UP_PF_AHEAD < cnt) { /* 81 streams, more than the hardware prefetchers follow */
             const size_t f = jj + UP_PF_AHEAD;
             for (int p = 0; p < 25; p++) __builtin_prefetch(ee + (size_t)p * mb + f);
             for (int k = 0; k < 5; k++)
@@ -422,10 +416,10 @@ PCAVS_SIMD_CLONES static void up_output_channel(const pcavs_wino_up_conv *a, int
  *               O[X] = kf0 Te[X] + kf1 To[X] + kf2 Te[X+1] + kf3 To[X+1]   (To[-1] = To[w] = 0) */
 /* One output row of the blur from the 4 T rows te/to (even/odd phases), then the tail (styled_act.h; nr: the noise
  * row or NULL); `sep`, `tail`, `act` and whether nr is NULL are constants where it is inlined. One pass, the sums in
- * registers (the former 4 read-modify-write passes over 2 row buffers were load/store bound). With sep, where
+ * registers (4 read-modify-write passes over 2 row buffers would be load/store bound). With sep, where
  * k[ky][j] = kv[ky] kh[j] (upstream's outer([1,3,3,1]) kernel), the 4 T rows are summed down the columns first
- * (ve[X], X = 0..w; vo[X], X = -1..w), then 4 taps along the row: 8 multiply-adds an output, not 16 (bench_modconv
- * 112->224 b1: the blur 5.95 -> 4.98 % of the layer; it waits on memory more than on arithmetic). */
+ * (ve[X], X = 0..w; vo[X], X = -1..w), then 4 taps along the row: 8 multiply-adds an output, not 16 (the blur
+ * waits on memory more than on arithmetic, so this saves less than half its time). */
 static inline __attribute__((always_inline)) void up_blur_row(const float *const te[4], const float *const to[4],
                                                               const float k[4][4], const float kv[4], const float kh[4],
                                                               int sep, float *ve, float *vo, int w, const float *nr,
@@ -527,9 +521,9 @@ PCAVS_SIMD_CLONES void pcavs_up_blur_plane(float *t, int h, int w, const float *
 /* This thread's share of the 36 products M_g = U_g V_g. The 81 blocks are laid out in order (matrix g is
  * blocks up_blk0(g) .. + up_mult(g), each nh columns wide), so a thread takes the blocks [81 t / T,
  * 81 (t+1) / T), i.e. column ranges of whole matrices with all rows: every block of V is read by one thread
- * (pcavs_sgemm_nn packs nothing: 56x56 512->256 35.8 ms against 37.8 with all columns and half the rows per
- * thread). With OpenBLAS (no AVX-512) each thread takes its rows of every matrix at the full width instead:
- * measured faster there (29 vs 32 ms), where one thread would pack the 25 EE weights for thin calls. */
+ * (pcavs_sgemm_nn packs nothing, so a column split costs no repacking and beats a row split). With OpenBLAS (no
+ * AVX-512) each thread takes its rows of every matrix at the full width instead: split by columns there, one
+ * thread would pack the 25 EE weights for thin calls. */
 static void up_gemms(const pcavs_wino_up_conv *a, size_t nh, const float *V, float *M, int tid, int nthr, int by_rows) {
     const size_t plane = (size_t)a->c_out * a->c_in;
     if (by_rows) {
@@ -615,7 +609,7 @@ static void up_blur_out(const pcavs_wino_up_conv *a, const float *S, float *T, i
 /* The tile-block form (see up_block_form), with kc's scratch of at least up_block_bytes. */
 static void up_block_run(const pcavs_wino_up_conv *a, int nth, float *rowbufs, float *S, float *SB, float *work) {
     const size_t tps = (size_t)up_th(a) * up_tw(a), pf = up_plane_floats(a), sb = up_group_samples(a);
-    const size_t rb = UP_ALIGN(up_rowbuf_floats(a) * sizeof(float)) / sizeof(float), per = up_block_thread_floats(a);
+    const size_t rb = PCAVS_ALIGN64(up_rowbuf_floats(a) * sizeof(float)) / sizeof(float), per = up_block_thread_floats(a);
     const int rows = up_block_rows(a);
     float *Tb = work + (size_t)nth * per; /* [sb, c_out, plane] */
 #pragma omp parallel num_threads(nth)
@@ -623,7 +617,7 @@ static void up_block_run(const pcavs_wino_up_conv *a, int nth, float *rowbufs, f
         const int tid = omp_get_thread_num();
         float *rowbuf = rowbufs + (size_t)tid * rb, *Vb = work + (size_t)tid * per;
         up_strips_all(a, S, SB, tid);
-        float *Mb = Vb + UP_ALIGN((size_t)UP_BLOCKS * a->c_in * UP_BLOCK_TILES * sizeof(float)) / sizeof(float);
+        float *Mb = Vb + PCAVS_ALIGN64((size_t)UP_BLOCKS * a->c_in * UP_BLOCK_TILES * sizeof(float)) / sizeof(float);
         for (int g0 = 0; g0 < a->n; g0 += (int)sb) {
             const int gb = a->n - g0 < (int)sb ? a->n - g0 : (int)sb;
             const size_t base = (size_t)g0 * tps, tiles = (size_t)gb * tps;
@@ -658,7 +652,7 @@ static void up_chunked_run(const pcavs_wino_up_conv *a, int nth, size_t scratch_
                            float *SB, char *sp) {
     const size_t tps = (size_t)up_th(a) * up_tw(a), per_tile = up_per_tile(a), t_samp = up_sample_t_bytes(a);
     const size_t avail = scratch_bytes - up_fixed(a, nth);
-    const size_t pf = up_plane_floats(a), rb = UP_ALIGN(up_rowbuf_floats(a) * sizeof(float)) / sizeof(float);
+    const size_t pf = up_plane_floats(a), rb = PCAVS_ALIGN64(up_rowbuf_floats(a) * sizeof(float)) / sizeof(float);
     const int by_rows = !strcmp(pcavs_sgemm_nn_form(), "blas");
 
     /* Fused form where whole samples fit (a chunk per group of fsb samples, the output plane blurred at once from its
@@ -684,7 +678,7 @@ static void up_chunked_run(const pcavs_wino_up_conv *a, int nth, size_t scratch_
     float *Tb = (float *)sp;
     sp += fused ? (size_t)nth * pf * sizeof(float) : sb * t_samp;
     float *V = (float *)sp;
-    sp += UP_ALIGN((size_t)UP_BLOCKS * a->c_in * nt * sizeof(float));
+    sp += PCAVS_ALIGN64((size_t)UP_BLOCKS * a->c_in * nt * sizeof(float));
     float *M = (float *)sp;
 #pragma omp parallel num_threads(nth)
     {
@@ -736,7 +730,7 @@ pcavs_status pcavs_wino_up_run(const pcavs_kctx *kc, const pcavs_wino_up_conv *a
                           "wino_up_run: [n=%d, %d->%d, %dx%d] needs at least %zu bytes of scratch, %zu available", a->n,
                           a->c_in, a->c_out, a->h, a->w, need, kc->scratch_bytes);
     /* carve: row buffers | edge strips S and their GEMMs' B per thread (up_strips) | the form's own */
-    const size_t rb = UP_ALIGN(up_rowbuf_floats(a) * sizeof(float)) / sizeof(float);
+    const size_t rb = PCAVS_ALIGN64(up_rowbuf_floats(a) * sizeof(float)) / sizeof(float);
     float *rowbufs = (float *)kc->scratch, *S = NULL, *SB = NULL;
     char *sp = (char *)kc->scratch + (size_t)nth * rb * sizeof(float);
     if (up_strips(a)) {
@@ -744,12 +738,11 @@ pcavs_status pcavs_wino_up_run(const pcavs_kctx *kc, const pcavs_wino_up_conv *a
         SB = (float *)(sp + up_strips_s_bytes(a));
         sp += up_strips_bytes(a, nth);
     }
-    const int blas_threads = openblas_get_num_threads(); /* the GEMMs run single-threaded inside our region */
-    if (blas_threads != 1) openblas_set_num_threads(1);
+    const int blas_threads = pcavs_blas_single_threaded(); /* the GEMMs run single-threaded inside our region */
     if (pcavs_wino_up_uses_blocks(a, kc->scratch_bytes, nth))
         up_block_run(a, nth, rowbufs, S, SB, (float *)sp);
     else
         up_chunked_run(a, nth, kc->scratch_bytes, rowbufs, S, SB, sp);
-    if (blas_threads != 1) openblas_set_num_threads(blas_threads);
+    pcavs_blas_threads_restore(blas_threads);
     return PCAVS_OK;
 }

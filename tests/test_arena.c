@@ -1,4 +1,4 @@
-/* test_arena.c: the engine's bump arena and aligned host allocation (engine/arena.h):
+/* test_arena.c: the engine's bump arena and aligned host allocation (core/arena.h):
  *   - measure mode counts the peak of a mark/release sequence; committing it then serves the same sequence
  *     exactly (every buffer 64-byte aligned, disjoint, released memory reused), one byte more overflows
  *     (NULL, overflowed set) and the NaN-poisoned arena hands out NaN-filled buffers;

@@ -3,7 +3,7 @@
  * 1-row cases): pcavs_bilinear_{ref,cpu} against PyTorch float32 F.interpolate
  * (ops/bilinear.safetensors from tests/reference/op_fixtures_misc.py); _cpu vs _ref (the same
  * float expression: exact); _cpu without scratch (on-the-fly indices); argument checks.
- * Bounds: rel L2 <= 1e-5 vs PyTorch (its CPU kernel orders the sums differently, NUMERICS.md 6a). */
+ * Bounds: rel L2 <= 1e-5 vs PyTorch (its CPU kernel orders the sums differently, docs/numerics.md §4.1). */
 #include <stdio.h>
 #include <string.h>
 

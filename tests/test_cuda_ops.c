@@ -528,6 +528,7 @@ static void test_modconv(void) {
         {"g_torgb_224_reduced", {2, 128, 40, 40, 3, 1, 0, 0}},
         {"odd_up", {3, 13, 5, 6, 9, 3, 1, 1}},
         {"odd_plain_nodemod", {2, 7, 9, 4, 5, 3, 0, 0}},
+        {"k1_demod", {2, 16, 5, 7, 6, 1, 1, 0}}, /* the 1x1 path's demodulation (k_scale) */
     };
     for (int ci = 0; ci < (int)(sizeof cases / sizeof cases[0]); ci++) {
         const pcavs_modconv_desc *d = &cases[ci].d;
@@ -552,6 +553,123 @@ static void test_modconv(void) {
                  d->demodulate);
         finish_case(what, sd, sr, dd, dr, nd);
         pt_free(x), pt_free(st), pt_free(w), pt_free(yr), pt_free(dr);
+    }
+}
+
+/* ---------------- modconv with StyledConv's tail ---------------- */
+/* act_lrelu: noise injection + bias + leaky ReLU * sqrt(2) applied to modconv's output. */
+static void test_modconv_tail(void) {
+    NEED_SLOT(modconv);
+    float blur[16];
+    blur_kernel(blur);
+    static const struct {
+        const char *name;
+        pcavs_modconv_desc d;
+        int bias, noise;
+    } cases[] = {
+        {"g_conv_14_tail", {2, 64, 14, 14, 48, 3, 1, 0}, 1, 1},
+        {"g_up_7->14_tail", {2, 64, 7, 7, 32, 3, 1, 1}, 1, 1},
+        {"odd_tail_bias_only", {3, 5, 6, 5, 7, 3, 1, 0}, 1, 0},
+        {"odd_up_tail_noise_only", {1, 6, 4, 3, 5, 3, 1, 1}, 0, 1},
+    };
+    for (int ci = 0; ci < (int)(sizeof cases / sizeof cases[0]); ci++) {
+        pcavs_modconv_desc dh = cases[ci].d, dd = cases[ci].d;
+        int oh = pcavs_modconv_out_h(&dh), ow = pcavs_modconv_out_w(&dh);
+        size_t nx = (size_t)dh.n * dh.c_in * dh.h * dh.w, nw = (size_t)dh.c_out * dh.c_in * dh.k * dh.k,
+               ns = (size_t)dh.n * dh.c_in, ny = (size_t)dh.n * dh.c_out * oh * ow, nn = (size_t)dh.n * oh * ow;
+        float *x = rnd(nx, 2600 + ci, -1, 1), *st = rnd(ns, 2700 + ci, 0.2f, 1.8f), *b = rnd(dh.c_out, 2800 + ci, -.5f, .5f);
+        float *w = pt_alloc(nw), *nz = pt_alloc(nn);
+        pt_fill_normal(w, nw, 2900 + ci, 1.0f);
+        pt_fill_normal(nz, nn, 3000 + ci, 1.0f);
+        dh.act_lrelu = dd.act_lrelu = 1;
+        dh.act_noise_weight = dd.act_noise_weight = 0.3f;
+        dh.act_bias = cases[ci].bias ? b : NULL;
+        dd.act_bias = cases[ci].bias ? up(b, dh.c_out) : NULL;
+        dh.act_noise = cases[ci].noise ? nz : NULL;
+        dd.act_noise = cases[ci].noise ? up(nz, nn) : NULL;
+        float *yr = pt_alloc(ny), *yd = dev_nan(ny);
+        pcavs_status sr = pcavs_modconv_ref(&hkc, &dh, x, w, st, blur, yr);
+        pcavs_status sd = be->modconv(&dkc, &dd, up(x, nx), up(w, nw), up(st, ns), up(blur, 16), yd);
+        char what[200];
+        snprintf(what, sizeof what, "modconv %s [%dx%dx%dx%d]->%d up%d + lrelu%s%s", cases[ci].name, dh.n, dh.c_in, dh.h,
+                 dh.w, dh.c_out, dh.upsample, cases[ci].bias ? " bias" : "", cases[ci].noise ? " noise" : "");
+        finish_case(what, sd, sr, yd, yr, ny);
+        pt_free(x), pt_free(st), pt_free(b), pt_free(w), pt_free(nz), pt_free(yr);
+    }
+}
+
+/* ---------------- tiling under a small scratch ---------------- */
+/* The same kernels with the device scratch capped (same buffer, smaller scratch_bytes), so the
+ * im2col / column tiles and modconv's sample and output-channel blocks take several passes. */
+static void test_tiled(void) {
+    pcavs_kctx full = dkc;
+    /* conv2d: per-image tiles of the stem, the batched path of G, a grouped strided conv */
+    /* 96 KiB: im2col tiles of one image; 40 KiB / 5 MiB: the batched path, one image per tile */
+    static const struct {
+        int id;
+        size_t scratch;
+    } conv_ids[] = {{0, 96u << 10}, {2, 96u << 10}, {9, 96u << 10}, {10, 96u << 10}, {14, 96u << 10},
+                    {14, 40u << 10}, {11, 5u << 20}};
+    for (int i = 0; i < (int)(sizeof conv_ids / sizeof conv_ids[0]); i++) {
+        const conv_case *c = &CONV_CASES[conv_ids[i].id];
+        pcavs_conv2d_desc d = {c->n,  c->c_in, c->h,      c->w,      c->c_out, c->kh, c->kw, c->sh, c->sw, c->ph,
+                               c->pw, c->groups, c->relu ? PCAVS_ACT_RELU : PCAVS_ACT_NONE};
+        const int oh = pcavs_conv2d_out_h(&d), ow = pcavs_conv2d_out_w(&d);
+        size_t nx = (size_t)c->n * c->c_in * c->h * c->w, nw = (size_t)c->c_out * (c->c_in / c->groups) * c->kh * c->kw,
+               ny = (size_t)c->n * c->c_out * oh * ow;
+        float *x = rnd(nx, 5000 + i, -1, 1), *w = rnd(nw, 5100 + i, -.1f, .1f), *b = rnd(c->c_out, 5200 + i, -.5f, .5f);
+        float *yr = pt_alloc(ny), *yd = dev_nan(ny);
+        dkc.scratch_bytes = conv_ids[i].scratch;
+        pcavs_status sr = pcavs_conv2d_ref(&hkc, &d, x, w, b, yr);
+        pcavs_status sd = be->conv2d(&dkc, &d, up(x, nx), up(w, nw), up(b, c->c_out), yd);
+        dkc = full;
+        char what[200];
+        snprintf(what, sizeof what, "conv2d %s, %zu KiB scratch (tiled)", c->name, conv_ids[i].scratch >> 10);
+        finish_case(what, sd, sr, yd, yr, ny);
+        pt_free(x), pt_free(w), pt_free(b), pt_free(yr);
+    }
+    {
+        pcavs_conv_transpose2d_desc d = {2, 512, 7, 7, 512, 3, 3, 2, 0};
+        int oh = pcavs_conv_transpose2d_out_h(&d), ow = pcavs_conv_transpose2d_out_w(&d);
+        size_t nx = (size_t)d.n * d.c_in * d.h * d.w, nw = (size_t)d.c_in * d.c_out * d.kh * d.kw,
+               ny = (size_t)d.n * d.c_out * oh * ow;
+        float *x = rnd(nx, 5300, -1, 1), *w = rnd(nw, 5301, -.05f, .05f), *b = rnd(d.c_out, 5302, -.5f, .5f);
+        float *yr = pt_alloc(ny), *yd = dev_nan(ny);
+        dkc.scratch_bytes = 512u << 10; /* 27 columns of 512 + 4608 floats per tile */
+        pcavs_status sr = pcavs_conv_transpose2d_ref(&hkc, &d, x, w, b, yr);
+        pcavs_status sd = be->conv_transpose2d(&dkc, &d, up(x, nx), up(w, nw), up(b, d.c_out), yd);
+        dkc = full;
+        finish_case("conv_transpose2d g_up_7_512, 512 KiB scratch (tiled)", sd, sr, yd, yr, ny);
+        pt_free(x), pt_free(w), pt_free(b), pt_free(yr);
+    }
+    float blur[16];
+    blur_kernel(blur);
+    static const struct {
+        const char *name;
+        pcavs_modconv_desc d;
+        size_t scratch;
+    } mc[] = {
+        {"g_conv1_7", {2, 512, 7, 7, 512, 3, 1, 0}, 9800u << 10},  /* one sample per pass, output channels split */
+        {"g_up_7->14", {3, 512, 7, 7, 512, 3, 1, 1}, 11u << 20},   /* samples split */
+        {"odd_up", {3, 13, 5, 6, 9, 3, 1, 1}, 8u << 10},    /* one sample and one output channel per pass */
+        {"g_torgb_28", {3, 512, 28, 28, 3, 1, 0, 0}, 1700u << 10}, /* 1x1: one sample per GEMM batch */
+    };
+    for (int ci = 0; ci < (int)(sizeof mc / sizeof mc[0]); ci++) {
+        const pcavs_modconv_desc *d = &mc[ci].d;
+        int oh = pcavs_modconv_out_h(d), ow = pcavs_modconv_out_w(d);
+        size_t nx = (size_t)d->n * d->c_in * d->h * d->w, nw = (size_t)d->c_out * d->c_in * d->k * d->k,
+               ns = (size_t)d->n * d->c_in, ny = (size_t)d->n * d->c_out * oh * ow;
+        float *x = rnd(nx, 5400 + ci, -1, 1), *st = rnd(ns, 5500 + ci, 0.2f, 1.8f), *w = pt_alloc(nw);
+        pt_fill_normal(w, nw, 5600 + ci, 1.0f);
+        float *yr = pt_alloc(ny), *yd = dev_nan(ny);
+        dkc.scratch_bytes = mc[ci].scratch;
+        pcavs_status sr = pcavs_modconv_ref(&hkc, d, x, w, st, blur, yr);
+        pcavs_status sd = be->modconv(&dkc, d, up(x, nx), up(w, nw), up(st, ns), up(blur, 16), yd);
+        dkc = full;
+        char what[200];
+        snprintf(what, sizeof what, "modconv %s [n%d], %zu KiB scratch (tiled)", mc[ci].name, d->n, mc[ci].scratch >> 10);
+        finish_case(what, sd, sr, yd, yr, ny);
+        pt_free(x), pt_free(st), pt_free(w), pt_free(yr);
     }
 }
 
@@ -618,6 +736,8 @@ int main(void) {
     test_concat();
     test_upfirdn2d();
     test_modconv();
+    test_modconv_tail();
+    test_tiled();
 
     const int n_ops = (int)((offsetof(pcavs_backend, modconv_demod) - offsetof(pcavs_backend, conv2d)) /
                             sizeof(pcavs_unary_fn)) + 1;

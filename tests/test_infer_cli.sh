@@ -129,7 +129,8 @@ rc=$?
 check "csv shard 1/2: exit 0" [ $rc -eq 0 ]
 check "csv shard 1/2: row 1 written (no pose folder: the identity's pose, named as upstream)" \
   [ -f "$W/csv_out/id_517600055_pose_517600055_audio_click.mp4" ]
-check "csv shard 1/2: row 0 skipped" [ "$(ls "$W/csv_out" | wc -l)" = 1 ]
+check "csv shard 1/2: row 0 skipped (one video, and the shard's summary)" \
+  [ "$(ls "$W/csv_out" | tr '\n' ' ')" = "id_517600055_pose_517600055_audio_click.mp4 summary-shard-1-of-2.jsonl " ]
 
 # ---- 4. --mel .npy, PNG frames only ----
 $PY -c "import numpy as np; np.save('$W/mel.npy', np.random.RandomState(0).rand(40, 80).astype(np.float32))"

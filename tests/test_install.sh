@@ -18,7 +18,7 @@ skip() { echo "SKIP: $*"; echo "$pass passed, $fail failed, 1 skipped"; [ "$fail
 
 # The CLIs use only the public API (issue 8): their sources include nothing but "pcavs.h" and system headers
 # (<...> naming no header of this repository). Checked on the sources first, whatever is built or installed.
-internal=$(find "$SRC"/engine "$SRC"/kernels "$SRC"/pipeline "$SRC"/weights_tools -name '*.h' -printf '%f\n' | sort -u)
+internal=$(find "$SRC"/core "$SRC"/backend "$SRC"/kernels "$SRC"/pipeline "$SRC"/weights_tools -name '*.h' -printf '%f\n' | sort -u)
 for c in "$SRC"/pipeline/cli/*.c; do
   quoted=$(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$c" |
     grep -vE '#[[:space:]]*include[[:space:]]*"pcavs\.h"' | tr '\n' ' ')

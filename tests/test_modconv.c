@@ -1,15 +1,19 @@
-/* test_modconv.c: StyleGAN2 modulated convolution (rosinality ModulatedConv2d) — the batched
- * _cpu form vs the per-sample grouped _ref on every generator layer kind (PCAVS.md section 5:
- * conv1 512->512 3x3 at 7x7, ToRGB 1x1 to 3 channels at 7..224, the five upsampling convs and
- * plain convs at each resolution; channels reduced at the large resolutions to keep _ref quick),
- * batch 1 and 8; demod _cpu vs _ref; both vs PyTorch fixtures (ops/modconv.safetensors from
- * tests/reference/op_fixtures_stylegan.py); tiling under a small scratch; errors. With the default
- * scratch _cpu takes its Winograd paths where they apply (plain 3x3 with >= 48 tiles; upsampling from 28x28
- * with c_in*c_out >= 512*256: the up_512to256 case), labelled [Winograd]; the other upsampling cases and the
- * tiled ones (scratch near the minimum) take the direct paths (tap GEMM + gather, transposed conv + blur).
- * Every 3x3 case also runs in the bf16 mode (weight_bf16) where the CPU has a bf16 unit, bound 4e-3. StyledConv's
- * tail in the op (act_lrelu: noise, bias, leaky ReLU) on each path that applies it, and the ToRGB side output
- * (rgb_*) on the plain Winograd tile-block form (tail_case). */
+/* test_modconv.c: StyleGAN2 modulated convolution (rosinality ModulatedConv2d). Checks, rel L2 bound 1e-5 unless said:
+ *  - the batched _cpu form against the per-sample grouped _ref on every generator layer kind (docs/model.md §6:
+ *    conv1 3x3 at 7x7, ToRGB 1x1 at 7..224, the five upsampling convs and plain convs at each resolution; channels
+ *    reduced at the large resolutions to keep _ref quick), batch 1 and 8, and odd shapes (k = 5, no demodulation,
+ *    1x1 with more than 16 outputs, non-square maps); each case also with its weight forms prepared as the
+ *    generator's loader prepares them (prepare_sq, prepare_wino or prepare_taps), and the case's path printed:
+ *    [Winograd] where _cpu takes a Winograd path (modconv_cpu.c's MC_WINO_MIN_TILES, MC_WINO_UP_MIN_SIDE and
+ *    MC_WINO_UP_MIN_CHANNELS decide), else the direct paths (tap GEMM + gather, transposed conv + blur);
+ *  - demodulation _cpu against _ref (1e-6);
+ *  - _ref and _cpu against PyTorch (ops/modconv.safetensors from tests/reference/op_fixtures_stylegan.py);
+ *  - tiling under a scratch near the minimum; errors: too little scratch (OOM), upsampling with k = 1, c_in = 0,
+ *    a NULL blur or input (the message naming the form);
+ *  - the bf16 mode (weight_bf16) on every 3x3 case where the CPU has a bf16 unit: rel L2 4e-3, max abs 4e-2;
+ *  - StyledConv's tail in the op (act_lrelu: noise, bias, leaky ReLU) on each path that applies it, and the ToRGB
+ *    side output (rgb_*) where the plain Winograd path computes it (tail_case);
+ *  - which generator layers get a bf16 form for this CPU's unit (check_bf16_advice). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -168,8 +172,8 @@ static void random_case(pcavs_kctx *kc, const mc_case *c, uint64_t seed, size_t 
 
 /* Which generator layers the loader gives a bf16 form (pcavs_modconv_cpu_prefers_bf16), at their real batch-1
  * shapes, for the unit this CPU has (PCAVS_BF16_UNIT can cap it): with AMX every 3x3 layer; with AVX512-BF16
- * alone the 4 upsampling layers from 14x14, not 7->14 nor any plain one (float32 was faster on Zen 4:
- * bench_modconv); never a 1x1 layer. */
+ * alone the 4 upsampling layers from 14x14, not 7->14 nor any plain one (where float32's Winograd forms are
+ * faster: docs/bench/tuning.md); never a 1x1 layer. */
 static void check_bf16_advice(void) {
     static const int side[6] = {7, 14, 28, 56, 112, 224}, ch[6] = {512, 512, 512, 512, 256, 128};
     const pcavs_bf16_unit unit = pcavs_bf16_unit_detect();

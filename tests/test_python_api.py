@@ -7,7 +7,9 @@
      k = j + 2 over the pose frames) -> generate (max_batch 4 as the CLI's batch), byte for byte;
   2. streaming == offline bit for bit (max_batch 1): the same PCM pushed in chunks of random sizes, one
      pose per frame, frames pulled as soon as ready (frame j once 640*(j+5) samples are in);
-  3. misuse raises pcavs.Error with the C status (NULL-like/closed handles, wrong shapes, push after finish).
+  3. misuse raises pcavs.Error with the C status (NULL-like/closed handles, wrong shapes, push after finish);
+  4. re-voicing paste-back (align, paste_back, paste_mask_distance, paste_clip) on the demo image's own aligned
+     crop: unchanged outside the mask + margin, >= 40 dB inside, the clip path equal to the frame path.
 Env: PCAVS_LIBRARY (libpcavs.so), PCAVS_SOURCE_DIR, PCAVS_BINARY_DIR (for pcavs-convert / pcavs-infer).
 Without pcavs-infer, part 1 compares with the C API's offline path only (prints SKIP for the CLI)."""
 import os
@@ -165,10 +167,51 @@ def main():
         # the C API itself on a NULL handle
         check(pcavs._lib.pcavs_pose_encode(None, 1, None, 224, 224, None) == 1, "C pose_encode(NULL) = INVALID_ARG")
         ctx1.close()
+
+        # ---- 4. re-voicing paste-back ----
+        check_paste(work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
     return 1 if failed else 0
+
+
+def check_paste(work):
+    """The demo identity image aligned, its own aligned crop pasted back with each mask (paste_back: outside the
+    mask + margin byte-identical, inside >= 40 dB PSNR) and the clip path (paste_clip) equal to paste_back."""
+    global skipped
+    if not pcavs.landmarks_available():
+        print("SKIP paste-back: this libpcavs has no dlib landmarks")
+        skipped += 1
+        return
+    src = os.path.join(SRC, "examples", "Input", "517600055")
+    al = pcavs.align(src, os.path.join(work, "aligned"))
+    check(al.n_frames == 1 and al.landmarks.shape == (1, 68, 2) and al.transforms.shape == (1, 6),
+          f"align: {al.n_frames} frame, landmarks {al.landmarks.shape}, transforms {al.transforms.shape}")
+    orig = pcavs.read_image(os.path.join(src, "000000.jpg"))
+    crop = pcavs.read_image(os.path.join(work, "aligned", "000000.png"))
+    for mask in pcavs.PASTE_MASKS:
+        out = pcavs.paste_back(orig, crop, al.transforms[0], al.landmarks[0], mask=mask, upstream_crop=False)
+        d = pcavs.paste_mask_distance(orig.shape, al.transforms[0], al.landmarks[0], mask=mask, upstream_crop=False)
+        outside = d < -8
+        n_out = int(np.count_nonzero((out != orig).any(2) & outside))
+        inside = d >= 0
+        mse = float(np.mean((out[inside].astype(float) - orig[inside]) ** 2))
+        psnr = 10 * np.log10(255.0 ** 2 / mse) if mse > 0 else 99.0
+        check(n_out == 0 and psnr >= 40 and inside.sum() > 3000,
+              f"paste_back {mask}: {n_out} pixels changed outside the mask + margin (0), PSNR inside {psnr:.2f} dB "
+              f"(>= 40; {int(inside.sum())} px)")
+        pdir = os.path.join(work, "pasted_" + mask)
+        pcavs.paste_clip(src, al, os.path.join(work, "aligned"), pdir, mask=mask, upstream_crop=False)
+        clip = pcavs.read_image(os.path.join(pdir, "000000.png"))
+        check(np.array_equal(clip, out), f"paste_clip {mask} == paste_back byte for byte")
+    raises("ValueError", lambda: pcavs.paste_back(orig, crop, al.transforms[0], al.landmarks[0], mask="lips"),
+           "paste_back(mask='lips')")
+    raises("invalid argument", lambda: pcavs.paste_back(orig, crop, al.transforms[0], None, mask="mouth"),
+           "paste_back(mouth) without landmarks")
+    raises("invalid argument", lambda: pcavs.paste_back(orig, crop, al.transforms[0], al.landmarks[0],
+                                                        blend_margin=20), "paste_back(blend_margin=20)")
+    al.close()
 
 
 def _stream_rate(ctx, ident):

@@ -1,4 +1,4 @@
-/* test_safetensors.c: engine/safetensors reader and writer: bit-exact round trip of every dtype
+/* test_safetensors.c: core/safetensors reader and writer: bit-exact round trip of every dtype
  * (scalars, empty tensors, metadata), shape-checked lookups, atomic replacement, and every
  * corruption case (header length, JSON, dtype, shape, offsets, overlap, metadata, duplicates,
  * truncation at every length, bit flips) answered with an error that names the problem. */

@@ -2,7 +2,7 @@
 four official PC-AVS checkpoints (name, shape, dtype, training-only flag), from spec/keys/*.tsv.
 Run once by hand when the spec changes (the build never reads the spec):
     /usr/bin/python3 weights_tools/gen_model_keys.py /work/shared/spec/keys > weights_tools/model_keys.c
-Training-only (never read at inference, PCAVS.md section 1): G style.*; V model.fc.*, fc.*;
+Training-only (never read at inference, docs/model.md §2.2): G style.*; V model.fc.*, fc.*;
 E classifier.*, mouth_fc.*, headpose_fc.*, to_mouth.*; A_sync fc.* (not model.fc.*); every
 num_batches_tracked."""
 import os

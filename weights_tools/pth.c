@@ -1,4 +1,4 @@
-/* pth.c: PyTorch state_dict checkpoints (legacy and zip serializations, NUMERICS.md section 7)
+/* pth.c: PyTorch state_dict checkpoints (legacy and zip serializations, docs/numerics.md §5)
  * read natively: a restricted unpickler (protocol 2 opcodes torch.save emits plus a few common
  * ones; globals collections.OrderedDict, torch._utils._rebuild_tensor_v2 / _rebuild_parameter and
  * torch.<X>Storage only), the storage table (persistent ids), and tensor materialisation with

@@ -1,4 +1,4 @@
-/* pth.h: reader of PyTorch checkpoint files holding a plain state_dict (NUMERICS.md section 7):
+/* pth.h: reader of PyTorch checkpoint files holding a plain state_dict (docs/numerics.md §5):
  * the legacy serialization of PyTorch < 1.6 (five pickles + raw storages) and the zip serialization
  * of >= 1.6 (data.pkl + data/<key> entries, read with libzip). The pickles go through a small
  * unpickler that knows only the opcodes and globals a state_dict needs and refuses the rest.

@@ -183,6 +183,7 @@ void pcavs_align_result_free(pcavs_align_result *r) {
     free(r->transforms);
     free(r->three);
     free(r->detected);
+    free(r->landmarks);
     memset(r, 0, sizeof *r);
 }
 
@@ -193,26 +194,28 @@ static pcavs_status grow(pcavs_align_result *r, long *cap, long n) {
     if (t) r->three = t;
     uint8_t *d = realloc(r->detected, (size_t)c);
     if (d) r->detected = d;
-    if (!t || !d) return pcavs_fail(PCAVS_ERR_OOM, "align: out of memory");
+    double *l = realloc(r->landmarks, (size_t)c * 2 * PCAVS_ALIGN_N_LANDMARKS * sizeof(double));
+    if (l) r->landmarks = l;
+    if (!t || !d || !l) return pcavs_fail(PCAVS_ERR_OOM, "align: out of memory");
     *cap = c;
     return PCAVS_OK;
 }
 
-/* Linear interpolation of the three points of frames without a face between the nearest detected frames;
- * held constant before the first and after the last detection. */
-static void interpolate(double *three, const uint8_t *det, long n) {
+/* Linear interpolation of per-frame points ([n, m]: the three points, the 68 landmarks) of frames without a
+ * face between the nearest detected frames; held constant before the first and after the last detection. */
+static void interpolate(double *three, const uint8_t *det, long n, int m) {
     long prev = -1;
     for (long i = 0; i < n; i++) {
         if (!det[i]) continue;
         long lo = prev < 0 ? 0 : prev + 1;
         for (long j = lo; j < i; j++) {
             double t = prev < 0 ? 1.0 : (double)(j - prev) / (double)(i - prev);
-            for (int k = 0; k < 6; k++)
-                three[6 * j + k] = prev < 0 ? three[6 * i + k] : (1 - t) * three[6 * prev + k] + t * three[6 * i + k];
+            for (int k = 0; k < m; k++)
+                three[m * j + k] = prev < 0 ? three[m * i + k] : (1 - t) * three[m * prev + k] + t * three[m * i + k];
         }
         prev = i;
     }
-    for (long j = prev + 1; j < n && prev >= 0; j++) memcpy(three + 6 * j, three + 6 * prev, 6 * sizeof(double));
+    for (long j = prev + 1; j < n && prev >= 0; j++) memcpy(three + m * j, three + m * prev, m * sizeof(double));
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -286,6 +289,7 @@ pcavs_status pcavs_align_clip(const char *input, const char *output, const pcavs
         side[n] = nf > 0 ? sqrt(fmax(0, (box[2] - box[0]) * (box[3] - box[1]))) : 0;
         if (nf > 0) {
             pcavs_align_three_points(pts, res->three + 6 * n);
+            memcpy(res->landmarks + (size_t)n * 2 * PCAVS_ALIGN_N_LANDMARKS, pts, sizeof pts);
             res->n_detected++;
         }
         if (nf > 1) {
@@ -326,7 +330,8 @@ pcavs_status pcavs_align_clip(const char *input, const char *output, const pcavs
                 "pcavs-align: %s: no face in %ld of %ld frames (first: frame %ld); their landmarks were "
                 "interpolated from the neighbouring frames\n",
                 input, res->n_interpolated, n, first_lost);
-    interpolate(res->three, res->detected, n);
+    interpolate(res->three, res->detected, n, 6);
+    interpolate(res->landmarks, res->detected, n, 2 * PCAVS_ALIGN_N_LANDMARKS);
 
     res->transforms = malloc((size_t)n * 6 * sizeof(double));
     if (!res->transforms) {
@@ -461,13 +466,11 @@ static void orig_close(orig_frames *of) {
     src_close(&of->src);
 }
 
-pcavs_status pcavs_align_paste_clip(const char *original, const pcavs_align_result *res, const char *generated,
-                                    int upstream_crop, double feather, long pose_period, const char *audio,
-                                    const char *output, FILE *log) {
-    if (!original || !res || !res->transforms || res->n_frames <= 0 || !generated || !output)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "align: paste_clip: missing original, transforms or generated frames");
-    if (pose_period < 0)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "align: paste_clip: pose_period must be >= 0 (got %ld)", pose_period);
+/* The paste-back loop. pp NULL: the feathered square (pcavs_align_paste with upstream_crop, feather); else
+ * pcavs_paste_frame with pp and the landmarks smoothed over time (lm: [n_frames, 68, 2], NULL for FULL). */
+static pcavs_status paste_clip(const char *original, const pcavs_align_result *res, const char *generated,
+                               int upstream_crop, double feather, const pcavs_paste_params *pp, const double *lm,
+                               long pose_period, const char *audio, const char *output, FILE *log) {
     orig_frames of;
     pcavs_status rc = orig_open(&of, original, res->n_frames, pose_period, log);
     if (rc != PCAVS_OK) {
@@ -510,9 +513,14 @@ pcavs_status pcavs_align_paste_clip(const char *original, const pcavs_align_resu
         long oi;
         if ((rc = orig_get(&of, i, clean, &oi)) != PCAVS_OK) break;
         memcpy(frame, clean, (size_t)fw * fh * 3);
-        double f2f[6];
-        if ((rc = pcavs_align_face_to_frame(res->transforms + 6 * oi, gw, upstream_crop, f2f)) != PCAVS_OK) break;
-        if ((rc = pcavs_align_paste(frame, fw, fh, g, gw, f2f, feather)) != PCAVS_OK) break;
+        if (pp) {
+            const double *l = lm ? lm + (size_t)oi * 2 * PCAVS_ALIGN_N_LANDMARKS : NULL;
+            if ((rc = pcavs_paste_frame(frame, fw, fh, g, gw, res->transforms + 6 * oi, l, pp)) != PCAVS_OK) break;
+        } else {
+            double f2f[6];
+            if ((rc = pcavs_align_face_to_frame(res->transforms + 6 * oi, gw, upstream_crop, f2f)) != PCAVS_OK) break;
+            if ((rc = pcavs_align_paste(frame, fw, fh, g, gw, f2f, feather)) != PCAVS_OK) break;
+        }
         if ((rc = sink_write(&k, frame, fw, fh)) != PCAVS_OK) break;
     }
     if (rc == PCAVS_OK && i == 0) rc = pcavs_fail(PCAVS_ERR_FORMAT, "file %s: no generated frames", generated);
@@ -527,5 +535,46 @@ pcavs_status pcavs_align_paste_clip(const char *original, const pcavs_align_resu
             fprintf(log, "pcavs-align: %ld generated frames past the %ld original ones were pasted onto the last\n",
                     i - res->n_frames, res->n_frames);
     }
+    return rc;
+}
+
+static pcavs_status check_clip_args(const char *original, const pcavs_align_result *res, const char *generated,
+                                    long pose_period, const char *output) {
+    if (!original || !res || !res->transforms || res->n_frames <= 0 || !generated || !output)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "align: paste_clip: missing original, transforms or generated frames");
+    if (pose_period < 0)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "align: paste_clip: pose_period must be >= 0 (got %ld)", pose_period);
+    return PCAVS_OK;
+}
+
+pcavs_status pcavs_align_paste_clip(const char *original, const pcavs_align_result *res, const char *generated,
+                                    int upstream_crop, double feather, long pose_period, const char *audio,
+                                    const char *output, FILE *log) {
+    PCAVS_TRY(check_clip_args(original, res, generated, pose_period, output));
+    return paste_clip(original, res, generated, upstream_crop, feather, NULL, NULL, pose_period, audio, output, log);
+}
+
+pcavs_status pcavs_align_paste_clip_masked(const char *original, const pcavs_align_result *res, const char *generated,
+                                           const pcavs_paste_params *p, long pose_period, const char *audio,
+                                           const char *output, FILE *log) {
+    PCAVS_TRY(check_clip_args(original, res, generated, pose_period, output));
+    pcavs_paste_params dp;
+    if (!p) pcavs_paste_params_init(&dp), p = &dp;
+    PCAVS_TRY(pcavs_paste_params_check(p));
+    double *lm = NULL;
+    if (p->mask != PCAVS_PASTE_MASK_FULL) {
+        if (!res->landmarks)
+            return pcavs_fail(PCAVS_ERR_INVALID_ARG, "align: paste_clip: the %s mask needs the result's landmarks",
+                              p->mask == PCAVS_PASTE_MASK_MOUTH ? "mouth" : "face");
+        lm = malloc((size_t)res->n_frames * 2 * PCAVS_ALIGN_N_LANDMARKS * sizeof *lm);
+        if (!lm) return pcavs_fail(PCAVS_ERR_OOM, "align: paste_clip: out of memory");
+        pcavs_status rc = pcavs_paste_smooth_landmarks(res->landmarks, res->n_frames, p->smooth_frames, lm);
+        if (rc != PCAVS_OK) {
+            free(lm);
+            return rc;
+        }
+    }
+    pcavs_status rc = paste_clip(original, res, generated, p->upstream_crop, 0, p, lm, pose_period, audio, output, log);
+    free(lm);
     return rc;
 }

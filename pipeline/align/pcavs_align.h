@@ -94,6 +94,11 @@ pcavs_status pcavs_align_face_to_frame(const double m_i[6], int face_size, int u
 pcavs_status pcavs_align_paste(uint8_t *frame, int fw, int fh, const uint8_t *face /* [s, s, 3] */, int face_size,
                                const double face_to_frame[6], double feather);
 
+/* ---- masked paste-back (align_paste.c; pcavs_paste_frame and the params are public: include/pcavs.h) ---- */
+
+/* PCAVS_ERR_INVALID_ARG naming the field when a params struct is out of range. */
+pcavs_status pcavs_paste_params_check(const pcavs_paste_params *p);
+
 #ifdef __cplusplus
 }
 #endif

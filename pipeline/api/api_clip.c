@@ -1,6 +1,6 @@
 /* api_clip.c: the public whole-clip entry points of include/pcavs.h over the pipeline's internals:
  * pcavs_context_render (pipeline/render), the model file's synthetic flag (safetensors metadata), the
- * weight total, and pcavs_process_init (engine/cpu_features). The CLIs use only these and the rest of
+ * weight total, and pcavs_process_init (core/cpu_features). The CLIs use only these and the rest of
  * pcavs.h. The clip-alignment functions are declared public in pcavs.h and defined in pipeline/align. */
 #include <string.h>
 

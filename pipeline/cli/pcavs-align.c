@@ -2,13 +2,16 @@
  * and optionally pastes generated faces back into the original frames.
  *
  *   pcavs-align INPUT -o OUT [--model FILE] [--max-frames N] [--transforms FILE]
- *               [--paste-back GENERATED --paste-out VIDEO [--audio FILE] [--no-crop] [--feather PX]] [-q]
+ *               [--paste-back GENERATED --paste-out VIDEO [--audio FILE] [--no-crop] [--feather PX]
+ *                [--paste-mask mouth|face|full] [--blend multiband|feather]] [-q]
  *
  * INPUT: an image, a folder of images or a video. OUT: a folder of %06d.png frames, or a video (.mp4/.mov/.mkv/
  * .avi). --transforms writes the per-frame 2x3 matrices M_i (original -> aligned) as text, one frame a line.
  * --paste-back maps GENERATED faces (frames folder or video, the network's 224x224 output of the upstream crop
  * unless --no-crop) back into INPUT's frames with the inverse transforms and a feathered mask, writing
- * --paste-out at INPUT's resolution. Uses only the public API (pcavs.h, libpcavs). */
+ * --paste-out at INPUT's resolution; with --paste-mask or --blend, only the mask (built from the landmarks) is
+ * pasted, with that blend (pcavs_align_paste_clip_masked; defaults mouth, multiband). Uses only the public API
+ * (pcavs.h, libpcavs). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +21,8 @@
 static void usage(FILE *f) {
     fprintf(f, "usage: pcavs-align INPUT -o OUT [--model FILE] [--max-frames N] [--transforms FILE]\n"
                "                   [--paste-back GENERATED --paste-out VIDEO [--audio FILE] [--no-crop]\n"
-               "                    [--feather PX]] [-q]\n"
+               "                    [--feather PX] [--paste-mask mouth|face|full] [--blend multiband|feather]]\n"
+               "                   [-q]\n"
                "  INPUT: image, folder of images or video; OUT: folder of %%06d.png frames or a video (.mp4 ...)\n"
                "  Landmarks: dlib HOG face detector + 68-point shape predictor (default model %s).\n",
             pcavs_landmarks_default_model());
@@ -26,7 +30,7 @@ static void usage(FILE *f) {
 
 int main(int argc, char **argv) {
     const char *input = NULL, *output = NULL, *model = NULL, *tpath = NULL, *gen = NULL, *pout = NULL,
-               *audio = NULL;
+               *audio = NULL, *mask = NULL, *blend = NULL;
     int quiet = 0, crop = 1, max_frames = 0;
     double feather = 12;
     for (int i = 1; i < argc; i++) {
@@ -43,6 +47,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--audio") && more) audio = argv[++i];
         else if (!strcmp(a, "--feather") && more) feather = atof(argv[++i]);
         else if (!strcmp(a, "--max-frames") && more) max_frames = atoi(argv[++i]);
+        else if (!strcmp(a, "--paste-mask") && more) mask = argv[++i];
+        else if (!strcmp(a, "--blend") && more) blend = argv[++i];
         else if (!strcmp(a, "--no-crop")) crop = 0;
         else if (!strcmp(a, "-q")) quiet = 1;
         else if (a[0] == '-' && a[1]) {
@@ -64,6 +70,18 @@ int main(int argc, char **argv) {
         fprintf(stderr, "pcavs-align: --paste-back GENERATED and --paste-out VIDEO go together\n");
         return 2;
     }
+    pcavs_paste_params pp;
+    pcavs_paste_params_init(&pp);
+    if ((mask && pcavs_paste_mask_parse(mask, &pp.mask) != PCAVS_OK) ||
+        (blend && pcavs_paste_blend_parse(blend, &pp.blend) != PCAVS_OK)) {
+        fprintf(stderr, "pcavs-align: %s\n", pcavs_last_error());
+        return 2;
+    }
+    if ((mask || blend) && !gen) {
+        fprintf(stderr, "pcavs-align: --paste-mask and --blend need --paste-back\n");
+        return 2;
+    }
+    pp.upstream_crop = crop;
     if (!pcavs_landmarks_available()) {
         fprintf(stderr, "pcavs-align: landmark detection is unavailable: this build has no dlib (install "
                         "libdlib-dev and libdlib-data, then reconfigure and rebuild)\n");
@@ -103,7 +121,8 @@ int main(int argc, char **argv) {
         }
     }
     if (rc == 0 && gen) {
-        st = pcavs_align_paste_clip(input, &res, gen, crop, feather, 0, audio, pout, p.log);
+        st = mask || blend ? pcavs_align_paste_clip_masked(input, &res, gen, &pp, 0, audio, pout, p.log)
+                           : pcavs_align_paste_clip(input, &res, gen, crop, feather, 0, audio, pout, p.log);
         if (st != PCAVS_OK) {
             fprintf(stderr, "pcavs-align: %s\n", pcavs_last_error());
             rc = 1;

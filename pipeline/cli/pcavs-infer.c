@@ -1,12 +1,14 @@
 /* pcavs-infer: the command users run; upstream's inference.py (+ experiments/demo_vox.sh) as a program.
  *   pcavs-infer --model model.safetensors --face FACE --audio AUDIO [--pose POSE] -o out.mp4
- *   pcavs-infer --model model.safetensors --csv demo.csv -o results/ [--shard I/N]
+ *   pcavs-infer --model model.safetensors --csv demo.csv -o results/ [--shard I/N | auto[/N]] [--overwrite]
  * Parses flags (getopt_long), loads the model once (pcavs_context_create), renders each clip with
  * pcavs_context_render, draws a progress bar on stderr when it is a terminal, prints one summary line per
- * clip. Uses only the public API (pcavs.h, libpcavs).
+ * clip. Uses only the public API (pcavs.h, libpcavs). With --csv: resumable (rows whose outputs exist are
+ * skipped), one JSON line per row in OUT_DIR/summary-shard-I-of-N.jsonl (infer_batch.c).
  * Exit status: 0 success, 1 a clip failed (one line on stderr saying why), 2 usage error. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@
 #include <unistd.h>
 
 #include "pcavs.h" /* the public API only (tests/test_install.sh checks) */
+#include "infer_batch.h"
 
 #define PROG "pcavs-infer"
 
@@ -25,7 +28,8 @@ static void usage(FILE *f) {
             "usage: " PROG
             " --model MODEL.safetensors --face FACE (--audio AUDIO | --mel MEL.npy) [--pose POSE] -o OUT.mp4 "
             "[options]\n"
-            "       " PROG " --model MODEL.safetensors --csv FILE -o OUT_DIR [--shard I/N] [options]\n"
+            "       " PROG " --model MODEL.safetensors --csv FILE -o OUT_DIR [--shard I/N|auto|auto/N] "
+            "[--overwrite] [options]\n"
             "\n"
             "Renders a talking-face video with PC-AVS: the identity of FACE, the mouth of AUDIO, the head pose of\n"
             "POSE. Converted weights come from pcavs-convert (official checkpoints, or --synthesize for tests).\n"
@@ -47,7 +51,18 @@ static void usage(FILE *f) {
             "      --csv FILE          upstream metadata CSV (8 space-separated fields per row: id folder, id count,\n"
             "                          pose folder, pose frames, audio, mouth folder, mouth frames, spectrogram.npy\n"
             "                          or dummy); one clip per row, written to OUT_DIR/id_*_pose_*_audio_*.mp4\n"
-            "      --shard I/N         with --csv: only rows r with r %% N == I (split a CSV across machines)\n"
+            "      --shard I/N         with --csv: only rows r with r %% N == I (rows counted from 0; split a CSV\n"
+            "                          across machines)\n"
+            "      --shard auto        the shard from a Slurm job array (sbatch --array=A-B: SLURM_ARRAY_TASK_ID,\n"
+            "                          _MIN, _COUNT; ids need not start at 0)\n"
+            "      --shard auto/N      the same, or from a Kubernetes Indexed Job (JOB_COMPLETION_INDEX) with N its\n"
+            "                          completions. An error when no scheduler set them\n"
+            "      --overwrite         with --csv: render rows again whose outputs exist. Without it a row whose\n"
+            "                          outputs all exist is skipped (a stopped run resumes where it was; outputs\n"
+            "                          appear only complete). Each shard appends one JSON line per row (row,\n"
+            "                          shard, output, status done|skipped|failed, frames, seconds, error) to\n"
+            "                          OUT_DIR/summary-shard-I-of-N.jsonl; a failed row does not stop the others,\n"
+            "                          and the exit status is 0 only when every row of the shard was done or skipped\n"
             "outputs:\n"
             "  -o, --output OUT        the generated video (H.264 MP4, 25 fps, the audio muxed in); with --csv a\n"
             "                          directory. Written to a temporary file and renamed on success: a failed run\n"
@@ -66,9 +81,15 @@ static void usage(FILE *f) {
             "      --align             detect 68 landmarks in FACE and POSE (dlib), align them like upstream's\n"
             "                          preprocessing to 224x224 crops, then render from the aligned frames\n"
             "      --paste-back FILE   with --align: map the generated faces back into the original POSE frames\n"
-            "                          (FACE when there is no POSE) with a feathered mask: a video at the source\n"
-            "                          resolution, the audio muxed in. Re-voicing a video: give it as FACE and\n"
-            "                          no POSE, and its frames also drive the head pose\n"
+            "                          (FACE when there is no POSE): a video at the source resolution, the audio\n"
+            "                          muxed in (or a folder of PNG frames). Re-voicing a video: give it as FACE\n"
+            "                          and no POSE, and its frames also drive the head pose\n"
+            "      --paste-mask M      with --paste-back, what of the generated face is pasted: mouth (the lower\n"
+            "                          face up to under the nose: eyes, hair and background stay the original's;\n"
+            "                          default when re-voicing a video), face (the face up to the forehead;\n"
+            "                          default otherwise) or full (the whole generated square)\n"
+            "      --blend B           multiband (default: a Laplacian-pyramid blend, no visible edge where colour\n"
+            "                          or lighting differ) or feather (a smooth alpha ramp)\n"
             "execution:\n"
             "      --device D          cpu (default), cuda, or ref (naive reference kernels: slow)\n"
             "  -t, --threads N         CPU threads (default: all cores)\n"
@@ -170,11 +191,16 @@ typedef struct opts {
     const char *csv;
     const char *sbs; /* "" = derive the name */
     int shard_i, shard_n;
+    const char *shard_auto; /* --shard auto or auto/N */
+    int overwrite;          /* --overwrite */
+    long *n_frames;         /* with --csv: run_clip stores the frames rendered here */
     int quiet;
     const char *device_name;
     int threads;
     int align;              /* --align */
     const char *paste_back; /* --paste-back FILE */
+    const char *paste_mask; /* --paste-mask (NULL: mouth when re-voicing, else face) */
+    const char *blend;      /* --blend (NULL: multiband) */
 } opts;
 
 static int run_clip(pcavs_context *ctx, pcavs_render_params *rp, const opts *o, const char *label, long *pose_used);
@@ -231,9 +257,14 @@ static int run_aligned_clip(pcavs_context *ctx, pcavs_render_params *rp, const o
          * calc_loop_idx(j + 2, P): paste it there */
         /* the audio comes from the rendered video, where it already starts 80 ms in (in sync, or from 0 with
          * --upstream-timing) like the frames; muxing rp->audio from 0 would put the pasted video 2 frames early */
-        if (pcavs_align_paste_clip(src, res, rp->output, 1, 12.0, rp->pose ? pose_used : 0,
-                                   rp->audio ? rp->output : NULL, o->paste_back,
-                                   o->quiet ? NULL : stderr) != PCAVS_OK) {
+        pcavs_paste_params pp;
+        pcavs_paste_params_init(&pp);
+        pp.mask = orig_pose || face_res.n_frames <= 1 ? PCAVS_PASTE_MASK_FACE : PCAVS_PASTE_MASK_MOUTH;
+        if (o->paste_mask) pcavs_paste_mask_parse(o->paste_mask, &pp.mask); /* checked in main */
+        if (o->blend) pcavs_paste_blend_parse(o->blend, &pp.blend);
+        if (pcavs_align_paste_clip_masked(src, res, rp->output, &pp, rp->pose ? pose_used : 0,
+                                          rp->audio ? rp->output : NULL, o->paste_back,
+                                          o->quiet ? NULL : stderr) != PCAVS_OK) {
             fprintf(stderr, PROG ": --paste-back %s: %s\n", o->paste_back, pcavs_last_error());
             failed = 1;
         } else if (!o->quiet) {
@@ -260,6 +291,8 @@ static int run_clip(pcavs_context *ctx, pcavs_render_params *rp, const opts *o, 
         return 1;
     }
     if (pose_used) *pose_used = res.pose_frames_used;
+    if (o->n_frames)
+        *o->n_frames = res.n_frames;
     if (!o->quiet) {
         double gen = res.total_seconds - res.load_seconds;
         const char *where = rp->output ? rp->output : rp->frames_dir ? rp->frames_dir : rp->side_by_side;
@@ -289,14 +322,41 @@ static int set_outputs(pcavs_render_params *rp, const opts *o, char **own_sbs, c
     return 1;
 }
 
+/* Loads the model (the synthetic-weights warning first); NULL when it cannot (the reason printed). */
+static pcavs_context *load_model(const char *model_path, const pcavs_exec_params *xp, int batch, const opts *o) {
+    double t0 = now_s();
+    warn_if_synthetic(model_path);
+    pcavs_context_params cp;
+    pcavs_context_params_init(&cp);
+    cp.exec = *xp;
+    cp.max_batch = batch;
+    pcavs_context *ctx = NULL;
+    pcavs_status cst = pcavs_context_create(model_path, &cp, &ctx);
+    if (cst != PCAVS_OK) {
+        if (cst == PCAVS_ERR_UNSUPPORTED || cst == PCAVS_ERR_BACKEND)
+            fprintf(stderr, PROG ": device %s: %s\n", o->device_name, pcavs_last_error());
+        else
+            fprintf(stderr, PROG ": %s\n", pcavs_last_error());
+        return NULL;
+    }
+    if (!o->quiet && xp->log_level <= PCAVS_LOG_INFO)
+        fprintf(stderr, PROG ": model loaded in %.1f s (%.0f MB of weights, backend %s, %s)\n", now_s() - t0,
+                pcavs_context_weight_bytes(ctx) / 1e6, pcavs_context_backend_name(ctx),
+                pcavs_context_precision_name(ctx));
+    return ctx;
+}
+
 enum {
     OPT_MEL = 256,
     OPT_ALIGN,
     OPT_PASTE_BACK,
+    OPT_PASTE_MASK,
+    OPT_BLEND,
     OPT_POSE_FRAMES,
     OPT_MOUTH,
     OPT_CSV,
     OPT_SHARD,
+    OPT_OVERWRITE,
     OPT_OUTPUT_POSE,
     OPT_OUTPUT_REF,
     OPT_SBS,
@@ -326,10 +386,13 @@ int main(int argc, char **argv) {
                                        {"mel", required_argument, 0, OPT_MEL},
                                        {"align", no_argument, 0, OPT_ALIGN},
                                        {"paste-back", required_argument, 0, OPT_PASTE_BACK},
+                                       {"paste-mask", required_argument, 0, OPT_PASTE_MASK},
+                                       {"blend", required_argument, 0, OPT_BLEND},
                                        {"pose-frames", required_argument, 0, OPT_POSE_FRAMES},
                                        {"mouth-frames", required_argument, 0, OPT_MOUTH},
                                        {"csv", required_argument, 0, OPT_CSV},
                                        {"shard", required_argument, 0, OPT_SHARD},
+                                       {"overwrite", no_argument, 0, OPT_OVERWRITE},
                                        {"output-pose", required_argument, 0, OPT_OUTPUT_POSE},
                                        {"output-ref", required_argument, 0, OPT_OUTPUT_REF},
                                        {"side-by-side", optional_argument, 0, OPT_SBS},
@@ -411,11 +474,18 @@ int main(int argc, char **argv) {
             break;
         case OPT_SHARD: {
             int i, n, k = 0;
+            if (!strncmp(optarg, "auto", 4)) {
+                o.shard_auto = optarg; /* resolved from the environment below */
+                break;
+            }
             if (sscanf(optarg, "%d/%d%n", &i, &n, &k) != 2 || optarg[k] || n < 1 || i < 0 || i >= n)
-                BAD("--shard needs I/N with 0 <= I < N, got '%s'", optarg);
-            o.shard_i = i, o.shard_n = n;
+                BAD("--shard needs I/N with 0 <= I < N, auto or auto/N, got '%s'", optarg);
+            o.shard_i = i, o.shard_n = n, o.shard_auto = NULL;
             break;
         }
+        case OPT_OVERWRITE:
+            o.overwrite = 1;
+            break;
         case OPT_OUTPUT_POSE:
             if (!strcmp(optarg, "driving"))
                 rp.output_pose = PCAVS_OUTPUT_DRIVING;
@@ -479,6 +549,20 @@ int main(int argc, char **argv) {
         case OPT_PASTE_BACK:
             o.paste_back = optarg;
             break;
+        case OPT_PASTE_MASK: {
+            pcavs_paste_mask m;
+            if (pcavs_paste_mask_parse(optarg, &m) != PCAVS_OK)
+                BAD("--paste-mask must be mouth, face or full, got '%s'", optarg);
+            o.paste_mask = optarg;
+            break;
+        }
+        case OPT_BLEND: {
+            pcavs_paste_blend b;
+            if (pcavs_paste_blend_parse(optarg, &b) != PCAVS_OK)
+                BAD("--blend must be multiband or feather, got '%s'", optarg);
+            o.blend = optarg;
+            break;
+        }
         case OPT_PRECISION:
             if (!strcmp(optarg, "fp32"))
                 xp.precision = PCAVS_PRECISION_FP32;
@@ -514,8 +598,10 @@ int main(int argc, char **argv) {
             BAD("with --csv, outputs are named per row: use --side-by-side without a name, and no "
                 "--output-ref/--frames");
     } else {
-        if (o.shard_n != 1)
+        if (o.shard_n != 1 || o.shard_auto)
             BAD("--shard needs --csv");
+        if (o.overwrite)
+            BAD("--overwrite needs --csv (a single clip's output is always replaced)");
         if (!rp.face)
             BAD("--face is required");
         if (!rp.audio && !rp.mel)
@@ -527,8 +613,18 @@ int main(int argc, char **argv) {
         BAD("--align works on one clip at a time: align with pcavs-align first, then use --csv");
     if (o.paste_back && !rp.output)
         BAD("--paste-back needs -o OUT.mp4 (the generated video it pastes from)");
+    if ((o.paste_mask || o.blend) && !o.paste_back)
+        BAD("--paste-mask and --blend need --paste-back");
     if (o.quiet)
         xp.log_level = PCAVS_LOG_ERROR;
+    if (o.csv && o.shard_auto) {
+        char from[256], err[512];
+        if (!infer_shard_auto(o.shard_auto, (const char *(*)(const char *))getenv, &o.shard_i, &o.shard_n, from,
+                              sizeof from, err, sizeof err))
+            BAD("%s", err);
+        if (!o.quiet)
+            fprintf(stderr, PROG ": shard %d/%d from %s\n", o.shard_i, o.shard_n, from);
+    }
 
     /* the CSV is read (and its rows checked) before the model is loaded */
     char **rows = NULL;
@@ -568,26 +664,23 @@ int main(int argc, char **argv) {
             return 1;
         }
     }
-
-    double t0 = now_s();
-    warn_if_synthetic(model_path);
-    pcavs_context_params cp;
-    pcavs_context_params_init(&cp);
-    cp.exec = xp;
-    cp.max_batch = rp.batch;
-    pcavs_context *ctx = NULL;
-    pcavs_status cst = pcavs_context_create(model_path, &cp, &ctx);
-    if (cst != PCAVS_OK) {
-        if (cst == PCAVS_ERR_UNSUPPORTED || cst == PCAVS_ERR_BACKEND)
-            fprintf(stderr, PROG ": device %s: %s\n", o.device_name, pcavs_last_error());
-        else
-            fprintf(stderr, PROG ": %s\n", pcavs_last_error());
-        return 1;
+    /* the shard's summary, next to the outputs: appended (a resumed run adds its lines), one write a line */
+    char summary_path[2048];
+    int summary_fd = -1;
+    if (o.csv) {
+        snprintf(summary_path, sizeof summary_path, "%s/summary-shard-%d-of-%d.jsonl", rp.output, o.shard_i,
+                 o.shard_n);
+        summary_fd = open(summary_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (summary_fd < 0) {
+            fprintf(stderr, PROG ": summary %s: cannot open: %s\n", summary_path, strerror(errno));
+            return 1;
+        }
     }
-    if (!o.quiet && xp.log_level <= PCAVS_LOG_INFO)
-        fprintf(stderr, PROG ": model loaded in %.1f s (%.0f MB of weights, backend %s, %s)\n", now_s() - t0,
-                pcavs_context_weight_bytes(ctx) / 1e6, pcavs_context_backend_name(ctx),
-                pcavs_context_precision_name(ctx));
+
+    /* with --csv the model is loaded at the first row to render: a resumed shard with nothing left loads nothing */
+    pcavs_context *ctx = NULL;
+    if (!o.csv && !(ctx = load_model(model_path, &xp, rp.batch, &o)))
+        return 1;
 
     int failed = 0, done = 0;
     if (!o.csv) {
@@ -602,28 +695,69 @@ int main(int argc, char **argv) {
         free(own_sbs), free(own_ref);
     } else {
         const char *dir = rp.output;
+        int skipped = 0, load_failed = 0;
+        char load_error[1024] = "";
+        long n_frames = -1;
+        o.n_frames = &n_frames;
         for (int r = 0; r < n_rows; r++) {
             if (r % o.shard_n != o.shard_i)
                 continue;
+            double t_row = now_s();
             pcavs_render_params row = rp;
             char name[1600], label[64];
-            snprintf(label, sizeof label, "csv %s row %d", o.csv, r + 1);
+            snprintf(label, sizeof label, "csv %s row %d", o.csv, r); /* from 0, as --shard and the summary */
+            const char *status = "done", *error = NULL, *out_name = NULL;
+            char out[2048];
+            n_frames = -1;
             if (pcavs_render_parse_csv_line(rows[r], &row, name, sizeof name) != PCAVS_OK) {
                 fprintf(stderr, PROG ": %s: %s\n", label, pcavs_last_error());
+                status = "failed", error = pcavs_last_error();
                 failed++;
-                continue;
+            } else {
+                snprintf(out, sizeof out, "%s/%s.mp4", dir, name);
+                row.output = out_name = out;
+                char *own_sbs, *own_ref;
+                set_outputs(&row, &o, &own_sbs, &own_ref);
+                /* resume: outputs are renamed into place only when complete, so an existing one is finished */
+                if (!o.overwrite && infer_output_exists(out) &&
+                    (!row.side_by_side || infer_output_exists(row.side_by_side)) &&
+                    (!row.output_ref || infer_output_exists(row.output_ref))) {
+                    status = "skipped";
+                    skipped++;
+                    if (!o.quiet)
+                        printf(PROG ": %s: %s exists, skipped (--overwrite renders it again)\n", label, out);
+                } else {
+                    /* temporaries of a render that was killed (scancel, a lost node) */
+                    infer_remove_stale_temps(out);
+                    if (row.side_by_side)
+                        infer_remove_stale_temps(row.side_by_side);
+                    if (row.output_ref)
+                        infer_remove_stale_temps(row.output_ref);
+                    if (!ctx && !load_failed && !(ctx = load_model(model_path, &xp, rp.batch, &o))) {
+                        load_failed = 1;
+                        snprintf(load_error, sizeof load_error, "model %s: %s", model_path, pcavs_last_error());
+                    }
+                    if (load_failed) {
+                        status = "failed", error = load_error;
+                        failed++;
+                    } else if (run_clip(ctx, &row, &o, label, NULL)) {
+                        status = "failed", error = pcavs_last_error();
+                        failed++;
+                    }
+                    done++;
+                }
+                free(own_sbs), free(own_ref);
             }
-            char out[2048];
-            snprintf(out, sizeof out, "%s/%s.mp4", dir, name);
-            row.output = out;
-            char *own_sbs, *own_ref;
-            set_outputs(&row, &o, &own_sbs, &own_ref);
-            failed += run_clip(ctx, &row, &o, label, NULL);
-            done++;
-            free(own_sbs), free(own_ref);
+            if (infer_summary_append(summary_fd, r, o.shard_i, o.shard_n, out_name, status, n_frames,
+                                     now_s() - t_row, error) != 0) {
+                fprintf(stderr, PROG ": summary %s: cannot append: %s\n", summary_path, strerror(errno));
+                failed++;
+            }
         }
         if (!o.quiet)
-            printf(PROG ": csv %s: shard %d/%d: %d clips, %d failed\n", o.csv, o.shard_i, o.shard_n, done, failed);
+            printf(PROG ": csv %s: shard %d/%d: %d clips rendered, %d skipped, %d failed (summary %s)\n", o.csv,
+                   o.shard_i, o.shard_n, done, skipped, failed, summary_path);
+        close(summary_fd);
     }
     for (int r = 0; r < n_rows; r++)
         free(rows[r]);

@@ -1,7 +1,7 @@
 /* audio.c: audio decoding (libsndfile, or the ffmpeg program like audioread), resampy kaiser_best
  * resampling, and upstream's mel spectrogram: config/AudioConfig.py read_audio + audio_to_spectrogram
  * (lws STFT, librosa Slaney mel, dB, normalisation) and the data/voxtest_dataset.py window slicing and
- * util.calc_loop_idx. Numerics: NUMERICS.md sections 1-4. The FFT is a small mixed-radix one in double. */
+ * util.calc_loop_idx. Numerics: docs/numerics.md §2. The FFT is a small mixed-radix one in double. */
 #include "pcavs_audio.h"
 
 #include <math.h>
@@ -54,27 +54,11 @@ static pcavs_status load_sndfile(SNDFILE *sf, const SF_INFO *info, const char *p
 
 /* Runs `ffprobe` for the first audio stream's sample rate and channel count. */
 static pcavs_status probe_audio(const char *path, int *rate, int *channels) {
-    const char *argv[] = {"ffprobe",
-                          "-v",
-                          "error",
-                          "-select_streams",
-                          "a:0",
-                          "-show_entries",
-                          "stream=sample_rate,channels",
-                          "-of",
-                          "default=noprint_wrappers=1",
-                          path,
-                          NULL};
-    pcavs_proc p;
-    PCAVS_TRY(pcavs_proc_spawn(argv, 0, 1, &p));
-    char buf[512];
-    size_t got = 0;
-    pcavs_status st = pcavs_proc_read(&p, buf, sizeof buf - 1, &got);
-    buf[got] = 0;
-    char err[300];
-    int code = pcavs_proc_finish(&p, err, sizeof err);
-    if (st != PCAVS_OK)
-        return st;
+    static const char *const first_audio[] = {"-select_streams", "a:0", NULL};
+    char buf[512], err[300];
+    int code = 0;
+    PCAVS_TRY(pcavs_media_ffprobe(path, "stream=sample_rate,channels", first_audio, buf, sizeof buf, &code, err,
+                                  sizeof err));
     *rate = *channels = 0;
     const char *r = strstr(buf, "sample_rate="), *c = strstr(buf, "channels=");
     if (r)

@@ -1,6 +1,6 @@
 /* image.c: JPEG/PNG decoding, OpenCV-exact INTER_LINEAR resize, upstream crop/normalisation and PNG output.
  * Mirrors upstream data/voxtest_dataset.py load_img/to_Tensor and util/util.py tensor2im; the numerics
- * (libjpeg-turbo defaults, OpenCV resize.cpp fixed point, to_Tensor rounding) are NUMERICS.md section 5. */
+ * (libjpeg-turbo defaults, OpenCV resize.cpp fixed point, to_Tensor rounding) are docs/numerics.md §3. */
 #include "pcavs_image.h"
 
 #include <errno.h>

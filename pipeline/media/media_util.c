@@ -269,3 +269,26 @@ void pcavs_proc_kill(pcavs_proc *p) {
         kill(p->pid, SIGTERM);
     pcavs_proc_finish(p, NULL, 0);
 }
+
+pcavs_status pcavs_media_ffprobe(const char *path, const char *entries, const char *const *extra, char *out, size_t cap,
+                                 int *exit_code, char *err, size_t err_cap) {
+    const char *argv[14];
+    int k = 0;
+    argv[k++] = "ffprobe";
+    argv[k++] = "-v";
+    argv[k++] = "error";
+    for (int i = 0; extra && extra[i] && i < 4; i++) argv[k++] = extra[i];
+    argv[k++] = "-show_entries";
+    argv[k++] = entries;
+    argv[k++] = "-of";
+    argv[k++] = "default=noprint_wrappers=1";
+    argv[k++] = path;
+    argv[k] = NULL;
+    pcavs_proc p;
+    PCAVS_TRY(pcavs_proc_spawn(argv, 0, 1, &p));
+    size_t got = 0;
+    pcavs_status st = pcavs_proc_read(&p, out, cap - 1, &got);
+    out[got] = 0;
+    *exit_code = pcavs_proc_finish(&p, err, err_cap);
+    return st;
+}

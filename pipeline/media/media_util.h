@@ -34,6 +34,13 @@ typedef struct pcavs_proc {
     char prog[64]; /* argv[0], for messages */
 } pcavs_proc;
 
+/* Runs `ffprobe -v error [extra...] -show_entries ENTRIES -of default=noprint_wrappers=1 path` (extra: NULL or
+ * a NULL-terminated list of at most 4 arguments) and
+ * leaves its key=value lines in out (NUL-terminated, cut at cap - 1 bytes). Returns the spawn or read
+ * status; *exit_code and err (the tail of its stderr) say whether ffprobe itself succeeded. */
+pcavs_status pcavs_media_ffprobe(const char *path, const char *entries, const char *const *extra, char *out, size_t cap,
+                                 int *exit_code, char *err, size_t err_cap);
+
 /* Spawns argv[0] (searched on PATH) with argv (NULL-terminated). want_stdin/want_stdout connect those
  * streams to this process; otherwise they are /dev/null. A missing program gives PCAVS_ERR_UNSUPPORTED
  * with "<prog> is not installed". */

@@ -1,7 +1,7 @@
 /* pcavs_audio.h: audio decoding and the exact upstream mel-spectrogram front end.
  *
  * Mirrors upstream config/AudioConfig.py (read_audio, audio_to_spectrogram) and the slicing of
- * data/voxtest_dataset.py (NUMERICS.md sections 1-4):
+ * data/voxtest_dataset.py (docs/numerics.md §2):
  *   librosa.load(sr=16000)  -> y float32 mono 16 kHz
  *   audio_normalize         -> y * float32(0.1 / max(1e-4, sqrt(mean(y^2))))   (numpy float32 mean)
  *   lws.lws(1280,160).stft  -> |X| (M x 641, double), sqrt-Hann/2 window, 1120 zeros each side

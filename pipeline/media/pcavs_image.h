@@ -1,6 +1,6 @@
 /* pcavs_image.h: image input/output and the exact upstream image preprocessing.
  *
- * Mirrors upstream data/voxtest_dataset.py `load_img` + `to_Tensor` (NUMERICS.md section 5):
+ * Mirrors upstream data/voxtest_dataset.py `load_img` + `to_Tensor` (docs/numerics.md §3):
  *   cv2.imread (libjpeg-turbo defaults: ISLOW IDCT, fancy upsampling; PNG via libpng)
  *   -> img[0:192, 16:208] -> cv2.resize(224x224, INTER_LINEAR) on uint8 (OpenCV's fixed-point path)
  *   -> BGR2RGB -> x/255*2-1 as float32 CHW [3,224,224].

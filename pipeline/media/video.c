@@ -35,26 +35,11 @@ pcavs_status pcavs_video_probe(const char *path, pcavs_video_info *info) {
     memset(info, 0, sizeof *info);
     info->n_frames = -1;
     PCAVS_TRY(check_readable(path, "video"));
-    const char *argv[] = {"ffprobe",
-                          "-v",
-                          "error",
-                          "-count_packets",
-                          "-show_entries",
-                          "stream=codec_type,width,height,r_frame_rate,nb_frames,nb_read_packets",
-                          "-of",
-                          "default=noprint_wrappers=1",
-                          path,
-                          NULL};
-    pcavs_proc p;
-    PCAVS_TRY(pcavs_proc_spawn(argv, 0, 1, &p));
-    char buf[8192];
-    size_t got = 0;
-    pcavs_status st = pcavs_proc_read(&p, buf, sizeof buf - 1, &got);
-    buf[got] = 0;
-    char err[300];
-    int code = pcavs_proc_finish(&p, err, sizeof err);
-    if (st != PCAVS_OK)
-        return st;
+    static const char *const count_packets[] = {"-count_packets", NULL};
+    char buf[8192], err[300];
+    int code = 0;
+    PCAVS_TRY(pcavs_media_ffprobe(path, "stream=codec_type,width,height,r_frame_rate,nb_frames,nb_read_packets",
+                                  count_packets, buf, sizeof buf, &code, err, sizeof err));
     if (code != 0)
         return pcavs_fail(PCAVS_ERR_FORMAT, "video %s: not a readable video (ffprobe: %s)", path,
                           err[0] ? err : "failed");

@@ -1,9 +1,13 @@
 /* render.c: one clip from files to MP4 (upstream inference.py `inference_single_audio` over
  * data/voxtest_dataset.py `VOXTestDataset`): identity averaged over its images, spectrogram windows,
  * ping-pong pose embeddings computed once per pose frame (util.calc_loop_idx), batches through
- * A_sync / E / G, frames streamed into ffmpeg. See pcavs_render.h for the timing and memory notes. */
+ * A_sync / E / G, frames streamed into ffmpeg: the clip loop. Its inputs are render_sources.c, the
+ * side-by-side rows render_compose.c, the metadata CSV render_csv.c. See pcavs_render.h for the timing and
+ * memory notes. */
 #define _GNU_SOURCE
 #include "pcavs_render.h"
+#include "render_compose.h"
+#include "render_sources.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -39,292 +43,6 @@ static double now_s(void) {
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static int is_dir(const char *p) {
-    struct stat st;
-    return p && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static int is_file(const char *p) {
-    struct stat st;
-    return p && stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static int has_ext(const char *p, const char *ext) {
-    size_t n = strlen(p), e = strlen(ext);
-    return n > e && !strcasecmp(p + n - e, ext);
-}
-
-static int is_image_name(const char *p) { return has_ext(p, ".jpg") || has_ext(p, ".jpeg") || has_ext(p, ".png"); }
-
-/* 1 when the file starts like a JPEG or PNG. */
-static int looks_like_image(const char *p) {
-    unsigned char b[4] = {0};
-    FILE *f = fopen(p, "rb");
-    if (!f)
-        return 0;
-    size_t n = fread(b, 1, 4, f);
-    fclose(f);
-    return n >= 3 && ((b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) || (b[0] == 0x89 && b[1] == 'P' && b[2] == 'N'));
-}
-
-static pcavs_status check_input(const char *path, const char *what) {
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return pcavs_fail(PCAVS_ERR_IO, "%s %s: cannot open: %s", what, path, strerror(errno));
-    if (!S_ISDIR(st.st_mode) && access(path, R_OK) != 0)
-        return pcavs_fail(PCAVS_ERR_IO, "%s %s: not readable: %s", what, path, strerror(errno));
-    return PCAVS_OK;
-}
-
-/* Loads one image file and applies upstream's crop + resize (refusing non-224x224 frames). */
-static pcavs_status load_crop(const char *path, const char *what, uint8_t *rgb /* [224, 224, 3] */) {
-    pcavs_image img = {0};
-    pcavs_status st = pcavs_image_load(path, &img);
-    if (st == PCAVS_OK)
-        st = pcavs_image_crop_resize(&img, path, rgb);
-    pcavs_image_free(&img);
-    return st == PCAVS_OK ? st : pcavs_fail_context(st, what);
-}
-
-/* ---------------------------------------------------------------- identity source */
-
-typedef struct face_src {
-    const char *path;
-    int kind;     /* 0 image, 1 folder, 2 video */
-    char **files; /* folder: sorted image names */
-    int n_files, next;
-    pcavs_video_reader *vr;
-    pcavs_video_info vi;
-    int limit, n_read;
-} face_src;
-
-static int name_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-static void face_close(face_src *f) {
-    for (int i = 0; i < f->n_files; i++)
-        free(f->files[i]);
-    free(f->files);
-    pcavs_video_close(f->vr);
-    memset(f, 0, sizeof *f);
-}
-
-static pcavs_status face_open(face_src *f, const char *path, int limit) {
-    memset(f, 0, sizeof *f);
-    f->path = path;
-    f->limit = limit;
-    PCAVS_TRY(check_input(path, "face"));
-    if (is_dir(path)) {
-        f->kind = 1;
-        DIR *d = opendir(path);
-        if (!d)
-            return pcavs_fail(PCAVS_ERR_IO, "face folder %s: cannot list: %s", path, strerror(errno));
-        int cap = 0;
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            if (e->d_name[0] == '.' || !is_image_name(e->d_name))
-                continue;
-            if (f->n_files == cap) {
-                cap = cap ? cap * 2 : 64;
-                char **nf = realloc(f->files, cap * sizeof *nf);
-                if (!nf)
-                    break;
-                f->files = nf;
-            }
-            if (!(f->files[f->n_files] = strdup(e->d_name)))
-                break;
-            f->n_files++;
-        }
-        closedir(d);
-        if (f->n_files == 0)
-            return pcavs_fail(PCAVS_ERR_IO, "face folder %s: no .jpg or .png image in it", path);
-        qsort(f->files, f->n_files, sizeof *f->files, name_cmp);
-    } else if (is_image_name(path) || looks_like_image(path)) {
-        f->kind = 0;
-    } else {
-        f->kind = 2;
-        PCAVS_TRY(pcavs_video_open(path, &f->vr, &f->vi));
-    }
-    return PCAVS_OK;
-}
-
-/* The next identity image (cropped), *got = 0 at the end. */
-static pcavs_status face_next(face_src *f, uint8_t *rgb, int *got) {
-    *got = 0;
-    if (f->limit > 0 && f->n_read >= f->limit)
-        return PCAVS_OK;
-    if (f->kind == 0) {
-        if (f->n_read > 0)
-            return PCAVS_OK;
-        PCAVS_TRY(load_crop(f->path, "face", rgb));
-    } else if (f->kind == 1) {
-        if (f->next >= f->n_files)
-            return PCAVS_OK;
-        char buf[4096];
-        snprintf(buf, sizeof buf, "%s/%s", f->path, f->files[f->next++]);
-        PCAVS_TRY(load_crop(buf, "face", rgb));
-    } else {
-        const uint8_t *frame;
-        int g = 0;
-        PCAVS_TRY(pcavs_video_read(f->vr, &frame, &g));
-        if (!g) {
-            if (f->n_read == 0)
-                return pcavs_fail(PCAVS_ERR_FORMAT, "face video %s: no frame decoded", f->path);
-            return PCAVS_OK;
-        }
-        char what[4200];
-        snprintf(what, sizeof what, "%s frame %d", f->path, f->n_read);
-        pcavs_image img = {f->vi.width, f->vi.height, (uint8_t *)frame}; /* refused unless 224x224 */
-        PCAVS_TRY(pcavs_image_crop_resize(&img, what, rgb));
-    }
-    f->n_read++;
-    *got = 1;
-    return PCAVS_OK;
-}
-
-/* ---------------------------------------------------------------- pose source */
-
-typedef struct pose_src {
-    const char *path;
-    int kind; /* 0 none, 1 folder, 2 video */
-    size_t P;
-    float *h;      /* [P, 512] embeddings */
-    uint8_t *have; /* [P] */
-    uint8_t *rgb;  /* video + side-by-side: [P, 224, 224, 3] crops */
-    int keep_rgb;
-    pcavs_video_reader *vr;
-    pcavs_video_info vi;
-    size_t next_decode;
-} pose_src;
-
-static void pose_close(pose_src *s) {
-    free(s->h);
-    free(s->have);
-    free(s->rgb);
-    pcavs_video_close(s->vr);
-    memset(s, 0, sizeof *s);
-}
-
-static pcavs_status pose_open(pose_src *s, const char *path, long want, int keep_rgb) {
-    memset(s, 0, sizeof *s);
-    if (!path)
-        return PCAVS_OK;
-    s->path = path;
-    PCAVS_TRY(check_input(path, "pose source"));
-    size_t avail = 0;
-    if (is_dir(path)) {
-        s->kind = 1;
-        PCAVS_TRY(pcavs_frames_count(path, &avail));
-        if (avail == 0)
-            return pcavs_fail(PCAVS_ERR_IO, "pose folder %s: no frame 000000.jpg/.png in it", path);
-    } else {
-        s->kind = 2;
-        PCAVS_TRY(pcavs_video_open(path, &s->vr, &s->vi));
-        if (s->vi.n_frames <= 0)
-            return pcavs_fail(PCAVS_ERR_FORMAT, "pose video %s: frame count unknown", path);
-        avail = (size_t)s->vi.n_frames;
-        s->keep_rgb = keep_rgb;
-    }
-    if (want > 0 && (size_t)want > avail)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pose source %s: has %zu frames, %ld were asked for", path, avail,
-                          want);
-    s->P = want > 0 ? (size_t)want : avail;
-    s->h = malloc(s->P * PCAVS_POSE_DIM * sizeof(float));
-    s->have = calloc(s->P, 1);
-    if (s->keep_rgb)
-        s->rgb = malloc(s->P * RGB_BYTES);
-    if (!s->h || !s->have || (s->keep_rgb && !s->rgb))
-        return pcavs_fail(PCAVS_ERR_OOM, "pose source %s: out of memory for %zu frames", path, s->P);
-    return PCAVS_OK;
-}
-
-/* Runs E on the n tensors in `frames` and stores h for pose indices idx[0..n). */
-static pcavs_status pose_flush(pose_src *s, pcavs_model *m, int n, const float *frames, const size_t *idx, float *h) {
-    if (n == 0)
-        return PCAVS_OK;
-    PCAVS_TRY(pcavs_encode_pose(m, n, frames, h));
-    for (int i = 0; i < n; i++) {
-        memcpy(s->h + idx[i] * PCAVS_POSE_DIM, h + (size_t)i * PCAVS_POSE_DIM, PCAVS_POSE_DIM * sizeof(float));
-        s->have[idx[i]] = 1;
-    }
-    return PCAVS_OK;
-}
-
-/* Makes sure h is known for the pose indices need[0..b); work buffers hold batch frames. */
-static pcavs_status pose_ensure(pose_src *s, pcavs_model *m, int batch, const size_t *need, int b, float *frames,
-                                size_t *idx, float *hbuf, uint8_t *rgb) {
-    int n = 0;
-    if (s->kind == 1) {
-        for (int i = 0; i < b; i++) {
-            size_t k = need[i];
-            if (s->have[k])
-                continue;
-            int dup = 0;
-            for (int j = 0; j < n; j++)
-                dup |= idx[j] == k;
-            if (dup)
-                continue;
-            char buf[4096];
-            pcavs_frames_path(s->path, k, buf, sizeof buf);
-            PCAVS_TRY(load_crop(buf, "pose frame", rgb));
-            pcavs_image_to_tensor(rgb, IMG, IMG, frames + (size_t)n * CHW);
-            idx[n++] = k;
-            if (n == batch) {
-                PCAVS_TRY(pose_flush(s, m, n, frames, idx, hbuf));
-                n = 0;
-            }
-        }
-        return pose_flush(s, m, n, frames, idx, hbuf);
-    }
-    /* video: decode front to back up to the largest index not yet known */
-    size_t top = 0;
-    int any = 0;
-    for (int i = 0; i < b; i++)
-        if (!s->have[need[i]]) {
-            any = 1;
-            if (need[i] > top)
-                top = need[i];
-        }
-    if (!any)
-        return PCAVS_OK;
-    while (s->next_decode <= top) {
-        const uint8_t *frame;
-        int got = 0;
-        PCAVS_TRY(pcavs_video_read(s->vr, &frame, &got));
-        if (!got)
-            return pcavs_fail(PCAVS_ERR_FORMAT, "pose video %s: ended after %zu frames, %zu announced", s->path,
-                              s->next_decode, s->P);
-        char what[4200];
-        snprintf(what, sizeof what, "pose video %s frame %zu", s->path, s->next_decode);
-        pcavs_image img = {s->vi.width, s->vi.height, (uint8_t *)frame}; /* refused unless 224x224 */
-        PCAVS_TRY(pcavs_image_crop_resize(&img, what, rgb));
-        if (s->keep_rgb)
-            memcpy(s->rgb + s->next_decode * RGB_BYTES, rgb, RGB_BYTES);
-        pcavs_image_to_tensor(rgb, IMG, IMG, frames + (size_t)n * CHW);
-        idx[n++] = s->next_decode++;
-        if (n == batch) {
-            PCAVS_TRY(pose_flush(s, m, n, frames, idx, hbuf));
-            n = 0;
-        }
-    }
-    PCAVS_TRY(pose_flush(s, m, n, frames, idx, hbuf));
-    if (s->next_decode == s->P) { /* everything is cached: let ffmpeg go */
-        pcavs_video_close(s->vr);
-        s->vr = NULL;
-    }
-    return PCAVS_OK;
-}
-
-/* The cropped pose frame k for the side-by-side panel. */
-static pcavs_status pose_rgb(pose_src *s, size_t k, uint8_t *rgb) {
-    if (s->kind == 2) {
-        memcpy(rgb, s->rgb + k * RGB_BYTES, RGB_BYTES);
-        return PCAVS_OK;
-    }
-    char buf[4096];
-    pcavs_frames_path(s->path, k, buf, sizeof buf);
-    return load_crop(buf, "pose frame", rgb);
-}
-
 /* ---------------------------------------------------------------- the clip */
 
 typedef struct clip {
@@ -341,8 +59,8 @@ static void clip_abort(clip *c) {
     pcavs_video_writer_abort(c->w_ref);
     pcavs_video_writer_abort(c->w_sbs);
     c->w_main = c->w_ref = c->w_sbs = NULL;
-    face_close(&c->face);
-    pose_close(&c->pose);
+    render_face_close(&c->face);
+    render_pose_close(&c->pose);
     free(c->mel);
     free(c->buf);
 }
@@ -364,7 +82,7 @@ static pcavs_status encode_identity(clip *c, pcavs_model *m, int batch, float *i
         int n = 0;
         while (n < batch) {
             int got = 0;
-            st = face_next(&c->face, rgb, &got);
+            st = render_face_next(&c->face, rgb, &got);
             if (st != PCAVS_OK || !got) {
                 done = 1;
                 break;
@@ -415,10 +133,11 @@ static pcavs_status write_png(const char *dir, const char *prefix, long j, const
     return pcavs_image_write_png(path, rgb, IMG, IMG);
 }
 
-/* Copies a 224x224 panel into column `col` of a side-by-side row image of `panels` panels. */
-static void put_panel(uint8_t *row, int panels, int col, const uint8_t *rgb) {
-    for (int y = 0; y < IMG; y++)
-        memcpy(row + ((size_t)y * IMG * panels + (size_t)col * IMG) * 3, rgb + (size_t)y * IMG * 3, (size_t)IMG * 3);
+/* PCAVS_ERR_CANCELLED once the caller's cancel flag is set (read atomically: another thread writes it). */
+static pcavs_status check_cancel(const pcavs_render_params *p) {
+    if (p->cancel && __atomic_load_n((const int *)p->cancel, __ATOMIC_ACQUIRE))
+        return pcavs_fail(PCAVS_ERR_CANCELLED, "render: cancelled");
+    return PCAVS_OK;
 }
 
 pcavs_status pcavs_render_clip(pcavs_model *m, const pcavs_render_params *p, pcavs_progress_fn progress, void *user,
@@ -453,10 +172,10 @@ pcavs_status pcavs_render_clip(pcavs_model *m, const pcavs_render_params *p, pca
     pcavs_status st;
 
     /* ---- spectrogram: frames k = 2 .. M/4-3 ---- */
-    if (p->audio && (st = check_input(p->audio, "audio")) != PCAVS_OK)
+    if (p->audio && (st = render_check_input(p->audio, "audio")) != PCAVS_OK)
         return st;
     if (p->mel) {
-        st = check_input(p->mel, "spectrogram");
+        st = render_check_input(p->mel, "spectrogram");
         if (st == PCAVS_OK)
             st = pcavs_audio_load_npy(p->mel, &c.mel, &c.M);
     } else {
@@ -486,13 +205,13 @@ pcavs_status pcavs_render_clip(pcavs_model *m, const pcavs_render_params *p, pca
         2 + (gen_drv && gen_ref && p->output_pose == PCAVS_OUTPUT_BOTH) + (gen_drv ? 1 : 0) + (p->mouth ? 1 : 0);
 
     /* ---- inputs opened and checked before any output is created ---- */
-    if ((st = face_open(&c.face, p->face, p->max_faces)) != PCAVS_OK)
+    if ((st = render_face_open(&c.face, p->face, p->max_faces)) != PCAVS_OK)
         goto fail;
-    if ((st = pose_open(&c.pose, gen_drv ? p->pose : NULL, p->pose_frames, p->side_by_side != NULL)) != PCAVS_OK)
+    if ((st = render_pose_open(&c.pose, gen_drv ? p->pose : NULL, p->pose_frames, p->side_by_side != NULL)) != PCAVS_OK)
         goto fail;
-    if (p->pose && !gen_drv && (st = check_input(p->pose, "pose source")) != PCAVS_OK)
+    if (p->pose && !gen_drv && (st = render_check_input(p->pose, "pose source")) != PCAVS_OK)
         goto fail;
-    if (p->mouth && !is_dir(p->mouth)) {
+    if (p->mouth && !render_is_dir(p->mouth)) {
         st = pcavs_fail(PCAVS_ERR_IO, "mouth frames %s: not a directory", p->mouth);
         goto fail;
     }
@@ -522,7 +241,7 @@ pcavs_status pcavs_render_clip(pcavs_model *m, const pcavs_render_params *p, pca
         st = pcavs_fail(PCAVS_ERR_IO, "frames folder %s: cannot create: %s", p->frames_dir, strerror(errno));
         goto fail;
     }
-    if (p->frames_dir && (!is_dir(p->frames_dir) || access(p->frames_dir, W_OK) != 0)) {
+    if (p->frames_dir && (!render_is_dir(p->frames_dir) || access(p->frames_dir, W_OK) != 0)) {
         st = pcavs_fail(PCAVS_ERR_IO, "frames folder %s: not a writable directory", p->frames_dir);
         goto fail;
     }
@@ -538,6 +257,8 @@ pcavs_status pcavs_render_clip(pcavs_model *m, const pcavs_render_params *p, pca
 
     /* ---- identity ---- */
     int n_faces = 0;
+    if ((st = check_cancel(p)) != PCAVS_OK)
+        goto fail;
     if ((st = encode_identity(&c, m, B, id_feature, id_map, gen_ref ? ref_pose : NULL, id_rgb, &n_faces, inputs,
                               rgb)) != PCAVS_OK)
         goto fail;
@@ -549,6 +270,8 @@ pcavs_status pcavs_render_clip(pcavs_model *m, const pcavs_render_params *p, pca
     pcavs_noise_params noise = {.mode = p->noise, .seed = p->seed};
     for (long j0 = 0; j0 < total; j0 += B) {
         int b = (int)(total - j0 < B ? total - j0 : B);
+        if ((st = check_cancel(p)) != PCAVS_OK)
+            goto fail;
         for (int i = 0; i < b; i++) {
             size_t k = (size_t)(j0 + i + 2);
             if ((st = pcavs_audio_window(c.mel, c.M, k, mel_win + (size_t)i * WIN_N)) != PCAVS_OK)
@@ -560,7 +283,7 @@ pcavs_status pcavs_render_clip(pcavs_model *m, const pcavs_render_params *p, pca
         if (gen_drv) {
             for (int i = 0; i < b; i++)
                 need[i] = pcavs_pose_loop_index((size_t)(j0 + i + 2), c.pose.P);
-            if ((st = pose_ensure(&c.pose, m, B, need, b, inputs, idx, hwork, rgb)) != PCAVS_OK)
+            if ((st = render_pose_ensure(&c.pose, m, B, need, b, inputs, idx, hwork, rgb)) != PCAVS_OK)
                 goto fail;
             for (int i = 0; i < b; i++)
                 memcpy(hb + (size_t)i * PCAVS_POSE_DIM, c.pose.h + need[i] * PCAVS_POSE_DIM,
@@ -589,27 +312,11 @@ pcavs_status pcavs_render_clip(pcavs_model *m, const pcavs_render_params *p, pca
                     goto fail;
             }
             if (c.w_sbs) {
-                int col = 0;
-                put_panel(row, panels, col++, id_rgb);
-                put_panel(row, panels, col++, rgb);
-                if (gen_drv && p->output_pose == PCAVS_OUTPUT_BOTH)
-                    put_panel(row, panels, col++, rgb2);
-                if (gen_drv) {
-                    if ((st = pose_rgb(&c.pose, need[i], rgb)) != PCAVS_OK)
-                        goto fail;
-                    put_panel(row, panels, col++, rgb);
-                }
-                if (p->mouth) {
-                    char path[4200];
-                    pcavs_frames_path(p->mouth, k, path, sizeof path);
-                    if (access(path, R_OK) == 0) {
-                        if ((st = load_crop(path, "mouth frame", rgb)) != PCAVS_OK)
-                            goto fail;
-                    } else {
-                        memset(rgb, 127, RGB_BYTES); /* past the ground truth's end: upstream's zero tensor */
-                    }
-                    put_panel(row, panels, col++, rgb);
-                }
+                if ((st = render_compose_row(row, panels, id_rgb, rgb,
+                                             gen_drv && p->output_pose == PCAVS_OUTPUT_BOTH ? rgb2 : NULL,
+                                             gen_drv ? &c.pose : NULL, gen_drv ? need[i] : 0, p->mouth, k, rgb)) !=
+                    PCAVS_OK)
+                    goto fail;
                 if ((st = pcavs_video_writer_write(c.w_sbs, row)) != PCAVS_OK)
                     goto fail;
             }
@@ -644,68 +351,4 @@ pcavs_status pcavs_render_clip(pcavs_model *m, const pcavs_render_params *p, pca
 fail:
     clip_abort(&c);
     return st;
-}
-
-/* ---------------------------------------------------------------- metadata CSV */
-
-static const char *base_name(const char *p, char *buf, size_t cap) {
-    size_t n = strlen(p);
-    while (n > 1 && p[n - 1] == '/')
-        n--;
-    size_t s = n;
-    while (s > 0 && p[s - 1] != '/')
-        s--;
-    snprintf(buf, cap, "%.*s", (int)(n - s), p + s);
-    return buf;
-}
-
-pcavs_status pcavs_render_parse_csv_line(char *line, pcavs_render_params *p, char *name, size_t name_cap) {
-    char *f[9];
-    int n = 0;
-    for (char *s = line; *s && n < 9;) {
-        while (*s && isspace((unsigned char)*s))
-            s++;
-        if (!*s)
-            break;
-        f[n++] = s;
-        while (*s && !isspace((unsigned char)*s))
-            s++;
-        if (*s)
-            *s++ = 0;
-    }
-    if (n != 8)
-        return pcavs_fail(PCAVS_ERR_FORMAT,
-                          "CSV row: expected 8 space-separated fields (id folder, id count, pose folder, pose frames, "
-                          "audio, mouth folder, mouth frames, spectrogram|dummy), got %d",
-                          n);
-    char *end;
-    long ref_num = strtol(f[1], &end, 10), pose_num;
-    if (*end || ref_num < 0)
-        return pcavs_fail(PCAVS_ERR_FORMAT, "CSV row: field 2 (id count) '%s' is not a count", f[1]);
-    pose_num = strtol(f[3], &end, 10);
-    if (*end || pose_num < 0)
-        return pcavs_fail(PCAVS_ERR_FORMAT, "CSV row: field 4 (pose frames) '%s' is not a count", f[3]);
-    p->face = f[0];
-    p->max_faces = (int)ref_num;
-    /* upstream: a pose path that is not a folder means the identity's own pose; we also accept a video */
-    if (is_dir(f[2]) || is_file(f[2])) {
-        p->pose = f[2];
-        p->pose_frames = pose_num;
-    } else {
-        p->pose = NULL;
-        p->pose_frames = 0;
-    }
-    p->audio = f[4];
-    p->mouth = is_dir(f[5]) ? f[5] : NULL;
-    p->mel = is_file(f[7]) ? f[7] : NULL;
-    if (name) {
-        char a[512], b[512], c[512];
-        base_name(f[4], c, sizeof c);
-        char *dot = strrchr(c, '.');
-        if (dot && dot != c)
-            *dot = 0;
-        snprintf(name, name_cap, "id_%s_pose_%s_audio_%s", base_name(f[0], a, sizeof a),
-                 base_name(p->pose ? f[2] : f[0], b, sizeof b), c);
-    }
-    return PCAVS_OK;
 }

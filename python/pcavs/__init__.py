@@ -17,6 +17,10 @@ The library is found through $PCAVS_LIBRARY (a path to libpcavs.so), else next t
         mel = pcavs.spectrogram(pcm, rate)
         audio = ctx.encode_audio(mel)
         frames = ctx.generate(ident, audio, pose=None, noise="fixed")   # uint8 [n, 224, 224, 3]
+
+Re-voicing footage that is not a 224x224 crop (dlib landmarks; see align, paste_back, paste_clip):
+    al = pcavs.align("talk.mp4", "aligned/")          # .transforms [n, 6], .landmarks [n, 68, 2]
+    out = pcavs.paste_back(frame, face, al.transforms[i], al.landmarks[i], mask="mouth", blend="multiband")
 """
 import ctypes
 import ctypes.util
@@ -27,7 +31,8 @@ import numpy as np
 __all__ = ["Error", "Context", "Identity", "Stream", "read_image", "write_image", "read_audio", "read_video",
            "spectrogram", "spectrogram_rows", "num_frames", "rms_gain", "version", "FRAME_SIDE",
            "ID_FEATURE_SIZE", "ID_MAP_SHAPE", "POSE_SIZE", "AUDIO_SIZE", "SAMPLE_RATE", "SAMPLES_PER_FRAME",
-           "stream_ready_samples", "STREAM_LOOKAHEAD_MS"]
+           "stream_ready_samples", "STREAM_LOOKAHEAD_MS", "Alignment", "align", "paste_back", "paste_mask_distance",
+           "smooth_landmarks", "paste_clip", "landmarks_available", "PASTE_MASKS", "BLENDS"]
 
 FRAME_SIDE = 224
 ID_FEATURE_SIZE = 2048
@@ -43,6 +48,9 @@ _NOISE = {"random": 0, "fixed": 1, "none": 2}
 _FORMAT = {"rgb8": 0, "f32": 1}
 _GAIN_CLIP_RMS, _GAIN_FIXED = 0, 1
 _POSE_REFERENCE, _POSE_PUSHED = 0, 1
+PASTE_MASKS = ("mouth", "face", "full")  # pcavs_paste_mask order
+BLENDS = ("multiband", "feather")  # pcavs_paste_blend order
+N_LANDMARKS = 68
 
 
 def stream_ready_samples(j):
@@ -83,6 +91,24 @@ class _Identity(ctypes.Structure):
 class _StreamParams(ctypes.Structure):
     _fields_ = [("sample_rate", ctypes.c_int), ("gain", ctypes.c_float), ("pose_source", ctypes.c_int),
                 ("noise", _NoiseParams), ("format", ctypes.c_int)]
+
+
+class _AlignParams(ctypes.Structure):
+    _fields_ = [("model", ctypes.c_char_p), ("size", ctypes.c_int), ("smooth_prev", ctypes.c_double),
+                ("log", ctypes.c_void_p), ("max_frames", ctypes.c_int)]
+
+
+class _AlignResult(ctypes.Structure):
+    _fields_ = [("n_frames", ctypes.c_long), ("n_detected", ctypes.c_long), ("n_interpolated", ctypes.c_long),
+                ("n_multi", ctypes.c_long), ("src_width", ctypes.c_int), ("src_height", ctypes.c_int),
+                ("fps", ctypes.c_double), ("has_audio", ctypes.c_int), ("m_clip", ctypes.c_double * 6),
+                ("transforms", ctypes.POINTER(ctypes.c_double)), ("three", ctypes.POINTER(ctypes.c_double)),
+                ("detected", ctypes.POINTER(ctypes.c_uint8)), ("landmarks", ctypes.POINTER(ctypes.c_double))]
+
+
+class _PasteParams(ctypes.Structure):
+    _fields_ = [("mask", ctypes.c_int), ("blend", ctypes.c_int), ("blend_margin", ctypes.c_double),
+                ("grow", ctypes.c_double), ("smooth_frames", ctypes.c_double), ("upstream_crop", ctypes.c_int)]
 
 
 def _find_library():
@@ -142,6 +168,19 @@ _SIGS = {
     "pcavs_stream_finish": (_S, [_P]),
     "pcavs_stream_frames_pulled": (_sz, [_P]),
     "pcavs_stream_free": (None, [_P]),
+    "pcavs_landmarks_available": (ctypes.c_int, []),
+    "pcavs_align_clip": (_S, [ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(_AlignParams),
+                              ctypes.POINTER(_AlignResult)]),
+    "pcavs_align_result_free": (None, [ctypes.POINTER(_AlignResult)]),
+    "pcavs_paste_params_init": (None, [ctypes.POINTER(_PasteParams)]),
+    "pcavs_paste_frame": (_S, [_P, ctypes.c_int, ctypes.c_int, _P, ctypes.c_int, _P, _P,
+                               ctypes.POINTER(_PasteParams)]),
+    "pcavs_paste_mask_distance": (_S, [ctypes.c_int, ctypes.c_int, ctypes.c_int, _P, _P,
+                                       ctypes.POINTER(_PasteParams), _P]),
+    "pcavs_paste_smooth_landmarks": (_S, [_P, ctypes.c_long, ctypes.c_double, _P]),
+    "pcavs_align_paste_clip_masked": (_S, [ctypes.c_char_p, ctypes.POINTER(_AlignResult), ctypes.c_char_p,
+                                           ctypes.POINTER(_PasteParams), ctypes.c_long, ctypes.c_char_p,
+                                           ctypes.c_char_p, _P]),
 }
 for _name, (_res, _args) in _SIGS.items():
     _f = getattr(_lib, _name)
@@ -460,3 +499,126 @@ class Stream:
     @property
     def frames_pulled(self):
         return int(_lib.pcavs_stream_frames_pulled(self.handle))
+
+
+# ---------------------------------------------------------------- alignment and re-voicing paste-back
+
+def landmarks_available():
+    """True when this libpcavs has dlib's landmark detector (alignment needs it)."""
+    return bool(_lib.pcavs_landmarks_available())
+
+
+class Alignment:
+    """pcavs_align_result: per frame the alignment transform M_i (transforms [n, 6]: x' = a x + b y + c,
+    y' = d x + e y + f, original frame pixels -> 224x224 aligned crop) and dlib's 68 landmarks (landmarks
+    [n, 68, 2], original frame pixels; interpolated on frames without a face: detected[i] == 0)."""
+
+    def __init__(self, res):
+        self._res = res
+        n = res.n_frames
+        self.n_frames = n
+        self.fps = res.fps
+        self.size = (res.src_width, res.src_height)
+        self.transforms = np.ctypeslib.as_array(res.transforms, shape=(n, 6)).copy()
+        self.landmarks = np.ctypeslib.as_array(res.landmarks, shape=(n, N_LANDMARKS, 2)).copy()
+        self.detected = np.ctypeslib.as_array(res.detected, shape=(n,)).copy()
+
+    def close(self):
+        if getattr(self, "_res", None) is not None:
+            _lib.pcavs_align_result_free(ctypes.byref(self._res))
+            self._res = None
+
+    __del__ = close
+
+
+def align(input, output, max_frames=0, model=None):
+    """Aligns an image, a folder of images or a video into `output` (a folder of 224x224 %06d.png crops, or a
+    video file) like upstream's preprocessing; returns an Alignment."""
+    p = _AlignParams(model.encode() if model else None, 0, -1.0, None, max_frames)
+    r = _AlignResult()
+    _check(_lib.pcavs_align_clip(os.fsencode(input), os.fsencode(output), ctypes.byref(p), ctypes.byref(r)))
+    return Alignment(r)
+
+
+def _paste_params(mask, blend, blend_margin, grow, smooth_frames, upstream_crop):
+    if mask not in PASTE_MASKS:
+        raise ValueError(f"mask must be one of {PASTE_MASKS}, got {mask!r}")
+    if blend not in BLENDS:
+        raise ValueError(f"blend must be one of {BLENDS}, got {blend!r}")
+    p = _PasteParams()
+    _lib.pcavs_paste_params_init(ctypes.byref(p))
+    p.mask, p.blend = PASTE_MASKS.index(mask), BLENDS.index(blend)
+    if blend_margin is not None:
+        p.blend_margin = blend_margin
+    if grow is not None:
+        p.grow = grow
+    if smooth_frames is not None:
+        p.smooth_frames = smooth_frames
+    p.upstream_crop = 1 if upstream_crop else 0
+    return p
+
+
+def _transform(t):
+    t = np.ascontiguousarray(t, dtype=np.float64).reshape(-1)
+    if t.size != 6:
+        raise ValueError(f"transform: expected 6 numbers (2x3 affine), got {t.size}")
+    return t
+
+
+def _landmarks(lm):
+    if lm is None:
+        return None
+    lm = np.ascontiguousarray(lm, dtype=np.float64)
+    if lm.size != 2 * N_LANDMARKS:
+        raise ValueError(f"landmarks: expected [68, 2], got shape {lm.shape}")
+    return lm
+
+
+def paste_back(frame, face, transform, landmarks=None, mask="mouth", blend="multiband", blend_margin=None,
+               grow=None, upstream_crop=True):
+    """Pastes a generated face (uint8 [s, s, 3]; upstream_crop: the network's view of the upstream crop of the
+    aligned frame, as pcavs-infer renders; False: the aligned frame itself) into a copy of frame (uint8
+    [h, w, 3]) through the frame's alignment transform, inside `mask` ("mouth", "face", "full"; mouth and face
+    need the frame's landmarks [68, 2]) with `blend` ("multiband" or "feather"). Returns the new frame."""
+    out = np.array(_frames_u8(frame, "paste_back frame")[0], copy=True)
+    f = _frames_u8(face, "paste_back face")[0]
+    if f.shape[0] != f.shape[1]:
+        raise ValueError(f"paste_back face: expected a square image, got {f.shape}")
+    t, lm = _transform(transform), _landmarks(landmarks)
+    p = _paste_params(mask, blend, blend_margin, grow, None, upstream_crop)
+    _check(_lib.pcavs_paste_frame(_ptr(out), out.shape[1], out.shape[0], _ptr(f), f.shape[0], _ptr(t),
+                                  _ptr(lm) if lm is not None else None, ctypes.byref(p)))
+    return out
+
+
+def paste_mask_distance(shape, transform, landmarks=None, mask="mouth", face_size=FRAME_SIDE, blend_margin=None,
+                        grow=None, upstream_crop=True):
+    """The geometry paste_back uses: float32 [h, w] signed distance (aligned-crop pixels, > 0 inside) to the
+    boundary of the grown mask; pixels below -blend_margin are never written. shape: (h, w) of the frame."""
+    h, w = int(shape[0]), int(shape[1])
+    t, lm = _transform(transform), _landmarks(landmarks)
+    p = _paste_params(mask, "multiband", blend_margin, grow, None, upstream_crop)
+    out = np.empty((h, w), np.float32)
+    _check(_lib.pcavs_paste_mask_distance(w, h, face_size, _ptr(t), _ptr(lm) if lm is not None else None,
+                                          ctypes.byref(p), _ptr(out)))
+    return out
+
+
+def smooth_landmarks(landmarks, sigma=1.5):
+    """Landmarks [n, 68, 2] smoothed over time by a centred Gaussian of sigma frames (as paste_clip does)."""
+    lm = np.ascontiguousarray(landmarks, dtype=np.float64).reshape(-1, N_LANDMARKS, 2)
+    out = np.empty_like(lm)
+    _check(_lib.pcavs_paste_smooth_landmarks(_ptr(lm), lm.shape[0], sigma, _ptr(out)))
+    return out
+
+
+def paste_clip(original, alignment, generated, output, mask="mouth", blend="multiband", pose_period=0, audio=None,
+               blend_margin=None, grow=None, smooth_frames=None, upstream_crop=True):
+    """pcavs_align_paste_clip_masked: the generated faces (folder or video) pasted back into the original
+    clip's frames (alignment = align(original, ...)); output: a video (audio muxed in) or a PNG folder."""
+    if not isinstance(alignment, Alignment) or alignment._res is None:
+        raise ValueError("paste_clip: alignment must be an open pcavs.Alignment")
+    p = _paste_params(mask, blend, blend_margin, grow, smooth_frames, upstream_crop)
+    _check(_lib.pcavs_align_paste_clip_masked(os.fsencode(original), ctypes.byref(alignment._res),
+                                              os.fsencode(generated), ctypes.byref(p), pose_period,
+                                              os.fsencode(audio) if audio else None, os.fsencode(output), None))

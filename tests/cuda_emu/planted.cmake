@@ -42,10 +42,10 @@ pcavs_plant(wrong_ldc kernels/linear_cuda.cu "x, in, &one, y, out);" "x, in, &on
 pcavs_plant(wrong_ldw kernels/conv2d_cuda.cu "w + (size_t)gi * cog * cig, cig, xb" "w + (size_t)gi * cog * cig, cig + 1, xb"
   pcavs_conv2d_cuda)
 # a missing stream synchronisation: the device -> host copy read before it has run
-pcavs_plant(missing_sync engine/backend_cuda.c
+pcavs_plant(missing_sync backend/backend_cuda.c
   "    CUDA_TRY(cudaStreamSynchronize(s), \"cudaStreamSynchronize after device->host copy\");\n" ""
   pcavs_backend_cuda)
 
 add_executable(test_cuda_planted ${CMAKE_CURRENT_LIST_DIR}/test_cuda_planted.c ${PCAVS_PLANTED_SRC})
-target_include_directories(test_cuda_planted PRIVATE ${CMAKE_SOURCE_DIR}/engine ${CMAKE_SOURCE_DIR}/kernels)
+target_include_directories(test_cuda_planted PRIVATE ${CMAKE_SOURCE_DIR}/backend ${CMAKE_SOURCE_DIR}/kernels)
 target_link_libraries(test_cuda_planted PRIVATE pcavs_testutil)

@@ -2,7 +2,8 @@
 # run_cuda_emu.sh: configures and builds the emulated-CUDA test tree (-DPCAVS_CUDA_EMU=ON, no CUDA
 # toolkit, no GPU) inside the normal build tree, then runs the given test programs in it.
 # Usage: run_cuda_emu.sh <source dir> <emulated build dir> <fixtures dir> <test>... where each
-# <test> is a target built in the tree and run as <build dir>/tests/<test> ("name:arg" passes arg).
+# <test> is a target built in the tree and then run: <build dir>/tests/<test>, else the executable of
+# that name found under <build dir>; "name:arg" passes one argument. $CMAKE names cmake (default: PATH's).
 # Exit status: 0 only when the tree builds and every test passes.
 set -u
 src=$1 bin=$2 fixtures=$3
@@ -10,7 +11,8 @@ shift 3
 [ $# -ge 1 ] || { echo "usage: $0 <src> <bin> <fixtures> <test>..." >&2; exit 2; }
 mkdir -p "$bin"
 t0=$(date +%s)
-if ! cmake -S "$src" -B "$bin" -DCMAKE_BUILD_TYPE=Release -DPCAVS_CUDA=OFF -DPCAVS_CUDA_EMU=ON -DPCAVS_BENCH=OFF \
+cmake=${CMAKE:-cmake}
+if ! "$cmake" -S "$src" -B "$bin" -DCMAKE_BUILD_TYPE=Release -DPCAVS_CUDA=OFF -DPCAVS_CUDA_EMU=ON -DPCAVS_BENCH=OFF \
       -DPCAVS_FIXTURES="$fixtures" > "$bin/configure.log" 2>&1; then
     cat "$bin/configure.log"; echo "FAIL: configuring the emulated CUDA tree (log above)"; exit 1
 fi
@@ -18,7 +20,7 @@ targets=()
 for t in "$@"; do targets+=("${t%%:*}"); done
 # sort -u: a target named twice (run with two arguments) is built once
 mapfile -t targets < <(printf '%s\n' "${targets[@]}" | sort -u)
-if ! cmake --build "$bin" -j2 --target "${targets[@]}" > "$bin/build.log" 2>&1; then
+if ! "$cmake" --build "$bin" -j2 --target "${targets[@]}" > "$bin/build.log" 2>&1; then
     tail -n 60 "$bin/build.log"; echo "FAIL: building ${targets[*]} in the emulated CUDA tree (log: $bin/build.log)"; exit 1
 fi
 t1=$(date +%s)
@@ -29,8 +31,10 @@ for t in "$@"; do
     [ "$name" != "$t" ] && arg=${t#*:}
     echo "==== $name $arg"
     s0=$(date +%s)
+    exe=$bin/tests/$name
+    [ -x "$exe" ] || exe=$(find "$bin" -type f -perm -u+x -name "$name" | head -n 1)
     OMP_WAIT_POLICY=PASSIVE PCAVS_FIXTURES="$fixtures" PCAVS_SOURCE_DIR="$src" PCAVS_BINARY_DIR="$bin" \
-        "$bin/tests/$name" $arg
+        "$exe" $arg
     rc=$?
     echo "==== $name $arg: exit $rc, $(( $(date +%s) - s0 )) s"
     [ $rc -eq 0 ] || status=1

@@ -20,6 +20,7 @@
 #include "cuda_launch.h"
 
 extern "C" {
+#include "backend.h"
 #include "test_util.h"
 }
 
@@ -60,6 +61,12 @@ __global__ void k_block_sum(int per_block, const float *x, float *y) {
         __syncthreads();
     }
     if (t == 0) y[b] = part[0];
+}
+
+/* A race: y[i] = y[i + 1] in place (thread i + 1 may write before thread i reads). */
+__global__ void k_shift_inplace(int n, float *y) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n - 1) y[i] = y[i + 1];
 }
 
 /* A barrier reached by block 1 only: its first launch runs block 0 plainly (no barrier seen). */
@@ -145,9 +152,8 @@ static void test_deferred_and_events(void) {
     e = e ? e : cudaMemcpyAsync(h, d, (size_t)n * 4, cudaMemcpyDeviceToHost, s);
     int stale = 0;
     for (int i = 0; i < n; i++) stale += h[i] == -1.0f;
-    pt_check(e == cudaSuccess && stale == n && isnan(d[7]),
-             "before cudaStreamSynchronize: %d of %d host values not yet copied, device value %g (queued, not run)",
-             stale, n, d[7]);
+    pt_check(e == cudaSuccess && stale == n, "before cudaStreamSynchronize: %d of %d host values not yet copied (queued, not run)",
+             stale, n);
     pt_check(cudaStreamQuery(s) == cudaErrorNotReady, "cudaStreamQuery with queued work: cudaErrorNotReady");
     e = cudaStreamSynchronize(s);
     int right = 0;
@@ -161,7 +167,21 @@ static void test_deferred_and_events(void) {
     cudaMemcpy(h, d, (size_t)n * 4, cudaMemcpyDeviceToHost); /* synchronous: after the stream's work */
     right = 0;
     for (int i = 0; i < n; i++) right += h[i] == 5.0f;
-    pt_check(right == n, "async host->device copies the buffer as it was at the call: %d of %d", right, n);
+    pt_check(right == n, "async host->device from pageable memory copies the buffer as it was at the call: %d of %d",
+             right, n);
+    /* ... but from pinned memory the copy reads the buffer when it runs (DMA): changing it before the
+     * sync is a race, and the emulation shows its effect */
+    float *pin = NULL;
+    cudaMallocHost((void **)&pin, (size_t)n * 4);
+    for (int i = 0; i < n; i++) pin[i] = 7.0f;
+    cudaMemcpyAsync(d, pin, (size_t)n * 4, cudaMemcpyHostToDevice, s);
+    for (int i = 0; i < n; i++) pin[i] = 8.0f;
+    cudaMemcpy(h, d, (size_t)n * 4, cudaMemcpyDeviceToHost);
+    right = 0;
+    for (int i = 0; i < n; i++) right += h[i] == 8.0f;
+    pt_check(right == n, "async host->device from cudaMallocHost memory reads it at the sync: %d of %d values changed after the call",
+             right, n);
+    cudaFreeHost(pin);
 
     cudaEvent_t a, b;
     cudaEventCreate(&a);
@@ -209,6 +229,27 @@ static void test_cooperative(void) {
         cudaFree(dx), cudaFree(dy);
         pt_free(hx), pt_free(ref), pt_free(hy);
     }
+}
+
+/* The default order alternates between launches: a racy kernel run twice is seen in both orders. */
+static void test_order(void) {
+    const int n = 256;
+    float *h = pt_alloc(n), *got = pt_alloc(n), *d = dmalloc(n);
+    int differing = 0, worst = 0;
+    for (int rep = 0; rep < 2; rep++) {
+        for (int i = 0; i < n; i++) h[i] = (float)i;
+        cudaMemcpy(d, h, n * 4, cudaMemcpyHostToDevice);
+        PCAVS_LAUNCH(k_shift_inplace, 1, n, 0, 0)(n, d);
+        cudaMemcpy(got, d, n * 4, cudaMemcpyDeviceToHost);
+        int wrong = 0;
+        for (int i = 0; i < n - 1; i++) wrong += got[i] != (float)(i + 1);
+        differing += wrong > 0;
+        worst = wrong > worst ? wrong : worst;
+    }
+    pt_check(differing == 1, "a racy in-place shift launched twice: %d of 2 runs differ from the forward-order result "
+             "(%d wrong values): one launch forward, one reversed", differing, worst);
+    cudaFree(d);
+    pt_free(h), pt_free(got);
 }
 
 static void test_refusals(void) {
@@ -262,14 +303,23 @@ static int oob_child(void) {
     return 0;
 }
 
-static void test_fault_reported(const char *self) {
+/* The host-dereference child: host code reads device memory directly. */
+static int host_deref_child(void) {
+    float *d = dmalloc(256);
+    volatile float v = d[3];
+    printf("a host read of device memory did not fault (%g)\n", (double)v);
+    return 0;
+}
+
+/* Runs this program with `mode` as a child; true when it died of a signal with `want` in its stderr. */
+static int child_reports(const char *self, const char *mode, const char *want, char *line, size_t cap) {
     int pipefd[2];
-    if (pipe(pipefd)) return;
+    if (pipe(pipefd)) return 0;
     pid_t pid = fork();
     if (pid == 0) {
         dup2(pipefd[1], 2);
         close(pipefd[0]);
-        char *argv[] = {(char *)self, (char *)"oob-child", NULL};
+        char *argv[] = {(char *)self, (char *)mode, NULL};
         execv(self, argv);
         _exit(127);
     }
@@ -282,11 +332,19 @@ static void test_fault_reported(const char *self) {
     close(pipefd[0]);
     int st = 0;
     waitpid(pid, &st, 0);
-    const char *line = strstr(buf, "illegal memory access");
-    pt_check(WIFSIGNALED(st) && line && strstr(buf, "kernel k_copy_off"),
-             "a read just past an allocation's last page faults, reported naming the kernel (child %s %d): %.200s",
-             WIFSIGNALED(st) ? "killed by signal" : "exit", WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st),
-             line ? line : "(no report)");
+    const char *hit = strstr(buf, want);
+    snprintf(line, cap, "child %s %d: %.220s", WIFSIGNALED(st) ? "killed by signal" : "exit",
+             WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), hit ? hit : buf);
+    return WIFSIGNALED(st) && hit != NULL;
+}
+
+static void test_fault_reported(const char *self) {
+    char line[400];
+    int ok = child_reports(self, "oob-child", "illegal memory access (signal 11) at address", line, sizeof line);
+    pt_check(ok && strstr(line, "in kernel k_copy_off"),
+             "a read just past an allocation's last page faults, reported naming the kernel (%s)", line);
+    ok = child_reports(self, "host-deref-child", "host code accessed device memory", line, sizeof line);
+    pt_check(ok, "host code dereferencing a device pointer faults, reported as such (%s)", line);
 }
 
 /* ---- cuBLAS ---- */
@@ -486,15 +544,28 @@ static void test_cublas(void) {
 int main(int argc, char **argv) {
     setenv("PCAVS_CUDA_EMU_MEM_MB", "64", 1); /* before the first CUDA call: the cap under test */
     if (argc > 1 && strcmp(argv[1], "oob-child") == 0) return oob_child();
+    if (argc > 1 && strcmp(argv[1], "host-deref-child") == 0) return host_deref_child();
     int count = 0;
     cudaDeviceProp prop;
     cudaGetDeviceCount(&count);
     cudaGetDeviceProperties(&prop, 0);
     pt_check(count == 1 && strcmp(prop.name, "pcavs CUDA emulation") == 0, "device count %d, name '%s'", count,
              prop.name);
+    /* the no-GPU path: no device -> the backend says so, and is there again afterwards */
+    setenv("PCAVS_CUDA_EMU_DEVICES", "0", 1);
+    int none = -1;
+    cudaError_t en = cudaGetDeviceCount(&none);
+    const pcavs_backend *nb = pcavs_backend_cuda();
+    pt_check(en == cudaErrorNoDevice && none == 0 && nb == NULL && strstr(pcavs_last_error(), "no usable CUDA device"),
+             "PCAVS_CUDA_EMU_DEVICES=0: cudaGetDeviceCount -> %s, %d devices; pcavs_backend_cuda() NULL: %s",
+             cudaGetErrorName(en), none, pcavs_last_error());
+    unsetenv("PCAVS_CUDA_EMU_DEVICES");
+    cudaGetLastError();
+    pt_check(pcavs_backend_cuda() != NULL, "with the device back: pcavs_backend_cuda() returns the emulated table");
     test_memory();
     test_deferred_and_events();
     test_cooperative();
+    if (!getenv("PCAVS_CUDA_EMU_ORDER")) test_order(); /* the default, alternating order */
     test_refusals();
     test_fault_reported(argv[0]);
     test_cublas();

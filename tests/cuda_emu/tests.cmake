@@ -11,5 +11,16 @@ if(PCAVS_CUDA_EMU)
 else()
   add_test(NAME cuda_emu COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/run_cuda_emu.sh ${CMAKE_SOURCE_DIR}
     ${CMAKE_BINARY_DIR}/cuda-emu ${PCAVS_FIXTURES} test_cuda_emu test_cuda_ops test_cuda_planted)
-  set_tests_properties(cuda_emu PROPERTIES TIMEOUT 900 ENVIRONMENT "OMP_WAIT_POLICY=PASSIVE")
+  set_tests_properties(cuda_emu PROPERTIES TIMEOUT 900 PROCESSORS 2
+    ENVIRONMENT "OMP_WAIT_POLICY=PASSIVE;CMAKE=${CMAKE_COMMAND}")
+endif()
+
+# What the emulation cannot run (warp intrinsics, atomics, fences, dynamic shared memory) does not
+# compile against it, with a message naming the feature; a control kernel does (no tree needed).
+if(NOT PCAVS_CUDA_EMU)
+  find_program(PCAVS_CXX_FOR_EMU NAMES g++ c++)
+  if(PCAVS_CXX_FOR_EMU)
+    add_test(NAME cuda_emu_refusals COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/check_refusals.sh ${CMAKE_CURRENT_LIST_DIR}
+      ${PCAVS_CXX_FOR_EMU})
+  endif()
 endif()

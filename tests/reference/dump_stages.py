@@ -1,4 +1,4 @@
-"""dump_stages.py: runs the PC-AVS inference dataflow (PCAVS.md section 6) with the PyTorch reference
+"""dump_stages.py: runs the PC-AVS inference dataflow (docs/model.md §7) with the PyTorch reference
 networks (pcavs_torch.py) on the bundled demo and dumps the preprocessed inputs and every stage output
 to one safetensors file, for the C stage-by-stage parity tests. Tensor names: tests/reference/README.md.
 
@@ -7,9 +7,9 @@ Usage: dump_stages.py --ckpt DIR --out FILE.safetensors [--frames 4] [--demo-dir
 
 Preprocessing (here only so that the dumped inputs are realistic; exact preprocessing parity is
 tested elsewhere, and the C tests feed the dumped in.* tensors): images with cv2 if importable,
-else PIL decode + a numpy transcription of cv2.resize INTER_LINEAR (NUMERICS.md 5b); audio = the
+else PIL decode + a numpy transcription of cv2.resize INTER_LINEAR (docs/numerics.md §3.2); audio = the
 WAV samples / 32768 -> RMS-normalise to 0.1 -> numpy lws STFT (1280/160) -> Slaney mel 80 ->
-dB -> [0, 1] (NUMERICS.md 1, 2, 4). Output frames k = 2 .. 2 + frames - 1 (dataset index k - 2).
+dB -> [0, 1] (docs/numerics.md §2.4-2.6). Output frames k = 2 .. 2 + frames - 1 (dataset index k - 2).
 """
 import argparse
 import os
@@ -59,7 +59,7 @@ def pose_frame_count(demo):
 
 
 def cv2_resize_linear_u8(img, out_h, out_w):
-    """Numpy transcription of cv2.resize INTER_LINEAR for uint8 HxWxC (fixed point, NUMERICS.md 5b)."""
+    """Numpy transcription of cv2.resize INTER_LINEAR for uint8 HxWxC (fixed point, docs/numerics.md §3.2)."""
     h, w = img.shape[:2]
 
     def coeffs(n_out, n_in, clamp):

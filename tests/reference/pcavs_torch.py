@@ -2,7 +2,7 @@
 
 Written for this project from reading the official code (Hangz-nju-cuhk/Talking-Face_PC-AVS:
 models/networks/{generator,vision_network,FAN_feature_extractor,audio_network,encoder}.py,
-models/av_model.py, torchvision's ResNet) and docs/spec PCAVS.md. The module tree (attribute
+models/av_model.py, torchvision's ResNet) and docs/model.md. The module tree (attribute
 names, registration order, parameters, buffers) is the official one, so `state_dict()` has exactly
 the keys, shapes and dtypes of the released checkpoints (checked against spec/keys/*.tsv by
 `check_keys`), including the tensors inference never reads (G's style MLP, V's fc, E's
@@ -573,7 +573,7 @@ class AudioSyncEncoder(nn.Module):
 
 
 # ------------------------------------------------------------------------------------------------
-# Construction, key check, loading, the inference dataflow (PCAVS.md section 6, av_model.inference)
+# Construction, key check, loading, the inference dataflow (docs/model.md §7, av_model.inference)
 # ------------------------------------------------------------------------------------------------
 
 NETS = {"G": Generator, "V": IdentityEncoder, "E": PoseEncoder, "A_sync": AudioSyncEncoder}

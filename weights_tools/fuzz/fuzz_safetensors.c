@@ -1,4 +1,4 @@
-/* fuzz_safetensors.c: libFuzzer target for the safetensors reader (engine/safetensors.c): open,
+/* fuzz_safetensors.c: libFuzzer target for the safetensors reader (core/safetensors.c): open,
  * then touch the last byte of every tensor and look every name up. */
 #include <stdint.h>
 

@@ -11,8 +11,8 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 CC=${CC:-clang-14}
 mkdir -p "$WORK"/corpus_pth "$WORK"/corpus_st "$WORK"/bin
 FLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -std=gnu11"
-INC="-I$SRC/include -I$SRC/engine -I$SRC/kernels -I$SRC/weights_tools $(pkg-config --cflags libzip libcjson)"
-ENG="$SRC/engine/safetensors.c $SRC/engine/status.c $SRC/engine/tensor.c"
+INC="-I$SRC/include -I$SRC/core -I$SRC/kernels -I$SRC/weights_tools $(pkg-config --cflags libzip libcjson)"
+ENG="$SRC/core/safetensors.c $SRC/core/status.c $SRC/core/tensor.c"
 $CC $FLAGS $INC -o "$WORK/bin/fuzz_pth" "$SRC/weights_tools/fuzz/fuzz_pth.c" "$SRC/weights_tools/pth.c" $ENG \
   $(pkg-config --libs libzip libcjson) -lm
 $CC $FLAGS $INC -o "$WORK/bin/fuzz_safetensors" "$SRC/weights_tools/fuzz/fuzz_safetensors.c" $ENG \

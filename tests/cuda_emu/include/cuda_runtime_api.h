@@ -1,6 +1,6 @@
 /* cuda_runtime_api.h (pcavs CUDA emulation, tests only): the subset of the CUDA runtime API that
  * pcavs uses, implemented on the host by tests/cuda_emu/cuda_emu_runtime.cpp. Same names, types
- * and error codes as the toolkit's header; plain C, so engine/backend_cuda.c builds unchanged.
+ * and error codes as the toolkit's header; plain C, so backend/backend_cuda.c builds unchanged.
  * Never part of the shipped library: only the -DPCAVS_CUDA_EMU=ON test build puts this folder on
  * the include path. */
 #ifndef PCAVS_CUDA_EMU_RUNTIME_API_H
@@ -95,6 +95,10 @@ cudaError_t cudaDeviceReset(void);
 cudaError_t cudaMemGetInfo(size_t *free_bytes, size_t *total_bytes);
 
 cudaError_t cudaMalloc(void **devPtr, size_t size);
+/* pinned host memory: aligned host memory, remembered so that an async host -> device copy from it reads
+ * the source when the copy runs (as DMA from pinned memory does), not at the call */
+cudaError_t cudaMallocHost(void **ptr, size_t size);
+cudaError_t cudaFreeHost(void *ptr);
 cudaError_t cudaFree(void *devPtr);
 cudaError_t cudaMemcpy(void *dst, const void *src, size_t count, cudaMemcpyKind kind);
 cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t count, cudaMemcpyKind kind, cudaStream_t stream);
@@ -103,13 +107,22 @@ cudaError_t cudaMemcpy2DAsync(void *dst, size_t dpitch, const void *src, size_t 
 cudaError_t cudaMemset(void *devPtr, int value, size_t count);
 cudaError_t cudaMemsetAsync(void *devPtr, int value, size_t count, cudaStream_t stream);
 
+#define cudaStreamDefault 0x00
+#define cudaStreamNonBlocking 0x01
+#define cudaEventDefault 0x00
+#define cudaEventBlockingSync 0x01
+#define cudaEventDisableTiming 0x02
+
 cudaError_t cudaStreamCreate(cudaStream_t *stream);
+/* every emulated stream orders with the NULL stream (a legal schedule for non-blocking ones too) */
+cudaError_t cudaStreamCreateWithFlags(cudaStream_t *stream, unsigned int flags);
 cudaError_t cudaStreamDestroy(cudaStream_t stream);
 cudaError_t cudaStreamSynchronize(cudaStream_t stream);
 cudaError_t cudaStreamQuery(cudaStream_t stream);
 cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned int flags);
 
 cudaError_t cudaEventCreate(cudaEvent_t *event);
+cudaError_t cudaEventCreateWithFlags(cudaEvent_t *event, unsigned int flags);
 cudaError_t cudaEventDestroy(cudaEvent_t event);
 cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream);
 cudaError_t cudaEventSynchronize(cudaEvent_t event);

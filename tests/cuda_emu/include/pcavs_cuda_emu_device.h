@@ -27,6 +27,10 @@
 
 #include "cuda_runtime_api.h"
 
+#ifndef PCAVS_CUDA_EMU
+#define PCAVS_CUDA_EMU 1 /* kernels/cuda_launch.h: the emulated launch */
+#endif
+
 #define __global__
 #define __device__
 #define __host__
@@ -44,7 +48,11 @@ struct idx3 {
 };
 } // namespace pcavs_emu
 
-extern __thread pcavs_emu::idx3 threadIdx, blockIdx, blockDim, gridDim;
+/* initial-exec: a plain %fs-relative access in position-independent code too (no __tls_get_addr call
+ * per read of threadIdx); the four are 48 bytes of static TLS */
+#define PCAVS_EMU_TLS __attribute__((tls_model("initial-exec")))
+extern __thread pcavs_emu::idx3 threadIdx PCAVS_EMU_TLS, blockIdx PCAVS_EMU_TLS, blockDim PCAVS_EMU_TLS,
+    gridDim PCAVS_EMU_TLS;
 
 /* Block barrier: the threads of the block run as fibers and all reach it before any goes on. */
 void __syncthreads(void);

@@ -1,26 +1,22 @@
 /* cuda_emu_runtime.cpp (pcavs CUDA emulation, tests only): the CUDA runtime on the host.
  *  - Device memory: cudaMalloc maps pages between two PROT_NONE guard pages (an access past either
- *    end faults; the fault is reported naming the running kernel), fills them with NaN and
- *    registers the range; a cap (PCAVS_CUDA_EMU_MEM_MB, default 6144) makes a larger total fail
- *    with cudaErrorMemoryAllocation.
+ *    end faults; the fault is reported naming the running kernel), fills them with NaN (the bytes
+ *    just around the allocation with a NaN of its own, checked after each launch / GEMM that was
+ *    handed it: a write just outside is reported) and registers the range; a cap
+ *    (PCAVS_CUDA_EMU_MEM_MB, default 6144) makes a larger total fail with cudaErrorMemoryAllocation.
+ *    Outside the emulation's own work the pages are PROT_NONE: host code touching device memory
+ *    faults, as with a GPU (PCAVS_CUDA_EMU_PROTECT=0 leaves them readable).
  *  - Checks a GPU does not give: every kernel pointer argument, every copy's direction and extent
  *    against the registry; the launch configuration as the hardware limits it.
  *  - Streams: launches, async copies, memsets, event records and cuBLAS calls are queued per stream
  *    and run only at a synchronisation point (stream / event / device synchronise, a synchronous
  *    cudaMemcpy, cudaFree), so a result read too early is wrong, as on a GPU. Work on the legacy
  *    NULL stream is ordered after all other streams' work and before later work on them.
- *  - Kernels: a kernel whose threads never reach __syncthreads runs as plain loops (blocks spread
- *    over OpenMP threads, the threads of a block in order); one that does runs each block's threads
- *    as fibers (makecontext for the first entry, then _setjmp/_longjmp: no system call per switch)
- *    that all meet at every barrier. A kernel's first launch runs its block 0 on fibers to learn
- *    which kind it is; a barrier reached outside fiber mode, or by only some threads of a block, is
- *    a sticky launch failure naming the kernel.
+ *  - Kernel launches themselves (blocks, fibers, barriers): cuda_emu_launch.cpp; cuBLAS:
+ *    cuda_emu_cublas.cpp; both through cuda_emu_internal.h.
  *  - Errors as CUDA reports them: launch errors through cudaGetLastError, execution errors sticky
  *    (every later call returns them); cudaGetErrorString gives the detailed message of the last one. */
-#undef _FORTIFY_SOURCE /* longjmp between fiber stacks is intended (no __longjmp_chk) */
-#define _FORTIFY_SOURCE 0
 #include <omp.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -29,7 +25,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
-#include <ucontext.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -38,14 +33,11 @@
 #include <mutex>
 #include <set>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "cuda_emu_internal.h"
 #include "cuda_runtime_api.h"
 #include "pcavs_cuda_emu_device.h"
-
-__thread pcavs_emu::idx3 threadIdx, blockIdx, blockDim, gridDim;
 
 struct CUstream_st {
     std::deque<std::function<void()>> q;
@@ -72,6 +64,8 @@ void vformat(std::string &out, const char *fmt, va_list ap) {
     vsnprintf(buf, sizeof buf, fmt, ap);
     out = buf;
 }
+
+} // namespace
 
 /* A launch / call error: returned now and reported by cudaGetLastError. */
 cudaError_t fail(cudaError_t e, const char *fmt, ...) {
@@ -100,6 +94,8 @@ void fail_sticky(cudaError_t e, const char *fmt, ...) {
     fprintf(stderr, "pcavs CUDA emulation: %s\n", m.c_str());
 }
 
+namespace {
+
 cudaError_t sticky() { return (cudaError_t)g_sticky.load(); }
 
 /* ---------------- device memory registry ---------------- */
@@ -107,6 +103,8 @@ struct alloc_t {
     size_t size;      /* bytes asked for */
     void *map;        /* whole mapping, guards included */
     size_t map_len;
+    char *body;       /* the accessible pages (between the guards) */
+    size_t body_len;
     uint32_t canary;  /* NaN with a payload of this allocation's own, in the bytes around it */
     char *lo, *hi;    /* the canary bytes checked: [lo, p) and [p + size, hi) */
 };
@@ -115,14 +113,13 @@ std::map<uintptr_t, alloc_t> g_allocs;
 size_t g_used, g_cap;
 long g_page;
 std::set<cudaStream_t> g_streams;
+std::map<uintptr_t, size_t> g_pinned; /* cudaMallocHost ranges: async copies read them when they run */
 CUstream_st g_null_stream;
-std::unordered_map<const void *, int> g_kernel_kind; /* 1 plain, 2 cooperative */
-std::atomic<unsigned long> g_launches_run{0};
 unsigned g_alloc_serial;
-thread_local std::vector<uintptr_t> t_touched; /* allocations a launch's pointer arguments point into */
 const char *volatile g_running = nullptr; /* kernel being executed (fault reports) */
 
 void segv_handler(int sig, siginfo_t *si, void *);
+bool g_protect = true; /* device memory inaccessible to host code outside the emulation's own work */
 
 void init_once() {
     static std::once_flag once;
@@ -130,6 +127,8 @@ void init_once() {
         g_page = sysconf(_SC_PAGESIZE);
         const char *cap = getenv("PCAVS_CUDA_EMU_MEM_MB");
         g_cap = (size_t)(cap && *cap ? atol(cap) : 6144) << 20;
+        const char *prot = getenv("PCAVS_CUDA_EMU_PROTECT");
+        g_protect = !(prot && *prot == '0');
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
         sa.sa_sigaction = segv_handler;
@@ -178,9 +177,52 @@ void check_canary(uintptr_t base, const char *who) {
     for (char *r = (char *)base + it->second.size; r < it->second.hi; r++) *r = (char)c[(uintptr_t)r & 3];
 }
 
+/* Device memory is PROT_NONE except while the emulation itself runs queued work or copies
+ * (a "window"): a device pointer dereferenced by host code faults, as it would with a GPU. */
+int g_window;
+void protect_one(const alloc_t &a, bool open) {
+    mprotect(a.body, a.body_len, open ? PROT_READ | PROT_WRITE : PROT_NONE);
+}
+struct device_window { /* caller holds g_mu */
+    device_window() {
+        if (g_window++ == 0 && g_protect)
+            for (auto &a : g_allocs) protect_one(a.second, true);
+    }
+    ~device_window() {
+        if (--g_window == 0 && g_protect)
+            for (auto &a : g_allocs) protect_one(a.second, false);
+    }
+};
+/* Opens one allocation (the one containing p, if any) while the emulation copies or checks it. */
+struct one_open { /* caller holds g_mu */
+    const alloc_t *a = nullptr;
+    explicit one_open(const void *p) {
+        const auto *f = find_alloc(p);
+        if (f && g_protect && g_window == 0) protect_one(f->second, true), a = &f->second;
+    }
+    ~one_open() {
+        if (a) protect_one(*a, false);
+    }
+};
+
 void segv_handler(int sig, siginfo_t *si, void *) {
     char buf[512];
     const char *k = g_running;
+    const uintptr_t addr = si ? (uintptr_t)si->si_addr : 0;
+    if (!k && addr) { /* best effort at a crash: the registry read without its lock */
+        for (auto &a : g_allocs) {
+            const uintptr_t lo = (uintptr_t)a.second.body, hi = lo + a.second.body_len;
+            if (addr >= lo && addr < hi) {
+                int n = snprintf(buf, sizeof buf,
+                                 "pcavs CUDA emulation: host code accessed device memory at %p (the %zu-byte device "
+                                 "allocation at %p): a device pointer dereferenced on the host, which faults with a GPU "
+                                 "too (copy it with cudaMemcpy / the backend's to_host)\n",
+                                 (void *)addr, a.second.size, (void *)a.first);
+                if (n > 0) (void)!write(2, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+                return;
+            }
+        }
+    }
     int n = snprintf(buf, sizeof buf,
                      "pcavs CUDA emulation: illegal memory access (signal %d) at address %p%s%s%s: outside every "
                      "device allocation (an index out of bounds, a host or freed pointer, or a fiber stack overflow)\n",
@@ -193,6 +235,8 @@ void segv_handler(int sig, siginfo_t *si, void *) {
 CUstream_st *qof(cudaStream_t s) { return s ? s : &g_null_stream; }
 
 void run_queue(CUstream_st *st) {
+    if (st->q.empty()) return;
+    device_window w;
     while (!st->q.empty()) {
         std::function<void()> w = std::move(st->q.front());
         st->q.pop_front();
@@ -219,174 +263,6 @@ double now_ms() {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-/* ---------------- fibers ---------------- */
-enum { FIB_READY, FIB_BARRIER, FIB_DONE };
-enum { MODE_NONE, MODE_PLAIN, MODE_FIBER };
-const size_t FIBER_STACK = 256 << 10;
-
-struct fiber {
-    ucontext_t uc;
-    jmp_buf jb;
-    char *stack = nullptr;
-    bool started = false;
-    int state = FIB_READY;
-};
-
-struct scheduler {
-    std::vector<fiber *> fibers;
-    jmp_buf jb;
-    ucontext_t uc_unused;
-    fiber *cur = nullptr;
-    kernel_body *body = nullptr;
-    unsigned long barriers = 0;
-};
-thread_local scheduler t_sched;
-thread_local int t_mode = MODE_NONE;
-thread_local const char *t_kernel = nullptr;
-
-void fiber_entry() {
-    for (;;) {
-        scheduler &s = t_sched;
-        s.body->run();
-        fiber *self = s.cur;
-        self->state = FIB_DONE;
-        if (!_setjmp(self->jb)) _longjmp(s.jb, 1);
-    }
-}
-
-void fiber_resume(fiber *f) {
-    scheduler &s = t_sched;
-    s.cur = f;
-    if (!_setjmp(s.jb)) {
-        if (!f->started) {
-            f->started = true;
-            getcontext(&f->uc);
-            f->uc.uc_stack.ss_sp = f->stack;
-            f->uc.uc_stack.ss_size = FIBER_STACK;
-            f->uc.uc_link = nullptr;
-            makecontext(&f->uc, fiber_entry, 0);
-            swapcontext(&s.uc_unused, &f->uc);
-        } else {
-            _longjmp(f->jb, 1);
-        }
-    }
-}
-
-fiber *fiber_new() {
-    fiber *f = new fiber;
-    /* a PROT_NONE page below the stack turns an overflow into a reported fault */
-    char *m = (char *)mmap(nullptr, FIBER_STACK + g_page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                           -1, 0);
-    if (m == MAP_FAILED) {
-        fprintf(stderr, "pcavs CUDA emulation: cannot map a fiber stack\n");
-        abort(); /* test-only code: no way to run the kernel */
-    }
-    mprotect(m, g_page, PROT_NONE);
-    f->stack = m + g_page;
-    return f;
-}
-
-void set_thread(unsigned t, const dim3 &b) {
-    threadIdx.x = t % b.x;
-    threadIdx.y = (t / b.x) % b.y;
-    threadIdx.z = t / (b.x * b.y);
-}
-
-void set_block(unsigned long bl, const launch_cfg &c) {
-    blockIdx.x = (unsigned)(bl % c.grid.x);
-    blockIdx.y = (unsigned)((bl / c.grid.x) % c.grid.y);
-    blockIdx.z = (unsigned)(bl / ((unsigned long)c.grid.x * c.grid.y));
-    blockDim = idx3{c.block.x, c.block.y, c.block.z};
-    gridDim = idx3{c.grid.x, c.grid.y, c.grid.z};
-}
-
-/* Runs one block's threads as fibers meeting at each barrier; returns the barriers passed. */
-unsigned long run_block_fibers(const launch_cfg &c, kernel_body *body, unsigned long bl) {
-    scheduler &s = t_sched;
-    const unsigned nt = c.block.x * c.block.y * c.block.z;
-    while (s.fibers.size() < nt) s.fibers.push_back(fiber_new());
-    set_block(bl, c);
-    s.body = body;
-    s.barriers = 0;
-    for (unsigned t = 0; t < nt; t++) s.fibers[t]->state = FIB_READY;
-    const int saved_mode = t_mode;
-    t_mode = MODE_FIBER;
-    for (;;) {
-        unsigned done = 0, waiting = 0;
-        for (unsigned t = 0; t < nt; t++) {
-            fiber *f = s.fibers[t];
-            if (f->state == FIB_READY) {
-                set_thread(t, c.block);
-                fiber_resume(f);
-            }
-            if (f->state == FIB_DONE) done++;
-            else waiting++;
-        }
-        if (!waiting) break;
-        if (done) {
-            fail_sticky(cudaErrorLaunchFailure,
-                        "kernel %s: block %lu: %u of its %u threads wait at __syncthreads while the others have "
-                        "returned (a barrier not reached by every thread of the block: undefined on a GPU)",
-                        c.name, bl, waiting, nt);
-            /* the waiting fibers' stacks are abandoned: they restart from scratch next time */
-            for (unsigned t = 0; t < nt; t++)
-                if (s.fibers[t]->state == FIB_BARRIER) s.fibers[t]->started = false;
-            break;
-        }
-        s.barriers++;
-        for (unsigned t = 0; t < nt; t++) s.fibers[t]->state = FIB_READY;
-    }
-    t_mode = saved_mode;
-    return s.barriers;
-}
-
-void run_block_plain(const launch_cfg &c, kernel_body *body, unsigned long bl) {
-    set_block(bl, c);
-    const unsigned nt = c.block.x * c.block.y * c.block.z;
-    t_mode = MODE_PLAIN;
-    for (unsigned t = 0; t < nt; t++) {
-        set_thread(t, c.block);
-        body->run();
-    }
-    t_mode = MODE_NONE;
-}
-
-void run_launch(const launch_cfg &c, kernel_body *body, const std::vector<uintptr_t> &touched) {
-    g_running = c.name;
-    t_kernel = c.name;
-    const unsigned long nb = (unsigned long)c.grid.x * c.grid.y * c.grid.z;
-    int kind;
-    {
-        std::lock_guard<std::recursive_mutex> lk(g_mu);
-        kind = g_kernel_kind[c.fn];
-    }
-    unsigned long first = 0;
-    if (kind == 0) { /* first launch: block 0 on fibers tells whether the kernel uses barriers */
-        unsigned long barriers = run_block_fibers(c, body, 0);
-        kind = barriers ? 2 : 1;
-        std::lock_guard<std::recursive_mutex> lk(g_mu);
-        g_kernel_kind[c.fn] = kind;
-        first = 1;
-    }
-    if (nb > first) {
-        const long count = (long)(nb - first);
-#pragma omp parallel for schedule(dynamic, 4) if (count > 1)
-        for (long i = 0; i < count; i++) {
-            t_kernel = c.name;
-            if (kind == 2)
-                run_block_fibers(c, body, first + (unsigned long)i);
-            else
-                run_block_plain(c, body, first + (unsigned long)i);
-        }
-    }
-    g_running = nullptr;
-    t_kernel = nullptr;
-    g_launches_run++;
-    char who[300];
-    snprintf(who, sizeof who, "kernel %s", c.name);
-    for (uintptr_t b : touched) check_canary(b, who);
 }
 
 const char *kind_name(cudaMemcpyKind k) {
@@ -448,17 +324,23 @@ cudaError_t copy2d(const char *api, void *dst, size_t dpitch, const void *src, s
     if (width > dpitch || width > spitch)
         return fail(cudaErrorInvalidValue, "%s: width %zu exceeds a pitch (dst %zu, src %zu)", api, width, dpitch, spitch);
     if (async && !stream_valid(stream)) return fail(cudaErrorInvalidResourceHandle, "%s: stream %p is not a live stream", api, (void *)stream);
-    bool dd, sd;
+    bool dd = false, sd = false;
     cudaError_t e = check_copy(api, dst, dpitch, src, spitch, width, rows, kind, &dd, &sd);
     if (e) return e;
     char *d = (char *)dst;
     if (!async) { /* synchronous: after all earlier work (legacy stream semantics) */
         drain_all();
+        one_open od(dst), os(src);
         if (sticky()) return t_last = sticky();
         for (size_t r = 0; r < rows; r++) memmove(d + r * dpitch, (const char *)src + r * spitch, width);
         return cudaSuccess;
     }
-    if (!sd) { /* pageable host source: staged now, so the caller may reuse it at once */
+    bool pinned_src = false;
+    if (!sd) {
+        auto it = g_pinned.upper_bound((uintptr_t)src);
+        pinned_src = it != g_pinned.begin() && (uintptr_t)src < std::prev(it)->first + std::prev(it)->second;
+    }
+    if (!sd && !pinned_src) { /* pageable host source: staged now, so the caller may reuse it at once */
         auto staged = std::make_shared<std::vector<char>>(width * rows);
         for (size_t r = 0; r < rows; r++) memcpy(staged->data() + r * width, (const char *)src + r * spitch, width);
         enqueue(stream, [=] {
@@ -499,6 +381,20 @@ void enqueue(cudaStream_t s, std::function<void()> work) {
 
 cudaError_t sticky_error(void) { return sticky(); }
 
+void init(void) { init_once(); }
+
+void set_last_error(cudaError_t e) { t_last = e; }
+
+void set_running_kernel(const char *name) { g_running = name; }
+
+const void *alloc_base_of(const void *p) {
+    std::lock_guard<std::recursive_mutex> lk(g_mu);
+    const auto *a = find_alloc(p);
+    return a ? (const void *)a->first : nullptr;
+}
+
+void check_canary_of(const void *base, const char *who) { check_canary((uintptr_t)base, who); }
+
 void check_after(const void *p, const char *who) {
     uintptr_t base;
     {
@@ -510,68 +406,9 @@ void check_after(const void *p, const char *who) {
     check_canary(base, who);
 }
 
-bool launch_begin(const launch_cfg &c) {
-    init_once();
-    t_touched.clear();
-    if (sticky()) {
-        t_last = sticky();
-        return false;
-    }
-    const dim3 &b = c.block, &g = c.grid;
-    if (!b.x || !b.y || !b.z || !g.x || !g.y || !g.z || (unsigned long)b.x * b.y * b.z > 1024 || b.x > 1024 ||
-        b.y > 1024 || b.z > 64 || g.x > 2147483647u || g.y > 65535 || g.z > 65535) {
-        fail(cudaErrorInvalidConfiguration, "kernel %s: invalid launch configuration grid (%u, %u, %u) block (%u, %u, %u)",
-             c.name, g.x, g.y, g.z, b.x, b.y, b.z);
-        return false;
-    }
-    if (c.smem) {
-        fail(cudaErrorNotSupported,
-             "kernel %s: %zu bytes of dynamic shared memory asked at launch: not supported by the emulation", c.name,
-             c.smem);
-        return false;
-    }
-    if (!stream_valid(c.stream)) {
-        fail(cudaErrorInvalidResourceHandle, "kernel %s: stream %p is not a live stream", c.name, (void *)c.stream);
-        return false;
-    }
-    return true;
-}
-
-bool launch_check_pointer(const launch_cfg &c, int index, const void *p) {
-    if (!p) return true;
-    std::lock_guard<std::recursive_mutex> lk(g_mu);
-    if (const auto *a = find_alloc(p)) {
-        t_touched.push_back(a->first);
-        return true;
-    }
-    fail(cudaErrorInvalidDevicePointer,
-         "kernel %s: argument %d (%p) is not device memory (a host pointer, or memory already freed)", c.name, index, p);
-    return false;
-}
-
-void launch_submit(const launch_cfg &c, std::shared_ptr<kernel_body> body) {
-    launch_cfg cc = c;
-    std::vector<uintptr_t> touched = t_touched;
-    enqueue(c.stream, [cc, body, touched] { run_launch(cc, body.get(), touched); });
-}
-
 } // namespace pcavs_emu
 
 using namespace pcavs_emu;
-
-void __syncthreads(void) {
-    if (t_mode == MODE_FIBER) {
-        scheduler &s = t_sched;
-        fiber *self = s.cur;
-        self->state = FIB_BARRIER;
-        if (!_setjmp(self->jb)) _longjmp(s.jb, 1);
-        return;
-    }
-    fail_sticky(cudaErrorLaunchFailure,
-                "kernel %s: __syncthreads reached in a launch run as plain loops (its first launch did not reach a "
-                "barrier in block 0): the emulation cannot run it",
-                t_kernel ? t_kernel : "?");
-}
 
 extern "C" {
 
@@ -745,23 +582,32 @@ cudaError_t cudaMalloc(void **ptr, size_t size) {
                     "cudaMalloc(%zu bytes): out of memory (%zu of the emulated device's %zu MiB in use; "
                     "PCAVS_CUDA_EMU_MEM_MB sets the cap)",
                     size, g_used, g_cap >> 20);
-    const size_t pg = (size_t)g_page, body = (size + pg - 1) / pg * pg, len = body + 2 * pg;
+    /* large allocations on 2 MiB-aligned transparent huge pages: the protection toggles of the host-access
+     * check then walk 512x fewer page-table entries */
+    const size_t pg = (size_t)g_page, huge = 2u << 20;
+    const bool use_huge = size >= 2 * huge;
+    const size_t align = use_huge ? huge : pg, body = (size + align - 1) / align * align;
+    const size_t len = body + 2 * pg + (use_huge ? huge : 0);
     char *m = (char *)mmap(nullptr, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (m == MAP_FAILED) return fail(cudaErrorMemoryAllocation, "cudaMalloc(%zu bytes): mmap failed", size);
-    if (mprotect(m + pg, body, PROT_READ | PROT_WRITE)) {
+    char *b = use_huge ? (char *)(((uintptr_t)m + pg + huge - 1) / huge * huge) : m + pg;
+    if (mprotect(b, body, PROT_READ | PROT_WRITE)) {
         munmap(m, len);
         return fail(cudaErrorMemoryAllocation, "cudaMalloc(%zu bytes): mprotect failed", size);
     }
+    if (use_huge) madvise(b, body, MADV_HUGEPAGE);
     /* the allocation ends within 255 bytes of the upper guard, 256-byte aligned like cudaMalloc's */
-    char *p = m + pg + body - (size + 255) / 256 * 256;
+    char *p = b + body - (size + 255) / 256 * 256;
     /* quiet NaN inside (an unwritten output fails the tests); around it a NaN whose payload is this
      * allocation's own, so that a value copied from one allocation's slack into another's is seen */
     const uint32_t canary = 0x7fc00000u | (((++g_alloc_serial * 2654435761u) >> 10) & 0x3fffffu) | 1u;
-    uint32_t *f = (uint32_t *)(m + pg);
-    for (size_t i = 0; i < body / 4; i++) f[i] = canary;
+    uint32_t *f = (uint32_t *)b;
+    for (size_t i = 0; i < (size_t)(p - b) / 4; i++) f[i] = canary;
     for (size_t i = 0; i < size / 4; i++) ((uint32_t *)p)[i] = 0x7fc00000u;
-    char *lo = p - 256 < m + pg ? m + pg : p - 256;
-    g_allocs[(uintptr_t)p] = alloc_t{size, m, len, canary, lo, m + pg + body};
+    for (uint32_t *t = (uint32_t *)(((uintptr_t)p + size) & ~(uintptr_t)3); t < (uint32_t *)(b + body); t++) *t = canary;
+    char *lo = p - 256 < b ? b : p - 256;
+    g_allocs[(uintptr_t)p] = alloc_t{size, m, len, b, body, canary, lo, b + body};
+    if (g_protect && g_window == 0) protect_one(g_allocs[(uintptr_t)p], false);
     g_used += size;
     *ptr = p;
     return cudaSuccess;
@@ -775,7 +621,10 @@ cudaError_t cudaFree(void *p) {
     auto it = g_allocs.find((uintptr_t)p);
     if (it == g_allocs.end())
         return fail(cudaErrorInvalidValue, "cudaFree(%p): not the start of a live device allocation", p);
-    check_canary((uintptr_t)p, "work queued before cudaFree");
+    {
+        one_open o(p);
+        check_canary((uintptr_t)p, "work queued before cudaFree");
+    }
     munmap(it->second.map, it->second.map_len);
     g_used -= it->second.size;
     g_allocs.erase(it);
@@ -820,6 +669,38 @@ cudaError_t cudaStreamCreate(cudaStream_t *s) {
     *s = new CUstream_st;
     g_streams.insert(*s);
     return cudaSuccess;
+}
+
+cudaError_t cudaStreamCreateWithFlags(cudaStream_t *s, unsigned int flags) {
+    if (flags & ~1u) return fail(cudaErrorInvalidValue, "cudaStreamCreateWithFlags: unknown flags %#x", flags);
+    return cudaStreamCreate(s);
+}
+
+cudaError_t cudaEventCreateWithFlags(cudaEvent_t *ev, unsigned int flags) {
+    if (flags & ~3u) return fail(cudaErrorInvalidValue, "cudaEventCreateWithFlags: unknown flags %#x", flags);
+    return cudaEventCreate(ev);
+}
+
+cudaError_t cudaMallocHost(void **ptr, size_t size) {
+    if (!ptr) return fail(cudaErrorInvalidValue, "cudaMallocHost: NULL result pointer");
+    *ptr = nullptr;
+    if (posix_memalign(ptr, 4096, size ? size : 1)) {
+        *ptr = nullptr;
+        return fail(cudaErrorMemoryAllocation, "cudaMallocHost(%zu bytes): out of host memory", size);
+    }
+    std::lock_guard<std::recursive_mutex> lk(g_mu);
+    g_pinned[(uintptr_t)*ptr] = size ? size : 1;
+    return cudaSuccess;
+}
+
+cudaError_t cudaFreeHost(void *ptr) {
+    cudaDeviceSynchronize(); /* as cudaFreeHost: queued copies may still read it */
+    {
+        std::lock_guard<std::recursive_mutex> lk(g_mu);
+        g_pinned.erase((uintptr_t)ptr);
+    }
+    free(ptr);
+    return sticky() ? sticky() : cudaSuccess;
 }
 
 cudaError_t cudaStreamDestroy(cudaStream_t s) {
@@ -915,6 +796,5 @@ int pcavs_cuda_emu_is_device_ptr(const void *p) {
     return find_alloc(p) != nullptr;
 }
 
-unsigned long pcavs_cuda_emu_launches_run(void) { return g_launches_run.load(); }
 
 } /* extern "C" */

@@ -38,6 +38,7 @@ const char *pcavs_status_name(pcavs_status st) {
     case PCAVS_ERR_UNSUPPORTED: return "unsupported";
     case PCAVS_ERR_BACKEND: return "backend error";
     case PCAVS_ERR_INTERNAL: return "internal error";
+    case PCAVS_ERR_CANCELLED: return "cancelled";
     }
     return "unknown status";
 }

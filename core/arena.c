@@ -16,9 +16,7 @@ static size_t round_up(size_t n) { return (n + PCAVS_ALIGN - 1) & ~(size_t)(PCAV
  * layer) are PCAVS_HUGE_PAGE-aligned, rounded up to whole such pages and advised MADV_HUGEPAGE, so that Linux backs
  * them with transparent huge pages where it gives them only on request (THP "madvise", as on the machines of this
  * project). The generator's GEMMs read 8 rows of U at a time 512 floats apart and its transforms 8-row windows of
- * 13-26 MB maps: more 4 KB pages than the TLB holds (3072 entries, 12 MB, on Zen 4). Measured (2-core Zen 4, G per
- * frame, 8 interleaved pairs of the same build with and without the advice): batch 1 174.2 -> 170.8 ms, batch 8
- * 165.1 -> 161.3; again 169.9 -> 164.9 and 164.4 -> 158.6 (6 pairs); the demo's pcavs-infer peak RSS 1034 -> 1058 MB.
+ * 13-26 MB maps: more 4 KB pages than a TLB holds (docs/bench/tuning.md has the gain and the memory cost).
  * Only advice: where THP is off or the kernel declines, ordinary pages. At most one page more per such allocation
  * (its rounding), under 50 % of it. */
 #define PCAVS_HUGE_PAGE ((size_t)2 << 20)
