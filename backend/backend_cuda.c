@@ -9,10 +9,18 @@
  * -> PCAVS_ERR_BACKEND); no device or no usable driver -> PCAVS_ERR_UNSUPPORTED from
  * pcavs_backend_cuda(), never a crash.
  *
- * Precision: fp32 throughout. The cuBLAS handle is put in CUBLAS_DEFAULT_MATH, which never uses
+ * Precision: fp32 by default. The cuBLAS handle is put in CUBLAS_DEFAULT_MATH, which never uses
  * TF32 tensor cores for fp32 GEMMs (so results match the CPU backends within the op tests'
- * 1e-5 bounds). A fast mode (CUBLAS_TF32_TENSOR_OP_MATH, and TF32 paths in the conv kernels) is
- * planned as an opt-in flag in pcavs_exec_params, passed to kctx_init; it is not there yet.
+ * 1e-5 bounds). The fast modes (pcavs_exec_params.precision tf32 or bf16, settled by precision_mode
+ * and left in kc->precision) run the generator's modulated convolutions' GEMMs (modconv_cuda, ~3/4
+ * of a frame's work) on tensor cores through cublasGemmEx with the compute type
+ * CUBLAS_COMPUTE_32F_FAST_TF32 or _FAST_16BF (kernels/cuda_gemm.h); every other op (the encoders'
+ * convolutions, the linear layers) stays float32: the encoders in bf16 cost the frames ~20 dB of
+ * PSNR (measured with the emulation's rounding: 35 dB against 53 dB). On a GPU without those
+ * tensor cores (before compute capability 8.0) cuBLAS runs them in float32.
+ *
+ * Weight forms: none; the kernels read the plain weights (prepare_* keep them as they are).
+ * Batches run whole (per_sample_large_maps 0): a GPU has no cache a sample's maps would fit.
  *
  * Stream: one stream per context, created with default flags (it synchronises with the legacy
  * default stream, so a stray launch on stream 0 stays ordered rather than racing). */
@@ -118,7 +126,7 @@ static pcavs_status cuda_kctx_init(pcavs_kctx *kc) {
     }
     kc->cublas = h;
     s = cublasSetStream(h, stream);
-    /* fp32 GEMMs in true fp32 (no TF32): see the header comment for the planned fast mode. */
+    /* fp32 GEMMs in true fp32 (no TF32); the fast modes ask for tensor cores per GEMM (kc->precision). */
     if (s == CUBLAS_STATUS_SUCCESS) s = cublasSetMathMode(h, CUBLAS_DEFAULT_MATH);
     /* Device pointers for alpha/beta are not used: kernels pass host scalars. */
     if (s == CUBLAS_STATUS_SUCCESS) s = cublasSetPointerMode(h, CUBLAS_POINTER_MODE_HOST);
@@ -129,13 +137,48 @@ static pcavs_status cuda_kctx_init(pcavs_kctx *kc) {
     return PCAVS_OK;
 }
 
+/* ---- precision and weight forms ---- */
+
+static const char *cuda_precision_mode(pcavs_precision p, const char **why) {
+    *why = NULL;
+    switch (p) {
+    case PCAVS_PRECISION_FP32: return "fp32";
+    case PCAVS_PRECISION_TF32: return "tf32 (tensor cores)";
+    case PCAVS_PRECISION_BF16: return "bf16 (tensor cores)";
+    default: *why = "unknown precision"; return NULL;
+    }
+}
+
+static pcavs_status cuda_prepare_conv2d(const pcavs_kctx *kc, const pcavs_conv2d_desc *d, const float *w,
+                                        pcavs_precision p, void **out, size_t *bytes) {
+    (void)kc, (void)d, (void)w, (void)p;
+    *out = NULL; /* the plain weight, as it is */
+    *bytes = 0;
+    return PCAVS_OK;
+}
+
+static pcavs_status cuda_prepare_modconv(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *w,
+                                         pcavs_precision p, void **out, size_t *bytes) {
+    (void)kc, (void)d, (void)w, (void)p;
+    *out = NULL;
+    *bytes = 0;
+    return PCAVS_OK;
+}
+
+static void cuda_free_prepared(void *prepared) { (void)prepared; }
+
 /* ---- the table ---- */
 
 static const pcavs_backend cuda_table = {
     .name = "cuda",
     .on_device = 1,
+    .per_sample_large_maps = 0,
     .kctx_init = cuda_kctx_init,
     .kctx_free = cuda_kctx_free,
+    .precision_mode = cuda_precision_mode,
+    .prepare_conv2d = cuda_prepare_conv2d,
+    .prepare_modconv = cuda_prepare_modconv,
+    .free_prepared = cuda_free_prepared,
     .mem_alloc = cuda_alloc,
     .mem_free = cuda_free,
     .to_device = cuda_to_device,

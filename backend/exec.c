@@ -1,6 +1,6 @@
 /* exec.c: creating an execution context: pick the backend once, check it is complete, set
- * the thread count (OpenMP and OpenBLAS), settle the precision (bf16 only on a CPU with a bf16
- * unit, else float32 with a warning), reserve the capped scratch area. */
+ * the thread count (OpenMP and OpenBLAS), settle the precision (the backend's precision_mode says
+ * whether it runs the one asked for; else float32 with a warning), reserve the capped scratch area. */
 #include "exec.h"
 
 #include <stdarg.h>
@@ -12,7 +12,6 @@
 #endif
 
 #include "cpu_features.h"
-#include "gemm_bf16.h"
 #include "status.h"
 
 enum { PCAVS_DEFAULT_SCRATCH = 256u << 20 };
@@ -47,25 +46,24 @@ pcavs_status pcavs_exec_create(const pcavs_exec_params *p, pcavs_exec **out) {
     }
     PCAVS_TRY(pcavs_backend_check(be));
 
-    if (p->precision != PCAVS_PRECISION_FP32 && p->precision != PCAVS_PRECISION_BF16)
+    if (p->precision != PCAVS_PRECISION_FP32 && p->precision != PCAVS_PRECISION_BF16 &&
+        p->precision != PCAVS_PRECISION_TF32)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "unknown precision %d", (int)p->precision);
     pcavs_exec *ex = calloc(1, sizeof *ex);
     if (!ex) return pcavs_fail(PCAVS_ERR_OOM, "cannot allocate an execution context");
     ex->params = *p;
-    if (p->precision == PCAVS_PRECISION_BF16) { /* a CPU mode that needs a bf16 unit: else float32, said */
-        if (strcmp(be->name, "cpu") != 0) {
-            pcavs_log(ex, PCAVS_LOG_WARN, "bf16 precision is a CPU mode; the %s backend runs float32", be->name);
-            ex->params.precision = PCAVS_PRECISION_FP32;
-        } else if (pcavs_bf16_unit_detect() == PCAVS_BF16_NONE) {
-            if (pcavs_bf16_unit_note()[0])
-                pcavs_log(ex, PCAVS_LOG_WARN, "bf16 precision: %s; running float32", pcavs_bf16_unit_note());
-            else
-                pcavs_log(ex, PCAVS_LOG_WARN,
-                          "bf16 precision needs AVX512-BF16 or AMX-BF16, which this CPU lacks; running float32");
-            ex->params.precision = PCAVS_PRECISION_FP32;
-        }
+    const char *why = NULL;
+    ex->precision_name = be->precision_mode(p->precision, &why);
+    if (!ex->precision_name) { /* a mode this backend cannot run: float32, said */
+        static const char *names[] = {"fp32", "bf16", "tf32"};
+        pcavs_log(ex, PCAVS_LOG_WARN, "%s precision: %s; running float32", names[p->precision],
+                  why ? why : "not supported");
+        ex->params.precision = PCAVS_PRECISION_FP32;
+        ex->precision_name = be->precision_mode(PCAVS_PRECISION_FP32, &why);
+        if (!ex->precision_name) ex->precision_name = "fp32";
     }
     ex->be = be;
+    ex->kc.precision = ex->params.precision;
     ex->kc.n_threads = p->n_threads > 0 ? p->n_threads : default_threads();
     if (ex->kc.n_threads < 1) ex->kc.n_threads = 1;
     pcavs_cpu_set_threads(ex->kc.n_threads);
@@ -100,10 +98,7 @@ pcavs_precision pcavs_exec_precision(const pcavs_exec *ex) {
     return ex ? ex->params.precision : PCAVS_PRECISION_FP32;
 }
 
-const char *pcavs_exec_precision_name(const pcavs_exec *ex) {
-    if (!ex || ex->params.precision != PCAVS_PRECISION_BF16) return "fp32";
-    return pcavs_bf16_unit_detect() == PCAVS_BF16_AMX ? "bf16 (AMX-BF16)" : "bf16 (AVX512-BF16)";
-}
+const char *pcavs_exec_precision_name(const pcavs_exec *ex) { return ex ? ex->precision_name : "fp32"; }
 
 void pcavs_log(const pcavs_exec *ex, pcavs_log_level level, const char *fmt, ...) {
     pcavs_log_level min = ex ? ex->params.log_level : PCAVS_LOG_WARN;

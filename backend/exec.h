@@ -11,6 +11,7 @@ struct pcavs_exec {
     const pcavs_backend *be;
     pcavs_kctx kc;
     void *scratch_mem; /* backend memory behind kc.scratch */
+    const char *precision_name; /* the backend's name of the settled precision (precision_mode) */
 };
 
 /* Logs through the context's callback (or stderr) when level >= params.log_level. */

@@ -66,11 +66,18 @@ typedef enum pcavs_device {
 /* Arithmetic of the networks' heavy convolutions. */
 typedef enum pcavs_precision {
     PCAVS_PRECISION_FP32 = 0, /* float32 throughout (default; the parity tests' mode) */
-    PCAVS_PRECISION_BF16 = 1  /* CPU only: the generator's 3x3 convolutions multiply bf16 operands with float32
+    PCAVS_PRECISION_BF16 = 1, /* CPU: the generator's and E's 3x3 convolutions multiply bf16 operands with float32
                                * sums on AMX-BF16 (all of them) or AVX512-BF16 (those where that beats float32
                                * Winograd: upsampling and small layers); everything else stays float32: faster,
                                * ~2e-3 relative error per layer, frames within ~40+ dB PSNR of float32.
-                               * Where the CPU has neither unit, or on CUDA, it runs float32 and says so. */
+                               * Where the CPU has neither unit it runs float32 and says so.
+                               * CUDA: the generator's modulated convolutions (~3/4 of a frame's multiply-adds)
+                               * on bf16 tensor cores (operands rounded to bf16, float32 sums: cuBLAS
+                               * CUBLAS_COMPUTE_32F_FAST_16BF); the encoders stay float32 (in bf16 they cost
+                               * ~20 dB). Frames ~53 dB PSNR from float32's. */
+    PCAVS_PRECISION_TF32 = 2  /* CUDA only: the generator's modulated convolutions on TF32 tensor cores (operands
+                               * rounded to a 10-bit mantissa, float32 sums: CUBLAS_COMPUTE_32F_FAST_TF32).
+                               * The CPU has no TF32 unit: it runs float32 and says so. */
 } pcavs_precision;
 
 /* Execution settings shared by every entry point that runs kernels. */
@@ -94,8 +101,8 @@ PCAVS_API pcavs_status pcavs_exec_create(const pcavs_exec_params *p, pcavs_exec 
 PCAVS_API void pcavs_exec_free(pcavs_exec *ex);
 /* Name of the backend in use ("cpu", "cpu-ref", "cuda"). */
 PCAVS_API const char *pcavs_exec_backend_name(const pcavs_exec *ex);
-/* The precision in effect (a bf16 request falls back to float32 where it cannot run) and its name:
- * "fp32", "bf16 (AMX-BF16)" or "bf16 (AVX512-BF16)". */
+/* The precision in effect (a bf16 or tf32 request falls back to float32 where it cannot run) and its name:
+ * "fp32", "bf16 (AMX-BF16)", "bf16 (AVX512-BF16)", "bf16 (tensor cores)" or "tf32 (tensor cores)". */
 PCAVS_API pcavs_precision pcavs_exec_precision(const pcavs_exec *ex);
 PCAVS_API const char *pcavs_exec_precision_name(const pcavs_exec *ex);
 

@@ -20,6 +20,10 @@ typedef struct pcavs_conv2d_desc {
      * [c_out, c_in*9] packed by pcavs_bf16_pack_a (gemm_bf16.h); non-NULL makes _cpu run it through
      * conv3x3_bf16.h where the CPU has a bf16 unit (else, or for other shapes, it is ignored). */
     const uint16_t *weight_bf16;
+    /* optional: the backend's own forms of this conv's weight, from its prepare_conv2d slot at model load
+     * (engine/backend.h), opaque to the caller; NULL: none. For _cpu a pcavs_cpu_weight_forms (weight_forms.h)
+     * whose bf16 form stands for weight_bf16; _ref and _cuda ignore it. */
+    const void *prepared;
 } pcavs_conv2d_desc;
 
 static inline int pcavs_conv2d_out_h(const pcavs_conv2d_desc *d) {

@@ -22,6 +22,7 @@
 #include "conv2d.h"
 #include "conv3x3_bf16.h"
 #include "gemm_bf16.h"
+#include "weight_forms.h"
 #include "winograd.h"
 
 #define PCAVS_CONV_DIRECT_K 64 /* below this many MACs per output, the direct kernel wins */
@@ -220,10 +221,11 @@ pcavs_status pcavs_conv2d_cpu(const pcavs_kctx *kc, const pcavs_conv2d_desc *d, 
     int nth = kc->n_threads > 0 ? kc->n_threads : 1;
     if (flops < PCAVS_CONV_SERIAL_FLOPS) nth = 1; /* a parallel region costs more than it saves */
 
-    if (d->weight_bf16 && d->kh == 3 && d->kw == 3 && d->stride_h == 1 && d->stride_w == 1 && d->pad_h == 1 &&
+    const uint16_t *w_bf16 = d->prepared ? ((const pcavs_cpu_weight_forms *)d->prepared)->bf16 : d->weight_bf16;
+    if (w_bf16 && d->kh == 3 && d->kw == 3 && d->stride_h == 1 && d->stride_w == 1 && d->pad_h == 1 &&
         d->pad_w == 1 && G == 1) { /* the bf16 mode; float32 below where it cannot run */
         pcavs_conv3x3_bf16 a = {.n = d->n, .c_in = d->c_in, .h = d->h, .w = d->w, .c_out = d->c_out, .x = x,
-                                .a = d->weight_bf16, .bias = bias, .act = d->act, .y = y};
+                                .a = w_bf16, .bias = bias, .act = d->act, .y = y};
         pcavs_kctx sub = *kc;
         sub.n_threads = nth;
         if (pcavs_bf16_unit_detect() != PCAVS_BF16_NONE && kc->scratch &&

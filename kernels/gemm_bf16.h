@@ -11,7 +11,8 @@
  *   _ref : plain loops over the packed layouts (the truth);
  *   _cpu : AMX tiles (TDPBF16PS) where the CPU and the OS allow them, else AVX512-BF16 (VDPBF16PS);
  *          single-threaded (callers split the work: rows of A in multiples of 32, or whole calls);
- *   _cuda: none: bf16 is a CPU mode (the CUDA backend runs float32) and says so.
+ *   _cuda: none: CUDA's bf16 mode multiplies the float32 operands on cuBLAS's bf16 tensor cores instead
+ *          (kernels/cuda_gemm.h), with no packed layout.
  * A x B reads round_up(M, 32) rows of `a` (so a sub-block of rows must start at a multiple of 32 of a
  * packed A) and round_up(N, 32) / 16 blocks of `b`. */
 #ifndef PCAVS_KERNELS_GEMM_BF16_H
@@ -102,7 +103,6 @@ static inline int pcavs_conv_bf16_amx_applies(int c_in) {
 /* c [m, n] (row stride ldc) = A x B. Fails (message) where the unit is missing. */
 pcavs_status pcavs_gemm_bf16_ref(int m, long n, int k, const uint16_t *a, const uint16_t *b, float *c, long ldc);
 pcavs_status pcavs_gemm_bf16_cpu(int m, long n, int k, const uint16_t *a, const uint16_t *b, float *c, long ldc);
-pcavs_status pcavs_gemm_bf16_cuda(int m, long n, int k, const uint16_t *a, const uint16_t *b, float *c, long ldc);
 
 /* The _cpu kernels by unit (gemm_bf16_cpu.c dispatches; tests and benchmarks call them directly). */
 void pcavs_gemm_bf16_amx(int m, long n, int k, const uint16_t *a, const uint16_t *b, float *c, long ldc);

@@ -37,6 +37,10 @@ typedef struct pcavs_modconv_desc {
      * path (the small maps that take no Winograd path: the generator's 7x7 conv1 and 7->14); NULL: permuted per
      * call into the scratch there. */
     const float *weight_taps;
+    /* optional: the backend's own forms of this layer's weight, from its prepare_modconv slot at model load
+     * (engine/backend.h), opaque to the caller; NULL: none. For _cpu a pcavs_cpu_weight_forms (weight_forms.h) whose
+     * forms stand for the four fields above; _ref and _cuda ignore it. */
+    const void *prepared;
     /* optional, every form: StyleGAN2's StyledConv tail on the output (upstream NoiseInjection + FusedLeakyReLU,
      * activation.h's fused_lrelu): with act_lrelu 1, y = leaky_relu(conv + act_noise_weight * act_noise[b][p]
      * (if act_noise) + act_bias[o] (if act_bias), 0.2) * sqrt(2). _cpu applies it as it stores the output where

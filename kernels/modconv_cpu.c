@@ -37,12 +37,28 @@
 #include "sgemm_nn.h"
 #include "simd_clones.h"
 #include "styled_act.h"
+#include "weight_forms.h"
 #include "winograd.h"
 #include "winograd_up.h"
 
 #define MC_SMALL_COUT 16 /* k = 1 with at most this many outputs (ToRGB: 3) takes the direct path */
 #define MC_PCHUNK                                                                                                      \
     1024 /* pixels per work item of the direct path (smaller items: too many short strided streams) */
+
+/* d with the backend's prepared forms (d->prepared, weight_forms.h) in the fields they stand for: tmp, or d itself
+ * where there are none. */
+static const pcavs_modconv_desc *mc_unpack(const pcavs_modconv_desc *d, pcavs_modconv_desc *tmp) {
+    if (!d || !d->prepared) return d;
+    const pcavs_cpu_weight_forms *f = d->prepared;
+    *tmp = *d;
+    tmp->prepared = NULL;
+    tmp->weight_wino = f->wino;
+    tmp->weight_taps = f->taps;
+    tmp->weight_sq = f->sq;
+    tmp->weight_bf16 = f->bf16;
+    return tmp;
+}
+
 /* upsample, per thread: the transposed-conv grid as even/odd column phases [2h+1][2][w+3] + 2 rows of w */
 #define MC_TBUF_FLOATS(h, w) ((size_t)(2 * (h) + 1) * 2 * ((w) + 3) + 2 * (size_t)((w) + 16))
 
@@ -50,6 +66,8 @@ pcavs_status pcavs_modconv_demod_cpu(const pcavs_kctx *kc, const pcavs_modconv_d
                                      const float *weight, /* [c_out, c_in, k, k] */
                                      const float *style,  /* [n, c_in] */
                                      float *demod) {      /* [n, c_out] */
+    pcavs_modconv_desc du;
+    d = mc_unpack(d, &du);
     PCAVS_TRY(pcavs_modconv_check(d));
     if (!kc || !weight || !style || !demod) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_demod_cpu: NULL pointer");
     const int n = d->n, ci_n = d->c_in, co_n = d->c_out, kk = d->k * d->k;
@@ -125,6 +143,8 @@ static mc_plan mc_plan_of(const pcavs_modconv_desc *d, int n_threads) {
 }
 
 size_t pcavs_modconv_cpu_scratch_bytes(const pcavs_modconv_desc *d, int n_threads) {
+    pcavs_modconv_desc du;
+    d = mc_unpack(d, &du);
     if (pcavs_modconv_check(d) != PCAVS_OK) return 0;
     const mc_plan p = mc_plan_of(d, n_threads);
     size_t demod_tmp = (size_t)d->n * d->c_in * sizeof(float) * 2; /* s2, and its [n, c_in] copy (weight_sq) */
@@ -133,6 +153,8 @@ size_t pcavs_modconv_cpu_scratch_bytes(const pcavs_modconv_desc *d, int n_thread
 }
 
 size_t pcavs_modconv_cpu_min_scratch_bytes(const pcavs_modconv_desc *d, int n_threads) {
+    pcavs_modconv_desc du;
+    d = mc_unpack(d, &du);
     if (pcavs_modconv_check(d) != PCAVS_OK) return 0;
     const mc_plan p = mc_plan_of(d, n_threads);
     size_t demod_tmp = (size_t)d->n * d->c_in * sizeof(float) * 2; /* s2, and its [n, c_in] copy (weight_sq) */
@@ -816,6 +838,8 @@ pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d
                                const float *style,  /* [n, c_in] */
                                const float *blur,   /* [4, 4], upsample only */
                                float *y) {          /* [n, c_out, out_h, out_w] */
+    pcavs_modconv_desc du;
+    d = mc_unpack(d, &du);
     PCAVS_TRY(pcavs_modconv_check_call(kc, d, x, weight, style, blur, y, "modconv_cpu"));
     int tail_done = 0;
     PCAVS_TRY(mc_conv(kc, d, x, weight, style, blur, y, &tail_done));

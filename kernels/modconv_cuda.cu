@@ -9,7 +9,8 @@
  *   k = 1   : strided-batched GEMM straight into y, then k_scale by demod;
  *   act_lrelu: StyledConv's tail by fused_lrelu_cuda (activation_cuda.cu) after the convolution.
  * Device scratch: demod [n*c_out] | Wp | xs | G, tiled over samples / output channels exactly as
- * the CPU plan; fp32 GEMMs. CUDA / cuBLAS errors become PCAVS_ERR_BACKEND. */
+ * the CPU plan; GEMMs in the context's precision (cuda_gemm.h: float32, or TF32 / bf16 tensor cores in the fast
+ * modes). CUDA / cuBLAS errors become PCAVS_ERR_BACKEND. */
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
@@ -20,6 +21,7 @@ extern "C" {
 #include "activation.h"
 #include "modconv.h"
 }
+#include "cuda_gemm.h"
 
 #define MC_ALIGN(b) ((((size_t)(b)) + 255) / 256 * 256)
 
@@ -215,7 +217,6 @@ extern "C" pcavs_status pcavs_modconv_cuda(const pcavs_kctx *kc, const pcavs_mod
     float *xs = (float *)sp;                                  /* [c_in, nb*hw] or [nb, c_in, hw] */
     float *g = (float *)(sp + MC_ALIGN((size_t)nb * per_xs)); /* [ob*kk, nb*hw] */
     const float scale = (float)(1.0 / sqrt((double)ci_n * kk));
-    const float one = 1.0f, zero = 0.0f;
 
     PCAVS_TRY(pcavs_modconv_demod_cuda(kc, d, weight, style, demod));
     if (k > 1) {
@@ -229,10 +230,10 @@ extern "C" pcavs_status pcavs_modconv_cuda(const pcavs_kctx *kc, const pcavs_mod
         PCAVS_TRY(cu_check(cudaGetLastError(), "k_style launch"));
         if (k == 1) { /* y_b [c_out, hw] = W [c_out, c_in] x xs_b [c_in, hw]  (column-major: y^T = xs^T W^T) */
             float *yb = y + (size_t)b0 * co_n * hw;
-            PCAVS_TRY(cublas_check(cublasSgemmStridedBatched(hb, CUBLAS_OP_N, CUBLAS_OP_N, (int)hw, co_n, ci_n, &one,
-                                                             xs, (int)hw, (long long)ci_n * hw, weight, ci_n, 0, &zero,
-                                                             yb, (int)hw, (long long)co_n * hw, cb),
-                                   "cublasSgemmStridedBatched (1x1)"));
+            PCAVS_TRY(cublas_check(pcavs_cuda_gemm_strided(kc, hb, CUBLAS_OP_N, CUBLAS_OP_N, (int)hw, co_n, ci_n, xs,
+                                                           (int)hw, (long long)ci_n * hw, weight, ci_n, 0, yb, (int)hw,
+                                                           (long long)co_n * hw, cb),
+                                   "strided-batched GEMM (1x1)"));
             if (d->demodulate) {
                 PCAVS_LAUNCH(k_scale, blocks_for((long)cb * co_n * hw), 256, 0, s)(hw, co_n, (long)cb * co_n * hw,
                                                                          demod + (size_t)b0 * co_n, yb);
@@ -243,9 +244,9 @@ extern "C" pcavs_status pcavs_modconv_cuda(const pcavs_kctx *kc, const pcavs_mod
         for (int o0 = 0; o0 < co_n; o0 += ob) {
             const int cob = co_n - o0 < ob ? co_n - o0 : ob;
             /* G [cob*kk, ncol] = Wp [cob*kk, c_in] x xs [c_in, ncol] (row-major; column-major G^T = xs^T Wp^T) */
-            PCAVS_TRY(cublas_check(cublasSgemm(hb, CUBLAS_OP_N, CUBLAS_OP_N, (int)ncol, cob * kk, ci_n, &one, xs,
-                                               (int)ncol, wp + (size_t)o0 * kk * ci_n, ci_n, &zero, g, (int)ncol),
-                                   "cublasSgemm"));
+            PCAVS_TRY(cublas_check(pcavs_cuda_gemm(kc, hb, CUBLAS_OP_N, CUBLAS_OP_N, (int)ncol, cob * kk, ci_n, xs,
+                                                   (int)ncol, wp + (size_t)o0 * kk * ci_n, ci_n, g, (int)ncol),
+                                   "GEMM"));
             if (d->upsample)
                 PCAVS_LAUNCH(k_upblur, blocks_for((long)cb * cob * 4 * hw), 256, 0, s)(cb, b0, o0, cob, co_n, h, w, g, blur,
                                                                              demod, y);

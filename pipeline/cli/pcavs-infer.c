@@ -93,10 +93,11 @@ static void usage(FILE *f) {
             "execution:\n"
             "      --device D          cpu (default), cuda, or ref (naive reference kernels: slow)\n"
             "  -t, --threads N         CPU threads (default: all cores)\n"
-            "      --precision P       fp32 (default) or bf16: the generator's 3x3 convolutions in bf16 on a CPU\n"
-            "                          with AMX-BF16 (all of them) or AVX512-BF16 (those where bf16 is faster\n"
-            "                          than fp32 Winograd): faster, frames within ~40+ dB PSNR of fp32.\n"
-            "                          Elsewhere it runs fp32 and says so\n"
+            "      --precision P       fp32 (default), bf16 or tf32. bf16: the generator's 3x3 convolutions in bf16\n"
+            "                          on a CPU with AMX-BF16 (all of them) or AVX512-BF16 (those where bf16 is\n"
+            "                          faster than fp32 Winograd); with --device cuda the generator's convolutions\n"
+            "                          on bf16 tensor cores. tf32 (cuda only): those on TF32 tensor cores.\n"
+            "                          Faster, frames within 40+ dB PSNR of fp32. Elsewhere fp32, said\n"
             "  -b, --batch N           frames per network call (default 4; larger is faster on a GPU)\n"
             "      --noise MODE        generator noise: random (default, upstream's), fixed (the checkpoint's\n"
             "                          noise buffers: reproducible, comparable with PyTorch) or none\n"
@@ -567,8 +568,10 @@ int main(int argc, char **argv) {
                 xp.precision = PCAVS_PRECISION_FP32;
             else if (!strcmp(optarg, "bf16"))
                 xp.precision = PCAVS_PRECISION_BF16;
+            else if (!strcmp(optarg, "tf32"))
+                xp.precision = PCAVS_PRECISION_TF32;
             else
-                BAD("--precision must be fp32 or bf16, got '%s'", optarg);
+                BAD("--precision must be fp32 or bf16, or tf32 with --device cuda, got '%s'", optarg);
             break;
         case OPT_NUM_FACES:
             if (!parse_long(optarg, 1, 1000000, &v))

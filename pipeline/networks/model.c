@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conv3x3_bf16.h"
-#include "gemm_bf16.h"
 #include "pn_internal.h"
 
 /* ---------------------------------------------------------------- loader helpers */
@@ -68,29 +66,60 @@ pcavs_status pn_load_bn(pn_loader *L, pn_bn *bn, const char *name, int c) {
     return st;
 }
 
-pcavs_status pn_upload_weight_bf16(pn_loader *L, const uint16_t *host, size_t count, const uint16_t **dev) {
-    const float *d = NULL;
-    pcavs_status st = pn_upload_weight(L, (const float *)host, (count + 1) / 2, &d); /* the bytes as they are */
-    *dev = (const uint16_t *)d;
-    return st;
+/* Keeps a prepared handle (non-NULL) for pcavs_model_free and counts its bytes with the weights. */
+static pcavs_status keep_prepared(pn_loader *L, void *prep, size_t bytes) {
+    pcavs_model *m = L->m;
+    if (!prep) return PCAVS_OK;
+    if (m->n_preps == m->cap_preps) {
+        int cap = m->cap_preps ? 2 * m->cap_preps : 64;
+        void **p = realloc(m->preps, (size_t)cap * sizeof *p);
+        if (!p) {
+            m->ex->be->free_prepared(prep);
+            return pcavs_fail(PCAVS_ERR_OOM, "model: cannot grow the prepared-weight table");
+        }
+        m->preps = p;
+        m->cap_preps = cap;
+    }
+    m->preps[m->n_preps++] = prep;
+    m->weight_bytes += bytes;
+    return PCAVS_OK;
 }
 
-/* bf16 precision on the CPU backend (exec.c settled it): E's 3x3, stride 1, pad 1, one-group convs also get
- * the weight (BN folded) packed for the bf16 GEMM, which conv2d_cpu then takes (half the float32 bytes), where
- * bf16 is the faster form on this CPU (pcavs_conv2d_cpu_prefers_bf16: all of them with AMX). */
-static pcavs_status prepare_conv_bf16(pn_loader *L, pn_conv *cv, const float *w_host) {
-    cv->w_bf16 = NULL;
-    if (strcmp(L->net, "E") != 0 || strcmp(L->m->ex->be->name, "cpu") != 0 ||
-        pcavs_exec_precision(L->m->ex) != PCAVS_PRECISION_BF16 || cv->k != 3 || cv->stride != 1 || cv->pad != 1 ||
-        cv->groups != 1 || !pcavs_conv2d_cpu_prefers_bf16(cv->c_in, cv->c_out))
-        return PCAVS_OK;
-    const size_t count = pcavs_bf16_a_elems(cv->c_out, cv->c_in * 9);
-    uint16_t *u = calloc(count + 1, sizeof(uint16_t));
-    if (!u) return pcavs_fail(PCAVS_ERR_OOM, "model: cannot allocate %zu bytes for a bf16 weight", count * 2);
-    pcavs_conv3x3_bf16_weight(cv->c_out, cv->c_in, w_host, u);
-    pcavs_status st = pn_upload_weight_bf16(L, u, count, &cv->w_bf16);
-    free(u);
-    return st;
+pcavs_status pn_prepare_conv2d(pn_loader *L, const pcavs_conv2d_desc *d, const float *w_host, pcavs_precision p,
+                               const void **prep) {
+    void *h = NULL;
+    size_t bytes = 0;
+    *prep = NULL;
+    PCAVS_TRY(L->m->ex->be->prepare_conv2d(&L->m->ex->kc, d, w_host, p, &h, &bytes));
+    PCAVS_TRY(keep_prepared(L, h, bytes));
+    *prep = h;
+    return PCAVS_OK;
+}
+
+pcavs_status pn_prepare_modconv(pn_loader *L, const pcavs_modconv_desc *d, const float *w_host, pcavs_precision p,
+                                const void **prep) {
+    void *h = NULL;
+    size_t bytes = 0;
+    *prep = NULL;
+    PCAVS_TRY(L->m->ex->be->prepare_modconv(&L->m->ex->kc, d, w_host, p, &h, &bytes));
+    PCAVS_TRY(keep_prepared(L, h, bytes));
+    *prep = h;
+    return PCAVS_OK;
+}
+
+/* The conv's descriptor for an n x h x w input, with the backend's forms of its weight. */
+static pcavs_conv2d_desc conv_desc(const pn_conv *cv, int n, int h, int w, pcavs_act act) {
+    return (pcavs_conv2d_desc){.n = n, .c_in = cv->c_in, .h = h, .w = w, .c_out = cv->c_out, .kh = cv->k,
+                               .kw = cv->k, .stride_h = cv->stride, .stride_w = cv->stride, .pad_h = cv->pad,
+                               .pad_w = cv->pad, .groups = cv->groups, .act = act, .prepared = cv->prep};
+}
+
+/* The backend's forms of a conv's weight (BN folded). The reduced-precision mode is allowed to E's convs only
+ * (the pose encoder, as the generator's): V's and A_sync's features stay float32. */
+static pcavs_status prepare_conv(pn_loader *L, pn_conv *cv, const float *w_host) {
+    const pcavs_precision p = strcmp(L->net, "E") == 0 ? pcavs_exec_precision(L->m->ex) : PCAVS_PRECISION_FP32;
+    const pcavs_conv2d_desc d = conv_desc(cv, 1, cv->k, cv->k, PCAVS_ACT_NONE);
+    return pn_prepare_conv2d(L, &d, w_host, p, &cv->prep);
 }
 
 pcavs_status pn_load_conv(pn_loader *L, pn_conv *cv, const char *name, int has_bias, const char *bn, int c_in,
@@ -114,11 +143,11 @@ pcavs_status pn_load_conv(pn_loader *L, pn_conv *cv, const char *name, int has_b
     cv->b = NULL;
     size_t per_out = (size_t)(c_in / groups) * k * k;
     size_t wn = (size_t)c_out * per_out;
-    cv->w_bf16 = NULL;
+    cv->prep = NULL;
     if (!bn) {
         PCAVS_TRY(pn_upload_weight(L, w, wn, &cv->w));
         if (b) PCAVS_TRY(pn_upload_weight(L, b, (size_t)c_out, &cv->b));
-        return prepare_conv_bf16(L, cv, w);
+        return prepare_conv(L, cv, w);
     }
     float *wf = malloc((wn + 3 * (size_t)c_out) * sizeof(float));
     if (!wf) return pcavs_fail(PCAVS_ERR_OOM, "model: cannot allocate conv %s.%s", L->net, name);
@@ -129,7 +158,7 @@ pcavs_status pn_load_conv(pn_loader *L, pn_conv *cv, const char *name, int has_b
         pcavs_bn_fold_into_conv(c_out, (long)per_out, wf, b, scale, shift, bias);
         st = pn_upload_weight(L, wf, wn, &cv->w);
     }
-    if (st == PCAVS_OK) st = prepare_conv_bf16(L, cv, wf);
+    if (st == PCAVS_OK) st = prepare_conv(L, cv, wf);
     if (st == PCAVS_OK) st = pn_upload_weight(L, bias, (size_t)c_out, &cv->b);
     free(wf);
     return st;
@@ -165,9 +194,7 @@ pcavs_status pn_load_linear(pn_loader *L, pn_linear *l, const char *name, int in
 int pn_conv_out(const pn_conv *cv, int size) { return (size + 2 * cv->pad - cv->k) / cv->stride + 1; }
 
 pcavs_status pn_conv_run(pn_ctx *c, const pn_conv *cv, int n, int h, int w, const float *x, float *y, pcavs_act act) {
-    pcavs_conv2d_desc d = {.n = n, .c_in = cv->c_in, .h = h, .w = w, .c_out = cv->c_out, .kh = cv->k, .kw = cv->k,
-                           .stride_h = cv->stride, .stride_w = cv->stride, .pad_h = cv->pad, .pad_w = cv->pad,
-                           .groups = cv->groups, .act = act, .weight_bf16 = cv->w_bf16};
+    const pcavs_conv2d_desc d = conv_desc(cv, n, h, w, act);
     PN_K(c, c->be->conv2d(c->kc, &d, x, cv->w, cv->b, y));
     return PCAVS_OK;
 }
@@ -292,6 +319,8 @@ pcavs_status pcavs_model_load(pcavs_exec *ex, const char *path, pcavs_model **ou
 void pcavs_model_free(pcavs_model *m) {
     if (!m) return;
     const pcavs_backend *be = m->ex->be;
+    for (int i = 0; i < m->n_preps; i++) be->free_prepared(m->preps[i]);
+    free(m->preps);
     for (int i = 0; i < m->n_allocs; i++) be->mem_free(m->allocs[i]);
     free(m->allocs);
     for (int i = 0; i < PN_WS_COUNT; i++)

@@ -11,7 +11,8 @@
  * 0.2, *sqrt 2), the tail in the same modconv call (modconv.h act_*); a ToRGB may come out of
  * the StyledConv before it (rgb_*). The modconv op's _cpu/_cuda forms are the batched ones (input
  * scaled by the style, one shared-weight convolution for the whole batch, output scaled by demod);
- * on the CPU the 112 -> 224 step runs sample by sample (g_step).
+ * where the backend asks for it (per_sample_large_maps: the CPU) the 112 -> 224 step runs sample by sample
+ * (g_step). Each layer's weight forms are the backend's (pn_prepare_modconv); this file never names one.
  * Stages: G.style, G.feat7, G.skip7, G.feat14, G.skip14, ..., G.feat224, G.skip224, G.frames. */
 #include <math.h>
 #include <stdio.h>
@@ -31,68 +32,10 @@ static size_t g_noise_offset(int l) { /* floats before layer l in a per-frame no
     return off;
 }
 
-/* CPU backend only: forms of a weight that modconv_cpu can use instead of rereading it per call
- * (kernels/modconv.h). The Winograd form of a 3x3 weight (4x its bytes) for the layers where modconv_cpu
- * takes a Winograd path at batch 1, so at every batch size: the plain convs from 14x14 and the upsampling
- * ones from 14; the tap-GEMM form (the weight permuted, its own bytes) for the other 3x3 layers (conv1 at 7x7,
- * up 7->14: permuting 9.4 MB per call was ~2 % of G at batch 1); the per-(o, c) sums of squared taps for every
- * demodulated layer. */
-static int g_cpu(const pcavs_model *m) { return strcmp(m->ex->be->name, "cpu") == 0; }
-static int g_on_cpu(const pn_loader *L) { return g_cpu(L->m); }
-
-/* The layer's descriptor at batch 1 on its side x side input: what the weight forms are prepared for. */
+/* The layer's descriptor at batch 1 on its side x side input: what the backend prepares its weight forms for. */
 static pcavs_modconv_desc g_layer_desc(const pn_modconv *mc, int side) {
     return (pcavs_modconv_desc){.n = 1, .c_in = mc->c_in, .h = side, .w = side, .c_out = mc->c_out, .k = mc->k,
                                 .demodulate = mc->demodulate, .upsample = mc->upsample};
-}
-
-static pcavs_status prepare_wino(pn_loader *L, pn_modconv *mc, const float *w_host, int side) {
-    mc->w_wino = mc->w_taps = NULL;
-    if (!g_on_cpu(L)) return PCAVS_OK;
-    const pcavs_modconv_desc d = g_layer_desc(mc, side);
-    const int wino = pcavs_modconv_cpu_takes_wino(&d);
-    if (!wino && !pcavs_modconv_cpu_takes_taps(&d)) return PCAVS_OK;
-    size_t count = wino ? pcavs_modconv_wino_floats(&d) : pcavs_modconv_taps_floats(&d);
-    float *u = malloc(count * sizeof(float));
-    if (!u) return pcavs_fail(PCAVS_ERR_OOM, "model: cannot allocate %zu bytes for a prepared weight", count * 4);
-    const int nth = L->m->ex->kc.n_threads;
-    pcavs_status st =
-        wino ? pcavs_modconv_prepare_wino(&d, w_host, u, nth) : pcavs_modconv_prepare_taps(&d, w_host, u, nth);
-    if (st == PCAVS_OK) st = pn_upload_weight(L, u, count, wino ? &mc->w_wino : &mc->w_taps);
-    free(u);
-    return st;
-}
-
-/* bf16 precision (CPU backend with a bf16 unit; exec.c settled it): a 3x3 layer's weight in the bf16 GEMM's
- * form (half its float32 bytes) in place of the Winograd form, where bf16 is the faster of the two on this
- * CPU (pcavs_modconv_cpu_prefers_bf16: every layer with AMX; with AVX512-BF16 alone the upsampling layers from
- * 14x14, the others keep their float32 forms). */
-static int g_bf16(const pn_loader *L) {
-    return g_on_cpu(L) && pcavs_exec_precision(L->m->ex) == PCAVS_PRECISION_BF16;
-}
-
-static pcavs_status prepare_bf16(pn_loader *L, pn_modconv *mc, const float *w_host, int side) {
-    const pcavs_modconv_desc d = g_layer_desc(mc, side);
-    const size_t count = pcavs_modconv_bf16_elems(&d);
-    uint16_t *u = calloc(count + 1, sizeof(uint16_t));
-    if (!u) return pcavs_fail(PCAVS_ERR_OOM, "model: cannot allocate %zu bytes for a bf16 weight", count * 2);
-    pcavs_status st = pcavs_modconv_prepare_bf16(&d, w_host, u);
-    if (st == PCAVS_OK) st = pn_upload_weight_bf16(L, u, count, &mc->w_bf16);
-    free(u);
-    return st;
-}
-
-static pcavs_status prepare_sq(pn_loader *L, pn_modconv *mc, const float *w_host) {
-    mc->w_sq = NULL;
-    if (!g_on_cpu(L)) return PCAVS_OK;
-    pcavs_modconv_desc d = {.n = 1, .c_in = mc->c_in, .h = 1, .w = 1, .c_out = mc->c_out, .k = mc->k,
-                            .demodulate = 1, .upsample = mc->upsample};
-    float *q = malloc((size_t)mc->c_out * mc->c_in * sizeof(float));
-    if (!q) return pcavs_fail(PCAVS_ERR_OOM, "model: cannot allocate the squared-weight sums");
-    pcavs_status st = pcavs_modconv_prepare_sq(&d, w_host, q);
-    if (st == PCAVS_OK) st = pn_upload_weight(L, q, (size_t)mc->c_out * mc->c_in, &mc->w_sq);
-    free(q);
-    return st;
 }
 
 /* The modulation EqualLinear (2560 -> c_in) as its identity columns (with the bias) and its pose columns, the
@@ -167,13 +110,9 @@ static pcavs_status load_modconv(pn_loader *L, pn_modconv *mc, const char *name,
     mc->k = k;
     mc->upsample = upsample;
     mc->demodulate = demodulate;
-    mc->w_wino = mc->w_taps = mc->w_sq = NULL;
-    mc->w_bf16 = NULL;
+    /* the backend's own forms of the weight (e.g. the CPU's Winograd, tap-GEMM, bf16 and squared-sum forms) */
     const pcavs_modconv_desc d1 = g_layer_desc(mc, side);
-    if (k == 3 && g_bf16(L) && pcavs_modconv_cpu_prefers_bf16(&d1)) PCAVS_TRY(prepare_bf16(L, mc, w, side));
-    else if (k == 3) PCAVS_TRY(prepare_wino(L, mc, w, side));
-    if (demodulate) PCAVS_TRY(prepare_sq(L, mc, w));
-    return PCAVS_OK;
+    return pn_prepare_modconv(L, &d1, w, pcavs_exec_precision(L->m->ex), &mc->prep);
 }
 
 static const int g_ch[6] = {512, 512, 512, 512, 256, 128}; /* 7, 14, 28, 56, 112, 224 */
@@ -255,9 +194,7 @@ typedef struct g_rgb_side {
 static pcavs_status styled_conv(pn_ctx *c, const pn_modconv *mc, int b, int h, const float *x, const float *style,
                                 const float *noise, float *y, g_rgb_side *side) {
     pcavs_modconv_desc d = {.n = b, .c_in = mc->c_in, .h = h, .w = h, .c_out = mc->c_out, .k = mc->k,
-                            .demodulate = mc->demodulate, .upsample = mc->upsample, .weight_wino = mc->w_wino,
-                            .weight_bf16 = mc->w_bf16,
-                            .weight_sq = mc->w_sq, .weight_taps = mc->w_taps,
+                            .demodulate = mc->demodulate, .upsample = mc->upsample, .prepared = mc->prep,
                             /* the noise and the leaky ReLU in the op (the CPU's Winograd paths as they store y) */
                             .act_lrelu = 1, .act_bias = mc->bias, .act_noise = noise,
                             .act_noise_weight = mc->noise_weight};
@@ -410,10 +347,10 @@ static pcavs_status g_body(pn_ctx *c, void *vargs) {
     PCAVS_TRY(pn_stage4(c, "G.skip7", sk0, b, 3, h, h));
     float *skip = sk0, *skip_next = sk1;
     for (int i = 0; i < 5; i++) {
-        /* the last step (112 -> 224) sample by sample on the CPU: each sample's 26 MB maps then pass from one layer
-         * to the next through the 32 MB L3 as at batch 1 (a batch's go through DRAM); the earlier steps batched,
-         * where sharing each weight read across the batch is what counts */
-        const int per_sample = i == 4 && b > 1 && g_cpu(c->m);
+        /* the last step (112 -> 224) sample by sample where the backend asks for it (a CPU: each sample's 26 MB maps
+         * then pass from one layer to the next through the 32 MB L3 as at batch 1; a batch's go through DRAM); the
+         * earlier steps batched, where sharing each weight read across the batch is what counts */
+        const int per_sample = i == 4 && b > 1 && c->be->per_sample_large_maps;
         /* sample by sample the last first: out (f1) overwrites x (f1) of samples >= s0 / 2 only (its per-sample
          * stride, 128 x 224 x 224, is 2x x's, 256 x 112 x 112), which are done by then */
         const g_step_io io = {.x = f1, .mid = f0, .out = f1, .skip = skip, .skip_next = skip_next, .tmp = tmp,

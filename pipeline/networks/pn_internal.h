@@ -24,7 +24,7 @@ typedef struct pn_conv {
     const float *w; /* [c_out, c_in/groups, k, k] (BN folded) */
     const float *b; /* [c_out] or NULL */
     int c_in, c_out, k, stride, pad, groups;
-    const uint16_t *w_bf16; /* CPU backend in bf16 precision, E's 3x3 stride-1 convs: conv2d.h's weight_bf16 */
+    const void *prep; /* the backend's own forms of w (backend.h's prepare_conv2d; conv2d.h's prepared), or NULL */
 } pn_conv;
 
 typedef struct pn_bn {
@@ -90,10 +90,7 @@ typedef struct pn_a {
 /* G: one StyledConv or ToRGB. */
 typedef struct pn_modconv {
     const float *w;   /* [c_out, c_in, k, k] */
-    const float *w_wino; /* CPU backend, 3x3 layers with a Winograd path at batch 1: modconv.h's form, else NULL */
-    const float *w_taps; /* CPU backend, the other 3x3 layers: [c_out, 9, c_in] (modconv.h), else NULL */
-    const float *w_sq;   /* CPU backend, demodulated layers: [c_out, c_in] sum of squared taps, else NULL */
-    const uint16_t *w_bf16; /* CPU backend in bf16 precision, 3x3 layers: the bf16 GEMM form (modconv.h), else NULL */
+    const void *prep; /* the backend's own forms of w (backend.h's prepare_modconv; modconv.h's prepared), or NULL */
     /* the modulation (EqualLinear 2560 -> c_in, weight pre-scaled by 1/sqrt(2560)) split by the style's parts:
      * style = mod_id(id_feature) (with the bias) + mod_pose(mouth, pose) (no bias); the identity's part is
      * the same for every frame of a video, so it is kept in id_part (pn_g's cache) */
@@ -133,6 +130,8 @@ struct pcavs_model {
     pn_g g;
     void **allocs; /* backend allocations of weights */
     int n_allocs, cap_allocs;
+    void **preps; /* the backend's prepared weight forms (its free_prepared releases them) */
+    int n_preps, cap_preps;
     size_t weight_bytes;
     float *host_noise_fixed; /* host copy of noises.noise_0..10, concatenated */
     float *host_stage;       /* host staging for device stage dumps and noise generation */
@@ -197,9 +196,13 @@ typedef struct pn_loader {
 pcavs_status pn_get(pn_loader *L, const char *name, int ndim, const int64_t *shape, const float **data);
 /* Copies count floats to backend memory owned by the model. */
 pcavs_status pn_upload_weight(pn_loader *L, const float *host, size_t count, const float **dev);
-/* The same for a weight in a kernel's bf16 form (count uint16); host holds count rounded up to even
- * (the upload moves whole floats). */
-pcavs_status pn_upload_weight_bf16(pn_loader *L, const uint16_t *host, size_t count, const uint16_t **dev);
+/* The backend's own forms of a layer's weight w_host (host, the layer's batch-1 descriptor d), prepared by its
+ * prepare slot for precision p and owned by the model: *prep is the handle to pass as the descriptor's `prepared`
+ * (NULL where the backend keeps the plain weight). */
+pcavs_status pn_prepare_conv2d(pn_loader *L, const pcavs_conv2d_desc *d, const float *w_host, pcavs_precision p,
+                               const void **prep);
+pcavs_status pn_prepare_modconv(pn_loader *L, const pcavs_modconv_desc *d, const float *w_host, pcavs_precision p,
+                                const void **prep);
 /* Conv "<name>.weight" [c_out, c_in/groups, k, k] (+ "<name>.bias" when has_bias), BN "<bn>"
  * folded in when bn != NULL. */
 pcavs_status pn_load_conv(pn_loader *L, pn_conv *cv, const char *name, int has_bias, const char *bn, int c_in,

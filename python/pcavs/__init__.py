@@ -335,14 +335,15 @@ class Identity:
 
 class Context:
     """A loaded model. device: "cpu", "cuda" or "ref"; threads 0 = all cores; max_batch: frames per call;
-    precision: "fp32" or "bf16" (CPU with AVX512-BF16 or AMX only; elsewhere float32, with a warning)."""
+    precision: "fp32", "bf16" (CPU with AVX512-BF16 or AMX, or CUDA) or "tf32" (CUDA only); where the device
+    cannot run it, float32, with a warning."""
 
     def __init__(self, model_path, device="cpu", threads=0, max_batch=4, precision="fp32"):
         p = _ContextParams()
         _lib.pcavs_context_params_init(ctypes.byref(p))
         p.exec.device = {"cpu": 0, "cuda": 1, "ref": 2}[device]
         p.exec.n_threads = threads
-        p.exec.precision = {"fp32": 0, "bf16": 1}[precision]
+        p.exec.precision = {"fp32": 0, "bf16": 1, "tf32": 2}[precision]
         p.max_batch = max_batch
         h = _P()
         _check(_lib.pcavs_context_create(os.fsencode(model_path), ctypes.byref(p), ctypes.byref(h)))
@@ -373,7 +374,8 @@ class Context:
 
     @property
     def precision(self):
-        """The precision in effect: "fp32", "bf16 (AMX-BF16)" or "bf16 (AVX512-BF16)"."""
+        """The precision in effect: "fp32", "bf16 (AMX-BF16)", "bf16 (AVX512-BF16)", "bf16 (tensor cores)" or
+        "tf32 (tensor cores)"."""
         return _lib.pcavs_context_precision_name(self.handle).decode()
 
     def encode_identity(self, images):
