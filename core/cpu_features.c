@@ -181,19 +181,17 @@ void pcavs_cpu_init_blas_env(int argc, char **argv) {
     int changed = 0;
     const char *core = pcavs_cpu_blas_coretype();
     /* OpenBLAS chose its core in a constructor before main: keep an AVX-512 core it found itself
-     * (Zen 4 is "Cooperlake"), so programs and embedding processes (Python) run the same kernels
+     * (OpenBLAS may name an AVX-512 core after another CPU, e.g. "Cooperlake"), so programs and embedding processes (Python) run the same kernels
      * and get the same bits; override only a fallback below what the CPU can do. */
     if (core && strcmp(core, "SKYLAKEX") == 0 && blas_core_is_avx512(pcavs_cpu_blas_core_in_use())) core = NULL;
     if (!getenv("OPENBLAS_CORETYPE") && core) {
         setenv("OPENBLAS_CORETYPE", core, 1);
         changed = 1;
     }
-    /* OMP_WAIT_POLICY is left to the user: libgomp's default, a short spin (~300000 iterations) before a
-     * waiting thread sleeps, bridges the gaps between the generator's many short parallel regions
-     * and barriers. (OMP_WAIT_POLICY=PASSIVE, set here before, was for OpenBLAS's own pthreads,
-     * which spinning OpenMP threads starved on small machines; no kernel runs threaded OpenBLAS
-     * now: linear_cpu.c. G at batch 1 on 2 Zen 4 cores, six interleaved pairs: 172.2 -> 164.5 ms
-     * mean, faster in every pair; batch 8 and pcavs-infer end to end unchanged.) */
+    /* OMP_WAIT_POLICY is left to the user: libgomp's default, a short spin before a waiting thread
+     * sleeps, bridges the gaps between the generator's many short parallel regions. PASSIVE was needed
+     * only while kernels ran threaded OpenBLAS, whose pthreads spinning OpenMP threads starved; none
+     * does now (linear_cpu.c). Measurements: docs/bench/tuning.md §5. */
     if (!changed) return;
     setenv("PCAVS_NO_BLAS_REEXEC", "1", 1);
     execv("/proc/self/exe", argv); /* returns only on failure: carry on with the current settings */

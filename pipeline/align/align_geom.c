@@ -1,7 +1,7 @@
 /* align_geom.c: the geometry of upstream scripts/align_68.py: skimage SimilarityTransform.estimate (Umeyama
  * 1991 with scale, skimage.transform._geometric._umeyama, closed form for 2-D), affine inversion/composition,
  * and cv2.warpAffine INTER_LINEAR + BORDER_CONSTANT on uint8, bit-exact with OpenCV's fixed-point path
- * (imgwarp.cpp WarpAffineInvoker + remapBilinear; NUMERICS.md 5c). */
+ * (imgwarp.cpp WarpAffineInvoker + remapBilinear; docs/numerics.md §3.5). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

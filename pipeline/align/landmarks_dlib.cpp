@@ -8,8 +8,8 @@
 // that the landmarks are returned as floats: dlib's full_object_detection stores integer points, rounding
 // every landmark to the pixel. With `refine`, the landmarks are the mean of 18 predictions: the face box
 // shifted on a 3x3 grid by 3% of its width, each on the frame and on its mirror image (landmarks mapped back
-// with the 68-point left/right permutation). Measured on demo frames shifted by 0.25..2 px (test_align):
-// the inner-mouth centre follows the shift with about half the rms error of one rounded prediction.
+// with the 68-point left/right permutation). test_align checks the sub-pixel precision this gives on
+// shifted demo frames.
 #include <cmath>
 #include <cstdio>
 #include <cstring>

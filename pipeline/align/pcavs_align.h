@@ -39,7 +39,7 @@ void pcavs_affine_compose(const double a[6], const double b[6], double c[6]);
 
 /* cv2.warpAffine(src, M, (dw, dh), flags=INTER_LINEAR, borderMode=BORDER_CONSTANT, borderValue=border) on
  * uint8 images, bit-exact with OpenCV's fixed point path (AB_BITS 10, INTER_BITS 5, 15-bit bilinear
- * weights; NUMERICS.md 5c). M maps source to destination pixel coordinates (as OpenCV, no
+ * weights; docs/numerics.md §3.5). M maps source to destination pixel coordinates (as OpenCV, no
  * WARP_INVERSE_MAP). channels 1..4. */
 pcavs_status pcavs_warp_affine_u8(const uint8_t *src, int sw, int sh, size_t src_stride, int channels,
                                   const double m[6], uint8_t *dst /* [dh, dw, channels] */, int dw, int dh,

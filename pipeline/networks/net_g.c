@@ -391,8 +391,8 @@ pcavs_status pcavs_generate(pcavs_model *m, int b, const float *id_feature, cons
             m->host_noise_cap = need;
         }
         /* one item per (layer, frame), the largest layers first: each item is its own stream (keyed by seed, frame
-         * and layer), so the threads give the numbers one thread would (at batch 1 the serial fill, 134k normals,
-         * was ~2.5 ms with the other thread idle) */
+         * and layer), so the threads give the numbers one thread would (a serial fill would leave the other
+         * threads idle) */
         const int n_items = G_LAYERS * b, nth = m->ex->kc.n_threads > 1 ? m->ex->kc.n_threads : 1;
 #pragma omp parallel for num_threads(nth) schedule(dynamic, 1) if (np.mode == PCAVS_NOISE_RANDOM)
         for (int it = 0; it < n_items; it++) {

@@ -58,7 +58,7 @@ pcavs_status pcavs_headpose_from_feature(pcavs_model *m, int n, const float *fea
 /* A_sync: mel windows [n, 1, 80, 20] -> embedding [n, 512] (without the 1.2 weight). */
 pcavs_status pcavs_a_forward(pcavs_model *m, int n, const float *mel, float *embedding);
 
-/* ---- the dataflow (PCAVS.md section 6) ---- */
+/* ---- the dataflow (docs/model.md §7) ---- */
 
 /* Identity from n >= 1 images [n, 3, 224, 224]: id_feature [2048] and id_map [512, 7, 7]
  * averaged over the n images; ref_pose [512] = to_headpose(mean over images of E.model(image)).

@@ -3,7 +3,7 @@
  *   identity (image | %06d frames folder | video: every frame an identity image, averaged)
  *     -> V (id_feature, id_map) and, when the reference pose is needed, E -> to_headpose (ref pose);
  *   spectrogram (from the audio file, or upstream's precomputed .npy [T, 80])
- *     -> output frames k = 2 .. M/4-3 (PCAVS.md section 6), window rows [4k-8, 4k+12) -> A_sync * 1.2;
+ *     -> output frames k = 2 .. M/4-3 (docs/model.md §7.2), window rows [4k-8, 4k+12) -> A_sync * 1.2;
  *   pose source (folder | video) -> pose frame calc_loop_idx(k, P) (ping-pong) -> E -> h,
  *     each pose frame's 512-d h computed once and cached (2 KB per pose frame), so the backward
  *     laps of the ping-pong cost nothing and a pose video is decoded once, front to back;
