@@ -36,13 +36,18 @@ pcavs_status pcavs_exec_create(const pcavs_exec_params *p, pcavs_exec **out) {
     if (p->n_threads < 0) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "n_threads must be >= 0 (got %d)", p->n_threads);
     const pcavs_backend *be = NULL;
     switch (p->device) {
-    case PCAVS_DEVICE_CPU: be = &pcavs_backend_cpu; break;
-    case PCAVS_DEVICE_REF: be = &pcavs_backend_ref; break;
+    case PCAVS_DEVICE_CPU:
+        be = &pcavs_backend_cpu;
+        break;
+    case PCAVS_DEVICE_REF:
+        be = &pcavs_backend_ref;
+        break;
     case PCAVS_DEVICE_CUDA:
         be = pcavs_backend_cuda();
         if (!be) return PCAVS_ERR_UNSUPPORTED; /* message set by pcavs_backend_cuda */
         break;
-    default: return pcavs_fail(PCAVS_ERR_INVALID_ARG, "unknown device %d", (int)p->device);
+    default:
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "unknown device %d", (int)p->device);
     }
     PCAVS_TRY(pcavs_backend_check(be));
 
@@ -94,9 +99,7 @@ void pcavs_exec_free(pcavs_exec *ex) {
 
 const char *pcavs_exec_backend_name(const pcavs_exec *ex) { return ex ? ex->be->name : "none"; }
 
-pcavs_precision pcavs_exec_precision(const pcavs_exec *ex) {
-    return ex ? ex->params.precision : PCAVS_PRECISION_FP32;
-}
+pcavs_precision pcavs_exec_precision(const pcavs_exec *ex) { return ex ? ex->params.precision : PCAVS_PRECISION_FP32; }
 
 const char *pcavs_exec_precision_name(const pcavs_exec *ex) { return ex ? ex->precision_name : "fp32"; }
 

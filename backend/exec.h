@@ -10,7 +10,7 @@ struct pcavs_exec {
     pcavs_exec_params params;
     const pcavs_backend *be;
     pcavs_kctx kc;
-    void *scratch_mem; /* backend memory behind kc.scratch */
+    void *scratch_mem;          /* backend memory behind kc.scratch */
     const char *precision_name; /* the backend's name of the settled precision (precision_mode) */
 };
 

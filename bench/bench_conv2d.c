@@ -68,13 +68,16 @@ static double validate_conv(const pcavs_kctx *kc, pcavs_conv2d_desc d, const cha
         num += ((double)yc[i] - yr[i]) * ((double)yc[i] - yr[i]);
         den += (double)yr[i] * yr[i];
     }
-    pcavs_aligned_free(x), pcavs_aligned_free(w), pcavs_aligned_free(b), pcavs_aligned_free(yr),
-        pcavs_aligned_free(yc);
+    pcavs_aligned_free(x), pcavs_aligned_free(w), pcavs_aligned_free(b), pcavs_aligned_free(yr), pcavs_aligned_free(yc);
     return den > 0 ? __builtin_sqrt(num / den) : 0;
 }
 
 static void bench_conv(const pcavs_kctx *kc, const char *op, pcavs_conv2d_desc d, double rel, double min_s) {
-    conv_run r = {kc, d, pb_alloc_uniform(conv_nx(&d), 11), pb_alloc_uniform(conv_nw(&d), 12), NULL,
+    conv_run r = {kc,
+                  d,
+                  pb_alloc_uniform(conv_nx(&d), 11),
+                  pb_alloc_uniform(conv_nw(&d), 12),
+                  NULL,
                   pb_alloc_uniform(conv_ny(&d), 13)};
     char shape[160];
     snprintf(shape, sizeof shape, "n%d %d->%d %dx%d k%dx%d s%d%s", d.n, d.c_in, d.c_out, d.h, d.w, d.kh, d.kw,
@@ -101,8 +104,10 @@ int main(int argc, char **argv) {
     int quick = 0;
     size_t scratch_mb = 256; /* the engine's default scratch (include/pcavs.h) */
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--quick")) quick = 1;
-        else if (!strcmp(argv[i], "--scratch-mb") && i + 1 < argc) scratch_mb = (size_t)atoi(argv[++i]);
+        if (!strcmp(argv[i], "--quick"))
+            quick = 1;
+        else if (!strcmp(argv[i], "--scratch-mb") && i + 1 < argc)
+            scratch_mb = (size_t)atoi(argv[++i]);
     }
     const int threads = pb_threads();
     pcavs_cpu_set_threads(threads);
@@ -127,23 +132,26 @@ int main(int argc, char **argv) {
         const size_t ny = (size_t)2 * 256 * 15 * 15;
         float *x = pb_alloc_uniform((size_t)2 * 256 * 49, 1), *w = pb_alloc_uniform((size_t)256 * 256 * 9, 2);
         float *yr = pb_alloc_uniform(ny, 3), *yc = pb_alloc_uniform(ny, 4);
-        if (pcavs_conv_transpose2d_ref(&kc, &d, x, w, NULL, yr) || pcavs_conv_transpose2d_cpu(&kc, &d, x, w, NULL, yc) ||
+        if (pcavs_conv_transpose2d_ref(&kc, &d, x, w, NULL, yr) ||
+            pcavs_conv_transpose2d_cpu(&kc, &d, x, w, NULL, yc) ||
             !pb_validate("conv_transpose2d 256->256 7x7 n2", yc, yr, ny, 1e-5))
             return 1;
         double num = 0, den = 0;
-        for (size_t i = 0; i < ny; i++) num += ((double)yc[i] - yr[i]) * ((double)yc[i] - yr[i]), den += (double)yr[i] * yr[i];
+        for (size_t i = 0; i < ny; i++)
+            num += ((double)yc[i] - yr[i]) * ((double)yc[i] - yr[i]), den += (double)yr[i] * yr[i];
         rel_ct = __builtin_sqrt(num / den);
         pcavs_aligned_free(x), pcavs_aligned_free(w), pcavs_aligned_free(yr), pcavs_aligned_free(yc);
     }
 
     /* generator: shared-weight 3x3 modulated convs (batched form), batch 1 and 8 */
-    static const int G[][3] = {{512, 512, 7},   {512, 512, 14},  {512, 512, 28}, {512, 512, 56},
+    static const int G[][3] = {{512, 512, 7},   {512, 512, 14},  {512, 512, 28},  {512, 512, 56},
                                {512, 256, 112}, {256, 256, 112}, {256, 128, 224}, {128, 128, 224}};
     const int batches[2] = {1, 8};
     for (int bi = 0; bi < 2; bi++)
         for (int i = 0; i < 8; i++) {
             if (quick && batches[bi] == 8 && G[i][2] >= 112) continue;
-            pcavs_conv2d_desc d = {batches[bi], G[i][0], G[i][2], G[i][2], G[i][1], 3, 3, 1, 1, 1, 1, 1, PCAVS_ACT_NONE};
+            pcavs_conv2d_desc d = {batches[bi], G[i][0], G[i][2], G[i][2], G[i][1],       3, 3, 1,
+                                   1,           1,       1,       1,       PCAVS_ACT_NONE};
             bench_conv(&kc, "G modconv 3x3", d, d.h == 7 ? rel_g : rel_p, min_s);
         }
     /* generator: upsampling transposed convs */

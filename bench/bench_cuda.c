@@ -87,13 +87,12 @@ static float g_blur[16];
 
 static pcavs_status run_modconv(const bcase *c, int dev) {
     if (dev) return be->modconv(&dkc, &c->mc, c->din[0], c->din[1], c->din[2], c->din[3], c->dout);
-    return (g_use_ref ? pcavs_modconv_ref : pcavs_modconv_cpu)(&hkc, &c->mc, c->hin[0], c->hin[1], c->hin[2],
-                                                               c->hin[3], c->hout);
+    return (g_use_ref ? pcavs_modconv_ref : pcavs_modconv_cpu)(&hkc, &c->mc, c->hin[0], c->hin[1], c->hin[2], c->hin[3],
+                                                               c->hout);
 }
 static pcavs_status run_demod(const bcase *c, int dev) {
     if (dev) return be->modconv_demod(&dkc, &c->mc, c->din[0], c->din[1], c->dout);
-    return (g_use_ref ? pcavs_modconv_demod_ref : pcavs_modconv_demod_cpu)(&hkc, &c->mc, c->hin[0], c->hin[1],
-                                                                           c->hout);
+    return (g_use_ref ? pcavs_modconv_demod_ref : pcavs_modconv_demod_cpu)(&hkc, &c->mc, c->hin[0], c->hin[1], c->hout);
 }
 static pcavs_status run_upfirdn(const bcase *c, int dev) {
     if (dev) return be->upfirdn2d(&dkc, &c->ud, c->din[0], c->din[1], c->dout);
@@ -106,8 +105,8 @@ static pcavs_status run_linear(const bcase *c, int dev) {
 }
 static pcavs_status run_lrelu(const bcase *c, int dev) {
     if (dev) return be->fused_lrelu(&dkc, c->rows, c->c, c->hw, c->din[0], c->din[1], c->din[2], 0.1f, c->dout);
-    return (g_use_ref ? pcavs_fused_lrelu_ref : pcavs_fused_lrelu_cpu)(&hkc, c->rows, c->c, c->hw, c->hin[0],
-                                                                       c->hin[1], c->hin[2], 0.1f, c->hout);
+    return (g_use_ref ? pcavs_fused_lrelu_ref : pcavs_fused_lrelu_cpu)(&hkc, c->rows, c->c, c->hw, c->hin[0], c->hin[1],
+                                                                       c->hin[2], 0.1f, c->hout);
 }
 static pcavs_status run_add(const bcase *c, int dev) {
     const int s[4] = {c->rows, 3, c->hw, c->hw};
@@ -425,7 +424,8 @@ int main(void) {
     cudaDeviceGetAttribute(&bus, cudaDevAttrGlobalMemoryBusWidth, dev);
     g_peak_gflops = 2.0 * sms * cores_per_sm(prop.major, prop.minor) * (clk * 1e3) / 1e9;
     const char *peak_src = "SMs x FP32 lanes x 2 x boost clock";
-    if ((e = getenv("PCAVS_GPU_PEAK_TFLOPS")) && atof(e) > 0) g_peak_gflops = atof(e) * 1e3, peak_src = "$PCAVS_GPU_PEAK_TFLOPS";
+    if ((e = getenv("PCAVS_GPU_PEAK_TFLOPS")) && atof(e) > 0)
+        g_peak_gflops = atof(e) * 1e3, peak_src = "$PCAVS_GPU_PEAK_TFLOPS";
     if (!(g_peak_gflops > 0)) g_peak_gflops = 67e3, peak_src = "assumed H100 SXM";
     g_peak_gbs = 2.0 * (mclk * 1e3) * (bus / 8.0) / 1e9;
     printf("device: %s (sm_%d%d, %d SMs, %.0f MHz), fp32 non-tensor peak %.1f TFLOP/s (%s), DRAM peak %.0f GB/s\n",

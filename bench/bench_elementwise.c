@@ -139,8 +139,8 @@ static void run(void *p) {
                                                                         0.3f, r->y);
         break;
     case OP_AAP:
-        st = (r->ref ? pcavs_adaptive_avgpool_ref : pcavs_adaptive_avgpool_cpu)(r->kc, planes, c->h, c->w, c->p0,
-                                                                                c->p1, r->x, r->y);
+        st = (r->ref ? pcavs_adaptive_avgpool_ref : pcavs_adaptive_avgpool_cpu)(r->kc, planes, c->h, c->w, c->p0, c->p1,
+                                                                                r->x, r->y);
         break;
     case OP_CONCAT: {
         const int ch[3] = {c->c / 2, c->c / 4, c->c / 4};
@@ -149,8 +149,7 @@ static void run(void *p) {
         break;
     }
     }
-    if (st != PCAVS_OK)
-        r->st = st;
+    if (st != PCAVS_OK) r->st = st;
 }
 
 /* Output elements and total bytes moved (inputs + output, each once). */
@@ -201,8 +200,7 @@ static void copy_run(void *p) {
 #pragma omp parallel for num_threads(c->nth) schedule(static)
     for (int b = 0; b < 64; b++) {
         const size_t i0 = (size_t)b * blk, len = i0 >= c->n ? 0 : (c->n - i0 < blk ? c->n - i0 : blk);
-        if (len)
-            memcpy(c->dst + i0, c->src + i0, len * sizeof(float));
+        if (len) memcpy(c->dst + i0, c->src + i0, len * sizeof(float));
     }
 }
 
@@ -223,8 +221,7 @@ int main(int argc, char **argv) {
     int failed = 0;
     for (int ci = 0; ci < N_CASES; ci++) {
         const bcase *c = &CASES[ci];
-        if (quick && c->n == 8 && c->op == OP_LRELU)
-            continue;
+        if (quick && c->n == 8 && c->op == OP_LRELU) continue;
         size_t ny;
         double bytes;
         traffic(c, &ny, &bytes);
@@ -235,8 +232,7 @@ int main(int argc, char **argv) {
         r.aux = pb_alloc_uniform((size_t)c->c + (size_t)c->n * c->h * c->w, 30 + ci);
         r.y = pb_alloc_uniform(ny, 40 + ci);
         float *want = pb_alloc_uniform(ny, 50 + ci);
-        for (size_t i = 0; i < nx; i++)
-            r.x[i] = 8.0f * r.x[i] - 4.0f; /* signed inputs for the activations */
+        for (size_t i = 0; i < nx; i++) r.x[i] = 8.0f * r.x[i] - 4.0f; /* signed inputs for the activations */
         run_ctx rr = r;
         rr.ref = 1;
         rr.y = want;

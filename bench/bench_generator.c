@@ -43,10 +43,18 @@ static void run(void *p) {
     gctx *g = p;
     pcavs_status st = PCAVS_OK;
     switch (g->which) {
-    case 0: st = pcavs_generate(g->m, g->b, g->idf, g->idm, g->b, g->h, g->a, &g->noise, g->out); break;
-    case 1: st = pcavs_v_forward(g->m, g->b, g->img, g->out, NULL); break;
-    case 2: st = pcavs_e_forward(g->m, g->b, g->img, NULL, g->out); break;
-    default: st = pcavs_a_forward(g->m, g->b, g->mel, g->out); break;
+    case 0:
+        st = pcavs_generate(g->m, g->b, g->idf, g->idm, g->b, g->h, g->a, &g->noise, g->out);
+        break;
+    case 1:
+        st = pcavs_v_forward(g->m, g->b, g->img, g->out, NULL);
+        break;
+    case 2:
+        st = pcavs_e_forward(g->m, g->b, g->img, NULL, g->out);
+        break;
+    default:
+        st = pcavs_a_forward(g->m, g->b, g->mel, g->out);
+        break;
     }
     if (st != PCAVS_OK) {
         fprintf(stderr, "bench_generator: %s\n", pcavs_last_error());
@@ -68,8 +76,7 @@ static const char *find_model(int argc, char **argv, char *buf, size_t cap) {
 
 /* An execution context and the model on it; prints the library's message and returns 0 on failure. */
 static int open_model(const pcavs_exec_params *ep, const char *path, pcavs_exec **ex, pcavs_model **m) {
-    if (pcavs_exec_create(ep, ex) == PCAVS_OK && pcavs_model_load(*ex, path, m) == PCAVS_OK)
-        return 1;
+    if (pcavs_exec_create(ep, ex) == PCAVS_OK && pcavs_model_load(*ex, path, m) == PCAVS_OK) return 1;
     fprintf(stderr, "bench_generator: %s\n", pcavs_last_error());
     return 0;
 }
@@ -87,12 +94,10 @@ int main(int argc, char **argv) {
     pcavs_exec_params_init(&ep);
     ep.n_threads = threads;
     const char *prec = getenv("PCAVS_PRECISION");
-    if (prec && !strcmp(prec, "bf16"))
-        ep.precision = PCAVS_PRECISION_BF16;
+    if (prec && !strcmp(prec, "bf16")) ep.precision = PCAVS_PRECISION_BF16;
     pcavs_exec *ex;
     pcavs_model *m;
-    if (!open_model(&ep, path, &ex, &m))
-        return 1;
+    if (!open_model(&ep, path, &ex, &m)) return 1;
     printf("precision: %s\n", pcavs_exec_precision_name(ex));
     const int BMAX = 8;
     const size_t img = 3 * 224 * 224;
@@ -119,8 +124,7 @@ int main(int argc, char **argv) {
         fp.precision = PCAVS_PRECISION_FP32;
         pcavs_exec *ex32;
         pcavs_model *m32;
-        if (!open_model(&fp, path, &ex32, &m32))
-            return 1;
+        if (!open_model(&fp, path, &ex32, &m32)) return 1;
         float *o32 = malloc((size_t)BMAX * img * sizeof(float));
         gctx g32 = g;
         g32.m = m32, g32.out = o32;
@@ -150,12 +154,22 @@ int main(int argc, char **argv) {
         if (only && *only && only[0] != "GVEA"[which]) continue;
         int batches[2] = {1, BMAX};
         for (int bi = 0; bi < 2; bi++) {
-            gctx c = {.m = m, .b = batches[bi], .idf = idf, .idm = idm, .h = h, .a = a, .out = out,
-                      .noise = {.mode = PCAVS_NOISE_RANDOM, .seed = 1}, .which = which, .img = imgs, .mel = mel};
+            gctx c = {.m = m,
+                      .b = batches[bi],
+                      .idf = idf,
+                      .idm = idm,
+                      .h = h,
+                      .a = a,
+                      .out = out,
+                      .noise = {.mode = PCAVS_NOISE_RANDOM, .seed = 1},
+                      .which = which,
+                      .img = imgs,
+                      .mel = mel};
             double ms = pb_time_ms(run, &c, which == 0 ? 2.0 : 1.0);
             double per = ms / c.b;
             if (which == 0) g_ms[bi] = per;
-            printf("| %s | %d | %.1f | %.1f | %.1f |\n", names[which], c.b, ms, per, 2 * macs[which] / (per * 1e-3) / 1e9);
+            printf("| %s | %d | %.1f | %.1f | %.1f |\n", names[which], c.b, ms, per,
+                   2 * macs[which] / (per * 1e-3) / 1e9);
             fflush(stdout);
         }
     }

@@ -18,9 +18,15 @@ typedef struct {
 } lcase;
 
 static const lcase CASES[] = {
-    {"E fc", 784, 512, 1},          {"E to_headpose", 512, 512, 1},   {"E mouth_embed", 512, 500, 1},
-    {"E headpose_embed", 512, 12, 1}, {"A attention 1", 2560, 128, 3}, {"A attention 2", 128, 2560, 3},
-    {"A fc", 2560, 512, 1},         {"G modulation 512", 2560, 512, 1}, {"G modulation 128", 2560, 128, 1},
+    {"E fc", 784, 512, 1},
+    {"E to_headpose", 512, 512, 1},
+    {"E mouth_embed", 512, 500, 1},
+    {"E headpose_embed", 512, 12, 1},
+    {"A attention 1", 2560, 128, 3},
+    {"A attention 2", 128, 2560, 3},
+    {"A fc", 2560, 512, 1},
+    {"G modulation 512", 2560, 512, 1},
+    {"G modulation 128", 2560, 128, 1},
 };
 
 typedef struct {

@@ -37,8 +37,7 @@ int main(int argc, char **argv) {
     }
     pcavs_cpu_init_blas_env(argc, argv);
     const float v[4] = {1, 3, 3, 1};
-    for (int i = 0; i < 16; i++)
-        g_k[i] = v[i / 4] * v[i % 4] / 64.0f * 4.0f;
+    for (int i = 0; i < 16; i++) g_k[i] = v[i / 4] * v[i % 4] / 64.0f * 4.0f;
     const int threads = pb_threads();
     pcavs_cpu_set_threads(threads);
     pcavs_kctx kc = pb_host_kctx(16, threads);
@@ -52,8 +51,7 @@ int main(int argc, char **argv) {
                      pcavs_upfirdn2d_cpu(&kc, &dv[i], x, g_k, y) == PCAVS_OK &&
                      pb_validate(i ? "skip upsample" : "blur", y, yr, yn, 1e-5);
             pcavs_aligned_free(x), pcavs_aligned_free(y), pcavs_aligned_free(yr);
-            if (!ok)
-                return 1;
+            if (!ok) return 1;
         }
     }
     pb_header(threads);
@@ -66,8 +64,7 @@ int main(int argc, char **argv) {
             const size_t on = (size_t)d.planes * pcavs_upfirdn2d_out_h(&d) * pcavs_upfirdn2d_out_w(&d);
             run_ctx r = {&kc, d, pb_alloc_uniform((size_t)d.planes * t * t, 5), pb_alloc_uniform(on, 6), 0};
             const double ms = pb_time_ms(run_one, &r, 0.3);
-            if (r.failed)
-                return 1;
+            if (r.failed) return 1;
             char shape[80];
             snprintf(shape, sizeof shape, "b%d %dx%dx%d -> %dx%d", n, blur_c[i], t, t, 2 * blur_h[i], 2 * blur_h[i]);
             pb_row("blur up1 pad1,1", shape, ms, 2.0 * 16 * on, 0.0);
@@ -79,8 +76,7 @@ int main(int argc, char **argv) {
             const size_t on = (size_t)d.planes * pcavs_upfirdn2d_out_h(&d) * pcavs_upfirdn2d_out_w(&d);
             run_ctx r = {&kc, d, pb_alloc_uniform((size_t)d.planes * up_h[i] * up_h[i], 7), pb_alloc_uniform(on, 8), 0};
             const double ms = pb_time_ms(run_one, &r, 0.3);
-            if (r.failed)
-                return 1;
+            if (r.failed) return 1;
             char shape[80];
             snprintf(shape, sizeof shape, "b%d 3x%dx%d -> %dx%d", n, up_h[i], up_h[i], 2 * up_h[i], 2 * up_h[i]);
             pb_row("skip upsample up2 pad2,1", shape, ms, 2.0 * 4 * on, 0.0);

@@ -94,6 +94,4 @@ void *pcavs_arena_bytes(pcavs_arena *a, size_t bytes) {
     return p;
 }
 
-float *pcavs_arena_floats(pcavs_arena *a, size_t count) {
-    return pcavs_arena_bytes(a, count * sizeof(float));
-}
+float *pcavs_arena_floats(pcavs_arena *a, size_t count) { return pcavs_arena_bytes(a, count * sizeof(float)); }

@@ -181,8 +181,8 @@ void pcavs_cpu_init_blas_env(int argc, char **argv) {
     int changed = 0;
     const char *core = pcavs_cpu_blas_coretype();
     /* OpenBLAS chose its core in a constructor before main: keep an AVX-512 core it found itself
-     * (OpenBLAS may name an AVX-512 core after another CPU, e.g. "Cooperlake"), so programs and embedding processes (Python) run the same kernels
-     * and get the same bits; override only a fallback below what the CPU can do. */
+     * (OpenBLAS may name an AVX-512 core after another CPU, e.g. "Cooperlake"), so programs and embedding processes
+     * (Python) run the same kernels and get the same bits; override only a fallback below what the CPU can do. */
     if (core && strcmp(core, "SKYLAKEX") == 0 && blas_core_is_avx512(pcavs_cpu_blas_core_in_use())) core = NULL;
     if (!getenv("OPENBLAS_CORETYPE") && core) {
         setenv("OPENBLAS_CORETYPE", core, 1);

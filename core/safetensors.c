@@ -22,23 +22,25 @@
 #define ST_MAX_HEADER ((uint64_t)100 * 1000 * 1000)
 
 struct pcavs_st_file {
-    char *label;             /* path or caller label, for messages */
-    const uint8_t *base;     /* [size] whole file */
+    char *label;         /* path or caller label, for messages */
+    const uint8_t *base; /* [size] whole file */
     size_t size;
-    void *map;               /* mmap base when we own a mapping, else NULL */
+    void *map; /* mmap base when we own a mapping, else NULL */
     size_t map_size;
     cJSON *json;             /* parsed header; entry names and metadata strings point into it */
     int n;                   /* tensors */
     pcavs_st_entry *entries; /* [n] in file (data offset) order */
     int *by_name;            /* [n] indices into entries sorted by name */
     int n_meta;
-    const char **meta_keys;  /* [n_meta] */
-    const char **meta_vals;  /* [n_meta] */
+    const char **meta_keys; /* [n_meta] */
+    const char **meta_vals; /* [n_meta] */
 };
 
 static int dtype_from_name(const char *s, pcavs_dtype *dt) {
-    static const struct { const char *name; pcavs_dtype dt; } tab[] = {
-        {"F32", PCAVS_F32}, {"F16", PCAVS_F16}, {"BF16", PCAVS_BF16}, {"I64", PCAVS_I64}};
+    static const struct {
+        const char *name;
+        pcavs_dtype dt;
+    } tab[] = {{"F32", PCAVS_F32}, {"F16", PCAVS_F16}, {"BF16", PCAVS_BF16}, {"I64", PCAVS_I64}};
     for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
         if (strcmp(s, tab[i].name) == 0) {
             *dt = tab[i].dt;
@@ -84,33 +86,43 @@ static int cmp_name_idx(const void *a, const void *b) {
 
 static pcavs_status parse_entry(pcavs_st_file *f, const cJSON *item, uint64_t data_size, pcavs_st_entry *e) {
     const char *L = f->label, *name = item->string;
-    if (!cJSON_IsObject(item)) return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: tensor %s: header entry is not an object", L, name);
+    if (!cJSON_IsObject(item))
+        return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: tensor %s: header entry is not an object", L, name);
     if (name[0] == '\0') return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: a tensor has an empty name", L);
     const cJSON *jd = NULL, *js = NULL, *jo = NULL, *k;
     cJSON_ArrayForEach(k, item) {
-        const cJSON **slot = !strcmp(k->string, "dtype") ? &jd : !strcmp(k->string, "shape") ? &js
-                           : !strcmp(k->string, "data_offsets") ? &jo : NULL;
-        if (!slot) return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: tensor %s: unknown header field '%s'", L, name, k->string);
-        if (*slot) return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: tensor %s: duplicate header field '%s'", L, name, k->string);
+        const cJSON **slot = !strcmp(k->string, "dtype")          ? &jd
+                             : !strcmp(k->string, "shape")        ? &js
+                             : !strcmp(k->string, "data_offsets") ? &jo
+                                                                  : NULL;
+        if (!slot)
+            return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: tensor %s: unknown header field '%s'", L, name, k->string);
+        if (*slot)
+            return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: tensor %s: duplicate header field '%s'", L, name, k->string);
         *slot = k;
     }
     if (!jd || !js || !jo)
-        return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: tensor %s: missing %s", L, name, !jd ? "dtype" : !js ? "shape" : "data_offsets");
+        return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: tensor %s: missing %s", L, name,
+                          !jd   ? "dtype"
+                          : !js ? "shape"
+                                : "data_offsets");
     if (!cJSON_IsString(jd) || !dtype_from_name(jd->valuestring, &e->t.dtype))
-        return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: tensor %s: unknown dtype %s%s%s (known: F32 F16 BF16 I64)", L, name,
-                          cJSON_IsString(jd) ? "'" : "", cJSON_IsString(jd) ? jd->valuestring : "(not a string)",
+        return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: tensor %s: unknown dtype %s%s%s (known: F32 F16 BF16 I64)", L,
+                          name, cJSON_IsString(jd) ? "'" : "", cJSON_IsString(jd) ? jd->valuestring : "(not a string)",
                           cJSON_IsString(jd) ? "'" : "");
     if (!cJSON_IsArray(js)) return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: tensor %s: shape is not an array", L, name);
     int nd = cJSON_GetArraySize(js);
     if (nd > PCAVS_MAX_DIMS)
-        return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: tensor %s: %d dimensions (at most %d supported)", L, name, nd, PCAVS_MAX_DIMS);
+        return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: tensor %s: %d dimensions (at most %d supported)", L, name, nd,
+                          PCAVS_MAX_DIMS);
     e->t.ndim = nd;
     uint64_t numel = 1;
     int d = 0;
     cJSON_ArrayForEach(k, js) {
         uint64_t v;
         if (!json_u64(k, &v))
-            return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: tensor %s: shape[%d] is not a non-negative integer", L, name, d);
+            return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: tensor %s: shape[%d] is not a non-negative integer", L, name,
+                              d);
         if (v > (uint64_t)INT64_MAX || __builtin_mul_overflow(numel, v, &numel) || numel > (uint64_t)INT64_MAX)
             return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: tensor %s: shape overflows 64-bit element count", L, name);
         e->t.shape[d++] = (int64_t)v;
@@ -121,7 +133,8 @@ static pcavs_status parse_entry(pcavs_st_file *f, const cJSON *item, uint64_t da
     uint64_t b, en;
     if (!cJSON_IsArray(jo) || cJSON_GetArraySize(jo) != 2 || !json_u64(cJSON_GetArrayItem(jo, 0), &b) ||
         !json_u64(cJSON_GetArrayItem(jo, 1), &en))
-        return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: tensor %s: data_offsets is not [begin, end] in non-negative integers", L, name);
+        return pcavs_fail(PCAVS_ERR_FORMAT,
+                          "file %s: tensor %s: data_offsets is not [begin, end] in non-negative integers", L, name);
     if (b > en || en > data_size)
         return pcavs_fail(PCAVS_ERR_FORMAT,
                           "file %s: tensor %s: data_offsets [%llu, %llu] outside the data area of %llu bytes", L, name,
@@ -140,16 +153,19 @@ static pcavs_status parse_entry(pcavs_st_file *f, const cJSON *item, uint64_t da
 
 static pcavs_status st_parse(pcavs_st_file *f) {
     const char *L = f->label;
-    if (f->size < 8) return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: %zu bytes, too short for a safetensors header", L, f->size);
+    if (f->size < 8)
+        return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: %zu bytes, too short for a safetensors header", L, f->size);
     uint64_t n = 0;
     for (int i = 7; i >= 0; i--) n = (n << 8) | f->base[i];
     if (n > f->size - 8)
         return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: header length %llu exceeds the file size %zu (truncated?)", L,
                           (unsigned long long)n, f->size);
     if (n > ST_MAX_HEADER)
-        return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: header length %llu over the %llu byte limit", L, (unsigned long long)n,
-                          (unsigned long long)ST_MAX_HEADER);
-    if (n < 2) return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: header length %llu is too small for a JSON object", L, (unsigned long long)n);
+        return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: header length %llu over the %llu byte limit", L,
+                          (unsigned long long)n, (unsigned long long)ST_MAX_HEADER);
+    if (n < 2)
+        return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: header length %llu is too small for a JSON object", L,
+                          (unsigned long long)n);
     const char *hdr = (const char *)f->base + 8;
     const char *end = NULL;
     f->json = cJSON_ParseWithLengthOpts(hdr, (size_t)n, &end, 0);
@@ -167,7 +183,8 @@ static pcavs_status st_parse(pcavs_st_file *f) {
     int cap = cJSON_GetArraySize(f->json);
     f->entries = calloc((size_t)cap + 1, sizeof *f->entries);
     f->by_name = calloc((size_t)cap + 1, sizeof *f->by_name);
-    if (!f->entries || !f->by_name) return pcavs_fail(PCAVS_ERR_OOM, "file %s: out of memory for %d header entries", L, cap);
+    if (!f->entries || !f->by_name)
+        return pcavs_fail(PCAVS_ERR_OOM, "file %s: out of memory for %d header entries", L, cap);
     const cJSON *item, *meta = NULL;
     cJSON_ArrayForEach(item, f->json) {
         if (strcmp(item->string, "__metadata__") == 0) {
@@ -186,7 +203,8 @@ static pcavs_status st_parse(pcavs_st_file *f) {
         if (!f->meta_keys || !f->meta_vals) return pcavs_fail(PCAVS_ERR_OOM, "file %s: out of memory for metadata", L);
         cJSON_ArrayForEach(item, meta) {
             if (!cJSON_IsString(item))
-                return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: __metadata__ value of '%s' is not a string", L, item->string);
+                return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: __metadata__ value of '%s' is not a string", L,
+                                  item->string);
             for (int i = 0; i < f->n_meta; i++)
                 if (!strcmp(f->meta_keys[i], item->string))
                     return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: duplicate __metadata__ key '%s'", L, item->string);
@@ -214,7 +232,8 @@ static pcavs_status st_parse(pcavs_st_file *f) {
     qsort(f->by_name, (size_t)f->n, sizeof *f->by_name, cmp_name_idx);
     for (int i = 1; i < f->n; i++)
         if (!strcmp(f->entries[f->by_name[i]].name, f->entries[f->by_name[i - 1]].name))
-            return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: tensor %s: duplicate name", L, f->entries[f->by_name[i]].name);
+            return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: tensor %s: duplicate name", L,
+                              f->entries[f->by_name[i]].name);
     return PCAVS_OK;
 }
 
@@ -303,8 +322,10 @@ const pcavs_st_entry *pcavs_st_find(const pcavs_st_file *f, const char *name) {
         const pcavs_st_entry *e = &f->entries[f->by_name[mid]];
         int c = strcmp(name, e->name);
         if (c == 0) return e;
-        if (c < 0) hi = mid - 1;
-        else lo = mid + 1;
+        if (c < 0)
+            hi = mid - 1;
+        else
+            lo = mid + 1;
     }
     return NULL;
 }
@@ -339,7 +360,8 @@ pcavs_status pcavs_st_get_f32(const pcavs_st_file *f, const char *name, int ndim
     if (!same) {
         char a[128], b[128];
         return pcavs_fail(PCAVS_ERR_SHAPE, "file %s: tensor %s: shape %s, expected %s", f->label, name,
-                          pcavs_shape_str(e->t.shape, e->t.ndim, a, sizeof a), pcavs_shape_str(shape, ndim, b, sizeof b));
+                          pcavs_shape_str(e->t.shape, e->t.ndim, a, sizeof a),
+                          pcavs_shape_str(shape, ndim, b, sizeof b));
     }
     if (((uintptr_t)e->t.data & 3u) != 0)
         return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: tensor %s: data not 4-byte aligned in the file", f->label, name);
@@ -389,12 +411,13 @@ void pcavs_st_writer_free(pcavs_st_writer *w) {
     free(w);
 }
 
-pcavs_status pcavs_st_writer_add(pcavs_st_writer *w, const char *name, pcavs_dtype dt, int ndim,
-                                 const int64_t *shape, const void *data, int borrow) {
+pcavs_status pcavs_st_writer_add(pcavs_st_writer *w, const char *name, pcavs_dtype dt, int ndim, const int64_t *shape,
+                                 const void *data, int borrow) {
     if (!w || !name) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "safetensors writer: NULL argument");
     if (!name[0] || !strcmp(name, "__metadata__"))
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "safetensors writer: tensor name '%s' is not allowed", name);
-    if (pcavs_dtype_size(dt) == 0) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "safetensors writer: tensor %s: unknown dtype", name);
+    if (pcavs_dtype_size(dt) == 0)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "safetensors writer: tensor %s: unknown dtype", name);
     if (ndim < 0 || ndim > PCAVS_MAX_DIMS || (ndim > 0 && !shape))
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "safetensors writer: tensor %s: bad rank %d", name, ndim);
     uint64_t numel = 1, nbytes;
@@ -403,7 +426,8 @@ pcavs_status pcavs_st_writer_add(pcavs_st_writer *w, const char *name, pcavs_dty
             return pcavs_fail(PCAVS_ERR_INVALID_ARG, "safetensors writer: tensor %s: bad shape", name);
     if (__builtin_mul_overflow(numel, (uint64_t)pcavs_dtype_size(dt), &nbytes) || nbytes > SIZE_MAX / 2)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "safetensors writer: tensor %s: too large", name);
-    if (nbytes > 0 && !data) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "safetensors writer: tensor %s: data is NULL", name);
+    if (nbytes > 0 && !data)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "safetensors writer: tensor %s: data is NULL", name);
     for (int i = 0; i < w->n; i++)
         if (!strcmp(w->e[i].name, name))
             return pcavs_fail(PCAVS_ERR_INVALID_ARG, "safetensors writer: tensor %s added twice", name);
@@ -536,7 +560,8 @@ pcavs_status pcavs_st_writer_save(pcavs_st_writer *w, const char *path) {
     snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
     int fd = mkstemp(tmp);
     if (fd < 0) {
-        pcavs_status st = pcavs_fail(PCAVS_ERR_IO, "file %s: cannot create a temporary file next to it: %s", path, strerror(errno));
+        pcavs_status st =
+            pcavs_fail(PCAVS_ERR_IO, "file %s: cannot create a temporary file next to it: %s", path, strerror(errno));
         free(hdr);
         free(tmp);
         return st;

@@ -16,7 +16,7 @@ typedef struct pcavs_st_file pcavs_st_file;
 
 typedef struct pcavs_st_entry {
     const char *name;
-    pcavs_tensor t;   /* t.data points into the file's memory (read-only) */
+    pcavs_tensor t; /* t.data points into the file's memory (read-only) */
     size_t nbytes;
 } pcavs_st_entry;
 
@@ -45,8 +45,8 @@ pcavs_status pcavs_st_get_f32(const pcavs_st_file *f, const char *name, int ndim
 typedef struct pcavs_st_writer pcavs_st_writer;
 pcavs_status pcavs_st_writer_create(pcavs_st_writer **out);
 void pcavs_st_writer_free(pcavs_st_writer *w);
-pcavs_status pcavs_st_writer_add(pcavs_st_writer *w, const char *name, pcavs_dtype dt, int ndim,
-                                 const int64_t *shape, const void *data, int borrow);
+pcavs_status pcavs_st_writer_add(pcavs_st_writer *w, const char *name, pcavs_dtype dt, int ndim, const int64_t *shape,
+                                 const void *data, int borrow);
 pcavs_status pcavs_st_writer_metadata(pcavs_st_writer *w, const char *key, const char *value);
 pcavs_status pcavs_st_writer_save(pcavs_st_writer *w, const char *path);
 

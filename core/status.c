@@ -29,16 +29,26 @@ const char *pcavs_last_error(void) { return g_error_message; }
 
 const char *pcavs_status_name(pcavs_status st) {
     switch (st) {
-    case PCAVS_OK: return "ok";
-    case PCAVS_ERR_INVALID_ARG: return "invalid argument";
-    case PCAVS_ERR_IO: return "i/o error";
-    case PCAVS_ERR_FORMAT: return "bad file format";
-    case PCAVS_ERR_SHAPE: return "shape mismatch";
-    case PCAVS_ERR_OOM: return "out of memory";
-    case PCAVS_ERR_UNSUPPORTED: return "unsupported";
-    case PCAVS_ERR_BACKEND: return "backend error";
-    case PCAVS_ERR_INTERNAL: return "internal error";
-    case PCAVS_ERR_CANCELLED: return "cancelled";
+    case PCAVS_OK:
+        return "ok";
+    case PCAVS_ERR_INVALID_ARG:
+        return "invalid argument";
+    case PCAVS_ERR_IO:
+        return "i/o error";
+    case PCAVS_ERR_FORMAT:
+        return "bad file format";
+    case PCAVS_ERR_SHAPE:
+        return "shape mismatch";
+    case PCAVS_ERR_OOM:
+        return "out of memory";
+    case PCAVS_ERR_UNSUPPORTED:
+        return "unsupported";
+    case PCAVS_ERR_BACKEND:
+        return "backend error";
+    case PCAVS_ERR_INTERNAL:
+        return "internal error";
+    case PCAVS_ERR_CANCELLED:
+        return "cancelled";
     }
     return "unknown status";
 }

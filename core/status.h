@@ -20,10 +20,10 @@ pcavs_status pcavs_fail_context(pcavs_status st, const char *what);
 /* Clears the message of the calling thread. */
 void pcavs_clear_error(void);
 
-#define PCAVS_TRY(expr)                                                                           \
-    do {                                                                                          \
-        pcavs_status pcavs_try_st_ = (expr);                                                      \
-        if (pcavs_try_st_ != PCAVS_OK) return pcavs_try_st_;                                      \
+#define PCAVS_TRY(expr)                                                                                                \
+    do {                                                                                                               \
+        pcavs_status pcavs_try_st_ = (expr);                                                                           \
+        if (pcavs_try_st_ != PCAVS_OK) return pcavs_try_st_;                                                           \
     } while (0)
 
 #endif

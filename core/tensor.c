@@ -6,20 +6,28 @@
 
 size_t pcavs_dtype_size(pcavs_dtype dt) {
     switch (dt) {
-    case PCAVS_F32: return 4;
-    case PCAVS_F16: return 2;
-    case PCAVS_BF16: return 2;
-    case PCAVS_I64: return 8;
+    case PCAVS_F32:
+        return 4;
+    case PCAVS_F16:
+        return 2;
+    case PCAVS_BF16:
+        return 2;
+    case PCAVS_I64:
+        return 8;
     }
     return 0;
 }
 
 const char *pcavs_dtype_name(pcavs_dtype dt) {
     switch (dt) {
-    case PCAVS_F32: return "F32";
-    case PCAVS_F16: return "F16";
-    case PCAVS_BF16: return "BF16";
-    case PCAVS_I64: return "I64";
+    case PCAVS_F32:
+        return "F32";
+    case PCAVS_F16:
+        return "F16";
+    case PCAVS_BF16:
+        return "BF16";
+    case PCAVS_I64:
+        return "I64";
     }
     return "?";
 }
@@ -30,9 +38,7 @@ int64_t pcavs_tensor_numel(const pcavs_tensor *t) {
     return n;
 }
 
-size_t pcavs_tensor_nbytes(const pcavs_tensor *t) {
-    return (size_t)pcavs_tensor_numel(t) * pcavs_dtype_size(t->dtype);
-}
+size_t pcavs_tensor_nbytes(const pcavs_tensor *t) { return (size_t)pcavs_tensor_numel(t) * pcavs_dtype_size(t->dtype); }
 
 const char *pcavs_shape_str(const int64_t *shape, int ndim, char *buf, size_t cap) {
     size_t used = 0;

@@ -466,14 +466,12 @@ PCAVS_API pcavs_status pcavs_paste_blend_parse(const char *name, pcavs_paste_ble
  * network output); m_i: the frame's alignment transform (pcavs_align_result.transforms[i]); landmarks: the
  * frame's 68 points in frame pixels ([68, 2]; may be NULL for PCAVS_PASTE_MASK_FULL). */
 PCAVS_API pcavs_status pcavs_paste_frame(uint8_t *frame, int fw, int fh, const uint8_t *face, int fs,
-                                         const double m_i[6], const double *landmarks,
-                                         const pcavs_paste_params *p);
+                                         const double m_i[6], const double *landmarks, const pcavs_paste_params *p);
 /* The geometry pcavs_paste_frame uses, per frame pixel: signed distance (aligned-crop pixels, > 0 inside) to
  * the boundary of the grown mask, clipped to the generated square less the blend margin. dist: [fh, fw].
  * Pixels with dist < -blend_margin are never written. */
-PCAVS_API pcavs_status pcavs_paste_mask_distance(int fw, int fh, int fs, const double m_i[6],
-                                                 const double *landmarks, const pcavs_paste_params *p,
-                                                 float *dist);
+PCAVS_API pcavs_status pcavs_paste_mask_distance(int fw, int fh, int fs, const double m_i[6], const double *landmarks,
+                                                 const pcavs_paste_params *p, float *dist);
 /* Landmarks smoothed over time ([n, 68, 2] -> [n, 68, 2]; in place allowed): a centred Gaussian of sigma
  * frames, truncated at 3 sigma and renormalised at the clip's ends (no lag on a steady motion). */
 PCAVS_API pcavs_status pcavs_paste_smooth_landmarks(const double *landmarks, long n, double sigma, double *out);

@@ -39,8 +39,7 @@ static int use_avx2(void) {
 static int nthreads(const pcavs_kctx *kc) { return kc && kc->n_threads > 0 ? kc->n_threads : 1; }
 
 static pcavs_status check_unary(const char *op, size_t count, const float *x, const float *y) {
-    if (count > 0 && (!x || !y))
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "%s: NULL operand", op);
+    if (count > 0 && (!x || !y)) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "%s: NULL operand", op);
     return PCAVS_OK;
 }
 
@@ -67,8 +66,7 @@ pcavs_status pcavs_relu_cpu(const pcavs_kctx *kc, size_t count, const float *x, 
     PCAVS_TRY(check_unary("relu_cpu", count, x, y));
     /* x > 0 ? x : 0 keeps NaN as 0 would differ from PyTorch; x < 0 ? 0 : x propagates NaN. */
     FLAT_LOOP(kc, count, x, y, {
-        for (size_t i = 0; i < len_; i++)
-            ys[i] = xs[i] < 0.0f ? 0.0f : xs[i];
+        for (size_t i = 0; i < len_; i++) ys[i] = xs[i] < 0.0f ? 0.0f : xs[i];
     });
     return PCAVS_OK;
 }
@@ -81,8 +79,7 @@ pcavs_status pcavs_sigmoid_cpu(const pcavs_kctx *kc, size_t count, const float *
         if (simd) {
             pcavs_sigmoid_span_avx2(xs, ys, len_);
         } else {
-            for (size_t i = 0; i < len_; i++)
-                ys[i] = 1.0f / (1.0f + expf(-xs[i]));
+            for (size_t i = 0; i < len_; i++) ys[i] = 1.0f / (1.0f + expf(-xs[i]));
         }
     });
     return PCAVS_OK;
@@ -96,8 +93,7 @@ pcavs_status pcavs_tanh_cpu(const pcavs_kctx *kc, size_t count, const float *x, 
         if (simd) {
             pcavs_tanh_span_avx2(xs, ys, len_);
         } else {
-            for (size_t i = 0; i < len_; i++)
-                ys[i] = tanhf(xs[i]);
+            for (size_t i = 0; i < len_; i++) ys[i] = tanhf(xs[i]);
         }
     });
     return PCAVS_OK;
@@ -106,8 +102,7 @@ pcavs_status pcavs_tanh_cpu(const pcavs_kctx *kc, size_t count, const float *x, 
 static pcavs_status check_nchw(const char *op, int n, int c, int hw, const float *x, const float *y) {
     if (n < 1 || c < 1 || hw < 1)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "%s: non-positive size n=%d c=%d hw=%d", op, n, c, hw);
-    if (!x || !y)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "%s: NULL operand", op);
+    if (!x || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "%s: NULL operand", op);
     return PCAVS_OK;
 }
 
@@ -152,8 +147,7 @@ pcavs_status pcavs_noise_inject_cpu(const pcavs_kctx *kc, int n, int c, int hw, 
                                     const float *noise,                                         /* [n, hw] */
                                     float noise_weight, float *y) {                             /* [n, c, hw] */
     PCAVS_TRY(check_nchw("noise_inject_cpu", n, c, hw, x, y));
-    if (!noise)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "noise_inject_cpu: NULL noise");
+    if (!noise) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "noise_inject_cpu: NULL noise");
     const int nth = nthreads(kc);
     const long planes = (long)n * c;
 #pragma omp parallel for num_threads(nth) schedule(static) if (nth > 1 && planes * hw >= PAR_MIN)
@@ -161,8 +155,7 @@ pcavs_status pcavs_noise_inject_cpu(const pcavs_kctx *kc, int n, int c, int hw, 
         const float *np = noise + (size_t)(pl / c) * hw;
         const float *xp = x + (size_t)pl * hw;
         float *yp = y + (size_t)pl * hw;
-        for (int p = 0; p < hw; p++)
-            yp[p] = xp[p] + noise_weight * np[p];
+        for (int p = 0; p < hw; p++) yp[p] = xp[p] + noise_weight * np[p];
     }
     return PCAVS_OK;
 }

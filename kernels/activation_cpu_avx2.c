@@ -66,15 +66,12 @@ static inline __m256 tanh256(__m256 x) {
 #define SPAN(name, fn)                                                                                                 \
     void name(const float *x, float *y, size_t n) {                                                                    \
         size_t i = 0;                                                                                                  \
-        for (; i + 8 <= n; i += 8)                                                                                     \
-            _mm256_storeu_ps(y + i, fn(_mm256_loadu_ps(x + i)));                                                       \
+        for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, fn(_mm256_loadu_ps(x + i)));                                \
         if (i < n) {                                                                                                   \
             float tx[8] = {0}, ty[8];                                                                                  \
-            for (size_t j = 0; j < n - i; j++)                                                                         \
-                tx[j] = x[i + j];                                                                                      \
+            for (size_t j = 0; j < n - i; j++) tx[j] = x[i + j];                                                       \
             _mm256_storeu_ps(ty, fn(_mm256_loadu_ps(tx)));                                                             \
-            for (size_t j = 0; j < n - i; j++)                                                                         \
-                y[i + j] = ty[j];                                                                                      \
+            for (size_t j = 0; j < n - i; j++) y[i + j] = ty[j];                                                       \
         }                                                                                                              \
     }
 SPAN(pcavs_sigmoid_span_avx2, sigmoid256)

@@ -3,8 +3,8 @@
 #include "batchnorm.h"
 
 pcavs_status pcavs_batchnorm_cpu(const pcavs_kctx *kc, int n, int c, int hw, const float *x, /* [n, c, hw] */
-                                 const float *scale, const float *shift,                    /* [c], [c] */
-                                 pcavs_act act, float *y) {                                 /* [n, c, hw] */
+                                 const float *scale, const float *shift,                     /* [c], [c] */
+                                 pcavs_act act, float *y) {                                  /* [n, c, hw] */
     if (n < 1 || c < 1 || hw < 1)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "batchnorm_cpu: non-positive size n=%d c=%d hw=%d", n, c, hw);
     if (!x || !scale || !shift || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "batchnorm_cpu: NULL operand");

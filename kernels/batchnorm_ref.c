@@ -6,8 +6,8 @@
 #include "batchnorm.h"
 
 pcavs_status pcavs_batchnorm_ref(const pcavs_kctx *kc, int n, int c, int hw, const float *x, /* [n, c, hw] */
-                                 const float *scale, const float *shift,                    /* [c], [c] */
-                                 pcavs_act act, float *y) {                                 /* [n, c, hw] */
+                                 const float *scale, const float *shift,                     /* [c], [c] */
+                                 pcavs_act act, float *y) {                                  /* [n, c, hw] */
     (void)kc;
     if (n < 1 || c < 1 || hw < 1)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "batchnorm: non-positive size n=%d c=%d hw=%d", n, c, hw);

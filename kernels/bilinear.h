@@ -8,11 +8,11 @@
 #include "kctx.h"
 
 /* x [planes, h, w] -> y [planes, oh, ow]. */
-pcavs_status pcavs_bilinear_ref(const pcavs_kctx *kc, int planes, int h, int w, int oh, int ow,
-                                const float *x, float *y);
-pcavs_status pcavs_bilinear_cpu(const pcavs_kctx *kc, int planes, int h, int w, int oh, int ow,
-                                const float *x, float *y);
-pcavs_status pcavs_bilinear_cuda(const pcavs_kctx *kc, int planes, int h, int w, int oh, int ow,
-                                 const float *x, float *y);
+pcavs_status pcavs_bilinear_ref(const pcavs_kctx *kc, int planes, int h, int w, int oh, int ow, const float *x,
+                                float *y);
+pcavs_status pcavs_bilinear_cpu(const pcavs_kctx *kc, int planes, int h, int w, int oh, int ow, const float *x,
+                                float *y);
+pcavs_status pcavs_bilinear_cuda(const pcavs_kctx *kc, int planes, int h, int w, int oh, int ow, const float *x,
+                                 float *y);
 
 #endif

@@ -10,8 +10,7 @@
 
 static void src_index(float r, int o, int in, int *i0, int *step, float *l0, float *l1) {
     float s = r * ((float)o + 0.5f) - 0.5f;
-    if (s < 0.0f)
-        s = 0.0f;
+    if (s < 0.0f) s = 0.0f;
     *i0 = (int)s;
     *step = *i0 < in - 1 ? 1 : 0;
     *l1 = s - (float)*i0;
@@ -24,8 +23,7 @@ pcavs_status pcavs_bilinear_cpu(const pcavs_kctx *kc, int planes, int h, int w, 
     if (planes < 1 || h < 1 || w < 1 || oh < 1 || ow < 1)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "bilinear_cpu: non-positive size planes=%d %dx%d -> %dx%d", planes, h,
                           w, oh, ow);
-    if (!x || !y)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "bilinear_cpu: NULL operand");
+    if (!x || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "bilinear_cpu: NULL operand");
     const float rh = (float)h / (float)oh, rw = (float)w / (float)ow;
     /* column tables: x0 [ow], x1 [ow] (int), m0 [ow], m1 [ow] (float) */
     const size_t need = (size_t)ow * (2 * sizeof(int) + 2 * sizeof(float));

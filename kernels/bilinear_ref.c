@@ -10,21 +10,18 @@ pcavs_status pcavs_bilinear_ref(const pcavs_kctx *kc, int planes, int h, int w, 
     if (planes < 1 || h < 1 || w < 1 || oh < 1 || ow < 1)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "bilinear_ref: non-positive size planes=%d %dx%d -> %dx%d", planes, h,
                           w, oh, ow);
-    if (!x || !y)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "bilinear_ref: NULL operand");
+    if (!x || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "bilinear_ref: NULL operand");
     const float rh = (float)h / (float)oh, rw = (float)w / (float)ow;
     for (int pl = 0; pl < planes; pl++) {
         const float *xp = x + (size_t)pl * h * w;
         for (int oy = 0; oy < oh; oy++) {
             float sy = rh * ((float)oy + 0.5f) - 0.5f;
-            if (sy < 0.0f)
-                sy = 0.0f;
+            if (sy < 0.0f) sy = 0.0f;
             const int y0 = (int)sy, yp = y0 < h - 1 ? 1 : 0;
             const float l1 = sy - (float)y0, l0 = 1.0f - l1;
             for (int ox = 0; ox < ow; ox++) {
                 float sx = rw * ((float)ox + 0.5f) - 0.5f;
-                if (sx < 0.0f)
-                    sx = 0.0f;
+                if (sx < 0.0f) sx = 0.0f;
                 const int x0 = (int)sx, xq = x0 < w - 1 ? 1 : 0;
                 const float m1 = sx - (float)x0, m0 = 1.0f - m1;
                 const float *r0 = xp + (size_t)y0 * w, *r1 = xp + (size_t)(y0 + yp) * w;

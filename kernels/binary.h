@@ -7,8 +7,8 @@
 
 #include "kctx.h"
 
-#define PCAVS_DECLARE_BINARY(op, suffix)                                                           \
-    pcavs_status pcavs_##op##_##suffix(const pcavs_kctx *kc, const int a_shape[4], const float *a, \
+#define PCAVS_DECLARE_BINARY(op, suffix)                                                                               \
+    pcavs_status pcavs_##op##_##suffix(const pcavs_kctx *kc, const int a_shape[4], const float *a,                     \
                                        const int b_shape[4], const float *b, pcavs_act act, float *y);
 PCAVS_DECLARE_BINARY(add, ref)
 PCAVS_DECLARE_BINARY(add, cpu)

@@ -15,8 +15,7 @@
             for (long i = 0; i < cnt; i++) {                                                                           \
                 const float va = pa[i], vb = pb[i];                                                                    \
                 float v = EXPR;                                                                                        \
-                if (relu)                                                                                              \
-                    v = v < 0.0f ? 0.0f : v;                                                                           \
+                if (relu) v = v < 0.0f ? 0.0f : v;                                                                     \
                 py[i] = v;                                                                                             \
             }                                                                                                          \
         } else if (ca) {                                                                                               \
@@ -24,8 +23,7 @@
             for (long i = 0; i < cnt; i++) {                                                                           \
                 const float va = pa[i];                                                                                \
                 float v = EXPR;                                                                                        \
-                if (relu)                                                                                              \
-                    v = v < 0.0f ? 0.0f : v;                                                                           \
+                if (relu) v = v < 0.0f ? 0.0f : v;                                                                     \
                 py[i] = v;                                                                                             \
             }                                                                                                          \
         } else if (cb) {                                                                                               \
@@ -33,17 +31,14 @@
             for (long i = 0; i < cnt; i++) {                                                                           \
                 const float vb = pb[i];                                                                                \
                 float v = EXPR;                                                                                        \
-                if (relu)                                                                                              \
-                    v = v < 0.0f ? 0.0f : v;                                                                           \
+                if (relu) v = v < 0.0f ? 0.0f : v;                                                                     \
                 py[i] = v;                                                                                             \
             }                                                                                                          \
         } else {                                                                                                       \
             const float va = pa[0], vb = pb[0];                                                                        \
             float v = EXPR;                                                                                            \
-            if (relu)                                                                                                  \
-                v = v < 0.0f ? 0.0f : v;                                                                               \
-            for (long i = 0; i < cnt; i++)                                                                             \
-                py[i] = v;                                                                                             \
+            if (relu) v = v < 0.0f ? 0.0f : v;                                                                         \
+            for (long i = 0; i < cnt; i++) py[i] = v;                                                                  \
         }                                                                                                              \
     } while (0)
 
@@ -51,14 +46,12 @@ static pcavs_status binary_cpu(const pcavs_kctx *kc, const char *op, int is_mul,
                                const int b_shape[4], const float *b, pcavs_act act, float *y) {
     int o[4];
     PCAVS_TRY(pcavs_broadcast_shape(a_shape, b_shape, o));
-    if (!a || !b || !y)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "%s: NULL operand", op);
+    if (!a || !b || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "%s: NULL operand", op);
     /* Collapse: drop output dims of size 1, merge neighbours with equal (a broadcast, b broadcast). */
     long size[4], sa[4], sb[4];
     int nd = 0, fa[4], fb[4];
     for (int d = 0; d < 4; d++) {
-        if (o[d] == 1)
-            continue;
+        if (o[d] == 1) continue;
         const int ba = a_shape[d] == 1, bb = b_shape[d] == 1;
         if (nd > 0 && fa[nd - 1] == ba && fb[nd - 1] == bb) {
             size[nd - 1] *= o[d];
@@ -67,23 +60,19 @@ static pcavs_status binary_cpu(const pcavs_kctx *kc, const char *op, int is_mul,
             nd++;
         }
     }
-    if (nd == 0)
-        size[0] = 1, fa[0] = fb[0] = 0, nd = 1;
+    if (nd == 0) size[0] = 1, fa[0] = fb[0] = 0, nd = 1;
     /* element strides of the collapsed dims in a and b (0 where broadcast) */
     long ea = 1, eb = 1;
     for (int d = nd - 1; d >= 0; d--) {
         sa[d] = fa[d] ? 0 : ea;
         sb[d] = fb[d] ? 0 : eb;
-        if (!fa[d])
-            ea *= size[d];
-        if (!fb[d])
-            eb *= size[d];
+        if (!fa[d]) ea *= size[d];
+        if (!fb[d]) eb *= size[d];
     }
     const long len = size[nd - 1];
     const int ca = sa[nd - 1] != 0, cb = sb[nd - 1] != 0;
     long rows = 1;
-    for (int d = 0; d < nd - 1; d++)
-        rows *= size[d];
+    for (int d = 0; d < nd - 1; d++) rows *= size[d];
     const int relu = act == PCAVS_ACT_RELU;
     const int nth = kc && kc->n_threads > 0 ? kc->n_threads : 1;
     /* Work items are rows of the innermost run; a single long row (same shapes) is cut into one

@@ -5,8 +5,7 @@
 #include "binary.h"
 
 pcavs_status pcavs_broadcast_shape(const int a_shape[4], const int b_shape[4], int out_shape[4]) {
-    if (!a_shape || !b_shape || !out_shape)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "broadcast_shape: NULL shape");
+    if (!a_shape || !b_shape || !out_shape) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "broadcast_shape: NULL shape");
     int o[4];
     for (int d = 0; d < 4; d++) {
         const int a = a_shape[d], b = b_shape[d];
@@ -21,8 +20,7 @@ pcavs_status pcavs_broadcast_shape(const int a_shape[4], const int b_shape[4], i
                 a_shape[0], a_shape[1], a_shape[2], a_shape[3], b_shape[0], b_shape[1], b_shape[2], b_shape[3]);
         o[d] = a > b ? a : b;
     }
-    for (int d = 0; d < 4; d++)
-        out_shape[d] = o[d];
+    for (int d = 0; d < 4; d++) out_shape[d] = o[d];
     return PCAVS_OK;
 }
 
@@ -30,8 +28,7 @@ static pcavs_status binary_ref(const char *op, int is_mul, const int a_shape[4],
                                const float *b, pcavs_act act, float *y) {
     int o[4];
     PCAVS_TRY(pcavs_broadcast_shape(a_shape, b_shape, o));
-    if (!a || !b || !y)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "%s: NULL operand", op);
+    if (!a || !b || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "%s: NULL operand", op);
     /* element strides, 0 along broadcast dimensions */
     size_t sa[4], sb[4], ea = 1, eb = 1;
     for (int d = 3; d >= 0; d--) {
@@ -48,8 +45,7 @@ static pcavs_status binary_ref(const char *op, int is_mul, const int a_shape[4],
                     const float va = a[i0 * sa[0] + i1 * sa[1] + i2 * sa[2] + i3 * sa[3]];
                     const float vb = b[i0 * sb[0] + i1 * sb[1] + i2 * sb[2] + i3 * sb[3]];
                     float v = is_mul ? va * vb : va + vb;
-                    if (act == PCAVS_ACT_RELU && v < 0.0f)
-                        v = 0.0f;
+                    if (act == PCAVS_ACT_RELU && v < 0.0f) v = 0.0f;
                     y[k] = v;
                 }
     return PCAVS_OK;

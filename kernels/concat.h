@@ -6,11 +6,11 @@
 
 #include "kctx.h"
 
-pcavs_status pcavs_concat_ref(const pcavs_kctx *kc, int n, int count, const float *const *xs,
-                              const int *channels, int hw, float *y);
-pcavs_status pcavs_concat_cpu(const pcavs_kctx *kc, int n, int count, const float *const *xs,
-                              const int *channels, int hw, float *y);
-pcavs_status pcavs_concat_cuda(const pcavs_kctx *kc, int n, int count, const float *const *xs,
-                               const int *channels, int hw, float *y);
+pcavs_status pcavs_concat_ref(const pcavs_kctx *kc, int n, int count, const float *const *xs, const int *channels,
+                              int hw, float *y);
+pcavs_status pcavs_concat_cpu(const pcavs_kctx *kc, int n, int count, const float *const *xs, const int *channels,
+                              int hw, float *y);
+pcavs_status pcavs_concat_cuda(const pcavs_kctx *kc, int n, int count, const float *const *xs, const int *channels,
+                               int hw, float *y);
 
 #endif

@@ -7,8 +7,7 @@ pcavs_status pcavs_concat_ref(const pcavs_kctx *kc, int n, int count,
                               const int *channels, int hw, float *y) { /* [n, sum(channels), hw] */
     if (n < 1 || count < 1 || hw < 1)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "concat_ref: non-positive size n=%d count=%d hw=%d", n, count, hw);
-    if (!xs || !channels || !y)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "concat_ref: NULL operand");
+    if (!xs || !channels || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "concat_ref: NULL operand");
     long ctot = 0;
     for (int i = 0; i < count; i++) {
         if (channels[i] < 1 || !xs[i])

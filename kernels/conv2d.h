@@ -10,12 +10,12 @@
 #include "kctx.h"
 
 typedef struct pcavs_conv2d_desc {
-    int n, c_in, h, w;     /* input  [n, c_in, h, w] */
-    int c_out, kh, kw;     /* weight [c_out, c_in/groups, kh, kw] */
+    int n, c_in, h, w; /* input  [n, c_in, h, w] */
+    int c_out, kh, kw; /* weight [c_out, c_in/groups, kh, kw] */
     int stride_h, stride_w;
-    int pad_h, pad_w;      /* zero padding on both sides */
-    int groups;            /* c_in and c_out divisible by groups */
-    pcavs_act act;         /* applied after the bias */
+    int pad_h, pad_w; /* zero padding on both sides */
+    int groups;       /* c_in and c_out divisible by groups */
+    pcavs_act act;    /* applied after the bias */
     /* optional, _cpu only: the bf16 mode. For a 3x3, stride 1, pad 1, one-group conv, the weight
      * [c_out, c_in*9] packed by pcavs_bf16_pack_a (gemm_bf16.h); non-NULL makes _cpu run it through
      * conv3x3_bf16.h where the CPU has a bf16 unit (else, or for other shapes, it is ignored). */
@@ -42,11 +42,11 @@ pcavs_status pcavs_conv2d_check(const pcavs_conv2d_desc *d);
 int pcavs_conv2d_cpu_prefers_bf16(int c_in, int c_out);
 
 /* y [n, c_out, out_h, out_w] = conv(x, w) + bias (bias [c_out] or NULL), then act. */
-pcavs_status pcavs_conv2d_ref(const pcavs_kctx *kc, const pcavs_conv2d_desc *d, const float *x,
-                              const float *w, const float *bias, float *y);
-pcavs_status pcavs_conv2d_cpu(const pcavs_kctx *kc, const pcavs_conv2d_desc *d, const float *x,
-                              const float *w, const float *bias, float *y);
-pcavs_status pcavs_conv2d_cuda(const pcavs_kctx *kc, const pcavs_conv2d_desc *d, const float *x,
-                               const float *w, const float *bias, float *y);
+pcavs_status pcavs_conv2d_ref(const pcavs_kctx *kc, const pcavs_conv2d_desc *d, const float *x, const float *w,
+                              const float *bias, float *y);
+pcavs_status pcavs_conv2d_cpu(const pcavs_kctx *kc, const pcavs_conv2d_desc *d, const float *x, const float *w,
+                              const float *bias, float *y);
+pcavs_status pcavs_conv2d_cuda(const pcavs_kctx *kc, const pcavs_conv2d_desc *d, const float *x, const float *w,
+                               const float *bias, float *y);
 
 #endif

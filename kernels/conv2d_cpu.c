@@ -31,7 +31,8 @@
 #define PCAVS_CONV_SERIAL_FLOPS 1e7 /* below this, one thread: fewer barriers to wait on */
 #endif
 #ifndef PCAVS_CONV_SHARED_M
-#define PCAVS_CONV_SHARED_M 128 /* shared-tile mode needs this many output channels per thread (fewer: private mode is faster) */
+#define PCAVS_CONV_SHARED_M                                                                                            \
+    128 /* shared-tile mode needs this many output channels per thread (fewer: private mode is faster) */
 #endif
 
 /* Fills row k (k = (ci * kh + ky) * kw + kx over the cig channels of group g) of an im2col
@@ -125,8 +126,8 @@ static void scatter_rows(const pcavs_conv2d_desc *d, const float *tile, int rows
 }
 
 /* Direct kernel: one output plane per task, accumulated row by row in y. */
-static void conv_direct(const pcavs_conv2d_desc *d, const float *x, const float *w, const float *bias, float *y,
-                        int oh, int ow, int n_threads) {
+static void conv_direct(const pcavs_conv2d_desc *d, const float *x, const float *w, const float *bias, float *y, int oh,
+                        int ow, int n_threads) {
     const int cig = d->c_in / d->groups, cog = d->c_out / d->groups, kk = d->kh * d->kw;
     const long planes = (long)d->n * d->c_out;
 #pragma omp parallel for num_threads(n_threads) schedule(static) if (n_threads > 1 && planes > 1)
@@ -183,8 +184,15 @@ static int conv_try_wino(const pcavs_kctx *kc, const pcavs_conv2d_desc *d, const
         return 0;
     if ((size_t)d->n * ((d->h + 3) / 4) * ((d->w + 3) / 4) < PCAVS_CONV_WINO_MIN_TILES) return 0;
     const size_t u_bytes = ((size_t)PCAVS_WINO_POINTS * d->c_out * d->c_in * sizeof(float) + 63) / 64 * 64;
-    pcavs_wino_conv a = {.n = d->n, .c_in = d->c_in, .h = d->h, .w = d->w, .c_out = d->c_out, .x = x,
-                         .bias = bias, .relu = d->act == PCAVS_ACT_RELU, .y = y};
+    pcavs_wino_conv a = {.n = d->n,
+                         .c_in = d->c_in,
+                         .h = d->h,
+                         .w = d->w,
+                         .c_out = d->c_out,
+                         .x = x,
+                         .bias = bias,
+                         .relu = d->act == PCAVS_ACT_RELU,
+                         .y = y};
     if (!kc->scratch || kc->scratch_bytes < u_bytes + pcavs_wino_min_scratch_bytes(&a, nth)) return 0;
     float *u = (float *)kc->scratch; /* [36, c_out, c_in] */
     pcavs_wino_weight(d->c_out, d->c_in, w, 1.0f, u, nth);
@@ -222,14 +230,23 @@ pcavs_status pcavs_conv2d_cpu(const pcavs_kctx *kc, const pcavs_conv2d_desc *d, 
     if (flops < PCAVS_CONV_SERIAL_FLOPS) nth = 1; /* a parallel region costs more than it saves */
 
     const uint16_t *w_bf16 = d->prepared ? ((const pcavs_cpu_weight_forms *)d->prepared)->bf16 : d->weight_bf16;
-    if (w_bf16 && d->kh == 3 && d->kw == 3 && d->stride_h == 1 && d->stride_w == 1 && d->pad_h == 1 &&
-        d->pad_w == 1 && G == 1) { /* the bf16 mode; float32 below where it cannot run */
-        pcavs_conv3x3_bf16 a = {.n = d->n, .c_in = d->c_in, .h = d->h, .w = d->w, .c_out = d->c_out, .x = x,
-                                .a = w_bf16, .bias = bias, .act = d->act, .y = y};
+    if (w_bf16 && d->kh == 3 && d->kw == 3 && d->stride_h == 1 && d->stride_w == 1 && d->pad_h == 1 && d->pad_w == 1 &&
+        G == 1) { /* the bf16 mode; float32 below where it cannot run */
+        pcavs_conv3x3_bf16 a = {.n = d->n,
+                                .c_in = d->c_in,
+                                .h = d->h,
+                                .w = d->w,
+                                .c_out = d->c_out,
+                                .x = x,
+                                .a = w_bf16,
+                                .bias = bias,
+                                .act = d->act,
+                                .y = y};
         pcavs_kctx sub = *kc;
         sub.n_threads = nth;
         if (pcavs_bf16_unit_detect() != PCAVS_BF16_NONE && kc->scratch &&
-            pcavs_conv3x3_bf16_scratch_bytes(&a, nth) <= kc->scratch_bytes && pcavs_conv3x3_bf16_run(&sub, &a) == PCAVS_OK)
+            pcavs_conv3x3_bf16_scratch_bytes(&a, nth) <= kc->scratch_bytes &&
+            pcavs_conv3x3_bf16_run(&sub, &a) == PCAVS_OK)
             return PCAVS_OK;
     }
     if (K < PCAVS_CONV_DIRECT_K) {
@@ -237,8 +254,8 @@ pcavs_status pcavs_conv2d_cpu(const pcavs_kctx *kc, const pcavs_conv2d_desc *d, 
         return PCAVS_OK;
     }
     if (conv_try_wino(kc, d, x, w, bias, y, nth)) return PCAVS_OK;
-    const int is_1x1 = d->kh == 1 && d->kw == 1 && d->stride_h == 1 && d->stride_w == 1 && d->pad_h == 0 &&
-                       d->pad_w == 0;
+    const int is_1x1 =
+        d->kh == 1 && d->kw == 1 && d->stride_h == 1 && d->stride_w == 1 && d->pad_h == 0 && d->pad_w == 0;
     /* Shared mode: all threads fill one im2col tile, then each multiplies its slice of the output
      * channels. Private mode: independent tasks (image, group, column tile), each thread with its
      * own slice of scratch. Shared needs enough output channels per thread. */
@@ -288,7 +305,7 @@ pcavs_status pcavs_conv2d_cpu(const pcavs_kctx *kc, const pcavs_conv2d_desc *d, 
     {
         const int tid = omp_get_thread_num(), nthr = omp_get_num_threads();
         float *col = (float *)kc->scratch + (shared ? 0 : (size_t)tid * avail); /* [K, nt] */
-        float *tile = col + (size_t)K * nt;                                       /* [cog, nt] */
+        float *tile = col + (size_t)K * nt;                                     /* [cog, nt] */
         /* shared mode: this thread's output-channel slice */
         int m_per = (cog + nthr - 1) / nthr;
         m_per = (m_per + 15) & ~15;

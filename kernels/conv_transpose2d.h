@@ -21,11 +21,11 @@ static inline int pcavs_conv_transpose2d_out_w(const pcavs_conv_transpose2d_desc
 }
 
 /* y [n, c_out, out_h, out_w]; bias [c_out] or NULL. */
-pcavs_status pcavs_conv_transpose2d_ref(const pcavs_kctx *kc, const pcavs_conv_transpose2d_desc *d,
-                                        const float *x, const float *w, const float *bias, float *y);
-pcavs_status pcavs_conv_transpose2d_cpu(const pcavs_kctx *kc, const pcavs_conv_transpose2d_desc *d,
-                                        const float *x, const float *w, const float *bias, float *y);
-pcavs_status pcavs_conv_transpose2d_cuda(const pcavs_kctx *kc, const pcavs_conv_transpose2d_desc *d,
-                                         const float *x, const float *w, const float *bias, float *y);
+pcavs_status pcavs_conv_transpose2d_ref(const pcavs_kctx *kc, const pcavs_conv_transpose2d_desc *d, const float *x,
+                                        const float *w, const float *bias, float *y);
+pcavs_status pcavs_conv_transpose2d_cpu(const pcavs_kctx *kc, const pcavs_conv_transpose2d_desc *d, const float *x,
+                                        const float *w, const float *bias, float *y);
+pcavs_status pcavs_conv_transpose2d_cuda(const pcavs_kctx *kc, const pcavs_conv_transpose2d_desc *d, const float *x,
+                                         const float *w, const float *bias, float *y);
 
 #endif

@@ -23,7 +23,8 @@ pcavs_status pcavs_conv_transpose2d_cpu(const pcavs_kctx *kc, const pcavs_conv_t
                                         const float *bias, /* [c_out] or NULL */
                                         float *y) {        /* [n, c_out, oh, ow] */
     PCAVS_TRY(pcavs_conv_transpose2d_check(d));
-    if (!kc || !x || !w || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "conv_transpose2d_cpu: NULL context or operand");
+    if (!kc || !x || !w || !y)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "conv_transpose2d_cpu: NULL context or operand");
     const int nth = kc->n_threads > 0 ? kc->n_threads : 1;
     const int oh = pcavs_conv_transpose2d_out_h(d), ow = pcavs_conv_transpose2d_out_w(d);
     const int kk = d->kh * d->kw, M = d->c_out * kk, s = d->stride;
@@ -38,7 +39,7 @@ pcavs_status pcavs_conv_transpose2d_cpu(const pcavs_kctx *kc, const pcavs_conv_t
                           "conv_transpose2d_cpu: scratch of %zu bytes cannot hold one column of %d floats (c_in=%d, "
                           "c_out=%d, k=%dx%d)",
                           kc->scratch_bytes, d->c_in + M, d->c_in, d->c_out, d->kh, d->kw);
-    float *xt = (float *)kc->scratch;       /* [c_in, nt] */
+    float *xt = (float *)kc->scratch;        /* [c_in, nt] */
     float *cols = xt + (size_t)d->c_in * nt; /* [c_out*kh*kw, nt] */
 
     const long planes = (long)d->n * d->c_out;

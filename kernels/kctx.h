@@ -17,11 +17,11 @@
 #include "status.h"
 
 typedef struct pcavs_kctx {
-    int n_threads;        /* >= 1 */
-    void *scratch;        /* 64-byte aligned */
+    int n_threads; /* >= 1 */
+    void *scratch; /* 64-byte aligned */
     size_t scratch_bytes;
-    void *cuda_stream;    /* cudaStream_t for _cuda kernels, NULL otherwise */
-    void *cublas;         /* cublasHandle_t for _cuda kernels, NULL otherwise */
+    void *cuda_stream; /* cudaStream_t for _cuda kernels, NULL otherwise */
+    void *cublas;      /* cublasHandle_t for _cuda kernels, NULL otherwise */
     /* the context's settled precision (pcavs_exec_create sets it before the backend's kctx_init; 0 = float32):
      * modconv_cuda runs its GEMMs with the matching cuBLAS compute type (TF32 or BF16 tensor cores; every other
      * _cuda op stays float32); _cpu and _ref ignore it (the CPU's bf16 mode comes in prepared weight forms). */

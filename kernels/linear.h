@@ -8,11 +8,11 @@
 #include "kctx.h"
 
 /* x [rows, in], w [out, in], bias [out] or NULL, y [rows, out]. */
-pcavs_status pcavs_linear_ref(const pcavs_kctx *kc, int rows, int in, int out, const float *x,
-                              const float *w, const float *bias, pcavs_act act, float *y);
-pcavs_status pcavs_linear_cpu(const pcavs_kctx *kc, int rows, int in, int out, const float *x,
-                              const float *w, const float *bias, pcavs_act act, float *y);
-pcavs_status pcavs_linear_cuda(const pcavs_kctx *kc, int rows, int in, int out, const float *x,
-                               const float *w, const float *bias, pcavs_act act, float *y);
+pcavs_status pcavs_linear_ref(const pcavs_kctx *kc, int rows, int in, int out, const float *x, const float *w,
+                              const float *bias, pcavs_act act, float *y);
+pcavs_status pcavs_linear_cpu(const pcavs_kctx *kc, int rows, int in, int out, const float *x, const float *w,
+                              const float *bias, pcavs_act act, float *y);
+pcavs_status pcavs_linear_cuda(const pcavs_kctx *kc, int rows, int in, int out, const float *x, const float *w,
+                               const float *bias, pcavs_act act, float *y);
 
 #endif

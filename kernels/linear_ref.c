@@ -17,9 +17,9 @@ pcavs_status pcavs_linear_check(int rows, int in, int out, const float *x, const
 }
 
 pcavs_status pcavs_linear_ref(const pcavs_kctx *kc, int rows, int in, int out, const float *x, /* [rows, in] */
-                              const float *w,                  /* [out, in] */
-                              const float *bias,               /* [out] or NULL */
-                              pcavs_act act, float *y) {       /* [rows, out] */
+                              const float *w,                                                  /* [out, in] */
+                              const float *bias,                                               /* [out] or NULL */
+                              pcavs_act act, float *y) {                                       /* [rows, out] */
     (void)kc;
     PCAVS_TRY(pcavs_linear_check(rows, in, out, x, w, y, act));
     for (int i = 0; i < rows; i++)

@@ -110,12 +110,12 @@ pcavs_status pcavs_modconv_prepare_sq(const pcavs_modconv_desc *d, const float *
 
 /* x [n, c_in, h, w], weight [c_out, c_in, k, k], style [n, c_in], blur [4, 4] (used only when
  * upsample), y [n, c_out, out_h, out_w]. */
-pcavs_status pcavs_modconv_ref(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *x,
-                               const float *weight, const float *style, const float *blur, float *y);
-pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *x,
-                               const float *weight, const float *style, const float *blur, float *y);
-pcavs_status pcavs_modconv_cuda(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *x,
-                                const float *weight, const float *style, const float *blur, float *y);
+pcavs_status pcavs_modconv_ref(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *x, const float *weight,
+                               const float *style, const float *blur, float *y);
+pcavs_status pcavs_modconv_cpu(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *x, const float *weight,
+                               const float *style, const float *blur, float *y);
+pcavs_status pcavs_modconv_cuda(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *x, const float *weight,
+                                const float *style, const float *blur, float *y);
 
 /* demod [n, c_out] = rsqrt(scale^2 * sum_c style[b,c]^2 * sum_ij weight[o,c,i,j]^2 + 1e-8). */
 pcavs_status pcavs_modconv_demod_ref(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *weight,

@@ -14,8 +14,7 @@
 #include "modconv.h"
 
 pcavs_status pcavs_modconv_check(const pcavs_modconv_desc *d) {
-    if (!d)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv: descriptor is NULL");
+    if (!d) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv: descriptor is NULL");
     if (d->n < 1 || d->c_in < 1 || d->h < 1 || d->w < 1)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv: input [n=%d, c_in=%d, h=%d, w=%d] has a non-positive size",
                           d->n, d->c_in, d->h, d->w);
@@ -46,8 +45,7 @@ pcavs_status pcavs_modconv_demod_ref(const pcavs_kctx *kc, const pcavs_modconv_d
                                      float *demod) {      /* [n, c_out] */
     (void)kc;
     PCAVS_TRY(pcavs_modconv_check(d));
-    if (!weight || !style || !demod)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_demod_ref: NULL pointer");
+    if (!weight || !style || !demod) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_demod_ref: NULL pointer");
     const int kk = d->k * d->k;
     const float scale = (float)(1.0 / sqrt((double)d->c_in * kk));
     for (int b = 0; b < d->n; b++)
@@ -98,11 +96,9 @@ pcavs_status pcavs_modconv_ref(const pcavs_kctx *kc, const pcavs_modconv_desc *d
                 }
             if (d->demodulate) {
                 const float dm = (float)(1.0 / sqrt(s + 1e-8));
-                for (size_t t = 0; t < (size_t)ci_n * kk; t++)
-                    wb[t] *= dm;
+                for (size_t t = 0; t < (size_t)ci_n * kk; t++) wb[t] *= dm;
             }
-            for (size_t t = 0; t < (size_t)th * tw; t++)
-                acc[t] = 0.0;
+            for (size_t t = 0; t < (size_t)th * tw; t++) acc[t] = 0.0;
             for (int c = 0; c < ci_n; c++) {
                 const float *xc = x + ((size_t)b * ci_n + c) * h * w; /* [h, w] */
                 for (int i = 0; i < k; i++)
@@ -115,12 +111,10 @@ pcavs_status pcavs_modconv_ref(const pcavs_kctx *kc, const pcavs_modconv_desc *d
                         } else { /* conv2d: y[y][x] += x[y+i-pad][x+j-pad] * w[i][j] */
                             for (int yy = 0; yy < h; yy++) {
                                 const int iy = yy + i - pad;
-                                if (iy < 0 || iy >= h)
-                                    continue;
+                                if (iy < 0 || iy >= h) continue;
                                 for (int xx = 0; xx < w; xx++) {
                                     const int ix = xx + j - pad;
-                                    if (ix < 0 || ix >= w)
-                                        continue;
+                                    if (ix < 0 || ix >= w) continue;
                                     acc[(size_t)yy * tw + xx] += xc[(size_t)iy * w + ix] * wv;
                                 }
                             }
@@ -129,8 +123,7 @@ pcavs_status pcavs_modconv_ref(const pcavs_kctx *kc, const pcavs_modconv_desc *d
             }
             float *yo = y + ((size_t)b * co_n + o) * oh * ow; /* [oh, ow] */
             if (!d->upsample) {
-                for (size_t t = 0; t < (size_t)oh * ow; t++)
-                    yo[t] = (float)acc[t];
+                for (size_t t = 0; t < (size_t)oh * ow; t++) yo[t] = (float)acc[t];
                 continue;
             }
             /* Blur: upfirdn2d(t, blur, up 1, pad 1,1) on the float-rounded transposed-conv output */
@@ -139,12 +132,10 @@ pcavs_status pcavs_modconv_ref(const pcavs_kctx *kc, const pcavs_modconv_desc *d
                     double v = 0.0;
                     for (int ky = 0; ky < 4; ky++) {
                         const int ty = oy + ky - 1;
-                        if (ty < 0 || ty >= th)
-                            continue;
+                        if (ty < 0 || ty >= th) continue;
                         for (int kx = 0; kx < 4; kx++) {
                             const int tx = ox + kx - 1;
-                            if (tx < 0 || tx >= tw)
-                                continue;
+                            if (tx < 0 || tx >= tw) continue;
                             v += (double)(float)acc[(size_t)ty * tw + tx] * blur[(3 - ky) * 4 + (3 - kx)];
                         }
                     }

@@ -29,11 +29,11 @@ pcavs_status pcavs_global_avgpool_cpu(const pcavs_kctx *kc, int planes, int hw, 
 pcavs_status pcavs_global_avgpool_cuda(const pcavs_kctx *kc, int planes, int hw, const float *x, float *y);
 
 /* x [planes, h, w] -> y [planes, oh, ow]. */
-pcavs_status pcavs_adaptive_avgpool_ref(const pcavs_kctx *kc, int planes, int h, int w, int oh, int ow,
-                                        const float *x, float *y);
-pcavs_status pcavs_adaptive_avgpool_cpu(const pcavs_kctx *kc, int planes, int h, int w, int oh, int ow,
-                                        const float *x, float *y);
-pcavs_status pcavs_adaptive_avgpool_cuda(const pcavs_kctx *kc, int planes, int h, int w, int oh, int ow,
-                                         const float *x, float *y);
+pcavs_status pcavs_adaptive_avgpool_ref(const pcavs_kctx *kc, int planes, int h, int w, int oh, int ow, const float *x,
+                                        float *y);
+pcavs_status pcavs_adaptive_avgpool_cpu(const pcavs_kctx *kc, int planes, int h, int w, int oh, int ow, const float *x,
+                                        float *y);
+pcavs_status pcavs_adaptive_avgpool_cuda(const pcavs_kctx *kc, int planes, int h, int w, int oh, int ow, const float *x,
+                                         float *y);
 
 #endif

@@ -41,16 +41,14 @@ static void rowmax_nan(float *col, const float *xr, int w) {
         _mm_storeu_ps(col + i, _mm_or_ps(_mm_and_ps(vnan, v), _mm_andnot_ps(vnan, r)));
     }
 #endif
-    for (; i < w; i++)
-        col[i] = max_nan(col[i], xr[i]);
+    for (; i < w; i++) col[i] = max_nan(col[i], xr[i]);
 }
 
 static int nthreads(const pcavs_kctx *kc) { return kc && kc->n_threads > 0 ? kc->n_threads : 1; }
 
 pcavs_status pcavs_maxpool2d_cpu(const pcavs_kctx *kc, const pcavs_maxpool2d_desc *d, const float *x, /* [n, c, h, w] */
                                  float *y) { /* [n, c, oh, ow] */
-    if (!d || !x || !y)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "maxpool2d_cpu: NULL operand");
+    if (!d || !x || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "maxpool2d_cpu: NULL operand");
     if (d->n < 1 || d->c < 1 || d->h < 1 || d->w < 1 || d->k < 1 || d->stride < 1 || d->pad < 0 || 2 * d->pad > d->k)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "maxpool2d_cpu: bad size n=%d c=%d h=%d w=%d k=%d stride=%d pad=%d",
                           d->n, d->c, d->h, d->w, d->k, d->stride, d->pad);
@@ -87,16 +85,14 @@ pcavs_status pcavs_maxpool2d_cpu(const pcavs_kctx *kc, const pcavs_maxpool2d_des
                 y0 = y0 < 0 ? 0 : y0;
                 y1 = y1 > h ? h : y1;
                 memcpy(col, xp + (size_t)y0 * w, (size_t)w * sizeof(float));
-                for (int iy = y0 + 1; iy < y1; iy++)
-                    rowmax_nan(col, xp + (size_t)iy * w, w);
+                for (int iy = y0 + 1; iy < y1; iy++) rowmax_nan(col, xp + (size_t)iy * w, w);
                 float *yr = yp + (size_t)oy * ow;
                 for (int ox = 0; ox < ow; ox++) {
                     int x0 = ox * s - pad, x1 = x0 + k;
                     x0 = x0 < 0 ? 0 : x0;
                     x1 = x1 > w ? w : x1;
                     float m = col[x0];
-                    for (int ix = x0 + 1; ix < x1; ix++)
-                        m = max_nan(m, col[ix]);
+                    for (int ix = x0 + 1; ix < x1; ix++) m = max_nan(m, col[ix]);
                     yr[ox] = m;
                 }
             }
@@ -114,8 +110,7 @@ pcavs_status pcavs_maxpool2d_cpu(const pcavs_kctx *kc, const pcavs_maxpool2d_des
                 float m = -INFINITY;
                 for (int iy = y0; iy < y1; iy++) {
                     const float *xr = xp + (size_t)iy * w;
-                    for (int ix = x0; ix < x1; ix++)
-                        m = max_nan(m, xr[ix]);
+                    for (int ix = x0; ix < x1; ix++) m = max_nan(m, xr[ix]);
                 }
                 yr[ox] = m;
             }
@@ -129,11 +124,9 @@ static double sum_lanes(const float *xs, int len) {
     double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     int p = 0;
     for (; p + 8 <= len; p += 8)
-        for (int j = 0; j < 8; j++)
-            acc[j] += (double)xs[p + j];
+        for (int j = 0; j < 8; j++) acc[j] += (double)xs[p + j];
     double s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-    for (; p < len; p++)
-        s += (double)xs[p];
+    for (; p < len; p++) s += (double)xs[p];
     return s;
 }
 
@@ -141,12 +134,10 @@ pcavs_status pcavs_global_avgpool_cpu(const pcavs_kctx *kc, int planes, int hw, 
                                       float *y) {                                               /* [planes] */
     if (planes < 1 || hw < 1)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "global_avgpool_cpu: non-positive size planes=%d hw=%d", planes, hw);
-    if (!x || !y)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "global_avgpool_cpu: NULL operand");
+    if (!x || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "global_avgpool_cpu: NULL operand");
     const int nth = nthreads(kc);
 #pragma omp parallel for num_threads(nth) schedule(static) if (nth > 1 && (long)planes * hw >= PAR_MIN)
-    for (int pl = 0; pl < planes; pl++)
-        y[pl] = (float)(sum_lanes(x + (size_t)pl * hw, hw) / hw);
+    for (int pl = 0; pl < planes; pl++) y[pl] = (float)(sum_lanes(x + (size_t)pl * hw, hw) / hw);
     return PCAVS_OK;
 }
 
@@ -156,15 +147,12 @@ pcavs_status pcavs_adaptive_avgpool_cpu(const pcavs_kctx *kc, int planes, int h,
     if (planes < 1 || h < 1 || w < 1 || oh < 1 || ow < 1)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "adaptive_avgpool_cpu: non-positive size planes=%d %dx%d -> %dx%d",
                           planes, h, w, oh, ow);
-    if (!x || !y)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "adaptive_avgpool_cpu: NULL operand");
+    if (!x || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "adaptive_avgpool_cpu: NULL operand");
     if (oh == h && ow == w) { /* every bin holds one element: sum / 1 */
-        if (x != y)
-            memcpy(y, x, (size_t)planes * h * w * sizeof(float));
+        if (x != y) memcpy(y, x, (size_t)planes * h * w * sizeof(float));
         return PCAVS_OK;
     }
-    if (oh == 1 && ow == 1)
-        return pcavs_global_avgpool_cpu(kc, planes, h * w, x, y);
+    if (oh == 1 && ow == 1) return pcavs_global_avgpool_cpu(kc, planes, h * w, x, y);
     const int nth = nthreads(kc);
 #pragma omp parallel for num_threads(nth) schedule(static) if (nth > 1 && (long)planes * h * w >= PAR_MIN)
     for (int pl = 0; pl < planes; pl++) {
@@ -174,8 +162,7 @@ pcavs_status pcavs_adaptive_avgpool_cpu(const pcavs_kctx *kc, int planes, int h,
             for (int ox = 0; ox < ow; ox++) {
                 const int x0 = (int)(((long)ox * w) / ow), x1 = (int)(((long)(ox + 1) * w + ow - 1) / ow);
                 double s = 0.0;
-                for (int iy = y0; iy < y1; iy++)
-                    s += sum_lanes(xp + (size_t)iy * w + x0, x1 - x0);
+                for (int iy = y0; iy < y1; iy++) s += sum_lanes(xp + (size_t)iy * w + x0, x1 - x0);
                 y[((size_t)pl * oh + oy) * ow + ox] = (float)(s / ((double)(y1 - y0) * (x1 - x0)));
             }
         }

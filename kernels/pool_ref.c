@@ -8,8 +8,7 @@
 
 pcavs_status pcavs_maxpool2d_ref(const pcavs_kctx *kc, const pcavs_maxpool2d_desc *d, const float *x, /* [n, c, h, w] */
                                  float *y) { /* [n, c, oh, ow] */
-    if (!d || !x || !y)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "maxpool2d_ref: NULL operand");
+    if (!d || !x || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "maxpool2d_ref: NULL operand");
     if (d->n < 1 || d->c < 1 || d->h < 1 || d->w < 1 || d->k < 1 || d->stride < 1 || d->pad < 0 || 2 * d->pad > d->k)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "maxpool2d_ref: bad size n=%d c=%d h=%d w=%d k=%d stride=%d pad=%d",
                           d->n, d->c, d->h, d->w, d->k, d->stride, d->pad);
@@ -27,17 +26,13 @@ pcavs_status pcavs_maxpool2d_ref(const pcavs_kctx *kc, const pcavs_maxpool2d_des
                 int nan = 0;
                 for (int ky = 0; ky < d->k; ky++) {
                     const int iy = oy * d->stride - d->pad + ky;
-                    if (iy < 0 || iy >= d->h)
-                        continue;
+                    if (iy < 0 || iy >= d->h) continue;
                     for (int kx = 0; kx < d->k; kx++) {
                         const int ix = ox * d->stride - d->pad + kx;
-                        if (ix < 0 || ix >= d->w)
-                            continue;
+                        if (ix < 0 || ix >= d->w) continue;
                         const float v = xp[(size_t)iy * d->w + ix];
-                        if (v != v)
-                            nan = 1;
-                        if (v > m)
-                            m = v;
+                        if (v != v) nan = 1;
+                        if (v > m) m = v;
                     }
                 }
                 yp[(size_t)oy * ow + ox] = nan ? NAN : m;
@@ -50,12 +45,10 @@ pcavs_status pcavs_global_avgpool_ref(const pcavs_kctx *kc, int planes, int hw, 
                                       float *y) {                                               /* [planes] */
     if (planes < 1 || hw < 1)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "global_avgpool_ref: non-positive size planes=%d hw=%d", planes, hw);
-    if (!x || !y)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "global_avgpool_ref: NULL operand");
+    if (!x || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "global_avgpool_ref: NULL operand");
     for (int pl = 0; pl < planes; pl++) {
         double s = 0.0;
-        for (int p = 0; p < hw; p++)
-            s += x[(size_t)pl * hw + p];
+        for (int p = 0; p < hw; p++) s += x[(size_t)pl * hw + p];
         y[pl] = (float)(s / hw);
     }
     return PCAVS_OK;
@@ -67,8 +60,7 @@ pcavs_status pcavs_adaptive_avgpool_ref(const pcavs_kctx *kc, int planes, int h,
     if (planes < 1 || h < 1 || w < 1 || oh < 1 || ow < 1)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "adaptive_avgpool_ref: non-positive size planes=%d %dx%d -> %dx%d",
                           planes, h, w, oh, ow);
-    if (!x || !y)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "adaptive_avgpool_ref: NULL operand");
+    if (!x || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "adaptive_avgpool_ref: NULL operand");
     for (int pl = 0; pl < planes; pl++)
         for (int oy = 0; oy < oh; oy++) {
             const int y0 = (int)(((long)oy * h) / oh), y1 = (int)(((long)(oy + 1) * h + oh - 1) / oh);
@@ -76,8 +68,7 @@ pcavs_status pcavs_adaptive_avgpool_ref(const pcavs_kctx *kc, int planes, int h,
                 const int x0 = (int)(((long)ox * w) / ow), x1 = (int)(((long)(ox + 1) * w + ow - 1) / ow);
                 double s = 0.0;
                 for (int iy = y0; iy < y1; iy++)
-                    for (int ix = x0; ix < x1; ix++)
-                        s += x[((size_t)pl * h + iy) * w + ix];
+                    for (int ix = x0; ix < x1; ix++) s += x[((size_t)pl * h + iy) * w + ix];
                 y[((size_t)pl * oh + oy) * ow + ox] = (float)(s / ((double)(y1 - y0) * (x1 - x0)));
             }
         }

@@ -11,10 +11,13 @@
 #include "sgemm_nn.h"
 
 #define MR 8
-#define PF_DIST 8 /* rows of B prefetched ahead: its first pass comes from DRAM at a stride prefetchers do not follow */
+#define PF_DIST                                                                                                        \
+    8 /* rows of B prefetched ahead: its first pass comes from DRAM at a stride prefetchers do not follow              \
+       */
 #define B_PANEL_BYTES (256u << 10)
-#define KB 256 /* the reduction in blocks of 256, their partial sums added: as accurate as OpenBLAS's blocked
-                * sum (Winograd at 512 channels: 3.2e-6 rel L2 against 4.6e-6 for one sequential sum of 512) */
+#define KB                                                                                                             \
+    256 /* the reduction in blocks of 256, their partial sums added: as accurate as OpenBLAS's blocked                 \
+         * sum (Winograd at 512 channels: 3.2e-6 rel L2 against 4.6e-6 for one sequential sum of 512) */
 
 /* One block of C: 8 rows x NV vectors (the last masked by `last`) = A's 8 rows x B, over k. The 8 x NV
  * accumulators are named variables: an array of them was stored to the stack every k by GCC 12 (half speed). */
@@ -32,36 +35,58 @@
         if (add) {                                                                                                     \
             c##i##0 = _mm512_add_ps(c##i##0, NV == 1 ? _mm512_maskz_loadu_ps(last, ci) : _mm512_loadu_ps(ci));         \
             if (NV == 2) c##i##1 = _mm512_add_ps(c##i##1, _mm512_maskz_loadu_ps(last, ci + 16));                       \
-            if (NV > 2) c##i##1 = _mm512_add_ps(c##i##1, _mm512_loadu_ps(ci + 16)),                                    \
-                        c##i##2 = _mm512_add_ps(c##i##2, _mm512_maskz_loadu_ps(last, ci + 32));                        \
+            if (NV > 2)                                                                                                \
+                c##i##1 = _mm512_add_ps(c##i##1, _mm512_loadu_ps(ci + 16)),                                            \
+                c##i##2 = _mm512_add_ps(c##i##2, _mm512_maskz_loadu_ps(last, ci + 32));                                \
         }                                                                                                              \
-        if (NV == 1) _mm512_mask_storeu_ps(ci, last, c##i##0);                                                         \
-        else _mm512_storeu_ps(ci, c##i##0);                                                                            \
+        if (NV == 1)                                                                                                   \
+            _mm512_mask_storeu_ps(ci, last, c##i##0);                                                                  \
+        else                                                                                                           \
+            _mm512_storeu_ps(ci, c##i##0);                                                                             \
         if (NV == 2) _mm512_mask_storeu_ps(ci + 16, last, c##i##1);                                                    \
         if (NV > 2) _mm512_storeu_ps(ci + 16, c##i##1), _mm512_mask_storeu_ps(ci + 32, last, c##i##2);                 \
     } while (0)
 #define DEFINE_BLOCK(NAME, NV)                                                                                         \
-    static void NAME(__mmask16 last, int add, int k, const float *a, int lda, const float *b, int ldb, float *c,      \
+    static void NAME(__mmask16 last, int add, int k, const float *a, int lda, const float *b, int ldb, float *c,       \
                      int ldc, const float *pf_a) {                                                                     \
-        ROW_DECL(0); ROW_DECL(1); ROW_DECL(2); ROW_DECL(3); ROW_DECL(4); ROW_DECL(5); ROW_DECL(6); ROW_DECL(7);        \
+        ROW_DECL(0);                                                                                                   \
+        ROW_DECL(1);                                                                                                   \
+        ROW_DECL(2);                                                                                                   \
+        ROW_DECL(3);                                                                                                   \
+        ROW_DECL(4);                                                                                                   \
+        ROW_DECL(5);                                                                                                   \
+        ROW_DECL(6);                                                                                                   \
+        ROW_DECL(7);                                                                                                   \
         for (int p = 0; p < k; p++) {                                                                                  \
             const float *bp = b + (size_t)p * ldb;                                                                     \
             if (pf_a && (p & 1) == 0) /* the next 8-row block of A: a line of one of its rows every 2 steps */         \
-                _mm_prefetch((const char *)(pf_a + (size_t)((p >> 1) & 7) * lda + ((p >> 4) << 4)), _MM_HINT_T0);     \
+                _mm_prefetch((const char *)(pf_a + (size_t)((p >> 1) & 7) * lda + ((p >> 4) << 4)), _MM_HINT_T0);      \
             if (PF_DIST) {                                                                                             \
-                const char *pf = (const char *)(bp + (size_t)PF_DIST * ldb);                                          \
+                const char *pf = (const char *)(bp + (size_t)PF_DIST * ldb);                                           \
                 _mm_prefetch(pf, _MM_HINT_T0);                                                                         \
                 if (NV > 1) _mm_prefetch(pf + 64, _MM_HINT_T0);                                                        \
                 if (NV > 2) _mm_prefetch(pf + 128, _MM_HINT_T0);                                                       \
             }                                                                                                          \
-            const __m512 b0 = NV == 1 ? _mm512_maskz_loadu_ps(last, bp) : _mm512_loadu_ps(bp);                        \
+            const __m512 b0 = NV == 1 ? _mm512_maskz_loadu_ps(last, bp) : _mm512_loadu_ps(bp);                         \
             const __m512 b1 = NV == 2 ? _mm512_maskz_loadu_ps(last, bp + 16) : NV > 2 ? _mm512_loadu_ps(bp + 16) : b0; \
-            const __m512 b2 = NV > 2 ? _mm512_maskz_loadu_ps(last, bp + 32) : b0;                                     \
-            ROW_FMA(0, NV); ROW_FMA(1, NV); ROW_FMA(2, NV); ROW_FMA(3, NV);                                            \
-            ROW_FMA(4, NV); ROW_FMA(5, NV); ROW_FMA(6, NV); ROW_FMA(7, NV);                                            \
+            const __m512 b2 = NV > 2 ? _mm512_maskz_loadu_ps(last, bp + 32) : b0;                                      \
+            ROW_FMA(0, NV);                                                                                            \
+            ROW_FMA(1, NV);                                                                                            \
+            ROW_FMA(2, NV);                                                                                            \
+            ROW_FMA(3, NV);                                                                                            \
+            ROW_FMA(4, NV);                                                                                            \
+            ROW_FMA(5, NV);                                                                                            \
+            ROW_FMA(6, NV);                                                                                            \
+            ROW_FMA(7, NV);                                                                                            \
         }                                                                                                              \
-        ROW_STORE(0, NV); ROW_STORE(1, NV); ROW_STORE(2, NV); ROW_STORE(3, NV);                                        \
-        ROW_STORE(4, NV); ROW_STORE(5, NV); ROW_STORE(6, NV); ROW_STORE(7, NV);                                        \
+        ROW_STORE(0, NV);                                                                                              \
+        ROW_STORE(1, NV);                                                                                              \
+        ROW_STORE(2, NV);                                                                                              \
+        ROW_STORE(3, NV);                                                                                              \
+        ROW_STORE(4, NV);                                                                                              \
+        ROW_STORE(5, NV);                                                                                              \
+        ROW_STORE(6, NV);                                                                                              \
+        ROW_STORE(7, NV);                                                                                              \
     }
 DEFINE_BLOCK(block8x3, 3)
 DEFINE_BLOCK(block8x2, 2)
@@ -93,7 +118,14 @@ static void dot8(int add, int k, const float *a, int lda, const float *bcol, flo
         const __mmask16 m = k - p >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (k - p)) - 1u);
         const __m512 bv = _mm512_maskz_loadu_ps(m, bcol + p);
 #define DOT_ROW(i) s##i = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + (size_t)(i)*lda + p), bv, s##i)
-        DOT_ROW(0); DOT_ROW(1); DOT_ROW(2); DOT_ROW(3); DOT_ROW(4); DOT_ROW(5); DOT_ROW(6); DOT_ROW(7);
+        DOT_ROW(0);
+        DOT_ROW(1);
+        DOT_ROW(2);
+        DOT_ROW(3);
+        DOT_ROW(4);
+        DOT_ROW(5);
+        DOT_ROW(6);
+        DOT_ROW(7);
 #undef DOT_ROW
     }
     const float r[8] = {_mm512_reduce_add_ps(s0), _mm512_reduce_add_ps(s1), _mm512_reduce_add_ps(s2),
@@ -117,13 +149,17 @@ static void row_blocks(int m8, int add, int j0, int j1, int k, const float *a, i
         /* the first column block prefetches the next row block's A (from DRAM at thin N it stalled the kernel) */
         const float *pf = ai + (size_t)MR * lda;
         int j = j0;
-        for (; j + 48 <= j1; j += 48, pf = NULL) block8x3((__mmask16)0xffff, add, k, ai, lda, b + j, ldb, ci + j, ldc, pf);
+        for (; j + 48 <= j1; j += 48, pf = NULL)
+            block8x3((__mmask16)0xffff, add, k, ai, lda, b + j, ldb, ci + j, ldc, pf);
         if (j < j1) {
             const int cols = j1 - j, nv = (cols + 15) / 16;
             const __mmask16 last = (__mmask16)((1u << (cols - 16 * (nv - 1))) - 1u);
-            if (nv == 3) block8x3(last, add, k, ai, lda, b + j, ldb, ci + j, ldc, pf);
-            else if (nv == 2) block8x2(last, add, k, ai, lda, b + j, ldb, ci + j, ldc, pf);
-            else block8x1(last, add, k, ai, lda, b + j, ldb, ci + j, ldc, pf);
+            if (nv == 3)
+                block8x3(last, add, k, ai, lda, b + j, ldb, ci + j, ldc, pf);
+            else if (nv == 2)
+                block8x2(last, add, k, ai, lda, b + j, ldb, ci + j, ldc, pf);
+            else
+                block8x1(last, add, k, ai, lda, b + j, ldb, ci + j, ldc, pf);
         }
         for (int d = 0; d < ndot; d++) dot8(add, k, ai, lda, bcol[d], ci + j1 + d, ldc);
     }

@@ -12,8 +12,7 @@ pcavs_status pcavs_softmax_cpu(const pcavs_kctx *kc, int outer, int len, int inn
     if (outer < 1 || len < 1 || inner < 1)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "softmax_cpu: non-positive size outer=%d len=%d inner=%d", outer, len,
                           inner);
-    if (!x || !y)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "softmax_cpu: NULL operand");
+    if (!x || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "softmax_cpu: NULL operand");
     const int nth = kc && kc->n_threads > 0 ? kc->n_threads : 1;
     const long total = (long)outer * len * inner;
     if (inner == 1) {
@@ -22,8 +21,7 @@ pcavs_status pcavs_softmax_cpu(const pcavs_kctx *kc, int outer, int len, int inn
             const float *xr = x + (size_t)o * len;
             float *yr = y + (size_t)o * len;
             float m = xr[0];
-            for (int l = 1; l < len; l++)
-                m = xr[l] > m ? xr[l] : m;
+            for (int l = 1; l < len; l++) m = xr[l] > m ? xr[l] : m;
             float s = 0.0f;
             for (int l = 0; l < len; l++) {
                 const float e = expf(xr[l] - m);
@@ -31,8 +29,7 @@ pcavs_status pcavs_softmax_cpu(const pcavs_kctx *kc, int outer, int len, int inn
                 s += e;
             }
             const float r = 1.0f / s;
-            for (int l = 0; l < len; l++)
-                yr[l] *= r;
+            for (int l = 0; l < len; l++) yr[l] *= r;
         }
         return PCAVS_OK;
     }
@@ -47,8 +44,7 @@ pcavs_status pcavs_softmax_cpu(const pcavs_kctx *kc, int outer, int len, int inn
         const float *xb = x + (size_t)o * len * inner + i0;
         float *yb = y + (size_t)o * len * inner + i0;
         float m[CH], s[CH];
-        for (int i = 0; i < cn; i++)
-            m[i] = xb[i], s[i] = 0.0f;
+        for (int i = 0; i < cn; i++) m[i] = xb[i], s[i] = 0.0f;
         for (int l = 1; l < len; l++)
             for (int i = 0; i < cn; i++) {
                 const float v = xb[(size_t)l * inner + i];
@@ -60,11 +56,9 @@ pcavs_status pcavs_softmax_cpu(const pcavs_kctx *kc, int outer, int len, int inn
                 yb[(size_t)l * inner + i] = e;
                 s[i] += e;
             }
-        for (int i = 0; i < cn; i++)
-            s[i] = 1.0f / s[i];
+        for (int i = 0; i < cn; i++) s[i] = 1.0f / s[i];
         for (int l = 0; l < len; l++)
-            for (int i = 0; i < cn; i++)
-                yb[(size_t)l * inner + i] *= s[i];
+            for (int i = 0; i < cn; i++) yb[(size_t)l * inner + i] *= s[i];
     }
     return PCAVS_OK;
 }

@@ -12,8 +12,7 @@ pcavs_status pcavs_upfirdn2d_cpu(const pcavs_kctx *kc, const pcavs_upfirdn2d_des
                                  const float *kernel, /* [kh, kw] */
                                  float *y) {          /* [planes, out_h, out_w] */
     PCAVS_TRY(pcavs_upfirdn2d_check(d));
-    if (!kc || !x || !kernel || !y)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "upfirdn2d_cpu: NULL pointer");
+    if (!kc || !x || !kernel || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "upfirdn2d_cpu: NULL pointer");
     const int oh = pcavs_upfirdn2d_out_h(d), ow = pcavs_upfirdn2d_out_w(d);
     const int h = d->h, w = d->w, up = d->up, down = d->down, kh = d->kh, kw = d->kw;
     const int uh = h * up, uw = w * up;
@@ -30,8 +29,7 @@ pcavs_status pcavs_upfirdn2d_cpu(const pcavs_kctx *kc, const pcavs_upfirdn2d_des
             int *t = ctab + (size_t)ox * stride, cnt = 0;
             for (int kx = 0; kx < kw; kx++) {
                 const int ux = ox * down + kx - d->pad_x0;
-                if (ux < 0 || ux >= uw || ux % up)
-                    continue;
+                if (ux < 0 || ux >= uw || ux % up) continue;
                 t[1 + 2 * cnt] = ux / up;
                 t[2 + 2 * cnt] = kw - 1 - kx; /* flipped kernel */
                 cnt++;
@@ -47,8 +45,7 @@ pcavs_status pcavs_upfirdn2d_cpu(const pcavs_kctx *kc, const pcavs_upfirdn2d_des
         memset(yr, 0, (size_t)ow * sizeof(float));
         for (int ky = 0; ky < kh; ky++) {
             const int uy = oy * down + ky - d->pad_y0;
-            if (uy < 0 || uy >= uh || uy % up)
-                continue;
+            if (uy < 0 || uy >= uh || uy % up) continue;
             const float *xr = xp + (size_t)(uy / up) * w;
             const float *kr = kernel + (size_t)(kh - 1 - ky) * kw; /* flipped row */
             if (fast) {
@@ -57,15 +54,13 @@ pcavs_status pcavs_upfirdn2d_cpu(const pcavs_kctx *kc, const pcavs_upfirdn2d_des
                     const int off = kx - d->pad_x0; /* ix = ox + off */
                     int lo = -off > 0 ? -off : 0, hi = w - off < ow ? w - off : ow;
                     const float *xs = xr + off;
-                    for (int ox = lo; ox < hi; ox++)
-                        yr[ox] += kv * xs[ox];
+                    for (int ox = lo; ox < hi; ox++) yr[ox] += kv * xs[ox];
                 }
             } else {
                 for (int ox = 0; ox < ow; ox++) {
                     const int *t = ctab + (size_t)ox * stride;
                     float acc = 0.0f;
-                    for (int j = 0; j < t[0]; j++)
-                        acc += kr[t[2 + 2 * j]] * xr[t[1 + 2 * j]];
+                    for (int j = 0; j < t[0]; j++) acc += kr[t[2 + 2 * j]] * xr[t[1 + 2 * j]];
                     yr[ox] += acc;
                 }
             }

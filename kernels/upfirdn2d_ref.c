@@ -5,8 +5,7 @@
 #include "upfirdn2d.h"
 
 pcavs_status pcavs_upfirdn2d_check(const pcavs_upfirdn2d_desc *d) {
-    if (!d)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "upfirdn2d: descriptor is NULL");
+    if (!d) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "upfirdn2d: descriptor is NULL");
     if (d->planes < 1 || d->h < 1 || d->w < 1)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "upfirdn2d: input [planes=%d, h=%d, w=%d] has a non-positive size",
                           d->planes, d->h, d->w);
@@ -29,8 +28,7 @@ pcavs_status pcavs_upfirdn2d_ref(const pcavs_kctx *kc, const pcavs_upfirdn2d_des
                                  float *y) {          /* [planes, out_h, out_w] */
     (void)kc;
     PCAVS_TRY(pcavs_upfirdn2d_check(d));
-    if (!x || !kernel || !y)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "upfirdn2d_ref: NULL tensor pointer");
+    if (!x || !kernel || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "upfirdn2d_ref: NULL tensor pointer");
     const int oh = pcavs_upfirdn2d_out_h(d), ow = pcavs_upfirdn2d_out_w(d);
     const int uh = d->h * d->up, uw = d->w * d->up; /* zero-inserted grid */
     for (int p = 0; p < d->planes; p++) {
@@ -41,12 +39,10 @@ pcavs_status pcavs_upfirdn2d_ref(const pcavs_kctx *kc, const pcavs_upfirdn2d_des
                 double acc = 0.0;
                 for (int ky = 0; ky < d->kh; ky++) {
                     const int uy = oy * d->down + ky - d->pad_y0; /* row in the zero-inserted grid */
-                    if (uy < 0 || uy >= uh || uy % d->up)
-                        continue;
+                    if (uy < 0 || uy >= uh || uy % d->up) continue;
                     for (int kx = 0; kx < d->kw; kx++) {
                         const int ux = ox * d->down + kx - d->pad_x0;
-                        if (ux < 0 || ux >= uw || ux % d->up)
-                            continue;
+                        if (ux < 0 || ux >= uw || ux % d->up) continue;
                         acc += (double)xp[(size_t)(uy / d->up) * d->w + ux / d->up] *
                                kernel[(d->kh - 1 - ky) * d->kw + (d->kw - 1 - kx)]; /* flipped kernel */
                     }

@@ -135,7 +135,8 @@ static size_t wino_block_thread_floats(const pcavs_wino_conv *a) {
     const size_t rows = a->c_out < WINO_BLOCK_ROWS ? a->c_out : WINO_BLOCK_ROWS;
     return PCAVS_ALIGN64(wino_rowbuf_floats(a) * sizeof(float)) / sizeof(float) +
            PCAVS_ALIGN64((size_t)wino_points(a) * a->c_in * WINO_BLOCK_TILES * sizeof(float)) / sizeof(float) +
-           PCAVS_ALIGN64(((size_t)wino_points(a) * rows * WINO_BLOCK_TILES + WINO_LANES) * sizeof(float)) / sizeof(float);
+           PCAVS_ALIGN64(((size_t)wino_points(a) * rows * WINO_BLOCK_TILES + WINO_LANES) * sizeof(float)) /
+               sizeof(float);
 }
 
 int pcavs_wino_uses_blocks(const pcavs_wino_conv *a, size_t scratch_bytes, int n_threads) {

@@ -621,7 +621,8 @@ static void up_blur_out(const pcavs_wino_up_conv *a, const float *S, float *T, i
 /* The tile-block form (see up_block_form), with kc's scratch of at least up_block_bytes. */
 static void up_block_run(const pcavs_wino_up_conv *a, int nth, float *rowbufs, float *S, float *SB, float *work) {
     const size_t tps = (size_t)up_th(a) * up_tw(a), pf = up_plane_floats(a), sb = up_group_samples(a);
-    const size_t rb = PCAVS_ALIGN64(up_rowbuf_floats(a) * sizeof(float)) / sizeof(float), per = up_block_thread_floats(a);
+    const size_t rb = PCAVS_ALIGN64(up_rowbuf_floats(a) * sizeof(float)) / sizeof(float),
+                 per = up_block_thread_floats(a);
     const int rows = up_block_rows(a);
     float *Tb = work + (size_t)nth * per; /* [sb, c_out, plane] */
 #pragma omp parallel num_threads(nth)

@@ -70,17 +70,14 @@ static void test_unary(const pcavs_kctx *kc, pcavs_st_file *fx) {
         const size_t n = (size_t)c->shape[0] * c->shape[1] * c->shape[2] * c->shape[3];
         const int64_t sh[4] = {c->shape[0], c->shape[1], c->shape[2], c->shape[3]};
         unary_fn ref = pcavs_relu_ref, cpu = pcavs_relu_cpu;
-        if (!strcmp(c->kind, "sigmoid"))
-            ref = pcavs_sigmoid_ref, cpu = pcavs_sigmoid_cpu;
-        if (!strcmp(c->kind, "tanh"))
-            ref = pcavs_tanh_ref, cpu = pcavs_tanh_cpu;
+        if (!strcmp(c->kind, "sigmoid")) ref = pcavs_sigmoid_ref, cpu = pcavs_sigmoid_cpu;
+        if (!strcmp(c->kind, "tanh")) ref = pcavs_tanh_ref, cpu = pcavs_tanh_cpu;
         const float *x, *yt = NULL;
         float *own = NULL;
         if (fx) {
             x = fx_get(fx, "", c->name, "x", 4, sh);
             yt = fx_get(fx, "", c->name, "y", 4, sh);
-            if (!x || !yt)
-                continue;
+            if (!x || !yt) continue;
         } else {
             own = pt_alloc(n);
             pt_fill_uniform(own, n, 100 + ci, -8.0f, 8.0f);
@@ -125,20 +122,15 @@ static void test_lrelu(const pcavs_kctx *kc, pcavs_st_file *fx, const lrelu_case
         if (fx) {
             x = fx_get(fx, prefix, c->name, "x", 4, sx);
             yt = fx_get(fx, prefix, c->name, "y", 4, sx);
-            if (c->noise)
-                noise = fx_get(fx, prefix, c->name, "noise", 4, sn);
-            if (c->bias)
-                bias = fx_get(fx, prefix, c->name, "bias", 1, sb);
-            if (!x || !yt || (c->noise && !noise) || (c->bias && !bias))
-                continue;
+            if (c->noise) noise = fx_get(fx, prefix, c->name, "noise", 4, sn);
+            if (c->bias) bias = fx_get(fx, prefix, c->name, "bias", 1, sb);
+            if (!x || !yt || (c->noise && !noise) || (c->bias && !bias)) continue;
         } else {
             own = pt_alloc(nx + nn + (size_t)c->c);
             pt_fill_normal(own, nx + nn + (size_t)c->c, 200 + ci, 1.0f);
             x = own;
-            if (c->noise)
-                noise = own + nx;
-            if (c->bias)
-                bias = own + nx + nn;
+            if (c->noise) noise = own + nx;
+            if (c->bias) bias = own + nx + nn;
         }
         float *yr = pt_alloc(nx), *yc = pt_alloc(nx), *yi = pt_alloc(nx);
         memcpy(yi, x, nx * sizeof(float));
@@ -222,8 +214,7 @@ int main(void) {
     pcavs_kctx kc1 = pt_host_kctx(1, 1);
     test_lrelu(&kc1, NULL, LCASES + 1, 1, 0);
     pt_free_kctx(&kc1);
-    if (fx)
-        pcavs_st_close(fx);
+    if (fx) pcavs_st_close(fx);
     pt_free_kctx(&kc);
     return pt_finish();
 }

@@ -49,12 +49,10 @@ static uint8_t *load_frame(const char *dir, const char *name) {
 
 int main(void) {
     const char *src = getenv("PCAVS_SOURCE_DIR");
-    if (!src)
-        src = ".";
+    if (!src) src = ".";
     char model[256];
     snprintf(model, sizeof model, "/tmp/pcavs-test-api-%d.safetensors", (int)getpid());
-    if (!pt_check_ok(pcavs_synthesize(model, 5, 0), "synthesize a model"))
-        return pt_finish();
+    if (!pt_check_ok(pcavs_synthesize(model, 5, 0), "synthesize a model")) return pt_finish();
 
     /* ---- context misuse ---- */
     pcavs_context *ctx = NULL;
@@ -68,8 +66,7 @@ int main(void) {
     expect(pcavs_context_create(model, &cp, &ctx), PCAVS_ERR_INVALID_ARG, "context_create(max_batch 0)");
     cp.max_batch = 1; /* one frame per network call: the stream's batching, so frames are bit-equal */
     cp.exec.n_threads = 0;
-    if (!pt_check_ok(pcavs_context_create(model, &cp, &ctx), "context_create"))
-        return pt_finish();
+    if (!pt_check_ok(pcavs_context_create(model, &cp, &ctx), "context_create")) return pt_finish();
     pt_check(strcmp(pcavs_context_backend_name(ctx), "cpu") == 0, "backend %s", pcavs_context_backend_name(ctx));
     pt_check(strcmp(pcavs_context_backend_name(NULL), "invalid") == 0, "backend name of NULL");
 
@@ -91,8 +88,7 @@ int main(void) {
     expect(pcavs_identity_encode(ctx, 1, NULL, 224, 224, id), PCAVS_ERR_INVALID_ARG, "identity_encode(NULL rgb)");
     expect(pcavs_identity_encode(ctx, 0, face, 224, 224, id), PCAVS_ERR_INVALID_ARG, "identity_encode(n 0)");
     expect(pcavs_identity_encode(ctx, 1, face, 200, 224, id), PCAVS_ERR_SHAPE, "identity_encode(200x224)");
-    if (!pt_check_ok(pcavs_identity_encode(ctx, 1, face, 224, 224, id), "identity_encode"))
-        return pt_finish();
+    if (!pt_check_ok(pcavs_identity_encode(ctx, 1, face, 224, 224, id), "identity_encode")) return pt_finish();
     float pose[3 * PCAVS_POSE_FEATURE_SIZE];
     expect(pcavs_pose_encode(ctx, 3, poses_rgb, 224, 112, pose), PCAVS_ERR_SHAPE, "pose_encode(224x112)");
     pt_check_ok(pcavs_pose_encode(ctx, 3, poses_rgb, 224, 224, pose), "pose_encode");
@@ -153,8 +149,7 @@ int main(void) {
     sp.gain = gain;
     sp.pose_source = PCAVS_STREAM_POSE_PUSHED;
     sp.noise = noise;
-    if (!pt_check_ok(pcavs_stream_create(ctx, id, &sp, &s), "stream_create (pushed poses)"))
-        return pt_finish();
+    if (!pt_check_ok(pcavs_stream_create(ctx, id, &sp, &s), "stream_create (pushed poses)")) return pt_finish();
     int ready = 0;
     uint8_t small[16];
     expect(pcavs_stream_pull_frame(s, small, sizeof small, &ready), PCAVS_ERR_SHAPE, "pull_frame(short output)");
@@ -165,22 +160,19 @@ int main(void) {
     int timing_ok = 1;
     while (pushed < n) {
         size_t c = 1 + rnd(900);
-        if (c > n - pushed)
-            c = n - pushed;
+        if (c > n - pushed) c = n - pushed;
         quiet_ok(pcavs_stream_push_pcm(s, pcm + pushed, c), "push_pcm");
         pushed += c;
         if (poses_pushed < 3 && rnd(2)) /* poses arrive at their own pace */
             quiet_ok(pcavs_stream_push_pose(s, poses_rgb + poses_pushed++ * FRAME_BYTES, 224, 224), "push_pose");
         for (;;) {
             pcavs_status st = pcavs_stream_pull_frame(s, str + pulled * FRAME_BYTES, FRAME_BYTES, &ready);
-            if (!quiet_ok(st, "pull_frame") || ready != 1)
-                break;
+            if (!quiet_ok(st, "pull_frame") || ready != 1) break;
             pulled++;
         }
         /* exactly the frames whose audio and pose are complete */
         size_t want = 0;
-        while (want < poses_pushed && pushed >= PCAVS_STREAM_READY_SAMPLES(want))
-            want++;
+        while (want < poses_pushed && pushed >= PCAVS_STREAM_READY_SAMPLES(want)) want++;
         if (pulled != want) {
             timing_ok = 0;
             printf("  after %zu samples, %zu poses: %zu frames pulled, %zu expected\n", pushed, poses_pushed, pulled,
@@ -195,15 +187,13 @@ int main(void) {
     for (;;) {
         pcavs_status st =
             pcavs_stream_pull_frame(s, str + (pulled < 3 ? pulled : 2) * FRAME_BYTES, FRAME_BYTES, &ready);
-        if (!quiet_ok(st, "pull_frame after finish") || ready != 1)
-            break;
+        if (!quiet_ok(st, "pull_frame after finish") || ready != 1) break;
         pulled++;
     }
     pt_check(ready == -1 && pulled == F && pcavs_stream_frames_pulled(s) == F, "stream ends after %zu frames (got %zu)",
              F, pulled);
     size_t diff = 0;
-    for (size_t i = 0; i < 3 * FRAME_BYTES; i++)
-        diff += off[i] != str[i];
+    for (size_t i = 0; i < 3 * FRAME_BYTES; i++) diff += off[i] != str[i];
     pt_check(diff == 0, "streamed frames == offline frames bit for bit (%zu of %zu bytes differ)", diff,
              3 * FRAME_BYTES);
     pcavs_stream_free(s);

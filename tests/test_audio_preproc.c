@@ -59,8 +59,7 @@ static void check_no_fixture_parts(void) {
     size_t M = 40;
     float *mel = pt_alloc(M * 80), win[80 * 20];
     for (size_t m = 0; m < M; m++)
-        for (int j = 0; j < 80; j++)
-            mel[m * 80 + j] = (float)(m * 1000 + j);
+        for (int j = 0; j < 80; j++) mel[m * 80 + j] = (float)(m * 1000 + j);
     int wok = pcavs_audio_window(mel, M, 2, win) == PCAVS_OK && win[0] == 0.0f && win[19] == 19000.0f &&
               win[79 * 20 + 3] == 3079.0f;
     wok &= pcavs_audio_window(mel, M, 7, win) == PCAVS_OK && win[0] == 20000.0f && win[80 * 20 - 1] == 39079.0f;
@@ -123,8 +122,7 @@ static void check_against_librosa(pcavs_st_file *st) {
     size_t nw = 0, nyn = 0, nspec = 0, nb = 0;
     const float *want_y = fx(st, "wav.y", &nw), *want_yn = fx(st, "wav.ynorm", &nyn);
     const float *want_spec = fx(st, "wav.spec", &nspec), *want_basis = fx(st, "mel_basis", &nb);
-    if (!want_y || !want_yn || !want_spec || !want_basis)
-        return;
+    if (!want_y || !want_yn || !want_spec || !want_basis) return;
     float *basis = pt_alloc(80 * 641);
     pcavs_audio_mel_basis(basis);
     pt_check(nb == 80 * 641, "mel basis size %zu", nb);
@@ -133,11 +131,9 @@ static void check_against_librosa(pcavs_st_file *st) {
 
     float *y = NULL;
     size_t n = 0;
-    if (!pt_check_ok(pcavs_audio_load(wav, &y, &n), "load example WAV"))
-        return;
+    if (!pt_check_ok(pcavs_audio_load(wav, &y, &n), "load example WAV")) return;
     pt_check(n == nw, "WAV samples %zu == librosa %zu", n, nw);
-    if (n != nw)
-        return;
+    if (n != nw) return;
     pt_check_max_abs("WAV samples vs librosa.load (int16/32768)", y, want_y, n, 0.0);
     pcavs_audio_rms_normalize(y, n);
     pt_check_max_abs("RMS-normalised samples vs numpy float32 (mean/sqrt/gain)", y, want_yn, n, 0.0);
@@ -168,8 +164,7 @@ static void check_against_librosa(pcavs_st_file *st) {
             pt_skip("MP4 audio: %s", pcavs_last_error());
         } else if (pt_check_ok(rs, "load MP4 audio via ffmpeg")) {
             pt_check(m4 == n4, "MP4 samples %zu == librosa/audioread %zu", m4, n4);
-            if (m4 == n4)
-                pt_check_max_abs("MP4 samples vs librosa.load (audioread ffmpeg s16le)", y4, want4, m4, 0.0);
+            if (m4 == n4) pt_check_max_abs("MP4 samples vs librosa.load (audioread ffmpeg s16le)", y4, want4, m4, 0.0);
             free(y4);
             if (pt_check_ok(pcavs_audio_spectrogram_file(examples_path("Audio_Source/00015.mp4"), &s4, &M4),
                             "MP4 spectrogram") &&
@@ -183,20 +178,17 @@ static void check_against_librosa(pcavs_st_file *st) {
 static void check_resample(pcavs_st_file *st) {
     size_t nx = 0, nu = 0, nd = 0;
     const float *x = fx(st, "resample.x", &nx), *up = fx(st, "resample.up", &nu), *down = fx(st, "resample.down", &nd);
-    if (!x || !up || !down)
-        return;
+    if (!x || !up || !down) return;
     float *y = NULL;
     size_t n = 0;
     if (pt_check_ok(pcavs_audio_resample(x, nx, 16000, 22050, &y, &n), "resample 16000 -> 22050")) {
         pt_check(n == nu, "length %zu == %zu", n, nu);
-        if (n == nu)
-            pt_check_rel_l2("resample 16000 -> 22050 vs resampy kaiser_best", y, up, n, 1e-6);
+        if (n == nu) pt_check_rel_l2("resample 16000 -> 22050 vs resampy kaiser_best", y, up, n, 1e-6);
         free(y);
     }
     if (pt_check_ok(pcavs_audio_resample(x, nx, 44100, 16000, &y, &n), "resample 44100 -> 16000")) {
         pt_check(n == nd, "length %zu == %zu", n, nd);
-        if (n == nd)
-            pt_check_rel_l2("resample 44100 -> 16000 vs resampy kaiser_best", y, down, n, 1e-6);
+        if (n == nd) pt_check_rel_l2("resample 44100 -> 16000 vs resampy kaiser_best", y, down, n, 1e-6);
         free(y);
     }
 }

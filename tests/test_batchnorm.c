@@ -19,8 +19,11 @@ typedef struct {
 
 /* Keep in sync with BN_CASES in tests/reference/op_fixtures_conv.py. */
 static const bn_case CASES[] = {
-    {"v_bn64_112", 1, 64, 112, 112, 1}, {"e_bn256_56_n2", 2, 256, 56, 56, 0}, {"a_bn1d_128", 1, 128, 3, 1, 0},
-    {"a_bn32_80x20", 4, 32, 80, 20, 1}, {"odd", 3, 7, 5, 3, 1},
+    {"v_bn64_112", 1, 64, 112, 112, 1},
+    {"e_bn256_56_n2", 2, 256, 56, 56, 0},
+    {"a_bn1d_128", 1, 128, 3, 1, 0},
+    {"a_bn32_80x20", 4, 32, 80, 20, 1},
+    {"odd", 3, 7, 5, 3, 1},
 };
 #define N_CASES ((int)(sizeof CASES / sizeof CASES[0]))
 
@@ -145,9 +148,11 @@ int main(void) {
         d.act = PCAVS_ACT_RELU;
         pt_check_ok(pcavs_conv2d_ref(&kc, &d, x, wf, bf, yfold_r), "fold: folded conv ref");
         pt_check_ok(pcavs_conv2d_cpu(&kc, &d, x, wf, bf, yfold_c), "fold: folded conv cpu");
-        snprintf(what, sizeof what, "fold (%s): folded conv+relu (ref) vs conv, BN, relu", with_bias ? "bias" : "no bias");
+        snprintf(what, sizeof what, "fold (%s): folded conv+relu (ref) vs conv, BN, relu",
+                 with_bias ? "bias" : "no bias");
         pt_check_rel_l2(what, yfold_r, yunf, ny, 1e-5);
-        snprintf(what, sizeof what, "fold (%s): folded conv+relu (cpu) vs conv, BN, relu", with_bias ? "bias" : "no bias");
+        snprintf(what, sizeof what, "fold (%s): folded conv+relu (cpu) vs conv, BN, relu",
+                 with_bias ? "bias" : "no bias");
         pt_check_rel_l2(what, yfold_c, yunf, ny, 1e-5);
         if (yt) {
             pt_check_rel_l2("fold: folded conv+relu (cpu) vs PyTorch conv, BN, relu", yfold_c, yt, ny, 1e-5);

@@ -51,8 +51,7 @@ int main(void) {
             int ok = pcavs_st_get_f32(fx, key, 4, sx, &x) == PCAVS_OK;
             snprintf(key, sizeof key, "%s.y", c->name);
             ok = ok && pcavs_st_get_f32(fx, key, 4, sy, &yt) == PCAVS_OK;
-            if (!pt_check(ok, "fixture tensors %s.x/.y (%s)", c->name, ok ? "ok" : pcavs_last_error()))
-                continue;
+            if (!pt_check(ok, "fixture tensors %s.x/.y (%s)", c->name, ok ? "ok" : pcavs_last_error())) continue;
         } else {
             own = pt_alloc(nx);
             pt_fill_normal(own, nx, 700 + ci, 1.0f);
@@ -90,8 +89,7 @@ int main(void) {
              "bilinear_cpu oh=0 -> INVALID_ARG (%s)", pcavs_last_error());
     pt_check(pcavs_bilinear_ref(&kc, 1, 1, 2, 1, 4, NULL, y4) == PCAVS_ERR_INVALID_ARG,
              "bilinear_ref NULL x -> INVALID_ARG (%s)", pcavs_last_error());
-    if (fx)
-        pcavs_st_close(fx);
+    if (fx) pcavs_st_close(fx);
     pt_free_kctx(&kc);
     return pt_finish();
 }

@@ -45,8 +45,7 @@ static void run_cases(const pcavs_kctx *kc, pcavs_st_file *fx, const char *tag) 
     for (int ci = 0; ci < N_CASES; ci++) {
         const bin_case *c = &CASES[ci];
         int o[4];
-        if (!pt_check_ok(pcavs_broadcast_shape(c->a, c->b, o), c->name))
-            continue;
+        if (!pt_check_ok(pcavs_broadcast_shape(c->a, c->b, o), c->name)) continue;
         const size_t na = numel(c->a), nb = numel(c->b), ny = numel(o);
         const int64_t sa[4] = {c->a[0], c->a[1], c->a[2], c->a[3]}, sb[4] = {c->b[0], c->b[1], c->b[2], c->b[3]},
                       so[4] = {o[0], o[1], o[2], o[3]};
@@ -59,8 +58,7 @@ static void run_cases(const pcavs_kctx *kc, pcavs_st_file *fx, const char *tag) 
             ok = ok && pcavs_st_get_f32(fx, key, 4, sb, &b) == PCAVS_OK;
             snprintf(key, sizeof key, "%s.y", c->name);
             ok = ok && pcavs_st_get_f32(fx, key, 4, so, &yt) == PCAVS_OK;
-            if (!pt_check(ok, "fixture tensors of %s (%s)", c->name, ok ? "ok" : pcavs_last_error()))
-                continue;
+            if (!pt_check(ok, "fixture tensors of %s (%s)", c->name, ok ? "ok" : pcavs_last_error())) continue;
         } else {
             own = pt_alloc(na + nb);
             pt_fill_normal(own, na + nb, 800 + ci, 1.0f);
@@ -123,8 +121,7 @@ int main(void) {
              "add_cpu [..,4] + [..,3] -> SHAPE (%s)", pcavs_last_error());
     pt_check(pcavs_mul_ref(&kc, t1, buf, t1, NULL, PCAVS_ACT_NONE, buf) == PCAVS_ERR_INVALID_ARG,
              "mul_ref NULL b -> INVALID_ARG (%s)", pcavs_last_error());
-    if (fx)
-        pcavs_st_close(fx);
+    if (fx) pcavs_st_close(fx);
     pt_free_kctx(&kc);
     return pt_finish();
 }

@@ -33,8 +33,7 @@ int main(void) {
     for (int ci = 0; ci < N_CASES; ci++) {
         const cat_case *c = &CASES[ci];
         int ctot = 0;
-        for (int i = 0; i < c->count; i++)
-            ctot += c->ch[i];
+        for (int i = 0; i < c->count; i++) ctot += c->ch[i];
         const size_t ny = (size_t)c->n * ctot * c->hw;
         const float *xs[4] = {NULL, NULL, NULL, NULL}, *yt = NULL;
         float *own = NULL;
@@ -43,15 +42,12 @@ int main(void) {
             for (int i = 0; i < c->count; i++) {
                 const int64_t sh[3] = {c->n, c->ch[i], c->hw};
                 snprintf(key, sizeof key, "%s.x%d", c->name, i);
-                if (pcavs_st_get_f32(fx, key, 3, sh, &xs[i]) != PCAVS_OK)
-                    ok = 0;
+                if (pcavs_st_get_f32(fx, key, 3, sh, &xs[i]) != PCAVS_OK) ok = 0;
             }
             const int64_t sy[3] = {c->n, ctot, c->hw};
             snprintf(key, sizeof key, "%s.y", c->name);
-            if (pcavs_st_get_f32(fx, key, 3, sy, &yt) != PCAVS_OK)
-                ok = 0;
-            if (!pt_check(ok, "fixture tensors of %s (%s)", c->name, ok ? "ok" : pcavs_last_error()))
-                continue;
+            if (pcavs_st_get_f32(fx, key, 3, sy, &yt) != PCAVS_OK) ok = 0;
+            if (!pt_check(ok, "fixture tensors of %s (%s)", c->name, ok ? "ok" : pcavs_last_error())) continue;
         } else {
             own = pt_alloc(ny);
             pt_fill_normal(own, ny, 400 + ci, 1.0f);
@@ -88,8 +84,7 @@ int main(void) {
     xs2[1] = b;
     pt_check(pcavs_concat_ref(&kc, 1, 2, xs2, chbad, 2, b) == PCAVS_ERR_INVALID_ARG,
              "concat_ref channels 0 -> INVALID_ARG (%s)", pcavs_last_error());
-    if (fx)
-        pcavs_st_close(fx);
+    if (fx) pcavs_st_close(fx);
     pt_free_kctx(&kc);
     return pt_finish();
 }

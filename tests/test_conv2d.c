@@ -68,7 +68,18 @@ static const conv_case CASES[] = {
 #define N_CASES ((int)(sizeof CASES / sizeof CASES[0]))
 
 static pcavs_conv2d_desc desc_of(const conv_case *c) {
-    pcavs_conv2d_desc d = {c->n, c->c_in, c->h, c->w, c->c_out, c->kh, c->kw, c->sh, c->sw, c->ph, c->pw, c->groups,
+    pcavs_conv2d_desc d = {c->n,
+                           c->c_in,
+                           c->h,
+                           c->w,
+                           c->c_out,
+                           c->kh,
+                           c->kw,
+                           c->sh,
+                           c->sw,
+                           c->ph,
+                           c->pw,
+                           c->groups,
                            c->relu ? PCAVS_ACT_RELU : PCAVS_ACT_NONE};
     return d;
 }
@@ -106,7 +117,7 @@ int main(void) {
     pcavs_kctx kc = pt_host_kctx(64, 0);
     bf16_case(&kc, 1, 256, 16, 16, 128, 501); /* FAN-like */
     bf16_case(&kc, 2, 64, 13, 9, 32, 503);    /* odd sizes, a batch */
-    {   /* the loader's advice: AMX always; AVX512-BF16 alone only below Winograd's 32 channels; no unit never */
+    { /* the loader's advice: AMX always; AVX512-BF16 alone only below Winograd's 32 channels; no unit never */
         const pcavs_bf16_unit u = pcavs_bf16_unit_detect();
         const int big = pcavs_conv2d_cpu_prefers_bf16(256, 128), thin = pcavs_conv2d_cpu_prefers_bf16(16, 64);
         const int want_big = u == PCAVS_BF16_AMX, want_thin = u != PCAVS_BF16_NONE;
@@ -200,10 +211,10 @@ int main(void) {
     /* Descriptor checks name the problem. */
     {
         pcavs_conv2d_desc bad[] = {
-            {1, 6, 8, 8, 4, 3, 3, 1, 1, 1, 1, 4, PCAVS_ACT_NONE}, /* groups do not divide c_in */
-            {1, 4, 8, 8, 4, 3, 3, 0, 1, 1, 1, 1, PCAVS_ACT_NONE}, /* stride 0 */
-            {0, 4, 8, 8, 4, 3, 3, 1, 1, 1, 1, 1, PCAVS_ACT_NONE}, /* n = 0 */
-            {1, 4, 2, 2, 4, 5, 5, 1, 1, 0, 0, 1, PCAVS_ACT_NONE}, /* kernel larger than input */
+            {1, 6, 8, 8, 4, 3, 3, 1, 1, 1, 1, 4, PCAVS_ACT_NONE},  /* groups do not divide c_in */
+            {1, 4, 8, 8, 4, 3, 3, 0, 1, 1, 1, 1, PCAVS_ACT_NONE},  /* stride 0 */
+            {0, 4, 8, 8, 4, 3, 3, 1, 1, 1, 1, 1, PCAVS_ACT_NONE},  /* n = 0 */
+            {1, 4, 2, 2, 4, 5, 5, 1, 1, 0, 0, 1, PCAVS_ACT_NONE},  /* kernel larger than input */
             {1, 4, 8, 8, 4, 3, 3, 1, 1, -1, 1, 1, PCAVS_ACT_NONE}, /* negative pad */
         };
         for (int i = 0; i < (int)(sizeof bad / sizeof bad[0]); i++) {

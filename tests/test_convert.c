@@ -24,13 +24,16 @@
 static char g_tmp[] = "/tmp/pcavs_test_convert_XXXXXX";
 
 static void test_sha256(void) {
-    static const struct { const char *msg; const char *hex; } v[] = {
-        {"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
-        {"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
-        {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
-        {"abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
-         "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"}};
+    static const struct {
+        const char *msg;
+        const char *hex;
+    } v[] = {{"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+             {"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+             {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+              "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
+             {"abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrst"
+              "nopqrstu",
+              "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"}};
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
         char hex[65];
         pcavs_sha256_hex(v[i].msg, strlen(v[i].msg), hex);
@@ -67,19 +70,23 @@ static int compare_pth(pcavs_pth *p, const pcavs_st_file *want, const char *pref
         size_t nbytes;
         void *own;
         if (!e || pcavs_pth_tensor_data(p, i, &data, &nbytes, &own) != PCAVS_OK) {
-            pt_check(0, "%s: tensor %s: %s", what, t->name, e ? pcavs_last_error() : "missing from the torch.load dump");
+            pt_check(0, "%s: tensor %s: %s", what, t->name,
+                     e ? pcavs_last_error() : "missing from the torch.load dump");
             continue;
         }
         int ok = e->nbytes == nbytes && e->t.ndim == t->ndim && !memcmp(e->t.data, data, nbytes);
         for (int d = 0; ok && d < t->ndim; d++) ok = e->t.shape[d] == t->shape[d];
-        if (ok) same++;
-        else pt_check(0, "%s: tensor %s differs from torch.load", what, t->name);
+        if (ok)
+            same++;
+        else
+            pt_check(0, "%s: tensor %s differs from torch.load", what, t->name);
         if (e->t.dtype == PCAVS_F32 && e->nbytes == nbytes)
             for (size_t k = 0; k < nbytes / 4; k++)
                 max_abs = fmax(max_abs, fabs((double)((const float *)data)[k] - ((const float *)e->t.data)[k]));
         free(own);
     }
-    pt_check(same == n && n > 0, "%s: %d/%d tensors bit-exact vs torch.load (max |diff| %g, bound 0)", what, same, n, max_abs);
+    pt_check(same == n && n > 0, "%s: %d/%d tensors bit-exact vs torch.load (max |diff| %g, bound 0)", what, same, n,
+             max_abs);
     return same;
 }
 
@@ -121,11 +128,12 @@ static void torture(const char *path, size_t n_trunc, size_t n_flips) {
         free(copy);
         total++;
     }
-    pt_check(refused == total && with_msg == total, "%s: %d/%d truncations refused with a one-line message naming the file",
-             path, refused, total);
+    pt_check(refused == total && with_msg == total,
+             "%s: %d/%d truncations refused with a one-line message naming the file", path, refused, total);
     int opened = 0, bad = 0, flips = 0;
     uint8_t *copy = malloc(size ? size : 1);
-    size_t head = size < (256u << 10) ? size : (256u << 10), tail = size - head < (64u << 10) ? size - head : (64u << 10);
+    size_t head = size < (256u << 10) ? size : (256u << 10),
+           tail = size - head < (64u << 10) ? size - head : (64u << 10);
     uint64_t rng = 0x9e3779b97f4a7c15ull;
     for (size_t k = 0; k < n_flips && size > 0; k++) {
         rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
@@ -151,8 +159,8 @@ static void torture(const char *path, size_t n_trunc, size_t n_flips) {
     }
     free(copy);
     free(good);
-    pt_check(bad == 0 && flips > 0, "%s: %d bit flips: %d opened, %d refused, %d refused without a message", path, flips,
-             opened, flips - opened - bad, bad);
+    pt_check(bad == 0 && flips > 0, "%s: %d bit flips: %d opened, %d refused, %d refused without a message", path,
+             flips, opened, flips - opened - bad, bad);
 }
 
 static void test_small(const char *dir) {
@@ -169,16 +177,18 @@ static void test_small(const char *dir) {
         pcavs_pth *p = NULL;
         if (!pt_check_ok(pcavs_pth_open(path, &p), path)) continue;
         pt_check(!strcmp(pcavs_pth_format(p), fmts[f]), "%s detected as %s", path, pcavs_pth_format(p));
-        pt_check(pcavs_pth_count(p) == pcavs_st_count(want), "%s: %d tensors (torch.load: %d)", path, pcavs_pth_count(p),
-                 pcavs_st_count(want));
+        pt_check(pcavs_pth_count(p) == pcavs_st_count(want), "%s: %d tensors (torch.load: %d)", path,
+                 pcavs_pth_count(p), pcavs_st_count(want));
         compare_pth(p, want, "S", path);
         pcavs_pth_close(p);
         torture(path, SIZE_MAX, 4000);
     }
     pcavs_st_close(want);
-    static const struct { const char *file, *needle; } bad[] = {
-        {"bad_nested_legacy.pth", "not a tensor"}, {"bad_int_zip.pth", "tensor n: value is not a tensor"},
-        {"bad_global_legacy.pth", "collections.Counter"}};
+    static const struct {
+        const char *file, *needle;
+    } bad[] = {{"bad_nested_legacy.pth", "not a tensor"},
+               {"bad_int_zip.pth", "tensor n: value is not a tensor"},
+               {"bad_global_legacy.pth", "collections.Counter"}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, bad[i].file);
         pcavs_pth *p = NULL;
@@ -234,15 +244,16 @@ static void test_full(const char *fix) {
             same += ok;
         }
         pt_check(same == pcavs_st_count(want) && pcavs_st_count(got) == pcavs_st_count(want),
-                 "%s converted --keep-all: %d/%d tensors bit-exact, %d in the output", fmts[f], same, pcavs_st_count(want),
-                 pcavs_st_count(got));
-        pt_check(pcavs_st_count(got) == pcavs_model_key_count, "%d tensors = the %d of the key table", pcavs_st_count(got),
-                 pcavs_model_key_count);
+                 "%s converted --keep-all: %d/%d tensors bit-exact, %d in the output", fmts[f], same,
+                 pcavs_st_count(want), pcavs_st_count(got));
+        pt_check(pcavs_st_count(got) == pcavs_model_key_count, "%d tensors = the %d of the key table",
+                 pcavs_st_count(got), pcavs_model_key_count);
         const char *m = pcavs_st_metadata(got, "format"), *sha = pcavs_st_metadata(got, "sha256_G");
         const char *src = pcavs_st_metadata(got, "source_format_V");
         pt_check(m && !strcmp(m, "pcavs") && sha && strlen(sha) == 64 && src && !strcmp(src, fmts[f]) &&
                      pcavs_st_metadata(got, "style_dim") && !strcmp(pcavs_st_metadata(got, "synthetic"), "0"),
-                 "metadata: format=%s sha256_G=%.16s... source_format_V=%s", m ? m : "-", sha ? sha : "-", src ? src : "-");
+                 "metadata: format=%s sha256_G=%.16s... source_format_V=%s", m ? m : "-", sha ? sha : "-",
+                 src ? src : "-");
         pcavs_st_close(got);
         /* Default conversion: training-only tensors dropped (once: the reader paths are covered above). */
         if (f == 1) continue;
@@ -309,8 +320,8 @@ static void test_synthesize(void) {
             for (size_t j = 0; j < e->nbytes / 4; j++) finite &= isfinite(x[j]);
         }
     }
-    pt_check(shapes_ok == n_inf && pcavs_st_count(f) == n_inf && finite, "synthesized: %d/%d official shapes, all finite: %d",
-             shapes_ok, n_inf, finite);
+    pt_check(shapes_ok == n_inf && pcavs_st_count(f) == n_inf && finite,
+             "synthesized: %d/%d official shapes, all finite: %d", shapes_ok, n_inf, finite);
     const char *syn = pcavs_st_metadata(f, "synthetic");
     pt_check(syn && !strcmp(syn, "1"), "synthetic=1 in metadata");
     const float *kern, *mb, *rv;
@@ -341,8 +352,8 @@ int main(void) {
     }
     test_sha256();
     pt_check(!strcmp(pcavs_convert_net_from_filename("/x/latest_net_A_sync.pth"), "A_sync") &&
-                 !strcmp(pcavs_convert_net_from_filename("G.pth"), "G") && !pcavs_convert_net_from_filename("latest_net_A.pth") &&
-                 !pcavs_convert_net_from_filename("GG.pth"),
+                 !strcmp(pcavs_convert_net_from_filename("G.pth"), "G") &&
+                 !pcavs_convert_net_from_filename("latest_net_A.pth") && !pcavs_convert_net_from_filename("GG.pth"),
              "network from file name");
     test_synthesize();
     const char *fix = pt_fixtures_dir();

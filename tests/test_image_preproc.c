@@ -24,8 +24,7 @@ static const char *examples_path(const char *rel) {
 
 static float *u8_to_f32(const uint8_t *x, size_t n) {
     float *f = pt_alloc(n);
-    for (size_t i = 0; i < n; i++)
-        f[i] = x[i];
+    for (size_t i = 0; i < n; i++) f[i] = x[i];
     return f;
 }
 
@@ -44,8 +43,7 @@ static void check_against_opencv(pcavs_st_file *st) {
         char what[128];
         const char *path = examples_path(FILES[i]);
         pcavs_image img;
-        if (!pt_check_ok(pcavs_image_load(path, &img), path))
-            continue;
+        if (!pt_check_ok(pcavs_image_load(path, &img), path)) continue;
         if (!pt_check(img.width == 224 && img.height == 224, "%s decoded as 224x224 (%dx%d)", NAMES[i], img.width,
                       img.height)) {
             pcavs_image_free(&img);
@@ -61,16 +59,13 @@ static void check_against_opencv(pcavs_st_file *st) {
         const float *want;
         snprintf(key, sizeof key, "%s.decoded", NAMES[i]);
         snprintf(what, sizeof what, "%s: JPEG decode vs cv2.imread (uint8 RGB)", NAMES[i]);
-        if ((want = fx(st, key, N)))
-            pt_check_max_abs(what, dec, want, N, 0.0);
+        if ((want = fx(st, key, N))) pt_check_max_abs(what, dec, want, N, 0.0);
         snprintf(key, sizeof key, "%s.resized", NAMES[i]);
         snprintf(what, sizeof what, "%s: crop + resize 192->224 vs cv2.resize (uint8)", NAMES[i]);
-        if ((want = fx(st, key, N)))
-            pt_check_max_abs(what, rsf, want, N, 0.0);
+        if ((want = fx(st, key, N))) pt_check_max_abs(what, rsf, want, N, 0.0);
         snprintf(key, sizeof key, "%s.tensor", NAMES[i]);
         snprintf(what, sizeof what, "%s: [3,224,224] float tensor vs to_Tensor", NAMES[i]);
-        if ((want = fx(st, key, N)))
-            pt_check_max_abs(what, tensor, want, N, 0.0);
+        if ((want = fx(st, key, N))) pt_check_max_abs(what, tensor, want, N, 0.0);
         pt_free(dec), pt_free(rsf), pt_free(tensor);
         pcavs_image_free(&img);
     }
@@ -83,11 +78,9 @@ static void check_against_opencv(pcavs_st_file *st) {
         const float *srcf = fx(st, key, (size_t)sh * sw * 3);
         snprintf(key, sizeof key, "rand%d.dst", i);
         const float *want = fx(st, key, (size_t)dh * dw * 3);
-        if (!srcf || !want)
-            continue;
+        if (!srcf || !want) continue;
         uint8_t *src = malloc((size_t)sh * sw * 3), *dst = malloc((size_t)dh * dw * 3);
-        for (size_t k = 0; k < (size_t)sh * sw * 3; k++)
-            src[k] = (uint8_t)srcf[k];
+        for (size_t k = 0; k < (size_t)sh * sw * 3; k++) src[k] = (uint8_t)srcf[k];
         pt_check_ok(pcavs_image_resize_linear_u8(src, sw, sh, (size_t)sw * 3, dst, dw, dh, 3), "resize");
         float *got = u8_to_f32(dst, (size_t)dh * dw * 3);
         snprintf(what, sizeof what, "random %dx%d -> %dx%d resize vs cv2.resize", sw, sh, dw, dh);
@@ -132,14 +125,12 @@ static void check_errors_and_png(void) {
         fclose(f);
         st = pcavs_image_decode(data, n / 2, "half.jpg", &img);
         pt_check(st == PCAVS_ERR_FORMAT, "truncated JPEG refused: \"%s\"", pcavs_last_error());
-        if (st == PCAVS_OK)
-            pcavs_image_free(&img);
+        if (st == PCAVS_OK) pcavs_image_free(&img);
         free(data);
     }
     /* PNG write + read back is lossless, and the PNG path of the preprocessing gives the JPEG's numbers. */
     pcavs_image a;
-    if (!pt_check_ok(pcavs_image_load(examples_path(FILES[0]), &a), "load id image"))
-        return;
+    if (!pt_check_ok(pcavs_image_load(examples_path(FILES[0]), &a), "load id image")) return;
     char path[4096];
     const char *bin = getenv("PCAVS_BINARY_DIR");
     snprintf(path, sizeof path, "%s/test_image_preproc_roundtrip.png", bin ? bin : "/tmp");

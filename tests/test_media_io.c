@@ -54,28 +54,23 @@ static int count_tmp_files(const char *base) {
     int n = 0;
     struct dirent *e;
     while (d && (e = readdir(d)))
-        if (!strncmp(e->d_name, prefix, strlen(prefix)))
-            n++;
-    if (d)
-        closedir(d);
+        if (!strncmp(e->d_name, prefix, strlen(prefix))) n++;
+    if (d) closedir(d);
     return n;
 }
 
 static void copy_prefix(const char *src, const char *dst, double frac) {
     FILE *a = fopen(src, "rb"), *b = fopen(dst, "wb");
     if (!a || !b) {
-        if (a)
-            fclose(a);
-        if (b)
-            fclose(b);
+        if (a) fclose(a);
+        if (b) fclose(b);
         return;
     }
     long n = file_size(src), keep = (long)(n * frac);
     char buf[4096];
     while (keep > 0) {
         size_t r = fread(buf, 1, keep < (long)sizeof buf ? (size_t)keep : sizeof buf, a);
-        if (r == 0)
-            break;
+        if (r == 0) break;
         fwrite(buf, 1, r, b);
         keep -= (long)r;
     }
@@ -88,13 +83,10 @@ static void check_roundtrip(void) {
     const char *audio = examples_path("Audio_Source/681600002.mp3");
     remove(mp4);
     uint8_t *frames = malloc((size_t)NF * W * H * 3);
-    for (int t = 0; t < NF; t++)
-        make_frame(frames + (size_t)t * W * H * 3, t);
+    for (int t = 0; t < NF; t++) make_frame(frames + (size_t)t * W * H * 3, t);
     pcavs_video_writer *w = NULL;
-    if (!pt_check_ok(pcavs_video_writer_open(mp4, W, H, 25, audio, &w), "open writer"))
-        return;
-    for (int t = 0; t < NF; t++)
-        pcavs_video_writer_write(w, frames + (size_t)t * W * H * 3);
+    if (!pt_check_ok(pcavs_video_writer_open(mp4, W, H, 25, audio, &w), "open writer")) return;
+    for (int t = 0; t < NF; t++) pcavs_video_writer_write(w, frames + (size_t)t * W * H * 3);
     pt_check_ok(pcavs_video_writer_close(w), "encode 10 frames + audio to MP4");
     pcavs_video_info vi;
     if (pt_check_ok(pcavs_video_probe(mp4, &vi), "ffprobe the result")) {
@@ -120,8 +112,7 @@ static void check_roundtrip(void) {
         pt_check_ok(st, "decode to the end");
         pt_check(t == NF, "decoded %d frames == %d", t, NF);
         /* H.264 crf 18 + yuv420p chroma subsampling of a smooth pattern: a few levels of error. */
-        if (t == NF)
-            pt_check_rel_l2("decoded frames vs encoded (lossy H.264)", a, b, (size_t)NF * W * H * 3, 0.03);
+        if (t == NF) pt_check_rel_l2("decoded frames vs encoded (lossy H.264)", a, b, (size_t)NF * W * H * 3, 0.03);
         pt_free(a), pt_free(b);
         pcavs_video_close(r);
     }
@@ -167,14 +158,12 @@ static void check_example_video(void) {
     const char *path = examples_path("Pose_Source/00473.mp4");
     pcavs_video_reader *r = NULL;
     pcavs_video_info vi;
-    if (!pt_check_ok(pcavs_video_open(path, &r, &vi), "open example 00473.mp4"))
-        return;
+    if (!pt_check_ok(pcavs_video_open(path, &r, &vi), "open example 00473.mp4")) return;
     const uint8_t *rgb;
     int got = 0;
     long n = 0;
     pcavs_status st;
-    while ((st = pcavs_video_read(r, &rgb, &got)) == PCAVS_OK && got)
-        n++;
+    while ((st = pcavs_video_read(r, &rgb, &got)) == PCAVS_OK && got) n++;
     pt_check_ok(st, "decode example video");
     pt_check(n == vi.n_frames && vi.width == 224 && vi.height == 224,
              "example video: %ld frames decoded == %ld announced, %dx%d", n, vi.n_frames, vi.width, vi.height);
@@ -208,8 +197,7 @@ int main(void) {
     st = pcavs_video_probe(examples_path("Pose_Source/00473.mp4"), &vi);
     pt_check(st == PCAVS_ERR_UNSUPPORTED && strstr(pcavs_last_error(), "not installed"), "no ffprobe on PATH: \"%s\"",
              pcavs_last_error());
-    if (old)
-        setenv("PATH", old, 1), free(old);
+    if (old) setenv("PATH", old, 1), free(old);
     if (!pcavs_video_ffmpeg_available()) {
         pt_skip("video encode/decode: ffmpeg/ffprobe not installed (apt-get install ffmpeg)");
         return pt_finish();

@@ -29,8 +29,7 @@ static float g_blur[16];
 static void make_blur(void) { /* outer([1,3,3,1]) / 64 * 4 */
     const float v[4] = {1, 3, 3, 1};
     for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 4; j++)
-            g_blur[i * 4 + j] = v[i] * v[j] / 64.0f * 4.0f;
+        for (int j = 0; j < 4; j++) g_blur[i * 4 + j] = v[i] * v[j] / 64.0f * 4.0f;
 }
 
 static size_t out_count(const pcavs_modconv_desc *d) {
@@ -113,10 +112,10 @@ static void random_case(pcavs_kctx *kc, const mc_case *c, uint64_t seed, size_t 
     pt_fill_normal(wt, wn, seed + 1, 1.0f);
     pt_fill_uniform(st, (size_t)d.n * d.c_in, seed + 2, 0.2f, 1.8f); /* EqualLinear bias_init 1 */
     pcavs_kctx ckc = *kc;
-    if (cpu_scratch)
-        ckc.scratch_bytes = cpu_scratch;
+    if (cpu_scratch) ckc.scratch_bytes = cpu_scratch;
     char label[200];
-    snprintf(label, sizeof label, "%s%s", c->name, !cpu_scratch && pcavs_modconv_cpu_takes_wino(&d) ? " [Winograd]" : "");
+    snprintf(label, sizeof label, "%s%s", c->name,
+             !cpu_scratch && pcavs_modconv_cpu_takes_wino(&d) ? " [Winograd]" : "");
     run_case(kc, &ckc, label, &d, x, wt, st, NULL);
     /* the same with the weight's forms prepared once, as the generator's loader does: the Winograd weight
      * (3x3, plain or upsampling; _cpu takes it where it takes a Winograd path), the tap-GEMM form (taken on the
@@ -138,18 +137,17 @@ static void random_case(pcavs_kctx *kc, const mc_case *c, uint64_t seed, size_t 
             float dummy[1];
             pt_check(pcavs_modconv_wino_floats(&d) == 0 &&
                          pcavs_modconv_prepare_wino(&d, wt, dummy, 1) == PCAVS_ERR_INVALID_ARG,
-                     "%s: no Winograd form for k=%d upsample=%d (0 floats, prepare_wino refuses: \"%s\")", c->name,
-                     d.k, d.upsample, pcavs_last_error());
+                     "%s: no Winograd form for k=%d upsample=%d (0 floats, prepare_wino refuses: \"%s\")", c->name, d.k,
+                     d.upsample, pcavs_last_error());
             if (d.k == 1)
-                pt_check(pcavs_modconv_taps_floats(&d) == 0 && pcavs_modconv_prepare_taps(&d, wt, dummy, 1) ==
-                                                                   PCAVS_ERR_INVALID_ARG,
+                pt_check(pcavs_modconv_taps_floats(&d) == 0 &&
+                             pcavs_modconv_prepare_taps(&d, wt, dummy, 1) == PCAVS_ERR_INVALID_ARG,
                          "%s: no tap form for a 1x1 layer (0 floats, prepare_taps refuses: \"%s\")", c->name,
                          pcavs_last_error());
         }
         snprintf(what, sizeof what, "%s (prepared weights)", c->name);
         run_case(kc, &ckc, what, &dp, x, wt, st, NULL);
-        if (d.k == 3)
-            run_bf16(kc, &ckc, c->name, &dp, x, wt, st);
+        if (d.k == 3) run_bf16(kc, &ckc, c->name, &dp, x, wt, st);
         pt_free(u);
         pt_free(tp);
         pt_free(sq);
@@ -183,19 +181,28 @@ static void check_bf16_advice(void) {
         for (int kind = 0; kind < 3; kind++) { /* plain 3x3 at side[r], upsampling from side[r-1], ToRGB */
             if (kind == 1 && r == 0) continue;
             const int h = kind == 1 ? side[r - 1] : side[r], c_in = kind == 1 ? ch[r - 1] : ch[r];
-            pcavs_modconv_desc d = {.n = 1, .c_in = c_in, .h = h, .w = h, .c_out = kind == 2 ? 3 : ch[r],
-                                    .k = kind == 2 ? 1 : 3, .demodulate = kind != 2, .upsample = kind == 1};
-            const int want = unit == PCAVS_BF16_AMX      ? kind != 2
-                             : unit == PCAVS_BF16_AVX512 ? kind == 1 && h >= 14
-                                                         : 0;
+            pcavs_modconv_desc d = {.n = 1,
+                                    .c_in = c_in,
+                                    .h = h,
+                                    .w = h,
+                                    .c_out = kind == 2 ? 3 : ch[r],
+                                    .k = kind == 2 ? 1 : 3,
+                                    .demodulate = kind != 2,
+                                    .upsample = kind == 1};
+            const int want = unit == PCAVS_BF16_AMX ? kind != 2 : unit == PCAVS_BF16_AVX512 ? kind == 1 && h >= 14 : 0;
             const int got = pcavs_modconv_cpu_prefers_bf16(&d);
             given += got, layers++;
             if (got != want && !wrong++)
-                snprintf(first, sizeof first, "%s %d->%d at %d: %d, want %d", kind == 1 ? "up" : kind ? "rgb" : "conv",
+                snprintf(first, sizeof first, "%s %d->%d at %d: %d, want %d",
+                         kind == 1 ? "up"
+                         : kind    ? "rgb"
+                                   : "conv",
                          d.c_in, d.c_out, h, got, want);
         }
-    pt_check(wrong == 0, "bf16 form advised for %d of %d generator layers with unit %s (AMX 11, AVX512-BF16 4, none 0); "
-             "%d wrong (first: %s)", given, layers, pcavs_bf16_unit_name(unit), wrong, first);
+    pt_check(wrong == 0,
+             "bf16 form advised for %d of %d generator layers with unit %s (AMX 11, AVX512-BF16 4, none 0); "
+             "%d wrong (first: %s)",
+             given, layers, pcavs_bf16_unit_name(unit), wrong, first);
 }
 
 /* StyledConv's tail in the op (d->act_lrelu: + noise_weight * noise, + bias, leaky ReLU * sqrt 2): _cpu applies it
@@ -203,8 +210,8 @@ static void check_bf16_advice(void) {
  * tiles) and in the blur of every upsampling path, after the convolution elsewhere (a small plain map); against _ref,
  * which applies fused_lrelu_ref after the convolution (itself checked against an explicit second pass). */
 static void tail_case(pcavs_kctx *kc, const char *name, int n, int c_in, int c_out, int h, int up, uint64_t seed) {
-    pcavs_modconv_desc d = {.n = n, .c_in = c_in, .h = h, .w = h, .c_out = c_out, .k = 3, .demodulate = 1,
-                            .upsample = up};
+    pcavs_modconv_desc d = {
+        .n = n, .c_in = c_in, .h = h, .w = h, .c_out = c_out, .k = 3, .demodulate = 1, .upsample = up};
     const int oh = pcavs_modconv_out_h(&d);
     const size_t xn = (size_t)n * c_in * h * h, wn = (size_t)c_out * c_in * 9, on = out_count(&d);
     float *x = pt_alloc(xn), *wt = pt_alloc(wn), *st = pt_alloc((size_t)n * c_in);
@@ -242,8 +249,10 @@ static void tail_case(pcavs_kctx *kc, const char *name, int n, int c_in, int c_o
             pt_check_ok(pcavs_modconv_ref(kc, &rd, y1, rgb_w, rgb_s, NULL, want), label)) {
             pt_check(done == wino, "%s: computed where the Winograd path runs (rgb_done %d, Winograd %d)", label, done,
                      wino);
-            if (wino) pt_check_rel_l2(label, got, want, (size_t)n * 3 * oh * oh, 1e-5);
-            else pt_check(isnan(got[0]) && isnan(got[(size_t)n * 3 * oh * oh - 1]), "%s: rgb_out untouched", label);
+            if (wino)
+                pt_check_rel_l2(label, got, want, (size_t)n * 3 * oh * oh, 1e-5);
+            else
+                pt_check(isnan(got[0]) && isnan(got[(size_t)n * 3 * oh * oh - 1]), "%s: rgb_out untouched", label);
             snprintf(label, sizeof label, "%s tail + ToRGB side output: the layer's own output", name);
             pt_check_rel_l2(label, yc, y1, on, 1e-5);
         }
@@ -265,22 +274,21 @@ int main(void) {
     pcavs_kctx kc = pt_host_kctx(64, 0);
     /* every generator layer kind; channel counts reduced where _ref would be slow */
     static const mc_case cases[] = {
-        {"conv1_512_7_b1", 1, 512, 512, 7, 3, 1, 0},        {"conv1_64_7_b8", 8, 64, 64, 7, 3, 1, 0},
-        {"torgb_512_7_b8", 8, 512, 3, 7, 1, 0, 0},          {"torgb_512_14_b1", 1, 512, 3, 14, 1, 0, 0},
-        {"torgb_512_28_b1", 1, 512, 3, 28, 1, 0, 0},        {"torgb_512_56_b8", 8, 512, 3, 56, 1, 0, 0},
-        {"torgb_256_112_b1", 1, 256, 3, 112, 1, 0, 0},      {"torgb_128_224_b8", 8, 128, 3, 224, 1, 0, 0},
-        {"up_512_7to14_b1", 1, 512, 512, 7, 3, 1, 1},       {"up_64_7to14_b8", 8, 64, 64, 7, 3, 1, 1},
-        {"up_128_14to28_b1", 1, 128, 128, 14, 3, 1, 1},     {"up_32_28to56_b8", 8, 32, 32, 28, 3, 1, 1},
-        {"up_64to32_56to112_b1", 1, 64, 32, 56, 3, 1, 1},   {"up_32to16_112to224_b1", 1, 32, 16, 112, 3, 1, 1},
+        {"conv1_512_7_b1", 1, 512, 512, 7, 3, 1, 0},         {"conv1_64_7_b8", 8, 64, 64, 7, 3, 1, 0},
+        {"torgb_512_7_b8", 8, 512, 3, 7, 1, 0, 0},           {"torgb_512_14_b1", 1, 512, 3, 14, 1, 0, 0},
+        {"torgb_512_28_b1", 1, 512, 3, 28, 1, 0, 0},         {"torgb_512_56_b8", 8, 512, 3, 56, 1, 0, 0},
+        {"torgb_256_112_b1", 1, 256, 3, 112, 1, 0, 0},       {"torgb_128_224_b8", 8, 128, 3, 224, 1, 0, 0},
+        {"up_512_7to14_b1", 1, 512, 512, 7, 3, 1, 1},        {"up_64_7to14_b8", 8, 64, 64, 7, 3, 1, 1},
+        {"up_128_14to28_b1", 1, 128, 128, 14, 3, 1, 1},      {"up_32_28to56_b8", 8, 32, 32, 28, 3, 1, 1},
+        {"up_64to32_56to112_b1", 1, 64, 32, 56, 3, 1, 1},    {"up_32to16_112to224_b1", 1, 32, 16, 112, 3, 1, 1},
         {"up_512to256_28to56_b1", 1, 512, 256, 28, 3, 1, 1}, /* the Winograd upsampling path (512x256 and up) */
-        {"conv_128_14_b1", 1, 128, 128, 14, 3, 1, 0},       {"conv_64_28_b8", 8, 32, 32, 28, 3, 1, 0},
-        {"conv_32_56_b1", 1, 32, 32, 56, 3, 1, 0},          {"conv_32to16_112_b1", 1, 32, 16, 112, 3, 1, 0},
-        {"conv_16_224_b1", 1, 16, 16, 224, 3, 1, 0},        {"odd_up_nodemod_5x9", 3, 7, 5, 5, 3, 0, 1},
-        {"odd_conv_k5_nodemod", 2, 6, 7, 9, 5, 0, 0},       {"odd_1x1_demod", 2, 9, 4, 6, 1, 1, 0},
+        {"conv_128_14_b1", 1, 128, 128, 14, 3, 1, 0},        {"conv_64_28_b8", 8, 32, 32, 28, 3, 1, 0},
+        {"conv_32_56_b1", 1, 32, 32, 56, 3, 1, 0},           {"conv_32to16_112_b1", 1, 32, 16, 112, 3, 1, 0},
+        {"conv_16_224_b1", 1, 16, 16, 224, 3, 1, 0},         {"odd_up_nodemod_5x9", 3, 7, 5, 5, 3, 0, 1},
+        {"odd_conv_k5_nodemod", 2, 6, 7, 9, 5, 0, 0},        {"odd_1x1_demod", 2, 9, 4, 6, 1, 1, 0},
         {"odd_1x1_cout20_gemm_path", 2, 9, 20, 6, 1, 1, 0}, /* c_out > 16: the sgemm path of k = 1 */
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        random_case(&kc, &cases[i], 100 + 7 * i, 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) random_case(&kc, &cases[i], 100 + 7 * i, 0);
     tail_case(&kc, "conv_288_13_b2", 2, 288, 64, 13, 0, 500); /* F(4x4): 288 > 256 channels; 13: partial tiles */
     tail_case(&kc, "conv_32_56_b1", 1, 32, 48, 56, 0, 510);   /* F(6x6): 56 = 9 x 6 + 2 */
     tail_case(&kc, "up_256to128_14_b2", 2, 256, 128, 14, 1, 520);
@@ -375,8 +383,7 @@ int main(void) {
             ok = ok && pt_check_ok(pcavs_st_get_f32(f, key, 2, ss, &st), key);
             snprintf(key, sizeof key, "%s.y", name);
             ok = ok && pt_check_ok(pcavs_st_get_f32(f, key, 4, ys, &y), key);
-            if (ok)
-                run_case(&kc, &kc, name, &d, x, wt, st, y);
+            if (ok) run_case(&kc, &kc, name, &d, x, wt, st, y);
             ncase++;
         }
         pt_check(ncase >= 6, "modconv fixture holds %d cases (>= 6)", ncase);

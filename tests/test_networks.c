@@ -121,8 +121,7 @@ static void cmp_out(const char *what, const float *got, const char *ref, size_t 
 /* PSNR of frames in [-1, 1] (peak-to-peak 2, i.e. 8-bit frames' 255) against the reference. */
 static double frames_psnr(const float *got, const float *want, size_t n) {
     double se = 0;
-    for (size_t i = 0; i < n; i++)
-        se += ((double)got[i] - want[i]) * ((double)got[i] - want[i]);
+    for (size_t i = 0; i < n; i++) se += ((double)got[i] - want[i]) * ((double)got[i] - want[i]);
     return se > 0 ? 10.0 * log10(4.0 / (se / (double)n)) : INFINITY;
 }
 
@@ -346,7 +345,8 @@ int main(void) {
         }
         cmp_out("G alone: frames, driving pose", frames, "out.driven", (size_t)B * img, FRAME_ABS);
         caps_clear();
-        if (!cuda && pt_check_ok(pcavs_generate(m, B, r_idf, r_idm, 1, r_ref, r_a, &fixed, frames), "G alone (ref pose)")) {
+        if (!cuda &&
+            pt_check_ok(pcavs_generate(m, B, r_idf, r_idm, 1, r_ref, r_a, &fixed, frames), "G alone (ref pose)")) {
             cmp_stage("G.style", "style.ref");
             cmp_stage("G.skip7", "G.ref.skip_7");
             cmp_stage("G.skip56", "G.ref.skip_56");
@@ -356,7 +356,8 @@ int main(void) {
         caps_clear();
         if (!cuda && pcavs_st_find(g_fx, "out_nonoise.driven") &&
             pt_check_ok(pcavs_generate(m, B, r_idf, r_idm, B, r_h, r_a, &none, frames), "G alone (no noise)"))
-            cmp_out("G alone: frames, driving pose, no noise", frames, "out_nonoise.driven", (size_t)B * img, FRAME_ABS);
+            cmp_out("G alone: frames, driving pose, no noise", frames, "out_nonoise.driven", (size_t)B * img,
+                    FRAME_ABS);
     }
     caps_clear();
     pcavs_model_set_stage_callback(m, NULL, NULL);

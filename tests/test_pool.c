@@ -52,11 +52,9 @@ static int inputs(const char *prefix, const char *name, int ci, const int64_t *s
     if (g_fx) {
         int ok = 1;
         snprintf(key, sizeof key, "%s%s.x", prefix, name);
-        if (pcavs_st_get_f32(g_fx, key, 4, sx, x) != PCAVS_OK)
-            ok = 0;
+        if (pcavs_st_get_f32(g_fx, key, 4, sx, x) != PCAVS_OK) ok = 0;
         snprintf(key, sizeof key, "%s%s.y", prefix, name);
-        if (ok && pcavs_st_get_f32(g_fx, key, ndy, sy, yt) != PCAVS_OK)
-            ok = 0;
+        if (ok && pcavs_st_get_f32(g_fx, key, ndy, sy, yt) != PCAVS_OK) ok = 0;
         return pt_check(ok, "fixture tensors %s%s.x/.y (%s)", prefix, name, ok ? "ok" : pcavs_last_error());
     }
     const size_t n = (size_t)(sx[0] * sx[1] * sx[2] * sx[3]);
@@ -92,8 +90,7 @@ static void test_maxpool(const pcavs_kctx *kc) {
         const int64_t sx[4] = {c->n, c->c, c->h, c->w}, sy[4] = {c->n, c->c, oh, ow};
         const float *x, *yt;
         float *own;
-        if (!inputs("max_", c->name, ci, sx, 4, sy, &x, &yt, &own))
-            continue;
+        if (!inputs("max_", c->name, ci, sx, 4, sy, &x, &yt, &own)) continue;
         const size_t ny = (size_t)c->n * c->c * oh * ow;
         float *yr = pt_alloc(ny), *yc = pt_alloc(ny);
         pt_check_ok(pcavs_maxpool2d_ref(kc, &d, x, yr), c->name);
@@ -111,16 +108,14 @@ static void test_maxpool(const pcavs_kctx *kc) {
              pcavs_maxpool2d_out_h(&d7), pcavs_maxpool2d_out_h(&d112));
     /* implicit -inf padding: an all-negative input never yields 0 at the border */
     float xn[9], yn[4];
-    for (int i = 0; i < 9; i++)
-        xn[i] = -1.0f - (float)i;
+    for (int i = 0; i < 9; i++) xn[i] = -1.0f - (float)i;
     const pcavs_maxpool2d_desc d3 = {1, 1, 3, 3, 3, 2, 1};
     pt_check_ok(pcavs_maxpool2d_cpu(kc, &d3, xn, yn), "maxpool padding");
     const float wn[4] = {-1.0f, -2.0f, -4.0f, -5.0f};
     pt_check_max_abs("maxpool 3x3/2 pad 1 of negative 3x3 (padding is -inf)", yn, wn, 4, 0.0);
     /* NaN propagates (PyTorch: a NaN in the window wins), in the 2x2 and the 3x3/2 paths */
     float xq[16], yq[4], yq3[4];
-    for (int i = 0; i < 16; i++)
-        xq[i] = (float)i;
+    for (int i = 0; i < 16; i++) xq[i] = (float)i;
     xq[5] = NAN;
     const pcavs_maxpool2d_desc d22 = {1, 1, 4, 4, 2, 2, 0}, d33 = {1, 1, 4, 4, 3, 2, 1};
     pt_check_ok(pcavs_maxpool2d_cpu(kc, &d22, xq, yq), "maxpool 2x2 NaN");
@@ -145,8 +140,7 @@ static void test_avg(const pcavs_kctx *kc, const av_case *cases, int ncases, int
         const int64_t sx[4] = {c->n, c->c, c->h, c->w}, sy4[4] = {c->n, c->c, c->oh, c->ow}, sy2[2] = {c->n, c->c};
         const float *x, *yt;
         float *own;
-        if (!inputs(prefix, c->name, 600 + ci, sx, global ? 2 : 4, global ? sy2 : sy4, &x, &yt, &own))
-            continue;
+        if (!inputs(prefix, c->name, 600 + ci, sx, global ? 2 : 4, global ? sy2 : sy4, &x, &yt, &own)) continue;
         const int planes = c->n * c->c;
         const size_t ny = (size_t)planes * c->oh * c->ow;
         float *yr = pt_alloc(ny), *yc = pt_alloc(ny);
@@ -173,8 +167,7 @@ int main(void) {
     test_avg(&kc, AD, COUNT(AD), 0);
     /* adaptive bins of 10 -> 3: [0,4) [3,7) [6,10) (PyTorch's floor/ceil edges overlap) */
     float x10[10], y3[3];
-    for (int i = 0; i < 10; i++)
-        x10[i] = (float)i;
+    for (int i = 0; i < 10; i++) x10[i] = (float)i;
     pt_check_ok(pcavs_adaptive_avgpool_cpu(&kc, 1, 1, 10, 1, 3, x10, y3), "adaptive 1x10 -> 1x3");
     const float w3[3] = {1.5f, 4.5f, 7.5f};
     pt_check_max_abs("adaptive_avgpool 0..9 -> 3 bins [0,4) [3,7) [6,10)", y3, w3, 3, 0.0);
@@ -183,8 +176,7 @@ int main(void) {
              "global_avgpool_cpu hw=0 -> INVALID_ARG (%s)", pcavs_last_error());
     pt_check(pcavs_adaptive_avgpool_ref(&kc, 1, 2, 2, 0, 1, b, b) == PCAVS_ERR_INVALID_ARG,
              "adaptive_avgpool_ref oh=0 -> INVALID_ARG (%s)", pcavs_last_error());
-    if (g_fx)
-        pcavs_st_close(g_fx);
+    if (g_fx) pcavs_st_close(g_fx);
     pt_free_kctx(&kc);
     return pt_finish();
 }

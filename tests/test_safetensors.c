@@ -79,13 +79,13 @@ int main(void) {
 
     /* ---- round trip ---- */
     enum { N1 = 3 * 5 * 7 };
-    float a[N1];                  /* [3, 5, 7] */
+    float a[N1]; /* [3, 5, 7] */
     pt_fill_normal(a, N1, 11, 1.0f);
     a[0] = -0.0f;
-    int64_t ib[4] = {-1, 0, INT64_MAX, INT64_MIN}; /* [4] */
+    int64_t ib[4] = {-1, 0, INT64_MAX, INT64_MIN};                    /* [4] */
     uint16_t h[6] = {0x3c00, 0x8000, 0x7bff, 0x0001, 0xfc00, 0x3555}; /* [2, 3] */
-    float sc = 3.25f;              /* [] */
-    int64_t nbt = 123456;          /* [] */
+    float sc = 3.25f;                                                 /* [] */
+    int64_t nbt = 123456;                                             /* [] */
     int64_t sa[3] = {3, 5, 7}, sb[1] = {4}, sh[2] = {2, 3}, se[2] = {0, 4};
     pcavs_st_writer *w = NULL;
     pt_check_ok(pcavs_st_writer_create(&w), "writer_create");
@@ -104,7 +104,8 @@ int main(void) {
     pt_check(pcavs_st_writer_add(w, "__metadata__", PCAVS_F32, 0, NULL, &sc, 0) != PCAVS_OK,
              "tensor named __metadata__ refused: %s", pcavs_last_error());
     pt_check_ok(pcavs_st_writer_metadata(w, "format", "pcavs"), "metadata");
-    pt_check_ok(pcavs_st_writer_metadata(w, "note", "quote \" backslash \\ newline \n utf8 \xc3\xa9"), "metadata escapes");
+    pt_check_ok(pcavs_st_writer_metadata(w, "note", "quote \" backslash \\ newline \n utf8 \xc3\xa9"),
+                "metadata escapes");
     pt_check_ok(pcavs_st_writer_metadata(w, "format", "pcavs2"), "metadata replace");
     a[1] += 1.0f; /* copied tensor must not see this */
     pt_check_ok(pcavs_st_writer_save(w, path), "save");
@@ -130,7 +131,8 @@ int main(void) {
         e = pcavs_st_find(f, "bf");
         pt_check(e && e->t.dtype == PCAVS_BF16 && memcmp(e->t.data, h, sizeof h) == 0, "BF16 bit-exact");
         e = pcavs_st_find(f, "empty");
-        pt_check(e && e->nbytes == 0 && e->t.ndim == 2 && e->t.shape[0] == 0 && e->t.shape[1] == 4, "empty tensor [0, 4]");
+        pt_check(e && e->nbytes == 0 && e->t.ndim == 2 && e->t.shape[0] == 0 && e->t.shape[1] == 4,
+                 "empty tensor [0, 4]");
         const float *ps = NULL;
         pt_check(pcavs_st_get_f32(f, "scalar", 0, NULL, &ps) == PCAVS_OK && ps && *ps == 3.25f, "0-d F32 scalar");
         e = pcavs_st_find(f, "nbt");
@@ -143,8 +145,8 @@ int main(void) {
         pt_check(pcavs_st_metadata_count(f) == 2, "2 metadata entries");
         int64_t wrong[3] = {3, 7, 5};
         pcavs_status st = pcavs_st_get_f32(f, "net.a.weight", 3, wrong, &pa);
-        pt_check(st == PCAVS_ERR_SHAPE && strstr(pcavs_last_error(), "net.a.weight") && strstr(pcavs_last_error(), "3x5x7") &&
-                     strstr(pcavs_last_error(), "3x7x5"),
+        pt_check(st == PCAVS_ERR_SHAPE && strstr(pcavs_last_error(), "net.a.weight") &&
+                     strstr(pcavs_last_error(), "3x5x7") && strstr(pcavs_last_error(), "3x7x5"),
                  "wrong shape -> \"%s\"", pcavs_last_error());
         st = pcavs_st_get_f32(f, "net.b", 1, sb, &pa);
         pt_check(st != PCAVS_OK && strstr(pcavs_last_error(), "I64"), "wrong dtype -> \"%s\"", pcavs_last_error());
@@ -198,9 +200,10 @@ int main(void) {
     expect_bad("fractional dim", "{\"t\":{\"dtype\":\"F32\",\"shape\":[2.5],\"data_offsets\":[0,8]}}", 8, "shape[0]");
     expect_bad("string dim", "{\"t\":{\"dtype\":\"F32\",\"shape\":[\"2\"],\"data_offsets\":[0,8]}}", 8, "shape[0]");
     expect_bad("numel overflow",
-               "{\"t\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,16],\"data_offsets\":[0,8]}}", 8, "overflow");
-    expect_bad("byte size overflow", "{\"t\":{\"dtype\":\"I64\",\"shape\":[4503599627370496,1024],\"data_offsets\":[0,8]}}", 8,
+               "{\"t\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,16],\"data_offsets\":[0,8]}}", 8,
                "overflow");
+    expect_bad("byte size overflow",
+               "{\"t\":{\"dtype\":\"I64\",\"shape\":[4503599627370496,1024],\"data_offsets\":[0,8]}}", 8, "overflow");
     expect_bad("huge dim", "{\"t\":{\"dtype\":\"F32\",\"shape\":[1e300],\"data_offsets\":[0,8]}}", 8, "shape[0]");
     expect_bad("too many dims", "{\"t\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1,1,1],\"data_offsets\":[0,4]}}", 4,
                "dimensions");
@@ -209,8 +212,10 @@ int main(void) {
                "outside the data area");
     expect_bad("offsets reversed", "{\"t\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[8,0]}}", 8,
                "outside the data area");
-    expect_bad("negative offset", "{\"t\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[-8,0]}}", 8, "data_offsets");
-    expect_bad("three offsets", "{\"t\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8,8]}}", 8, "data_offsets");
+    expect_bad("negative offset", "{\"t\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[-8,0]}}", 8,
+               "data_offsets");
+    expect_bad("three offsets", "{\"t\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8,8]}}", 8,
+               "data_offsets");
     expect_bad("size mismatch", "{\"t\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 12, "needs 12");
     expect_bad("overlap",
                "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
@@ -221,12 +226,14 @@ int main(void) {
                "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
                8, "duplicate name");
     expect_bad("missing field", "{\"t\":{\"dtype\":\"F32\",\"shape\":[2]}}", 8, "missing data_offsets");
-    expect_bad("unknown field", "{\"t\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8],\"x\":1}}", 8, "unknown header field");
+    expect_bad("unknown field", "{\"t\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8],\"x\":1}}", 8,
+               "unknown header field");
     expect_bad("entry not object", "{\"t\":5}", 0, "not an object");
     expect_bad("empty name", "{\"\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4, "empty name");
     expect_bad("metadata non-string", "{\"__metadata__\":{\"a\":1}}", 0, "not a string");
     expect_bad("metadata not object", "{\"__metadata__\":\"x\"}", 0, "__metadata__ is not an object");
-    expect_bad("metadata duplicate key", "{\"__metadata__\":{\"a\":\"1\",\"a\":\"2\"}}", 0, "duplicate __metadata__ key");
+    expect_bad("metadata duplicate key", "{\"__metadata__\":{\"a\":\"1\",\"a\":\"2\"}}", 0,
+               "duplicate __metadata__ key");
     expect_bad("nested too deep",
                "{\"__metadata__\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
                "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",

@@ -37,11 +37,9 @@ int main(void) {
         float *own = NULL;
         if (fx) {
             snprintf(key, sizeof key, "%s.x", c->name);
-            if (pcavs_st_get_f32(fx, key, 3, sh, &x) != PCAVS_OK)
-                x = NULL;
+            if (pcavs_st_get_f32(fx, key, 3, sh, &x) != PCAVS_OK) x = NULL;
             snprintf(key, sizeof key, "%s.y", c->name);
-            if (pcavs_st_get_f32(fx, key, 3, sh, &yt) != PCAVS_OK)
-                yt = NULL;
+            if (pcavs_st_get_f32(fx, key, 3, sh, &yt) != PCAVS_OK) yt = NULL;
             if (!pt_check(x && yt, "fixture tensors %s.x/.y (%s)", c->name, x && yt ? "ok" : pcavs_last_error()))
                 continue;
         } else {
@@ -72,10 +70,8 @@ int main(void) {
         for (int o = 0; o < c->outer; o++)
             for (int i = 0; i < c->inner; i++) {
                 double s = 0.0;
-                for (int l = 0; l < c->len; l++)
-                    s += yc[((size_t)o * c->len + l) * c->inner + i];
-                if (fabs(s - 1.0) > worst || s != s)
-                    worst = s != s ? INFINITY : fabs(s - 1.0);
+                for (int l = 0; l < c->len; l++) s += yc[((size_t)o * c->len + l) * c->inner + i];
+                if (fabs(s - 1.0) > worst || s != s) worst = s != s ? INFINITY : fabs(s - 1.0);
             }
         pt_check(worst <= 1e-5, "%s: cpu rows sum to 1: worst |sum - 1| %.3e <= 1e-5", c->name, worst);
         pt_free(yr);
@@ -93,8 +89,7 @@ int main(void) {
              "softmax_cpu outer=0 -> INVALID_ARG (%s)", pcavs_last_error());
     pt_check(pcavs_softmax_ref(&kc, 1, 3, 1, NULL, yb) == PCAVS_ERR_INVALID_ARG,
              "softmax_ref NULL x -> INVALID_ARG (%s)", pcavs_last_error());
-    if (fx)
-        pcavs_st_close(fx);
+    if (fx) pcavs_st_close(fx);
     pt_free_kctx(&kc);
     return pt_finish();
 }

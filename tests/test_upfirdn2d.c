@@ -12,8 +12,7 @@
 static void blur_kernel(float *k) { /* outer([1,3,3,1]) / 64 * 4 */
     const float v[4] = {1, 3, 3, 1};
     for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 4; j++)
-            k[i * 4 + j] = v[i] * v[j] / 64.0f * 4.0f;
+        for (int j = 0; j < 4; j++) k[i * 4 + j] = v[i] * v[j] / 64.0f * 4.0f;
 }
 
 static void run_case(pcavs_kctx *kc, const char *name, pcavs_upfirdn2d_desc d, const float *x, const float *ker,
@@ -94,8 +93,7 @@ int main(void) {
             char key[128];
             snprintf(key, sizeof key, "%s.kernel", name);
             const pcavs_st_entry *ke = pcavs_st_find(f, key);
-            if (!pt_check(ke && ke->t.ndim == 2, "fixture has %s [kh, kw]", key))
-                continue;
+            if (!pt_check(ke && ke->t.ndim == 2, "fixture has %s [kh, kw]", key)) continue;
             d.kh = (int)ke->t.shape[0];
             d.kw = (int)ke->t.shape[1];
             const int64_t xs[3] = {d.planes, d.h, d.w};
@@ -105,8 +103,7 @@ int main(void) {
             int ok = pt_check_ok(pcavs_st_get_f32(f, key, 3, xs, &x), key);
             snprintf(key, sizeof key, "%s.y", name);
             ok = ok && pt_check_ok(pcavs_st_get_f32(f, key, 3, ys, &y), key);
-            if (ok)
-                run_case(&kc, name, d, x, (const float *)ke->t.data, y, "torch");
+            if (ok) run_case(&kc, name, d, x, (const float *)ke->t.data, y, "torch");
             ncase++;
         }
         pt_check(ncase >= 6, "upfirdn2d fixture holds %d cases (>= 6)", ncase);

@@ -81,8 +81,10 @@ static int has_nan(const float *x, size_t n) {
 }
 
 static int record(int ok) {
-    if (ok) g_pass++;
-    else g_fail++;
+    if (ok)
+        g_pass++;
+    else
+        g_fail++;
     return ok;
 }
 
@@ -90,8 +92,8 @@ int pt_check_rel_l2(const char *what, const float *got, const float *want, size_
     double r = pt_rel_l2(got, want, n), m = pt_max_abs(got, want, n);
     int nan = has_nan(got, n);
     int ok = !nan && r <= bound;
-    printf("%s %s: rel_l2 %.3e <= bound %.1e (%.1f%% of bound), max_abs %.3e%s\n", ok ? "PASS" : "FAIL", what, r,
-           bound, 100.0 * r / bound, m, nan ? " [NaN in output]" : "");
+    printf("%s %s: rel_l2 %.3e <= bound %.1e (%.1f%% of bound), max_abs %.3e%s\n", ok ? "PASS" : "FAIL", what, r, bound,
+           100.0 * r / bound, m, nan ? " [NaN in output]" : "");
     return record(ok);
 }
 

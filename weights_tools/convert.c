@@ -41,7 +41,8 @@ const char *pcavs_convert_net_from_filename(const char *path) {
 
 static const pcavs_model_key *find_key(const char *net, const char *name) {
     for (int i = 0; i < pcavs_model_key_count; i++)
-        if (!strcmp(pcavs_model_keys[i].net, net) && !strcmp(pcavs_model_keys[i].name, name)) return &pcavs_model_keys[i];
+        if (!strcmp(pcavs_model_keys[i].net, net) && !strcmp(pcavs_model_keys[i].name, name))
+            return &pcavs_model_keys[i];
     return NULL;
 }
 
@@ -123,8 +124,8 @@ static pcavs_status validate(const src_file *s, FILE *log, int *problems) {
         int same = k->ndim == t->ndim;
         for (int d = 0; same && d < t->ndim; d++) same = k->shape[d] == t->shape[d];
         if (!same)
-            PROBLEM("file %s: tensor %s: shape %s, expected %s", s->path, t->name, pcavs_shape_str(t->shape, t->ndim, a, sizeof a),
-                    pcavs_shape_str(k->shape, k->ndim, b, sizeof b));
+            PROBLEM("file %s: tensor %s: shape %s, expected %s", s->path, t->name,
+                    pcavs_shape_str(t->shape, t->ndim, a, sizeof a), pcavs_shape_str(k->shape, k->ndim, b, sizeof b));
         pcavs_dtype dt;
         if (pcavs_pth_out_dtype(p, i, &dt) != PCAVS_OK || dt != k->dtype)
             PROBLEM("file %s: tensor %s: dtype %s, expected %s", s->path, t->name, pcavs_pth_stype_name(t->stype),
@@ -181,7 +182,8 @@ static int owned_push(owned_list *l, void *m) {
 static pcavs_status add_source(src_file *files, int *n, const char *path, const char *net) {
     for (int i = 0; i < *n; i++)
         if (!strcmp(files[i].net ? files[i].net : "", net ? net : "-"))
-            return pcavs_fail(PCAVS_ERR_INVALID_ARG, "file %s: network %s given twice (also %s)", path, net, files[i].path);
+            return pcavs_fail(PCAVS_ERR_INVALID_ARG, "file %s: network %s given twice (also %s)", path, net,
+                              files[i].path);
     if (*n >= 16) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "too many input files");
     files[*n].path = strdup(path);
     files[*n].net = net;
@@ -191,7 +193,8 @@ static pcavs_status add_source(src_file *files, int *n, const char *path, const 
 }
 
 pcavs_status pcavs_convert(const char *const *inputs, int n_inputs, const char *out_path, const pcavs_convert_opts *o) {
-    if (!inputs || n_inputs <= 0 || !out_path) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_convert: no input or no output");
+    if (!inputs || n_inputs <= 0 || !out_path)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_convert: no input or no output");
     pcavs_convert_opts defaults = {0};
     if (!o) o = &defaults;
     src_file files[16];
@@ -206,8 +209,10 @@ pcavs_status pcavs_convert(const char *const *inputs, int n_inputs, const char *
             for (int k = 0; k < 4 && st == PCAVS_OK; k++) {
                 char path[4096];
                 snprintf(path, sizeof path, "%s/latest_net_%s.pth", inputs[i], k_nets[k]);
-                if (access(path, R_OK) != 0) st = pcavs_fail(PCAVS_ERR_IO, "folder %s: latest_net_%s.pth is missing", inputs[i], k_nets[k]);
-                else st = add_source(files, &nf, path, k_nets[k]);
+                if (access(path, R_OK) != 0)
+                    st = pcavs_fail(PCAVS_ERR_IO, "folder %s: latest_net_%s.pth is missing", inputs[i], k_nets[k]);
+                else
+                    st = add_source(files, &nf, path, k_nets[k]);
             }
         } else {
             st = add_source(files, &nf, inputs[i], pcavs_convert_net_from_filename(inputs[i]));
@@ -220,7 +225,8 @@ pcavs_status pcavs_convert(const char *const *inputs, int n_inputs, const char *
         if (st == PCAVS_OK && !files[i].net) {
             files[i].net = net_from_keys(files[i].pth);
             if (!files[i].net)
-                st = pcavs_fail(PCAVS_ERR_FORMAT, "file %s: not recognisably one of G, V, E, A_sync (name it latest_net_<X>.pth)",
+                st = pcavs_fail(PCAVS_ERR_FORMAT,
+                                "file %s: not recognisably one of G, V, E, A_sync (name it latest_net_<X>.pth)",
                                 files[i].path);
             for (int j = 0; j < i && st == PCAVS_OK; j++)
                 if (files[j].net == files[i].net)
@@ -233,7 +239,8 @@ pcavs_status pcavs_convert(const char *const *inputs, int n_inputs, const char *
         }
     }
     if (st == PCAVS_OK && problems > 0) {
-        st = pcavs_fail(PCAVS_ERR_FORMAT, "%d validation problem%s; first: %s", problems, problems > 1 ? "s" : "", first);
+        st = pcavs_fail(PCAVS_ERR_FORMAT, "%d validation problem%s; first: %s", problems, problems > 1 ? "s" : "",
+                        first);
     }
     if (st == PCAVS_OK) st = pcavs_st_writer_create(&w);
     if (st == PCAVS_OK) st = add_hparams(w);
@@ -382,28 +389,37 @@ static void synth_values(const pcavs_model_key *k, float *x, size_t n, uint64_t 
     float c = 0.0f;
     int normal = 0;
     double std = 1.0;
-    if (ends(nm, "running_var")) c = 1.0f;
-    else if (ends(nm, "running_mean")) c = 0.0f;
-    else if (is_batchnorm_param(k)) c = ends(nm, ".weight") ? 1.0f : 0.0f;
+    if (ends(nm, "running_var"))
+        c = 1.0f;
+    else if (ends(nm, "running_mean"))
+        c = 0.0f;
+    else if (is_batchnorm_param(k))
+        c = ends(nm, ".weight") ? 1.0f : 0.0f;
     else if (G && (ends(nm, "blur.kernel") || ends(nm, "upsample.kernel")) && n == 16) {
         /* make_kernel([1,3,3,1]) * factor^2 = outer([1,3,3,1]) / 64 * 4 */
         static const float v[4] = {1, 3, 3, 1};
         for (int i = 0; i < 4; i++)
             for (int j = 0; j < 4; j++) x[i * 4 + j] = v[i] * v[j] / 16.0f;
         return;
-    } else if (G && ends(nm, "modulation.bias")) c = 1.0f;        /* EqualLinear bias_init=1 */
-    else if (G && ends(nm, "noise.weight")) c = 0.0f;              /* NoiseInjection zeros */
-    else if (G && !strncmp(nm, "style.", 6) && ends(nm, ".weight")) normal = 1, std = 100.0; /* randn / lr_mul 0.01 */
+    } else if (G && ends(nm, "modulation.bias"))
+        c = 1.0f; /* EqualLinear bias_init=1 */
+    else if (G && ends(nm, "noise.weight"))
+        c = 0.0f; /* NoiseInjection zeros */
+    else if (G && !strncmp(nm, "style.", 6) && ends(nm, ".weight"))
+        normal = 1, std = 100.0; /* randn / lr_mul 0.01 */
     else if (G && (ends(nm, ".weight") || !strncmp(nm, "noises.", 7) || !strcmp(nm, "input.input")))
         normal = 1; /* modulated/equal weights are randn (scaled at run time); fixed noises N(0,1) */
-    else if (ends(nm, ".bias")) c = 0.0f;
+    else if (ends(nm, ".bias"))
+        c = 0.0f;
     else if (ends(nm, ".weight") && k->ndim >= 2) {
         int64_t fan_in = 1;
         for (int d = 1; d < k->ndim; d++) fan_in *= k->shape[d];
         normal = 1;
         std = sqrt(2.0 / (double)(fan_in > 0 ? fan_in : 1)); /* He */
-    } else if (ends(nm, ".weight")) c = 1.0f;
-    if (normal) fill_normal(x, n, rng, std);
+    } else if (ends(nm, ".weight"))
+        c = 1.0f;
+    if (normal)
+        fill_normal(x, n, rng, std);
     else
         for (size_t i = 0; i < n; i++) x[i] = c;
 }
@@ -429,8 +445,10 @@ pcavs_status pcavs_synthesize(const char *out_path, uint64_t seed, int keep_all)
         snprintf(name, sizeof name, "%s.%s", k->net, k->name);
         if (k->dtype == PCAVS_I64) {
             int64_t *v = calloc(n ? n : 1, 8);
-            if (!v) st = pcavs_fail(PCAVS_ERR_OOM, "synthesize: out of memory");
-            else st = pcavs_st_writer_add(w, name, PCAVS_I64, k->ndim, k->shape, v, 0);
+            if (!v)
+                st = pcavs_fail(PCAVS_ERR_OOM, "synthesize: out of memory");
+            else
+                st = pcavs_st_writer_add(w, name, PCAVS_I64, k->ndim, k->shape, v, 0);
             free(v);
             continue;
         }

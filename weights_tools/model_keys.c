@@ -1106,4 +1106,3 @@ const pcavs_model_key pcavs_model_keys[] = {
 };
 
 const int pcavs_model_key_count = 1098;
-

@@ -13,8 +13,8 @@ typedef struct pcavs_model_key {
     const char *name; /* upstream state_dict key */
     int ndim;
     int64_t shape[PCAVS_MAX_DIMS];
-    pcavs_dtype dtype;  /* PCAVS_F32 or PCAVS_I64 (num_batches_tracked) */
-    int training_only;  /* 1: inference never reads it */
+    pcavs_dtype dtype; /* PCAVS_F32 or PCAVS_I64 (num_batches_tracked) */
+    int training_only; /* 1: inference never reads it */
 } pcavs_model_key;
 
 extern const pcavs_model_key pcavs_model_keys[];

@@ -11,12 +11,11 @@
 #include "convert.h"
 
 static int usage(FILE *f, int code) {
-    fprintf(f,
-            "usage: pcavs-convert CHECKPOINT_DIR|FILE.pth... -o OUT.safetensors [--keep-all] [-q]\n"
-            "       pcavs-convert --list FILE.pth|FILE.safetensors\n"
-            "       pcavs-convert --synthesize -o OUT.safetensors [--seed N] [--keep-all]\n"
-            "Converts the official PC-AVS checkpoints (latest_net_{G,V,E,A_sync}.pth, PyTorch legacy or zip\n"
-            "serialization) into one safetensors model; training-only tensors are dropped unless --keep-all.\n");
+    fprintf(f, "usage: pcavs-convert CHECKPOINT_DIR|FILE.pth... -o OUT.safetensors [--keep-all] [-q]\n"
+               "       pcavs-convert --list FILE.pth|FILE.safetensors\n"
+               "       pcavs-convert --synthesize -o OUT.safetensors [--seed N] [--keep-all]\n"
+               "Converts the official PC-AVS checkpoints (latest_net_{G,V,E,A_sync}.pth, PyTorch legacy or zip\n"
+               "serialization) into one safetensors model; training-only tensors are dropped unless --keep-all.\n");
     return code;
 }
 
@@ -42,14 +41,19 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "pcavs-convert: --seed needs a non-negative integer, got '%s'\n", argv[i]);
                 return 2;
             }
-        } else if (!strcmp(a, "--synthesize")) synth = 1;
-        else if (!strcmp(a, "--keep-all")) keep_all = 1;
-        else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) quiet = 1;
-        else if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout, 0);
+        } else if (!strcmp(a, "--synthesize"))
+            synth = 1;
+        else if (!strcmp(a, "--keep-all"))
+            keep_all = 1;
+        else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
+            quiet = 1;
+        else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+            return usage(stdout, 0);
         else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "pcavs-convert: unknown option %s\n", a);
             return usage(stderr, 2);
-        } else inputs[n_in++] = a;
+        } else
+            inputs[n_in++] = a;
     }
     pcavs_status st;
     struct timespec t0, t1;

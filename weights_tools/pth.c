@@ -21,18 +21,31 @@
 
 /* ------------------------------------------------------------------ values */
 
-enum pv_kind { PV_NONE, PV_BOOL, PV_INT, PV_BIGINT, PV_FLOAT, PV_STR, PV_BYTES, PV_TUPLE, PV_LIST, PV_DICT,
-               PV_GLOBAL, PV_STORAGE, PV_TENSOR };
+enum pv_kind {
+    PV_NONE,
+    PV_BOOL,
+    PV_INT,
+    PV_BIGINT,
+    PV_FLOAT,
+    PV_STR,
+    PV_BYTES,
+    PV_TUPLE,
+    PV_LIST,
+    PV_DICT,
+    PV_GLOBAL,
+    PV_STORAGE,
+    PV_TENSOR
+};
 enum pv_global { G_ODICT = 1, G_REBUILD_V2, G_REBUILD_PARAM, G_STORAGE };
 
 typedef struct pv pv;
 struct pv {
     int kind;
-    int global;   /* PV_GLOBAL: which; G_STORAGE: + stype in i */
-    int64_t i;    /* INT / BOOL value, STORAGE index, GLOBAL storage type */
+    int global;    /* PV_GLOBAL: which; G_STORAGE: + stype in i */
+    int64_t i;     /* INT / BOOL value, STORAGE index, GLOBAL storage type */
     const char *s; /* STR / BYTES / BIGINT bytes (into the input) */
     size_t n;
-    pv **items;   /* TUPLE / LIST items; DICT: key, value, key, value ... */
+    pv **items; /* TUPLE / LIST items; DICT: key, value, key, value ... */
     size_t count, cap;
     pcavs_pth_tensor *t; /* PV_TENSOR */
 };
@@ -52,9 +65,9 @@ struct pcavs_pth {
     size_t size;
     void *map;
     size_t map_size;
-    zip_t *zip;          /* zip format */
-    char *zip_prefix;    /* "<prefix>/" of the archive entries */
-    uint8_t *pkl;        /* zip: data.pkl bytes */
+    zip_t *zip;       /* zip format */
+    char *zip_prefix; /* "<prefix>/" of the archive entries */
+    uint8_t *pkl;     /* zip: data.pkl bytes */
     const char *format;
     /* allocation budget for everything derived from file contents */
     size_t budget, used;
@@ -70,11 +83,14 @@ struct pcavs_pth {
     int nt;
 };
 
-static const struct { const char *name; pcavs_pth_stype t; size_t size; } g_stypes[] = {
-    {"FloatStorage", PTH_FLOAT, 4}, {"DoubleStorage", PTH_DOUBLE, 8}, {"HalfStorage", PTH_HALF, 2},
-    {"BFloat16Storage", PTH_BFLOAT16, 2}, {"LongStorage", PTH_LONG, 8}, {"IntStorage", PTH_INT, 4},
-    {"ShortStorage", PTH_SHORT, 2}, {"CharStorage", PTH_CHAR, 1}, {"ByteStorage", PTH_BYTE, 1},
-    {"BoolStorage", PTH_BOOL, 1}};
+static const struct {
+    const char *name;
+    pcavs_pth_stype t;
+    size_t size;
+} g_stypes[] = {{"FloatStorage", PTH_FLOAT, 4},       {"DoubleStorage", PTH_DOUBLE, 8}, {"HalfStorage", PTH_HALF, 2},
+                {"BFloat16Storage", PTH_BFLOAT16, 2}, {"LongStorage", PTH_LONG, 8},     {"IntStorage", PTH_INT, 4},
+                {"ShortStorage", PTH_SHORT, 2},       {"CharStorage", PTH_CHAR, 1},     {"ByteStorage", PTH_BYTE, 1},
+                {"BoolStorage", PTH_BOOL, 1}};
 
 static size_t stype_size(pcavs_pth_stype t) { return g_stypes[t].size; }
 
@@ -102,7 +118,8 @@ static void *palloc(pcavs_pth *p, size_t n) {
     return m;
 }
 
-#define OOM(p) pcavs_fail(PCAVS_ERR_FORMAT, "file %s: pickle needs more memory than its size justifies (corrupt?)", (p)->label)
+#define OOM(p)                                                                                                         \
+    pcavs_fail(PCAVS_ERR_FORMAT, "file %s: pickle needs more memory than its size justifies (corrupt?)", (p)->label)
 
 /* ------------------------------------------------------------------ unpickler */
 
@@ -182,9 +199,12 @@ static pcavs_status make_global(upk *u, const char *mod, size_t ml, const char *
     pv *g = new_pv(u, PV_GLOBAL);
     if (!g) return OOM(u->p);
 #define IS(a, l, lit) ((l) == sizeof(lit) - 1 && memcmp((a), (lit), (l)) == 0)
-    if (IS(mod, ml, "collections") && IS(name, nl, "OrderedDict")) g->global = G_ODICT;
-    else if (IS(mod, ml, "torch._utils") && IS(name, nl, "_rebuild_tensor_v2")) g->global = G_REBUILD_V2;
-    else if (IS(mod, ml, "torch._utils") && IS(name, nl, "_rebuild_parameter")) g->global = G_REBUILD_PARAM;
+    if (IS(mod, ml, "collections") && IS(name, nl, "OrderedDict"))
+        g->global = G_ODICT;
+    else if (IS(mod, ml, "torch._utils") && IS(name, nl, "_rebuild_tensor_v2"))
+        g->global = G_REBUILD_V2;
+    else if (IS(mod, ml, "torch._utils") && IS(name, nl, "_rebuild_parameter"))
+        g->global = G_REBUILD_PARAM;
     else if (IS(mod, ml, "torch")) {
         for (size_t k = 0; k < sizeof g_stypes / sizeof g_stypes[0]; k++)
             if (nl == strlen(g_stypes[k].name) && !memcmp(name, g_stypes[k].name, nl)) {
@@ -223,7 +243,8 @@ static pcavs_status add_storage(upk *u, const pv *key, pcavs_pth_stype t, int64_
     pcavs_pth *p = u->p;
     int k = find_storage(p, key->s, key->n);
     if (k >= 0) {
-        if (p->st[k].stype != t || p->st[k].numel != numel) return fail_at(u, "storage key reused with another type or size");
+        if (p->st[k].stype != t || p->st[k].numel != numel)
+            return fail_at(u, "storage key reused with another type or size");
         *idx = k;
         return PCAVS_OK;
     }
@@ -258,16 +279,19 @@ static pcavs_status add_storage(upk *u, const pv *key, pcavs_pth_stype t, int64_
 /* BINPERSID: ('storage', <torch.XStorage>, key, location, numel[, view_metadata=None]). */
 static pcavs_status persistent_load(upk *u, pv *pid) {
     if (!u->allow_persid) return fail_at(u, "persistent id outside the state_dict pickle");
-    if (!pid || pid->kind != PV_TUPLE || (pid->count != 5 && pid->count != 6)) return fail_at(u, "persistent id is not a 5/6-tuple");
+    if (!pid || pid->kind != PV_TUPLE || (pid->count != 5 && pid->count != 6))
+        return fail_at(u, "persistent id is not a 5/6-tuple");
     pv **it = pid->items;
     if (!str_eq(it[0], "storage")) return fail_at(u, "persistent id is not a 'storage' record");
-    if (it[1]->kind != PV_GLOBAL || it[1]->global != G_STORAGE) return fail_at(u, "persistent id without a torch storage type");
+    if (it[1]->kind != PV_GLOBAL || it[1]->global != G_STORAGE)
+        return fail_at(u, "persistent id without a torch storage type");
     if (it[2]->kind != PV_STR || it[2]->n == 0) return fail_at(u, "storage key is not a string");
     if (it[3]->kind != PV_STR) return fail_at(u, "storage location is not a string");
     if (it[4]->kind != PV_INT || it[4]->i < 0) return fail_at(u, "storage size is not a non-negative integer");
     if (pid->count == 6 && it[5]->kind != PV_NONE)
-        return pcavs_fail(PCAVS_ERR_UNSUPPORTED, "file %s: pickle byte %zu: storage views (view_metadata) are not supported",
-                          u->p->label, u->pos);
+        return pcavs_fail(PCAVS_ERR_UNSUPPORTED,
+                          "file %s: pickle byte %zu: storage views (view_metadata) are not supported", u->p->label,
+                          u->pos);
     int idx = -1;
     PCAVS_TRY(add_storage(u, it[2], (pcavs_pth_stype)it[1]->i, it[4]->i, &idx));
     pv *v = new_pv(u, PV_STORAGE);
@@ -288,19 +312,22 @@ static pcavs_status int_tuple(upk *u, const pv *t, int64_t *out, int *n, const c
 }
 
 static pcavs_status do_reduce(upk *u, pv *f, pv *args) {
-    if (!f || !args || f->kind != PV_GLOBAL || args->kind != PV_TUPLE) return fail_at(u, "REDUCE needs a known global and an argument tuple");
+    if (!f || !args || f->kind != PV_GLOBAL || args->kind != PV_TUPLE)
+        return fail_at(u, "REDUCE needs a known global and an argument tuple");
     switch (f->global) {
     case G_ODICT:
         if (args->count != 0) return fail_at(u, "OrderedDict with constructor arguments");
         return push(u, new_pv(u, PV_DICT));
     case G_REBUILD_PARAM:
-        if (args->count < 1 || args->items[0]->kind != PV_TENSOR) return fail_at(u, "_rebuild_parameter without a tensor");
+        if (args->count < 1 || args->items[0]->kind != PV_TENSOR)
+            return fail_at(u, "_rebuild_parameter without a tensor");
         return push(u, args->items[0]);
     case G_REBUILD_V2: {
         if (args->count != 6 && args->count != 7) return fail_at(u, "_rebuild_tensor_v2 takes 6 or 7 arguments");
         pv **a = args->items;
         if (a[0]->kind != PV_STORAGE) return fail_at(u, "_rebuild_tensor_v2 without a storage");
-        if (a[1]->kind != PV_INT || a[1]->i < 0) return fail_at(u, "tensor storage offset is not a non-negative integer");
+        if (a[1]->kind != PV_INT || a[1]->i < 0)
+            return fail_at(u, "tensor storage offset is not a non-negative integer");
         pcavs_pth_tensor *t = palloc(u->p, sizeof *t);
         if (!t) return OOM(u->p);
         int nd, ns;
@@ -316,7 +343,8 @@ static pcavs_status do_reduce(upk *u, pv *f, pv *args) {
         v->t = t;
         return push(u, v);
     }
-    default: return fail_at(u, "REDUCE of a global that is not callable here");
+    default:
+        return fail_at(u, "REDUCE of a global that is not callable here");
     }
 }
 
@@ -389,7 +417,8 @@ static pcavs_status push_long(upk *u, uint64_t n) {
 }
 
 /* Runs one pickle from in[0..len); *result = the value at STOP, *consumed = bytes read. */
-static pcavs_status unpickle(pcavs_pth *p, const uint8_t *in, size_t len, int allow_persid, pv **result, size_t *consumed) {
+static pcavs_status unpickle(pcavs_pth *p, const uint8_t *in, size_t len, int allow_persid, pv **result,
+                             size_t *consumed) {
     upk U = {.p = p, .in = in, .len = len, .allow_persid = allow_persid}, *u = &U;
     for (;;) {
         if (!need(u, 1)) return fail_at(u, "pickle ends without STOP (truncated?)");
@@ -454,16 +483,25 @@ static pcavs_status unpickle(pcavs_pth *p, const uint8_t *in, size_t len, int al
         case 'b': /* BUILD: state dicts carry _metadata; tensors may carry nothing useful */
             a = pop(u);
             b = top(u);
-            if (!a || !b || (b->kind != PV_DICT && b->kind != PV_TENSOR)) return fail_at(u, "BUILD on an unsupported object");
+            if (!a || !b || (b->kind != PV_DICT && b->kind != PV_TENSOR))
+                return fail_at(u, "BUILD on an unsupported object");
             break;
         case 'Q': /* BINPERSID */
             a = pop(u);
             PCAVS_TRY(persistent_load(u, a));
             break;
-        case '}': PCAVS_TRY(push(u, new_pv(u, PV_DICT))); break;
-        case ']': PCAVS_TRY(push(u, new_pv(u, PV_LIST))); break;
-        case ')': PCAVS_TRY(push(u, new_pv(u, PV_TUPLE))); break;
-        case 'N': PCAVS_TRY(push(u, new_pv(u, PV_NONE))); break;
+        case '}':
+            PCAVS_TRY(push(u, new_pv(u, PV_DICT)));
+            break;
+        case ']':
+            PCAVS_TRY(push(u, new_pv(u, PV_LIST)));
+            break;
+        case ')':
+            PCAVS_TRY(push(u, new_pv(u, PV_TUPLE)));
+            break;
+        case 'N':
+            PCAVS_TRY(push(u, new_pv(u, PV_NONE)));
+            break;
         case 0x88:
         case 0x89:
             a = new_pv(u, PV_BOOL);
@@ -643,14 +681,16 @@ static pcavs_status take_state_dict(pcavs_pth *p, const pv *d) {
     for (size_t k = 0; k < n; k++) {
         const pv *key = d->items[2 * k], *val = d->items[2 * k + 1];
         if (key->kind != PV_STR || key->n == 0 || memchr(key->s, '\0', key->n))
-            return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: state_dict entry %zu: key is not a non-empty string", p->label, k);
+            return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: state_dict entry %zu: key is not a non-empty string",
+                              p->label, k);
         char *name = palloc(p, key->n + 1);
         if (!name) return OOM(p);
         memcpy(name, key->s, key->n);
         if (val->kind != PV_TENSOR)
-            return pcavs_fail(PCAVS_ERR_FORMAT,
-                              "file %s: tensor %s: value is not a tensor (a full training checkpoint? save the state_dict)",
-                              p->label, name);
+            return pcavs_fail(
+                PCAVS_ERR_FORMAT,
+                "file %s: tensor %s: value is not a tensor (a full training checkpoint? save the state_dict)", p->label,
+                name);
         for (int j = 0; j < p->nt; j++)
             if (!strcmp(p->tensors[j].name, name))
                 return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: tensor %s: duplicate key", p->label, name);
@@ -673,8 +713,8 @@ static pcavs_status check_bounds(const pcavs_pth *p, const pcavs_pth_tensor *t) 
             return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: tensor %s: size/stride overflow", p->label, t->name);
     }
     if (numel > 0 && last >= (uint64_t)s->numel)
-        return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: tensor %s: reaches element %llu of a storage of %lld elements", p->label,
-                          t->name, (unsigned long long)last, (long long)s->numel);
+        return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: tensor %s: reaches element %llu of a storage of %lld elements",
+                          p->label, t->name, (unsigned long long)last, (long long)s->numel);
     return PCAVS_OK;
 }
 
@@ -702,24 +742,29 @@ static pcavs_status parse_legacy(pcavs_pth *p) {
     PCAVS_TRY(take_state_dict(p, v));
     pos += used;
     PCAVS_TRY(unpickle(p, p->base + pos, p->size - pos, 0, &v, &used));
-    if (v->kind != PV_LIST) return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: legacy storage key list is not a list", p->label);
+    if (v->kind != PV_LIST)
+        return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: legacy storage key list is not a list", p->label);
     pos += used;
     for (size_t k = 0; k < v->count; k++) {
         const pv *key = v->items[k];
-        if (key->kind != PV_STR) return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: storage key %zu is not a string", p->label, k);
+        if (key->kind != PV_STR)
+            return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: storage key %zu is not a string", p->label, k);
         int si = find_storage(p, key->s, key->n);
-        if (si < 0) return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: storage %zu was never referenced by a tensor", p->label, k);
+        if (si < 0)
+            return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: storage %zu was never referenced by a tensor", p->label, k);
         pth_storage *s = &p->st[si];
         if (s->data) return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: storage %zu listed twice", p->label, k);
-        if (p->size - pos < 8) return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: truncated at storage %zu of %zu", p->label, k, v->count);
+        if (p->size - pos < 8)
+            return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: truncated at storage %zu of %zu", p->label, k, v->count);
         uint64_t numel = rd_le(p->base + pos, 8);
         pos += 8;
         if (numel != (uint64_t)s->numel)
-            return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: storage %zu holds %llu elements, the pickle says %lld", p->label, k,
-                              (unsigned long long)numel, (long long)s->numel);
+            return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: storage %zu holds %llu elements, the pickle says %lld",
+                              p->label, k, (unsigned long long)numel, (long long)s->numel);
         uint64_t nbytes;
         if (__builtin_mul_overflow(numel, (uint64_t)stype_size(s->stype), &nbytes) || nbytes > p->size - pos)
-            return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: storage %zu (%llu elements) runs past the end of the file (truncated?)",
+            return pcavs_fail(PCAVS_ERR_FORMAT,
+                              "file %s: storage %zu (%llu elements) runs past the end of the file (truncated?)",
                               p->label, k, (unsigned long long)numel);
         s->data = p->base + pos;
         pos += (size_t)nbytes;
@@ -743,10 +788,12 @@ static pcavs_status zip_read_entry(pcavs_pth *p, zip_int64_t idx, const char *wh
         return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: %s: zip entry has %llu bytes, expected %llu", p->label, what,
                           (unsigned long long)zs.size, (unsigned long long)expect);
     if (zs.size > p->size) /* torch stores entries uncompressed: never larger than the file */
-        return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: %s: zip entry of %llu bytes is larger than the file", p->label, what,
-                          (unsigned long long)zs.size);
+        return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: %s: zip entry of %llu bytes is larger than the file", p->label,
+                          what, (unsigned long long)zs.size);
     uint8_t *buf = malloc(zs.size ? (size_t)zs.size : 1);
-    if (!buf) return pcavs_fail(PCAVS_ERR_OOM, "file %s: %s: out of memory (%llu bytes)", p->label, what, (unsigned long long)zs.size);
+    if (!buf)
+        return pcavs_fail(PCAVS_ERR_OOM, "file %s: %s: out of memory (%llu bytes)", p->label, what,
+                          (unsigned long long)zs.size);
     zip_file_t *zf = zip_fopen_index(p->zip, (zip_uint64_t)idx, 0);
     zip_int64_t got = zf ? zip_fread(zf, buf, zs.size) : -1;
     if (zf) zip_fclose(zf);
@@ -764,7 +811,8 @@ static pcavs_status parse_zip(pcavs_pth *p, zip_source_t *src) {
     zip_error_init(&ze);
     p->zip = zip_open_from_source(src, ZIP_RDONLY, &ze);
     if (!p->zip) {
-        pcavs_status st = pcavs_fail(PCAVS_ERR_FORMAT, "file %s: bad zip archive: %s", p->label, zip_error_strerror(&ze));
+        pcavs_status st =
+            pcavs_fail(PCAVS_ERR_FORMAT, "file %s: bad zip archive: %s", p->label, zip_error_strerror(&ze));
         zip_error_fini(&ze);
         zip_source_free(src);
         return st;
@@ -776,14 +824,17 @@ static pcavs_status parse_zip(pcavs_pth *p, zip_source_t *src) {
         size_t l = name ? strlen(name) : 0;
         const char *slash = name ? strchr(name, '/') : NULL;
         if (slash && !strcmp(slash, "/data.pkl") && l < 4096) {
-            if (pkl >= 0) return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: more than one data.pkl in the archive", p->label);
+            if (pkl >= 0)
+                return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: more than one data.pkl in the archive", p->label);
             pkl = k;
             p->zip_prefix = palloc(p, (size_t)(slash - name) + 2);
             if (!p->zip_prefix) return OOM(p);
             memcpy(p->zip_prefix, name, (size_t)(slash - name) + 1);
         }
     }
-    if (pkl < 0) return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: zip archive without <prefix>/data.pkl (not a PyTorch file)", p->label);
+    if (pkl < 0)
+        return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: zip archive without <prefix>/data.pkl (not a PyTorch file)",
+                          p->label);
     char ent[4200];
     snprintf(ent, sizeof ent, "%sbyteorder", p->zip_prefix);
     zip_int64_t bo = zip_name_locate(p->zip, ent, ZIP_FL_ENC_RAW);
@@ -846,14 +897,16 @@ static pcavs_status pth_parse(pcavs_pth *p, const char *path) {
     if (p->size >= 4 && !memcmp(p->base, "PK\x03\x04", 4)) {
         zip_error_t ze;
         zip_error_init(&ze);
-        zip_source_t *src = path ? zip_source_file_create(path, 0, -1, &ze) : zip_source_buffer_create(p->base, p->size, 0, &ze);
+        zip_source_t *src =
+            path ? zip_source_file_create(path, 0, -1, &ze) : zip_source_buffer_create(p->base, p->size, 0, &ze);
         zip_error_fini(&ze);
         if (!src) return pcavs_fail(PCAVS_ERR_IO, "file %s: cannot open as a zip archive", p->label);
         return parse_zip(p, src);
     }
     if (p->size >= 2 && p->base[0] == 0x80 && p->base[1] <= 5) return parse_legacy(p);
     if (p->size >= 262 && !memcmp(p->base + 257, "ustar", 5))
-        return pcavs_fail(PCAVS_ERR_UNSUPPORTED, "file %s: tar checkpoints of PyTorch < 0.4 are not supported", p->label);
+        return pcavs_fail(PCAVS_ERR_UNSUPPORTED, "file %s: tar checkpoints of PyTorch < 0.4 are not supported",
+                          p->label);
     return pcavs_fail(PCAVS_ERR_FORMAT, "file %s: neither a zip nor a legacy PyTorch checkpoint", p->label);
 }
 
@@ -934,14 +987,23 @@ void pcavs_pth_close(pcavs_pth *p) {
 
 const char *pcavs_pth_format(const pcavs_pth *p) { return p ? p->format : NULL; }
 int pcavs_pth_count(const pcavs_pth *p) { return p ? p->nt : 0; }
-const pcavs_pth_tensor *pcavs_pth_at(const pcavs_pth *p, int i) { return (p && i >= 0 && i < p->nt) ? &p->tensors[i] : NULL; }
+const pcavs_pth_tensor *pcavs_pth_at(const pcavs_pth *p, int i) {
+    return (p && i >= 0 && i < p->nt) ? &p->tensors[i] : NULL;
+}
 
 pcavs_status pcavs_pth_out_dtype(const pcavs_pth *p, int i, pcavs_dtype *dt) {
     const pcavs_pth_tensor *t = pcavs_pth_at(p, i);
     if (!t) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_pth_out_dtype: bad index %d", i);
     switch (t->stype) {
-    case PTH_FLOAT: case PTH_DOUBLE: case PTH_HALF: case PTH_BFLOAT16: *dt = PCAVS_F32; return PCAVS_OK;
-    case PTH_LONG: *dt = PCAVS_I64; return PCAVS_OK;
+    case PTH_FLOAT:
+    case PTH_DOUBLE:
+    case PTH_HALF:
+    case PTH_BFLOAT16:
+        *dt = PCAVS_F32;
+        return PCAVS_OK;
+    case PTH_LONG:
+        *dt = PCAVS_I64;
+        return PCAVS_OK;
     default:
         return pcavs_fail(PCAVS_ERR_UNSUPPORTED, "file %s: tensor %s: dtype %s is not supported", p->label, t->name,
                           pcavs_pth_stype_name(t->stype));
@@ -950,10 +1012,20 @@ pcavs_status pcavs_pth_out_dtype(const pcavs_pth *p, int i, pcavs_dtype *dt) {
 
 static float load_f32(const uint8_t *src, pcavs_pth_stype st) {
     switch (st) {
-    case PTH_FLOAT: { float f; memcpy(&f, src, 4); return f; }
-    case PTH_DOUBLE: { double d; memcpy(&d, src, 8); return (float)d; }
-    case PTH_HALF: return pcavs_f16_to_f32((uint16_t)(src[0] | src[1] << 8));
-    default: return pcavs_bf16_to_f32((uint16_t)(src[0] | src[1] << 8));
+    case PTH_FLOAT: {
+        float f;
+        memcpy(&f, src, 4);
+        return f;
+    }
+    case PTH_DOUBLE: {
+        double d;
+        memcpy(&d, src, 8);
+        return (float)d;
+    }
+    case PTH_HALF:
+        return pcavs_f16_to_f32((uint16_t)(src[0] | src[1] << 8));
+    default:
+        return pcavs_bf16_to_f32((uint16_t)(src[0] | src[1] << 8));
     }
 }
 
@@ -996,7 +1068,8 @@ pcavs_status pcavs_pth_tensor_data(pcavs_pth *p, int i, const void **data, size_
         int64_t off = 0;
         for (int d = 0; d < t->ndim; d++) off += idx[d] * t->stride[d];
         const uint8_t *src = base + (size_t)off * es;
-        if (dt == PCAVS_I64) memcpy(out + k * 8, src, 8);
+        if (dt == PCAVS_I64)
+            memcpy(out + k * 8, src, 8);
         else {
             float f = load_f32(src, t->stype);
             memcpy(out + k * 4, &f, 4);

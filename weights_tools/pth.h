@@ -15,17 +15,26 @@
 
 /* torch storage element types. */
 typedef enum pcavs_pth_stype {
-    PTH_FLOAT, PTH_DOUBLE, PTH_HALF, PTH_BFLOAT16, PTH_LONG, PTH_INT, PTH_SHORT, PTH_CHAR, PTH_BYTE, PTH_BOOL
+    PTH_FLOAT,
+    PTH_DOUBLE,
+    PTH_HALF,
+    PTH_BFLOAT16,
+    PTH_LONG,
+    PTH_INT,
+    PTH_SHORT,
+    PTH_CHAR,
+    PTH_BYTE,
+    PTH_BOOL
 } pcavs_pth_stype;
 
 typedef struct pcavs_pth_tensor {
-    const char *name;        /* state_dict key (NUL-terminated, owned by the file handle) */
-    pcavs_pth_stype stype;   /* element type of the storage */
+    const char *name;      /* state_dict key (NUL-terminated, owned by the file handle) */
+    pcavs_pth_stype stype; /* element type of the storage */
     int ndim;
     int64_t shape[PCAVS_MAX_DIMS];
     int64_t stride[PCAVS_MAX_DIMS]; /* in elements */
-    int64_t offset;          /* storage offset in elements */
-    int storage;             /* index into the file's storage table */
+    int64_t offset;                 /* storage offset in elements */
+    int storage;                    /* index into the file's storage table */
 } pcavs_pth_tensor;
 
 typedef struct pcavs_pth pcavs_pth;

@@ -32,8 +32,7 @@ void pcavs_free(void *p) { free(p); }
 /* ---------------------------------------------------------------- handles */
 
 pcavs_status pcavs_api_check_ctx(const pcavs_context *ctx, const char *fn) {
-    if (!ctx)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "%s: context is NULL", fn);
+    if (!ctx) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "%s: context is NULL", fn);
     if (ctx->magic == PCAVS_DEAD_MAGIC)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "%s: context was freed (use after free)", fn);
     if (ctx->magic != PCAVS_CTX_MAGIC)
@@ -50,19 +49,16 @@ void pcavs_api_release_shell(void *shell) {
 }
 
 void pcavs_context_params_init(pcavs_context_params *p) {
-    if (!p)
-        return;
+    if (!p) return;
     memset(p, 0, sizeof *p);
     pcavs_exec_params_init(&p->exec);
     p->max_batch = 4;
 }
 
 pcavs_status pcavs_context_create(const char *model_path, const pcavs_context_params *p, pcavs_context **out) {
-    if (!out)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_context_create: out is NULL");
+    if (!out) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_context_create: out is NULL");
     *out = NULL;
-    if (!model_path)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_context_create: model_path is NULL");
+    if (!model_path) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_context_create: model_path is NULL");
     pcavs_context_params def;
     if (!p) {
         pcavs_context_params_init(&def);
@@ -72,11 +68,9 @@ pcavs_status pcavs_context_create(const char *model_path, const pcavs_context_pa
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_context_create: max_batch must be 1..256 (got %d)",
                           p->max_batch);
     pcavs_context *c = calloc(1, sizeof *c);
-    if (!c)
-        return pcavs_fail(PCAVS_ERR_OOM, "pcavs_context_create: out of memory");
+    if (!c) return pcavs_fail(PCAVS_ERR_OOM, "pcavs_context_create: out of memory");
     pcavs_status st = pcavs_exec_create(&p->exec, &c->ex);
-    if (st == PCAVS_OK)
-        st = pcavs_model_load(c->ex, model_path, &c->m);
+    if (st == PCAVS_OK) st = pcavs_model_load(c->ex, model_path, &c->m);
     if (st != PCAVS_OK) {
         pcavs_exec_free(c->ex);
         free(c);
@@ -89,8 +83,7 @@ pcavs_status pcavs_context_create(const char *model_path, const pcavs_context_pa
 }
 
 void pcavs_context_free(pcavs_context *ctx) {
-    if (!ctx || ctx->magic != PCAVS_CTX_MAGIC)
-        return; /* NULL, or already freed (debug builds): nothing to do */
+    if (!ctx || ctx->magic != PCAVS_CTX_MAGIC) return; /* NULL, or already freed (debug builds): nothing to do */
     pcavs_model_free(ctx->m);
     pcavs_exec_free(ctx->ex);
     ctx->m = NULL;
@@ -100,22 +93,19 @@ void pcavs_context_free(pcavs_context *ctx) {
 }
 
 const char *pcavs_context_backend_name(const pcavs_context *ctx) {
-    if (!ctx || ctx->magic != PCAVS_CTX_MAGIC)
-        return "invalid";
+    if (!ctx || ctx->magic != PCAVS_CTX_MAGIC) return "invalid";
     return pcavs_exec_backend_name(ctx->ex);
 }
 
 const char *pcavs_context_precision_name(const pcavs_context *ctx) {
-    if (!ctx || ctx->magic != PCAVS_CTX_MAGIC)
-        return "invalid";
+    if (!ctx || ctx->magic != PCAVS_CTX_MAGIC) return "invalid";
     return pcavs_exec_precision_name(ctx->ex);
 }
 
 /* ---------------------------------------------------------------- media helpers */
 
 pcavs_status pcavs_image_read(const char *path, uint8_t **rgb, int *width, int *height) {
-    if (!path || !rgb || !width || !height)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_image_read: NULL argument");
+    if (!path || !rgb || !width || !height) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_image_read: NULL argument");
     *rgb = NULL;
     pcavs_image img = {0};
     PCAVS_TRY(pcavs_image_load(path, &img));
@@ -126,10 +116,8 @@ pcavs_status pcavs_image_read(const char *path, uint8_t **rgb, int *width, int *
 }
 
 pcavs_status pcavs_image_write(const char *path, const uint8_t *rgb, int width, int height) {
-    if (!path || !rgb)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_image_write: NULL argument");
-    if (width < 1 || height < 1)
-        return pcavs_fail(PCAVS_ERR_SHAPE, "pcavs_image_write: bad size %dx%d", width, height);
+    if (!path || !rgb) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_image_write: NULL argument");
+    if (width < 1 || height < 1) return pcavs_fail(PCAVS_ERR_SHAPE, "pcavs_image_write: bad size %dx%d", width, height);
     return pcavs_image_write_png(path, rgb, width, height);
 }
 
@@ -149,8 +137,7 @@ pcavs_status pcavs_video_read_frames(const char *path, size_t max_frames, uint8_
     size_t cnt = 0;
     /* a %06d frames folder? */
     if (pcavs_frames_count(path, &cnt) == PCAVS_OK && cnt > 0) {
-        if (max_frames && cnt > max_frames)
-            cnt = max_frames;
+        if (max_frames && cnt > max_frames) cnt = max_frames;
         uint8_t *buf = NULL;
         int w = 0, h = 0;
         for (size_t i = 0; i < cnt; i++) {
@@ -160,14 +147,12 @@ pcavs_status pcavs_video_read_frames(const char *path, size_t max_frames, uint8_
             if (st == PCAVS_OK && i == 0) {
                 w = img.width, h = img.height;
                 buf = malloc(cnt * (size_t)w * h * 3);
-                if (!buf)
-                    st = pcavs_fail(PCAVS_ERR_OOM, "frames %s: out of memory for %zu frames", path, cnt);
+                if (!buf) st = pcavs_fail(PCAVS_ERR_OOM, "frames %s: out of memory for %zu frames", path, cnt);
             } else if (st == PCAVS_OK && (img.width != w || img.height != h)) {
                 st = pcavs_fail(PCAVS_ERR_SHAPE, "frames %s: frame %zu is %dx%d, frame 0 %dx%d", path, i, img.width,
                                 img.height, w, h);
             }
-            if (st == PCAVS_OK)
-                memcpy(buf + i * (size_t)w * h * 3, img.rgb, (size_t)w * h * 3);
+            if (st == PCAVS_OK) memcpy(buf + i * (size_t)w * h * 3, img.rgb, (size_t)w * h * 3);
             pcavs_image_free(&img);
             if (st != PCAVS_OK) {
                 free(buf);
@@ -188,8 +173,7 @@ pcavs_status pcavs_video_read_frames(const char *path, size_t max_frames, uint8_
     while (!max_frames || n < max_frames) {
         const uint8_t *f;
         int got = 0;
-        if ((st = pcavs_video_read(r, &f, &got)) != PCAVS_OK || !got)
-            break;
+        if ((st = pcavs_video_read(r, &f, &got)) != PCAVS_OK || !got) break;
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
             uint8_t *nb = realloc(buf, cap * fb);
@@ -203,8 +187,7 @@ pcavs_status pcavs_video_read_frames(const char *path, size_t max_frames, uint8_
         n++;
     }
     pcavs_video_close(r);
-    if (st == PCAVS_OK && n == 0)
-        st = pcavs_fail(PCAVS_ERR_FORMAT, "video %s: no frame decoded", path);
+    if (st == PCAVS_OK && n == 0) st = pcavs_fail(PCAVS_ERR_FORMAT, "video %s: no frame decoded", path);
     if (st != PCAVS_OK) {
         free(buf);
         return st;
@@ -216,8 +199,7 @@ pcavs_status pcavs_video_read_frames(const char *path, size_t max_frames, uint8_
 /* ---------------------------------------------------------------- audio */
 
 void pcavs_audio_params_init(pcavs_audio_params *p) {
-    if (!p)
-        return;
+    if (!p) return;
     memset(p, 0, sizeof *p);
     p->sample_rate = PCAVS_SAMPLE_RATE;
     p->gain_mode = PCAVS_GAIN_CLIP_RMS;
@@ -228,14 +210,12 @@ void pcavs_audio_params_init(pcavs_audio_params *p) {
  * normalisation that applies it. */
 
 static size_t samples_16k(size_t n, int rate) {
-    if (rate == PCAVS_SAMPLE_RATE)
-        return n;
+    if (rate == PCAVS_SAMPLE_RATE) return n;
     return (size_t)ceil((double)n * ((double)PCAVS_SAMPLE_RATE / rate)); /* pcavs_audio_resample's length */
 }
 
 size_t pcavs_spectrogram_rows(size_t n, int sample_rate) {
-    if (n == 0 || sample_rate <= 0)
-        return 0;
+    if (n == 0 || sample_rate <= 0) return 0;
     return pcavs_audio_num_mel_frames(samples_16k(n, sample_rate));
 }
 
@@ -248,19 +228,15 @@ pcavs_status pcavs_spectrogram(const float *pcm, size_t n, const pcavs_audio_par
         pcavs_audio_params_init(&def);
         p = &def;
     }
-    if (!pcm)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_spectrogram: pcm is NULL");
-    if (n == 0)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_spectrogram: no samples");
+    if (!pcm) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_spectrogram: pcm is NULL");
+    if (n == 0) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_spectrogram: no samples");
     if (p->sample_rate <= 0)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_spectrogram: bad sample rate %d", p->sample_rate);
     if (p->gain_mode != PCAVS_GAIN_CLIP_RMS && p->gain_mode != PCAVS_GAIN_FIXED)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_spectrogram: unknown gain mode %d", (int)p->gain_mode);
     size_t rows = pcavs_spectrogram_rows(n, p->sample_rate);
-    if (n_rows)
-        *n_rows = rows;
-    if (!mel)
-        return PCAVS_OK; /* size query */
+    if (n_rows) *n_rows = rows;
+    if (!mel) return PCAVS_OK; /* size query */
     if (cap_rows < rows)
         return pcavs_fail(PCAVS_ERR_SHAPE, "pcavs_spectrogram: output holds %zu rows, %zu needed", cap_rows, rows);
     float *y = NULL;
@@ -269,16 +245,14 @@ pcavs_status pcavs_spectrogram(const float *pcm, size_t n, const pcavs_audio_par
         PCAVS_TRY(pcavs_audio_resample(pcm, n, p->sample_rate, PCAVS_SAMPLE_RATE, &y, &n16));
     } else {
         y = malloc(n * sizeof *y);
-        if (!y)
-            return pcavs_fail(PCAVS_ERR_OOM, "pcavs_spectrogram: out of memory for %zu samples", n);
+        if (!y) return pcavs_fail(PCAVS_ERR_OOM, "pcavs_spectrogram: out of memory for %zu samples", n);
         memcpy(y, pcm, n * sizeof *y);
     }
     if (p->gain_mode == PCAVS_GAIN_CLIP_RMS) {
         pcavs_audio_rms_normalize(y, n16);
     } else {
         const float g = p->gain;
-        for (size_t i = 0; i < n16; i++)
-            y[i] *= g;
+        for (size_t i = 0; i < n16; i++) y[i] *= g;
     }
     pcavs_status st = pcavs_audio_melspectrogram(y, n16, mel);
     free(y);
@@ -301,10 +275,8 @@ pcavs_status pcavs_api_frame_tensor(const uint8_t *rgb, int width, int height, c
 pcavs_status pcavs_identity_encode(pcavs_context *ctx, int n, const uint8_t *rgb, int width, int height,
                                    pcavs_identity *out) {
     PCAVS_TRY(pcavs_api_check_ctx(ctx, "pcavs_identity_encode"));
-    if (!rgb || !out)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_identity_encode: NULL argument");
-    if (n < 1)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_identity_encode: need at least one image (n = %d)", n);
+    if (!rgb || !out) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_identity_encode: NULL argument");
+    if (n < 1) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_identity_encode: need at least one image (n = %d)", n);
     if (width != IMG || height != IMG)
         return pcavs_fail(PCAVS_ERR_SHAPE, "pcavs_identity_encode: images must be %dx%d, got %dx%d", IMG, IMG, width,
                           height);
@@ -324,27 +296,19 @@ pcavs_status pcavs_identity_encode(pcavs_context *ctx, int n, const uint8_t *rgb
         for (int i = 0; i < b && st == PCAVS_OK; i++)
             st = pcavs_api_frame_tensor(rgb + (size_t)(i0 + i) * RGB_BYTES, width, height, "identity image",
                                         images + (size_t)i * CHW);
-        if (st == PCAVS_OK)
-            st = pcavs_v_forward(ctx->m, b, images, feat, maps);
-        if (st == PCAVS_OK)
-            st = pcavs_e_forward(ctx->m, b, images, fan, NULL);
+        if (st == PCAVS_OK) st = pcavs_v_forward(ctx->m, b, images, feat, maps);
+        if (st == PCAVS_OK) st = pcavs_e_forward(ctx->m, b, images, fan, NULL);
         for (int i = 0; st == PCAVS_OK && i < b; i++) {
-            for (size_t j = 0; j < nf; j++)
-                acc[j] += feat[(size_t)i * nf + j];
-            for (size_t j = 0; j < nm; j++)
-                acc[nf + j] += maps[(size_t)i * nm + j];
-            for (size_t j = 0; j < np; j++)
-                acc[nf + nm + j] += fan[(size_t)i * np + j];
+            for (size_t j = 0; j < nf; j++) acc[j] += feat[(size_t)i * nf + j];
+            for (size_t j = 0; j < nm; j++) acc[nf + j] += maps[(size_t)i * nm + j];
+            for (size_t j = 0; j < np; j++) acc[nf + nm + j] += fan[(size_t)i * np + j];
         }
     }
     if (st == PCAVS_OK) {
-        for (size_t j = 0; j < nf; j++)
-            out->id_feature[j] = (float)(acc[j] / n);
-        for (size_t j = 0; j < nm; j++)
-            out->id_map[j] = (float)(acc[nf + j] / n);
+        for (size_t j = 0; j < nf; j++) out->id_feature[j] = (float)(acc[j] / n);
+        for (size_t j = 0; j < nm; j++) out->id_map[j] = (float)(acc[nf + j] / n);
         float mean[PCAVS_POSE_FEATURE_SIZE];
-        for (size_t j = 0; j < np; j++)
-            mean[j] = (float)(acc[nf + nm + j] / n);
+        for (size_t j = 0; j < np; j++) mean[j] = (float)(acc[nf + nm + j] / n);
         st = pcavs_headpose_from_feature(ctx->m, 1, mean, out->ref_pose);
     }
     free(acc), free(images);
@@ -353,25 +317,21 @@ pcavs_status pcavs_identity_encode(pcavs_context *ctx, int n, const uint8_t *rgb
 
 pcavs_status pcavs_pose_encode(pcavs_context *ctx, int n, const uint8_t *rgb, int width, int height, float *pose) {
     PCAVS_TRY(pcavs_api_check_ctx(ctx, "pcavs_pose_encode"));
-    if (!rgb || !pose)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_pose_encode: NULL argument");
-    if (n < 1)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_pose_encode: need at least one frame (n = %d)", n);
+    if (!rgb || !pose) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_pose_encode: NULL argument");
+    if (n < 1) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_pose_encode: need at least one frame (n = %d)", n);
     if (width != IMG || height != IMG)
         return pcavs_fail(PCAVS_ERR_SHAPE, "pcavs_pose_encode: frames must be %dx%d, got %dx%d", IMG, IMG, width,
                           height);
     const int B = ctx->max_batch;
     float *frames = malloc((size_t)B * CHW * sizeof(float));
-    if (!frames)
-        return pcavs_fail(PCAVS_ERR_OOM, "pcavs_pose_encode: out of memory");
+    if (!frames) return pcavs_fail(PCAVS_ERR_OOM, "pcavs_pose_encode: out of memory");
     pcavs_status st = PCAVS_OK;
     for (int i0 = 0; i0 < n && st == PCAVS_OK; i0 += B) {
         int b = n - i0 < B ? n - i0 : B;
         for (int i = 0; i < b && st == PCAVS_OK; i++)
             st = pcavs_api_frame_tensor(rgb + (size_t)(i0 + i) * RGB_BYTES, width, height, "pose frame",
                                         frames + (size_t)i * CHW);
-        if (st == PCAVS_OK)
-            st = pcavs_encode_pose(ctx->m, b, frames, pose + (size_t)i0 * PCAVS_POSE_FEATURE_SIZE);
+        if (st == PCAVS_OK) st = pcavs_encode_pose(ctx->m, b, frames, pose + (size_t)i0 * PCAVS_POSE_FEATURE_SIZE);
     }
     free(frames);
     return st;
@@ -380,8 +340,7 @@ pcavs_status pcavs_pose_encode(pcavs_context *ctx, int n, const uint8_t *rgb, in
 pcavs_status pcavs_audio_encode(pcavs_context *ctx, const float *mel, size_t n_rows, size_t first, size_t count,
                                 float *audio) {
     PCAVS_TRY(pcavs_api_check_ctx(ctx, "pcavs_audio_encode"));
-    if (!mel || !audio)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_audio_encode: NULL argument");
+    if (!mel || !audio) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_audio_encode: NULL argument");
     size_t F = pcavs_num_frames(n_rows);
     if (count == 0 || first > F || count > F - first)
         return pcavs_fail(PCAVS_ERR_SHAPE,
@@ -389,15 +348,13 @@ pcavs_status pcavs_audio_encode(pcavs_context *ctx, const float *mel, size_t n_r
                           first, first + count, n_rows, F);
     const int B = ctx->max_batch;
     float *win = malloc((size_t)B * WIN_N * sizeof(float));
-    if (!win)
-        return pcavs_fail(PCAVS_ERR_OOM, "pcavs_audio_encode: out of memory");
+    if (!win) return pcavs_fail(PCAVS_ERR_OOM, "pcavs_audio_encode: out of memory");
     pcavs_status st = PCAVS_OK;
     for (size_t i0 = 0; i0 < count && st == PCAVS_OK; i0 += (size_t)B) {
         int b = count - i0 < (size_t)B ? (int)(count - i0) : B;
         for (int i = 0; i < b && st == PCAVS_OK; i++)
             st = pcavs_audio_window(mel, n_rows, first + i0 + (size_t)i + 2, win + (size_t)i * WIN_N);
-        if (st == PCAVS_OK)
-            st = pcavs_encode_audio(ctx->m, b, win, audio + i0 * PCAVS_AUDIO_FEATURE_SIZE);
+        if (st == PCAVS_OK) st = pcavs_encode_audio(ctx->m, b, win, audio + i0 * PCAVS_AUDIO_FEATURE_SIZE);
     }
     free(win);
     return st;
@@ -422,8 +379,7 @@ pcavs_status pcavs_generate_frames(pcavs_context *ctx, const pcavs_identity *id,
     PCAVS_TRY(pcavs_api_check_ctx(ctx, "pcavs_generate_frames"));
     if (!id || !audio || !out)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_generate_frames: NULL argument (id, audio or out)");
-    if (n < 1)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_generate_frames: n must be >= 1 (got %d)", n);
+    if (n < 1) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_generate_frames: n must be >= 1 (got %d)", n);
     size_t need = pcavs_frame_bytes(format, (size_t)n);
     if (need == 0)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_generate_frames: unknown frame format %d", (int)format);
@@ -431,8 +387,7 @@ pcavs_status pcavs_generate_frames(pcavs_context *ctx, const pcavs_identity *id,
         return pcavs_fail(PCAVS_ERR_SHAPE, "pcavs_generate_frames: output holds %zu bytes, %d frames need %zu",
                           out_bytes, n, need);
     pcavs_noise_params np = {PCAVS_NOISE_RANDOM, 0, 0};
-    if (noise)
-        np = *noise;
+    if (noise) np = *noise;
     if (np.mode != PCAVS_NOISE_RANDOM && np.mode != PCAVS_NOISE_FIXED && np.mode != PCAVS_NOISE_NONE)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_generate_frames: unknown noise mode %d", (int)np.mode);
     const int B = ctx->max_batch;

@@ -41,8 +41,7 @@ struct pcavs_stream {
 };
 
 static pcavs_status check_stream(const pcavs_stream *s, const char *fn) {
-    if (!s)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "%s: stream is NULL", fn);
+    if (!s) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "%s: stream is NULL", fn);
     if (s->magic == PCAVS_DEAD_MAGIC)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "%s: stream was freed (use after free)", fn);
     if (s->magic != PCAVS_STREAM_MAGIC)
@@ -51,8 +50,7 @@ static pcavs_status check_stream(const pcavs_stream *s, const char *fn) {
 }
 
 void pcavs_stream_params_init(pcavs_stream_params *p) {
-    if (!p)
-        return;
+    if (!p) return;
     memset(p, 0, sizeof *p);
     p->sample_rate = PCAVS_SAMPLE_RATE;
     p->gain = 1.0f;
@@ -63,12 +61,10 @@ void pcavs_stream_params_init(pcavs_stream_params *p) {
 
 pcavs_status pcavs_stream_create(pcavs_context *ctx, const pcavs_identity *id, const pcavs_stream_params *p,
                                  pcavs_stream **out) {
-    if (!out)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_stream_create: out is NULL");
+    if (!out) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_stream_create: out is NULL");
     *out = NULL;
     PCAVS_TRY(pcavs_api_check_ctx(ctx, "pcavs_stream_create"));
-    if (!id)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_stream_create: identity is NULL");
+    if (!id) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_stream_create: identity is NULL");
     pcavs_stream_params def;
     if (!p) {
         pcavs_stream_params_init(&def);
@@ -85,8 +81,7 @@ pcavs_status pcavs_stream_create(pcavs_context *ctx, const pcavs_identity *id, c
     if (p->noise.mode != PCAVS_NOISE_RANDOM && p->noise.mode != PCAVS_NOISE_FIXED && p->noise.mode != PCAVS_NOISE_NONE)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_stream_create: unknown noise mode %d", (int)p->noise.mode);
     pcavs_stream *s = calloc(1, sizeof *s);
-    if (!s)
-        return pcavs_fail(PCAVS_ERR_OOM, "pcavs_stream_create: out of memory");
+    if (!s) return pcavs_fail(PCAVS_ERR_OOM, "pcavs_stream_create: out of memory");
     s->mel = malloc((SLICE_ROWS * PCAVS_AUDIO_NMELS + WIN_N + CHW) * sizeof(float));
     if (!s->mel) {
         free(s);
@@ -103,8 +98,7 @@ pcavs_status pcavs_stream_create(pcavs_context *ctx, const pcavs_identity *id, c
 }
 
 void pcavs_stream_free(pcavs_stream *s) {
-    if (!s || s->magic != PCAVS_STREAM_MAGIC)
-        return;
+    if (!s || s->magic != PCAVS_STREAM_MAGIC) return;
     free(s->pcm);
     free(s->poses);
     free(s->mel);
@@ -118,8 +112,7 @@ static void compact(pcavs_stream *s) {
     size_t keep_from = 4 * s->next >= 7 ? HOP * (4 * s->next - 7) : 0;
     if (keep_from > s->pcm_base) {
         size_t drop = keep_from - s->pcm_base;
-        if (drop > s->pcm_len)
-            drop = s->pcm_len;
+        if (drop > s->pcm_len) drop = s->pcm_len;
         if (drop >= 16384 && drop * 2 >= s->pcm_len) {
             memmove(s->pcm, s->pcm + drop, (s->pcm_len - drop) * sizeof(float));
             s->pcm_base += drop;
@@ -128,8 +121,7 @@ static void compact(pcavs_stream *s) {
     }
     if (s->next > s->pose_base) {
         size_t drop = s->next - s->pose_base;
-        if (drop > s->pose_len)
-            drop = s->pose_len;
+        if (drop > s->pose_len) drop = s->pose_len;
         if (drop >= 64 && drop * 2 >= s->pose_len) {
             memmove(s->poses, s->poses + drop * PCAVS_POSE_FEATURE_SIZE,
                     (s->pose_len - drop) * PCAVS_POSE_FEATURE_SIZE * sizeof(float));
@@ -141,19 +133,14 @@ static void compact(pcavs_stream *s) {
 
 pcavs_status pcavs_stream_push_pcm(pcavs_stream *s, const float *pcm, size_t n) {
     PCAVS_TRY(check_stream(s, "pcavs_stream_push_pcm"));
-    if (s->finished)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_stream_push_pcm: the stream was finished");
-    if (n == 0)
-        return PCAVS_OK;
-    if (!pcm)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_stream_push_pcm: pcm is NULL (n = %zu)", n);
+    if (s->finished) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_stream_push_pcm: the stream was finished");
+    if (n == 0) return PCAVS_OK;
+    if (!pcm) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_stream_push_pcm: pcm is NULL (n = %zu)", n);
     if (s->pcm_len + n > s->pcm_cap) {
         size_t cap = s->pcm_cap ? s->pcm_cap : 16384;
-        while (cap < s->pcm_len + n)
-            cap *= 2;
+        while (cap < s->pcm_len + n) cap *= 2;
         float *np = realloc(s->pcm, cap * sizeof(float));
-        if (!np)
-            return pcavs_fail(PCAVS_ERR_OOM, "pcavs_stream_push_pcm: out of memory for %zu samples", cap);
+        if (!np) return pcavs_fail(PCAVS_ERR_OOM, "pcavs_stream_push_pcm: out of memory for %zu samples", cap);
         s->pcm = np;
         s->pcm_cap = cap;
     }
@@ -172,8 +159,7 @@ static pcavs_status push_pose_row(pcavs_stream *s, const float *pose) {
     if (s->pose_len == s->pose_cap) {
         size_t cap = s->pose_cap ? s->pose_cap * 2 : 64;
         float *np = realloc(s->poses, cap * PCAVS_POSE_FEATURE_SIZE * sizeof(float));
-        if (!np)
-            return pcavs_fail(PCAVS_ERR_OOM, "pcavs_stream_push_pose: out of memory");
+        if (!np) return pcavs_fail(PCAVS_ERR_OOM, "pcavs_stream_push_pose: out of memory");
         s->poses = np;
         s->pose_cap = cap;
     }
@@ -192,15 +178,13 @@ static pcavs_status check_pose_push(pcavs_stream *s, const char *fn) {
 
 pcavs_status pcavs_stream_push_pose_feature(pcavs_stream *s, const float *pose) {
     PCAVS_TRY(check_pose_push(s, "pcavs_stream_push_pose_feature"));
-    if (!pose)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_stream_push_pose_feature: pose is NULL");
+    if (!pose) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_stream_push_pose_feature: pose is NULL");
     return push_pose_row(s, pose);
 }
 
 pcavs_status pcavs_stream_push_pose(pcavs_stream *s, const uint8_t *rgb, int width, int height) {
     PCAVS_TRY(check_pose_push(s, "pcavs_stream_push_pose"));
-    if (!rgb)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_stream_push_pose: rgb is NULL");
+    if (!rgb) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_stream_push_pose: rgb is NULL");
     float h[PCAVS_POSE_FEATURE_SIZE];
     PCAVS_TRY(pcavs_pose_encode(s->ctx, 1, rgb, width, height, h));
     return push_pose_row(s, h);
@@ -217,8 +201,7 @@ size_t pcavs_stream_frames_pulled(const pcavs_stream *s) {
 }
 
 pcavs_status pcavs_stream_pull_frame(pcavs_stream *s, void *out, size_t out_bytes, int *ready) {
-    if (ready)
-        *ready = 0;
+    if (ready) *ready = 0;
     PCAVS_TRY(check_stream(s, "pcavs_stream_pull_frame"));
     if (!out || !ready)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_stream_pull_frame: NULL argument (out or ready)");
@@ -237,23 +220,20 @@ pcavs_status pcavs_stream_pull_frame(pcavs_stream *s, void *out, size_t out_byte
         return PCAVS_OK; /* more audio needed */
     }
     if (s->p.pose_source == PCAVS_STREAM_POSE_PUSHED && s->pose_base + s->pose_len <= j) {
-        if (s->finished)
-            *ready = -1; /* finished: no pose will come, the stream ends with the last posed frame */
-        return PCAVS_OK; /* else its pose is not there yet */
+        if (s->finished) *ready = -1; /* finished: no pose will come, the stream ends with the last posed frame */
+        return PCAVS_OK;              /* else its pose is not there yet */
     }
 
     /* rows [4j, 4j+20) from the slice [off, end) of the signal */
     const size_t m0 = 4 * j;
     const size_t off = m0 >= 7 ? HOP * (m0 - 7) : 0;
     size_t end = HOP * (m0 + PCAVS_AUDIO_WIN_T);
-    if (end > s->n_pushed)
-        end = s->n_pushed;
+    if (end > s->n_pushed) end = s->n_pushed;
     if (off < s->pcm_base || end <= off)
         return pcavs_fail(PCAVS_ERR_INTERNAL, "pcavs_stream_pull_frame: samples [%zu, %zu) of frame %zu are gone", off,
                           end, j);
     size_t len = end - off, rows = pcavs_audio_num_mel_frames(len);
-    if (rows > SLICE_ROWS)
-        return pcavs_fail(PCAVS_ERR_INTERNAL, "pcavs_stream_pull_frame: slice of %zu rows", rows);
+    if (rows > SLICE_ROWS) return pcavs_fail(PCAVS_ERR_INTERNAL, "pcavs_stream_pull_frame: slice of %zu rows", rows);
     PCAVS_TRY(pcavs_audio_melspectrogram(s->pcm + (off - s->pcm_base), len, s->mel));
     /* slice row r is clip row r + off/160: the window is slice rows [m0 - off/160, +20), transposed to
      * [80, 20] as pcavs_audio_window does */
@@ -261,8 +241,7 @@ pcavs_status pcavs_stream_pull_frame(pcavs_stream *s, void *out, size_t out_byte
     if (m0 - off / HOP + PCAVS_AUDIO_WIN_T > rows)
         return pcavs_fail(PCAVS_ERR_INTERNAL, "pcavs_stream_pull_frame: window past the slice");
     for (int t = 0; t < PCAVS_AUDIO_WIN_T; t++)
-        for (int b = 0; b < PCAVS_AUDIO_NMELS; b++)
-            s->win[b * PCAVS_AUDIO_WIN_T + t] = src[t * PCAVS_AUDIO_NMELS + b];
+        for (int b = 0; b < PCAVS_AUDIO_NMELS; b++) s->win[b * PCAVS_AUDIO_WIN_T + t] = src[t * PCAVS_AUDIO_NMELS + b];
     pcavs_model *m = s->ctx->m;
     PCAVS_TRY(pcavs_encode_audio(m, 1, s->win, s->a));
     pcavs_noise_params np = s->p.noise;
@@ -272,8 +251,7 @@ pcavs_status pcavs_stream_pull_frame(pcavs_stream *s, void *out, size_t out_byte
                          : s->id.ref_pose;
     float *dst = s->p.format == PCAVS_FRAME_F32_CHW ? (float *)out : s->frame;
     PCAVS_TRY(pcavs_generate(m, 1, s->id.id_feature, s->id.id_map, 1, h, s->a, &np, dst));
-    if (s->p.format == PCAVS_FRAME_RGB8)
-        pcavs_image_from_tensor(dst, IMG, IMG, (uint8_t *)out);
+    if (s->p.format == PCAVS_FRAME_RGB8) pcavs_image_from_tensor(dst, IMG, IMG, (uint8_t *)out);
     s->next++;
     *ready = 1;
     compact(s);

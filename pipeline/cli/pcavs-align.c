@@ -19,18 +19,19 @@
 #include "pcavs.h" /* the public API only (tests/test_install.sh checks) */
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: pcavs-align INPUT -o OUT [--model FILE] [--max-frames N] [--transforms FILE]\n"
-               "                   [--paste-back GENERATED --paste-out VIDEO [--audio FILE] [--no-crop]\n"
-               "                    [--feather PX] [--paste-mask mouth|face|full] [--blend multiband|feather]]\n"
-               "                   [-q]\n"
-               "  INPUT: image, folder of images or video; OUT: folder of %%06d.png frames or a video (.mp4 ...)\n"
-               "  Landmarks: dlib HOG face detector + 68-point shape predictor (default model %s).\n",
+    fprintf(f,
+            "usage: pcavs-align INPUT -o OUT [--model FILE] [--max-frames N] [--transforms FILE]\n"
+            "                   [--paste-back GENERATED --paste-out VIDEO [--audio FILE] [--no-crop]\n"
+            "                    [--feather PX] [--paste-mask mouth|face|full] [--blend multiband|feather]]\n"
+            "                   [-q]\n"
+            "  INPUT: image, folder of images or video; OUT: folder of %%06d.png frames or a video (.mp4 ...)\n"
+            "  Landmarks: dlib HOG face detector + 68-point shape predictor (default model %s).\n",
             pcavs_landmarks_default_model());
 }
 
 int main(int argc, char **argv) {
-    const char *input = NULL, *output = NULL, *model = NULL, *tpath = NULL, *gen = NULL, *pout = NULL,
-               *audio = NULL, *mask = NULL, *blend = NULL;
+    const char *input = NULL, *output = NULL, *model = NULL, *tpath = NULL, *gen = NULL, *pout = NULL, *audio = NULL,
+               *mask = NULL, *blend = NULL;
     int quiet = 0, crop = 1, max_frames = 0;
     double feather = 12;
     for (int i = 1; i < argc; i++) {
@@ -39,23 +40,36 @@ int main(int argc, char **argv) {
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return 0;
-        } else if (!strcmp(a, "-o") && more) output = argv[++i];
-        else if (!strcmp(a, "--model") && more) model = argv[++i];
-        else if (!strcmp(a, "--transforms") && more) tpath = argv[++i];
-        else if (!strcmp(a, "--paste-back") && more) gen = argv[++i];
-        else if (!strcmp(a, "--paste-out") && more) pout = argv[++i];
-        else if (!strcmp(a, "--audio") && more) audio = argv[++i];
-        else if (!strcmp(a, "--feather") && more) feather = atof(argv[++i]);
-        else if (!strcmp(a, "--max-frames") && more) max_frames = atoi(argv[++i]);
-        else if (!strcmp(a, "--paste-mask") && more) mask = argv[++i];
-        else if (!strcmp(a, "--blend") && more) blend = argv[++i];
-        else if (!strcmp(a, "--no-crop")) crop = 0;
-        else if (!strcmp(a, "-q")) quiet = 1;
+        } else if (!strcmp(a, "-o") && more)
+            output = argv[++i];
+        else if (!strcmp(a, "--model") && more)
+            model = argv[++i];
+        else if (!strcmp(a, "--transforms") && more)
+            tpath = argv[++i];
+        else if (!strcmp(a, "--paste-back") && more)
+            gen = argv[++i];
+        else if (!strcmp(a, "--paste-out") && more)
+            pout = argv[++i];
+        else if (!strcmp(a, "--audio") && more)
+            audio = argv[++i];
+        else if (!strcmp(a, "--feather") && more)
+            feather = atof(argv[++i]);
+        else if (!strcmp(a, "--max-frames") && more)
+            max_frames = atoi(argv[++i]);
+        else if (!strcmp(a, "--paste-mask") && more)
+            mask = argv[++i];
+        else if (!strcmp(a, "--blend") && more)
+            blend = argv[++i];
+        else if (!strcmp(a, "--no-crop"))
+            crop = 0;
+        else if (!strcmp(a, "-q"))
+            quiet = 1;
         else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "pcavs-align: unknown or incomplete option %s\n", a);
             usage(stderr);
             return 2;
-        } else if (!input) input = a;
+        } else if (!input)
+            input = a;
         else {
             fprintf(stderr, "pcavs-align: more than one input (%s, %s)\n", input, a);
             return 2;

@@ -132,8 +132,7 @@ static void on_progress(void *user, long done, long total) {
         pg->t_first = t;
         pg->first_done = done;
     }
-    if (!pg->bar)
-        return;
+    if (!pg->bar) return;
     double el = t - pg->t_first;
     double fps = el > 0 && done > pg->first_done ? (done - pg->first_done) / el : 0;
     char eta[32] = "--:--";
@@ -143,12 +142,10 @@ static void on_progress(void *user, long done, long total) {
     }
     int width = 30, fill = total > 0 ? (int)(width * done / total) : width;
     char bar[64];
-    for (int i = 0; i < width; i++)
-        bar[i] = i < fill ? '#' : '.';
+    for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
     bar[width] = 0;
     fprintf(stderr, "\r[%s] %ld/%ld frames  %.2f frames/s  ETA %s   ", bar, done, total, fps, eta);
-    if (done == total)
-        fputc('\n', stderr);
+    if (done == total) fputc('\n', stderr);
     fflush(stderr);
 }
 
@@ -158,8 +155,7 @@ static int parse_long(const char *s, long lo, long hi, long *out) {
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (errno || *end || end == s || v < lo || v > hi)
-        return 0;
+    if (errno || *end || end == s || v < lo || v > hi) return 0;
     *out = v;
     return 1;
 }
@@ -170,8 +166,7 @@ static char *derive(const char *out, const char *suffix) {
     size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - out) : strlen(out);
     size_t n = stem + strlen(suffix) + 8;
     char *r = malloc(n);
-    if (r)
-        snprintf(r, n, "%.*s%s.mp4", (int)stem, out, suffix);
+    if (r) snprintf(r, n, "%.*s%s.mp4", (int)stem, out, suffix);
     return r;
 }
 
@@ -284,15 +279,13 @@ static int run_clip(pcavs_context *ctx, pcavs_render_params *rp, const opts *o, 
     progress pg = {.bar = !o->quiet && isatty(2), .t0 = now_s()};
     pcavs_render_result res;
     pcavs_status st = pcavs_context_render(ctx, rp, on_progress, &pg, &res);
-    if (pg.bar && st != PCAVS_OK)
-        fputc('\n', stderr);
+    if (pg.bar && st != PCAVS_OK) fputc('\n', stderr);
     if (st != PCAVS_OK) {
         fprintf(stderr, PROG ": %s%s%s\n", label ? label : "", label ? ": " : "", pcavs_last_error());
         return 1;
     }
     if (pose_used) *pose_used = res.pose_frames_used;
-    if (o->n_frames)
-        *o->n_frames = res.n_frames;
+    if (o->n_frames) *o->n_frames = res.n_frames;
     if (!o->quiet) {
         double gen = res.total_seconds - res.load_seconds;
         const char *where = rp->output ? rp->output : rp->frames_dir ? rp->frames_dir : rp->side_by_side;
@@ -437,13 +430,11 @@ int main(int argc, char **argv) {
             rp.output = optarg;
             break;
         case 't':
-            if (!parse_long(optarg, 0, 1024, &v))
-                BAD("--threads needs a number 0..1024, got '%s'", optarg);
+            if (!parse_long(optarg, 0, 1024, &v)) BAD("--threads needs a number 0..1024, got '%s'", optarg);
             xp.n_threads = (int)v;
             break;
         case 'b':
-            if (!parse_long(optarg, 1, 256, &v))
-                BAD("--batch needs a number 1..256, got '%s'", optarg);
+            if (!parse_long(optarg, 1, 256, &v)) BAD("--batch needs a number 1..256, got '%s'", optarg);
             rp.batch = (int)v;
             break;
         case 'q':
@@ -462,8 +453,7 @@ int main(int argc, char **argv) {
             rp.mel = optarg;
             break;
         case OPT_POSE_FRAMES:
-            if (!parse_long(optarg, 1, 100000000, &v))
-                BAD("--pose-frames needs a positive count, got '%s'", optarg);
+            if (!parse_long(optarg, 1, 100000000, &v)) BAD("--pose-frames needs a positive count, got '%s'", optarg);
             rp.pose_frames = v;
             break;
         case OPT_MOUTH:
@@ -509,8 +499,7 @@ int main(int argc, char **argv) {
             rp.upstream_timing = 1;
             break;
         case OPT_MAX_FRAMES:
-            if (!parse_long(optarg, 1, 100000000, &v))
-                BAD("--max-frames needs a positive count, got '%s'", optarg);
+            if (!parse_long(optarg, 1, 100000000, &v)) BAD("--max-frames needs a positive count, got '%s'", optarg);
             rp.max_frames = v;
             break;
         case OPT_DEVICE:
@@ -574,8 +563,7 @@ int main(int argc, char **argv) {
                 BAD("--precision must be fp32 or bf16, or tf32 with --device cuda, got '%s'", optarg);
             break;
         case OPT_NUM_FACES:
-            if (!parse_long(optarg, 1, 1000000, &v))
-                BAD("--num-faces needs a positive count, got '%s'", optarg);
+            if (!parse_long(optarg, 1, 1000000, &v)) BAD("--num-faces needs a positive count, got '%s'", optarg);
             rp.max_faces = (int)v;
             break;
         default:
@@ -583,47 +571,33 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    if (optind < argc)
-        BAD("unexpected argument '%s'", argv[optind]);
-    if (!model_path)
-        BAD("--model is required");
-    if (!rp.output && !rp.frames_dir && !(o.sbs && o.sbs[0]))
-        BAD("-o OUT.mp4 (or --frames DIR) is required");
+    if (optind < argc) BAD("unexpected argument '%s'", argv[optind]);
+    if (!model_path) BAD("--model is required");
+    if (!rp.output && !rp.frames_dir && !(o.sbs && o.sbs[0])) BAD("-o OUT.mp4 (or --frames DIR) is required");
     if (o.csv) {
         if (rp.face || rp.audio || rp.pose || rp.mel || rp.mouth)
             BAD("--csv takes the inputs from the CSV rows: drop --face/--audio/--pose/--mel/--mouth-frames");
-        if (!rp.output)
-            BAD("--csv needs -o OUT_DIR");
+        if (!rp.output) BAD("--csv needs -o OUT_DIR");
         if (rp.output_ref || (o.sbs && o.sbs[0]) || rp.frames_dir)
             BAD("with --csv, outputs are named per row: use --side-by-side without a name, and no "
                 "--output-ref/--frames");
     } else {
-        if (o.shard_n != 1 || o.shard_auto)
-            BAD("--shard needs --csv");
-        if (o.overwrite)
-            BAD("--overwrite needs --csv (a single clip's output is always replaced)");
-        if (!rp.face)
-            BAD("--face is required");
-        if (!rp.audio && !rp.mel)
-            BAD("--audio (or --mel) is required");
+        if (o.shard_n != 1 || o.shard_auto) BAD("--shard needs --csv");
+        if (o.overwrite) BAD("--overwrite needs --csv (a single clip's output is always replaced)");
+        if (!rp.face) BAD("--face is required");
+        if (!rp.audio && !rp.mel) BAD("--audio (or --mel) is required");
     }
-    if (o.paste_back && !o.align)
-        BAD("--paste-back needs --align (it inverts the alignment transforms)");
-    if (o.align && o.csv)
-        BAD("--align works on one clip at a time: align with pcavs-align first, then use --csv");
-    if (o.paste_back && !rp.output)
-        BAD("--paste-back needs -o OUT.mp4 (the generated video it pastes from)");
-    if ((o.paste_mask || o.blend) && !o.paste_back)
-        BAD("--paste-mask and --blend need --paste-back");
-    if (o.quiet)
-        xp.log_level = PCAVS_LOG_ERROR;
+    if (o.paste_back && !o.align) BAD("--paste-back needs --align (it inverts the alignment transforms)");
+    if (o.align && o.csv) BAD("--align works on one clip at a time: align with pcavs-align first, then use --csv");
+    if (o.paste_back && !rp.output) BAD("--paste-back needs -o OUT.mp4 (the generated video it pastes from)");
+    if ((o.paste_mask || o.blend) && !o.paste_back) BAD("--paste-mask and --blend need --paste-back");
+    if (o.quiet) xp.log_level = PCAVS_LOG_ERROR;
     if (o.csv && o.shard_auto) {
         char from[256], err[512];
         if (!infer_shard_auto(o.shard_auto, (const char *(*)(const char *))getenv, &o.shard_i, &o.shard_n, from,
                               sizeof from, err, sizeof err))
             BAD("%s", err);
-        if (!o.quiet)
-            fprintf(stderr, PROG ": shard %d/%d from %s\n", o.shard_i, o.shard_n, from);
+        if (!o.quiet) fprintf(stderr, PROG ": shard %d/%d from %s\n", o.shard_i, o.shard_n, from);
     }
 
     /* the CSV is read (and its rows checked) before the model is loaded */
@@ -639,13 +613,11 @@ int main(int argc, char **argv) {
         int cap = 0;
         while (fgets(line, sizeof line, f)) {
             line[strcspn(line, "\r\n")] = 0;
-            if (!line[strspn(line, " \t")])
-                continue; /* blank */
+            if (!line[strspn(line, " \t")]) continue; /* blank */
             if (n_rows == cap) {
                 cap = cap ? cap * 2 : 16;
                 rows = realloc(rows, cap * sizeof *rows);
-                if (!rows)
-                    return fprintf(stderr, PROG ": out of memory\n"), 1;
+                if (!rows) return fprintf(stderr, PROG ": out of memory\n"), 1;
             }
             rows[n_rows++] = strdup(line);
         }
@@ -668,8 +640,7 @@ int main(int argc, char **argv) {
     char summary_path[2048];
     int summary_fd = -1;
     if (o.csv) {
-        snprintf(summary_path, sizeof summary_path, "%s/summary-shard-%d-of-%d.jsonl", rp.output, o.shard_i,
-                 o.shard_n);
+        snprintf(summary_path, sizeof summary_path, "%s/summary-shard-%d-of-%d.jsonl", rp.output, o.shard_i, o.shard_n);
         summary_fd = open(summary_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (summary_fd < 0) {
             fprintf(stderr, PROG ": summary %s: cannot open: %s\n", summary_path, strerror(errno));
@@ -679,8 +650,7 @@ int main(int argc, char **argv) {
 
     /* with --csv the model is loaded at the first row to render: a resumed shard with nothing left loads nothing */
     pcavs_context *ctx = NULL;
-    if (!o.csv && !(ctx = load_model(model_path, &xp, rp.batch, &o)))
-        return 1;
+    if (!o.csv && !(ctx = load_model(model_path, &xp, rp.batch, &o))) return 1;
 
     int failed = 0, done = 0;
     if (!o.csv) {
@@ -700,8 +670,7 @@ int main(int argc, char **argv) {
         long n_frames = -1;
         o.n_frames = &n_frames;
         for (int r = 0; r < n_rows; r++) {
-            if (r % o.shard_n != o.shard_i)
-                continue;
+            if (r % o.shard_n != o.shard_i) continue;
             double t_row = now_s();
             pcavs_render_params row = rp;
             char name[1600], label[64];
@@ -724,15 +693,12 @@ int main(int argc, char **argv) {
                     (!row.output_ref || infer_output_exists(row.output_ref))) {
                     status = "skipped";
                     skipped++;
-                    if (!o.quiet)
-                        printf(PROG ": %s: %s exists, skipped (--overwrite renders it again)\n", label, out);
+                    if (!o.quiet) printf(PROG ": %s: %s exists, skipped (--overwrite renders it again)\n", label, out);
                 } else {
                     /* temporaries of a render that was killed (scancel, a lost node) */
                     infer_remove_stale_temps(out);
-                    if (row.side_by_side)
-                        infer_remove_stale_temps(row.side_by_side);
-                    if (row.output_ref)
-                        infer_remove_stale_temps(row.output_ref);
+                    if (row.side_by_side) infer_remove_stale_temps(row.side_by_side);
+                    if (row.output_ref) infer_remove_stale_temps(row.output_ref);
                     if (!ctx && !load_failed && !(ctx = load_model(model_path, &xp, rp.batch, &o))) {
                         load_failed = 1;
                         snprintf(load_error, sizeof load_error, "model %s: %s", model_path, pcavs_last_error());
@@ -748,8 +714,8 @@ int main(int argc, char **argv) {
                 }
                 free(own_sbs), free(own_ref);
             }
-            if (infer_summary_append(summary_fd, r, o.shard_i, o.shard_n, out_name, status, n_frames,
-                                     now_s() - t_row, error) != 0) {
+            if (infer_summary_append(summary_fd, r, o.shard_i, o.shard_n, out_name, status, n_frames, now_s() - t_row,
+                                     error) != 0) {
                 fprintf(stderr, PROG ": summary %s: cannot append: %s\n", summary_path, strerror(errno));
                 failed++;
             }
@@ -759,8 +725,7 @@ int main(int argc, char **argv) {
                    o.shard_i, o.shard_n, done, skipped, failed, summary_path);
         close(summary_fd);
     }
-    for (int r = 0; r < n_rows; r++)
-        free(rows[r]);
+    for (int r = 0; r < n_rows; r++) free(rows[r]);
     free(rows);
     pcavs_context_free(ctx);
     return failed ? 1 : 0;

@@ -24,8 +24,7 @@
 static void mix_to_mono(const float *inter /* [n, C] */, size_t n, int C, float *mono /* [n] */) {
     for (size_t i = 0; i < n; i++) {
         float s = 0.0f;
-        for (int c = 0; c < C; c++)
-            s += inter[i * C + c];
+        for (int c = 0; c < C; c++) s += inter[i * C + c];
         mono[i] = C == 1 ? s : s / (float)C;
     }
 }
@@ -57,14 +56,12 @@ static pcavs_status probe_audio(const char *path, int *rate, int *channels) {
     static const char *const first_audio[] = {"-select_streams", "a:0", NULL};
     char buf[512], err[300];
     int code = 0;
-    PCAVS_TRY(pcavs_media_ffprobe(path, "stream=sample_rate,channels", first_audio, buf, sizeof buf, &code, err,
-                                  sizeof err));
+    PCAVS_TRY(
+        pcavs_media_ffprobe(path, "stream=sample_rate,channels", first_audio, buf, sizeof buf, &code, err, sizeof err));
     *rate = *channels = 0;
     const char *r = strstr(buf, "sample_rate="), *c = strstr(buf, "channels=");
-    if (r)
-        *rate = atoi(r + 12);
-    if (c)
-        *channels = atoi(c + 9);
+    if (r) *rate = atoi(r + 12);
+    if (c) *channels = atoi(c + 9);
     if (code != 0 || *rate <= 0 || *channels <= 0)
         return pcavs_fail(PCAVS_ERR_FORMAT, "audio %s: no decodable audio stream (ffprobe: %s)", path,
                           err[0] ? err : "no audio stream");
@@ -90,11 +87,9 @@ static pcavs_status load_ffmpeg(const char *path, float **out, size_t *n, int *r
         size_t got = 0;
         st = pcavs_proc_read(&p, buf + len, cap - len, &got);
         len += got;
-        if (st != PCAVS_OK || len < cap)
-            break;
+        if (st != PCAVS_OK || len < cap) break;
         uint8_t *nb = realloc(buf, cap * 2);
-        if (!nb)
-            free(buf);
+        if (!nb) free(buf);
         buf = nb;
         cap *= 2;
     }
@@ -131,13 +126,11 @@ static pcavs_status load_ffmpeg(const char *path, float **out, size_t *n, int *r
 }
 
 pcavs_status pcavs_audio_load_native(const char *path, float **samples, size_t *n, int *rate) {
-    if (!path || !samples || !n || !rate)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_audio_load_native: NULL");
+    if (!path || !samples || !n || !rate) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_audio_load_native: NULL");
     *samples = NULL;
     *n = 0;
     FILE *probe = fopen(path, "rb");
-    if (!probe)
-        return pcavs_fail(PCAVS_ERR_IO, "audio %s: cannot open (missing or unreadable)", path);
+    if (!probe) return pcavs_fail(PCAVS_ERR_IO, "audio %s: cannot open (missing or unreadable)", path);
     fclose(probe);
     SF_INFO info;
     memset(&info, 0, sizeof info);
@@ -164,8 +157,7 @@ static double bessel_i0(double x) {
     for (int k = 1; k < 500; k++) {
         term *= q / ((double)k * k);
         sum += term;
-        if (term < sum * 1e-18)
-            break;
+        if (term < sum * 1e-18) break;
     }
     return sum;
 }
@@ -176,8 +168,7 @@ pcavs_status pcavs_audio_resample(const float *in, size_t n_in, int sr_in, int s
     double ratio = (double)sr_out / sr_in;
     size_t n_res = (size_t)((double)n_in * ratio);     /* resampy 0.2.2: int(n * sample_ratio) */
     size_t n_fix = (size_t)ceil((double)n_in * ratio); /* librosa fix_length */
-    if (n_res < 1)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "audio: %zu samples are too few to resample", n_in);
+    if (n_res < 1) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "audio: %zu samples are too few to resample", n_in);
     /* kaiser_best: 64 zero crossings x 512 steps, rolloff 0.9475937167399596, Kaiser beta 14.769656459379492:
      * h[j] = rolloff * sinc(rolloff * j/512) * I0(beta*sqrt(1-(j/32768)^2)) / I0(beta) (resampy's stored table). */
     enum { NUM_TABLE = 512, NWIN = 64 * 512 + 1 };
@@ -193,11 +184,9 @@ pcavs_status pcavs_audio_resample(const float *in, size_t n_in, int sr_in, int s
         double x = rolloff * ((double)j / 512.0), r = (double)j / 32768.0;
         double sinc = j == 0 ? 1.0 : sin(M_PI * x) / (M_PI * x);
         win[j] = rolloff * sinc * (bessel_i0(beta * sqrt(1.0 - r * r)) / i0b);
-        if (ratio < 1)
-            win[j] *= ratio;
+        if (ratio < 1) win[j] *= ratio;
     }
-    for (int j = 0; j + 1 < NWIN; j++)
-        delta[j] = win[j + 1] - win[j];
+    for (int j = 0; j + 1 < NWIN; j++) delta[j] = win[j + 1] - win[j];
     delta[NWIN - 1] = 0.0;
     double scale = ratio < 1.0 ? ratio : 1.0, step = 1.0 / ratio;
     int index_step = (int)(scale * NUM_TABLE);
@@ -209,8 +198,7 @@ pcavs_status pcavs_audio_resample(const float *in, size_t n_in, int sr_in, int s
         double eta = index_frac - (double)offset;
         float acc = 0.0f; /* numba: y[t] += weight*x stores float32 after every step */
         long i_max = (NWIN - offset) / index_step;
-        if (n + 1 < i_max)
-            i_max = n + 1;
+        if (n + 1 < i_max) i_max = n + 1;
         for (long i = 0; i < i_max; i++) {
             long o = offset + i * index_step;
             acc = (float)((double)acc + (win[o] + eta * delta[o]) * (double)in[n - i]);
@@ -220,8 +208,7 @@ pcavs_status pcavs_audio_resample(const float *in, size_t n_in, int sr_in, int s
         offset = (long)index_frac;
         eta = index_frac - (double)offset;
         long k_max = (NWIN - offset) / index_step;
-        if ((long)n_in - n - 1 < k_max)
-            k_max = (long)n_in - n - 1;
+        if ((long)n_in - n - 1 < k_max) k_max = (long)n_in - n - 1;
         for (long k = 0; k < k_max; k++) {
             long o = offset + k * index_step;
             acc = (float)((double)acc + (win[o] + eta * delta[o]) * (double)in[n + k + 1]);
@@ -246,8 +233,7 @@ pcavs_status pcavs_audio_load(const char *path, float **samples, size_t *n) {
     }
     pcavs_status st = pcavs_audio_resample(raw, nraw, rate, PCAVS_AUDIO_RATE, samples, n);
     free(raw);
-    if (st != PCAVS_OK)
-        return pcavs_fail_context(st, path);
+    if (st != PCAVS_OK) return pcavs_fail_context(st, path);
     return PCAVS_OK;
 }
 
@@ -257,21 +243,17 @@ pcavs_status pcavs_audio_load(const char *path, float **samples, size_t *n) {
 static float pairwise_sum_f32(const float *a, size_t n) {
     if (n < 8) {
         float r = 0.0f;
-        for (size_t i = 0; i < n; i++)
-            r += a[i];
+        for (size_t i = 0; i < n; i++) r += a[i];
         return r;
     }
     if (n <= 128) {
         float r[8];
         size_t i;
-        for (int j = 0; j < 8; j++)
-            r[j] = a[j];
+        for (int j = 0; j < 8; j++) r[j] = a[j];
         for (i = 8; i < n - (n % 8); i += 8)
-            for (int j = 0; j < 8; j++)
-                r[j] += a[i + j];
+            for (int j = 0; j < 8; j++) r[j] += a[i + j];
         float res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        for (; i < n; i++)
-            res += a[i];
+        for (; i < n; i++) res += a[i];
         return res;
     }
     size_t n2 = n / 2;
@@ -281,16 +263,14 @@ static float pairwise_sum_f32(const float *a, size_t n) {
 
 /* Upstream's gain 0.1 / max(1e-4, rms) with numpy's float32 semantics (public in pcavs.h; 0 for no samples). */
 float pcavs_audio_rms_gain(const float *y, size_t n) {
-    if (!y || n == 0)
-        return 0.0f;
+    if (!y || n == 0) return 0.0f;
     /* np.mean(y**2): add.reduce over 8192-element buffers (sequential float32 accumulation of pairwise sums),
      * then a float32 division by n (correctly rounded, so computed via double). */
     enum { BUF = 8192 };
     float sq[BUF], acc = 0.0f;
     for (size_t s = 0; s < n; s += BUF) {
         size_t m = n - s < BUF ? n - s : BUF;
-        for (size_t i = 0; i < m; i++)
-            sq[i] = y[s + i] * y[s + i];
+        for (size_t i = 0; i < m; i++) sq[i] = y[s + i] * y[s + i];
         acc += pairwise_sum_f32(sq, m);
     }
     float ms = (float)((double)acc / (double)n);
@@ -300,11 +280,9 @@ float pcavs_audio_rms_gain(const float *y, size_t n) {
 }
 
 void pcavs_audio_rms_normalize(float *y, size_t n) {
-    if (!y || n == 0)
-        return;
+    if (!y || n == 0) return;
     const float gain = pcavs_audio_rms_gain(y, n);
-    for (size_t i = 0; i < n; i++)
-        y[i] *= gain;
+    for (size_t i = 0; i < n; i++) y[i] *= gain;
 }
 
 /* ---------------------------------------------------------------- FFT (mixed radix, double) */
@@ -323,8 +301,7 @@ static void fft_rec(const cplx *in, size_t istride, cplx *out, size_t n, const c
     }
     size_t p = n % 4 == 0 ? 2 : n % 2 == 0 ? 2 : n % 3 == 0 ? 3 : n % 5 == 0 ? 5 : n;
     size_t m = n / p;
-    for (size_t r = 0; r < p; r++)
-        fft_rec(in + r * istride, istride * p, out + r * m, m, tw, tw_stride * p, N, tmp);
+    for (size_t r = 0; r < p; r++) fft_rec(in + r * istride, istride * p, out + r * m, m, tw, tw_stride * p, N, tmp);
     for (size_t k = 0; k < m; k++) {
         for (size_t r = 0; r < p; r++) { /* twiddle the r-th sub-transform's k-th output: W_n^(r*k) */
             cplx a = out[r * m + k], w = tw[(r * k * tw_stride) % N];
@@ -360,8 +337,7 @@ void pcavs_audio_mel_basis(float *w) {
     enum { NM = PCAVS_AUDIO_NMELS, NB = PCAVS_AUDIO_NBINS };
     double mel_f[NM + 2];
     double lo = hz_to_mel(125.0), hi = hz_to_mel(7600.0), step = (hi - lo) / (NM + 1);
-    for (int i = 0; i < NM + 2; i++)
-        mel_f[i] = mel_to_hz(i == NM + 1 ? hi : (double)i * step + lo); /* np.linspace */
+    for (int i = 0; i < NM + 2; i++) mel_f[i] = mel_to_hz(i == NM + 1 ? hi : (double)i * step + lo); /* np.linspace */
     for (int i = 0; i < NM; i++) {
         double d0 = mel_f[i + 1] - mel_f[i], d1 = mel_f[i + 2] - mel_f[i + 1];
         double enorm = 2.0 / (mel_f[i + 2] - mel_f[i]);
@@ -381,8 +357,7 @@ size_t pcavs_audio_num_mel_frames(size_t n) { return (n + PCAVS_AUDIO_HOP - 1) /
 
 pcavs_status pcavs_audio_melspectrogram(const float *y, size_t n, float *out) {
     enum { N = PCAVS_AUDIO_NFFT, H = PCAVS_AUDIO_HOP, NB = PCAVS_AUDIO_NBINS, NM = PCAVS_AUDIO_NMELS };
-    if (!y || !out || n == 0)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_audio_melspectrogram: empty input");
+    if (!y || !out || n == 0) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_audio_melspectrogram: empty input");
     size_t M = pcavs_audio_num_mel_frames(n);
     double *awin = malloc(sizeof(double) * N), *a = malloc(sizeof(double) * N), *mag = malloc(sizeof(double) * NB);
     float *W = malloc(sizeof(float) * NM * NB);
@@ -393,19 +368,15 @@ pcavs_status pcavs_audio_melspectrogram(const float *y, size_t n, float *out) {
     }
     /* lws (>= 1.2.6) window, computed exactly as lws does in double: a = sqrt(hann_sym_halfsample),
      * w = sum of the 8 overlapping a^2 rows (sequentially), swin = a/w, awin = sqrt(a*swin). */
-    for (int k = 0; k < N; k++)
-        a[k] = sqrt(0.5 * (1.0 - cos(2.0 * M_PI * (double)(2 * k + 1) / (2.0 * N))));
+    for (int k = 0; k < N; k++) a[k] = sqrt(0.5 * (1.0 - cos(2.0 * M_PI * (double)(2 * k + 1) / (2.0 * N))));
     double wsum[H];
     for (int h = 0; h < H; h++) {
         double s = 0.0;
-        for (int q = 0; q < N / H; q++)
-            s += a[q * H + h] * a[q * H + h];
+        for (int q = 0; q < N / H; q++) s += a[q * H + h] * a[q * H + h];
         wsum[h] = s;
     }
-    for (int k = 0; k < N; k++)
-        awin[k] = sqrt(a[k] * (a[k] / wsum[k % H]));
-    for (int j = 0; j < N; j++)
-        tw[j].re = cos(2.0 * M_PI * j / N), tw[j].im = -sin(2.0 * M_PI * j / N);
+    for (int k = 0; k < N; k++) awin[k] = sqrt(a[k] * (a[k] / wsum[k % H]));
+    for (int j = 0; j < N; j++) tw[j].re = cos(2.0 * M_PI * j / N), tw[j].im = -sin(2.0 * M_PI * j / N);
     pcavs_audio_mel_basis(W);
     const double min_level = exp(-100.0 / 20.0 * log(10.0));
     cplx tmp[8];
@@ -419,13 +390,11 @@ pcavs_status pcavs_audio_melspectrogram(const float *y, size_t n, float *out) {
             fin[k].im = 0.0;
         }
         fft_rec(fin, 1, fout, N, tw, 1, N, tmp);
-        for (int b = 0; b < NB; b++)
-            mag[b] = hypot(fout[b].re, fout[b].im);
+        for (int b = 0; b < NB; b++) mag[b] = hypot(fout[b].re, fout[b].im);
         for (int j = 0; j < NM; j++) {
             double s = 0.0;
             const float *wr = W + (size_t)j * NB;
-            for (int b = 0; b < NB; b++)
-                s += (double)wr[b] * mag[b];
+            for (int b = 0; b < NB; b++) s += (double)wr[b] * mag[b];
             double db = 20.0 * log10(s > min_level ? s : min_level) - 20.0;
             double v = (db - -100.0) / 100.0;
             out[m * NM + j] = (float)(v < 0.0 ? 0.0 : v > 1.0 ? 1.0 : v);
@@ -436,8 +405,7 @@ pcavs_status pcavs_audio_melspectrogram(const float *y, size_t n, float *out) {
 }
 
 pcavs_status pcavs_audio_spectrogram_file(const char *path, float **mel, size_t *M) {
-    if (!path || !mel || !M)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_audio_spectrogram_file: NULL");
+    if (!path || !mel || !M) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_audio_spectrogram_file: NULL");
     float *y = NULL;
     size_t n = 0;
     PCAVS_TRY(pcavs_audio_load(path, &y, &n));
@@ -533,14 +501,12 @@ pcavs_status pcavs_audio_window(const float *mel, size_t M, size_t k, float *out
                           k >= 2 ? 4 * k - 8 : 0, 4 * k + 12, M);
     const float *src = mel + (4 * k - 8) * PCAVS_AUDIO_NMELS;
     for (int t = 0; t < PCAVS_AUDIO_WIN_T; t++)
-        for (int j = 0; j < PCAVS_AUDIO_NMELS; j++)
-            out[j * PCAVS_AUDIO_WIN_T + t] = src[t * PCAVS_AUDIO_NMELS + j];
+        for (int j = 0; j < PCAVS_AUDIO_NMELS; j++) out[j * PCAVS_AUDIO_WIN_T + t] = src[t * PCAVS_AUDIO_NMELS + j];
     return PCAVS_OK;
 }
 
 size_t pcavs_pose_loop_index(size_t k, size_t P) {
-    if (P == 0)
-        return 0;
+    if (P == 0) return 0;
     size_t lap = k / P, r = k % P;
     return lap % 2 == 0 ? r : P - 1 - r;
 }

@@ -18,8 +18,7 @@
 #include "status.h"
 
 void pcavs_image_free(pcavs_image *img) {
-    if (!img)
-        return;
+    if (!img) return;
     free(img->rgb);
     img->rgb = NULL;
     img->width = img->height = 0;
@@ -41,8 +40,7 @@ static void jpeg_err_exit(j_common_ptr cinfo) {
 
 /* Silences libjpeg's stderr output but keeps counting warnings (corrupt/truncated data are warnings). */
 static void jpeg_quiet(j_common_ptr cinfo, int level) {
-    if (level < 0)
-        cinfo->err->num_warnings++;
+    if (level < 0) cinfo->err->num_warnings++;
 }
 
 static pcavs_status decode_jpeg(const uint8_t *data, size_t size, const char *what, pcavs_image *out) {
@@ -76,8 +74,7 @@ static pcavs_status decode_jpeg(const uint8_t *data, size_t size, const char *wh
     }
     size_t w = cinfo.output_width, h = cinfo.output_height;
     rgb = malloc(w * h * 3);
-    if (!rgb)
-        longjmp(err.jb, 1);
+    if (!rgb) longjmp(err.jb, 1);
     while (cinfo.output_scanline < cinfo.output_height) {
         JSAMPROW row = (JSAMPROW)(rgb + (size_t)cinfo.output_scanline * w * 3);
         jpeg_read_scanlines(&cinfo, &row, 1);
@@ -105,8 +102,7 @@ typedef struct png_mem {
 
 static void png_mem_read(png_structp png, png_bytep dst, size_t n) {
     png_mem *m = png_get_io_ptr(png);
-    if (m->pos + n > m->size)
-        png_error(png, "unexpected end of file");
+    if (m->pos + n > m->size) png_error(png, "unexpected end of file");
     memcpy(dst, m->data + m->pos, n);
     m->pos += n;
 }
@@ -141,22 +137,17 @@ static pcavs_status decode_png(const uint8_t *data, size_t size, const char *wha
     /* cv2.imread(IMREAD_COLOR): expand palette/low-depth gray, keep the high byte of 16-bit samples,
      * drop alpha, replicate gray to three channels. */
     png_set_expand(png);
-    if (depth == 16)
-        png_set_strip_16(png);
+    if (depth == 16) png_set_strip_16(png);
     png_set_strip_alpha(png);
-    if (color == PNG_COLOR_TYPE_GRAY || color == PNG_COLOR_TYPE_GRAY_ALPHA)
-        png_set_gray_to_rgb(png);
+    if (color == PNG_COLOR_TYPE_GRAY || color == PNG_COLOR_TYPE_GRAY_ALPHA) png_set_gray_to_rgb(png);
     png_set_interlace_handling(png);
     png_read_update_info(png, info);
     size_t w = png_get_image_width(png, info), h = png_get_image_height(png, info);
-    if (png_get_channels(png, info) != 3 || png_get_bit_depth(png, info) != 8)
-        png_error(png, "unsupported layout");
+    if (png_get_channels(png, info) != 3 || png_get_bit_depth(png, info) != 8) png_error(png, "unsupported layout");
     rgb = malloc(w * h * 3);
     rows = malloc(h * sizeof(png_bytep));
-    if (!rgb || !rows)
-        png_error(png, "out of memory");
-    for (size_t y = 0; y < h; y++)
-        rows[y] = rgb + y * w * 3;
+    if (!rgb || !rows) png_error(png, "out of memory");
+    for (size_t y = 0; y < h; y++) rows[y] = rgb + y * w * 3;
     png_read_image(png, rows);
     png_read_end(png, NULL);
     png_destroy_read_struct(&png, &info, NULL);
@@ -168,21 +159,17 @@ static pcavs_status decode_png(const uint8_t *data, size_t size, const char *wha
 }
 
 pcavs_status pcavs_image_decode(const uint8_t *data, size_t size, const char *what_name, pcavs_image *out) {
-    if (!data || !out)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_image_decode: NULL argument");
+    if (!data || !out) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_image_decode: NULL argument");
     const char *what = what_name ? what_name : "(memory)";
     out->rgb = NULL;
     out->width = out->height = 0;
-    if (size >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF)
-        return decode_jpeg(data, size, what, out);
-    if (size >= 8 && !png_sig_cmp(data, 0, 8))
-        return decode_png(data, size, what, out);
+    if (size >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF) return decode_jpeg(data, size, what, out);
+    if (size >= 8 && !png_sig_cmp(data, 0, 8)) return decode_png(data, size, what, out);
     return pcavs_fail(PCAVS_ERR_FORMAT, "image %s: neither JPEG nor PNG (unrecognised header)", what);
 }
 
 pcavs_status pcavs_image_load(const char *path, pcavs_image *out) {
-    if (!path || !out)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_image_load: NULL argument");
+    if (!path || !out) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_image_load: NULL argument");
     uint8_t *data = NULL;
     size_t size = 0;
     PCAVS_TRY(pcavs_media_read_file(path, &data, &size));
@@ -204,10 +191,8 @@ static void linear_coeffs(int ssize, int dsize, int clamp, int *idx, short *a0, 
         int s = (int)floorf(f);
         f -= (float)s;
         if (clamp) {
-            if (s < 0)
-                f = 0, s = 0;
-            if (s >= ssize - 1)
-                f = 0, s = ssize - 1;
+            if (s < 0) f = 0, s = 0;
+            if (s >= ssize - 1) f = 0, s = ssize - 1;
         }
         idx[d] = s;
         a0[d] = (short)lrintf((1.f - f) * 2048.f);
@@ -265,8 +250,7 @@ pcavs_status pcavs_image_resize_linear_u8(const uint8_t *src, int sw, int sh, si
 
 pcavs_status pcavs_image_crop_resize(const pcavs_image *img, const char *what_name, uint8_t *out) {
     const char *what = what_name ? what_name : "(image)";
-    if (!img || !img->rgb || !out)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "image %s: NULL argument", what);
+    if (!img || !img->rgb || !out) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "image %s: NULL argument", what);
     if (img->width != PCAVS_IMAGE_SIZE || img->height != PCAVS_IMAGE_SIZE)
         return pcavs_fail(PCAVS_ERR_SHAPE,
                           "image %s: %dx%d is not a VoxCeleb2-style 224x224 face crop; align it first "
@@ -279,21 +263,17 @@ pcavs_status pcavs_image_crop_resize(const pcavs_image *img, const char *what_na
 
 void pcavs_image_to_tensor(const uint8_t *rgb, int width, int height, float *out) {
     float lut[256];
-    for (int x = 0; x < 256; x++)
-        lut[x] = 2.0f * (float)(x / 255.0) - 1.0f; /* float32(2*float32(x/255.0) - 1) */
+    for (int x = 0; x < 256; x++) lut[x] = 2.0f * (float)(x / 255.0) - 1.0f; /* float32(2*float32(x/255.0) - 1) */
     size_t plane = (size_t)width * height;
     for (size_t p = 0; p < plane; p++)
-        for (int c = 0; c < 3; c++)
-            out[c * plane + p] = lut[rgb[p * 3 + c]];
+        for (int c = 0; c < 3; c++) out[c * plane + p] = lut[rgb[p * 3 + c]];
 }
 
 pcavs_status pcavs_image_preprocess(const pcavs_image *img, const char *what_name, float *out) {
     uint8_t *rgb = malloc((size_t)PCAVS_IMAGE_SIZE * PCAVS_IMAGE_SIZE * 3);
-    if (!rgb)
-        return pcavs_fail(PCAVS_ERR_OOM, "image %s: out of memory", what_name ? what_name : "(image)");
+    if (!rgb) return pcavs_fail(PCAVS_ERR_OOM, "image %s: out of memory", what_name ? what_name : "(image)");
     pcavs_status st = pcavs_image_crop_resize(img, what_name, rgb);
-    if (st == PCAVS_OK)
-        pcavs_image_to_tensor(rgb, PCAVS_IMAGE_SIZE, PCAVS_IMAGE_SIZE, out);
+    if (st == PCAVS_OK) pcavs_image_to_tensor(rgb, PCAVS_IMAGE_SIZE, PCAVS_IMAGE_SIZE, out);
     free(rgb);
     return st;
 }
@@ -311,10 +291,8 @@ void pcavs_image_from_tensor(const float *chw, int width, int height, uint8_t *r
     for (size_t p = 0; p < plane; p++)
         for (int c = 0; c < 3; c++) {
             float v = (chw[c * plane + p] + 1.0f) / 2.0f * 255.0f; /* float32 like numpy on a float32 array */
-            if (!(v > 0.0f))
-                v = 0.0f; /* also maps NaN to 0 */
-            if (v > 255.0f)
-                v = 255.0f;
+            if (!(v > 0.0f)) v = 0.0f;                             /* also maps NaN to 0 */
+            if (v > 255.0f) v = 255.0f;
             rgb[p * 3 + c] = (uint8_t)v; /* astype(uint8) truncates */
         }
 }
@@ -342,8 +320,7 @@ pcavs_status pcavs_image_write_png(const char *path, const uint8_t *rgb, int wid
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_set_compression_level(png, 3);
     png_write_info(png, info);
-    for (int y = 0; y < height; y++)
-        png_write_row(png, (png_const_bytep)(rgb + (size_t)y * width * 3));
+    for (int y = 0; y < height; y++) png_write_row(png, (png_const_bytep)(rgb + (size_t)y * width * 3));
     png_write_end(png, NULL);
     png_destroy_write_struct(&png, &info);
     return pcavs_media_commit_temp(f, tmp, path);

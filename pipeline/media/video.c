@@ -20,18 +20,14 @@ int pcavs_video_ffmpeg_available(void) {
 
 static pcavs_status check_readable(const char *path, const char *what) {
     struct stat st;
-    if (stat(path, &st) != 0)
-        return pcavs_fail(PCAVS_ERR_IO, "%s %s: cannot open: %s", what, path, strerror(errno));
-    if (!S_ISREG(st.st_mode))
-        return pcavs_fail(PCAVS_ERR_IO, "%s %s: not a regular file", what, path);
-    if (st.st_size == 0)
-        return pcavs_fail(PCAVS_ERR_FORMAT, "%s %s: empty file", what, path);
+    if (stat(path, &st) != 0) return pcavs_fail(PCAVS_ERR_IO, "%s %s: cannot open: %s", what, path, strerror(errno));
+    if (!S_ISREG(st.st_mode)) return pcavs_fail(PCAVS_ERR_IO, "%s %s: not a regular file", what, path);
+    if (st.st_size == 0) return pcavs_fail(PCAVS_ERR_FORMAT, "%s %s: empty file", what, path);
     return PCAVS_OK;
 }
 
 pcavs_status pcavs_video_probe(const char *path, pcavs_video_info *info) {
-    if (!path || !info)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_video_probe: NULL argument");
+    if (!path || !info) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_video_probe: NULL argument");
     memset(info, 0, sizeof *info);
     info->n_frames = -1;
     PCAVS_TRY(check_readable(path, "video"));
@@ -47,11 +43,9 @@ pcavs_status pcavs_video_probe(const char *path, pcavs_video_info *info) {
     for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
         if (!strncmp(line, "codec_type=", 11)) {
             int is_video = !strcmp(line + 11, "video");
-            if (!strcmp(line + 11, "audio"))
-                info->has_audio = 1;
+            if (!strcmp(line + 11, "audio")) info->has_audio = 1;
             cur = is_video && !seen_video;
-            if (is_video)
-                seen_video = 1;
+            if (is_video) seen_video = 1;
         } else if (cur) {
             if (!strncmp(line, "width=", 6))
                 info->width = atoi(line + 6);
@@ -63,8 +57,7 @@ pcavs_status pcavs_video_probe(const char *path, pcavs_video_info *info) {
                 info->n_frames = atol(line + 16); /* containers without a frame count in their header */
             else if (!strncmp(line, "r_frame_rate=", 13)) {
                 double a = 0, b = 1;
-                if (sscanf(line + 13, "%lf/%lf", &a, &b) >= 1 && b > 0)
-                    info->fps = a / b;
+                if (sscanf(line + 13, "%lf/%lf", &a, &b) >= 1 && b > 0) info->fps = a / b;
             }
         }
     }
@@ -84,14 +77,12 @@ struct pcavs_video_reader {
 };
 
 pcavs_status pcavs_video_open(const char *path, pcavs_video_reader **out, pcavs_video_info *info) {
-    if (!out)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_video_open: NULL argument");
+    if (!out) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_video_open: NULL argument");
     *out = NULL;
     pcavs_video_info vi;
     PCAVS_TRY(pcavs_video_probe(path, &vi));
     pcavs_video_reader *r = calloc(1, sizeof *r);
-    if (!r)
-        return pcavs_fail(PCAVS_ERR_OOM, "video %s: out of memory", path);
+    if (!r) return pcavs_fail(PCAVS_ERR_OOM, "video %s: out of memory", path);
     r->info = vi;
     r->frame_bytes = (size_t)vi.width * vi.height * 3;
     r->frame = malloc(r->frame_bytes);
@@ -108,19 +99,16 @@ pcavs_status pcavs_video_open(const char *path, pcavs_video_reader **out, pcavs_
         free(r->frame), free(r->path), free(r);
         return st;
     }
-    if (info)
-        *info = vi;
+    if (info) *info = vi;
     *out = r;
     return PCAVS_OK;
 }
 
 pcavs_status pcavs_video_read(pcavs_video_reader *r, const uint8_t **rgb, int *got) {
-    if (!r || !rgb || !got)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_video_read: NULL argument");
+    if (!r || !rgb || !got) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_video_read: NULL argument");
     *got = 0;
     *rgb = NULL;
-    if (r->done)
-        return PCAVS_OK;
+    if (r->done) return PCAVS_OK;
     size_t n = 0;
     PCAVS_TRY(pcavs_proc_read(&r->proc, r->frame, r->frame_bytes, &n));
     if (n == r->frame_bytes) {
@@ -148,10 +136,8 @@ pcavs_status pcavs_video_read(pcavs_video_reader *r, const uint8_t **rgb, int *g
 long pcavs_video_frames_read(const pcavs_video_reader *r) { return r ? r->n_read : 0; }
 
 void pcavs_video_close(pcavs_video_reader *r) {
-    if (!r)
-        return;
-    if (!r->done)
-        pcavs_proc_kill(&r->proc);
+    if (!r) return;
+    if (!r->done) pcavs_proc_kill(&r->proc);
     free(r->frame);
     free(r->path);
     free(r);
@@ -161,27 +147,23 @@ void pcavs_video_close(pcavs_video_reader *r) {
 
 const char *pcavs_frames_path(const char *dir, size_t idx, char *buf, size_t cap) {
     snprintf(buf, cap, "%s/%06zu.jpg", dir, idx);
-    if (access(buf, F_OK) == 0)
-        return buf;
+    if (access(buf, F_OK) == 0) return buf;
     snprintf(buf, cap, "%s/%06zu.png", dir, idx);
-    if (access(buf, F_OK) == 0)
-        return buf;
+    if (access(buf, F_OK) == 0) return buf;
     snprintf(buf, cap, "%s/%06zu.jpg", dir, idx);
     return buf;
 }
 
 pcavs_status pcavs_frames_count(const char *dir, size_t *n) {
     struct stat st;
-    if (!dir || !n)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_frames_count: NULL argument");
+    if (!dir || !n) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_frames_count: NULL argument");
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return pcavs_fail(PCAVS_ERR_IO, "frames folder %s: not a directory", dir);
     char buf[4096];
     size_t k = 0;
     for (;; k++) {
         pcavs_frames_path(dir, k, buf, sizeof buf);
-        if (access(buf, R_OK) != 0)
-            break;
+        if (access(buf, R_OK) != 0) break;
     }
     *n = k;
     return PCAVS_OK;
@@ -215,11 +197,9 @@ pcavs_status pcavs_video_writer_open_skip(const char *out_path, int width, int h
     if (width % 2 || height % 2)
         return pcavs_fail(PCAVS_ERR_SHAPE, "video %s: H.264 yuv420p needs even sizes, got %dx%d", out_path, width,
                           height);
-    if (audio_path)
-        PCAVS_TRY(check_readable(audio_path, "audio"));
+    if (audio_path) PCAVS_TRY(check_readable(audio_path, "audio"));
     pcavs_video_writer *w = calloc(1, sizeof *w);
-    if (!w)
-        return pcavs_fail(PCAVS_ERR_OOM, "video %s: out of memory", out_path);
+    if (!w) return pcavs_fail(PCAVS_ERR_OOM, "video %s: out of memory", out_path);
     w->width = width, w->height = height;
     w->path = strdup(out_path);
     FILE *f = NULL;
@@ -237,18 +217,14 @@ pcavs_status pcavs_video_writer_open_skip(const char *out_path, int width, int h
     int a = 0;
     const char *head[] = {"ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt",
                           "rgb24",  "-s",       size, "-r",    rate, "-i", "pipe:0"};
-    for (size_t i = 0; i < sizeof head / sizeof *head; i++)
-        argv[a++] = head[i];
+    for (size_t i = 0; i < sizeof head / sizeof *head; i++) argv[a++] = head[i];
     if (audio_path && audio_skip_s > 0)
         argv[a++] = "-ss", argv[a++] = skip; /* input option: the audio starts audio_skip_s into the file */
-    if (audio_path)
-        argv[a++] = "-i", argv[a++] = audio_path;
+    if (audio_path) argv[a++] = "-i", argv[a++] = audio_path;
     argv[a++] = "-map", argv[a++] = "0:v:0";
-    if (audio_path)
-        argv[a++] = "-map", argv[a++] = "1:a:0";
+    if (audio_path) argv[a++] = "-map", argv[a++] = "1:a:0";
     const char *venc[] = {"-c:v", "libx264", "-pix_fmt", "yuv420p", "-crf", "18", "-preset", "medium"};
-    for (size_t i = 0; i < sizeof venc / sizeof *venc; i++)
-        argv[a++] = venc[i];
+    for (size_t i = 0; i < sizeof venc / sizeof *venc; i++) argv[a++] = venc[i];
     if (audio_path)
         argv[a++] = "-c:a", argv[a++] = "aac", argv[a++] = "-b:a", argv[a++] = "128k", argv[a++] = "-shortest";
     argv[a++] = "-movflags", argv[a++] = "+faststart", argv[a++] = "-f", argv[a++] = "mp4";
@@ -265,18 +241,15 @@ pcavs_status pcavs_video_writer_open_skip(const char *out_path, int width, int h
 }
 
 pcavs_status pcavs_video_writer_write(pcavs_video_writer *w, const uint8_t *rgb) {
-    if (!w || !rgb)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "video writer: NULL argument");
+    if (!w || !rgb) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "video writer: NULL argument");
     pcavs_status st = pcavs_proc_write(&w->proc, rgb, (size_t)w->width * w->height * 3);
-    if (st != PCAVS_OK)
-        return pcavs_fail_context(st, w->path);
+    if (st != PCAVS_OK) return pcavs_fail_context(st, w->path);
     w->n_written++;
     return PCAVS_OK;
 }
 
 pcavs_status pcavs_video_writer_close(pcavs_video_writer *w) {
-    if (!w)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "video writer: NULL");
+    if (!w) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "video writer: NULL");
     char err[400];
     int code = pcavs_proc_finish(&w->proc, err, sizeof err);
     struct stat st;
@@ -290,15 +263,13 @@ pcavs_status pcavs_video_writer_close(pcavs_video_writer *w) {
     else if (rename(w->tmp, w->path) != 0)
         rc = pcavs_fail(PCAVS_ERR_IO, "video %s: cannot rename the temporary file onto it: %s", w->path,
                         strerror(errno));
-    if (rc != PCAVS_OK)
-        unlink(w->tmp);
+    if (rc != PCAVS_OK) unlink(w->tmp);
     writer_free(w);
     return rc;
 }
 
 void pcavs_video_writer_abort(pcavs_video_writer *w) {
-    if (!w)
-        return;
+    if (!w) return;
     pcavs_proc_kill(&w->proc);
     unlink(w->tmp);
     writer_free(w);

@@ -109,9 +109,20 @@ pcavs_status pn_prepare_modconv(pn_loader *L, const pcavs_modconv_desc *d, const
 
 /* The conv's descriptor for an n x h x w input, with the backend's forms of its weight. */
 static pcavs_conv2d_desc conv_desc(const pn_conv *cv, int n, int h, int w, pcavs_act act) {
-    return (pcavs_conv2d_desc){.n = n, .c_in = cv->c_in, .h = h, .w = w, .c_out = cv->c_out, .kh = cv->k,
-                               .kw = cv->k, .stride_h = cv->stride, .stride_w = cv->stride, .pad_h = cv->pad,
-                               .pad_w = cv->pad, .groups = cv->groups, .act = act, .prepared = cv->prep};
+    return (pcavs_conv2d_desc){.n = n,
+                               .c_in = cv->c_in,
+                               .h = h,
+                               .w = w,
+                               .c_out = cv->c_out,
+                               .kh = cv->k,
+                               .kw = cv->k,
+                               .stride_h = cv->stride,
+                               .stride_w = cv->stride,
+                               .pad_h = cv->pad,
+                               .pad_w = cv->pad,
+                               .groups = cv->groups,
+                               .act = act,
+                               .prepared = cv->prep};
 }
 
 /* The backend's forms of a conv's weight (BN folded). The reduced-precision mode is allowed to E's convs only

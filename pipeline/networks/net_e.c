@@ -145,10 +145,10 @@ static pcavs_status e_body(pn_ctx *c, void *vargs) {
     PCAVS_TRY(pn_stage4(c, "E.stem", s0, n, 64, 112, 112));
     PCAVS_TRY(convblock(c, &e->conv2, n, 112, 112, s0, s1)); /* [n, 128, 112, 112] */
     pcavs_maxpool2d_desc mp = {.n = n, .c = 128, .h = 112, .w = 112, .k = 2, .stride = 2, .pad = 0};
-    PN_K(c, c->be->maxpool2d(c->kc, &mp, s1, s0));           /* [n, 128, 56, 56] */
-    PCAVS_TRY(convblock(c, &e->conv3, n, 56, 56, s0, s1));   /* [n, 128, 56, 56] */
-    PCAVS_TRY(convblock(c, &e->conv4, n, 56, 56, s1, s0));   /* [n, 256, 56, 56] */
-    PCAVS_TRY(hourglass(c, 4, n, 56, 56, s0, s1));           /* [n, 256, 56, 56] */
+    PN_K(c, c->be->maxpool2d(c->kc, &mp, s1, s0));         /* [n, 128, 56, 56] */
+    PCAVS_TRY(convblock(c, &e->conv3, n, 56, 56, s0, s1)); /* [n, 128, 56, 56] */
+    PCAVS_TRY(convblock(c, &e->conv4, n, 56, 56, s1, s0)); /* [n, 256, 56, 56] */
+    PCAVS_TRY(hourglass(c, 4, n, 56, 56, s0, s1));         /* [n, 256, 56, 56] */
     PCAVS_TRY(pn_stage4(c, "E.hourglass", s1, n, 256, 56, 56));
     PCAVS_TRY(convblock(c, &e->top_m, n, 56, 56, s1, s0));
     PCAVS_TRY(pn_conv_run(c, &e->conv_last, n, 56, 56, s0, s1, PCAVS_ACT_RELU)); /* relu(bn_end0(conv_last0)) */

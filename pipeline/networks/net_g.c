@@ -34,8 +34,14 @@ static size_t g_noise_offset(int l) { /* floats before layer l in a per-frame no
 
 /* The layer's descriptor at batch 1 on its side x side input: what the backend prepares its weight forms for. */
 static pcavs_modconv_desc g_layer_desc(const pn_modconv *mc, int side) {
-    return (pcavs_modconv_desc){.n = 1, .c_in = mc->c_in, .h = side, .w = side, .c_out = mc->c_out, .k = mc->k,
-                                .demodulate = mc->demodulate, .upsample = mc->upsample};
+    return (pcavs_modconv_desc){.n = 1,
+                                .c_in = mc->c_in,
+                                .h = side,
+                                .w = side,
+                                .c_out = mc->c_out,
+                                .k = mc->k,
+                                .demodulate = mc->demodulate,
+                                .upsample = mc->upsample};
 }
 
 /* The modulation EqualLinear (2560 -> c_in) as its identity columns (with the bias) and its pose columns, the
@@ -56,8 +62,10 @@ static pcavs_status load_modulation(pn_loader *L, pn_modconv *mc, const char *na
     for (int o = 0; o < c_in; o++)
         for (int i = 0; i < PCAVS_STYLE_DIM; i++) {
             const float v = w[(size_t)o * PCAVS_STYLE_DIM + i] * scale;
-            if (i < PCAVS_ID_DIM) wi[(size_t)o * PCAVS_ID_DIM + i] = v;
-            else wp[(size_t)o * pose_dim + i - PCAVS_ID_DIM] = v;
+            if (i < PCAVS_ID_DIM)
+                wi[(size_t)o * PCAVS_ID_DIM + i] = v;
+            else
+                wp[(size_t)o * pose_dim + i - PCAVS_ID_DIM] = v;
         }
     mc->mod_id = (pn_linear){.in = PCAVS_ID_DIM, .out = c_in};
     mc->mod_pose = (pn_linear){.in = pose_dim, .out = c_in};
@@ -193,10 +201,19 @@ typedef struct g_rgb_side {
  * ToRGB's sums as a side output where `side` is given and the form can (side->done says whether it did). */
 static pcavs_status styled_conv(pn_ctx *c, const pn_modconv *mc, int b, int h, const float *x, const float *style,
                                 const float *noise, float *y, g_rgb_side *side) {
-    pcavs_modconv_desc d = {.n = b, .c_in = mc->c_in, .h = h, .w = h, .c_out = mc->c_out, .k = mc->k,
-                            .demodulate = mc->demodulate, .upsample = mc->upsample, .prepared = mc->prep,
+    pcavs_modconv_desc d = {.n = b,
+                            .c_in = mc->c_in,
+                            .h = h,
+                            .w = h,
+                            .c_out = mc->c_out,
+                            .k = mc->k,
+                            .demodulate = mc->demodulate,
+                            .upsample = mc->upsample,
+                            .prepared = mc->prep,
                             /* the noise and the leaky ReLU in the op (the CPU's Winograd paths as they store y) */
-                            .act_lrelu = 1, .act_bias = mc->bias, .act_noise = noise,
+                            .act_lrelu = 1,
+                            .act_bias = mc->bias,
+                            .act_noise = noise,
                             .act_noise_weight = mc->noise_weight};
     if (side) {
         side->done = 0;
@@ -210,7 +227,8 @@ static pcavs_status styled_conv(pn_ctx *c, const pn_modconv *mc, int b, int h, c
  * skip_out where `done` (the side output of the StyledConv before). */
 static pcavs_status to_rgb(pn_ctx *c, const pn_modconv *mc, int b, int h, const float *x, const float *style,
                            const float *skip_in, float *tmp, float *skip_out, int done) {
-    pcavs_modconv_desc d = {.n = b, .c_in = mc->c_in, .h = h, .w = h, .c_out = 3, .k = 1, .demodulate = 0, .upsample = 0};
+    pcavs_modconv_desc d = {
+        .n = b, .c_in = mc->c_in, .h = h, .w = h, .c_out = 3, .k = 1, .demodulate = 0, .upsample = 0};
     int os[4] = {b, 3, h, h}, bs[4] = {1, 3, 1, 1};
     if (!skip_in) {
         PN_K(c, c->be->modconv(c->kc, &d, x, mc->w, style, NULL, tmp));
@@ -219,8 +237,17 @@ static pcavs_status to_rgb(pn_ctx *c, const pn_modconv *mc, int b, int h, const 
     }
     if (!done) PN_K(c, c->be->modconv(c->kc, &d, x, mc->w, style, NULL, skip_out));
     PN_K(c, c->be->add(c->kc, os, skip_out, bs, mc->bias, PCAVS_ACT_NONE, skip_out));
-    pcavs_upfirdn2d_desc u = {.planes = b * 3, .h = h / 2, .w = h / 2, .up = 2, .down = 1,
-                              .pad_x0 = 2, .pad_x1 = 1, .pad_y0 = 2, .pad_y1 = 1, .kh = 4, .kw = 4};
+    pcavs_upfirdn2d_desc u = {.planes = b * 3,
+                              .h = h / 2,
+                              .w = h / 2,
+                              .up = 2,
+                              .down = 1,
+                              .pad_x0 = 2,
+                              .pad_x1 = 1,
+                              .pad_y0 = 2,
+                              .pad_y1 = 1,
+                              .kh = 4,
+                              .kw = 4};
     PN_K(c, c->be->upfirdn2d(c->kc, &u, skip_in, mc->blur, tmp));
     PN_K(c, c->be->add(c->kc, os, skip_out, os, tmp, PCAVS_ACT_NONE, skip_out));
     return PCAVS_OK;
@@ -313,7 +340,8 @@ static pcavs_status g_body(pn_ctx *c, void *vargs) {
     PCAVS_TRY(pn_upload(c, mel, A->a, (size_t)b * 512));
     if (noise) PCAVS_TRY(pn_upload(c, noise, A->noise, (size_t)b * per_frame_noise));
 
-    /* style = cat(id_feature, pose_in), pose_in = cat(mouth_embed(a), headpose_embed(h)) (the modulations read pose_in) */
+    /* style = cat(id_feature, pose_in), pose_in = cat(mouth_embed(a), headpose_embed(h)) (the modulations read pose_in)
+     */
     PN_K(c, c->be->relu(c->kc, (size_t)b * 512, mel, mel));
     PCAVS_TRY(pn_linear_run(c, &e->mouth_embed, b, mel, mouth, PCAVS_ACT_NONE));
     PN_K(c, c->be->relu(c->kc, (size_t)b * 512, hp, hp));
@@ -353,8 +381,14 @@ static pcavs_status g_body(pn_ctx *c, void *vargs) {
         const int per_sample = i == 4 && b > 1 && c->be->per_sample_large_maps;
         /* sample by sample the last first: out (f1) overwrites x (f1) of samples >= s0 / 2 only (its per-sample
          * stride, 128 x 224 x 224, is 2x x's, 256 x 112 x 112), which are done by then */
-        const g_step_io io = {.x = f1, .mid = f0, .out = f1, .skip = skip, .skip_next = skip_next, .tmp = tmp,
-                              .noise_up = NOISE(2 * i + 1), .noise = NOISE(2 * i + 2)};
+        const g_step_io io = {.x = f1,
+                              .mid = f0,
+                              .out = f1,
+                              .skip = skip,
+                              .skip_next = skip_next,
+                              .tmp = tmp,
+                              .noise_up = NOISE(2 * i + 1),
+                              .noise = NOISE(2 * i + 2)};
         for (int k = 0; k < (per_sample ? b : 1); k++)
             PCAVS_TRY(g_step(c, i, per_sample ? b - 1 - k : 0, per_sample ? 1 : b, h, &io, style_conv, style_rgb));
         h *= 2;
@@ -378,7 +412,8 @@ pcavs_status pcavs_generate(pcavs_model *m, int b, const float *id_feature, cons
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_generate: NULL argument");
     if (b < 1) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_generate: batch must be >= 1 (got %d)", b);
     if (h_rows != 1 && h_rows != b)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_generate: h_rows must be 1 or the batch %d (got %d)", b, h_rows);
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_generate: h_rows must be 1 or the batch %d (got %d)", b,
+                          h_rows);
     pcavs_noise_params np = {.mode = PCAVS_NOISE_RANDOM};
     if (noise) np = *noise;
     const float *host_noise = NULL;

@@ -69,11 +69,11 @@ typedef struct pn_e {
 
 /* A_sync: SEBasicBlock. */
 typedef struct pn_a_block {
-    pn_conv c1;     /* conv1 (no bias), then ReLU, then bn1 (not foldable) */
+    pn_conv c1; /* conv1 (no bias), then ReLU, then bn1 (not foldable) */
     pn_bn bn1;
-    pn_conv c2;     /* conv2 + bn2 */
+    pn_conv c2; /* conv2 + bn2 */
     pn_linear se1, se2;
-    pn_conv ds;     /* 1x1 stride + BN */
+    pn_conv ds; /* 1x1 stride + BN */
     int has_ds;
 } pn_a_block;
 typedef struct pn_a {
@@ -82,7 +82,7 @@ typedef struct pn_a {
     pn_a_block blocks[16];
     pn_conv att0; /* Conv1d 2560 -> 128 as a 1x1 conv */
     pn_bn att_bn;
-    pn_conv att3; /* Conv1d 128 -> 2560 */
+    pn_conv att3;       /* Conv1d 128 -> 2560 */
     const float *ones3; /* [1, 3]: the sum over time as a linear */
     pn_linear fc;
 } pn_a;
@@ -97,8 +97,8 @@ typedef struct pn_modconv {
     pn_linear mod_id;   /* 2048 -> c_in, with the bias */
     pn_linear mod_pose; /* 512 -> c_in, b NULL */
     float *id_part;     /* [c_in] device: mod_id(the cached identity) */
-    const float *bias; /* activate.bias [c_out] (StyledConv) or ToRGB bias [3] */
-    const float *blur; /* [4, 4] for the upsampling conv / the ToRGB skip upsample, else NULL */
+    const float *bias;  /* activate.bias [c_out] (StyledConv) or ToRGB bias [3] */
+    const float *blur;  /* [4, 4] for the upsampling conv / the ToRGB skip upsample, else NULL */
     float noise_weight;
     const float *noise_fixed; /* host [hw] (noises.noise_i) for StyledConv */
     int c_in, c_out, k, upsample, demodulate;
@@ -153,17 +153,17 @@ typedef struct pn_ctx {
     int measure; /* 1: sizing pass, no kernel runs */
 } pn_ctx;
 
-#define PN_K(c, call)                                                                              \
-    do {                                                                                           \
-        if (!(c)->measure) PCAVS_TRY(call);                                                        \
+#define PN_K(c, call)                                                                                                  \
+    do {                                                                                                               \
+        if (!(c)->measure) PCAVS_TRY(call);                                                                            \
     } while (0)
 
-#define PN_ALLOC(c, ptr, count)                                                                    \
-    do {                                                                                           \
-        (ptr) = pcavs_arena_floats(&(c)->ar, (size_t)(count));                                     \
-        if (!(ptr))                                                                                \
-            return pcavs_fail(PCAVS_ERR_INTERNAL, "%s: activation arena overflow (%zu floats)",    \
-                              __func__, (size_t)(count));                                          \
+#define PN_ALLOC(c, ptr, count)                                                                                        \
+    do {                                                                                                               \
+        (ptr) = pcavs_arena_floats(&(c)->ar, (size_t)(count));                                                         \
+        if (!(ptr))                                                                                                    \
+            return pcavs_fail(PCAVS_ERR_INTERNAL, "%s: activation arena overflow (%zu floats)", __func__,              \
+                              (size_t)(count));                                                                        \
     } while (0)
 
 /* Runs `body(c, args)` under workspace `which` for batch n: plans (measure pass + one

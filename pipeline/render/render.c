@@ -87,38 +87,29 @@ static pcavs_status encode_identity(clip *c, pcavs_model *m, int batch, float *i
                 done = 1;
                 break;
             }
-            if (total + n == 0)
-                memcpy(first_rgb, rgb, RGB_BYTES);
+            if (total + n == 0) memcpy(first_rgb, rgb, RGB_BYTES);
             pcavs_image_to_tensor(rgb, IMG, IMG, images + (size_t)n * CHW);
             n++;
         }
-        if (st != PCAVS_OK || n == 0)
-            break;
+        if (st != PCAVS_OK || n == 0) break;
         st = pcavs_v_forward(m, n, images, feat, maps);
-        if (st == PCAVS_OK && ref_pose)
-            st = pcavs_e_forward(m, n, images, fan, NULL);
+        if (st == PCAVS_OK && ref_pose) st = pcavs_e_forward(m, n, images, fan, NULL);
         for (int i = 0; st == PCAVS_OK && i < n; i++) {
-            for (size_t j = 0; j < PCAVS_ID_DIM; j++)
-                acc[j] += feat[(size_t)i * PCAVS_ID_DIM + j];
-            for (size_t j = 0; j < MAP_N; j++)
-                acc[PCAVS_ID_DIM + j] += maps[(size_t)i * MAP_N + j];
+            for (size_t j = 0; j < PCAVS_ID_DIM; j++) acc[j] += feat[(size_t)i * PCAVS_ID_DIM + j];
+            for (size_t j = 0; j < MAP_N; j++) acc[PCAVS_ID_DIM + j] += maps[(size_t)i * MAP_N + j];
             if (ref_pose)
                 for (size_t j = 0; j < PCAVS_POSE_DIM; j++)
                     acc[PCAVS_ID_DIM + MAP_N + j] += fan[(size_t)i * PCAVS_POSE_DIM + j];
         }
         total += n;
     }
-    if (st == PCAVS_OK && total == 0)
-        st = pcavs_fail(PCAVS_ERR_FORMAT, "face %s: no identity image", c->face.path);
+    if (st == PCAVS_OK && total == 0) st = pcavs_fail(PCAVS_ERR_FORMAT, "face %s: no identity image", c->face.path);
     if (st == PCAVS_OK) {
-        for (size_t j = 0; j < PCAVS_ID_DIM; j++)
-            id_feature[j] = (float)(acc[j] / total);
-        for (size_t j = 0; j < MAP_N; j++)
-            id_map[j] = (float)(acc[PCAVS_ID_DIM + j] / total);
+        for (size_t j = 0; j < PCAVS_ID_DIM; j++) id_feature[j] = (float)(acc[j] / total);
+        for (size_t j = 0; j < MAP_N; j++) id_map[j] = (float)(acc[PCAVS_ID_DIM + j] / total);
         if (ref_pose) {
             float mean[PCAVS_POSE_DIM];
-            for (size_t j = 0; j < PCAVS_POSE_DIM; j++)
-                mean[j] = (float)(acc[PCAVS_ID_DIM + MAP_N + j] / total);
+            for (size_t j = 0; j < PCAVS_POSE_DIM; j++) mean[j] = (float)(acc[PCAVS_ID_DIM + MAP_N + j] / total);
             st = pcavs_headpose_from_feature(m, 1, mean, ref_pose);
         }
     }
@@ -143,12 +134,9 @@ static pcavs_status check_cancel(const pcavs_render_params *p) {
 pcavs_status pcavs_render_clip(pcavs_model *m, const pcavs_render_params *p, pcavs_progress_fn progress, void *user,
                                pcavs_render_result *res) {
     double t0 = now_s();
-    if (!m || !p)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_render_clip: NULL argument");
-    if (!p->face)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "render: no face (identity) input given");
-    if (!p->audio && !p->mel)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "render: no audio or spectrogram given");
+    if (!m || !p) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "pcavs_render_clip: NULL argument");
+    if (!p->face) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "render: no face (identity) input given");
+    if (!p->audio && !p->mel) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "render: no audio or spectrogram given");
     if (!p->output && !p->side_by_side && !p->frames_dir && !p->output_ref)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "render: no output given");
     if (p->batch < 1 || p->batch > 256)
@@ -163,8 +151,7 @@ pcavs_status pcavs_render_clip(pcavs_model *m, const pcavs_render_params *p, pca
             p->output       ? p->output
             : p->output_ref ? p->output_ref
                             : p->side_by_side);
-    if (res)
-        memset(res, 0, sizeof *res);
+    if (res) memset(res, 0, sizeof *res);
 
     clip c;
     memset(&c, 0, sizeof c);
@@ -172,17 +159,14 @@ pcavs_status pcavs_render_clip(pcavs_model *m, const pcavs_render_params *p, pca
     pcavs_status st;
 
     /* ---- spectrogram: frames k = 2 .. M/4-3 ---- */
-    if (p->audio && (st = render_check_input(p->audio, "audio")) != PCAVS_OK)
-        return st;
+    if (p->audio && (st = render_check_input(p->audio, "audio")) != PCAVS_OK) return st;
     if (p->mel) {
         st = render_check_input(p->mel, "spectrogram");
-        if (st == PCAVS_OK)
-            st = pcavs_audio_load_npy(p->mel, &c.mel, &c.M);
+        if (st == PCAVS_OK) st = pcavs_audio_load_npy(p->mel, &c.mel, &c.M);
     } else {
         st = pcavs_audio_spectrogram_file(p->audio, &c.mel, &c.M);
     }
-    if (st != PCAVS_OK)
-        return st;
+    if (st != PCAVS_OK) return st;
     long total = (long)pcavs_audio_num_output_frames(c.M);
     /* 5 video frames (20 spectrogram rows, one audio window) plus the 7 rows lws adds: below that the
      * clip is shorter than one window (at most one frame, made of padding) */
@@ -194,8 +178,7 @@ pcavs_status pcavs_render_clip(pcavs_model *m, const pcavs_render_params *p, pca
                           p->mel ? "spectrogram" : "audio", p->mel ? p->mel : p->audio,
                           c.M > 7 ? (c.M - 7) / 100.0 : 0.0, c.M);
     }
-    if (p->max_frames > 0 && p->max_frames < total)
-        total = p->max_frames;
+    if (p->max_frames > 0 && p->max_frames < total) total = p->max_frames;
 
     /* what to compute: the driving-pose pass only with a pose source; the reference pose only if asked
      * for (or as the stand-in pose when there is no pose source) */
@@ -205,12 +188,10 @@ pcavs_status pcavs_render_clip(pcavs_model *m, const pcavs_render_params *p, pca
         2 + (gen_drv && gen_ref && p->output_pose == PCAVS_OUTPUT_BOTH) + (gen_drv ? 1 : 0) + (p->mouth ? 1 : 0);
 
     /* ---- inputs opened and checked before any output is created ---- */
-    if ((st = render_face_open(&c.face, p->face, p->max_faces)) != PCAVS_OK)
-        goto fail;
+    if ((st = render_face_open(&c.face, p->face, p->max_faces)) != PCAVS_OK) goto fail;
     if ((st = render_pose_open(&c.pose, gen_drv ? p->pose : NULL, p->pose_frames, p->side_by_side != NULL)) != PCAVS_OK)
         goto fail;
-    if (p->pose && !gen_drv && (st = render_check_input(p->pose, "pose source")) != PCAVS_OK)
-        goto fail;
+    if (p->pose && !gen_drv && (st = render_check_input(p->pose, "pose source")) != PCAVS_OK) goto fail;
     if (p->mouth && !render_is_dir(p->mouth)) {
         st = pcavs_fail(PCAVS_ERR_IO, "mouth frames %s: not a directory", p->mouth);
         goto fail;
@@ -257,72 +238,57 @@ pcavs_status pcavs_render_clip(pcavs_model *m, const pcavs_render_params *p, pca
 
     /* ---- identity ---- */
     int n_faces = 0;
-    if ((st = check_cancel(p)) != PCAVS_OK)
-        goto fail;
+    if ((st = check_cancel(p)) != PCAVS_OK) goto fail;
     if ((st = encode_identity(&c, m, B, id_feature, id_map, gen_ref ? ref_pose : NULL, id_rgb, &n_faces, inputs,
                               rgb)) != PCAVS_OK)
         goto fail;
     double t_load = now_s() - t0;
-    if (progress)
-        progress(user, 0, total);
+    if (progress) progress(user, 0, total);
 
     /* ---- frames ---- */
     pcavs_noise_params noise = {.mode = p->noise, .seed = p->seed};
     for (long j0 = 0; j0 < total; j0 += B) {
         int b = (int)(total - j0 < B ? total - j0 : B);
-        if ((st = check_cancel(p)) != PCAVS_OK)
-            goto fail;
+        if ((st = check_cancel(p)) != PCAVS_OK) goto fail;
         for (int i = 0; i < b; i++) {
             size_t k = (size_t)(j0 + i + 2);
-            if ((st = pcavs_audio_window(c.mel, c.M, k, mel_win + (size_t)i * WIN_N)) != PCAVS_OK)
-                goto fail;
+            if ((st = pcavs_audio_window(c.mel, c.M, k, mel_win + (size_t)i * WIN_N)) != PCAVS_OK) goto fail;
         }
-        if ((st = pcavs_encode_audio(m, b, mel_win, a)) != PCAVS_OK)
-            goto fail;
+        if ((st = pcavs_encode_audio(m, b, mel_win, a)) != PCAVS_OK) goto fail;
         noise.first_frame = j0;
         if (gen_drv) {
-            for (int i = 0; i < b; i++)
-                need[i] = pcavs_pose_loop_index((size_t)(j0 + i + 2), c.pose.P);
-            if ((st = render_pose_ensure(&c.pose, m, B, need, b, inputs, idx, hwork, rgb)) != PCAVS_OK)
-                goto fail;
+            for (int i = 0; i < b; i++) need[i] = pcavs_pose_loop_index((size_t)(j0 + i + 2), c.pose.P);
+            if ((st = render_pose_ensure(&c.pose, m, B, need, b, inputs, idx, hwork, rgb)) != PCAVS_OK) goto fail;
             for (int i = 0; i < b; i++)
                 memcpy(hb + (size_t)i * PCAVS_POSE_DIM, c.pose.h + need[i] * PCAVS_POSE_DIM,
                        PCAVS_POSE_DIM * sizeof(float));
-            if ((st = pcavs_generate(m, b, id_feature, id_map, b, hb, a, &noise, frames)) != PCAVS_OK)
-                goto fail;
+            if ((st = pcavs_generate(m, b, id_feature, id_map, b, hb, a, &noise, frames)) != PCAVS_OK) goto fail;
         }
         if (gen_ref && (st = pcavs_generate(m, b, id_feature, id_map, 1, ref_pose, a, &noise,
                                             gen_drv ? frames_ref : frames)) != PCAVS_OK)
             goto fail;
-        if (!gen_drv)
-            memcpy(frames_ref, frames, (size_t)b * CHW * sizeof(float)); /* no pose: both the same */
+        if (!gen_drv) memcpy(frames_ref, frames, (size_t)b * CHW * sizeof(float)); /* no pose: both the same */
         for (int i = 0; i < b; i++) {
             long j = j0 + i;
             size_t k = (size_t)(j + 2);
             pcavs_image_from_tensor(frames + (size_t)i * CHW, IMG, IMG, rgb);
             pcavs_image_from_tensor(frames_ref + (size_t)i * CHW, IMG, IMG, rgb2);
-            if (c.w_main && (st = pcavs_video_writer_write(c.w_main, rgb)) != PCAVS_OK)
-                goto fail;
-            if (c.w_ref && (st = pcavs_video_writer_write(c.w_ref, rgb2)) != PCAVS_OK)
-                goto fail;
+            if (c.w_main && (st = pcavs_video_writer_write(c.w_main, rgb)) != PCAVS_OK) goto fail;
+            if (c.w_ref && (st = pcavs_video_writer_write(c.w_ref, rgb2)) != PCAVS_OK) goto fail;
             if (p->frames_dir) {
-                if ((st = write_png(p->frames_dir, "", j, rgb)) != PCAVS_OK)
-                    goto fail;
+                if ((st = write_png(p->frames_dir, "", j, rgb)) != PCAVS_OK) goto fail;
                 if (p->output_pose == PCAVS_OUTPUT_BOTH && (st = write_png(p->frames_dir, "ref_", j, rgb2)) != PCAVS_OK)
                     goto fail;
             }
             if (c.w_sbs) {
-                if ((st = render_compose_row(row, panels, id_rgb, rgb,
-                                             gen_drv && p->output_pose == PCAVS_OUTPUT_BOTH ? rgb2 : NULL,
-                                             gen_drv ? &c.pose : NULL, gen_drv ? need[i] : 0, p->mouth, k, rgb)) !=
-                    PCAVS_OK)
+                if ((st = render_compose_row(
+                         row, panels, id_rgb, rgb, gen_drv && p->output_pose == PCAVS_OUTPUT_BOTH ? rgb2 : NULL,
+                         gen_drv ? &c.pose : NULL, gen_drv ? need[i] : 0, p->mouth, k, rgb)) != PCAVS_OK)
                     goto fail;
-                if ((st = pcavs_video_writer_write(c.w_sbs, row)) != PCAVS_OK)
-                    goto fail;
+                if ((st = pcavs_video_writer_write(c.w_sbs, row)) != PCAVS_OK) goto fail;
             }
         }
-        if (progress)
-            progress(user, j0 + b, total);
+        if (progress) progress(user, j0 + b, total);
     }
 
     /* ---- finish: every output renamed only now ---- */
@@ -330,8 +296,7 @@ pcavs_status pcavs_render_clip(pcavs_model *m, const pcavs_render_params *p, pca
     c.w_main = c.w_ref = c.w_sbs = NULL;
     st = PCAVS_OK;
     for (int i = 0; i < 3; i++) {
-        if (!ws[i])
-            continue;
+        if (!ws[i]) continue;
         if (st == PCAVS_OK)
             st = pcavs_video_writer_close(ws[i]);
         else

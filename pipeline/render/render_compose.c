@@ -18,13 +18,12 @@ static void put_panel(uint8_t *row, int panels, int col, const uint8_t *rgb) {
 }
 
 pcavs_status render_compose_row(uint8_t *row, int panels, const uint8_t *id_rgb, const uint8_t *gen,
-                                const uint8_t *gen_ref, pose_src *pose, size_t pose_k, const char *mouth_dir,
-                                size_t k, uint8_t *work) {
+                                const uint8_t *gen_ref, pose_src *pose, size_t pose_k, const char *mouth_dir, size_t k,
+                                uint8_t *work) {
     int col = 0;
     put_panel(row, panels, col++, id_rgb);
     put_panel(row, panels, col++, gen);
-    if (gen_ref)
-        put_panel(row, panels, col++, gen_ref);
+    if (gen_ref) put_panel(row, panels, col++, gen_ref);
     if (pose) {
         PCAVS_TRY(render_pose_rgb(pose, pose_k, work));
         put_panel(row, panels, col++, work);

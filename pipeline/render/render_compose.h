@@ -12,7 +12,7 @@
  * frame k from mouth_dir (NULL: none; mid-grey past its end, as upstream's zero tensor). row holds
  * `panels` panels; work is one panel of scratch and may alias gen (which is copied first). */
 pcavs_status render_compose_row(uint8_t *row, int panels, const uint8_t *id_rgb, const uint8_t *gen,
-                                const uint8_t *gen_ref, pose_src *pose, size_t pose_k, const char *mouth_dir,
-                                size_t k, uint8_t *work);
+                                const uint8_t *gen_ref, pose_src *pose, size_t pose_k, const char *mouth_dir, size_t k,
+                                uint8_t *work);
 
 #endif

@@ -12,11 +12,9 @@
 
 static const char *base_name(const char *p, char *buf, size_t cap) {
     size_t n = strlen(p);
-    while (n > 1 && p[n - 1] == '/')
-        n--;
+    while (n > 1 && p[n - 1] == '/') n--;
     size_t s = n;
-    while (s > 0 && p[s - 1] != '/')
-        s--;
+    while (s > 0 && p[s - 1] != '/') s--;
     snprintf(buf, cap, "%.*s", (int)(n - s), p + s);
     return buf;
 }
@@ -25,15 +23,11 @@ pcavs_status pcavs_render_parse_csv_line(char *line, pcavs_render_params *p, cha
     char *f[9];
     int n = 0;
     for (char *s = line; *s && n < 9;) {
-        while (*s && isspace((unsigned char)*s))
-            s++;
-        if (!*s)
-            break;
+        while (*s && isspace((unsigned char)*s)) s++;
+        if (!*s) break;
         f[n++] = s;
-        while (*s && !isspace((unsigned char)*s))
-            s++;
-        if (*s)
-            *s++ = 0;
+        while (*s && !isspace((unsigned char)*s)) s++;
+        if (*s) *s++ = 0;
     }
     if (n != 8)
         return pcavs_fail(PCAVS_ERR_FORMAT,
@@ -64,8 +58,7 @@ pcavs_status pcavs_render_parse_csv_line(char *line, pcavs_render_params *p, cha
         char a[512], b[512], c[512];
         base_name(f[4], c, sizeof c);
         char *dot = strrchr(c, '.');
-        if (dot && dot != c)
-            *dot = 0;
+        if (dot && dot != c) *dot = 0;
         snprintf(name, name_cap, "id_%s_pose_%s_audio_%s", base_name(f[0], a, sizeof a),
                  base_name(p->pose ? f[2] : f[0], b, sizeof b), c);
     }

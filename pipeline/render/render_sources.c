@@ -31,8 +31,7 @@ int render_is_file(const char *p) {
 
 pcavs_status render_check_input(const char *path, const char *what) {
     struct stat st;
-    if (stat(path, &st) != 0)
-        return pcavs_fail(PCAVS_ERR_IO, "%s %s: cannot open: %s", what, path, strerror(errno));
+    if (stat(path, &st) != 0) return pcavs_fail(PCAVS_ERR_IO, "%s %s: cannot open: %s", what, path, strerror(errno));
     if (!S_ISDIR(st.st_mode) && access(path, R_OK) != 0)
         return pcavs_fail(PCAVS_ERR_IO, "%s %s: not readable: %s", what, path, strerror(errno));
     return PCAVS_OK;
@@ -42,8 +41,7 @@ pcavs_status render_check_input(const char *path, const char *what) {
 pcavs_status render_load_crop(const char *path, const char *what, uint8_t *rgb /* [224, 224, 3] */) {
     pcavs_image img = {0};
     pcavs_status st = pcavs_image_load(path, &img);
-    if (st == PCAVS_OK)
-        st = pcavs_image_crop_resize(&img, path, rgb);
+    if (st == PCAVS_OK) st = pcavs_image_crop_resize(&img, path, rgb);
     pcavs_image_free(&img);
     return st == PCAVS_OK ? st : pcavs_fail_context(st, what);
 }
@@ -63,15 +61,13 @@ pcavs_status render_face_open(face_src *f, const char *path, int limit) {
 /* The next identity image (cropped), *got = 0 at the end. */
 pcavs_status render_face_next(face_src *f, uint8_t *rgb, int *got) {
     *got = 0;
-    if (f->limit > 0 && f->n_read >= f->limit)
-        return PCAVS_OK;
+    if (f->limit > 0 && f->n_read >= f->limit) return PCAVS_OK;
     const int video = f->src.kind == PCAVS_FRAMES_VIDEO;
     const uint8_t *frame = NULL;
     int w = 0, h = 0, g = 0;
     pcavs_status st = pcavs_frame_source_next(&f->src, &frame, &w, &h, &g);
     if (st == PCAVS_OK && !g) {
-        if (video && f->n_read == 0)
-            return pcavs_fail(PCAVS_ERR_FORMAT, "face video %s: no frame decoded", f->path);
+        if (video && f->n_read == 0) return pcavs_fail(PCAVS_ERR_FORMAT, "face video %s: no frame decoded", f->path);
         return PCAVS_OK;
     }
     if (st == PCAVS_OK) {
@@ -95,21 +91,18 @@ void render_pose_close(pose_src *s) {
 
 pcavs_status render_pose_open(pose_src *s, const char *path, long want, int keep_rgb) {
     memset(s, 0, sizeof *s);
-    if (!path)
-        return PCAVS_OK;
+    if (!path) return PCAVS_OK;
     s->path = path;
     PCAVS_TRY(render_check_input(path, "pose source"));
     size_t avail = 0;
     if (render_is_dir(path)) {
         s->kind = 1;
         PCAVS_TRY(pcavs_frames_count(path, &avail));
-        if (avail == 0)
-            return pcavs_fail(PCAVS_ERR_IO, "pose folder %s: no frame 000000.jpg/.png in it", path);
+        if (avail == 0) return pcavs_fail(PCAVS_ERR_IO, "pose folder %s: no frame 000000.jpg/.png in it", path);
     } else {
         s->kind = 2;
         PCAVS_TRY(pcavs_video_open(path, &s->vr, &s->vi));
-        if (s->vi.n_frames <= 0)
-            return pcavs_fail(PCAVS_ERR_FORMAT, "pose video %s: frame count unknown", path);
+        if (s->vi.n_frames <= 0) return pcavs_fail(PCAVS_ERR_FORMAT, "pose video %s: frame count unknown", path);
         avail = (size_t)s->vi.n_frames;
         s->keep_rgb = keep_rgb;
     }
@@ -119,8 +112,7 @@ pcavs_status render_pose_open(pose_src *s, const char *path, long want, int keep
     s->P = want > 0 ? (size_t)want : avail;
     s->h = malloc(s->P * PCAVS_POSE_DIM * sizeof(float));
     s->have = calloc(s->P, 1);
-    if (s->keep_rgb)
-        s->rgb = malloc(s->P * RGB_BYTES);
+    if (s->keep_rgb) s->rgb = malloc(s->P * RGB_BYTES);
     if (!s->h || !s->have || (s->keep_rgb && !s->rgb))
         return pcavs_fail(PCAVS_ERR_OOM, "pose source %s: out of memory for %zu frames", path, s->P);
     return PCAVS_OK;
@@ -128,8 +120,7 @@ pcavs_status render_pose_open(pose_src *s, const char *path, long want, int keep
 
 /* Runs E on the n tensors in `frames` and stores h for pose indices idx[0..n). */
 static pcavs_status pose_flush(pose_src *s, pcavs_model *m, int n, const float *frames, const size_t *idx, float *h) {
-    if (n == 0)
-        return PCAVS_OK;
+    if (n == 0) return PCAVS_OK;
     PCAVS_TRY(pcavs_encode_pose(m, n, frames, h));
     for (int i = 0; i < n; i++) {
         memcpy(s->h + idx[i] * PCAVS_POSE_DIM, h + (size_t)i * PCAVS_POSE_DIM, PCAVS_POSE_DIM * sizeof(float));
@@ -145,13 +136,10 @@ pcavs_status render_pose_ensure(pose_src *s, pcavs_model *m, int batch, const si
     if (s->kind == 1) {
         for (int i = 0; i < b; i++) {
             size_t k = need[i];
-            if (s->have[k])
-                continue;
+            if (s->have[k]) continue;
             int dup = 0;
-            for (int j = 0; j < n; j++)
-                dup |= idx[j] == k;
-            if (dup)
-                continue;
+            for (int j = 0; j < n; j++) dup |= idx[j] == k;
+            if (dup) continue;
             char buf[4096];
             pcavs_frames_path(s->path, k, buf, sizeof buf);
             PCAVS_TRY(render_load_crop(buf, "pose frame", rgb));
@@ -170,11 +158,9 @@ pcavs_status render_pose_ensure(pose_src *s, pcavs_model *m, int batch, const si
     for (int i = 0; i < b; i++)
         if (!s->have[need[i]]) {
             any = 1;
-            if (need[i] > top)
-                top = need[i];
+            if (need[i] > top) top = need[i];
         }
-    if (!any)
-        return PCAVS_OK;
+    if (!any) return PCAVS_OK;
     while (s->next_decode <= top) {
         const uint8_t *frame;
         int got = 0;
@@ -186,8 +172,7 @@ pcavs_status render_pose_ensure(pose_src *s, pcavs_model *m, int batch, const si
         snprintf(what, sizeof what, "pose video %s frame %zu", s->path, s->next_decode);
         pcavs_image img = {s->vi.width, s->vi.height, (uint8_t *)frame}; /* refused unless 224x224 */
         PCAVS_TRY(pcavs_image_crop_resize(&img, what, rgb));
-        if (s->keep_rgb)
-            memcpy(s->rgb + s->next_decode * RGB_BYTES, rgb, RGB_BYTES);
+        if (s->keep_rgb) memcpy(s->rgb + s->next_decode * RGB_BYTES, rgb, RGB_BYTES);
         pcavs_image_to_tensor(rgb, IMG, IMG, frames + (size_t)n * CHW);
         idx[n++] = s->next_decode++;
         if (n == batch) {

@@ -107,11 +107,9 @@ int request_authorized(const struct mg_connection *conn, const server *srv) {
 int request_same_origin(const struct mg_connection *conn) {
     const char *origin = mg_get_header(conn, "Origin");
     const char *host = mg_get_header(conn, "Host");
-    if (!origin)
-        return 1;
+    if (!origin) return 1;
     const char *o = strstr(origin, "://");
-    if (!o || !host)
-        return 0;
+    if (!o || !host) return 0;
     return strcasecmp(o + 3, host) == 0;
 }
 
@@ -454,8 +452,7 @@ static int events_body(struct mg_connection *conn, server *srv, const char *id);
 static int handle_events(struct mg_connection *conn, server *srv, const char *id) {
     pthread_mutex_lock(&srv->mu);
     int full = srv->event_streams >= MAX_EVENT_STREAMS;
-    if (!full)
-        srv->event_streams++;
+    if (!full) srv->event_streams++;
     pthread_mutex_unlock(&srv->mu);
     if (full) {
         send_error(conn, 503, "too many event streams open (%d); poll GET /v1/jobs/%s instead", MAX_EVENT_STREAMS, id);
@@ -531,8 +528,7 @@ static int handle_jobs_body(struct mg_connection *conn, server *srv) {
     const struct mg_request_info *ri = mg_get_request_info(conn);
     const char *m = ri->request_method, *u = ri->local_uri;
     if (!request_same_origin(conn)) {
-        if (!strcmp(m, "POST"))
-            drain(conn, srv->opt.max_upload_bytes * 16 + (1u << 20));
+        if (!strcmp(m, "POST")) drain(conn, srv->opt.max_upload_bytes * 16 + (1u << 20));
         send_error(conn, 403, "cross-origin request refused (Origin %s, Host %s)", mg_get_header(conn, "Origin"),
                    mg_get_header(conn, "Host") ? mg_get_header(conn, "Host") : "(none)");
         return 403;

@@ -21,8 +21,7 @@ static int fail(char *err, size_t cap, const char *fmt, ...) {
 /* First occurrence of n[nn] in h[hn] (glibc's memmem: linear time, so a body crafted to almost match the
  * delimiter everywhere costs no more than any other). */
 static const char *find(const char *h, size_t hn, const char *n, size_t nn) {
-    if (nn == 0 || hn < nn)
-        return NULL;
+    if (nn == 0 || hn < nn) return NULL;
     return memmem(h, hn, n, nn);
 }
 

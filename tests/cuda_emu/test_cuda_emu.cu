@@ -91,9 +91,7 @@ static float *dmalloc(size_t n) {
     return (float *)p;
 }
 
-static void reset_after_sticky(void) {
-    cudaDeviceReset(); /* clears a sticky error and every allocation */
-}
+static void reset_after_sticky(void) { cudaDeviceReset(); /* clears a sticky error and every allocation */ }
 
 static void test_memory(void) {
     const size_t n = 1000;
@@ -152,8 +150,8 @@ static void test_deferred_and_events(void) {
     e = e ? e : cudaMemcpyAsync(h, d, (size_t)n * 4, cudaMemcpyDeviceToHost, s);
     int stale = 0;
     for (int i = 0; i < n; i++) stale += h[i] == -1.0f;
-    pt_check(e == cudaSuccess && stale == n, "before cudaStreamSynchronize: %d of %d host values not yet copied (queued, not run)",
-             stale, n);
+    pt_check(e == cudaSuccess && stale == n,
+             "before cudaStreamSynchronize: %d of %d host values not yet copied (queued, not run)", stale, n);
     pt_check(cudaStreamQuery(s) == cudaErrorNotReady, "cudaStreamQuery with queued work: cudaErrorNotReady");
     e = cudaStreamSynchronize(s);
     int right = 0;
@@ -179,8 +177,10 @@ static void test_deferred_and_events(void) {
     cudaMemcpy(h, d, (size_t)n * 4, cudaMemcpyDeviceToHost);
     right = 0;
     for (int i = 0; i < n; i++) right += h[i] == 8.0f;
-    pt_check(right == n, "async host->device from cudaMallocHost memory reads it at the sync: %d of %d values changed after the call",
-             right, n);
+    pt_check(
+        right == n,
+        "async host->device from cudaMallocHost memory reads it at the sync: %d of %d values changed after the call",
+        right, n);
     cudaFreeHost(pin);
 
     cudaEvent_t a, b;
@@ -194,8 +194,8 @@ static void test_deferred_and_events(void) {
     cudaError_t eq = cudaEventQuery(b);
     cudaError_t e2 = cudaEventSynchronize(b);
     cudaError_t e3 = cudaEventElapsedTime(&ms, a, b);
-    pt_check(e1 == cudaErrorNotReady && eq == cudaErrorNotReady && e2 == cudaSuccess && e3 == cudaSuccess && ms > 0.0f &&
-                 ms < 60000.0f,
+    pt_check(e1 == cudaErrorNotReady && eq == cudaErrorNotReady && e2 == cudaSuccess && e3 == cudaSuccess &&
+                 ms > 0.0f && ms < 60000.0f,
              "events: elapsed before sync %s, query %s; after cudaEventSynchronize %s, %.3f ms (0 < t < 60000)",
              cudaGetErrorName(e1), cudaGetErrorName(eq), cudaGetErrorName(e3), ms);
     cudaEventDestroy(a);
@@ -246,8 +246,10 @@ static void test_order(void) {
         differing += wrong > 0;
         worst = wrong > worst ? wrong : worst;
     }
-    pt_check(differing == 1, "a racy in-place shift launched twice: %d of 2 runs differ from the forward-order result "
-             "(%d wrong values): one launch forward, one reversed", differing, worst);
+    pt_check(differing == 1,
+             "a racy in-place shift launched twice: %d of 2 runs differ from the forward-order result "
+             "(%d wrong values): one launch forward, one reversed",
+             differing, worst);
     cudaFree(d);
     pt_free(h), pt_free(got);
 }
@@ -256,8 +258,8 @@ static void test_refusals(void) {
     float *d = dmalloc(4096), *h = pt_alloc(16);
     PCAVS_LAUNCH(k_fill, 1, 2048, 0, 0)(16, 0.0f, d);
     cudaError_t e = cudaGetLastError();
-    pt_check(e == cudaErrorInvalidConfiguration && strstr(msg_of(e), "k_fill"),
-             "block of 2048 threads -> %s: %s", cudaGetErrorName(e), msg_of(e));
+    pt_check(e == cudaErrorInvalidConfiguration && strstr(msg_of(e), "k_fill"), "block of 2048 threads -> %s: %s",
+             cudaGetErrorName(e), msg_of(e));
     PCAVS_LAUNCH(k_fill, 1, 32, 1024, 0)(16, 0.0f, d);
     e = cudaGetLastError();
     pt_check(e == cudaErrorNotSupported && strstr(msg_of(e), "k_fill"), "dynamic shared memory -> %s: %s",
@@ -395,15 +397,16 @@ static void test_cublas(void) {
         pt_fill_uniform(B, (size_t)ldb * cb, 70 + t, -1, 1);
         pt_fill_uniform(C, (size_t)ldc * n, 80 + t, -1, 1);
         float *dA = upload(A, (size_t)lda * ca), *dB = upload(B, (size_t)ldb * cb), *dC = upload(C, (size_t)ldc * n);
-        cublasStatus_t st = cublasSgemm(hb, ta == 'N' ? CUBLAS_OP_N : CUBLAS_OP_T, tb == 'N' ? CUBLAS_OP_N : CUBLAS_OP_T,
-                                        m, n, k, &one, dA, lda, dB, ldb, &half, dC, ldc);
+        cublasStatus_t st =
+            cublasSgemm(hb, ta == 'N' ? CUBLAS_OP_N : CUBLAS_OP_T, tb == 'N' ? CUBLAS_OP_N : CUBLAS_OP_T, m, n, k, &one,
+                        dA, lda, dB, ldb, &half, dC, ldc);
         float *got = pt_alloc((size_t)ldc * n);
         cudaMemcpyAsync(got, dC, (size_t)ldc * n * 4, cudaMemcpyDeviceToHost, s);
         cudaStreamSynchronize(s);
         ref_gemm(ta, tb, m, n, k, A, lda, B, ldb, C, ldc, 0.5f);
         char what[160];
-        snprintf(what, sizeof what, "cublasSgemm %c%c m%d n%d k%d lda%d ldb%d ldc%d beta 0.5 vs column-major ref [%s]", ta,
-                 tb, m, n, k, lda, ldb, ldc, cublasGetStatusName(st));
+        snprintf(what, sizeof what, "cublasSgemm %c%c m%d n%d k%d lda%d ldb%d ldc%d beta 0.5 vs column-major ref [%s]",
+                 ta, tb, m, n, k, lda, ldb, ldc, cublasGetStatusName(st));
         pt_check_rel_l2(what, got, C, (size_t)ldc * n, 1e-6);
         cudaFree(dA), cudaFree(dB), cudaFree(dC);
         pt_free(A), pt_free(B), pt_free(C), pt_free(got);
@@ -414,9 +417,11 @@ static void test_cublas(void) {
         float *A = pt_alloc((size_t)m * k * batch), *B = pt_alloc((size_t)k * n), *C = pt_alloc((size_t)m * n * batch);
         pt_fill_uniform(A, (size_t)m * k * batch, 90, -1, 1);
         pt_fill_uniform(B, (size_t)k * n, 91, -1, 1);
-        float *dA = upload(A, (size_t)m * k * batch), *dB = upload(B, (size_t)k * n), *dC = dmalloc((size_t)m * n * batch);
-        cublasStatus_t st = cublasSgemmStridedBatched(hb, CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, &one, dA, m, (long long)m * k,
-                                                      dB, k, 0, &zero, dC, m, (long long)m * n, batch);
+        float *dA = upload(A, (size_t)m * k * batch), *dB = upload(B, (size_t)k * n),
+              *dC = dmalloc((size_t)m * n * batch);
+        cublasStatus_t st =
+            cublasSgemmStridedBatched(hb, CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, &one, dA, m, (long long)m * k, dB, k, 0,
+                                      &zero, dC, m, (long long)m * n, batch);
         float *got = pt_alloc((size_t)m * n * batch);
         cudaMemcpyAsync(got, dC, (size_t)m * n * batch * 4, cudaMemcpyDeviceToHost, s);
         cudaStreamSynchronize(s);
@@ -451,7 +456,8 @@ static void test_cublas(void) {
         {"ldc 3 < m 4", CUBLAS_STATUS_INVALID_VALUE,
          cublasSgemm(hb, CUBLAS_OP_N, CUBLAS_OP_N, 4, 4, 4, &one, dA, 4, dB, 4, &zero, dC, 3)},
         {"batchCount -1", CUBLAS_STATUS_INVALID_VALUE,
-         cublasSgemmStridedBatched(hb, CUBLAS_OP_N, CUBLAS_OP_N, 4, 4, 4, &one, dA, 4, 16, dB, 4, 16, &zero, dC, 4, 16, -1)},
+         cublasSgemmStridedBatched(hb, CUBLAS_OP_N, CUBLAS_OP_N, 4, 4, 4, &one, dA, 4, 16, dB, 4, 16, &zero, dC, 4, 16,
+                                   -1)},
         {"m = 0: quick return", CUBLAS_STATUS_SUCCESS,
          cublasSgemm(hb, CUBLAS_OP_N, CUBLAS_OP_N, 0, 4, 4, &one, dA, 1, dB, 4, &zero, dC, 1)},
         {"host pointer A", CUBLAS_STATUS_EXECUTION_FAILED,
@@ -491,11 +497,14 @@ static void test_cublas(void) {
             cublasMath_t math;
             double lo, hi; /* bounds of the error against the exact fp32-operand product */
         } modes[] = {
-            {"GemmEx CUBLAS_COMPUTE_32F_FAST_TF32", 11, 0, CUBLAS_COMPUTE_32F_FAST_TF32, CUBLAS_DEFAULT_MATH, 1e-5, 2e-3},
-            {"GemmEx CUBLAS_COMPUTE_32F_FAST_16BF", 8, 0, CUBLAS_COMPUTE_32F_FAST_16BF, CUBLAS_DEFAULT_MATH, 1e-4, 2e-2},
-            {"Sgemm with CUBLAS_TF32_TENSOR_OP_MATH", 11, 1, CUBLAS_COMPUTE_32F, CUBLAS_TF32_TENSOR_OP_MATH, 1e-5, 2e-3},
-            {"GemmStridedBatchedEx CUBLAS_COMPUTE_32F_FAST_16BF", 8, 2, CUBLAS_COMPUTE_32F_FAST_16BF, CUBLAS_DEFAULT_MATH,
-             1e-4, 2e-2},
+            {"GemmEx CUBLAS_COMPUTE_32F_FAST_TF32", 11, 0, CUBLAS_COMPUTE_32F_FAST_TF32, CUBLAS_DEFAULT_MATH, 1e-5,
+             2e-3},
+            {"GemmEx CUBLAS_COMPUTE_32F_FAST_16BF", 8, 0, CUBLAS_COMPUTE_32F_FAST_16BF, CUBLAS_DEFAULT_MATH, 1e-4,
+             2e-2},
+            {"Sgemm with CUBLAS_TF32_TENSOR_OP_MATH", 11, 1, CUBLAS_COMPUTE_32F, CUBLAS_TF32_TENSOR_OP_MATH, 1e-5,
+             2e-3},
+            {"GemmStridedBatchedEx CUBLAS_COMPUTE_32F_FAST_16BF", 8, 2, CUBLAS_COMPUTE_32F_FAST_16BF,
+             CUBLAS_DEFAULT_MATH, 1e-4, 2e-2},
             {"GemmEx CUBLAS_COMPUTE_32F (default math)", 24, 0, CUBLAS_COMPUTE_32F, CUBLAS_DEFAULT_MATH, 0.0, 1e-6},
         };
         for (auto &md : modes) {
@@ -524,8 +533,8 @@ static void test_cublas(void) {
                      cublasGetStatusName(st));
             pt_check_rel_l2(what, got, Rr, (size_t)M * N, 1e-6);
             const double e32 = pt_rel_l2(got, R32, (size_t)M * N);
-            pt_check(e32 >= md.lo && e32 <= md.hi, "%s vs the fp32 product: rel_l2 %.3e within [%.0e, %.0e]", md.name, e32,
-                     md.lo, md.hi);
+            pt_check(e32 >= md.lo && e32 <= md.hi, "%s vs the fp32 product: rel_l2 %.3e within [%.0e, %.0e]", md.name,
+                     e32, md.lo, md.hi);
             pt_free(got), pt_free(Ar), pt_free(Br), pt_free(Rr);
         }
         /* the rounding itself, on values with known results */

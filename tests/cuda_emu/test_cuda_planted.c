@@ -18,11 +18,12 @@
 static const double BOUND = 1e-5;
 
 /* the planted copies (renamed by planted.cmake) */
-pcavs_status pcavs_batchnorm_cuda_planted_offbyone_bound(const pcavs_kctx *, int, int, int, const float *, const float *,
-                                                         const float *, pcavs_act, float *);
-pcavs_status pcavs_bilinear_cuda_planted_offbyone_index(const pcavs_kctx *, int, int, int, int, int, const float *, float *);
-pcavs_status pcavs_linear_cuda_planted_swapped_transpose(const pcavs_kctx *, int, int, int, const float *, const float *,
-                                                         const float *, pcavs_act, float *);
+pcavs_status pcavs_batchnorm_cuda_planted_offbyone_bound(const pcavs_kctx *, int, int, int, const float *,
+                                                         const float *, const float *, pcavs_act, float *);
+pcavs_status pcavs_bilinear_cuda_planted_offbyone_index(const pcavs_kctx *, int, int, int, int, int, const float *,
+                                                        float *);
+pcavs_status pcavs_linear_cuda_planted_swapped_transpose(const pcavs_kctx *, int, int, int, const float *,
+                                                         const float *, const float *, pcavs_act, float *);
 pcavs_status pcavs_linear_cuda_planted_wrong_ldc(const pcavs_kctx *, int, int, int, const float *, const float *,
                                                  const float *, pcavs_act, float *);
 pcavs_status pcavs_conv2d_cuda_planted_wrong_ldw(const pcavs_kctx *, const pcavs_conv2d_desc *, const float *,
@@ -81,8 +82,9 @@ static outcome finish(pcavs_status st, const pcavs_backend *table, const float *
 
 /* The control passes; the planted bug is reported (an error naming `name`, or a parity failure). */
 static void judge(const char *kind, const char *name, outcome control, outcome planted) {
-    pt_check(control.st == PCAVS_OK && control.rel <= BOUND, "%s: control (the real code) passes: rel_l2 %.3e <= %.0e%s%s",
-             kind, control.rel, BOUND, control.st ? ": " : "", control.msg);
+    pt_check(control.st == PCAVS_OK && control.rel <= BOUND,
+             "%s: control (the real code) passes: rel_l2 %.3e <= %.0e%s%s", kind, control.rel, BOUND,
+             control.st ? ": " : "", control.msg);
     const int as_error = planted.st != PCAVS_OK && strstr(planted.msg, name) != NULL;
     const int as_parity = planted.st == PCAVS_OK && !(planted.rel <= BOUND);
     n_planted++;
@@ -119,8 +121,8 @@ static void plant_bilinear_index(void) {
     outcome o[2];
     for (int planted = 0; planted < 2; planted++) {
         float *yd = up(yr, ny);
-        pcavs_status st = (planted ? pcavs_bilinear_cuda_planted_offbyone_index : pcavs_bilinear_cuda)(&dkc, p, h, w, oh,
-                                                                                                       ow, up(x, nx), yd);
+        pcavs_status st = (planted ? pcavs_bilinear_cuda_planted_offbyone_index
+                                   : pcavs_bilinear_cuda)(&dkc, p, h, w, oh, ow, up(x, nx), yd);
         o[planted] = finish(st, be, yd, yr, ny);
     }
     judge("off-by-one index (bilinear_cuda.cu: h1 < h instead of h1 < h - 1)", "k_bilinear", o[0], o[1]);
@@ -156,8 +158,10 @@ static void plant_missing_sync(void) {
         float *got = pt_alloc(n); /* NaN-filled: read back before the queued copy has run */
         outcome r = {st, "", NAN};
         if (r.st == PCAVS_OK) r.st = table->to_host(&dkc, got, yd, n * sizeof(float));
-        if (r.st == PCAVS_OK) r.rel = pt_rel_l2(got, yr, n); /* read here, as the caller of to_host may */
-        else snprintf(r.msg, sizeof r.msg, "%s", pcavs_last_error());
+        if (r.st == PCAVS_OK)
+            r.rel = pt_rel_l2(got, yr, n); /* read here, as the caller of to_host may */
+        else
+            snprintf(r.msg, sizeof r.msg, "%s", pcavs_last_error());
         be->sync(&dkc);
         pt_free(got);
         o[planted] = r;
@@ -188,7 +192,8 @@ static void plant_linear(const char *kind, const char *name,
 
 static void plant_conv_ld(void) {
     pcavs_conv2d_desc d = {2, 96, 7, 7, 40, 1, 1, 1, 1, 0, 0, 1, PCAVS_ACT_NONE}; /* 1x1: the GEMM path */
-    const size_t nx = (size_t)d.n * d.c_in * d.h * d.w, nw = (size_t)d.c_out * d.c_in, ny = (size_t)d.n * d.c_out * d.h * d.w;
+    const size_t nx = (size_t)d.n * d.c_in * d.h * d.w, nw = (size_t)d.c_out * d.c_in,
+                 ny = (size_t)d.n * d.c_out * d.h * d.w;
     float *x = rnd(nx, 12), *w = rnd(nw, 13), *yr = pt_alloc(ny);
     pcavs_conv2d_ref(&hkc, &d, x, w, NULL, yr);
     outcome o[2];
@@ -223,8 +228,8 @@ int main(void) {
                  pcavs_linear_cuda_planted_swapped_transpose, 6, 32, 32);
     plant_linear("swapped GEMM transpose (linear_cuda.cu: CUBLAS_OP_N for w)", "cublasSgemm",
                  pcavs_linear_cuda_planted_swapped_transpose, 3, 512, 12);
-    plant_linear("wrong leading dimension (linear_cuda.cu: ldc out + 1)", "cublasSgemm", pcavs_linear_cuda_planted_wrong_ldc,
-                 4, 32, 8);
+    plant_linear("wrong leading dimension (linear_cuda.cu: ldc out + 1)", "cublasSgemm",
+                 pcavs_linear_cuda_planted_wrong_ldc, 4, 32, 8);
     plant_conv_ld();
 
     printf("planted bugs reported: %d of %d\n", n_reported, n_planted);

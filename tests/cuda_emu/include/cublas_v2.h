@@ -50,12 +50,7 @@ typedef enum {
     CUBLAS_COMPUTE_32I_PEDANTIC = 73
 } cublasComputeType_t;
 
-typedef enum cudaDataType_t {
-    CUDA_R_16F = 2,
-    CUDA_R_32F = 0,
-    CUDA_R_64F = 1,
-    CUDA_R_16BF = 14
-} cudaDataType_t;
+typedef enum cudaDataType_t { CUDA_R_16F = 2, CUDA_R_32F = 0, CUDA_R_64F = 1, CUDA_R_16BF = 14 } cudaDataType_t;
 typedef cudaDataType_t cudaDataType;
 
 typedef enum {

@@ -73,11 +73,11 @@ typedef struct cudaDeviceProp {
     int maxThreadsPerBlock;
     int maxThreadsDim[3];
     int maxGridSize[3];
-    int clockRate;          /* kHz */
+    int clockRate; /* kHz */
     int major, minor;
     int multiProcessorCount;
-    int memoryClockRate;    /* kHz */
-    int memoryBusWidth;     /* bits */
+    int memoryClockRate; /* kHz */
+    int memoryBusWidth;  /* bits */
 } cudaDeviceProp;
 
 const char *cudaGetErrorString(cudaError_t error);

@@ -61,12 +61,27 @@ void __syncthreads(void);
 static inline float rsqrtf(float x) { return 1.0f / sqrtf(x); }
 static inline double rsqrt(double x) { return 1.0 / sqrt(x); }
 /* the _rn intrinsics are never contracted into an FMA: computed through volatile stores */
-static inline float __fmul_rn(float a, float b) { volatile float r = a * b; return r; }
-static inline float __fadd_rn(float a, float b) { volatile float r = a + b; return r; }
-static inline float __fsub_rn(float a, float b) { volatile float r = a - b; return r; }
-static inline float __fdiv_rn(float a, float b) { volatile float r = a / b; return r; }
+static inline float __fmul_rn(float a, float b) {
+    volatile float r = a * b;
+    return r;
+}
+static inline float __fadd_rn(float a, float b) {
+    volatile float r = a + b;
+    return r;
+}
+static inline float __fsub_rn(float a, float b) {
+    volatile float r = a - b;
+    return r;
+}
+static inline float __fdiv_rn(float a, float b) {
+    volatile float r = a / b;
+    return r;
+}
 static inline float __fmaf_rn(float a, float b, float c) { return fmaf(a, b, c); }
-static inline float __frcp_rn(float a) { volatile float r = 1.0f / a; return r; }
+static inline float __frcp_rn(float a) {
+    volatile float r = 1.0f / a;
+    return r;
+}
 static inline float __fsqrt_rn(float a) { return sqrtf(a); }
 static inline float __saturatef(float a) { return a < 0.0f ? 0.0f : (a > 1.0f ? 1.0f : a); }
 static inline int max(int a, int b) { return a > b ? a : b; }
@@ -85,11 +100,11 @@ template <class T> static inline T __ldg(const T *p) { return *p; }
 namespace pcavs_emu {
 template <class... A> struct never : std::false_type {};
 } // namespace pcavs_emu
-#define PCAVS_EMU_REFUSE(name, what)                                                                      \
-    template <class... A> static inline int name(A...) {                                                 \
-        static_assert(pcavs_emu::never<A...>::value,                                                      \
-                      "the pcavs CUDA emulation does not support " what " (" #name "): see docs/cuda_emulation.md"); \
-        return 0;                                                                                         \
+#define PCAVS_EMU_REFUSE(name, what)                                                                                   \
+    template <class... A> static inline int name(A...) {                                                               \
+        static_assert(pcavs_emu::never<A...>::value,                                                                   \
+                      "the pcavs CUDA emulation does not support " what " (" #name "): see docs/cuda_emulation.md");   \
+        return 0;                                                                                                      \
     }
 PCAVS_EMU_REFUSE(__shfl_sync, "warp shuffles")
 PCAVS_EMU_REFUSE(__shfl_up_sync, "warp shuffles")

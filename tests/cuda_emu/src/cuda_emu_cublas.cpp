@@ -48,15 +48,24 @@ cublasStatus_t fail(cublasStatus_t s, const char *fmt, ...) {
 
 const char *generic(cublasStatus_t s) {
     switch (s) {
-    case CUBLAS_STATUS_SUCCESS: return "the operation completed successfully";
-    case CUBLAS_STATUS_NOT_INITIALIZED: return "the library was not initialized";
-    case CUBLAS_STATUS_ALLOC_FAILED: return "the resource allocation failed";
-    case CUBLAS_STATUS_INVALID_VALUE: return "an invalid numeric value was used as an argument";
-    case CUBLAS_STATUS_ARCH_MISMATCH: return "an absent device architectural feature is required";
-    case CUBLAS_STATUS_MAPPING_ERROR: return "an access to GPU memory space failed";
-    case CUBLAS_STATUS_EXECUTION_FAILED: return "the GPU program failed to execute";
-    case CUBLAS_STATUS_INTERNAL_ERROR: return "an internal operation failed";
-    case CUBLAS_STATUS_NOT_SUPPORTED: return "the functionality requested is not supported";
+    case CUBLAS_STATUS_SUCCESS:
+        return "the operation completed successfully";
+    case CUBLAS_STATUS_NOT_INITIALIZED:
+        return "the library was not initialized";
+    case CUBLAS_STATUS_ALLOC_FAILED:
+        return "the resource allocation failed";
+    case CUBLAS_STATUS_INVALID_VALUE:
+        return "an invalid numeric value was used as an argument";
+    case CUBLAS_STATUS_ARCH_MISMATCH:
+        return "an absent device architectural feature is required";
+    case CUBLAS_STATUS_MAPPING_ERROR:
+        return "an access to GPU memory space failed";
+    case CUBLAS_STATUS_EXECUTION_FAILED:
+        return "the GPU program failed to execute";
+    case CUBLAS_STATUS_INTERNAL_ERROR:
+        return "an internal operation failed";
+    case CUBLAS_STATUS_NOT_SUPPORTED:
+        return "the functionality requested is not supported";
     }
     return "unknown error";
 }
@@ -145,7 +154,8 @@ cublasStatus_t gemm(cublasHandle_t h, gemm_args g) {
     if (!g.alpha || !g.beta) return fail(CUBLAS_STATUS_INVALID_VALUE, "%s: NULL alpha or beta", g.api);
     const bool dev_scalars = h->pmode == CUBLAS_POINTER_MODE_DEVICE;
     if (dev_scalars && (!pcavs_emu::device_range(g.alpha, 4) || !pcavs_emu::device_range(g.beta, 4)))
-        return fail(CUBLAS_STATUS_EXECUTION_FAILED, "%s: device pointer mode but alpha/beta are not device memory", g.api);
+        return fail(CUBLAS_STATUS_EXECUTION_FAILED, "%s: device pointer mode but alpha/beta are not device memory",
+                    g.api);
     const float alpha = dev_scalars ? 0.0f : *g.alpha, beta = dev_scalars ? 0.0f : *g.beta;
     const bool reads_ab = g.k > 0 && (dev_scalars || alpha != 0.0f);
     long long alo, ahi, blo, bhi, clo, chi;
@@ -186,11 +196,16 @@ cublasStatus_t gemm(cublasHandle_t h, gemm_args g) {
 /* mantissa bits of a GemmEx compute type under the handle's math mode; -1: not emulated */
 int ex_mantissa(cublasHandle_t h, cublasComputeType_t ct) {
     switch (ct) {
-    case CUBLAS_COMPUTE_32F: return h && h->math == CUBLAS_TF32_TENSOR_OP_MATH ? 10 : 23;
-    case CUBLAS_COMPUTE_32F_PEDANTIC: return 23;
-    case CUBLAS_COMPUTE_32F_FAST_TF32: return 10;
-    case CUBLAS_COMPUTE_32F_FAST_16BF: return 7;
-    default: return -1;
+    case CUBLAS_COMPUTE_32F:
+        return h && h->math == CUBLAS_TF32_TENSOR_OP_MATH ? 10 : 23;
+    case CUBLAS_COMPUTE_32F_PEDANTIC:
+        return 23;
+    case CUBLAS_COMPUTE_32F_FAST_TF32:
+        return 10;
+    case CUBLAS_COMPUTE_32F_FAST_16BF:
+        return 7;
+    default:
+        return -1;
     }
 }
 
@@ -202,8 +217,10 @@ cublasStatus_t check_ex(const char *api, cublasHandle_t h, cudaDataType at, cuda
                     (int)at, (int)bt, (int)ctp);
     *mant = ex_mantissa(h, ct);
     if (*mant < 0)
-        return fail(CUBLAS_STATUS_NOT_SUPPORTED, "%s: compute type %d is not emulated (32F, 32F_PEDANTIC, "
-                    "32F_FAST_TF32, 32F_FAST_16BF are)", api, (int)ct);
+        return fail(CUBLAS_STATUS_NOT_SUPPORTED,
+                    "%s: compute type %d is not emulated (32F, 32F_PEDANTIC, "
+                    "32F_FAST_TF32, 32F_FAST_16BF are)",
+                    api, (int)ct);
     return CUBLAS_STATUS_SUCCESS;
 }
 
@@ -231,15 +248,24 @@ const char *cublasGetStatusString(cublasStatus_t s) {
 
 const char *cublasGetStatusName(cublasStatus_t s) {
     switch (s) {
-    case CUBLAS_STATUS_SUCCESS: return "CUBLAS_STATUS_SUCCESS";
-    case CUBLAS_STATUS_NOT_INITIALIZED: return "CUBLAS_STATUS_NOT_INITIALIZED";
-    case CUBLAS_STATUS_ALLOC_FAILED: return "CUBLAS_STATUS_ALLOC_FAILED";
-    case CUBLAS_STATUS_INVALID_VALUE: return "CUBLAS_STATUS_INVALID_VALUE";
-    case CUBLAS_STATUS_ARCH_MISMATCH: return "CUBLAS_STATUS_ARCH_MISMATCH";
-    case CUBLAS_STATUS_MAPPING_ERROR: return "CUBLAS_STATUS_MAPPING_ERROR";
-    case CUBLAS_STATUS_EXECUTION_FAILED: return "CUBLAS_STATUS_EXECUTION_FAILED";
-    case CUBLAS_STATUS_INTERNAL_ERROR: return "CUBLAS_STATUS_INTERNAL_ERROR";
-    case CUBLAS_STATUS_NOT_SUPPORTED: return "CUBLAS_STATUS_NOT_SUPPORTED";
+    case CUBLAS_STATUS_SUCCESS:
+        return "CUBLAS_STATUS_SUCCESS";
+    case CUBLAS_STATUS_NOT_INITIALIZED:
+        return "CUBLAS_STATUS_NOT_INITIALIZED";
+    case CUBLAS_STATUS_ALLOC_FAILED:
+        return "CUBLAS_STATUS_ALLOC_FAILED";
+    case CUBLAS_STATUS_INVALID_VALUE:
+        return "CUBLAS_STATUS_INVALID_VALUE";
+    case CUBLAS_STATUS_ARCH_MISMATCH:
+        return "CUBLAS_STATUS_ARCH_MISMATCH";
+    case CUBLAS_STATUS_MAPPING_ERROR:
+        return "CUBLAS_STATUS_MAPPING_ERROR";
+    case CUBLAS_STATUS_EXECUTION_FAILED:
+        return "CUBLAS_STATUS_EXECUTION_FAILED";
+    case CUBLAS_STATUS_INTERNAL_ERROR:
+        return "CUBLAS_STATUS_INTERNAL_ERROR";
+    case CUBLAS_STATUS_NOT_SUPPORTED:
+        return "CUBLAS_STATUS_NOT_SUPPORTED";
     }
     return "CUBLAS_STATUS_UNKNOWN";
 }
@@ -333,8 +359,8 @@ cublasStatus_t cublasGemmEx(cublasHandle_t h, cublasOperation_t ta, cublasOperat
 cublasStatus_t cublasGemmStridedBatchedEx(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n,
                                           int k, const void *alpha, const void *A, cudaDataType at, int lda,
                                           long long sA, const void *B, cudaDataType bt, int ldb, long long sB,
-                                          const void *beta, void *C, cudaDataType ctp, int ldc, long long sC,
-                                          int batch, cublasComputeType_t ct, cublasGemmAlgo_t algo) {
+                                          const void *beta, void *C, cudaDataType ctp, int ldc, long long sC, int batch,
+                                          cublasComputeType_t ct, cublasGemmAlgo_t algo) {
     (void)algo;
     int mant;
     cublasStatus_t s = check_ex("cublasGemmStridedBatchedEx", h, at, bt, ctp, ct, &mant);

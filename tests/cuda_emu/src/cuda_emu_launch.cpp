@@ -111,8 +111,8 @@ void fiber_resume(fiber *f) {
 fiber *fiber_new() {
     fiber *f = new fiber;
     /* a PROT_NONE page below the stack turns an overflow into a reported fault */
-    char *m = (char *)mmap(nullptr, FIBER_STACK + g_page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                           -1, 0);
+    char *m = (char *)mmap(nullptr, FIBER_STACK + g_page, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (m == MAP_FAILED) {
         fprintf(stderr, "pcavs CUDA emulation: cannot map a fiber stack\n");
         abort(); /* test-only code: no way to run the kernel */
@@ -156,8 +156,10 @@ unsigned long run_block_fibers(const launch_cfg &c, kernel_body *body, unsigned 
                 set_thread(t, c.block);
                 fiber_resume(f);
             }
-            if (f->state == FIB_DONE) done++;
-            else waiting++;
+            if (f->state == FIB_DONE)
+                done++;
+            else
+                waiting++;
         }
         if (!waiting) break;
         if (done) {
@@ -242,8 +244,9 @@ bool launch_begin(const launch_cfg &c) {
     const dim3 &b = c.block, &g = c.grid;
     if (!b.x || !b.y || !b.z || !g.x || !g.y || !g.z || (unsigned long)b.x * b.y * b.z > 1024 || b.x > 1024 ||
         b.y > 1024 || b.z > 64 || g.x > 2147483647u || g.y > 65535 || g.z > 65535) {
-        fail(cudaErrorInvalidConfiguration, "kernel %s: invalid launch configuration grid (%u, %u, %u) block (%u, %u, %u)",
-             c.name, g.x, g.y, g.z, b.x, b.y, b.z);
+        fail(cudaErrorInvalidConfiguration,
+             "kernel %s: invalid launch configuration grid (%u, %u, %u) block (%u, %u, %u)", c.name, g.x, g.y, g.z, b.x,
+             b.y, b.z);
         return false;
     }
     if (c.smem) {
@@ -266,7 +269,8 @@ bool launch_check_pointer(const launch_cfg &c, int index, const void *p) {
         return true;
     }
     fail(cudaErrorInvalidDevicePointer,
-         "kernel %s: argument %d (%p) is not device memory (a host pointer, or memory already freed)", c.name, index, p);
+         "kernel %s: argument %d (%p) is not device memory (a host pointer, or memory already freed)", c.name, index,
+         p);
     return false;
 }
 

@@ -100,13 +100,13 @@ cudaError_t sticky() { return (cudaError_t)g_sticky.load(); }
 
 /* ---------------- device memory registry ---------------- */
 struct alloc_t {
-    size_t size;      /* bytes asked for */
-    void *map;        /* whole mapping, guards included */
+    size_t size; /* bytes asked for */
+    void *map;   /* whole mapping, guards included */
     size_t map_len;
-    char *body;       /* the accessible pages (between the guards) */
+    char *body; /* the accessible pages (between the guards) */
     size_t body_len;
-    uint32_t canary;  /* NaN with a payload of this allocation's own, in the bytes around it */
-    char *lo, *hi;    /* the canary bytes checked: [lo, p) and [p + size, hi) */
+    uint32_t canary; /* NaN with a payload of this allocation's own, in the bytes around it */
+    char *lo, *hi;   /* the canary bytes checked: [lo, p) and [p + size, hi) */
 };
 std::recursive_mutex g_mu; /* registry, streams, events, queues */
 std::map<uintptr_t, alloc_t> g_allocs;
@@ -165,7 +165,8 @@ void check_canary(uintptr_t base, const char *who) {
     if (it == g_allocs.end()) return;
     const char *q = canary_broken(base, it->second);
     if (!q) return;
-    const long off = q < (const char *)base ? -(long)((const char *)base - q) : (long)(q - (const char *)base - it->second.size);
+    const long off =
+        q < (const char *)base ? -(long)((const char *)base - q) : (long)(q - (const char *)base - it->second.size);
     fail_sticky(cudaErrorIllegalAddress,
                 "%s wrote outside a device allocation: just %s the %zu-byte allocation at %p (first changed byte: "
                 "%s %+ld; an index out of bounds: an illegal access on a GPU)",
@@ -213,11 +214,12 @@ void segv_handler(int sig, siginfo_t *si, void *) {
         for (auto &a : g_allocs) {
             const uintptr_t lo = (uintptr_t)a.second.body, hi = lo + a.second.body_len;
             if (addr >= lo && addr < hi) {
-                int n = snprintf(buf, sizeof buf,
-                                 "pcavs CUDA emulation: host code accessed device memory at %p (the %zu-byte device "
-                                 "allocation at %p): a device pointer dereferenced on the host, which faults with a GPU "
-                                 "too (copy it with cudaMemcpy / the backend's to_host)\n",
-                                 (void *)addr, a.second.size, (void *)a.first);
+                int n =
+                    snprintf(buf, sizeof buf,
+                             "pcavs CUDA emulation: host code accessed device memory at %p (the %zu-byte device "
+                             "allocation at %p): a device pointer dereferenced on the host, which faults with a GPU "
+                             "too (copy it with cudaMemcpy / the backend's to_host)\n",
+                             (void *)addr, a.second.size, (void *)a.first);
                 if (n > 0) (void)!write(2, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
                 return;
             }
@@ -267,11 +269,16 @@ double now_ms() {
 
 const char *kind_name(cudaMemcpyKind k) {
     switch (k) {
-    case cudaMemcpyHostToHost: return "HostToHost";
-    case cudaMemcpyHostToDevice: return "HostToDevice";
-    case cudaMemcpyDeviceToHost: return "DeviceToHost";
-    case cudaMemcpyDeviceToDevice: return "DeviceToDevice";
-    case cudaMemcpyDefault: return "Default";
+    case cudaMemcpyHostToHost:
+        return "HostToHost";
+    case cudaMemcpyHostToDevice:
+        return "HostToDevice";
+    case cudaMemcpyDeviceToHost:
+        return "DeviceToHost";
+    case cudaMemcpyDeviceToDevice:
+        return "DeviceToDevice";
+    case cudaMemcpyDefault:
+        return "Default";
     }
     return "?";
 }
@@ -289,19 +296,32 @@ cudaError_t check_copy(const char *api, void *dst, size_t dpitch, const void *sr
     const size_t dext = (rows - 1) * dpitch + width, sext = (rows - 1) * spitch + width;
     const int cd = classify(dst, dext), cs = classify(src, sext);
     if (cd < 0)
-        return fail(cudaErrorInvalidValue, "%s(%s): the destination %p + %zu bytes runs past the end of its device allocation",
-                    api, kind_name(kind), dst, dext);
+        return fail(cudaErrorInvalidValue,
+                    "%s(%s): the destination %p + %zu bytes runs past the end of its device allocation", api,
+                    kind_name(kind), dst, dext);
     if (cs < 0)
-        return fail(cudaErrorInvalidValue, "%s(%s): the source %p + %zu bytes runs past the end of its device allocation",
-                    api, kind_name(kind), src, sext);
+        return fail(cudaErrorInvalidValue,
+                    "%s(%s): the source %p + %zu bytes runs past the end of its device allocation", api,
+                    kind_name(kind), src, sext);
     bool want_d, want_s;
     switch (kind) {
-    case cudaMemcpyHostToHost: want_d = false, want_s = false; break;
-    case cudaMemcpyHostToDevice: want_d = true, want_s = false; break;
-    case cudaMemcpyDeviceToHost: want_d = false, want_s = true; break;
-    case cudaMemcpyDeviceToDevice: want_d = true, want_s = true; break;
-    case cudaMemcpyDefault: want_d = cd == 1, want_s = cs == 1; break;
-    default: return fail(cudaErrorInvalidMemcpyDirection, "%s: unknown copy kind %d", api, (int)kind);
+    case cudaMemcpyHostToHost:
+        want_d = false, want_s = false;
+        break;
+    case cudaMemcpyHostToDevice:
+        want_d = true, want_s = false;
+        break;
+    case cudaMemcpyDeviceToHost:
+        want_d = false, want_s = true;
+        break;
+    case cudaMemcpyDeviceToDevice:
+        want_d = true, want_s = true;
+        break;
+    case cudaMemcpyDefault:
+        want_d = cd == 1, want_s = cs == 1;
+        break;
+    default:
+        return fail(cudaErrorInvalidMemcpyDirection, "%s: unknown copy kind %d", api, (int)kind);
     }
     if ((cd == 1) != want_d)
         return fail(cudaErrorInvalidValue, "%s(%s): the destination %p is %s memory (wrong copy direction)", api,
@@ -314,16 +334,18 @@ cudaError_t check_copy(const char *api, void *dst, size_t dpitch, const void *sr
     return cudaSuccess;
 }
 
-cudaError_t copy2d(const char *api, void *dst, size_t dpitch, const void *src, size_t spitch, size_t width,
-                   size_t rows, cudaMemcpyKind kind, cudaStream_t stream, bool async) {
+cudaError_t copy2d(const char *api, void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t rows,
+                   cudaMemcpyKind kind, cudaStream_t stream, bool async) {
     init_once();
     std::lock_guard<std::recursive_mutex> lk(g_mu);
     if (sticky()) return t_last = sticky();
     if (!width || !rows) return cudaSuccess;
     if (!dst || !src) return fail(cudaErrorInvalidValue, "%s: NULL pointer", api);
     if (width > dpitch || width > spitch)
-        return fail(cudaErrorInvalidValue, "%s: width %zu exceeds a pitch (dst %zu, src %zu)", api, width, dpitch, spitch);
-    if (async && !stream_valid(stream)) return fail(cudaErrorInvalidResourceHandle, "%s: stream %p is not a live stream", api, (void *)stream);
+        return fail(cudaErrorInvalidValue, "%s: width %zu exceeds a pitch (dst %zu, src %zu)", api, width, dpitch,
+                    spitch);
+    if (async && !stream_valid(stream))
+        return fail(cudaErrorInvalidResourceHandle, "%s: stream %p is not a live stream", api, (void *)stream);
     bool dd = false, sd = false;
     cudaError_t e = check_copy(api, dst, dpitch, src, spitch, width, rows, kind, &dd, &sd);
     if (e) return e;
@@ -414,38 +436,65 @@ extern "C" {
 
 const char *cudaGetErrorName(cudaError_t e) {
     switch (e) {
-    case cudaSuccess: return "cudaSuccess";
-    case cudaErrorInvalidValue: return "cudaErrorInvalidValue";
-    case cudaErrorMemoryAllocation: return "cudaErrorMemoryAllocation";
-    case cudaErrorInitializationError: return "cudaErrorInitializationError";
-    case cudaErrorInvalidConfiguration: return "cudaErrorInvalidConfiguration";
-    case cudaErrorInvalidDevicePointer: return "cudaErrorInvalidDevicePointer";
-    case cudaErrorInvalidMemcpyDirection: return "cudaErrorInvalidMemcpyDirection";
-    case cudaErrorNoDevice: return "cudaErrorNoDevice";
-    case cudaErrorInvalidDevice: return "cudaErrorInvalidDevice";
-    case cudaErrorInvalidResourceHandle: return "cudaErrorInvalidResourceHandle";
-    case cudaErrorNotReady: return "cudaErrorNotReady";
-    case cudaErrorIllegalAddress: return "cudaErrorIllegalAddress";
-    case cudaErrorLaunchFailure: return "cudaErrorLaunchFailure";
-    case cudaErrorNotSupported: return "cudaErrorNotSupported";
-    default: return "cudaErrorUnknown";
+    case cudaSuccess:
+        return "cudaSuccess";
+    case cudaErrorInvalidValue:
+        return "cudaErrorInvalidValue";
+    case cudaErrorMemoryAllocation:
+        return "cudaErrorMemoryAllocation";
+    case cudaErrorInitializationError:
+        return "cudaErrorInitializationError";
+    case cudaErrorInvalidConfiguration:
+        return "cudaErrorInvalidConfiguration";
+    case cudaErrorInvalidDevicePointer:
+        return "cudaErrorInvalidDevicePointer";
+    case cudaErrorInvalidMemcpyDirection:
+        return "cudaErrorInvalidMemcpyDirection";
+    case cudaErrorNoDevice:
+        return "cudaErrorNoDevice";
+    case cudaErrorInvalidDevice:
+        return "cudaErrorInvalidDevice";
+    case cudaErrorInvalidResourceHandle:
+        return "cudaErrorInvalidResourceHandle";
+    case cudaErrorNotReady:
+        return "cudaErrorNotReady";
+    case cudaErrorIllegalAddress:
+        return "cudaErrorIllegalAddress";
+    case cudaErrorLaunchFailure:
+        return "cudaErrorLaunchFailure";
+    case cudaErrorNotSupported:
+        return "cudaErrorNotSupported";
+    default:
+        return "cudaErrorUnknown";
     }
 }
 
 static const char *generic_string(cudaError_t e) {
     switch (e) {
-    case cudaSuccess: return "no error";
-    case cudaErrorInvalidValue: return "invalid argument";
-    case cudaErrorMemoryAllocation: return "out of memory";
-    case cudaErrorInvalidConfiguration: return "invalid configuration argument";
-    case cudaErrorInvalidDevicePointer: return "invalid device pointer";
-    case cudaErrorNoDevice: return "no CUDA-capable device is detected";
-    case cudaErrorInvalidResourceHandle: return "invalid resource handle";
-    case cudaErrorNotReady: return "device not ready";
-    case cudaErrorIllegalAddress: return "an illegal memory access was encountered";
-    case cudaErrorLaunchFailure: return "unspecified launch failure";
-    case cudaErrorNotSupported: return "operation not supported";
-    default: return "unknown error";
+    case cudaSuccess:
+        return "no error";
+    case cudaErrorInvalidValue:
+        return "invalid argument";
+    case cudaErrorMemoryAllocation:
+        return "out of memory";
+    case cudaErrorInvalidConfiguration:
+        return "invalid configuration argument";
+    case cudaErrorInvalidDevicePointer:
+        return "invalid device pointer";
+    case cudaErrorNoDevice:
+        return "no CUDA-capable device is detected";
+    case cudaErrorInvalidResourceHandle:
+        return "invalid resource handle";
+    case cudaErrorNotReady:
+        return "device not ready";
+    case cudaErrorIllegalAddress:
+        return "an illegal memory access was encountered";
+    case cudaErrorLaunchFailure:
+        return "unspecified launch failure";
+    case cudaErrorNotSupported:
+        return "operation not supported";
+    default:
+        return "unknown error";
     }
 }
 
@@ -488,7 +537,8 @@ cudaError_t cudaGetDeviceCount(int *count) {
 cudaError_t cudaSetDevice(int device) {
     init_once();
     if (sticky()) return t_last = sticky();
-    if (device != 0 || no_device()) return fail(cudaErrorInvalidDevice, "cudaSetDevice(%d): the emulation has device 0 only", device);
+    if (device != 0 || no_device())
+        return fail(cudaErrorInvalidDevice, "cudaSetDevice(%d): the emulation has device 0 only", device);
     return cudaSuccess;
 }
 
@@ -523,16 +573,35 @@ cudaError_t cudaDeviceGetAttribute(int *value, cudaDeviceAttr attr, int device) 
     if (e) return e;
     if (!value) return fail(cudaErrorInvalidValue, "cudaDeviceGetAttribute: NULL value");
     switch (attr) {
-    case cudaDevAttrMaxThreadsPerBlock: *value = p.maxThreadsPerBlock; break;
-    case cudaDevAttrMaxSharedMemoryPerBlock: *value = (int)p.sharedMemPerBlock; break;
-    case cudaDevAttrWarpSize: *value = p.warpSize; break;
-    case cudaDevAttrClockRate: *value = p.clockRate; break;
-    case cudaDevAttrMultiProcessorCount: *value = p.multiProcessorCount; break;
-    case cudaDevAttrComputeCapabilityMajor: *value = p.major; break;
-    case cudaDevAttrComputeCapabilityMinor: *value = p.minor; break;
-    case cudaDevAttrMemoryClockRate: *value = p.memoryClockRate; break;
-    case cudaDevAttrGlobalMemoryBusWidth: *value = p.memoryBusWidth; break;
-    default: return fail(cudaErrorInvalidValue, "cudaDeviceGetAttribute: attribute %d not emulated", (int)attr);
+    case cudaDevAttrMaxThreadsPerBlock:
+        *value = p.maxThreadsPerBlock;
+        break;
+    case cudaDevAttrMaxSharedMemoryPerBlock:
+        *value = (int)p.sharedMemPerBlock;
+        break;
+    case cudaDevAttrWarpSize:
+        *value = p.warpSize;
+        break;
+    case cudaDevAttrClockRate:
+        *value = p.clockRate;
+        break;
+    case cudaDevAttrMultiProcessorCount:
+        *value = p.multiProcessorCount;
+        break;
+    case cudaDevAttrComputeCapabilityMajor:
+        *value = p.major;
+        break;
+    case cudaDevAttrComputeCapabilityMinor:
+        *value = p.minor;
+        break;
+    case cudaDevAttrMemoryClockRate:
+        *value = p.memoryClockRate;
+        break;
+    case cudaDevAttrGlobalMemoryBusWidth:
+        *value = p.memoryBusWidth;
+        break;
+    default:
+        return fail(cudaErrorInvalidValue, "cudaDeviceGetAttribute: attribute %d not emulated", (int)attr);
     }
     return cudaSuccess;
 }
@@ -604,7 +673,8 @@ cudaError_t cudaMalloc(void **ptr, size_t size) {
     uint32_t *f = (uint32_t *)b;
     for (size_t i = 0; i < (size_t)(p - b) / 4; i++) f[i] = canary;
     for (size_t i = 0; i < size / 4; i++) ((uint32_t *)p)[i] = 0x7fc00000u;
-    for (uint32_t *t = (uint32_t *)(((uintptr_t)p + size) & ~(uintptr_t)3); t < (uint32_t *)(b + body); t++) *t = canary;
+    for (uint32_t *t = (uint32_t *)(((uintptr_t)p + size) & ~(uintptr_t)3); t < (uint32_t *)(b + body); t++)
+        *t = canary;
     char *lo = p - 256 < b ? b : p - 256;
     g_allocs[(uintptr_t)p] = alloc_t{size, m, len, b, body, canary, lo, b + body};
     if (g_protect && g_window == 0) protect_one(g_allocs[(uintptr_t)p], false);
@@ -651,7 +721,8 @@ cudaError_t cudaMemsetAsync(void *p, int value, size_t count, cudaStream_t strea
     if (!count) return cudaSuccess;
     if (classify(p, count) != 1)
         return fail(cudaErrorInvalidValue, "cudaMemset: %p + %zu bytes is not inside one device allocation", p, count);
-    if (!stream_valid(stream)) return fail(cudaErrorInvalidResourceHandle, "cudaMemsetAsync: stream %p is not a live stream", (void *)stream);
+    if (!stream_valid(stream))
+        return fail(cudaErrorInvalidResourceHandle, "cudaMemsetAsync: stream %p is not a live stream", (void *)stream);
     enqueue(stream, [=] { memset(p, value, count); });
     return cudaSuccess;
 }
@@ -705,7 +776,8 @@ cudaError_t cudaFreeHost(void *ptr) {
 
 cudaError_t cudaStreamDestroy(cudaStream_t s) {
     std::lock_guard<std::recursive_mutex> lk(g_mu);
-    if (!s || !g_streams.count(s)) return fail(cudaErrorInvalidResourceHandle, "cudaStreamDestroy(%p): not a live stream", (void *)s);
+    if (!s || !g_streams.count(s))
+        return fail(cudaErrorInvalidResourceHandle, "cudaStreamDestroy(%p): not a live stream", (void *)s);
     run_queue(s); /* queued work still completes */
     g_streams.erase(s);
     delete s;
@@ -715,14 +787,16 @@ cudaError_t cudaStreamDestroy(cudaStream_t s) {
 cudaError_t cudaStreamSynchronize(cudaStream_t s) {
     init_once();
     std::lock_guard<std::recursive_mutex> lk(g_mu);
-    if (!stream_valid(s)) return fail(cudaErrorInvalidResourceHandle, "cudaStreamSynchronize(%p): not a live stream", (void *)s);
+    if (!stream_valid(s))
+        return fail(cudaErrorInvalidResourceHandle, "cudaStreamSynchronize(%p): not a live stream", (void *)s);
     drain(s);
     return sticky() ? (t_last = sticky()) : cudaSuccess;
 }
 
 cudaError_t cudaStreamQuery(cudaStream_t s) {
     std::lock_guard<std::recursive_mutex> lk(g_mu);
-    if (!stream_valid(s)) return fail(cudaErrorInvalidResourceHandle, "cudaStreamQuery(%p): not a live stream", (void *)s);
+    if (!stream_valid(s))
+        return fail(cudaErrorInvalidResourceHandle, "cudaStreamQuery(%p): not a live stream", (void *)s);
     if (sticky()) return sticky();
     return qof(s)->q.empty() ? cudaSuccess : cudaErrorNotReady;
 }
@@ -746,7 +820,8 @@ cudaError_t cudaEventRecord(cudaEvent_t ev, cudaStream_t s) {
     std::lock_guard<std::recursive_mutex> lk(g_mu);
     if (sticky()) return t_last = sticky();
     if (!ev) return fail(cudaErrorInvalidResourceHandle, "cudaEventRecord: NULL event");
-    if (!stream_valid(s)) return fail(cudaErrorInvalidResourceHandle, "cudaEventRecord: stream %p is not a live stream", (void *)s);
+    if (!stream_valid(s))
+        return fail(cudaErrorInvalidResourceHandle, "cudaEventRecord: stream %p is not a live stream", (void *)s);
     ev->stream = s;
     ev->recorded = true;
     ev->done = false;
@@ -785,7 +860,8 @@ cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t a, cudaEvent_t b) {
 cudaError_t cudaStreamWaitEvent(cudaStream_t s, cudaEvent_t ev, unsigned int flags) {
     (void)flags;
     std::lock_guard<std::recursive_mutex> lk(g_mu);
-    if (!ev || !stream_valid(s)) return fail(cudaErrorInvalidResourceHandle, "cudaStreamWaitEvent: bad stream or event");
+    if (!ev || !stream_valid(s))
+        return fail(cudaErrorInvalidResourceHandle, "cudaStreamWaitEvent: bad stream or event");
     if (ev->recorded && !ev->done && ev->stream != s) drain(ev->stream); /* earlier is a legal schedule */
     return cudaSuccess;
 }
@@ -795,6 +871,5 @@ int pcavs_cuda_emu_is_device_ptr(const void *p) {
     std::lock_guard<std::recursive_mutex> lk(g_mu);
     return find_alloc(p) != nullptr;
 }
-
 
 } /* extern "C" */
