@@ -16,12 +16,19 @@ ok() { echo "PASS $*"; pass=$((pass + 1)); }
 bad() { echo "FAIL $*"; fail=$((fail + 1)); }
 skip() { echo "SKIP: $*"; echo "$pass passed, $fail failed, 1 skipped"; [ "$fail" -eq 0 ]; exit; }
 
-# The CLIs use only the public API (issue 8): their sources include nothing but "pcavs.h" and system headers
-# (<...> naming no header of this repository). Checked on the sources first, whatever is built or installed.
+# The programs (pipeline/cli, pipeline/server) use only the public API (issue 8): their sources include
+# nothing but "pcavs.h", headers of their own folder and system headers (<...> naming no header of this
+# repository). Checked on the sources first, whatever is built or installed.
 internal=$(find "$SRC"/core "$SRC"/backend "$SRC"/kernels "$SRC"/pipeline "$SRC"/weights_tools -name '*.h' -printf '%f\n' | sort -u)
-for c in "$SRC"/pipeline/cli/*.c; do
+for c in "$SRC"/pipeline/cli/*.c "$SRC"/pipeline/server/*.c; do
+  [ -e "$c" ] || continue
+  own=$(find "$(dirname "$c")" -maxdepth 1 -name '*.h' -printf '%f\n')
   quoted=$(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$c" |
-    grep -vE '#[[:space:]]*include[[:space:]]*"pcavs\.h"' | tr '\n' ' ')
+    grep -vE '#[[:space:]]*include[[:space:]]*"pcavs\.h"' |
+    while IFS= read -r line; do
+      h=$(sed -E 's/.*"([^"]+)".*/\1/' <<<"$line")
+      grep -qxF "$h" <<<"$own" || echo "$line"
+    done | tr '\n' ' ')
   angled=$(grep -oE '^[[:space:]]*#[[:space:]]*include[[:space:]]*<[^>]+>' "$c" | sed -E 's/.*<([^>]+)>/\1/' |
     while read -r h; do grep -qxF "$(basename "$h")" <<<"$internal" && echo "<$h>"; done | tr '\n' ' ')
   [ -z "$quoted$angled" ] && ok "$(basename "$c") includes only pcavs.h and system headers" ||
@@ -87,8 +94,9 @@ fi
 for t in pcavs-infer pcavs-align; do
   bin=$W/prefix/bin/$t
   if [ -x "$bin" ]; then
-    ldd "$bin" | grep -qE "libpcavs\.so.* => $W/prefix/(bin/\.\./)?lib/" &&
-      ok "installed $t links the installed libpcavs" || bad "$t: $(ldd "$bin" | grep pcavs | tr '\n' ' ')"
+    libs=$(ldd "$bin") # whole output first: grep -q closing the pipe early would fail it under pipefail
+    grep -qE "libpcavs\.so.* => $W/prefix/(bin/\.\./)?lib/" <<<"$libs" &&
+      ok "installed $t links the installed libpcavs" || bad "$t: $(grep pcavs <<<"$libs" | tr '\n' ' ')"
     # no engine/pipeline code linked in statically: every pcavs_ function it calls comes from libpcavs
     own=$(nm --defined-only "$bin" 2>/dev/null | awk '$2 ~ /^[TtDdBb]$/ && $3 ~ /^pcavs_/ {print $3}' | tr '\n' ' ')
     [ -z "$own" ] && ok "$t contains no pcavs_ functions of its own" || bad "$t links internals statically: $own"
