@@ -4,6 +4,7 @@
  * kernels on kc->cuda_stream; y may equal x; launch errors -> PCAVS_ERR_BACKEND. */
 #include <cuda_runtime.h>
 
+#include "cuda_check.h"
 #include "cuda_launch.h"
 
 extern "C" {
@@ -20,10 +21,7 @@ static int act_blocks(size_t total) {
 static cudaStream_t act_stream(const pcavs_kctx *kc) { return kc ? (cudaStream_t)kc->cuda_stream : 0; }
 
 static pcavs_status act_launched(const char *op) {
-    cudaError_t e = cudaGetLastError();
-    if (e != cudaSuccess)
-        return pcavs_fail(PCAVS_ERR_BACKEND, "%s: launch: %s", op, cudaGetErrorString(e));
-    return PCAVS_OK;
+    return pcavs_cu_launched(op, "launch");
 }
 
 /* kind: 0 relu, 1 sigmoid, 2 tanh */

@@ -3,6 +3,7 @@
  * PCAVS_ERR_BACKEND with its message. */
 #include <cuda_runtime.h>
 
+#include "cuda_check.h"
 #include "cuda_launch.h"
 
 extern "C" {
@@ -30,7 +31,5 @@ extern "C" pcavs_status pcavs_batchnorm_cuda(const pcavs_kctx *kc, int n, int c,
     if (blocks > 65535) blocks = 65535;
     PCAVS_LAUNCH(k_bn, (int)blocks, 256, 0, kc ? (cudaStream_t)kc->cuda_stream : 0)(total, c, hw, x, scale, shift,
                                                                           act == PCAVS_ACT_RELU, y);
-    cudaError_t e = cudaGetLastError();
-    if (e != cudaSuccess) return pcavs_fail(PCAVS_ERR_BACKEND, "batchnorm_cuda: launch: %s", cudaGetErrorString(e));
-    return PCAVS_OK;
+    return pcavs_cu_launched("batchnorm_cuda", "launch");
 }

@@ -3,6 +3,7 @@
  * nvcc's default FMA contraction like the reference build. Grid-stride on kc->cuda_stream. */
 #include <cuda_runtime.h>
 
+#include "cuda_check.h"
 #include "cuda_launch.h"
 
 extern "C" {
@@ -41,8 +42,5 @@ extern "C" pcavs_status pcavs_bilinear_cuda(const pcavs_kctx *kc, int planes, in
         blocks = 65535;
     PCAVS_LAUNCH(k_bilinear, (int)blocks, 256, 0, kc ? (cudaStream_t)kc->cuda_stream : 0)(
         total, h, w, oh, ow, (float)h / (float)oh, (float)w / (float)ow, x, y);
-    cudaError_t e = cudaGetLastError();
-    if (e != cudaSuccess)
-        return pcavs_fail(PCAVS_ERR_BACKEND, "bilinear_cuda: launch: %s", cudaGetErrorString(e));
-    return PCAVS_OK;
+    return pcavs_cu_launched("bilinear_cuda", "launch");
 }

@@ -4,6 +4,7 @@
  * path when both operands have the output shape. Grid-stride on kc->cuda_stream; y may equal a. */
 #include <cuda_runtime.h>
 
+#include "cuda_check.h"
 #include "cuda_launch.h"
 
 extern "C" {
@@ -58,10 +59,7 @@ static pcavs_status binary_cuda(const pcavs_kctx *kc, const char *op, int is_mul
         blocks = 65535;
     PCAVS_LAUNCH(k_binary, (int)blocks, 256, 0, kc ? (cudaStream_t)kc->cuda_stream : 0)(total, g, flat, is_mul,
                                                                               act == PCAVS_ACT_RELU, a, b, y);
-    cudaError_t e = cudaGetLastError();
-    if (e != cudaSuccess)
-        return pcavs_fail(PCAVS_ERR_BACKEND, "%s: launch: %s", op, cudaGetErrorString(e));
-    return PCAVS_OK;
+    return pcavs_cu_launched(op, "launch");
 }
 
 extern "C" pcavs_status pcavs_add_cuda(const pcavs_kctx *kc, const int a_shape[4], const float *a, /* a_shape device */

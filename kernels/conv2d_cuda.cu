@@ -11,6 +11,7 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include "cuda_check.h"
 #include "cuda_launch.h"
 
 extern "C" {
@@ -20,15 +21,6 @@ extern "C" {
 #define DIRECT_K 64
 #define NT_MAX 8192
 
-static pcavs_status cu_check(cudaError_t e, const char *what) {
-    if (e == cudaSuccess) return PCAVS_OK;
-    cudaGetLastError();
-    return pcavs_fail(PCAVS_ERR_BACKEND, "conv2d_cuda: %s: %s", what, cudaGetErrorString(e));
-}
-static pcavs_status cublas_check(cublasStatus_t s, const char *what) {
-    if (s == CUBLAS_STATUS_SUCCESS) return PCAVS_OK;
-    return pcavs_fail(PCAVS_ERR_BACKEND, "conv2d_cuda: %s: %s", what, cublasGetStatusString(s));
-}
 
 struct geom {
     int n, c_in, h, w, c_out, kh, kw, sh, sw, ph, pw, groups, oh, ow, relu;
@@ -112,7 +104,7 @@ static int blocks_for(long total) {
 static pcavs_status sgemm_rm(cublasHandle_t h, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                              float *C, int ldc) {
     const float one = 1.0f, zero = 0.0f;
-    return cublas_check(cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, N, M, K, &one, B, ldb, A, lda, &zero, C, ldc),
+    return pcavs_cublas_check("conv2d_cuda", cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, N, M, K, &one, B, ldb, A, lda, &zero, C, ldc),
                         "cublasSgemm");
 }
 
@@ -132,11 +124,11 @@ extern "C" pcavs_status pcavs_conv2d_cuda(const pcavs_kctx *kc, const pcavs_conv
     if (K < DIRECT_K) {
         const long total = (long)d->n * d->c_out * P;
         PCAVS_LAUNCH(k_direct, blocks_for(total), 256, 0, st)(g, x, w, bias, y);
-        return cu_check(cudaGetLastError(), "direct kernel launch");
+        return pcavs_cu_check("conv2d_cuda", cudaGetLastError(), "direct kernel launch");
     }
     if (!kc->cublas) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "conv2d_cuda: no cuBLAS handle in the kernel context");
     cublasHandle_t h = (cublasHandle_t)kc->cublas;
-    PCAVS_TRY(cublas_check(cublasSetStream(h, st), "cublasSetStream"));
+    PCAVS_TRY(pcavs_cublas_check("conv2d_cuda", cublasSetStream(h, st), "cublasSetStream"));
 
     if (d->kh == 1 && d->kw == 1 && d->stride_h == 1 && d->stride_w == 1 && d->pad_h == 0 && d->pad_w == 0) {
         for (int b = 0; b < d->n; b++)
@@ -147,7 +139,7 @@ extern "C" pcavs_status pcavs_conv2d_cuda(const pcavs_kctx *kc, const pcavs_conv
                 if (bias || g.relu) {
                     PCAVS_LAUNCH(k_epilogue, blocks_for((long)cog * P), 256, 0, st)(yb, cog, P, P, bias ? bias + gi * cog : NULL,
                                                                            g.relu);
-                    PCAVS_TRY(cu_check(cudaGetLastError(), "epilogue launch"));
+                    PCAVS_TRY(pcavs_cu_check("conv2d_cuda", cudaGetLastError(), "epilogue launch"));
                 }
             }
         return PCAVS_OK;
@@ -182,23 +174,23 @@ extern "C" pcavs_status pcavs_conv2d_cuda(const pcavs_kctx *kc, const pcavs_conv
                 for (long p0 = 0; p0 < P; p0 += nt) {
                     const int cur = (int)(P - p0 < nt ? P - p0 : nt);
                     PCAVS_LAUNCH(k_im2col, blocks_for((long)K * cur), 256, 0, st)(g, gi, (long)b * P + p0, cur, x, col);
-                    PCAVS_TRY(cu_check(cudaGetLastError(), "im2col launch"));
+                    PCAVS_TRY(pcavs_cu_check("conv2d_cuda", cudaGetLastError(), "im2col launch"));
                     float *yt = y + ((size_t)b * d->c_out + (size_t)gi * cog) * P + p0;
                     PCAVS_TRY(sgemm_rm(h, cog, cur, K, wg, K, col, cur, yt, (int)P));
                     if (bg || g.relu) {
                         PCAVS_LAUNCH(k_epilogue, blocks_for((long)cog * cur), 256, 0, st)(yt, cog, cur, P, bg, g.relu);
-                        PCAVS_TRY(cu_check(cudaGetLastError(), "epilogue launch"));
+                        PCAVS_TRY(pcavs_cu_check("conv2d_cuda", cudaGetLastError(), "epilogue launch"));
                     }
                 }
         } else {
             for (long j0 = 0; j0 < total; j0 += nt) {
                 const int cur = (int)(total - j0 < nt ? total - j0 : nt);
                 PCAVS_LAUNCH(k_im2col, blocks_for((long)K * cur), 256, 0, st)(g, gi, j0, cur, x, col);
-                PCAVS_TRY(cu_check(cudaGetLastError(), "im2col launch"));
+                PCAVS_TRY(pcavs_cu_check("conv2d_cuda", cudaGetLastError(), "im2col launch"));
                 PCAVS_TRY(sgemm_rm(h, cog, cur, K, wg, K, col, cur, tile, cur));
                 PCAVS_LAUNCH(k_scatter, blocks_for((long)cog * cur), 256, 0, st)(g, gi, (int)(j0 / P), (int)(cur / P), tile, bg,
                                                                         y);
-                PCAVS_TRY(cu_check(cudaGetLastError(), "scatter launch"));
+                PCAVS_TRY(pcavs_cu_check("conv2d_cuda", cudaGetLastError(), "scatter launch"));
             }
         }
     }

@@ -8,6 +8,7 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include "cuda_check.h"
 #include "cuda_launch.h"
 
 extern "C" {
@@ -17,11 +18,6 @@ pcavs_status pcavs_conv_transpose2d_check(const pcavs_conv_transpose2d_desc *d);
 
 #define NT_MAX 8192
 
-static pcavs_status cu_check(cudaError_t e, const char *what) {
-    if (e == cudaSuccess) return PCAVS_OK;
-    cudaGetLastError();
-    return pcavs_fail(PCAVS_ERR_BACKEND, "conv_transpose2d_cuda: %s: %s", what, cudaGetErrorString(e));
-}
 
 struct ctgeom {
     int n, c_in, h, w, c_out, kh, kw, s, pad, oh, ow;
@@ -104,12 +100,12 @@ extern "C" pcavs_status pcavs_conv_transpose2d_cuda(const pcavs_kctx *kc, const 
         return pcavs_fail(PCAVS_ERR_BACKEND, "conv_transpose2d_cuda: cublasSetStream: %s", cublasGetStatusString(cs));
 
     PCAVS_LAUNCH(k_fill_bias, blocks_for((long)d->n * d->c_out * g.oh * g.ow), 256, 0, st)(g, bias, y);
-    PCAVS_TRY(cu_check(cudaGetLastError(), "bias fill launch"));
+    PCAVS_TRY(pcavs_cu_check("conv_transpose2d_cuda", cudaGetLastError(), "bias fill launch"));
     const float one = 1.0f, zero = 0.0f;
     for (long j0 = 0; j0 < total; j0 += nt) {
         const int cur = (int)(total - j0 < nt ? total - j0 : nt);
         PCAVS_LAUNCH(k_pack, blocks_for((long)d->c_in * cur), 256, 0, st)(g, j0, cur, x, xt);
-        PCAVS_TRY(cu_check(cudaGetLastError(), "pack launch"));
+        PCAVS_TRY(pcavs_cu_check("conv_transpose2d_cuda", cudaGetLastError(), "pack launch"));
         /* row-major cols[M, cur] = w^T[M, c_in] . xt[c_in, cur]; column-major: cols^T = xt^T . w */
         cs = cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_T, cur, M, d->c_in, &one, xt, cur, w, M, &zero, cols, cur);
         if (cs != CUBLAS_STATUS_SUCCESS)
@@ -117,7 +113,7 @@ extern "C" pcavs_status pcavs_conv_transpose2d_cuda(const pcavs_kctx *kc, const 
         const int b0 = (int)(j0 / P), b1 = (int)((j0 + cur - 1) / P);
         PCAVS_LAUNCH(k_col2im, blocks_for((long)(b1 - b0 + 1) * d->c_out * g.oh * g.ow), 256, 0, st)(g, j0, cur, b0, b1 - b0 + 1,
                                                                                           cols, y);
-        PCAVS_TRY(cu_check(cudaGetLastError(), "col2im launch"));
+        PCAVS_TRY(pcavs_cu_check("conv_transpose2d_cuda", cudaGetLastError(), "col2im launch"));
     }
     return PCAVS_OK;
 }

@@ -4,6 +4,7 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include "cuda_check.h"
 #include "cuda_launch.h"
 
 extern "C" {
@@ -38,22 +39,18 @@ extern "C" pcavs_status pcavs_linear_cuda(const pcavs_kctx *kc, int rows, int in
     if (!kc || !kc->cublas) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "linear_cuda: no cuBLAS handle in the context");
     cudaStream_t st = (cudaStream_t)kc->cuda_stream;
     cublasHandle_t h = (cublasHandle_t)kc->cublas;
-    cublasStatus_t cs = cublasSetStream(h, st);
-    if (cs != CUBLAS_STATUS_SUCCESS)
-        return pcavs_fail(PCAVS_ERR_BACKEND, "linear_cuda: cublasSetStream: %s", cublasGetStatusString(cs));
+    PCAVS_TRY(pcavs_cublas_check("linear_cuda", cublasSetStream(h, st), "cublasSetStream"));
     PCAVS_LAUNCH(k_bias_rows, blocks_for((long)rows * out), 256, 0, st)(rows, out, bias, y);
-    cudaError_t e = cudaGetLastError();
-    if (e != cudaSuccess) return pcavs_fail(PCAVS_ERR_BACKEND, "linear_cuda: bias launch: %s", cudaGetErrorString(e));
+    PCAVS_TRY(pcavs_cu_launched("linear_cuda", "bias launch"));
     /* column-major view: y^T [out, rows] = (w viewed [in, out])^T . (x viewed [in, rows]) */
     const float one = 1.0f;
-    cs = cublasSgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, out, rows, in, &one, w, in, x, in, &one, y, out);
+    const cublasStatus_t cs = cublasSgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, out, rows, in, &one, w, in, x, in, &one, y, out);
     if (cs != CUBLAS_STATUS_SUCCESS)
         return pcavs_fail(PCAVS_ERR_BACKEND, "linear_cuda: cublasSgemm (%d x %d -> %d): %s", rows, in, out,
                           cublasGetStatusString(cs));
     if (act == PCAVS_ACT_RELU) {
         PCAVS_LAUNCH(k_relu, blocks_for((long)rows * out), 256, 0, st)((long)rows * out, y);
-        e = cudaGetLastError();
-        if (e != cudaSuccess) return pcavs_fail(PCAVS_ERR_BACKEND, "linear_cuda: relu launch: %s", cudaGetErrorString(e));
+        PCAVS_TRY(pcavs_cu_launched("linear_cuda", "relu launch"));
     }
     return PCAVS_OK;
 }

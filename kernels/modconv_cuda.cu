@@ -14,6 +14,7 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include "cuda_check.h"
 #include "cuda_launch.h"
 #include <math.h>
 
@@ -25,17 +26,6 @@ extern "C" {
 
 #define MC_ALIGN(b) ((((size_t)(b)) + 255) / 256 * 256)
 
-static pcavs_status cu_check(cudaError_t e, const char *what) {
-    if (e == cudaSuccess)
-        return PCAVS_OK;
-    cudaGetLastError();
-    return pcavs_fail(PCAVS_ERR_BACKEND, "modconv_cuda: %s: %s", what, cudaGetErrorString(e));
-}
-static pcavs_status cublas_check(cublasStatus_t s, const char *what) {
-    if (s == CUBLAS_STATUS_SUCCESS)
-        return PCAVS_OK;
-    return pcavs_fail(PCAVS_ERR_BACKEND, "modconv_cuda: %s: %s", what, cublasGetStatusString(s));
-}
 static int blocks_for(long n) {
     long b = (n + 255) / 256;
     return (int)(b < 1 ? 1 : (b > 65535L * 8 ? 65535L * 8 : b));
@@ -168,7 +158,7 @@ extern "C" pcavs_status pcavs_modconv_demod_cuda(const pcavs_kctx *kc, const pca
     const float scale = (float)(1.0 / sqrt((double)d->c_in * d->k * d->k));
     PCAVS_LAUNCH(k_demod, blocks_for((long)d->n * d->c_out), 256, 0, s)(d->n, d->c_in, d->c_out, d->k * d->k, scale,
                                                               d->demodulate, weight, style, demod);
-    return cu_check(cudaGetLastError(), "k_demod launch");
+    return pcavs_cu_check("modconv_cuda", cudaGetLastError(), "k_demod launch");
 }
 
 extern "C" pcavs_status pcavs_modconv_cuda(const pcavs_kctx *kc, const pcavs_modconv_desc *d,
@@ -184,7 +174,7 @@ extern "C" pcavs_status pcavs_modconv_cuda(const pcavs_kctx *kc, const pcavs_mod
     const long hw = (long)h * w;
     cudaStream_t s = (cudaStream_t)kc->cuda_stream;
     cublasHandle_t hb = (cublasHandle_t)kc->cublas;
-    PCAVS_TRY(cublas_check(cublasSetStream(hb, s), "cublasSetStream"));
+    PCAVS_TRY(pcavs_cublas_check("modconv_cuda", cublasSetStream(hb, s), "cublasSetStream"));
 
     const size_t fixed =
         MC_ALIGN((size_t)n * co_n * sizeof(float)) + (k > 1 ? MC_ALIGN((size_t)co_n * kk * ci_n * sizeof(float)) : 0);
@@ -221,30 +211,30 @@ extern "C" pcavs_status pcavs_modconv_cuda(const pcavs_kctx *kc, const pcavs_mod
     PCAVS_TRY(pcavs_modconv_demod_cuda(kc, d, weight, style, demod));
     if (k > 1) {
         PCAVS_LAUNCH(k_permute, blocks_for((long)co_n * ci_n * kk), 256, 0, s)(ci_n, co_n, kk, weight, wp);
-        PCAVS_TRY(cu_check(cudaGetLastError(), "k_permute launch"));
+        PCAVS_TRY(pcavs_cu_check("modconv_cuda", cudaGetLastError(), "k_permute launch"));
     }
     for (int b0 = 0; b0 < n; b0 += nb) {
         const int cb = n - b0 < nb ? n - b0 : nb;
         const long ncol = (long)cb * hw;
         PCAVS_LAUNCH(k_style, blocks_for((long)cb * ci_n * hw), 256, 0, s)(cb, b0, ci_n, hw, scale, k > 1, x, style, xs);
-        PCAVS_TRY(cu_check(cudaGetLastError(), "k_style launch"));
+        PCAVS_TRY(pcavs_cu_check("modconv_cuda", cudaGetLastError(), "k_style launch"));
         if (k == 1) { /* y_b [c_out, hw] = W [c_out, c_in] x xs_b [c_in, hw]  (column-major: y^T = xs^T W^T) */
             float *yb = y + (size_t)b0 * co_n * hw;
-            PCAVS_TRY(cublas_check(pcavs_cuda_gemm_strided(kc, hb, CUBLAS_OP_N, CUBLAS_OP_N, (int)hw, co_n, ci_n, xs,
+            PCAVS_TRY(pcavs_cublas_check("modconv_cuda", pcavs_cuda_gemm_strided(kc, hb, CUBLAS_OP_N, CUBLAS_OP_N, (int)hw, co_n, ci_n, xs,
                                                            (int)hw, (long long)ci_n * hw, weight, ci_n, 0, yb, (int)hw,
                                                            (long long)co_n * hw, cb),
                                    "strided-batched GEMM (1x1)"));
             if (d->demodulate) {
                 PCAVS_LAUNCH(k_scale, blocks_for((long)cb * co_n * hw), 256, 0, s)(hw, co_n, (long)cb * co_n * hw,
                                                                          demod + (size_t)b0 * co_n, yb);
-                PCAVS_TRY(cu_check(cudaGetLastError(), "k_scale launch"));
+                PCAVS_TRY(pcavs_cu_check("modconv_cuda", cudaGetLastError(), "k_scale launch"));
             }
             continue;
         }
         for (int o0 = 0; o0 < co_n; o0 += ob) {
             const int cob = co_n - o0 < ob ? co_n - o0 : ob;
             /* G [cob*kk, ncol] = Wp [cob*kk, c_in] x xs [c_in, ncol] (row-major; column-major G^T = xs^T Wp^T) */
-            PCAVS_TRY(cublas_check(pcavs_cuda_gemm(kc, hb, CUBLAS_OP_N, CUBLAS_OP_N, (int)ncol, cob * kk, ci_n, xs,
+            PCAVS_TRY(pcavs_cublas_check("modconv_cuda", pcavs_cuda_gemm(kc, hb, CUBLAS_OP_N, CUBLAS_OP_N, (int)ncol, cob * kk, ci_n, xs,
                                                    (int)ncol, wp + (size_t)o0 * kk * ci_n, ci_n, g, (int)ncol),
                                    "GEMM"));
             if (d->upsample)
@@ -252,7 +242,7 @@ extern "C" pcavs_status pcavs_modconv_cuda(const pcavs_kctx *kc, const pcavs_mod
                                                                              demod, y);
             else
                 PCAVS_LAUNCH(k_gather, blocks_for((long)cb * cob * hw), 256, 0, s)(cb, b0, o0, cob, co_n, h, w, k, g, demod, y);
-            PCAVS_TRY(cu_check(cudaGetLastError(), "k_gather/k_upblur launch"));
+            PCAVS_TRY(pcavs_cu_check("modconv_cuda", cudaGetLastError(), "k_gather/k_upblur launch"));
         }
     }
     if (d->act_lrelu) /* StyledConv's tail (modconv.h), after the convolution */

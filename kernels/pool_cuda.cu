@@ -4,6 +4,7 @@
  * output). Grid-stride kernels on kc->cuda_stream; launch errors -> PCAVS_ERR_BACKEND. */
 #include <cuda_runtime.h>
 
+#include "cuda_check.h"
 #include "cuda_launch.h"
 #include <math.h>
 
@@ -19,10 +20,7 @@ static int pool_blocks(long total) {
 static cudaStream_t pool_stream(const pcavs_kctx *kc) { return kc ? (cudaStream_t)kc->cuda_stream : 0; }
 
 static pcavs_status pool_launched(const char *op) {
-    cudaError_t e = cudaGetLastError();
-    if (e != cudaSuccess)
-        return pcavs_fail(PCAVS_ERR_BACKEND, "%s: launch: %s", op, cudaGetErrorString(e));
-    return PCAVS_OK;
+    return pcavs_cu_launched(op, "launch");
 }
 
 static __global__ void k_maxpool(long total, int h, int w, int oh, int ow, int k, int s, int pad, const float *x,

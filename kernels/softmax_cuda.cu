@@ -4,6 +4,7 @@
  * short axes PC-AVS uses (len 3); long axes would want a block reduction. */
 #include <cuda_runtime.h>
 
+#include "cuda_check.h"
 #include "cuda_launch.h"
 
 extern "C" {
@@ -42,8 +43,5 @@ extern "C" pcavs_status pcavs_softmax_cuda(const pcavs_kctx *kc, int outer, int 
     if (blocks > 65535)
         blocks = 65535;
     PCAVS_LAUNCH(k_softmax_lines, (int)blocks, 256, 0, kc ? (cudaStream_t)kc->cuda_stream : 0)(lines, len, inner, x, y);
-    cudaError_t e = cudaGetLastError();
-    if (e != cudaSuccess)
-        return pcavs_fail(PCAVS_ERR_BACKEND, "softmax_cuda: launch: %s", cudaGetErrorString(e));
-    return PCAVS_OK;
+    return pcavs_cu_launched("softmax_cuda", "launch");
 }

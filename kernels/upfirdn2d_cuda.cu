@@ -4,6 +4,7 @@
  * CUDA errors become PCAVS_ERR_BACKEND. */
 #include <cuda_runtime.h>
 
+#include "cuda_check.h"
 #include "cuda_launch.h"
 
 extern "C" {
@@ -67,8 +68,5 @@ extern "C" pcavs_status pcavs_upfirdn2d_cuda(const pcavs_kctx *kc, const pcavs_u
     if (blocks > 65535L * 8)
         blocks = 65535L * 8;
     PCAVS_LAUNCH(k_upfirdn2d, (int)blocks, 256, 0, (cudaStream_t)kc->cuda_stream)(g, x, kernel, y);
-    cudaError_t e = cudaGetLastError();
-    if (e != cudaSuccess)
-        return pcavs_fail(PCAVS_ERR_BACKEND, "upfirdn2d_cuda: launch: %s", cudaGetErrorString(e));
-    return PCAVS_OK;
+    return pcavs_cu_launched("upfirdn2d_cuda", "launch");
 }
