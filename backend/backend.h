@@ -22,8 +22,8 @@
 #include "upfirdn2d.h"
 
 typedef pcavs_status (*pcavs_unary_fn)(const pcavs_kctx *, size_t, const float *, float *);
-typedef pcavs_status (*pcavs_binary_fn)(const pcavs_kctx *, const int[4], const float *, const int[4],
-                                        const float *, pcavs_act, float *);
+typedef pcavs_status (*pcavs_binary_fn)(const pcavs_kctx *, const int[4], const float *, const int[4], const float *,
+                                        pcavs_act, float *);
 
 typedef struct pcavs_backend {
     const char *name;
@@ -50,8 +50,8 @@ typedef struct pcavs_backend {
      * float32). *out: an opaque handle the caller passes back as the descriptor's `prepared` on every call of
      * that layer, or NULL where the backend keeps the plain weight only; *bytes: the memory it holds.
      * free_prepared releases a non-NULL handle. */
-    pcavs_status (*prepare_conv2d)(const pcavs_kctx *kc, const pcavs_conv2d_desc *d, const float *w,
-                                   pcavs_precision p, void **out, size_t *bytes);
+    pcavs_status (*prepare_conv2d)(const pcavs_kctx *kc, const pcavs_conv2d_desc *d, const float *w, pcavs_precision p,
+                                   void **out, size_t *bytes);
     pcavs_status (*prepare_modconv)(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *w,
                                     pcavs_precision p, void **out, size_t *bytes);
     void (*free_prepared)(void *prepared);
@@ -64,19 +64,18 @@ typedef struct pcavs_backend {
     pcavs_status (*sync)(const pcavs_kctx *kc);
 
     /* operators */
-    pcavs_status (*conv2d)(const pcavs_kctx *, const pcavs_conv2d_desc *, const float *, const float *,
-                           const float *, float *);
+    pcavs_status (*conv2d)(const pcavs_kctx *, const pcavs_conv2d_desc *, const float *, const float *, const float *,
+                           float *);
     pcavs_status (*conv_transpose2d)(const pcavs_kctx *, const pcavs_conv_transpose2d_desc *, const float *,
                                      const float *, const float *, float *);
-    pcavs_status (*linear)(const pcavs_kctx *, int, int, int, const float *, const float *, const float *,
-                           pcavs_act, float *);
-    pcavs_status (*batchnorm)(const pcavs_kctx *, int, int, int, const float *, const float *, const float *,
-                              pcavs_act, float *);
+    pcavs_status (*linear)(const pcavs_kctx *, int, int, int, const float *, const float *, const float *, pcavs_act,
+                           float *);
+    pcavs_status (*batchnorm)(const pcavs_kctx *, int, int, int, const float *, const float *, const float *, pcavs_act,
+                              float *);
     pcavs_unary_fn relu, sigmoid, tanh_;
-    pcavs_status (*fused_lrelu)(const pcavs_kctx *, int, int, int, const float *, const float *,
-                                const float *, float, float *);
-    pcavs_status (*noise_inject)(const pcavs_kctx *, int, int, int, const float *, const float *, float,
-                                 float *);
+    pcavs_status (*fused_lrelu)(const pcavs_kctx *, int, int, int, const float *, const float *, const float *, float,
+                                float *);
+    pcavs_status (*noise_inject)(const pcavs_kctx *, int, int, int, const float *, const float *, float, float *);
     pcavs_status (*softmax)(const pcavs_kctx *, int, int, int, const float *, float *);
     pcavs_status (*maxpool2d)(const pcavs_kctx *, const pcavs_maxpool2d_desc *, const float *, float *);
     pcavs_status (*global_avgpool)(const pcavs_kctx *, int, int, const float *, float *);
@@ -84,12 +83,11 @@ typedef struct pcavs_backend {
     pcavs_status (*bilinear)(const pcavs_kctx *, int, int, int, int, int, const float *, float *);
     pcavs_binary_fn add, mul;
     pcavs_status (*concat)(const pcavs_kctx *, int, int, const float *const *, const int *, int, float *);
-    pcavs_status (*upfirdn2d)(const pcavs_kctx *, const pcavs_upfirdn2d_desc *, const float *, const float *,
-                              float *);
-    pcavs_status (*modconv)(const pcavs_kctx *, const pcavs_modconv_desc *, const float *, const float *,
-                            const float *, const float *, float *);
-    pcavs_status (*modconv_demod)(const pcavs_kctx *, const pcavs_modconv_desc *, const float *,
-                                  const float *, float *);
+    pcavs_status (*upfirdn2d)(const pcavs_kctx *, const pcavs_upfirdn2d_desc *, const float *, const float *, float *);
+    pcavs_status (*modconv)(const pcavs_kctx *, const pcavs_modconv_desc *, const float *, const float *, const float *,
+                            const float *, float *);
+    pcavs_status (*modconv_demod)(const pcavs_kctx *, const pcavs_modconv_desc *, const float *, const float *,
+                                  float *);
 } pcavs_backend;
 
 extern const pcavs_backend pcavs_backend_ref; /* naive loops: the truth */

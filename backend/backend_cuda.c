@@ -34,19 +34,19 @@
 
 static pcavs_status cuda_fail(cudaError_t e, const char *what) {
     cudaGetLastError(); /* clear a non-sticky error so later calls start clean */
-    return pcavs_fail(e == cudaErrorMemoryAllocation ? PCAVS_ERR_OOM : PCAVS_ERR_BACKEND, "CUDA: %s: %s (%s)",
-                      what, cudaGetErrorString(e), cudaGetErrorName(e));
+    return pcavs_fail(e == cudaErrorMemoryAllocation ? PCAVS_ERR_OOM : PCAVS_ERR_BACKEND, "CUDA: %s: %s (%s)", what,
+                      cudaGetErrorString(e), cudaGetErrorName(e));
 }
 
 static pcavs_status cublas_fail(cublasStatus_t s, const char *what) {
-    return pcavs_fail(s == CUBLAS_STATUS_ALLOC_FAILED ? PCAVS_ERR_OOM : PCAVS_ERR_BACKEND, "cuBLAS: %s: %s (%d)",
-                      what, cublasGetStatusString(s), (int)s);
+    return pcavs_fail(s == CUBLAS_STATUS_ALLOC_FAILED ? PCAVS_ERR_OOM : PCAVS_ERR_BACKEND, "cuBLAS: %s: %s (%d)", what,
+                      cublasGetStatusString(s), (int)s);
 }
 
-#define CUDA_TRY(call, what)                                                                      \
-    do {                                                                                          \
-        cudaError_t pcavs_cuda_e_ = (call);                                                       \
-        if (pcavs_cuda_e_ != cudaSuccess) return cuda_fail(pcavs_cuda_e_, what);                  \
+#define CUDA_TRY(call, what)                                                                                           \
+    do {                                                                                                               \
+        cudaError_t pcavs_cuda_e_ = (call);                                                                            \
+        if (pcavs_cuda_e_ != cudaSuccess) return cuda_fail(pcavs_cuda_e_, what);                                       \
     } while (0)
 
 /* ---- memory ---- */
@@ -142,10 +142,15 @@ static pcavs_status cuda_kctx_init(pcavs_kctx *kc) {
 static const char *cuda_precision_mode(pcavs_precision p, const char **why) {
     *why = NULL;
     switch (p) {
-    case PCAVS_PRECISION_FP32: return "fp32";
-    case PCAVS_PRECISION_TF32: return "tf32 (tensor cores)";
-    case PCAVS_PRECISION_BF16: return "bf16 (tensor cores)";
-    default: *why = "unknown precision"; return NULL;
+    case PCAVS_PRECISION_FP32:
+        return "fp32";
+    case PCAVS_PRECISION_TF32:
+        return "tf32 (tensor cores)";
+    case PCAVS_PRECISION_BF16:
+        return "bf16 (tensor cores)";
+    default:
+        *why = "unknown precision";
+        return NULL;
     }
 }
 
@@ -213,7 +218,8 @@ const pcavs_backend *pcavs_backend_cuda(void) {
     cudaError_t e = cudaGetDeviceCount(&count);
     if (e != cudaSuccess) {
         cudaGetLastError();
-        pcavs_fail(PCAVS_ERR_UNSUPPORTED, "no usable CUDA device: %s (%s; needs an NVIDIA GPU and a driver for CUDA %d.%d)",
+        pcavs_fail(PCAVS_ERR_UNSUPPORTED,
+                   "no usable CUDA device: %s (%s; needs an NVIDIA GPU and a driver for CUDA %d.%d)",
                    cudaGetErrorString(e), cudaGetErrorName(e), CUDART_VERSION / 1000, (CUDART_VERSION % 1000) / 10);
         return NULL;
     }

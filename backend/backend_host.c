@@ -22,14 +22,14 @@ static pcavs_status host_sync(const pcavs_kctx *kc) {
     return PCAVS_OK;
 }
 static pcavs_status pcavs_ref_prepare_conv2d(const pcavs_kctx *kc, const pcavs_conv2d_desc *d, const float *w,
-                                       pcavs_precision p, void **out, size_t *bytes) {
+                                             pcavs_precision p, void **out, size_t *bytes) {
     (void)kc, (void)d, (void)w, (void)p;
     *out = NULL;
     *bytes = 0;
     return PCAVS_OK;
 }
 static pcavs_status pcavs_ref_prepare_modconv(const pcavs_kctx *kc, const pcavs_modconv_desc *d, const float *w,
-                                        pcavs_precision p, void **out, size_t *bytes) {
+                                              pcavs_precision p, void **out, size_t *bytes) {
     (void)kc, (void)d, (void)w, (void)p;
     *out = NULL;
     *bytes = 0;
@@ -37,23 +37,20 @@ static pcavs_status pcavs_ref_prepare_modconv(const pcavs_kctx *kc, const pcavs_
 }
 static void pcavs_ref_free_prepared(void *prepared) { (void)prepared; }
 
-#define PCAVS_HOST_TABLE(sfx, label, per_sample, forms)                                             \
-    {                                                                                              \
-        .name = label, .on_device = 0, .per_sample_large_maps = per_sample,                        \
-        .precision_mode = pcavs_##forms##_precision_mode, .prepare_conv2d = pcavs_##forms##_prepare_conv2d, \
-        .prepare_modconv = pcavs_##forms##_prepare_modconv, .free_prepared = pcavs_##forms##_free_prepared, \
-        .mem_alloc = host_alloc, .mem_free = host_free,                                            \
-        .to_device = host_copy, .to_host = host_copy, .sync = host_sync,                           \
-        .conv2d = pcavs_conv2d_##sfx, .conv_transpose2d = pcavs_conv_transpose2d_##sfx,            \
-        .linear = pcavs_linear_##sfx, .batchnorm = pcavs_batchnorm_##sfx, .relu = pcavs_relu_##sfx, \
-        .sigmoid = pcavs_sigmoid_##sfx, .tanh_ = pcavs_tanh_##sfx,                                 \
-        .fused_lrelu = pcavs_fused_lrelu_##sfx, .noise_inject = pcavs_noise_inject_##sfx,          \
-        .softmax = pcavs_softmax_##sfx, .maxpool2d = pcavs_maxpool2d_##sfx,                        \
-        .global_avgpool = pcavs_global_avgpool_##sfx,                                              \
-        .adaptive_avgpool = pcavs_adaptive_avgpool_##sfx, .bilinear = pcavs_bilinear_##sfx,        \
-        .add = pcavs_add_##sfx, .mul = pcavs_mul_##sfx, .concat = pcavs_concat_##sfx,              \
-        .upfirdn2d = pcavs_upfirdn2d_##sfx, .modconv = pcavs_modconv_##sfx,                        \
-        .modconv_demod = pcavs_modconv_demod_##sfx,                                                \
+#define PCAVS_HOST_TABLE(sfx, label, per_sample, forms)                                                                \
+    {                                                                                                                  \
+        .name = label, .on_device = 0, .per_sample_large_maps = per_sample,                                            \
+        .precision_mode = pcavs_##forms##_precision_mode, .prepare_conv2d = pcavs_##forms##_prepare_conv2d,            \
+        .prepare_modconv = pcavs_##forms##_prepare_modconv, .free_prepared = pcavs_##forms##_free_prepared,            \
+        .mem_alloc = host_alloc, .mem_free = host_free, .to_device = host_copy, .to_host = host_copy,                  \
+        .sync = host_sync, .conv2d = pcavs_conv2d_##sfx, .conv_transpose2d = pcavs_conv_transpose2d_##sfx,             \
+        .linear = pcavs_linear_##sfx, .batchnorm = pcavs_batchnorm_##sfx, .relu = pcavs_relu_##sfx,                    \
+        .sigmoid = pcavs_sigmoid_##sfx, .tanh_ = pcavs_tanh_##sfx, .fused_lrelu = pcavs_fused_lrelu_##sfx,             \
+        .noise_inject = pcavs_noise_inject_##sfx, .softmax = pcavs_softmax_##sfx, .maxpool2d = pcavs_maxpool2d_##sfx,  \
+        .global_avgpool = pcavs_global_avgpool_##sfx, .adaptive_avgpool = pcavs_adaptive_avgpool_##sfx,                \
+        .bilinear = pcavs_bilinear_##sfx, .add = pcavs_add_##sfx, .mul = pcavs_mul_##sfx,                              \
+        .concat = pcavs_concat_##sfx, .upfirdn2d = pcavs_upfirdn2d_##sfx, .modconv = pcavs_modconv_##sfx,              \
+        .modconv_demod = pcavs_modconv_demod_##sfx,                                                                    \
     }
 
 /* the reference backend: batches whole (it is the truth, not tuned), plain weights, float32 */

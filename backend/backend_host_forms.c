@@ -20,18 +20,28 @@
 const char *pcavs_host_precision_mode(pcavs_precision p, const char **why) {
     *why = NULL;
     switch (p) {
-    case PCAVS_PRECISION_FP32: return "fp32";
+    case PCAVS_PRECISION_FP32:
+        return "fp32";
     case PCAVS_PRECISION_BF16:
         switch (pcavs_bf16_unit_detect()) {
-        case PCAVS_BF16_AMX: return "bf16 (AMX-BF16)";
-        case PCAVS_BF16_AVX512: return "bf16 (AVX512-BF16)";
-        default: break;
+        case PCAVS_BF16_AMX:
+            return "bf16 (AMX-BF16)";
+        case PCAVS_BF16_AVX512:
+            return "bf16 (AVX512-BF16)";
+        default:
+            break;
         }
-        if (pcavs_bf16_unit_note()[0]) *why = pcavs_bf16_unit_note();
-        else *why = "needs AVX512-BF16 or AMX-BF16, which this CPU lacks";
+        if (pcavs_bf16_unit_note()[0])
+            *why = pcavs_bf16_unit_note();
+        else
+            *why = "needs AVX512-BF16 or AMX-BF16, which this CPU lacks";
         return NULL;
-    case PCAVS_PRECISION_TF32: *why = "a CUDA tensor-core mode; the CPU has no TF32 unit"; return NULL;
-    default: *why = "unknown precision"; return NULL;
+    case PCAVS_PRECISION_TF32:
+        *why = "a CUDA tensor-core mode; the CPU has no TF32 unit";
+        return NULL;
+    default:
+        *why = "unknown precision";
+        return NULL;
     }
 }
 
@@ -106,9 +116,12 @@ pcavs_status pcavs_host_prepare_modconv(const pcavs_kctx *kc, const pcavs_modcon
         if (wino || pcavs_modconv_cpu_takes_taps(d)) {
             const size_t count = wino ? pcavs_modconv_wino_floats(d) : pcavs_modconv_taps_floats(d);
             float *u = form_alloc(count * sizeof(float), count * sizeof(float), bytes);
-            if (!u) st = PCAVS_ERR_OOM;
-            else if (wino) st = pcavs_modconv_prepare_wino(d, w, u, nth), f->wino = u;
-            else st = pcavs_modconv_prepare_taps(d, w, u, nth), f->taps = u;
+            if (!u)
+                st = PCAVS_ERR_OOM;
+            else if (wino)
+                st = pcavs_modconv_prepare_wino(d, w, u, nth), f->wino = u;
+            else
+                st = pcavs_modconv_prepare_taps(d, w, u, nth), f->taps = u;
         }
     }
     if (st == PCAVS_OK && d->demodulate) {

@@ -20,9 +20,7 @@ static int act_blocks(size_t total) {
 
 static cudaStream_t act_stream(const pcavs_kctx *kc) { return kc ? (cudaStream_t)kc->cuda_stream : 0; }
 
-static pcavs_status act_launched(const char *op) {
-    return pcavs_cu_launched(op, "launch");
-}
+static pcavs_status act_launched(const char *op) { return pcavs_cu_launched(op, "launch"); }
 
 /* kind: 0 relu, 1 sigmoid, 2 tanh */
 static __global__ void k_act_unary(size_t count, int kind, const float *x, float *y) {
@@ -40,10 +38,8 @@ static __global__ void k_act_unary(size_t count, int kind, const float *x, float
 }
 
 static pcavs_status act_unary(const pcavs_kctx *kc, const char *op, int kind, size_t count, const float *x, float *y) {
-    if (count == 0)
-        return PCAVS_OK;
-    if (!x || !y)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "%s: NULL operand", op);
+    if (count == 0) return PCAVS_OK;
+    if (!x || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "%s: NULL operand", op);
     PCAVS_LAUNCH(k_act_unary, act_blocks(count), 256, 0, act_stream(kc))(count, kind, x, y);
     return act_launched(op);
 }
@@ -74,8 +70,7 @@ static __global__ void k_act_noise_lrelu(size_t total, int c, int hw, const floa
             v = __fadd_rn(v, wn);
         }
         if (lrelu) {
-            if (bias)
-                v = v + bias[plane % (size_t)c];
+            if (bias) v = v + bias[plane % (size_t)c];
             v = (v > 0.0f ? v : v * 0.2f) * ACT_SQRT2_F;
         }
         y[i] = v;
@@ -85,8 +80,7 @@ static __global__ void k_act_noise_lrelu(size_t total, int c, int hw, const floa
 static pcavs_status check_nchw(const char *op, int n, int c, int hw, const float *x, const float *y) {
     if (n < 1 || c < 1 || hw < 1)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "%s: non-positive size n=%d c=%d hw=%d", op, n, c, hw);
-    if (!x || !y)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "%s: NULL operand", op);
+    if (!x || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "%s: NULL operand", op);
     return PCAVS_OK;
 }
 
@@ -97,7 +91,8 @@ extern "C" pcavs_status pcavs_fused_lrelu_cuda(const pcavs_kctx *kc, int n, int 
                                                float noise_weight, float *y) { /* [n, c, hw] device */
     PCAVS_TRY(check_nchw("fused_lrelu_cuda", n, c, hw, x, y));
     const size_t total = (size_t)n * c * hw;
-    PCAVS_LAUNCH(k_act_noise_lrelu, act_blocks(total), 256, 0, act_stream(kc))(total, c, hw, x, bias, noise, noise_weight, 1, y);
+    PCAVS_LAUNCH(k_act_noise_lrelu, act_blocks(total), 256, 0, act_stream(kc))
+    (total, c, hw, x, bias, noise, noise_weight, 1, y);
     return act_launched("fused_lrelu_cuda");
 }
 
@@ -106,9 +101,9 @@ extern "C" pcavs_status pcavs_noise_inject_cuda(const pcavs_kctx *kc, int n, int
                                                 const float *noise,             /* [n, hw] device */
                                                 float noise_weight, float *y) { /* [n, c, hw] device */
     PCAVS_TRY(check_nchw("noise_inject_cuda", n, c, hw, x, y));
-    if (!noise)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "noise_inject_cuda: NULL noise");
+    if (!noise) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "noise_inject_cuda: NULL noise");
     const size_t total = (size_t)n * c * hw;
-    PCAVS_LAUNCH(k_act_noise_lrelu, act_blocks(total), 256, 0, act_stream(kc))(total, c, hw, x, NULL, noise, noise_weight, 0, y);
+    PCAVS_LAUNCH(k_act_noise_lrelu, act_blocks(total), 256, 0, act_stream(kc))
+    (total, c, hw, x, NULL, noise, noise_weight, 0, y);
     return act_launched("noise_inject_cuda");
 }

@@ -34,13 +34,11 @@ extern "C" pcavs_status pcavs_bilinear_cuda(const pcavs_kctx *kc, int planes, in
     if (planes < 1 || h < 1 || w < 1 || oh < 1 || ow < 1)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "bilinear_cuda: non-positive size planes=%d %dx%d -> %dx%d", planes, h,
                           w, oh, ow);
-    if (!x || !y)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "bilinear_cuda: NULL operand");
+    if (!x || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "bilinear_cuda: NULL operand");
     const long total = (long)planes * oh * ow;
     long blocks = (total + 255) / 256;
-    if (blocks > 65535)
-        blocks = 65535;
-    PCAVS_LAUNCH(k_bilinear, (int)blocks, 256, 0, kc ? (cudaStream_t)kc->cuda_stream : 0)(
-        total, h, w, oh, ow, (float)h / (float)oh, (float)w / (float)ow, x, y);
+    if (blocks > 65535) blocks = 65535;
+    PCAVS_LAUNCH(k_bilinear, (int)blocks, 256, 0, kc ? (cudaStream_t)kc->cuda_stream : 0)
+    (total, h, w, oh, ow, (float)h / (float)oh, (float)w / (float)ow, x, y);
     return pcavs_cu_launched("bilinear_cuda", "launch");
 }

@@ -31,8 +31,7 @@ static __global__ void k_binary(long total, bin_geom g, int flat, int is_mul, in
             }
         }
         float v = is_mul ? __fmul_rn(a[ia], b[ib]) : __fadd_rn(a[ia], b[ib]);
-        if (relu && v < 0.0f)
-            v = 0.0f;
+        if (relu && v < 0.0f) v = 0.0f;
         y[t] = v;
     }
 }
@@ -41,8 +40,7 @@ static pcavs_status binary_cuda(const pcavs_kctx *kc, const char *op, int is_mul
                                 const int b_shape[4], const float *b, pcavs_act act, float *y) {
     bin_geom g;
     PCAVS_TRY(pcavs_broadcast_shape(a_shape, b_shape, g.o));
-    if (!a || !b || !y)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "%s: NULL operand", op);
+    if (!a || !b || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "%s: NULL operand", op);
     long ea = 1, eb = 1;
     int flat = 1;
     for (int d = 3; d >= 0; d--) {
@@ -50,15 +48,13 @@ static pcavs_status binary_cuda(const pcavs_kctx *kc, const char *op, int is_mul
         g.sb[d] = b_shape[d] == 1 ? 0 : eb;
         ea *= a_shape[d];
         eb *= b_shape[d];
-        if (a_shape[d] != g.o[d] || b_shape[d] != g.o[d])
-            flat = 0;
+        if (a_shape[d] != g.o[d] || b_shape[d] != g.o[d]) flat = 0;
     }
     const long total = (long)g.o[0] * g.o[1] * g.o[2] * g.o[3];
     long blocks = (total + 255) / 256;
-    if (blocks > 65535)
-        blocks = 65535;
-    PCAVS_LAUNCH(k_binary, (int)blocks, 256, 0, kc ? (cudaStream_t)kc->cuda_stream : 0)(total, g, flat, is_mul,
-                                                                              act == PCAVS_ACT_RELU, a, b, y);
+    if (blocks > 65535) blocks = 65535;
+    PCAVS_LAUNCH(k_binary, (int)blocks, 256, 0, kc ? (cudaStream_t)kc->cuda_stream : 0)
+    (total, g, flat, is_mul, act == PCAVS_ACT_RELU, a, b, y);
     return pcavs_cu_launched(op, "launch");
 }
 

@@ -12,8 +12,7 @@ extern "C" pcavs_status pcavs_concat_cuda(const pcavs_kctx *kc, int n, int count
                                           const int *channels, int hw, float *y) { /* [n, sum(channels), hw] device */
     if (n < 1 || count < 1 || hw < 1)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "concat_cuda: non-positive size n=%d count=%d hw=%d", n, count, hw);
-    if (!xs || !channels || !y)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "concat_cuda: NULL operand");
+    if (!xs || !channels || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "concat_cuda: NULL operand");
     long ctot = 0;
     for (int i = 0; i < count; i++) {
         if (channels[i] < 1 || !xs[i])

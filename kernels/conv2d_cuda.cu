@@ -21,7 +21,6 @@ extern "C" {
 #define DIRECT_K 64
 #define NT_MAX 8192
 
-
 struct geom {
     int n, c_in, h, w, c_out, kh, kw, sh, sw, ph, pw, groups, oh, ow, relu;
 };
@@ -104,8 +103,9 @@ static int blocks_for(long total) {
 static pcavs_status sgemm_rm(cublasHandle_t h, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                              float *C, int ldc) {
     const float one = 1.0f, zero = 0.0f;
-    return pcavs_cublas_check("conv2d_cuda", cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, N, M, K, &one, B, ldb, A, lda, &zero, C, ldc),
-                        "cublasSgemm");
+    return pcavs_cublas_check("conv2d_cuda",
+                              cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, N, M, K, &one, B, ldb, A, lda, &zero, C, ldc),
+                              "cublasSgemm");
 }
 
 extern "C" pcavs_status pcavs_conv2d_cuda(const pcavs_kctx *kc, const pcavs_conv2d_desc *d,
@@ -116,8 +116,21 @@ extern "C" pcavs_status pcavs_conv2d_cuda(const pcavs_kctx *kc, const pcavs_conv
     PCAVS_TRY(pcavs_conv2d_check(d));
     if (!kc || !x || !w || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "conv2d_cuda: NULL context or operand");
     cudaStream_t st = (cudaStream_t)kc->cuda_stream;
-    geom g = {d->n, d->c_in, d->h, d->w, d->c_out, d->kh, d->kw, d->stride_h, d->stride_w, d->pad_h, d->pad_w,
-              d->groups, pcavs_conv2d_out_h(d), pcavs_conv2d_out_w(d), d->act == PCAVS_ACT_RELU};
+    geom g = {d->n,
+              d->c_in,
+              d->h,
+              d->w,
+              d->c_out,
+              d->kh,
+              d->kw,
+              d->stride_h,
+              d->stride_w,
+              d->pad_h,
+              d->pad_w,
+              d->groups,
+              pcavs_conv2d_out_h(d),
+              pcavs_conv2d_out_w(d),
+              d->act == PCAVS_ACT_RELU};
     const long P = (long)g.oh * g.ow;
     const int G = d->groups, cig = d->c_in / G, cog = d->c_out / G, K = cig * d->kh * d->kw;
 
@@ -137,8 +150,8 @@ extern "C" pcavs_status pcavs_conv2d_cuda(const pcavs_kctx *kc, const pcavs_conv
                 float *yb = y + ((size_t)b * d->c_out + (size_t)gi * cog) * P;
                 PCAVS_TRY(sgemm_rm(h, cog, (int)P, cig, w + (size_t)gi * cog * cig, cig, xb, (int)P, yb, (int)P));
                 if (bias || g.relu) {
-                    PCAVS_LAUNCH(k_epilogue, blocks_for((long)cog * P), 256, 0, st)(yb, cog, P, P, bias ? bias + gi * cog : NULL,
-                                                                           g.relu);
+                    PCAVS_LAUNCH(k_epilogue, blocks_for((long)cog * P), 256, 0, st)
+                    (yb, cog, P, P, bias ? bias + gi * cog : NULL, g.relu);
                     PCAVS_TRY(pcavs_cu_check("conv2d_cuda", cudaGetLastError(), "epilogue launch"));
                 }
             }
@@ -188,8 +201,8 @@ extern "C" pcavs_status pcavs_conv2d_cuda(const pcavs_kctx *kc, const pcavs_conv
                 PCAVS_LAUNCH(k_im2col, blocks_for((long)K * cur), 256, 0, st)(g, gi, j0, cur, x, col);
                 PCAVS_TRY(pcavs_cu_check("conv2d_cuda", cudaGetLastError(), "im2col launch"));
                 PCAVS_TRY(sgemm_rm(h, cog, cur, K, wg, K, col, cur, tile, cur));
-                PCAVS_LAUNCH(k_scatter, blocks_for((long)cog * cur), 256, 0, st)(g, gi, (int)(j0 / P), (int)(cur / P), tile, bg,
-                                                                        y);
+                PCAVS_LAUNCH(k_scatter, blocks_for((long)cog * cur), 256, 0, st)
+                (g, gi, (int)(j0 / P), (int)(cur / P), tile, bg, y);
                 PCAVS_TRY(pcavs_cu_check("conv2d_cuda", cudaGetLastError(), "scatter launch"));
             }
         }

@@ -18,7 +18,6 @@ pcavs_status pcavs_conv_transpose2d_check(const pcavs_conv_transpose2d_desc *d);
 
 #define NT_MAX 8192
 
-
 struct ctgeom {
     int n, c_in, h, w, c_out, kh, kw, s, pad, oh, ow;
 };
@@ -83,8 +82,17 @@ extern "C" pcavs_status pcavs_conv_transpose2d_cuda(const pcavs_kctx *kc, const 
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "conv_transpose2d_cuda: NULL context, cuBLAS handle or operand");
     cudaStream_t st = (cudaStream_t)kc->cuda_stream;
     cublasHandle_t h = (cublasHandle_t)kc->cublas;
-    ctgeom g = {d->n, d->c_in, d->h, d->w, d->c_out, d->kh, d->kw, d->stride, d->pad,
-                pcavs_conv_transpose2d_out_h(d), pcavs_conv_transpose2d_out_w(d)};
+    ctgeom g = {d->n,
+                d->c_in,
+                d->h,
+                d->w,
+                d->c_out,
+                d->kh,
+                d->kw,
+                d->stride,
+                d->pad,
+                pcavs_conv_transpose2d_out_h(d),
+                pcavs_conv_transpose2d_out_w(d)};
     const int M = d->c_out * d->kh * d->kw;
     const long P = (long)d->h * d->w, total = (long)d->n * P;
     const size_t avail = kc->scratch ? kc->scratch_bytes / sizeof(float) : 0;
@@ -92,7 +100,8 @@ extern "C" pcavs_status pcavs_conv_transpose2d_cuda(const pcavs_kctx *kc, const 
     if (nt > total) nt = total;
     if (nt > NT_MAX) nt = NT_MAX;
     if (nt < 1)
-        return pcavs_fail(PCAVS_ERR_OOM, "conv_transpose2d_cuda: scratch of %zu bytes cannot hold one column of %d floats",
+        return pcavs_fail(PCAVS_ERR_OOM,
+                          "conv_transpose2d_cuda: scratch of %zu bytes cannot hold one column of %d floats",
                           kc->scratch_bytes, d->c_in + M);
     float *xt = (float *)kc->scratch, *cols = xt + (size_t)d->c_in * nt;
     cublasStatus_t cs = cublasSetStream(h, st);
@@ -111,8 +120,8 @@ extern "C" pcavs_status pcavs_conv_transpose2d_cuda(const pcavs_kctx *kc, const 
         if (cs != CUBLAS_STATUS_SUCCESS)
             return pcavs_fail(PCAVS_ERR_BACKEND, "conv_transpose2d_cuda: cublasSgemm: %s", cublasGetStatusString(cs));
         const int b0 = (int)(j0 / P), b1 = (int)((j0 + cur - 1) / P);
-        PCAVS_LAUNCH(k_col2im, blocks_for((long)(b1 - b0 + 1) * d->c_out * g.oh * g.ow), 256, 0, st)(g, j0, cur, b0, b1 - b0 + 1,
-                                                                                          cols, y);
+        PCAVS_LAUNCH(k_col2im, blocks_for((long)(b1 - b0 + 1) * d->c_out * g.oh * g.ow), 256, 0, st)
+        (g, j0, cur, b0, b1 - b0 + 1, cols, y);
         PCAVS_TRY(pcavs_cu_check("conv_transpose2d_cuda", cudaGetLastError(), "col2im launch"));
     }
     return PCAVS_OK;

@@ -30,9 +30,9 @@ static inline cublasStatus_t pcavs_cuda_gemm(const pcavs_kctx *kc, cublasHandle_
 }
 
 static inline cublasStatus_t pcavs_cuda_gemm_strided(const pcavs_kctx *kc, cublasHandle_t h, cublasOperation_t ta,
-                                                     cublasOperation_t tb, int m, int n, int k, const float *A,
-                                                     int lda, long long sa, const float *B, int ldb, long long sb,
-                                                     float *C, int ldc, long long sc, int batch) {
+                                                     cublasOperation_t tb, int m, int n, int k, const float *A, int lda,
+                                                     long long sa, const float *B, int ldb, long long sb, float *C,
+                                                     int ldc, long long sc, int batch) {
     const float one = 1.0f, zero = 0.0f;
     if (kc->precision == PCAVS_PRECISION_FP32)
         return cublasSgemmStridedBatched(h, ta, tb, m, n, k, &one, A, lda, sa, B, ldb, sb, &zero, C, ldc, sc, batch);

@@ -8,7 +8,7 @@
 #define PCAVS_KERNELS_CUDA_LAUNCH_H
 
 #ifdef PCAVS_CUDA_EMU
-#define PCAVS_LAUNCH(kernel, grid, block, smem, stream) \
+#define PCAVS_LAUNCH(kernel, grid, block, smem, stream)                                                                \
     pcavs_emu::make_launch(kernel, #kernel, (grid), (block), (smem), (stream))
 #else
 #define PCAVS_LAUNCH(kernel, grid, block, smem, stream) kernel<<<(grid), (block), (smem), (stream)>>>

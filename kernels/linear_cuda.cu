@@ -31,9 +31,9 @@ __global__ void k_relu(long count, float *y) {
 }
 
 extern "C" pcavs_status pcavs_linear_cuda(const pcavs_kctx *kc, int rows, int in, int out,
-                                          const float *x,    /* [rows, in] device */
-                                          const float *w,    /* [out, in] device */
-                                          const float *bias, /* [out] device or NULL */
+                                          const float *x,            /* [rows, in] device */
+                                          const float *w,            /* [out, in] device */
+                                          const float *bias,         /* [out] device or NULL */
                                           pcavs_act act, float *y) { /* [rows, out] device */
     PCAVS_TRY(pcavs_linear_check(rows, in, out, x, w, y, act));
     if (!kc || !kc->cublas) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "linear_cuda: no cuBLAS handle in the context");

@@ -43,8 +43,7 @@ __global__ void k_demod(int n, int c_in, int c_out, int kk, float scale, int dem
         for (int c = 0; c < c_in; c++) {
             const float *wc = wt + ((size_t)o * c_in + c) * kk;
             float q = 0.0f;
-            for (int t = 0; t < kk; t++)
-                q = fmaf(wc[t], wc[t], q);
+            for (int t = 0; t < kk; t++) q = fmaf(wc[t], wc[t], q);
             const float s = style[(size_t)b * c_in + c] * scale;
             acc = fmaf(s * s, q, acc);
         }
@@ -91,12 +90,10 @@ __global__ void k_gather(int cb, int b0, int o0, int cob, int c_out, int h, int 
         float acc = 0.0f;
         for (int a = 0; a < k; a++) {
             const int iy = yy + a - pad;
-            if (iy < 0 || iy >= h)
-                continue;
+            if (iy < 0 || iy >= h) continue;
             for (int c = 0; c < k; c++) {
                 const int ix = xx + c - pad;
-                if (ix < 0 || ix >= w)
-                    continue;
+                if (ix < 0 || ix >= w) continue;
                 acc += go[(size_t)(a * k + c) * ncol + (size_t)iy * w + ix];
             }
         }
@@ -110,12 +107,10 @@ __device__ __forceinline__ float t_at(const float *go, long ncol, int h, int w, 
     float v = 0.0f;
     for (int i = ty & 1; i < 3; i += 2) {
         const int yy = (ty - i) >> 1;
-        if (yy < 0 || yy >= h)
-            continue;
+        if (yy < 0 || yy >= h) continue;
         for (int j = tx & 1; j < 3; j += 2) {
             const int xx = (tx - j) >> 1;
-            if (xx < 0 || xx >= w)
-                continue;
+            if (xx < 0 || xx >= w) continue;
             v += go[(size_t)(i * 3 + j) * ncol + (size_t)yy * w + xx];
         }
     }
@@ -133,12 +128,10 @@ __global__ void k_upblur(int cb, int b0, int o0, int cob, int c_out, int h, int 
         float acc = 0.0f;
         for (int ky = 0; ky < 4; ky++) {
             const int ty = oy + ky - 1;
-            if (ty < 0 || ty >= th)
-                continue;
+            if (ty < 0 || ty >= th) continue;
             for (int kx = 0; kx < 4; kx++) {
                 const int tx = ox + kx - 1;
-                if (tx < 0 || tx >= tw)
-                    continue;
+                if (tx < 0 || tx >= tw) continue;
                 acc = fmaf(t_at(go, ncol, h, w, ty, tx), blur[(3 - ky) * 4 + (3 - kx)], acc);
             }
         }
@@ -156,8 +149,8 @@ extern "C" pcavs_status pcavs_modconv_demod_cuda(const pcavs_kctx *kc, const pca
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_demod_cuda: NULL pointer");
     cudaStream_t s = (cudaStream_t)kc->cuda_stream;
     const float scale = (float)(1.0 / sqrt((double)d->c_in * d->k * d->k));
-    PCAVS_LAUNCH(k_demod, blocks_for((long)d->n * d->c_out), 256, 0, s)(d->n, d->c_in, d->c_out, d->k * d->k, scale,
-                                                              d->demodulate, weight, style, demod);
+    PCAVS_LAUNCH(k_demod, blocks_for((long)d->n * d->c_out), 256, 0, s)
+    (d->n, d->c_in, d->c_out, d->k * d->k, scale, d->demodulate, weight, style, demod);
     return pcavs_cu_check("modconv_cuda", cudaGetLastError(), "k_demod launch");
 }
 
@@ -168,8 +161,7 @@ extern "C" pcavs_status pcavs_modconv_cuda(const pcavs_kctx *kc, const pcavs_mod
                                            const float *blur,   /* [4, 4], upsample only */
                                            float *y) {          /* [n, c_out, out_h, out_w] */
     PCAVS_TRY(pcavs_modconv_check_call(kc, d, x, weight, style, blur, y, "modconv_cuda"));
-    if (!kc->cublas)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_cuda: no cuBLAS handle in the kernel context");
+    if (!kc->cublas) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "modconv_cuda: no cuBLAS handle in the kernel context");
     const int n = d->n, ci_n = d->c_in, co_n = d->c_out, h = d->h, w = d->w, k = d->k, kk = k * k;
     const long hw = (long)h * w;
     cudaStream_t s = (cudaStream_t)kc->cuda_stream;
@@ -195,14 +187,11 @@ extern "C" pcavs_status pcavs_modconv_cuda(const pcavs_kctx *kc, const pcavs_mod
     }
     const size_t avail = kc->scratch_bytes - fixed - 256;
     int nb = n, ob = co_n;
-    while (nb > 1 && (size_t)nb * (per_xs + per_g * ob) > avail)
-        nb = (nb + 1) / 2;
+    while (nb > 1 && (size_t)nb * (per_xs + per_g * ob) > avail) nb = (nb + 1) / 2;
     if ((size_t)nb * (per_xs + per_g * ob) > avail && per_g) {
         ob = (int)((avail - per_xs) / per_g);
-        if (ob > co_n)
-            ob = co_n;
-        if (ob < 1)
-            ob = 1;
+        if (ob > co_n) ob = co_n;
+        if (ob < 1) ob = 1;
     }
     float *xs = (float *)sp;                                  /* [c_in, nb*hw] or [nb, c_in, hw] */
     float *g = (float *)(sp + MC_ALIGN((size_t)nb * per_xs)); /* [ob*kk, nb*hw] */
@@ -216,17 +205,19 @@ extern "C" pcavs_status pcavs_modconv_cuda(const pcavs_kctx *kc, const pcavs_mod
     for (int b0 = 0; b0 < n; b0 += nb) {
         const int cb = n - b0 < nb ? n - b0 : nb;
         const long ncol = (long)cb * hw;
-        PCAVS_LAUNCH(k_style, blocks_for((long)cb * ci_n * hw), 256, 0, s)(cb, b0, ci_n, hw, scale, k > 1, x, style, xs);
+        PCAVS_LAUNCH(k_style, blocks_for((long)cb * ci_n * hw), 256, 0, s)
+        (cb, b0, ci_n, hw, scale, k > 1, x, style, xs);
         PCAVS_TRY(pcavs_cu_check("modconv_cuda", cudaGetLastError(), "k_style launch"));
         if (k == 1) { /* y_b [c_out, hw] = W [c_out, c_in] x xs_b [c_in, hw]  (column-major: y^T = xs^T W^T) */
             float *yb = y + (size_t)b0 * co_n * hw;
-            PCAVS_TRY(pcavs_cublas_check("modconv_cuda", pcavs_cuda_gemm_strided(kc, hb, CUBLAS_OP_N, CUBLAS_OP_N, (int)hw, co_n, ci_n, xs,
-                                                           (int)hw, (long long)ci_n * hw, weight, ci_n, 0, yb, (int)hw,
-                                                           (long long)co_n * hw, cb),
-                                   "strided-batched GEMM (1x1)"));
+            PCAVS_TRY(pcavs_cublas_check("modconv_cuda",
+                                         pcavs_cuda_gemm_strided(kc, hb, CUBLAS_OP_N, CUBLAS_OP_N, (int)hw, co_n, ci_n,
+                                                                 xs, (int)hw, (long long)ci_n * hw, weight, ci_n, 0, yb,
+                                                                 (int)hw, (long long)co_n * hw, cb),
+                                         "strided-batched GEMM (1x1)"));
             if (d->demodulate) {
-                PCAVS_LAUNCH(k_scale, blocks_for((long)cb * co_n * hw), 256, 0, s)(hw, co_n, (long)cb * co_n * hw,
-                                                                         demod + (size_t)b0 * co_n, yb);
+                PCAVS_LAUNCH(k_scale, blocks_for((long)cb * co_n * hw), 256, 0, s)
+                (hw, co_n, (long)cb * co_n * hw, demod + (size_t)b0 * co_n, yb);
                 PCAVS_TRY(pcavs_cu_check("modconv_cuda", cudaGetLastError(), "k_scale launch"));
             }
             continue;
@@ -234,14 +225,15 @@ extern "C" pcavs_status pcavs_modconv_cuda(const pcavs_kctx *kc, const pcavs_mod
         for (int o0 = 0; o0 < co_n; o0 += ob) {
             const int cob = co_n - o0 < ob ? co_n - o0 : ob;
             /* G [cob*kk, ncol] = Wp [cob*kk, c_in] x xs [c_in, ncol] (row-major; column-major G^T = xs^T Wp^T) */
-            PCAVS_TRY(pcavs_cublas_check("modconv_cuda", pcavs_cuda_gemm(kc, hb, CUBLAS_OP_N, CUBLAS_OP_N, (int)ncol, cob * kk, ci_n, xs,
+            PCAVS_TRY(
+                pcavs_cublas_check("modconv_cuda",
+                                   pcavs_cuda_gemm(kc, hb, CUBLAS_OP_N, CUBLAS_OP_N, (int)ncol, cob * kk, ci_n, xs,
                                                    (int)ncol, wp + (size_t)o0 * kk * ci_n, ci_n, g, (int)ncol),
                                    "GEMM"));
-            if (d->upsample)
-                PCAVS_LAUNCH(k_upblur, blocks_for((long)cb * cob * 4 * hw), 256, 0, s)(cb, b0, o0, cob, co_n, h, w, g, blur,
-                                                                             demod, y);
-            else
-                PCAVS_LAUNCH(k_gather, blocks_for((long)cb * cob * hw), 256, 0, s)(cb, b0, o0, cob, co_n, h, w, k, g, demod, y);
+            if (d->upsample) PCAVS_LAUNCH(k_upblur, blocks_for((long)cb * cob * 4 * hw), 256, 0, s)
+            (cb, b0, o0, cob, co_n, h, w, g, blur, demod, y);
+            else PCAVS_LAUNCH(k_gather, blocks_for((long)cb * cob * hw), 256, 0, s)(cb, b0, o0, cob, co_n, h, w, k, g,
+                                                                                    demod, y);
             PCAVS_TRY(pcavs_cu_check("modconv_cuda", cudaGetLastError(), "k_gather/k_upblur launch"));
         }
     }

@@ -19,9 +19,7 @@ static int pool_blocks(long total) {
 
 static cudaStream_t pool_stream(const pcavs_kctx *kc) { return kc ? (cudaStream_t)kc->cuda_stream : 0; }
 
-static pcavs_status pool_launched(const char *op) {
-    return pcavs_cu_launched(op, "launch");
-}
+static pcavs_status pool_launched(const char *op) { return pcavs_cu_launched(op, "launch"); }
 
 static __global__ void k_maxpool(long total, int h, int w, int oh, int ow, int k, int s, int pad, const float *x,
                                  float *y) {
@@ -35,8 +33,7 @@ static __global__ void k_maxpool(long total, int h, int w, int oh, int ow, int k
         for (int iy = y0; iy < y1; iy++)
             for (int ix = x0; ix < x1; ix++) {
                 const float v = xp[(size_t)iy * w + ix];
-                if (v > m || isnan(v))
-                    m = v;
+                if (v > m || isnan(v)) m = v;
             }
         y[t] = m;
     }
@@ -45,8 +42,7 @@ static __global__ void k_maxpool(long total, int h, int w, int oh, int ow, int k
 extern "C" pcavs_status pcavs_maxpool2d_cuda(const pcavs_kctx *kc, const pcavs_maxpool2d_desc *d,
                                              const float *x, /* [n, c, h, w] device */
                                              float *y) {     /* [n, c, oh, ow] device */
-    if (!d || !x || !y)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "maxpool2d_cuda: NULL operand");
+    if (!d || !x || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "maxpool2d_cuda: NULL operand");
     if (d->n < 1 || d->c < 1 || d->h < 1 || d->w < 1 || d->k < 1 || d->stride < 1 || d->pad < 0 || 2 * d->pad > d->k)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "maxpool2d_cuda: bad size n=%d c=%d h=%d w=%d k=%d stride=%d pad=%d",
                           d->n, d->c, d->h, d->w, d->k, d->stride, d->pad);
@@ -55,8 +51,8 @@ extern "C" pcavs_status pcavs_maxpool2d_cuda(const pcavs_kctx *kc, const pcavs_m
         return pcavs_fail(PCAVS_ERR_SHAPE, "maxpool2d_cuda: input %dx%d smaller than the window %d (pad %d)", d->h,
                           d->w, d->k, d->pad);
     const long total = (long)d->n * d->c * oh * ow;
-    PCAVS_LAUNCH(k_maxpool, pool_blocks(total), 256, 0, pool_stream(kc))(total, d->h, d->w, oh, ow, d->k, d->stride, d->pad, x,
-                                                               y);
+    PCAVS_LAUNCH(k_maxpool, pool_blocks(total), 256, 0, pool_stream(kc))
+    (total, d->h, d->w, oh, ow, d->k, d->stride, d->pad, x, y);
     return pool_launched("maxpool2d_cuda");
 }
 
@@ -66,17 +62,14 @@ static __global__ void k_global_avg(int planes, int hw, const float *x, float *y
     for (int pl = blockIdx.x; pl < planes; pl += gridDim.x) {
         const float *xp = x + (size_t)pl * hw;
         float s = 0.0f;
-        for (int p = threadIdx.x; p < hw; p += blockDim.x)
-            s += xp[p];
+        for (int p = threadIdx.x; p < hw; p += blockDim.x) s += xp[p];
         part[threadIdx.x] = s;
         __syncthreads();
         for (int half = blockDim.x / 2; half > 0; half /= 2) {
-            if ((int)threadIdx.x < half)
-                part[threadIdx.x] += part[threadIdx.x + half];
+            if ((int)threadIdx.x < half) part[threadIdx.x] += part[threadIdx.x + half];
             __syncthreads();
         }
-        if (threadIdx.x == 0)
-            y[pl] = part[0] / (float)hw;
+        if (threadIdx.x == 0) y[pl] = part[0] / (float)hw;
         __syncthreads();
     }
 }
@@ -86,8 +79,7 @@ extern "C" pcavs_status pcavs_global_avgpool_cuda(const pcavs_kctx *kc, int plan
                                                   float *y) {     /* [planes] device */
     if (planes < 1 || hw < 1)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "global_avgpool_cuda: non-positive size planes=%d hw=%d", planes, hw);
-    if (!x || !y)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "global_avgpool_cuda: NULL operand");
+    if (!x || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "global_avgpool_cuda: NULL operand");
     const int blocks = planes > 65535 ? 65535 : planes;
     PCAVS_LAUNCH(k_global_avg, blocks, GAP_THREADS, 0, pool_stream(kc))(planes, hw, x, y);
     return pool_launched("global_avgpool_cuda");
@@ -102,8 +94,7 @@ static __global__ void k_adaptive_avg(long total, int h, int w, int oh, int ow, 
         const float *xp = x + (size_t)pl * h * w;
         float s = 0.0f;
         for (int iy = y0; iy < y1; iy++)
-            for (int ix = x0; ix < x1; ix++)
-                s += xp[(size_t)iy * w + ix];
+            for (int ix = x0; ix < x1; ix++) s += xp[(size_t)iy * w + ix];
         y[t] = s / (float)((y1 - y0) * (x1 - x0));
     }
 }
@@ -114,10 +105,8 @@ extern "C" pcavs_status pcavs_adaptive_avgpool_cuda(const pcavs_kctx *kc, int pl
     if (planes < 1 || h < 1 || w < 1 || oh < 1 || ow < 1)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "adaptive_avgpool_cuda: non-positive size planes=%d %dx%d -> %dx%d",
                           planes, h, w, oh, ow);
-    if (!x || !y)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "adaptive_avgpool_cuda: NULL operand");
-    if (oh == 1 && ow == 1)
-        return pcavs_global_avgpool_cuda(kc, planes, h * w, x, y);
+    if (!x || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "adaptive_avgpool_cuda: NULL operand");
+    if (oh == 1 && ow == 1) return pcavs_global_avgpool_cuda(kc, planes, h * w, x, y);
     const long total = (long)planes * oh * ow;
     PCAVS_LAUNCH(k_adaptive_avg, pool_blocks(total), 256, 0, pool_stream(kc))(total, h, w, oh, ow, x, y);
     return pool_launched("adaptive_avgpool_cuda");

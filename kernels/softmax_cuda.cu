@@ -16,8 +16,7 @@ static __global__ void k_softmax_lines(long lines, int len, int inner, const flo
         const long o = t / inner, i = t % inner;
         const size_t base = (size_t)o * len * inner + i;
         float m = x[base];
-        for (int l = 1; l < len; l++)
-            m = fmaxf(m, x[base + (size_t)l * inner]);
+        for (int l = 1; l < len; l++) m = fmaxf(m, x[base + (size_t)l * inner]);
         float s = 0.0f;
         for (int l = 0; l < len; l++) {
             const float e = expf(x[base + (size_t)l * inner] - m);
@@ -25,8 +24,7 @@ static __global__ void k_softmax_lines(long lines, int len, int inner, const flo
             s += e;
         }
         const float r = 1.0f / s;
-        for (int l = 0; l < len; l++)
-            y[base + (size_t)l * inner] *= r;
+        for (int l = 0; l < len; l++) y[base + (size_t)l * inner] *= r;
     }
 }
 
@@ -36,12 +34,10 @@ extern "C" pcavs_status pcavs_softmax_cuda(const pcavs_kctx *kc, int outer, int 
     if (outer < 1 || len < 1 || inner < 1)
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "softmax_cuda: non-positive size outer=%d len=%d inner=%d", outer, len,
                           inner);
-    if (!x || !y)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "softmax_cuda: NULL operand");
+    if (!x || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "softmax_cuda: NULL operand");
     const long lines = (long)outer * inner;
     long blocks = (lines + 255) / 256;
-    if (blocks > 65535)
-        blocks = 65535;
+    if (blocks > 65535) blocks = 65535;
     PCAVS_LAUNCH(k_softmax_lines, (int)blocks, 256, 0, kc ? (cudaStream_t)kc->cuda_stream : 0)(lines, len, inner, x, y);
     return pcavs_cu_launched("softmax_cuda", "launch");
 }

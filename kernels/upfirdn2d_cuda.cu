@@ -24,20 +24,16 @@ __global__ void k_upfirdn2d(ufd_geom g, const float *__restrict__ x, const float
         /* first tap ky with (oy*down + ky - py0) >= 0 and divisible by up */
         const int by = oy * g.down - g.py0, bx = ox * g.down - g.px0;
         int ky0 = by < 0 ? -by : 0, kx0 = bx < 0 ? -bx : 0;
-        while (ky0 < g.kh && (by + ky0) % g.up)
-            ky0++;
-        while (kx0 < g.kw && (bx + kx0) % g.up)
-            kx0++;
+        while (ky0 < g.kh && (by + ky0) % g.up) ky0++;
+        while (kx0 < g.kw && (bx + kx0) % g.up) kx0++;
         float acc = 0.0f;
         for (int ky = ky0; ky < g.kh; ky += g.up) {
             const int iy = (by + ky) / g.up;
-            if (iy >= g.h)
-                break;
+            if (iy >= g.h) break;
             const float *kr = kernel + (size_t)(g.kh - 1 - ky) * g.kw;
             for (int kx = kx0; kx < g.kw; kx += g.up) {
                 const int ix = (bx + kx) / g.up;
-                if (ix >= g.w)
-                    break;
+                if (ix >= g.w) break;
                 acc = fmaf(xp[(size_t)iy * g.w + ix], kr[g.kw - 1 - kx], acc);
             }
         }
@@ -50,8 +46,7 @@ extern "C" pcavs_status pcavs_upfirdn2d_cuda(const pcavs_kctx *kc, const pcavs_u
                                              const float *kernel, /* [kh, kw] */
                                              float *y) {          /* [planes, out_h, out_w] */
     PCAVS_TRY(pcavs_upfirdn2d_check(d));
-    if (!kc || !x || !kernel || !y)
-        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "upfirdn2d_cuda: NULL pointer");
+    if (!kc || !x || !kernel || !y) return pcavs_fail(PCAVS_ERR_INVALID_ARG, "upfirdn2d_cuda: NULL pointer");
     ufd_geom g = {d->planes,
                   d->h,
                   d->w,
@@ -65,8 +60,7 @@ extern "C" pcavs_status pcavs_upfirdn2d_cuda(const pcavs_kctx *kc, const pcavs_u
                   pcavs_upfirdn2d_out_w(d)};
     const long total = (long)g.planes * g.oh * g.ow;
     long blocks = (total + 255) / 256;
-    if (blocks > 65535L * 8)
-        blocks = 65535L * 8;
+    if (blocks > 65535L * 8) blocks = 65535L * 8;
     PCAVS_LAUNCH(k_upfirdn2d, (int)blocks, 256, 0, (cudaStream_t)kc->cuda_stream)(g, x, kernel, y);
     return pcavs_cu_launched("upfirdn2d_cuda", "launch");
 }

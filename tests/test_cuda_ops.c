@@ -107,11 +107,11 @@ static void mark_checked(size_t offset) {
     if (g_nchecked < 64) g_checked[g_nchecked++] = offset;
 }
 
-#define NEED_SLOT(slot)                                                                           \
-    mark_checked(offsetof(pcavs_backend, slot));                                                  \
-    if (!be->slot) {                                                                              \
-        pt_check(0, "%s: the CUDA backend table has no kernel (its kernels/<op>_cuda.cu is missing)", #slot); \
-        return;                                                                                   \
+#define NEED_SLOT(slot)                                                                                                \
+    mark_checked(offsetof(pcavs_backend, slot));                                                                       \
+    if (!be->slot) {                                                                                                   \
+        pt_check(0, "%s: the CUDA backend table has no kernel (its kernels/<op>_cuda.cu is missing)", #slot);          \
+        return;                                                                                                        \
     }
 
 /* ---------------- conv2d ---------------- */
@@ -147,8 +147,19 @@ static void test_conv2d(void) {
     NEED_SLOT(conv2d);
     for (int ci = 0; ci < (int)(sizeof CONV_CASES / sizeof CONV_CASES[0]); ci++) {
         const conv_case *c = &CONV_CASES[ci];
-        pcavs_conv2d_desc d = {c->n,  c->c_in, c->h,      c->w,      c->c_out, c->kh, c->kw, c->sh, c->sw, c->ph,
-                               c->pw, c->groups, c->relu ? PCAVS_ACT_RELU : PCAVS_ACT_NONE};
+        pcavs_conv2d_desc d = {c->n,
+                               c->c_in,
+                               c->h,
+                               c->w,
+                               c->c_out,
+                               c->kh,
+                               c->kw,
+                               c->sh,
+                               c->sw,
+                               c->ph,
+                               c->pw,
+                               c->groups,
+                               c->relu ? PCAVS_ACT_RELU : PCAVS_ACT_NONE};
         const int oh = pcavs_conv2d_out_h(&d), ow = pcavs_conv2d_out_w(&d);
         size_t nx = (size_t)c->n * c->c_in * c->h * c->w, nw = (size_t)c->c_out * (c->c_in / c->groups) * c->kh * c->kw,
                ny = (size_t)c->n * c->c_out * oh * ow;
@@ -158,8 +169,8 @@ static void test_conv2d(void) {
         pcavs_status sr = pcavs_conv2d_ref(&hkc, &d, x, w, c->bias ? b : NULL, yr);
         pcavs_status sd = be->conv2d(&dkc, &d, up(x, nx), up(w, nw), c->bias ? up(b, c->c_out) : NULL, yd);
         char what[200];
-        snprintf(what, sizeof what, "conv2d %s [%dx%dx%dx%d]->%d k%dx%d s%dx%d g%d", c->name, c->n, c->c_in, c->h,
-                 c->w, c->c_out, c->kh, c->kw, c->sh, c->sw, c->groups);
+        snprintf(what, sizeof what, "conv2d %s [%dx%dx%dx%d]->%d k%dx%d s%dx%d g%d", c->name, c->n, c->c_in, c->h, c->w,
+                 c->c_out, c->kh, c->kw, c->sh, c->sw, c->groups);
         finish_case(what, sd, sr, yd, yr, ny);
         pt_free(x), pt_free(w), pt_free(b), pt_free(yr);
     }
@@ -179,9 +190,8 @@ static void test_conv_transpose2d(void) {
         {"k3_s1_p1", 1, 9, 4, 4, 3, 3, 3, 1, 1, 0},
     };
     for (int ci = 0; ci < (int)(sizeof cases / sizeof cases[0]); ci++) {
-        pcavs_conv_transpose2d_desc d = {cases[ci].n,  cases[ci].c_in, cases[ci].h,      cases[ci].w,
-                                         cases[ci].c_out, cases[ci].kh, cases[ci].kw, cases[ci].stride,
-                                         cases[ci].pad};
+        pcavs_conv_transpose2d_desc d = {cases[ci].n,  cases[ci].c_in, cases[ci].h,      cases[ci].w,  cases[ci].c_out,
+                                         cases[ci].kh, cases[ci].kw,   cases[ci].stride, cases[ci].pad};
         int oh = pcavs_conv_transpose2d_out_h(&d), ow = pcavs_conv_transpose2d_out_w(&d);
         size_t nx = (size_t)d.n * d.c_in * d.h * d.w, nw = (size_t)d.c_in * d.c_out * d.kh * d.kw,
                ny = (size_t)d.n * d.c_out * oh * ow;
@@ -192,8 +202,8 @@ static void test_conv_transpose2d(void) {
         pcavs_status sr = pcavs_conv_transpose2d_ref(&hkc, &d, x, w, bias, yr);
         pcavs_status sd = be->conv_transpose2d(&dkc, &d, up(x, nx), up(w, nw), bias ? up(b, d.c_out) : NULL, yd);
         char what[200];
-        snprintf(what, sizeof what, "conv_transpose2d %s [%dx%dx%dx%d]->%d k%dx%d s%d p%d", cases[ci].name, d.n,
-                 d.c_in, d.h, d.w, d.c_out, d.kh, d.kw, d.stride, d.pad);
+        snprintf(what, sizeof what, "conv_transpose2d %s [%dx%dx%dx%d]->%d k%dx%d s%d p%d", cases[ci].name, d.n, d.c_in,
+                 d.h, d.w, d.c_out, d.kh, d.kw, d.stride, d.pad);
         finish_case(what, sd, sr, yd, yr, ny);
         pt_free(x), pt_free(w), pt_free(b), pt_free(yr);
     }
@@ -206,10 +216,14 @@ static void test_linear(void) {
         const char *name;
         int rows, in, out, bias, relu;
     } cases[] = {
-        {"g_modulation_b1", 1, 2560, 512, 1, 0}, {"g_modulation_b13", 13, 2560, 256, 1, 0},
-        {"e_fc_784", 4, 784, 512, 1, 1},        {"e_headpose_12", 3, 512, 12, 1, 0},
-        {"a_att_2560to128", 6, 2560, 128, 1, 1}, {"a_att_128to2560", 6, 128, 2560, 1, 0},
-        {"se_c8", 2, 64, 8, 1, 1},               {"odd_nobias_relu", 37, 19, 23, 0, 1},
+        {"g_modulation_b1", 1, 2560, 512, 1, 0},
+        {"g_modulation_b13", 13, 2560, 256, 1, 0},
+        {"e_fc_784", 4, 784, 512, 1, 1},
+        {"e_headpose_12", 3, 512, 12, 1, 0},
+        {"a_att_2560to128", 6, 2560, 128, 1, 1},
+        {"a_att_128to2560", 6, 128, 2560, 1, 0},
+        {"se_c8", 2, 64, 8, 1, 1},
+        {"odd_nobias_relu", 37, 19, 23, 0, 1},
     };
     for (int ci = 0; ci < (int)(sizeof cases / sizeof cases[0]); ci++) {
         int r = cases[ci].rows, in = cases[ci].in, out = cases[ci].out;
@@ -261,7 +275,8 @@ static void test_unary(void) {
     const struct {
         const char *name;
         pcavs_unary_fn dev, ref;
-    } ops[] = {{"relu", be->relu, pcavs_relu_ref}, {"sigmoid", be->sigmoid, pcavs_sigmoid_ref},
+    } ops[] = {{"relu", be->relu, pcavs_relu_ref},
+               {"sigmoid", be->sigmoid, pcavs_sigmoid_ref},
                {"tanh", be->tanh_, pcavs_tanh_ref}};
     for (int oi = 0; oi < 3; oi++)
         for (int ci = 0; ci < 3; ci++) {
@@ -283,8 +298,8 @@ static void test_fused_lrelu_noise(void) {
     NEED_SLOT(noise_inject);
     static const struct {
         int n, c, hw, bias, noise, inplace;
-    } cases[] = {{2, 512, 49, 1, 1, 0},   {1, 512, 14 * 14, 1, 1, 1}, {3, 128, 112 * 112, 1, 1, 0},
-                 {2, 256, 56 * 56, 1, 0, 0}, {3, 5, 7, 0, 1, 1},        {2, 3, 11, 0, 0, 0}};
+    } cases[] = {{2, 512, 49, 1, 1, 0},      {1, 512, 14 * 14, 1, 1, 1}, {3, 128, 112 * 112, 1, 1, 0},
+                 {2, 256, 56 * 56, 1, 0, 0}, {3, 5, 7, 0, 1, 1},         {2, 3, 11, 0, 0, 0}};
     for (int ci = 0; ci < (int)(sizeof cases / sizeof cases[0]); ci++) {
         int n = cases[ci].n, c = cases[ci].c, hw = cases[ci].hw;
         size_t nx = (size_t)n * c * hw;
@@ -296,8 +311,8 @@ static void test_fused_lrelu_noise(void) {
         float *yr = pt_alloc(nx);
         float *xd = up(x, nx), *yd = cases[ci].inplace ? xd : dev_nan(nx);
         pcavs_status sr = pcavs_fused_lrelu_ref(&hkc, n, c, hw, x, bias, noise, nw, yr);
-        pcavs_status sd = be->fused_lrelu(&dkc, n, c, hw, xd, bias ? up(b, c) : NULL,
-                                          noise ? up(nz, (size_t)n * hw) : NULL, nw, yd);
+        pcavs_status sd =
+            be->fused_lrelu(&dkc, n, c, hw, xd, bias ? up(b, c) : NULL, noise ? up(nz, (size_t)n * hw) : NULL, nw, yd);
         char what[200];
         snprintf(what, sizeof what, "fused_lrelu [%d x %d x %d]%s%s%s", n, c, hw, bias ? " bias" : "",
                  noise ? " noise" : "", cases[ci].inplace ? " in place" : "");
@@ -387,8 +402,8 @@ static void test_pool(void) {
 /* ---------------- bilinear ---------------- */
 static void test_bilinear(void) {
     NEED_SLOT(bilinear);
-    static const int cases[][5] = {{2 * 256, 3, 3, 7, 7},    {2 * 256, 7, 7, 14, 14}, {256, 14, 14, 28, 28},
-                                   {256, 28, 28, 56, 56},   {3, 5, 9, 11, 4},        {2, 6, 6, 6, 6}};
+    static const int cases[][5] = {{2 * 256, 3, 3, 7, 7}, {2 * 256, 7, 7, 14, 14}, {256, 14, 14, 28, 28},
+                                   {256, 28, 28, 56, 56}, {3, 5, 9, 11, 4},        {2, 6, 6, 6, 6}};
     for (int ci = 0; ci < (int)(sizeof cases / sizeof cases[0]); ci++) {
         int p = cases[ci][0], h = cases[ci][1], w = cases[ci][2], oh = cases[ci][3], ow = cases[ci][4];
         size_t nx = (size_t)p * h * w, ny = (size_t)p * oh * ow;
@@ -409,10 +424,9 @@ static void test_binary(void) {
     static const struct {
         int a[4], b[4], relu, inplace;
     } cases[] = {
-        {{2, 64, 28, 28}, {2, 64, 28, 28}, 1, 0}, /* residual add + ReLU */
-        {{2, 64, 28, 28}, {2, 64, 1, 1}, 0, 1},   /* SE scaling, in place */
-        {{1, 3, 224, 224}, {1, 3, 224, 224}, 0, 0},
-        {{2, 1, 5, 5}, {1, 3, 1, 5}, 1, 0},       /* both sides broadcast */
+        {{2, 64, 28, 28}, {2, 64, 28, 28}, 1, 0},                                       /* residual add + ReLU */
+        {{2, 64, 28, 28}, {2, 64, 1, 1}, 0, 1},                                         /* SE scaling, in place */
+        {{1, 3, 224, 224}, {1, 3, 224, 224}, 0, 0}, {{2, 1, 5, 5}, {1, 3, 1, 5}, 1, 0}, /* both sides broadcast */
         {{3, 7, 1, 9}, {3, 7, 4, 1}, 0, 0},
     };
     for (int ci = 0; ci < (int)(sizeof cases / sizeof cases[0]); ci++) {
@@ -431,8 +445,8 @@ static void test_binary(void) {
             pcavs_status sr = (op ? pcavs_mul_ref : pcavs_add_ref)(&hkc, as, a, bs, b, act, yr);
             pcavs_status sd = (op ? be->mul : be->add)(&dkc, as, ad, bs, up(b, nb), act, yd);
             char what[200];
-            snprintf(what, sizeof what, "%s [%d,%d,%d,%d] . [%d,%d,%d,%d]%s%s", op ? "mul" : "add", as[0], as[1],
-                     as[2], as[3], bs[0], bs[1], bs[2], bs[3], cases[ci].relu ? " relu" : "",
+            snprintf(what, sizeof what, "%s [%d,%d,%d,%d] . [%d,%d,%d,%d]%s%s", op ? "mul" : "add", as[0], as[1], as[2],
+                     as[3], bs[0], bs[1], bs[2], bs[3], cases[ci].relu ? " relu" : "",
                      cases[ci].inplace ? " in place" : "");
             finish_case(what, sd, sr, yd, yr, ny);
             pt_free(a), pt_free(b), pt_free(yr);
@@ -577,7 +591,8 @@ static void test_modconv_tail(void) {
         int oh = pcavs_modconv_out_h(&dh), ow = pcavs_modconv_out_w(&dh);
         size_t nx = (size_t)dh.n * dh.c_in * dh.h * dh.w, nw = (size_t)dh.c_out * dh.c_in * dh.k * dh.k,
                ns = (size_t)dh.n * dh.c_in, ny = (size_t)dh.n * dh.c_out * oh * ow, nn = (size_t)dh.n * oh * ow;
-        float *x = rnd(nx, 2600 + ci, -1, 1), *st = rnd(ns, 2700 + ci, 0.2f, 1.8f), *b = rnd(dh.c_out, 2800 + ci, -.5f, .5f);
+        float *x = rnd(nx, 2600 + ci, -1, 1), *st = rnd(ns, 2700 + ci, 0.2f, 1.8f),
+              *b = rnd(dh.c_out, 2800 + ci, -.5f, .5f);
         float *w = pt_alloc(nw), *nz = pt_alloc(nn);
         pt_fill_normal(w, nw, 2900 + ci, 1.0f);
         pt_fill_normal(nz, nn, 3000 + ci, 1.0f);
@@ -591,8 +606,8 @@ static void test_modconv_tail(void) {
         pcavs_status sr = pcavs_modconv_ref(&hkc, &dh, x, w, st, blur, yr);
         pcavs_status sd = be->modconv(&dkc, &dd, up(x, nx), up(w, nw), up(st, ns), up(blur, 16), yd);
         char what[200];
-        snprintf(what, sizeof what, "modconv %s [%dx%dx%dx%d]->%d up%d + lrelu%s%s", cases[ci].name, dh.n, dh.c_in, dh.h,
-                 dh.w, dh.c_out, dh.upsample, cases[ci].bias ? " bias" : "", cases[ci].noise ? " noise" : "");
+        snprintf(what, sizeof what, "modconv %s [%dx%dx%dx%d]->%d up%d + lrelu%s%s", cases[ci].name, dh.n, dh.c_in,
+                 dh.h, dh.w, dh.c_out, dh.upsample, cases[ci].bias ? " bias" : "", cases[ci].noise ? " noise" : "");
         finish_case(what, sd, sr, yd, yr, ny);
         pt_free(x), pt_free(st), pt_free(b), pt_free(w), pt_free(nz), pt_free(yr);
     }
@@ -608,12 +623,23 @@ static void test_tiled(void) {
     static const struct {
         int id;
         size_t scratch;
-    } conv_ids[] = {{0, 96u << 10}, {2, 96u << 10}, {9, 96u << 10}, {10, 96u << 10}, {14, 96u << 10},
-                    {14, 40u << 10}, {11, 5u << 20}};
+    } conv_ids[] = {{0, 96u << 10},  {2, 96u << 10},  {9, 96u << 10}, {10, 96u << 10},
+                    {14, 96u << 10}, {14, 40u << 10}, {11, 5u << 20}};
     for (int i = 0; i < (int)(sizeof conv_ids / sizeof conv_ids[0]); i++) {
         const conv_case *c = &CONV_CASES[conv_ids[i].id];
-        pcavs_conv2d_desc d = {c->n,  c->c_in, c->h,      c->w,      c->c_out, c->kh, c->kw, c->sh, c->sw, c->ph,
-                               c->pw, c->groups, c->relu ? PCAVS_ACT_RELU : PCAVS_ACT_NONE};
+        pcavs_conv2d_desc d = {c->n,
+                               c->c_in,
+                               c->h,
+                               c->w,
+                               c->c_out,
+                               c->kh,
+                               c->kw,
+                               c->sh,
+                               c->sw,
+                               c->ph,
+                               c->pw,
+                               c->groups,
+                               c->relu ? PCAVS_ACT_RELU : PCAVS_ACT_NONE};
         const int oh = pcavs_conv2d_out_h(&d), ow = pcavs_conv2d_out_w(&d);
         size_t nx = (size_t)c->n * c->c_in * c->h * c->w, nw = (size_t)c->c_out * (c->c_in / c->groups) * c->kh * c->kw,
                ny = (size_t)c->n * c->c_out * oh * ow;
@@ -651,7 +677,7 @@ static void test_tiled(void) {
     } mc[] = {
         {"g_conv1_7", {2, 512, 7, 7, 512, 3, 1, 0}, 9800u << 10},  /* one sample per pass, output channels split */
         {"g_up_7->14", {3, 512, 7, 7, 512, 3, 1, 1}, 11u << 20},   /* samples split */
-        {"odd_up", {3, 13, 5, 6, 9, 3, 1, 1}, 8u << 10},    /* one sample and one output channel per pass */
+        {"odd_up", {3, 13, 5, 6, 9, 3, 1, 1}, 8u << 10},           /* one sample and one output channel per pass */
         {"g_torgb_28", {3, 512, 28, 28, 3, 1, 0, 0}, 1700u << 10}, /* 1x1: one sample per GEMM batch */
     };
     for (int ci = 0; ci < (int)(sizeof mc / sizeof mc[0]); ci++) {
@@ -667,7 +693,8 @@ static void test_tiled(void) {
         pcavs_status sd = be->modconv(&dkc, d, up(x, nx), up(w, nw), up(st, ns), up(blur, 16), yd);
         dkc = full;
         char what[200];
-        snprintf(what, sizeof what, "modconv %s [n%d], %zu KiB scratch (tiled)", mc[ci].name, d->n, mc[ci].scratch >> 10);
+        snprintf(what, sizeof what, "modconv %s [n%d], %zu KiB scratch (tiled)", mc[ci].name, d->n,
+                 mc[ci].scratch >> 10);
         finish_case(what, sd, sr, yd, yr, ny);
         pt_free(x), pt_free(st), pt_free(w), pt_free(yr);
     }
@@ -681,7 +708,8 @@ static void test_plumbing(void) {
     p.device = PCAVS_DEVICE_CUDA;
     p.scratch_bytes = 16u << 20;
     pcavs_exec *ex = NULL;
-    if (be->on_device && pt_check_ok(pcavs_exec_create(&p, &ex), "pcavs_exec_create(device CUDA): complete table, stream, cuBLAS")) {
+    if (be->on_device &&
+        pt_check_ok(pcavs_exec_create(&p, &ex), "pcavs_exec_create(device CUDA): complete table, stream, cuBLAS")) {
         pt_check(strcmp(pcavs_exec_backend_name(ex), "cuda") == 0 && ex->kc.cuda_stream && ex->kc.cublas,
                  "exec on CUDA: backend '%s', stream %p, cuBLAS %p", pcavs_exec_backend_name(ex), ex->kc.cuda_stream,
                  ex->kc.cublas);
@@ -739,8 +767,8 @@ int main(void) {
     test_modconv_tail();
     test_tiled();
 
-    const int n_ops = (int)((offsetof(pcavs_backend, modconv_demod) - offsetof(pcavs_backend, conv2d)) /
-                            sizeof(pcavs_unary_fn)) + 1;
+    const int n_ops =
+        (int)((offsetof(pcavs_backend, modconv_demod) - offsetof(pcavs_backend, conv2d)) / sizeof(pcavs_unary_fn)) + 1;
     printf("operators checked: %d (the backend table has %d operator slots)\n", g_nchecked, n_ops);
     pt_check(g_nchecked == n_ops, "every operator slot of the table checked against _ref: %d of %d", g_nchecked, n_ops);
 
