@@ -166,8 +166,12 @@ static pcavs_status render_aligned(pcavs_context *ctx, pcavs_render_params *rp, 
             snprintf(err, cap, "cancelled");
             goto done;
         }
-        if ((st = pcavs_align_paste_clip(src, res, rp->output, 1, 12.0, rp->pose ? rr.pose_frames_used : 0, rp->output,
-                                         pasted, NULL)) != PCAVS_OK ||
+        /* pcavs-infer's defaults: the mouth alone when re-voicing a face video, the face otherwise; multiband */
+        pcavs_paste_params pp;
+        pcavs_paste_params_init(&pp);
+        pp.mask = s->pose[0] || face_res.n_frames <= 1 ? PCAVS_PASTE_MASK_FACE : PCAVS_PASTE_MASK_MOUTH;
+        if ((st = pcavs_align_paste_clip_masked(src, res, rp->output, &pp, rp->pose ? rr.pose_frames_used : 0,
+                                                rp->output, pasted, NULL)) != PCAVS_OK ||
             rename(pasted, rp->output) != 0) {
             snprintf(err, cap, "paste_back: %s", st != PCAVS_OK ? pcavs_last_error() : "cannot replace the result");
             if (st == PCAVS_OK) st = PCAVS_ERR_IO;
