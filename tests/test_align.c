@@ -23,24 +23,7 @@
 #include "status.h"
 #include "test_util.h"
 
-static char g_tmp[1024];
-
-/* Paths in rotating static buffers (16: enough for one command line built from them). */
-static const char *examples(const char *rel) {
-    static char buf[16][2048];
-    static int k;
-    const char *src = getenv("PCAVS_SOURCE_DIR");
-    k = (k + 1) & 15;
-    snprintf(buf[k], sizeof buf[k], "%s/examples/%s", src ? src : ".", rel);
-    return buf[k];
-}
-static const char *tmp(const char *name) {
-    static char buf[16][2048];
-    static int k;
-    k = (k + 1) & 15;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", g_tmp, name);
-    return buf[k];
-}
+static char *g_tmp; /* the work folder (pt_tmp_dir_make) */
 
 static uint8_t *read_raw(const char *path, size_t n) {
     FILE *f = fopen(path, "rb");
@@ -176,7 +159,7 @@ static void check_demo_clip(pcavs_landmarker *lm, const char *input, long expect
     pcavs_align_result r;
     char out[2048];
     const char *base = strrchr(input, '/') + 1;
-    snprintf(out, sizeof out, "%s", tmp(base));
+    snprintf(out, sizeof out, "%s", pt_tmp(base));
     char *dot = strrchr(out, '.');
     if (dot && dot > strrchr(out, '/')) *dot = 0; /* a video: its aligned frames into a folder */
     if (!pt_check_ok(pcavs_align_clip(input, out, &p, &r), input)) return;
@@ -311,7 +294,7 @@ static double shift_rms(pcavs_landmarker *lm, int rounded, long *cases) {
         char src[64];
         snprintf(src, sizeof src, "Mouth_Source/681600002/%06d.jpg", f);
         pcavs_image im;
-        if (pcavs_image_load(examples(src), &im) != PCAVS_OK) return INFINITY;
+        if (pcavs_image_load(pt_example(src), &im) != PCAVS_OK) return INFINITY;
         uint8_t *sh = malloc((size_t)im.width * im.height * 3);
         double m0[2] = {0, 0};
         for (int s = 0; s <= 8 && sh; s++) {
@@ -362,17 +345,17 @@ static void paste_img(uint8_t *canvas, int cw, int ch, const uint8_t *img, int w
                     memcpy(canvas + ((size_t)(y0 + y) * cw + x0 + x) * 3, img + ((size_t)y * w + x) * 3, 3);
 }
 
-/* The first 6 frames of the Mouth_Source clip as tmp(dir)/%06d.png, each passed through edit first. */
+/* The first 6 frames of the Mouth_Source clip as pt_tmp(dir)/%06d.png, each passed through edit first. */
 static void write_mouth_clip(const char *dir, void (*edit)(pcavs_image *im, int i)) {
-    mkdir(tmp(dir), 0777);
+    mkdir(pt_tmp(dir), 0777);
     for (int i = 0; i < 6; i++) {
         char src[64], dst[64];
         snprintf(src, sizeof src, "Mouth_Source/681600002/%06d.jpg", i);
         snprintf(dst, sizeof dst, "%s/%06d.png", dir, i);
         pcavs_image im;
-        if (pcavs_image_load(examples(src), &im) != PCAVS_OK) continue;
+        if (pcavs_image_load(pt_example(src), &im) != PCAVS_OK) continue;
         edit(&im, i);
-        pcavs_image_write_png(tmp(dst), im.rgb, im.width, im.height);
+        pcavs_image_write_png(pt_tmp(dst), im.rgb, im.width, im.height);
         pcavs_image_free(&im);
     }
 }
@@ -409,23 +392,23 @@ static void check_errors(void) {
     p.smooth_prev = -1;
     pcavs_align_result r;
     /* missing input */
-    pcavs_status st = pcavs_align_clip("/nonexistent/clip.mp4", tmp("x"), &p, &r);
+    pcavs_status st = pcavs_align_clip("/nonexistent/clip.mp4", pt_tmp("x"), &p, &r);
     pt_check(st == PCAVS_ERR_IO && strstr(pcavs_last_error(), "/nonexistent/clip.mp4"), "missing input: \"%s\"",
              pcavs_last_error());
     /* no face: a gray gradient image */
     int w = 320, h = 240;
     uint8_t *c = malloc((size_t)w * h * 3);
     for (int i = 0; i < w * h * 3; i++) c[i] = (uint8_t)(60 + (i / 3 % w) / 4);
-    write_canvas(tmp("noface.png"), c, w, h);
-    st = pcavs_align_clip(tmp("noface.png"), tmp("noface_out"), &p, &r);
+    write_canvas(pt_tmp("noface.png"), c, w, h);
+    st = pcavs_align_clip(pt_tmp("noface.png"), pt_tmp("noface_out"), &p, &r);
     pt_check(st == PCAVS_ERR_FORMAT && strstr(pcavs_last_error(), "no face") &&
                  strstr(pcavs_last_error(), "noface.png"),
              "no face: \"%s\"", pcavs_last_error());
     free(c);
     /* several faces: the id image (224) and a mouth frame scaled to 160, side by side */
     pcavs_image a, b;
-    if (pcavs_image_load(examples("Input/517600055/000000.jpg"), &a) != PCAVS_OK ||
-        pcavs_image_load(examples("Mouth_Source/681600002/000000.jpg"), &b) != PCAVS_OK) {
+    if (pcavs_image_load(pt_example("Input/517600055/000000.jpg"), &a) != PCAVS_OK ||
+        pcavs_image_load(pt_example("Mouth_Source/681600002/000000.jpg"), &b) != PCAVS_OK) {
         pt_check(0, "demo images load");
         return;
     }
@@ -436,9 +419,9 @@ static void check_errors(void) {
     pcavs_image_resize_linear_u8(b.rgb, 224, 224, 224 * 3, small, 160, 160, 3);
     paste_img(c, w, h, small, 160, 160, 30, 70);
     paste_img(c, w, h, a.rgb, 224, 224, 300, 40);
-    write_canvas(tmp("twofaces.png"), c, w, h);
+    write_canvas(pt_tmp("twofaces.png"), c, w, h);
     char msg[1024] = "";
-    st = align_logged(tmp("twofaces.png"), tmp("twofaces_out"), &p, &r, msg, sizeof msg);
+    st = align_logged(pt_tmp("twofaces.png"), pt_tmp("twofaces_out"), &p, &r, msg, sizeof msg);
     if (pt_check_ok(st, "two faces")) {
         /* the largest face is the id image at x 300..524: its mouth centre lies there */
         pt_check(r.n_multi == 1 && r.three[4] > 300 && r.three[4] < 524 && strstr(msg, "several faces"),
@@ -449,14 +432,14 @@ static void check_errors(void) {
     free(c);
     /* lost frames: 6 mouth frames, 2 and 3 replaced by black */
     write_mouth_clip("lost", blank_frames_2_3);
-    if (pt_check_ok(pcavs_align_clip(tmp("lost"), tmp("lost_out"), &p, &r), "lost frames clip")) {
+    if (pt_check_ok(pcavs_align_clip(pt_tmp("lost"), pt_tmp("lost_out"), &p, &r), "lost frames clip")) {
         double e = 0;
         for (int k = 0; k < 6; k++) {
             e = fmax(e, fabs(r.three[12 + k] - (2 * r.three[6 + k] + r.three[24 + k]) / 3));
             e = fmax(e, fabs(r.three[18 + k] - (r.three[6 + k] + 2 * r.three[24 + k]) / 3));
         }
         size_t nout = 0;
-        pcavs_frames_count(tmp("lost_out"), &nout);
+        pcavs_frames_count(pt_tmp("lost_out"), &nout);
         pt_check(r.n_frames == 6 && r.n_interpolated == 2 && !r.detected[2] && !r.detected[3] && e < 1e-9 && nout == 6,
                  "lost face in frames 2, 3 of 6: %ld interpolated (linear, err %.2g), %zu frames written",
                  r.n_interpolated, e, nout);
@@ -465,7 +448,7 @@ static void check_errors(void) {
     /* an implausible detection: in 6 mouth frames, frame 4 holds the face shrunk to 96 px in a gray frame (a
      * box far under half the clip's median): dropped, interpolated, reported */
     write_mouth_clip("tiny", shrink_frame_4);
-    st = align_logged(tmp("tiny"), tmp("tiny_out"), &p, &r, msg, sizeof msg);
+    st = align_logged(pt_tmp("tiny"), pt_tmp("tiny_out"), &p, &r, msg, sizeof msg);
     if (pt_check_ok(st, "clip with a shrunk face")) {
         const char *say = strstr(msg, "implausible");
         pt_check(r.n_frames == 6 && r.n_detected == 5 && !r.detected[4] && r.n_interpolated == 1 && say,
@@ -491,10 +474,10 @@ static long expect_loop(long k, long P) { /* upstream util.calc_loop_idx, writte
 
 static void check_paste_ping_pong(const pcavs_align_result *r, int W, int H) {
     const long P = 6, NG = 22;
-    mkdir(tmp("pp_gen"), 0777);
+    mkdir(pt_tmp("pp_gen"), 0777);
     uint8_t *face = malloc(224 * 224 * 3);
     pcavs_video_writer *gw = NULL;
-    if (!face || pcavs_video_writer_open(tmp("pp_gen.mp4"), 224, 224, 25, NULL, &gw) != PCAVS_OK) {
+    if (!face || pcavs_video_writer_open(pt_tmp("pp_gen.mp4"), 224, 224, 25, NULL, &gw) != PCAVS_OK) {
         pt_check(0, "ping-pong test setup");
         free(face);
         return;
@@ -503,12 +486,13 @@ static void check_paste_ping_pong(const pcavs_align_result *r, int W, int H) {
         char fp[64];
         snprintf(fp, sizeof fp, "pp_gen/%06ld.png", j);
         memset(face, (int)(40 + 8 * j), 224 * 224 * 3);
-        pcavs_image_write_png(tmp(fp), face, 224, 224);
+        pcavs_image_write_png(pt_tmp(fp), face, 224, 224);
         pcavs_video_writer_write(gw, face);
     }
     pcavs_video_writer_close(gw);
-    if (!pt_check_ok(pcavs_align_paste_clip(tmp("wide.mp4"), r, tmp("pp_gen"), 1, 12, P, NULL, tmp("pp_out"), NULL),
-                     "paste-back with pose_period 6 (22 generated frames)")) {
+    if (!pt_check_ok(
+            pcavs_align_paste_clip(pt_tmp("wide.mp4"), r, pt_tmp("pp_gen"), 1, 12, P, NULL, pt_tmp("pp_out"), NULL),
+            "paste-back with pose_period 6 (22 generated frames)")) {
         free(face);
         return;
     }
@@ -516,7 +500,7 @@ static void check_paste_ping_pong(const pcavs_align_result *r, int W, int H) {
     uint8_t *src = malloc((size_t)P * fb), *want = malloc(fb);
     pcavs_video_reader *rd = NULL;
     long got_n = 0;
-    if (src && want && pcavs_video_open(tmp("wide.mp4"), &rd, NULL) == PCAVS_OK) {
+    if (src && want && pcavs_video_open(pt_tmp("wide.mp4"), &rd, NULL) == PCAVS_OK) {
         for (; got_n < P; got_n++) {
             const uint8_t *f;
             int got = 0;
@@ -531,7 +515,7 @@ static void check_paste_ping_pong(const pcavs_align_result *r, int W, int H) {
         char fp[64];
         snprintf(fp, sizeof fp, "pp_out/%06ld.png", j);
         pcavs_image im;
-        if (pcavs_image_load(tmp(fp), &im) != PCAVS_OK) break;
+        if (pcavs_image_load(pt_tmp(fp), &im) != PCAVS_OK) break;
         n_out++;
         long best = -1, k = expect_loop(j + 2, P);
         double best_d = 1e300;
@@ -559,18 +543,18 @@ static void check_paste_ping_pong(const pcavs_align_result *r, int W, int H) {
              "with face j pasted there by hand with that frame's transform (first wrong: %s)",
              right, n_out, exact, first_wrong);
     /* a period longer than the aligned clip is refused with a message */
-    pcavs_status st =
-        pcavs_align_paste_clip(tmp("wide.mp4"), r, tmp("pp_gen"), 1, 12, r->n_frames + 1, NULL, tmp("pp_bad"), NULL);
+    pcavs_status st = pcavs_align_paste_clip(pt_tmp("wide.mp4"), r, pt_tmp("pp_gen"), 1, 12, r->n_frames + 1, NULL,
+                                             pt_tmp("pp_bad"), NULL);
     pt_check(st == PCAVS_ERR_INVALID_ARG && strstr(pcavs_last_error(), "pose frames"),
              "pose_period above the aligned frame count: error \"%s\"", pcavs_last_error());
     /* the output runs at the generated video's rate (25 fps, the rate its audio was synced to), not the source's */
     pcavs_align_result r30 = *r;
     r30.fps = 30;
     pcavs_video_info vi;
-    if (pt_check_ok(
-            pcavs_align_paste_clip(tmp("wide.mp4"), &r30, tmp("pp_gen.mp4"), 1, 12, P, NULL, tmp("pp_out.mp4"), NULL),
-            "paste-back of a 25 fps generated video onto a 30 fps source") &&
-        pt_check_ok(pcavs_video_probe(tmp("pp_out.mp4"), &vi), "probe"))
+    if (pt_check_ok(pcavs_align_paste_clip(pt_tmp("wide.mp4"), &r30, pt_tmp("pp_gen.mp4"), 1, 12, P, NULL,
+                                           pt_tmp("pp_out.mp4"), NULL),
+                    "paste-back of a 25 fps generated video onto a 30 fps source") &&
+        pt_check_ok(pcavs_video_probe(pt_tmp("pp_out.mp4"), &vi), "probe"))
         pt_check(fabs(vi.fps - 25) < 1e-6 && vi.n_frames == NG,
                  "pasted video of a 30 fps source: %.3f fps (25: the generated video's), %ld frames (%ld)", vi.fps,
                  vi.n_frames, NG);
@@ -584,13 +568,14 @@ static void check_end_to_end(void) {
     }
     const int W = 480, H = 360, N = 16;
     pcavs_video_writer *vw = NULL;
-    if (!pt_check_ok(pcavs_video_writer_open(tmp("wide.mp4"), W, H, 25, NULL, &vw), "write the padded video")) return;
+    if (!pt_check_ok(pcavs_video_writer_open(pt_tmp("wide.mp4"), W, H, 25, NULL, &vw), "write the padded video"))
+        return;
     uint8_t *c = malloc((size_t)W * H * 3);
     for (int i = 0; i < N; i++) {
         char src[64];
         snprintf(src, sizeof src, "Mouth_Source/681600002/%06d.jpg", i);
         pcavs_image im;
-        if (pcavs_image_load(examples(src), &im) != PCAVS_OK) break;
+        if (pcavs_image_load(pt_example(src), &im) != PCAVS_OK) break;
         for (int k = 0; k < W * H; k++) c[3 * k] = 90, c[3 * k + 1] = 110, c[3 * k + 2] = (uint8_t)(70 + k % W / 8);
         paste_img(c, W, H, im.rgb, 224, 224, 60 + 8 * i, 50 + 3 * i); /* drifting by 8,3 px a frame */
         pcavs_video_writer_write(vw, c);
@@ -602,7 +587,8 @@ static void check_end_to_end(void) {
     pcavs_align_params p = {0};
     p.smooth_prev = -1;
     pcavs_align_result r;
-    if (!pt_check_ok(pcavs_align_clip(tmp("wide.mp4"), tmp("wide_aligned"), &p, &r), "align the padded video")) return;
+    if (!pt_check_ok(pcavs_align_clip(pt_tmp("wide.mp4"), pt_tmp("wide_aligned"), &p, &r), "align the padded video"))
+        return;
     pt_check(r.n_frames == N && r.n_detected == N && r.src_width == W && r.src_height == H,
              "padded video: %ld frames of %dx%d, %ld with a face", r.n_frames, r.src_width, r.src_height, r.n_detected);
     /* the drift is followed: translation of M_i moves with the face (x: -8 px/frame times the scale) */
@@ -610,30 +596,30 @@ static void check_end_to_end(void) {
     double drift = (r.transforms[6 * (N - 1) + 2] - r.transforms[2]) / ((N - 1) * sc);
     pt_check(fabs(drift + 8) < 1.0, "alignment follows the face drifting 8 px/frame: %.2f px/frame", -drift);
     /* identity generator: the upstream crop + resize of each aligned frame */
-    mkdir(tmp("wide_gen"), 0777);
+    mkdir(pt_tmp("wide_gen"), 0777);
     for (long i = 0; i < r.n_frames; i++) {
         char fp[64];
         snprintf(fp, sizeof fp, "wide_aligned/%06ld.png", i);
         pcavs_image im;
         uint8_t face[224 * 224 * 3];
-        if (pcavs_image_load(tmp(fp), &im) != PCAVS_OK) break;
+        if (pcavs_image_load(pt_tmp(fp), &im) != PCAVS_OK) break;
         pcavs_image_crop_resize(&im, fp, face);
         snprintf(fp, sizeof fp, "wide_gen/%06ld.png", i);
-        pcavs_image_write_png(tmp(fp), face, 224, 224);
+        pcavs_image_write_png(pt_tmp(fp), face, 224, 224);
         pcavs_image_free(&im);
     }
-    if (pt_check_ok(
-            pcavs_align_paste_clip(tmp("wide.mp4"), &r, tmp("wide_gen"), 1, 12, 0, NULL, tmp("pasted.mp4"), NULL),
-            "paste-back")) {
+    if (pt_check_ok(pcavs_align_paste_clip(pt_tmp("wide.mp4"), &r, pt_tmp("wide_gen"), 1, 12, 0, NULL,
+                                           pt_tmp("pasted.mp4"), NULL),
+                    "paste-back")) {
         pcavs_video_info vi;
-        if (pt_check_ok(pcavs_video_probe(tmp("pasted.mp4"), &vi), "probe pasted video"))
+        if (pt_check_ok(pcavs_video_probe(pt_tmp("pasted.mp4"), &vi), "probe pasted video"))
             pt_check(vi.width == W && vi.height == H && vi.n_frames == N,
                      "pasted video %dx%d, %ld frames (source %dx%d, %d)", vi.width, vi.height, vi.n_frames, W, H, N);
         /* compare the pasted frames with the source video: inside the face (after the double resampling) close,
          * outside the pasted area identical up to the H.264 round trip */
         pcavs_video_reader *ra = NULL, *rb = NULL;
-        if (pcavs_video_open(tmp("wide.mp4"), &ra, NULL) == PCAVS_OK &&
-            pcavs_video_open(tmp("pasted.mp4"), &rb, NULL) == PCAVS_OK) {
+        if (pcavs_video_open(pt_tmp("wide.mp4"), &ra, NULL) == PCAVS_OK &&
+            pcavs_video_open(pt_tmp("pasted.mp4"), &rb, NULL) == PCAVS_OK) {
             double in_sum = 0, out_sum = 0;
             long in_n = 0, out_n = 0;
             for (int i = 0; i < N; i++) {
@@ -687,16 +673,16 @@ static void check_cli_end_to_end(void) {
              "'%s' --synthesize -o '%s' --seed 3 >/dev/null && '%s' '%s' -o '%s' -q --max-frames %d && "
              "'%s' --model '%s' --face '%s/000000.png' --audio '%s' --pose '%s' --max-frames %d -o '%s' 2>/dev/null && "
              "'%s' '%s' -o '%s' -q --max-frames %d --paste-back '%s' --paste-out '%s' --audio '%s'",
-             conv, tmp("model.safetensors"), align, tmp("wide.mp4"), tmp("cli_aligned"), N, infer,
-             tmp("model.safetensors"), tmp("cli_aligned"), examples("Audio_Source/681600002.mp3"), tmp("cli_aligned"),
-             N, tmp("cli_gen.mp4"), align, tmp("wide.mp4"), tmp("cli_aligned2"), N, tmp("cli_gen.mp4"),
-             tmp("cli_pasted.mp4"), examples("Audio_Source/681600002.mp3"));
+             conv, pt_tmp("model.safetensors"), align, pt_tmp("wide.mp4"), pt_tmp("cli_aligned"), N, infer,
+             pt_tmp("model.safetensors"), pt_tmp("cli_aligned"), pt_example("Audio_Source/681600002.mp3"),
+             pt_tmp("cli_aligned"), N, pt_tmp("cli_gen.mp4"), align, pt_tmp("wide.mp4"), pt_tmp("cli_aligned2"), N,
+             pt_tmp("cli_gen.mp4"), pt_tmp("cli_pasted.mp4"), pt_example("Audio_Source/681600002.mp3"));
     int rc = system(cmd);
     if (rc != 0) fprintf(stderr, "command: %s\n", cmd);
     if (!pt_check(rc == 0, "pcavs-align -> pcavs-infer (synthesized model) -> pcavs-align --paste-back: exit %d", rc))
         return;
     pcavs_video_info vi;
-    if (pt_check_ok(pcavs_video_probe(tmp("cli_pasted.mp4"), &vi), "probe the pasted video"))
+    if (pt_check_ok(pcavs_video_probe(pt_tmp("cli_pasted.mp4"), &vi), "probe the pasted video"))
         pt_check(vi.width == 480 && vi.height == 360 && vi.n_frames == N && vi.has_audio,
                  "pasted video %dx%d, %ld frames, audio %d (source 480x360, %d generated frames)", vi.width, vi.height,
                  vi.n_frames, vi.has_audio, N);
@@ -704,8 +690,8 @@ static void check_cli_end_to_end(void) {
     pcavs_video_reader *ra = NULL, *rb = NULL;
     double sum = 0;
     long n = 0;
-    if (pcavs_video_open(tmp("wide.mp4"), &ra, NULL) == PCAVS_OK &&
-        pcavs_video_open(tmp("cli_pasted.mp4"), &rb, NULL) == PCAVS_OK) {
+    if (pcavs_video_open(pt_tmp("wide.mp4"), &ra, NULL) == PCAVS_OK &&
+        pcavs_video_open(pt_tmp("cli_pasted.mp4"), &rb, NULL) == PCAVS_OK) {
         for (int i = 0; i < N; i++) {
             const uint8_t *fa, *fb;
             int ga = 0, gb = 0;
@@ -742,9 +728,7 @@ static void check_paste_known(void) {
 }
 
 int main(void) {
-    const char *bin = getenv("PCAVS_BINARY_DIR");
-    snprintf(g_tmp, sizeof g_tmp, "%s/test_align_tmp_XXXXXX", bin ? bin : "/tmp");
-    if (!mkdtemp(g_tmp)) snprintf(g_tmp, sizeof g_tmp, "/tmp");
+    g_tmp = pt_tmp_dir_make("test_align");
 
     const char *fx = pt_fixtures_dir();
     char dir[2048];
@@ -770,11 +754,11 @@ int main(void) {
     } else if (stat(pcavs_landmarks_default_model(), &st) != 0) {
         pt_skip("landmark tests: %s missing (Debian libdlib-data)", pcavs_landmarks_default_model());
     } else if (pt_check_ok(pcavs_landmarker_open(NULL, &lm), "load the dlib shape predictor")) {
-        check_demo_clip(lm, examples("Mouth_Source/681600002"), 40, CLIP_EYES);
-        check_demo_clip(lm, examples("Input/517600055"), 1, CLIP_EYES);
-        check_demo_clip(lm, examples("Pose_Source/00473.mp4"), 158, CLIP_EYES);
-        check_demo_clip(lm, examples("Audio_Source/00015.mp4"), 174, 0);
-        check_demo_clip(lm, examples("Pose_Source/517600078"), 40, CLIP_LOST_OK);
+        check_demo_clip(lm, pt_example("Mouth_Source/681600002"), 40, CLIP_EYES);
+        check_demo_clip(lm, pt_example("Input/517600055"), 1, CLIP_EYES);
+        check_demo_clip(lm, pt_example("Pose_Source/00473.mp4"), 158, CLIP_EYES);
+        check_demo_clip(lm, pt_example("Audio_Source/00015.mp4"), 174, 0);
+        check_demo_clip(lm, pt_example("Pose_Source/517600078"), 40, CLIP_LOST_OK);
         check_landmark_precision(lm);
         check_errors();
         check_end_to_end();

@@ -167,6 +167,32 @@ const char *pt_path(const char *dir, const char *name) {
     return buf;
 }
 
+static char pt_tmp_root[1024];
+
+char *pt_tmp_dir_make(const char *prefix) {
+    const char *bin = getenv("PCAVS_BINARY_DIR");
+    snprintf(pt_tmp_root, sizeof pt_tmp_root, "%s/%s_tmp_XXXXXX", bin ? bin : "/tmp", prefix);
+    if (!mkdtemp(pt_tmp_root)) snprintf(pt_tmp_root, sizeof pt_tmp_root, "/tmp");
+    return pt_tmp_root;
+}
+
+static const char *pt_rotating_join(const char *a, const char *b) {
+    static char buf[16][2048];
+    static int k;
+    k = (k + 1) & 15;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", a, b);
+    return buf[k];
+}
+
+const char *pt_tmp(const char *name) { return pt_rotating_join(pt_tmp_root, name); }
+
+const char *pt_example(const char *rel) {
+    const char *src = getenv("PCAVS_SOURCE_DIR");
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/examples", src ? src : ".");
+    return pt_rotating_join(dir, rel);
+}
+
 struct pcavs_st_file *pt_open_op_fixtures(const char *op, const char *generator) {
     const char *dir = pt_fixtures_dir();
     if (!dir) {

@@ -45,6 +45,13 @@ void pt_free_kctx(pcavs_kctx *kc);
 const char *pt_fixtures_dir(void);
 const char *pt_path(const char *dir, const char *name);
 
+/* A private work folder PCAVS_BINARY_DIR/<prefix>_tmp_XXXXXX (or /tmp when it cannot be made), for the tests
+ * that write files; returns its path (static). pt_tmp(name) and pt_example(rel) (PCAVS_SOURCE_DIR/examples/rel)
+ * join paths into rotating static buffers, 16 of them: enough for one command line built from them. */
+char *pt_tmp_dir_make(const char *prefix);
+const char *pt_tmp(const char *name);
+const char *pt_example(const char *rel);
+
 /* Opens $PCAVS_FIXTURES/ops/<op>.safetensors (written by tests/reference/<generator>), or prints
  * SKIP for the PyTorch comparison with the reason and returns NULL. */
 struct pcavs_st_file *pt_open_op_fixtures(const char *op, const char *generator);

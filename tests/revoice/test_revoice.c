@@ -44,23 +44,7 @@ static const double demo_lm[136] = {
 
 static const char *const mask_names[3] = {"mouth", "face", "full"};
 static const char *const blend_names[2] = {"multiband", "feather"};
-static char g_tmp[1024];
-
-static const char *examples(const char *rel) {
-    static char buf[8][2048];
-    static int k;
-    const char *src = getenv("PCAVS_SOURCE_DIR");
-    k = (k + 1) & 7;
-    snprintf(buf[k], sizeof buf[k], "%s/examples/%s", src ? src : ".", rel);
-    return buf[k];
-}
-static const char *tmp(const char *name) {
-    static char buf[16][2048];
-    static int k;
-    k = (k + 1) & 15;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", g_tmp, name);
-    return buf[k];
-}
+static char *g_tmp; /* the work folder (pt_tmp_dir_make) */
 
 /* Runs argv (no shell); returns the exit status (-1 when it could not start). Output to /dev/null unless quiet 0. */
 static int run(char *const argv[], int quiet) {
@@ -193,7 +177,7 @@ static void check_constructed(int S) {
     const int CW = 320 * S, CH = 280 * S, OX = 53 * S, OY = 31 * S;
     printf("-- constructed frame %dx%d: the demo image scaled %dx --\n", CW, CH, S);
     pcavs_image im;
-    if (!pt_check_ok(pcavs_image_load(examples("Input/517600055/000000.jpg"), &im), "load the demo image")) return;
+    if (!pt_check_ok(pcavs_image_load(pt_example("Input/517600055/000000.jpg"), &im), "load the demo image")) return;
     uint8_t *canvas = malloc((size_t)CW * CH * 3), *out = malloc((size_t)CW * CH * 3);
     uint8_t *crop = malloc(224 * 224 * 3), *face = malloc(224 * 224 * 3);
     float *dist = malloc((size_t)CW * CH * sizeof(float));
@@ -342,7 +326,7 @@ static void check_round_trip(const char *label, const char *src, int max_frames,
     pcavs_align_result r;
     char al[64];
     snprintf(al, sizeof al, "rt_%s_aligned", label);
-    if (!pt_check_ok(pcavs_align_clip(src, tmp(al), &ap, &r), "align for the round trip")) return;
+    if (!pt_check_ok(pcavs_align_clip(src, pt_tmp(al), &ap, &r), "align for the round trip")) return;
     uint8_t *orig = NULL;
     size_t n = 0;
     int w = 0, h = 0;
@@ -362,14 +346,14 @@ static void check_round_trip(const char *label, const char *src, int max_frames,
         pcavs_paste_smooth_landmarks(r.landmarks, r.n_frames, p.smooth_frames, sm);
         char od[64];
         snprintf(od, sizeof od, "rt_%s_%s", label, mask_names[mk]);
-        if (!pt_check_ok(pcavs_align_paste_clip_masked(src, &r, tmp(al), &p, 0, NULL, tmp(od), NULL),
+        if (!pt_check_ok(pcavs_align_paste_clip_masked(src, &r, pt_tmp(al), &p, 0, NULL, pt_tmp(od), NULL),
                          "paste_clip_masked"))
             continue;
         double worst = 99, sum = 0;
         long n_out_all = 0, npx = 0;
         for (long i = 0; i < (long)n; i++) {
             int ow, oh;
-            uint8_t *o = read_png(tmp(od), i, &ow, &oh);
+            uint8_t *o = read_png(pt_tmp(od), i, &ow, &oh);
             if (!o || ow != w || oh != h) {
                 worst = -1;
                 pcavs_free(o);
@@ -405,11 +389,11 @@ static void check_align_cli(void) {
         pt_skip("pcavs-align --paste-mask: pcavs-align not built in $PCAVS_BINARY_DIR");
         return;
     }
-    snprintf(in, sizeof in, "%s", tmp("wide.mp4"));
-    snprintf(al, sizeof al, "%s", tmp("cli_align_aligned"));
-    snprintf(gen, sizeof gen, "%s", tmp("rt_padded_aligned"));
-    snprintf(out, sizeof out, "%s", tmp("cli_align_mouth"));
-    snprintf(ref, sizeof ref, "%s", tmp("rt_padded_mouth"));
+    snprintf(in, sizeof in, "%s", pt_tmp("wide.mp4"));
+    snprintf(al, sizeof al, "%s", pt_tmp("cli_align_aligned"));
+    snprintf(gen, sizeof gen, "%s", pt_tmp("rt_padded_aligned"));
+    snprintf(out, sizeof out, "%s", pt_tmp("cli_align_mouth"));
+    snprintf(ref, sizeof ref, "%s", pt_tmp("rt_padded_mouth"));
     char *argv[] = {exe, in,          "-o",           al,      "--max-frames",
                     "4", "-q",        "--paste-back", gen,     "--paste-out",
                     out, "--no-crop", "--paste-mask", "mouth", NULL};
@@ -439,8 +423,8 @@ static void check_align_cli(void) {
 static void check_temporal(void) {
     enum { W = 288, H = 272, N = 10 };
     pcavs_image im;
-    if (!pt_check_ok(pcavs_image_load(examples("Input/517600055/000000.jpg"), &im), "load the demo image")) return;
-    mkdir(tmp("still"), 0777);
+    if (!pt_check_ok(pcavs_image_load(pt_example("Input/517600055/000000.jpg"), &im), "load the demo image")) return;
+    mkdir(pt_tmp("still"), 0777);
     uint8_t *f = malloc((size_t)W * H * 3);
     uint64_t s = 12345;
     for (int t = 0; t < N; t++) {
@@ -454,13 +438,14 @@ static void check_temporal(void) {
         }
         char p[64];
         snprintf(p, sizeof p, "still/%06d.png", t);
-        pcavs_image_write_png(tmp(p), f, W, H);
+        pcavs_image_write_png(pt_tmp(p), f, W, H);
     }
     free(f);
     pcavs_image_free(&im);
     pcavs_align_params ap = {.smooth_prev = -1};
     pcavs_align_result r;
-    if (!pt_check_ok(pcavs_align_clip(tmp("still"), tmp("still_aligned"), &ap, &r), "align the still clip")) return;
+    if (!pt_check_ok(pcavs_align_clip(pt_tmp("still"), pt_tmp("still_aligned"), &ap, &r), "align the still clip"))
+        return;
     double *sm = malloc((size_t)N * 136 * sizeof(double));
     float *d0 = malloc((size_t)W * H * sizeof(float)), *d1 = malloc((size_t)W * H * sizeof(float));
     for (int mk = 0; mk < 2; mk++)
@@ -498,7 +483,7 @@ static void check_temporal(void) {
     pcavs_align_result_free(&r);
 
     /* a frame without a face between two with one: its landmarks are the interpolated ones */
-    mkdir(tmp("lost"), 0777);
+    mkdir(pt_tmp("lost"), 0777);
     uint8_t *g = malloc((size_t)W * H * 3);
     memset(g, 100, (size_t)W * H * 3);
     int ok = 1;
@@ -507,13 +492,13 @@ static void check_temporal(void) {
         snprintf(sp, sizeof sp, "still/%06d.png", 2 * t);
         snprintf(dp, sizeof dp, "lost/%06d.png", t);
         int fw, fh;
-        uint8_t *f1 = t == 1 ? NULL : read_png(tmp("still"), 2 * t, &fw, &fh);
-        ok &= pcavs_image_write_png(tmp(dp), t == 1 ? g : f1, W, H) == PCAVS_OK;
+        uint8_t *f1 = t == 1 ? NULL : read_png(pt_tmp("still"), 2 * t, &fw, &fh);
+        ok &= pcavs_image_write_png(pt_tmp(dp), t == 1 ? g : f1, W, H) == PCAVS_OK;
         pcavs_free(f1);
     }
     free(g);
-    if (ok &&
-        pt_check_ok(pcavs_align_clip(tmp("lost"), tmp("lost_aligned"), &ap, &r), "align a clip with a lost face")) {
+    if (ok && pt_check_ok(pcavs_align_clip(pt_tmp("lost"), pt_tmp("lost_aligned"), &ap, &r),
+                          "align a clip with a lost face")) {
         double e = 0;
         for (int k = 0; k < 136; k++)
             e = fmax(e, fabs(r.landmarks[136 + k] - 0.5 * (r.landmarks[k] + r.landmarks[272 + k])));
@@ -532,7 +517,7 @@ static long loop_index(long k, long P) {
 
 /* pcavs-infer --align -f VIDEO -a SPEECH -o gen.mp4 --paste-back DIR [--paste-mask M] on a synthesized model. */
 static void check_cli(const char *video_in, const char *video_label) {
-    char video[2048]; /* tmp()'s buffers rotate */
+    char video[2048]; /* pt_tmp()'s buffers rotate */
     snprintf(video, sizeof video, "%s", video_in);
     const char *bin = getenv("PCAVS_BINARY_DIR");
     char infer[1100], convert[1100];
@@ -543,7 +528,7 @@ static void check_cli(const char *video_in, const char *video_label) {
         pt_skip("pcavs-infer end to end: pcavs-infer or pcavs-convert not built in $PCAVS_BINARY_DIR");
         return;
     }
-    char *conv[] = {convert, "--synthesize", "-o", (char *)tmp("model.safetensors"), "--seed", "5", NULL};
+    char *conv[] = {convert, "--synthesize", "-o", (char *)pt_tmp("model.safetensors"), "--seed", "5", NULL};
     if (!pt_check(run(conv, 1) == 0, "pcavs-convert --synthesize")) return;
     /* 0.30 s of speech-like tone: 5 frames, 3 rendered (--max-frames) */
     char *mk_wav[] = {"ffmpeg",
@@ -556,35 +541,35 @@ static void check_cli(const char *video_in, const char *video_label) {
                       "aevalsrc=0.3*sin(2*PI*220*t)*sin(2*PI*3*t):s=16000:d=0.30",
                       "-c:a",
                       "pcm_s16le",
-                      (char *)tmp("speech.wav"),
+                      (char *)pt_tmp("speech.wav"),
                       NULL};
     if (!pt_check(run(mk_wav, 1) == 0, "ffmpeg: speech WAV")) return;
 
     /* usage errors: exit 2 before the model is loaded */
     char *bad1[] = {infer,
                     "--model",
-                    (char *)tmp("model.safetensors"),
+                    (char *)pt_tmp("model.safetensors"),
                     "--align",
                     "-f",
                     video,
                     "-a",
-                    (char *)tmp("speech.wav"),
+                    (char *)pt_tmp("speech.wav"),
                     "-o",
-                    (char *)tmp("bad.mp4"),
+                    (char *)pt_tmp("bad.mp4"),
                     "--paste-back",
-                    (char *)tmp("bad_out"),
+                    (char *)pt_tmp("bad_out"),
                     "--paste-mask",
                     "lips",
                     NULL};
     char *bad2[] = {infer,
                     "--model",
-                    (char *)tmp("model.safetensors"),
+                    (char *)pt_tmp("model.safetensors"),
                     "-f",
                     video,
                     "-a",
-                    (char *)tmp("speech.wav"),
+                    (char *)pt_tmp("speech.wav"),
                     "-o",
-                    (char *)tmp("bad.mp4"),
+                    (char *)pt_tmp("bad.mp4"),
                     "--blend",
                     "feather",
                     NULL};
@@ -594,7 +579,8 @@ static void check_cli(const char *video_in, const char *video_label) {
 
     pcavs_align_params ap = {.smooth_prev = -1};
     pcavs_align_result r;
-    if (!pt_check_ok(pcavs_align_clip(video, tmp("cli_aligned"), &ap, &r), "align the clip (for the checks)")) return;
+    if (!pt_check_ok(pcavs_align_clip(video, pt_tmp("cli_aligned"), &ap, &r), "align the clip (for the checks)"))
+        return;
     uint8_t *orig = NULL;
     size_t n = 0;
     int w = 0, h = 0;
@@ -609,10 +595,10 @@ static void check_cli(const char *video_in, const char *video_label) {
         snprintf(od, sizeof od, "cli_%s", mk < 0 ? "default" : mask_names[mk]);
         char *argv[32];
         int a = 0;
-        argv[a++] = infer, argv[a++] = "--model", argv[a++] = (char *)tmp("model.safetensors");
+        argv[a++] = infer, argv[a++] = "--model", argv[a++] = (char *)pt_tmp("model.safetensors");
         argv[a++] = "--align", argv[a++] = "-f", argv[a++] = video, argv[a++] = "-a";
-        argv[a++] = (char *)tmp("speech.wav"), argv[a++] = "-o", argv[a++] = (char *)tmp("cli_gen.mp4");
-        argv[a++] = "--paste-back", argv[a++] = (char *)tmp(od), argv[a++] = "-q", argv[a++] = "--noise";
+        argv[a++] = (char *)pt_tmp("speech.wav"), argv[a++] = "-o", argv[a++] = (char *)pt_tmp("cli_gen.mp4");
+        argv[a++] = "--paste-back", argv[a++] = (char *)pt_tmp(od), argv[a++] = "-q", argv[a++] = "--noise";
         argv[a++] = "fixed", argv[a++] = "--max-frames", argv[a++] = "3";
         if (mk >= 0) argv[a++] = "--paste-mask", argv[a++] = (char *)mask_names[mk];
         argv[a] = NULL;
@@ -626,7 +612,7 @@ static void check_cli(const char *video_in, const char *video_label) {
         long frames = 0, n_out_all = 0, eyes_all = 0, eye_px = 0, changed_in = 0, in_px = 0;
         for (long j = 0;; j++) {
             int ow, oh;
-            uint8_t *o = read_png(tmp(od), j, &ow, &oh);
+            uint8_t *o = read_png(pt_tmp(od), j, &ow, &oh);
             if (!o) break;
             frames++;
             long oi = loop_index(j + 2, r.n_frames);
@@ -668,7 +654,7 @@ static void check_cli(const char *video_in, const char *video_label) {
         long oi = loop_index(show_j + 2, r.n_frames);
         int gap = 8, W = 4 * w + 3 * gap, H = 2 * h + gap, fw, fh;
         uint8_t *sbs = malloc((size_t)W * H * 3), *row2[4] = {NULL, NULL, NULL, NULL};
-        uint8_t *crop = read_png(tmp("cli_aligned"), oi, &fw, &fh);
+        uint8_t *crop = read_png(pt_tmp("cli_aligned"), oi, &fw, &fh);
         memset(sbs, 255, (size_t)W * H * 3);
         static const int cases[3][2] = {{0, 0}, {1, 0}, {2, 1}};
         for (int k = 0; k < 4 && crop && fw == 224 && fh == 224; k++) {
@@ -715,9 +701,7 @@ static int part(char c) {
 }
 
 int main(void) {
-    const char *bin = getenv("PCAVS_BINARY_DIR");
-    snprintf(g_tmp, sizeof g_tmp, "%s/test_revoice_tmp_XXXXXX", bin ? bin : "/tmp");
-    if (!mkdtemp(g_tmp)) snprintf(g_tmp, sizeof g_tmp, "/tmp");
+    g_tmp = pt_tmp_dir_make("test_revoice");
 
     if (part('c')) check_constructed(1), check_constructed(3);
 
@@ -735,7 +719,7 @@ int main(void) {
                        "error",
                        "-y",
                        "-i",
-                       (char *)examples("Audio_Source/00015.mp4"),
+                       (char *)pt_example("Audio_Source/00015.mp4"),
                        "-frames:v",
                        "6",
                        "-vf",
@@ -746,20 +730,20 @@ int main(void) {
                        "yuv420p",
                        "-c:a",
                        "aac",
-                       (char *)tmp("wide.mp4"),
+                       (char *)pt_tmp("wide.mp4"),
                        NULL};
         if (pt_check(run(pad, 1) == 0, "ffmpeg pad a demo clip into 400x320")) {
             if (part('r')) {
-                check_round_trip("Mouth_Source", examples("Mouth_Source/681600002"), 4, 40);
+                check_round_trip("Mouth_Source", pt_example("Mouth_Source/681600002"), 4, 40);
                 /* the aligned crop is upstream's bilinear warp, which blurs a sharp edge sitting between pixels by
                  * up to half a pixel; the mouth mask of 00473 holds the jaw's contour against a white background, where
                  * no paste-back gets all the lost sharpness back: 39.1 dB measured, bound 36 dB (face and full: 40) */
-                check_round_trip("00473.mp4", examples("Pose_Source/00473.mp4"), 4, 36);
-                check_round_trip("padded", tmp("wide.mp4"), 4, 40);
+                check_round_trip("00473.mp4", pt_example("Pose_Source/00473.mp4"), 4, 36);
+                check_round_trip("padded", pt_tmp("wide.mp4"), 4, 40);
                 check_align_cli();
             }
             if (part('t')) check_temporal();
-            if (part('i')) check_cli(tmp("wide.mp4"), "wide.mp4 (a demo clip padded into 400x320)");
+            if (part('i')) check_cli(pt_tmp("wide.mp4"), "wide.mp4 (a demo clip padded into 400x320)");
         }
     }
     if (!getenv("PCAVS_KEEP_TMP") && strncmp(g_tmp, "/tmp", 5) != 0) {
