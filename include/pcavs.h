@@ -456,6 +456,8 @@ typedef struct pcavs_paste_params {
                                 in frames (default 1.5; 0 = none) */
     int upstream_crop;       /* 1 (default): the face is the generator's view of the upstream crop of the aligned
                                 frame (pcavs-infer); 0: the face is the aligned frame itself */
+    int back_project;        /* passes of back-projection that give back the detail the alignment's bilinear warp
+                                took from the face (0-4; default 1; 0 = a plain bicubic paste) */
 } pcavs_paste_params;
 PCAVS_API void pcavs_paste_params_init(pcavs_paste_params *p);
 /* "mouth"/"face"/"full", "multiband"/"feather" -> the enum (PCAVS_ERR_INVALID_ARG for another name). */

@@ -85,6 +85,7 @@ void pcavs_paste_params_init(pcavs_paste_params *p) {
     p->grow = -1;
     p->smooth_frames = 1.5;
     p->upstream_crop = 1;
+    p->back_project = 1;
 }
 
 pcavs_status pcavs_paste_mask_parse(const char *name, pcavs_paste_mask *out) {
@@ -119,6 +120,9 @@ pcavs_status pcavs_paste_params_check(const pcavs_paste_params *p) {
     if (!(p->smooth_frames >= 0 && p->smooth_frames <= 100))
         return pcavs_fail(PCAVS_ERR_INVALID_ARG, "paste: params.smooth_frames must be in [0, 100], got %g",
                           p->smooth_frames);
+    if (p->back_project < 0 || p->back_project > 4)
+        return pcavs_fail(PCAVS_ERR_INVALID_ARG, "paste: params.back_project must be in [0, 4] passes, got %d",
+                          p->back_project);
     return PCAVS_OK;
 }
 
@@ -168,9 +172,9 @@ static void cubic_weights(double t, double w[4]) {
     w[0] = keys(1 + t), w[1] = keys(t), w[2] = keys(1 - t), w[3] = keys(2 - t);
 }
 
-/* Bicubic sample of an RGB face at (u, v), edge-clamped: sharper than bilinear, so that a face resampled twice
- * (aligned, then pasted back) keeps its detail. */
-static void sample_cubic(const uint8_t *face, int fs, double u, double v, float out[3]) {
+/* Bicubic sample of an RGB float image [fs, fs, 3] at (u, v), edge-clamped: sharper than bilinear, so that a face
+ * resampled twice (aligned, then pasted back) keeps its detail. */
+static void sample_cubic(const float *img, int fs, double u, double v, float out[3]) {
     double uc = fmin(fmax(u, 0), fs - 1), vc = fmin(fmax(v, 0), fs - 1);
     int u0 = (int)floor(uc), v0 = (int)floor(vc);
     double wu[4], wv[4], acc[3] = {0, 0, 0};
@@ -178,7 +182,7 @@ static void sample_cubic(const uint8_t *face, int fs, double u, double v, float 
     for (int j = 0; j < 4; j++) {
         int y = v0 - 1 + j;
         y = y < 0 ? 0 : y >= fs ? fs - 1 : y;
-        const uint8_t *row = face + (size_t)y * fs * 3;
+        const float *row = img + (size_t)y * fs * 3;
         for (int i = 0; i < 4; i++) {
             int x = u0 - 1 + i;
             x = x < 0 ? 0 : x >= fs ? fs - 1 : x;
@@ -187,6 +191,42 @@ static void sample_cubic(const uint8_t *face, int fs, double u, double v, float 
         }
     }
     for (int c = 0; c < 3; c++) out[c] = (float)acc[c];
+}
+
+/* Bilinear sample of an RGB float region [rh, rw, 3] at (x, y); 0 when the 2x2 footprint leaves the region. */
+static int sample_linear(const float *img, int rw, int rh, double x, double y, double out[3]) {
+    int x0 = (int)floor(x), y0 = (int)floor(y);
+    if (x0 < 0 || y0 < 0 || x0 + 1 >= rw || y0 + 1 >= rh) return 0;
+    double fx = x - x0, fy = y - y0;
+    const float *a = img + ((size_t)y0 * rw + x0) * 3, *b = a + (size_t)rw * 3;
+    for (int c = 0; c < 3; c++)
+        out[c] = (1 - fy) * ((1 - fx) * a[c] + fx * a[3 + c]) + fy * ((1 - fx) * b[c] + fx * b[3 + c]);
+    return 1;
+}
+
+/* One back-projection pass (Irani & Peleg): the pasted region fc [rh, rw, 3], seen again through the alignment
+ * (each face pixel's frame position, bilinear, as the crop's warp samples), is compared with the face, and the
+ * difference is pasted back on top. The bilinear warp that made the aligned crop blurred the frame; a plain paste
+ * cannot undo that, this pass gives back most of it, so that re-aligning the pasted frame gives the face again.
+ * res [fs, fs, 3] is scratch; (u, v) of each region pixel come from uv [rh * rw, 2]. */
+static void back_project(float *fc, int rx0, int ry0, int rw, int rh, const float *face, int fs, const double f2fr[6],
+                         const float *uv, float *res) {
+    for (int gy = 0; gy < fs; gy++)
+        for (int gx = 0; gx < fs; gx++) {
+            double X = f2fr[0] * gx + f2fr[1] * gy + f2fr[2] - rx0, Y = f2fr[3] * gx + f2fr[4] * gy + f2fr[5] - ry0;
+            double seen[3];
+            float *r = res + ((size_t)gy * fs + gx) * 3;
+            const float *g = face + ((size_t)gy * fs + gx) * 3;
+            if (sample_linear(fc, rw, rh, X, Y, seen))
+                for (int c = 0; c < 3; c++) r[c] = (float)(g[c] - seen[c]);
+            else
+                r[0] = r[1] = r[2] = 0;
+        }
+    for (size_t i = 0; i < (size_t)rw * rh; i++) {
+        float d[3];
+        sample_cubic(res, fs, uv[2 * i], uv[2 * i + 1], d);
+        for (int c = 0; c < 3; c++) fc[3 * i + c] += d[c];
+    }
 }
 
 pcavs_status pcavs_paste_frame(uint8_t *frame, int fw, int fh, const uint8_t *face, int fs, const double m_i[6],
@@ -215,12 +255,15 @@ pcavs_status pcavs_paste_frame(uint8_t *frame, int fw, int fh, const uint8_t *fa
     int ry0 = (int)fmax(0, floor(y0 - pad)), ry1 = (int)fmin(fh - 1, ceil(y1 + pad));
     if (rx0 > rx1 || ry0 > ry1) return PCAVS_OK; /* the face lies outside the frame */
     const int rw = rx1 - rx0 + 1, rh = ry1 - ry0 + 1;
-    float *fc = malloc((size_t)rw * rh * 3 * sizeof(float)), *dist = malloc((size_t)rw * rh * sizeof(float));
-    uint8_t *valid = malloc((size_t)rw * rh);
-    if (!fc || !dist || !valid) {
-        free(fc), free(dist), free(valid);
+    const size_t n_face = (size_t)fs * fs * 3, n_reg = (size_t)rw * rh;
+    float *fc = malloc(n_reg * 3 * sizeof(float)), *dist = malloc(n_reg * sizeof(float)); /* [rh, rw, 3], [rh, rw] */
+    float *uv = malloc(n_reg * 2 * sizeof(float)), *face_f = malloc(2 * n_face * sizeof(float)); /* + residual */
+    uint8_t *valid = malloc(n_reg);
+    if (!fc || !dist || !uv || !face_f || !valid) {
+        free(fc), free(dist), free(uv), free(face_f), free(valid);
         return pcavs_fail(PCAVS_ERR_OOM, "paste: out of memory (%dx%d region)", rw, rh);
     }
+    for (size_t i = 0; i < n_face; i++) face_f[i] = face[i];
     const double lo = -0.5, hi = fs - 0.5;
     for (int y = 0; y < rh; y++)
         for (int x = 0; x < rw; x++) {
@@ -230,10 +273,14 @@ pcavs_status pcavs_paste_frame(uint8_t *frame, int fw, int fh, const uint8_t *fa
             dist[i] = (float)paste_shape_distance(&sh, ax, ay);
             double u = a2f[0] * ax + a2f[1] * ay + a2f[2], v = a2f[3] * ax + a2f[4] * ay + a2f[5];
             valid[i] = u >= lo && u <= hi && v >= lo && v <= hi;
-            sample_cubic(face, fs, u, v, fc + 3 * i);
+            uv[2 * i] = (float)u, uv[2 * i + 1] = (float)v;
+            sample_cubic(face_f, fs, u, v, fc + 3 * i);
         }
+    double f2fr[6]; /* face -> frame pixels */
+    pcavs_affine_compose(inv, f2a, f2fr);
+    for (int k = 0; k < p->back_project; k++) back_project(fc, rx0, ry0, rw, rh, face_f, fs, f2fr, uv, face_f + n_face);
     pcavs_status rc = pcavs_blend_region(frame + ((size_t)ry0 * fw + rx0) * 3, (size_t)fw * 3, rw, rh, fc, valid, dist,
                                          p->blend_margin, s, p->blend);
-    free(fc), free(dist), free(valid);
+    free(fc), free(dist), free(uv), free(face_f), free(valid);
     return rc;
 }

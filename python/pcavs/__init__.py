@@ -109,7 +109,8 @@ class _AlignResult(ctypes.Structure):
 
 class _PasteParams(ctypes.Structure):
     _fields_ = [("mask", ctypes.c_int), ("blend", ctypes.c_int), ("blend_margin", ctypes.c_double),
-                ("grow", ctypes.c_double), ("smooth_frames", ctypes.c_double), ("upstream_crop", ctypes.c_int)]
+                ("grow", ctypes.c_double), ("smooth_frames", ctypes.c_double), ("upstream_crop", ctypes.c_int),
+                ("back_project", ctypes.c_int)]
 
 
 def _find_library():
@@ -541,7 +542,7 @@ def align(input, output, max_frames=0, model=None):
     return Alignment(r)
 
 
-def _paste_params(mask, blend, blend_margin, grow, smooth_frames, upstream_crop):
+def _paste_params(mask, blend, blend_margin, grow, smooth_frames, upstream_crop, back_project=None):
     if mask not in PASTE_MASKS:
         raise ValueError(f"mask must be one of {PASTE_MASKS}, got {mask!r}")
     if blend not in BLENDS:
@@ -556,6 +557,8 @@ def _paste_params(mask, blend, blend_margin, grow, smooth_frames, upstream_crop)
     if smooth_frames is not None:
         p.smooth_frames = smooth_frames
     p.upstream_crop = 1 if upstream_crop else 0
+    if back_project is not None:
+        p.back_project = int(back_project)
     return p
 
 
@@ -576,17 +579,19 @@ def _landmarks(lm):
 
 
 def paste_back(frame, face, transform, landmarks=None, mask="mouth", blend="multiband", blend_margin=None,
-               grow=None, upstream_crop=True):
+               grow=None, upstream_crop=True, back_project=None):
     """Pastes a generated face (uint8 [s, s, 3]; upstream_crop: the network's view of the upstream crop of the
     aligned frame, as pcavs-infer renders; False: the aligned frame itself) into a copy of frame (uint8
     [h, w, 3]) through the frame's alignment transform, inside `mask` ("mouth", "face", "full"; mouth and face
-    need the frame's landmarks [68, 2]) with `blend` ("multiband" or "feather"). Returns the new frame."""
+    need the frame's landmarks [68, 2]) with `blend` ("multiband" or "feather"). back_project: passes (0-4, default
+    1) that give back the detail the alignment's warp took from the face; 0 = a plain bicubic paste. Returns the
+    new frame."""
     out = np.array(_frames_u8(frame, "paste_back frame")[0], copy=True)
     f = _frames_u8(face, "paste_back face")[0]
     if f.shape[0] != f.shape[1]:
         raise ValueError(f"paste_back face: expected a square image, got {f.shape}")
     t, lm = _transform(transform), _landmarks(landmarks)
-    p = _paste_params(mask, blend, blend_margin, grow, None, upstream_crop)
+    p = _paste_params(mask, blend, blend_margin, grow, None, upstream_crop, back_project)
     _check(_lib.pcavs_paste_frame(_ptr(out), out.shape[1], out.shape[0], _ptr(f), f.shape[0], _ptr(t),
                                   _ptr(lm) if lm is not None else None, ctypes.byref(p)))
     return out
@@ -614,12 +619,12 @@ def smooth_landmarks(landmarks, sigma=1.5):
 
 
 def paste_clip(original, alignment, generated, output, mask="mouth", blend="multiband", pose_period=0, audio=None,
-               blend_margin=None, grow=None, smooth_frames=None, upstream_crop=True):
+               blend_margin=None, grow=None, smooth_frames=None, upstream_crop=True, back_project=None):
     """pcavs_align_paste_clip_masked: the generated faces (folder or video) pasted back into the original
     clip's frames (alignment = align(original, ...)); output: a video (audio muxed in) or a PNG folder."""
     if not isinstance(alignment, Alignment) or alignment._res is None:
         raise ValueError("paste_clip: alignment must be an open pcavs.Alignment")
-    p = _paste_params(mask, blend, blend_margin, grow, smooth_frames, upstream_crop)
+    p = _paste_params(mask, blend, blend_margin, grow, smooth_frames, upstream_crop, back_project)
     _check(_lib.pcavs_align_paste_clip_masked(os.fsencode(original), ctypes.byref(alignment._res),
                                               os.fsencode(generated), ctypes.byref(p), pose_period,
                                               os.fsencode(audio) if audio else None, os.fsencode(output), None))
