@@ -2,7 +2,9 @@
 # (gcc-aarch64-linux-gnu, g++-aarch64-linux-gnu) and the arm64 builds of its libraries installed through
 # multiarch (dpkg --add-architecture arm64; libopenblas-dev:arm64 libcjson-dev:arm64 ...). Use:
 #   cmake -S . -B build-arm64 -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DPCAVS_CUDA=OFF
-# The programs run under qemu-user: qemu-aarch64 -L /usr/aarch64-linux-gnu build-arm64/tests/test_conv2d
+# The programs run under qemu-user with the multiarch root as the guest's root: qemu-aarch64 -L / build-arm64/tests/test_conv2d
+# (the arm64 dynamic loader and libc of libc6:arm64; -L /usr/aarch64-linux-gnu would pair the cross package's
+# loader with libc6:arm64's libc when their versions differ, and the guest hangs in its first pthread_create).
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR aarch64)
 set(PCAVS_CROSS_TRIPLE aarch64-linux-gnu)
@@ -22,5 +24,5 @@ set(ENV{PKG_CONFIG_PATH} "")
 # Test programs run through qemu-user where CMake or ctest runs them itself (try_run, add_test of a target).
 find_program(PCAVS_QEMU_AARCH64 qemu-aarch64)
 if(PCAVS_QEMU_AARCH64)
-  set(CMAKE_CROSSCOMPILING_EMULATOR ${PCAVS_QEMU_AARCH64};-L;/usr/${PCAVS_CROSS_TRIPLE})
+  set(CMAKE_CROSSCOMPILING_EMULATOR ${PCAVS_QEMU_AARCH64};-L;/)
 endif()

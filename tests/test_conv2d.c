@@ -95,6 +95,7 @@ static void bf16_case(pcavs_kctx *kc, int n, int c_in, int h, int w, int c_out, 
         pt_skip("%s: this CPU has no bf16 unit (AVX512-BF16 or AMX)", what);
         return;
     }
+    if (pt_quick_skip(9.0 * n * c_in * c_out * h * w, what)) return;
     pcavs_conv2d_desc d = {n, c_in, h, w, c_out, 3, 3, 1, 1, 1, 1, 1, PCAVS_ACT_RELU};
     const size_t nx = (size_t)n * c_in * h * w, nw = (size_t)c_out * c_in * 9, ny = (size_t)n * c_out * h * w;
     float *x = pt_alloc(nx), *wt = pt_alloc(nw), *b = pt_alloc((size_t)c_out), *yr = pt_alloc(ny), *yc = pt_alloc(ny);
@@ -135,6 +136,7 @@ int main(void) {
         const size_t nx = (size_t)c->n * c->c_in * c->h * c->w;
         const size_t nw = (size_t)c->c_out * (c->c_in / c->groups) * c->kh * c->kw;
         const size_t ny = (size_t)c->n * c->c_out * oh * ow;
+        if (pt_quick_skip((double)ny * (c->c_in / c->groups) * c->kh * c->kw, c->name)) continue;
         const int64_t sx[4] = {c->n, c->c_in, c->h, c->w}, sw[4] = {c->c_out, c->c_in / c->groups, c->kh, c->kw},
                       sb[1] = {c->c_out}, sy[4] = {c->n, c->c_out, oh, ow};
         const float *x = NULL, *w = NULL, *b = NULL, *yt = NULL;

@@ -36,10 +36,14 @@ static size_t out_count(const pcavs_modconv_desc *d) {
     return (size_t)d->n * d->c_out * pcavs_modconv_out_h(d) * pcavs_modconv_out_w(d);
 }
 
+/* multiply-adds of the direct reference (a quick run skips the large cases) */
+static double ref_macs(const pcavs_modconv_desc *d) { return (double)out_count(d) * d->c_in * d->k * d->k; }
+
 /* Runs _ref and _cpu; compares cpu vs ref and (when want) both vs the fixture. cpu_kc may have
  * a reduced scratch to force tiling. */
 static void run_case(pcavs_kctx *kc, pcavs_kctx *cpu_kc, const char *name, const pcavs_modconv_desc *d, const float *x,
                      const float *wt, const float *style, const float *want) {
+    if (pt_quick_skip(ref_macs(d), name)) return;
     const size_t on = out_count(d);
     float *yr = pt_alloc(on), *yc = pt_alloc(on);
     char what[200];
@@ -70,6 +74,7 @@ static void run_case(pcavs_kctx *kc, pcavs_kctx *cpu_kc, const char *name, const
 static void run_bf16(pcavs_kctx *kc, pcavs_kctx *cpu_kc, const char *name, const pcavs_modconv_desc *d, const float *x,
                      const float *wt, const float *style) {
     char what[200];
+    if (pt_quick_skip(ref_macs(d), name)) return;
     if (pcavs_bf16_unit_detect() == PCAVS_BF16_NONE) {
         pt_skip("%s bf16: this CPU has no bf16 unit (AVX512-BF16 or AMX)", name);
         return;
@@ -212,6 +217,7 @@ static void check_bf16_advice(void) {
 static void tail_case(pcavs_kctx *kc, const char *name, int n, int c_in, int c_out, int h, int up, uint64_t seed) {
     pcavs_modconv_desc d = {
         .n = n, .c_in = c_in, .h = h, .w = h, .c_out = c_out, .k = 3, .demodulate = 1, .upsample = up};
+    if (pt_quick_skip(ref_macs(&d), name)) return;
     const int oh = pcavs_modconv_out_h(&d);
     const size_t xn = (size_t)n * c_in * h * h, wn = (size_t)c_out * c_in * 9, on = out_count(&d);
     float *x = pt_alloc(xn), *wt = pt_alloc(wn), *st = pt_alloc((size_t)n * c_in);

@@ -134,6 +134,18 @@ void pt_skip(const char *fmt, ...) {
     g_skip++;
 }
 
+int pt_quick(void) {
+    const char *e = getenv("PCAVS_TEST_QUICK");
+    return e && *e && strcmp(e, "0") != 0;
+}
+
+int pt_quick_skip(double macs, const char *what) {
+    if (!pt_quick() || macs <= PT_QUICK_MAX_MACS) return 0;
+    pt_skip("%s: %.0f M multiply-adds, over the quick run's %.0f M (PCAVS_TEST_QUICK)", what, macs / 1e6,
+            PT_QUICK_MAX_MACS / 1e6);
+    return 1;
+}
+
 pcavs_kctx pt_host_kctx(size_t scratch_mb, int n_threads) {
     pcavs_kctx kc;
     memset(&kc, 0, sizeof kc);

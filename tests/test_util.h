@@ -37,6 +37,14 @@ int pt_check(int ok, const char *fmt, ...)
 int pt_check_ok(int st, const char *what);
 void pt_skip(const char *fmt, ...);
 
+/* Quick runs (PCAVS_TEST_QUICK=1; the emulated aarch64 runs, where a multiply-add costs ~50x its native time):
+ * pt_quick() is 1, and pt_quick_skip(macs, what) skips (a SKIP line naming the case and its size) a case whose
+ * reference computation needs more than PT_QUICK_MAX_MACS (100 M) multiply-adds; it returns 1 when skipped. Bounds do
+ * not change; outside quick runs nothing is skipped. */
+#define PT_QUICK_MAX_MACS 1e8
+int pt_quick(void);
+int pt_quick_skip(double macs, const char *what);
+
 /* Host kernel context with `scratch_mb` MiB of scratch and the given threads (0 = all). */
 pcavs_kctx pt_host_kctx(size_t scratch_mb, int n_threads);
 void pt_free_kctx(pcavs_kctx *kc);

@@ -46,6 +46,9 @@ static void scale_input(const float *x, const float *s, int n, int c, size_t hw,
 static int n_form[2][2]; /* cases run: [tile 6][tile-block form] */
 
 static void run_case(const wcase *t, pcavs_kctx *kc, const char *label, int tile) {
+    char name[96];
+    snprintf(name, sizeof name, "winograd F(%dx%d) %s %s", tile, tile, t->name, label);
+    if (pt_quick_skip(9.0 * t->n * t->c_in * t->c_out * t->h * t->w, name)) return;
     const size_t hw = (size_t)t->h * t->w, nx = (size_t)t->n * t->c_in * hw, ny = (size_t)t->n * t->c_out * hw;
     const size_t nwt = (size_t)t->c_out * t->c_in * 9;
     float *x = pt_alloc(nx), *xs = pt_alloc(nx), *w = pt_alloc(nwt),

@@ -1,7 +1,9 @@
 /* cpu_paths.c: prints which run-time paths this process takes (the CPU features found, the $PCAVS_CPU_CAP
- * cap, the SIMD clone level, sgemm_nn's form, the Winograd tile, the activation spans, the bf16 unit and the
- * OpenBLAS core) and checks that none of them is above the cap. Run before each capped test
- * (tests/packaging/tests.cmake) so that its log says what that run exercised. Usage: cpu_paths [EXPECTED_CAP] */
+ * cap, the SIMD clone level, sgemm_nn's form, the Winograd tile, the activation spans, the bf16 unit, the
+ * OpenBLAS core, how many OpenMP threads ran one parallel region) and checks that none is above the cap.
+ * Run before each capped test (tests/packaging/tests.cmake) so that its log says what that run exercised.
+ * Usage: cpu_paths [EXPECTED_CAP] */
+#include <omp.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -28,6 +30,10 @@ int main(int argc, char **argv) {
            sgemm, f.avx512f ? "F(6x6) up to 256 channels, F(4x4) above" : "F(4x4)",
            PCAVS_X86 && f.avx2 && f.fma ? "avx2" : "libm", bf16, *pcavs_bf16_unit_note() ? ": " : "",
            pcavs_bf16_unit_note(), blas);
+    int ran = 0;
+#pragma omp parallel reduction(+ : ran)
+    ran += 1;
+    printf("threads: %d OpenMP threads ran a parallel region (max %d)\n", ran, omp_get_max_threads());
     if (!want_cap) return 0;
     pt_check(!strcmp(pcavs_cpu_cap_name(), want_cap), "cap in force %s, asked %s", pcavs_cpu_cap_name(), want_cap);
     int max_level = !strcmp(want_cap, "baseline") ? PCAVS_CPU_BASELINE
