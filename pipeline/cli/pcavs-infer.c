@@ -90,6 +90,8 @@ static void usage(FILE *f) {
             "                          default otherwise) or full (the whole generated square)\n"
             "      --blend B           multiband (default: a Laplacian-pyramid blend, no visible edge where colour\n"
             "                          or lighting differ) or feather (a smooth alpha ramp)\n"
+            "      --back-project N    with --paste-back, passes (0-4, default 1) that give back the detail the\n"
+            "                          alignment's warp took from the face; 0 = a plain bicubic paste\n"
             "execution:\n"
             "      --device D          cpu (default), cuda, or ref (naive reference kernels: slow)\n"
             "  -t, --threads N         CPU threads (default: all cores)\n"
@@ -196,6 +198,7 @@ typedef struct opts {
     const char *paste_back; /* --paste-back FILE */
     const char *paste_mask; /* --paste-mask (NULL: mouth when re-voicing, else face) */
     const char *blend;      /* --blend (NULL: multiband) */
+    int back_project;       /* --back-project (-1: the library's default) */
 } opts;
 
 static int run_clip(pcavs_context *ctx, pcavs_render_params *rp, const opts *o, const char *label, long *pose_used);
@@ -257,6 +260,7 @@ static int run_aligned_clip(pcavs_context *ctx, pcavs_render_params *rp, const o
         pp.mask = orig_pose || face_res.n_frames <= 1 ? PCAVS_PASTE_MASK_FACE : PCAVS_PASTE_MASK_MOUTH;
         if (o->paste_mask) pcavs_paste_mask_parse(o->paste_mask, &pp.mask); /* checked in main */
         if (o->blend) pcavs_paste_blend_parse(o->blend, &pp.blend);
+        if (o->back_project >= 0) pp.back_project = o->back_project;
         if (pcavs_align_paste_clip_masked(src, res, rp->output, &pp, rp->pose ? pose_used : 0,
                                           rp->audio ? rp->output : NULL, o->paste_back,
                                           o->quiet ? NULL : stderr) != PCAVS_OK) {
@@ -345,6 +349,7 @@ enum {
     OPT_PASTE_BACK,
     OPT_PASTE_MASK,
     OPT_BLEND,
+    OPT_BACK_PROJECT,
     OPT_POSE_FRAMES,
     OPT_MOUTH,
     OPT_CSV,
@@ -381,6 +386,7 @@ int main(int argc, char **argv) {
                                        {"paste-back", required_argument, 0, OPT_PASTE_BACK},
                                        {"paste-mask", required_argument, 0, OPT_PASTE_MASK},
                                        {"blend", required_argument, 0, OPT_BLEND},
+                                       {"back-project", required_argument, 0, OPT_BACK_PROJECT},
                                        {"pose-frames", required_argument, 0, OPT_POSE_FRAMES},
                                        {"mouth-frames", required_argument, 0, OPT_MOUTH},
                                        {"csv", required_argument, 0, OPT_CSV},
@@ -400,7 +406,7 @@ int main(int argc, char **argv) {
                                        {0, 0, 0, 0}};
     pcavs_render_params rp;
     pcavs_render_params_init(&rp);
-    opts o = {.shard_i = 0, .shard_n = 1, .device_name = "cpu"};
+    opts o = {.shard_i = 0, .shard_n = 1, .device_name = "cpu", .back_project = -1};
     const char *model_path = NULL;
     pcavs_exec_params xp;
     pcavs_exec_params_init(&xp);
@@ -552,6 +558,10 @@ int main(int argc, char **argv) {
             o.blend = optarg;
             break;
         }
+        case OPT_BACK_PROJECT:
+            if (!parse_long(optarg, 0, 4, &v)) BAD("--back-project must be 0 to 4 passes, got '%s'", optarg);
+            o.back_project = (int)v;
+            break;
         case OPT_PRECISION:
             if (!strcmp(optarg, "fp32"))
                 xp.precision = PCAVS_PRECISION_FP32;
@@ -590,7 +600,8 @@ int main(int argc, char **argv) {
     if (o.paste_back && !o.align) BAD("--paste-back needs --align (it inverts the alignment transforms)");
     if (o.align && o.csv) BAD("--align works on one clip at a time: align with pcavs-align first, then use --csv");
     if (o.paste_back && !rp.output) BAD("--paste-back needs -o OUT.mp4 (the generated video it pastes from)");
-    if ((o.paste_mask || o.blend) && !o.paste_back) BAD("--paste-mask and --blend need --paste-back");
+    if ((o.paste_mask || o.blend || o.back_project >= 0) && !o.paste_back)
+        BAD("--paste-mask, --blend and --back-project need --paste-back");
     if (o.quiet) xp.log_level = PCAVS_LOG_ERROR;
     if (o.csv && o.shard_auto) {
         char from[256], err[512];

@@ -528,6 +528,36 @@ static long loop_index(long k, long P) {
     return lap % 2 == 0 ? r : P - 1 - r;
 }
 
+/* pcavs-infer on the CLI check's model and speech with one option OPT VAL (and --align --paste-back when
+ * paste_back); returns its exit status. */
+static int usage_exit(const char *infer, const char *video, const char *opt, const char *val, int paste_back) {
+    char model[1100], speech[1100], out[1100], paste_dir[1100];
+    snprintf(model, sizeof model, "%s", pt_tmp("model.safetensors"));
+    snprintf(speech, sizeof speech, "%s", pt_tmp("speech.wav"));
+    snprintf(out, sizeof out, "%s", pt_tmp("bad.mp4"));
+    snprintf(paste_dir, sizeof paste_dir, "%s", pt_tmp("bad_out"));
+    char *argv[16];
+    int n = 0;
+    argv[n++] = (char *)infer;
+    argv[n++] = "--model";
+    argv[n++] = model;
+    argv[n++] = "-f";
+    argv[n++] = (char *)video;
+    argv[n++] = "-a";
+    argv[n++] = speech;
+    argv[n++] = "-o";
+    argv[n++] = out;
+    if (paste_back) {
+        argv[n++] = "--align";
+        argv[n++] = "--paste-back";
+        argv[n++] = paste_dir;
+    }
+    argv[n++] = (char *)opt;
+    argv[n++] = (char *)val;
+    argv[n] = NULL;
+    return run(argv, 1);
+}
+
 /* pcavs-infer --align -f VIDEO -a SPEECH -o gen.mp4 --paste-back DIR [--paste-mask M] on a synthesized model. */
 static void check_cli(const char *video_in, const char *video_label) {
     char video[2048]; /* pt_tmp()'s buffers rotate */
@@ -559,36 +589,13 @@ static void check_cli(const char *video_in, const char *video_label) {
     if (!pt_check(run(mk_wav, 1) == 0, "ffmpeg: speech WAV")) return;
 
     /* usage errors: exit 2 before the model is loaded */
-    char *bad1[] = {infer,
-                    "--model",
-                    (char *)pt_tmp("model.safetensors"),
-                    "--align",
-                    "-f",
-                    video,
-                    "-a",
-                    (char *)pt_tmp("speech.wav"),
-                    "-o",
-                    (char *)pt_tmp("bad.mp4"),
-                    "--paste-back",
-                    (char *)pt_tmp("bad_out"),
-                    "--paste-mask",
-                    "lips",
-                    NULL};
-    char *bad2[] = {infer,
-                    "--model",
-                    (char *)pt_tmp("model.safetensors"),
-                    "-f",
-                    video,
-                    "-a",
-                    (char *)pt_tmp("speech.wav"),
-                    "-o",
-                    (char *)pt_tmp("bad.mp4"),
-                    "--blend",
-                    "feather",
-                    NULL};
-    int e1 = run(bad1, 1), e2 = run(bad2, 1);
-    pt_check(e1 == 2 && e2 == 2,
-             "pcavs-infer --paste-mask lips: exit %d (2); --blend without --paste-back: exit %d (2)", e1, e2);
+    int e1 = usage_exit(infer, video, "--paste-mask", "lips", 1);
+    int e2 = usage_exit(infer, video, "--blend", "feather", 0);
+    int e3 = usage_exit(infer, video, "--back-project", "7", 1);
+    pt_check(e1 == 2 && e2 == 2 && e3 == 2,
+             "pcavs-infer --paste-mask lips: exit %d (2); --blend without --paste-back: exit %d (2); --back-project 7: "
+             "exit %d (2)",
+             e1, e2, e3);
 
     pcavs_align_params ap = {.smooth_prev = -1};
     pcavs_align_result r;

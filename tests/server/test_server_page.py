@@ -118,8 +118,9 @@ try:
     nonblank = js("const c = document.getElementById('live-canvas'); const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
                   " let s = 0; for (let i = 0; i < d.length; i += 4) s += d[i] + d[i + 1] + d[i + 2]; return s")
     check(nonblank > 0, f"the canvas holds a frame (pixel sum {nonblank})")
-    drawn = int(driver.find_element(By.ID, "live-canvas").get_attribute("data-frames") or 0)
-    played = int(driver.find_element(By.ID, "live-canvas").get_attribute("data-audio") or 0)
+    # Both counters in one script: frames keep arriving, and two separate reads could straddle one.
+    drawn, played = js("const d = document.getElementById('live-canvas').dataset;"
+                       " return [Number(d.frames || 0), Number(d.audio || 0)]")
     check(played == drawn and played > 0, f"each drawn frame played its 40 ms of audio: {played} of {drawn}")
     driver.save_screenshot(os.path.join(WORK, "server_live.png"))
     driver.find_element(By.ID, "live-stop").click()
