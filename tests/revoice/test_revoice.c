@@ -531,26 +531,21 @@ static long loop_index(long k, long P) {
 /* pcavs-infer on the CLI check's model and speech with one option OPT VAL (and --align --paste-back when
  * paste_back); returns its exit status. */
 static int usage_exit(const char *infer, const char *video, const char *opt, const char *val, int paste_back) {
-    char model[1100], speech[1100], out[1100], paste_dir[1100];
-    snprintf(model, sizeof model, "%s", pt_tmp("model.safetensors"));
-    snprintf(speech, sizeof speech, "%s", pt_tmp("speech.wav"));
-    snprintf(out, sizeof out, "%s", pt_tmp("bad.mp4"));
-    snprintf(paste_dir, sizeof paste_dir, "%s", pt_tmp("bad_out"));
-    char *argv[16];
+    char *argv[16]; /* pt_tmp() rotates 16 buffers: its four paths below stay valid */
     int n = 0;
     argv[n++] = (char *)infer;
     argv[n++] = "--model";
-    argv[n++] = model;
+    argv[n++] = (char *)pt_tmp("model.safetensors");
     argv[n++] = "-f";
     argv[n++] = (char *)video;
     argv[n++] = "-a";
-    argv[n++] = speech;
+    argv[n++] = (char *)pt_tmp("speech.wav");
     argv[n++] = "-o";
-    argv[n++] = out;
+    argv[n++] = (char *)pt_tmp("bad.mp4");
     if (paste_back) {
         argv[n++] = "--align";
         argv[n++] = "--paste-back";
-        argv[n++] = paste_dir;
+        argv[n++] = (char *)pt_tmp("bad_out");
     }
     argv[n++] = (char *)opt;
     argv[n++] = (char *)val;
